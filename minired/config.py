@@ -1,0 +1,49 @@
+"""Global numeric settings, as in ``keras.config``.
+
+minired computes in ``float32`` by default, like Keras. Switch to ``float64`` for
+gradient checks and for the tight comparisons against Keras::
+
+    import minired as mr
+    mr.config.set_floatx("float64")
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_ALLOWED_FLOATX = ("float32", "float64")
+
+
+def floatx() -> str:
+    """Return the default float type as a string: ``"float32"`` or ``"float64"``."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the float type used for new weights, inputs and optimizer state.
+
+    Args:
+        value: ``"float32"`` (Keras' default) or ``"float64"``.
+    """
+    global _FLOATX
+    if value not in _ALLOWED_FLOATX:
+        raise ValueError(f"set_floatx: `value` must be one of {_ALLOWED_FLOATX}, got {value!r}.")
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """Return the fuzz factor used in numeric expressions (Keras' ``1e-7``)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    """Set the fuzz factor returned by :func:`epsilon`."""
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def dtype() -> np.dtype:
+    """Return :func:`floatx` as a NumPy dtype."""
+    return np.dtype(_FLOATX)

@@ -1,0 +1,66 @@
+"""Initializers that fill the whole array with one value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minired.initializers.initializer import Initializer, standardize_dtype, standardize_shape
+
+
+class Zeros(Initializer):
+    """All zeros: ``w = 0``. Keras' default for biases.
+
+    Example:
+        >>> Zeros()((2,), dtype="float32")
+        array([0., 0.], dtype=float32)
+    """
+
+    def __call__(self, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+        return np.zeros(standardize_shape(shape), dtype=standardize_dtype(dtype))
+
+
+class Ones(Initializer):
+    """All ones: ``w = 1``.
+
+    Example:
+        >>> Ones()((2,), dtype="float32")
+        array([1., 1.], dtype=float32)
+    """
+
+    def __call__(self, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+        return np.ones(standardize_shape(shape), dtype=standardize_dtype(dtype))
+
+
+class Constant(Initializer):
+    """Every entry equal to ``value``: ``w = value``.
+
+    Computed as Keras does, ``cast(value, dtype) * ones(shape)``. TensorFlow makes a
+    float32 tensor of a Python float before casting it, so ``Constant(0.1)(shape, "float64")``
+    holds 0.10000000149011612; a NumPy value (``np.float64(0.1)``, an array) keeps its
+    precision. ``value`` may be an array that broadcasts to ``shape``.
+
+    Keras cannot build this initializer from the string ``"constant"`` (its ``from_config``
+    needs a value), so neither can :func:`minired.initializers.get`.
+
+    Args:
+        value: the fill value (default 0.0).
+
+    Example:
+        >>> Constant(3.0)((2,), dtype="float32")
+        array([3., 3.], dtype=float32)
+    """
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = value
+
+    def __call__(self, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+        dtype = standardize_dtype(dtype)
+        value = self.value
+        if not isinstance(value, np.ndarray | np.generic):
+            value = np.asarray(value)
+            if np.issubdtype(value.dtype, np.floating):
+                value = value.astype(np.float32)  # Python floats: TensorFlow's float32 detour
+        return value.astype(dtype) * np.ones(standardize_shape(shape), dtype=dtype)
+
+    def get_config(self) -> dict:
+        return {"value": self.value}

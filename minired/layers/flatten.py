@@ -1,0 +1,28 @@
+"""Flatten: turn each sample into a vector."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minired.layers.layer import Layer
+
+
+class Flatten(Layer):
+    """Reshape ``(N, d1, d2, ...)`` to ``(N, d1·d2·...)``; backward reshapes back.
+
+    Example:
+        >>> Flatten()(np.zeros((2, 8, 8), dtype="float32")).shape
+        (2, 64)
+    """
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], math.prod(input_shape[1:]))
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self.input_array_shape = inputs.shape
+        return inputs.reshape(inputs.shape[0], -1)
+
+    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+        return grad_outputs.reshape(self.input_array_shape)

@@ -1,0 +1,99 @@
+"""Categorical cross-entropy: one-hot (or soft) targets against class probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minired import config
+from minired.activations import log_softmax, softmax
+from minired.losses.loss import Loss, check_same_shape
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy ``ℓ = -Σ_c y_c log p_c`` for one-hot targets ``y``.
+
+    **From logits** ``z`` (``from_logits=True``, or when the model's output layer is a
+    softmax/sigmoid: Keras on TensorFlow then reads the logits hidden behind the
+    probabilities, and so does minired)::
+
+        ℓ = -Σ_c y_c log softmax(z)_c          (log_softmax: no log(0) is ever taken)
+        ∂ℓ/∂z = softmax(z) Σ_c y_c - y         (= p - y for one-hot y)
+
+    **From probabilities** ``p`` (a bare array, e.g. ``loss(y, probs)``), Keras first
+    renormalises and clips::
+
+        q = p / Σ_c p_c,    q̃ = clip(q, ε, 1 - ε),    ℓ = -Σ_c y_c log q̃_c
+
+    so one sample can never cost more than ``-log ε ≈ 16.1``. Its gradient is zero where
+    the clip is active: a saturated wrong prediction stops learning. That is why the logits
+    path is the one training uses.
+
+    Args:
+        from_logits: whether ``y_pred`` holds logits instead of probabilities.
+        label_smoothing: ``y ← y (1 - s) + s / C``.
+        reduction: see :class:`~minired.losses.Loss`.
+        name: loss name.
+
+    Example:
+        >>> round(CategoricalCrossentropy()([[0, 1]], [[0.5, 0.5]]), 4)
+        0.6931
+    """
+
+    uses_output_logits = True
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 reduction="sum_over_batch_size", name: str = "categorical_crossentropy"):
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = bool(from_logits)
+        if not 0 <= label_smoothing <= 1:
+            raise ValueError(
+                f"{name}: `label_smoothing` must lie in [0, 1], got {label_smoothing!r}."
+            )
+        self.label_smoothing = float(label_smoothing)
+
+    def _targets(self, y_true, y_pred):
+        check_same_shape(self.name, y_true, y_pred)
+        if self.label_smoothing:
+            s = self.label_smoothing
+            y_true = y_true * (1 - s) + s / y_pred.shape[-1]
+        return y_true
+
+    def prepare(self, y_true, y_pred):
+        y_true, y_pred = super().prepare(y_true, y_pred)
+        if y_true.shape != y_pred.shape and y_true.ndim == y_pred.ndim - 1:
+            raise ValueError(
+                f"{self.name}: `y_true` must be one-hot with shape {y_pred.shape}, got integer "
+                f"labels of shape {y_true.shape}. Use 'sparse_categorical_crossentropy' for "
+                "integer labels, or one-hot encode them with mr.utils.to_categorical."
+            )
+        return y_true, y_pred
+
+    def values(self, y_true, y_pred, from_logits=False):
+        y = self._targets(y_true, y_pred)
+        if from_logits:
+            return -np.sum(y * log_softmax(y_pred), axis=-1)
+        eps = y_pred.dtype.type(config.epsilon())
+        q = np.clip(y_pred / np.sum(y_pred, axis=-1, keepdims=True), eps, 1 - eps)
+        return -np.sum(y * np.log(q), axis=-1)
+
+    def gradients(self, y_true, y_pred, from_logits=False):
+        y = self._targets(y_true, y_pred)
+        if from_logits:
+            return softmax(y_pred) * np.sum(y, axis=-1, keepdims=True) - y
+        eps = y_pred.dtype.type(config.epsilon())
+        total = np.sum(y_pred, axis=-1, keepdims=True)
+        q = y_pred / total
+        inside = (q >= eps) & (q <= 1 - eps)                       # clip passes the gradient
+        grad_q = -y / np.clip(q, eps, 1 - eps) * inside
+        # q = p / Σp:  ∂ℓ/∂p_k = (∂ℓ/∂q_k - Σ_j ∂ℓ/∂q_j q_j) / Σp
+        return (grad_q - np.sum(grad_q * q, axis=-1, keepdims=True)) / total
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
+                             label_smoothing: float = 0.0) -> np.ndarray:
+    """Per-sample categorical cross-entropy (see :class:`CategoricalCrossentropy`)."""
+    return CategoricalCrossentropy(from_logits, label_smoothing).call(y_true, y_pred)

@@ -1,0 +1,48 @@
+"""Optimizers by Keras name: ``mr.optimizers.get("adam")``."""
+
+from __future__ import annotations
+
+from minired.optimizers import schedules
+from minired.optimizers.adagrad import Adagrad
+from minired.optimizers.adam import Adam
+from minired.optimizers.adamw import AdamW
+from minired.optimizers.nadam import Nadam
+from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.rmsprop import RMSprop
+from minired.optimizers.sgd import SGD
+from minired.utils.naming import lookup
+
+# Keras lower-cases the name before looking it up: "Adam", "ADAM" and "adam" all work.
+ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam)}
+
+
+def get(identifier: str | Optimizer | None) -> Optimizer | None:
+    """Return an optimizer for a Keras name (with default arguments) or an instance.
+
+    ``None`` gives ``None``, as in Keras.
+
+    Example:
+        >>> get("sgd").learning_rate       # Keras' default 0.01, stored in float32
+        0.009999999776482582
+    """
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup("optimizer", identifier.lower(), ALL_OPTIMIZERS)()
+    raise TypeError(
+        f"`optimizer` must be a name such as 'adam' or an Optimizer instance, got "
+        f"{identifier!r} ({type(identifier).__name__})."
+    )
+
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "RMSprop",
+    "Adagrad",
+    "AdamW",
+    "Nadam",
+    "schedules",
+    "get",
+]

@@ -1,0 +1,75 @@
+"""Adagrad: per-weight step sizes that shrink with the sum of past g²."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.schedules import LearningRateSchedule
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.), in Keras' exact form.
+
+    Update rule (the accumulator ``a`` starts at ``initial_accumulator_value``, not 0)::
+
+        a <- a + g²
+        w <- w - lr·g / sqrt(a + eps)          (eps is inside the square root)
+
+    Weights with large past gradients take ever smaller steps; the rate never recovers.
+
+    Args:
+        learning_rate: a float, a schedule, or a function of no arguments (default 0.001).
+        initial_accumulator_value: the starting value of ``a`` (default 0.1).
+        epsilon: added to ``a`` under the square root (default 1e-7).
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
+            :class:`~minired.optimizers.Optimizer`.
+
+    Example:
+        >>> w = np.array([1.0], dtype="float32")
+        >>> opt = Adagrad(learning_rate=0.1, initial_accumulator_value=0.0, epsilon=0.0)
+        >>> _ = opt.apply_gradients([(np.array([3.0], dtype="float32"), w)])
+        >>> w                     # 1 - 0.1·3/sqrt(9)
+        array([0.9], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+        )
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+
+    def _create_slots(self, variables: list[np.ndarray]) -> None:
+        self._accumulators = self.add_slots(variables, fill=self.initial_accumulator_value)
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        dt = variable.dtype.type
+        lr = dt(learning_rate)
+        accumulator = self._accumulators[self._get_variable_index(variable)]
+        accumulator += np.square(gradient)
+        variable -= (lr * gradient) / np.sqrt(accumulator + dt(self.epsilon))
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }

@@ -1,0 +1,100 @@
+"""Adam: momentum plus a per-weight step size from the running mean of g²."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from minired.optimizers.optimizer import Optimizer, tf_cast, tf_pow
+from minired.optimizers.schedules import LearningRateSchedule
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), in Keras' exact form.
+
+    Update rule, with ``t = iterations + 1`` and the moments ``m``, ``v`` starting at 0::
+
+        alpha = lr · sqrt(1 - b2^t) / (1 - b1^t)      (bias correction, folded into the step)
+        m <- m + (g - m)·(1 - b1)                     (= b1·m + (1-b1)·g, rounded differently)
+        v <- v + (g² - v)·(1 - b2)
+        amsgrad: v̂ <- max(v̂, v), used instead of v below
+        w <- w - (m·alpha) / (sqrt(v) + eps)
+
+    Note where ``eps`` sits: it is added to the *uncorrected* ``sqrt(v)`` (the paper's
+    "epsilon hat" form), not to ``sqrt(v / (1 - b2^t))`` as in PyTorch.
+
+    Args:
+        learning_rate: a float, a schedule, or a function of no arguments (default 0.001).
+        beta_1: decay of the first moment ``m`` (default 0.9).
+        beta_2: decay of the second moment ``v`` (default 0.999).
+        epsilon: added to the denominator (default 1e-7, not PyTorch's 1e-8).
+        amsgrad: use the running maximum of ``v`` (AMSGrad).
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
+            :class:`~minired.optimizers.Optimizer`.
+
+    Example:
+        >>> w = np.array([1.0], dtype="float32")
+        >>> _ = Adam(learning_rate=0.1).apply_gradients([(np.array([5.0], dtype="float32"), w)])
+        >>> w.round(4)            # the first Adam step is ~lr·sign(g), whatever |g|
+        array([0.9], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+        )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def _create_slots(self, variables: list[np.ndarray]) -> None:
+        self._momentums = self.add_slots(variables)
+        self._velocities = self.add_slots(variables)
+        self._velocity_hats = self.add_slots(variables) if self.amsgrad else []
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        dt = variable.dtype.type
+        lr = dt(learning_rate)
+        t = dt(self.iterations + 1)
+        beta_1_power = tf_pow(tf_cast(self.beta_1, variable.dtype), t)
+        beta_2_power = tf_pow(tf_cast(self.beta_2, variable.dtype), t)
+        index = self._get_variable_index(variable)
+        m = self._momentums[index]
+        v = self._velocities[index]
+        alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        # 1 - beta is computed in Python double, then cast: Keras' rounding.
+        m += (gradient - m) * dt(1 - self.beta_1)
+        v += (np.square(gradient) - v) * dt(1 - self.beta_2)
+        if self.amsgrad:
+            v_hat = self._velocity_hats[index]
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        variable -= (m * alpha) / (np.sqrt(v) + dt(self.epsilon))
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }

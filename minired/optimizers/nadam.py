@@ -1,0 +1,118 @@
+"""Nadam: Adam with Nesterov momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from minired import config
+from minired.optimizers.optimizer import Optimizer, tf_cast, tf_pow
+from minired.optimizers.schedules import LearningRateSchedule
+
+
+class Nadam(Optimizer):
+    """Nadam (Dozat), in Keras' exact form, with its momentum warm-up schedule.
+
+    With ``t = iterations + 1``, a momentum schedule ``u_t = b1·(1 - ½·0.96^t)`` and its
+    running product ``Π_t = u_1·u_2···u_t`` (kept as state, updated once per step before
+    any variable)::
+
+        m <- m + (g - m)·(1 - b1)
+        v <- v + (g² - v)·(1 - b2)
+        m̂ = u_{t+1}·m / (1 - Π_t·u_{t+1}) + (1 - u_t)·g / (1 - Π_t)
+        v̂ = v / (1 - b2^t)
+        w <- w - m̂·lr / (sqrt(v̂) + eps)
+
+    The first term of ``m̂`` looks one momentum step ahead (Nesterov); the second adds the
+    current gradient with its own bias correction.
+
+    Here ``1 - b1`` and ``1 - b2`` are computed in the variable's dtype (Keras casts the
+    betas first), unlike Adam, which computes them in double precision.
+
+    Args:
+        learning_rate: a float, a schedule, or a function of no arguments (default 0.001).
+        beta_1: decay of ``m`` (default 0.9).
+        beta_2: decay of ``v`` (default 0.999).
+        epsilon: added to ``sqrt(v̂)`` (default 1e-7).
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
+            :class:`~minired.optimizers.Optimizer`.
+
+    Example:
+        >>> w = np.array([1.0], dtype="float32")
+        >>> _ = Nadam(learning_rate=0.1).apply_gradients([(np.array([5.0], dtype="float32"), w)])
+        >>> w.round(4)            # ~lr·sign(g), a little more: the look-ahead term
+        array([0.8937], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+        )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def _create_slots(self, variables: list[np.ndarray]) -> None:
+        self._momentums = self.add_slots(variables)
+        self._velocities = self.add_slots(variables)
+        # Π starts at 1, in the dtype of the first variable (Keras' choice).
+        dtype = variables[0].dtype if variables else config.dtype()
+        self._u_product = dtype.type(1.0)
+
+    def _update_variables(self, grads, variables, learning_rate) -> None:
+        # Π_t = Π_{t-1}·u_t: once per step, shared by all variables.
+        # Keras writes Π·b1·(1 - ½·0.96^t) with Python floats, which reach Π's dtype exactly
+        # (no tf_cast here, unlike update_step).
+        dt = type(self._u_product)
+        t = dt(self.iterations + 1)
+        self._u_product = self._u_product * dt(self.beta_1) * (
+            dt(1.0) - dt(0.5) * tf_pow(dt(0.96), t)
+        )
+        super()._update_variables(grads, variables, learning_rate)
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        dt = variable.dtype.type
+        lr = dt(learning_rate)
+        local_step = dt(self.iterations + 1)
+        next_step = dt(self.iterations + 2)
+        decay = tf_cast(0.96, variable.dtype)
+        beta_1 = tf_cast(self.beta_1, variable.dtype)
+        beta_2 = tf_cast(self.beta_2, variable.dtype)
+        u_t = beta_1 * (dt(1.0) - dt(0.5) * tf_pow(decay, local_step))
+        u_t_1 = beta_1 * (dt(1.0) - dt(0.5) * tf_pow(decay, next_step))
+        u_product_t = dt(self._u_product)
+        u_product_t_1 = u_product_t * u_t_1
+        beta_2_power = tf_pow(beta_2, local_step)
+        index = self._get_variable_index(variable)
+        m = self._momentums[index]
+        v = self._velocities[index]
+        m += (gradient - m) * (1 - beta_1)
+        v += (np.square(gradient) - v) * (1 - beta_2)
+        m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * gradient) / (1 - u_product_t)
+        v_hat = v / (1 - beta_2_power)
+        variable -= (m_hat * lr) / (np.sqrt(v_hat) + dt(self.epsilon))
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }

@@ -1,0 +1,418 @@
+"""The base class of every optimizer: what happens around the update rule.
+
+Notation used by all optimizers: ``w`` a weight array, ``g = ∂L/∂w`` its gradient,
+``lr`` the learning rate, ``t`` the step number (``iterations + 1``).
+
+One call to :meth:`Optimizer.apply_gradients` does, in this order (Keras'
+``BaseOptimizer.apply`` and ``_backend_apply_gradients``)::
+
+    1. drop pairs whose gradient is None (with a warning)
+    2. clip the gradients              (clipnorm | global_clipnorm | clipvalue)
+    3. decoupled weight decay          w <- w - w*wd*lr      (every variable, biases too)
+    4. update_step(g, w, lr)           the optimizer's own rule, variable by variable
+    5. iterations <- iterations + 1
+
+Variables are the model's own NumPy arrays: every update writes into them in place
+(``w -= ...``), so the model sees the new values without copying anything back.
+
+The arithmetic follows Keras operation by operation, so float32 results match TensorFlow
+bit for bit except where a summation order or a ``pow`` differs by an ulp:
+
+- a float learning rate is stored in ``floatx`` when the optimizer is created, like Keras'
+  learning-rate variable: ``SGD(0.1)`` steps with ``float32(0.1) = 0.10000000149...``;
+- constants are cast to the variable's dtype before use; constants such as ``1 - beta_1``
+  are computed in Python double precision first, as Keras does;
+- the constants Keras passes through ``ops.cast`` (SGD's momentum, Adam's betas inside
+  ``beta^t``, the weight decay, Adagrad's initial accumulator) are rounded to float32 even
+  in float64 mode, because TensorFlow makes a float32 tensor of a Python float before
+  casting it: see :func:`tf_cast`.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from minired import config
+from minired.optimizers.schedules import LearningRateSchedule
+from minired.optimizers.schedules import deserialize as deserialize_schedule
+from minired.optimizers.schedules import serialize as serialize_schedule
+
+
+def tf_cast(value: float, dtype: np.dtype | type) -> np.floating:
+    """Keras' ``ops.cast(value, dtype)`` of a Python float, as TensorFlow evaluates it.
+
+    TensorFlow first turns the Python float into a *float32* tensor, then casts it, so in
+    float64 mode ``ops.cast(0.9, "float64")`` is 0.8999999761581421, not 0.9. In float32
+    mode this is just ``float32(value)``. (``ops.multiply(x, 0.9)`` and ``x + 0.9`` convert
+    0.9 straight to x's dtype: those constants use ``dtype(value)``.) A NumPy scalar keeps
+    its own precision: ``tf_cast(np.float64(0.9), np.float64)`` is 0.9.
+
+    Example:
+        >>> float(tf_cast(0.9, np.float64))
+        0.8999999761581421
+    """
+    if not isinstance(value, np.generic):
+        value = np.float32(value)
+    return np.dtype(dtype).type(value)
+
+
+def tf_pow(base: np.floating, exponent: np.floating) -> np.floating:
+    """``base ** exponent`` in ``base``'s dtype, rounded once from double precision.
+
+    TensorFlow's float32 ``pow`` is (nearly always) correctly rounded; NumPy's float32
+    ``pow`` is off by one ulp for about one input in six (``0.9**4``, for example). Computing
+    in float64 and rounding once reproduces TensorFlow.
+
+    Example:
+        >>> tf_pow(np.float32(0.9), np.float32(4))
+        np.float32(0.6560999)
+    """
+    return type(base)(np.float64(base) ** np.float64(exponent))
+
+
+class Optimizer:
+    """Base class: clipping, weight decay, the step counter and the per-variable state.
+
+    A subclass implements two methods:
+
+    - ``_create_slots(variables)``: allocate its state (momentums, velocities...) with
+      :meth:`add_slots`, one array per variable, like Keras' ``build``;
+    - ``update_step(gradient, variable, learning_rate)``: update one variable in place.
+
+    Args:
+        learning_rate: a Python float, a
+            :class:`~minired.optimizers.schedules.LearningRateSchedule` (called with the
+            step counter before each update), or a function of no arguments.
+            An int raises ``ValueError``, as in Keras: write ``1.0``, not ``1``.
+        weight_decay: if set, every step first does ``w <- w - w*wd*lr``.
+        clipnorm: clip each gradient to this L2 norm: ``g <- g*c / max(||g||, c)``.
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: clip all gradients together to this joint L2 norm.
+            Only one of the three clipping arguments may be given.
+        name: the optimizer's name (default: the class name in snake_case).
+
+    Example:
+        >>> from minired.optimizers import SGD
+        >>> w = np.array([1.0, 2.0], dtype="float32")
+        >>> opt = SGD(learning_rate=0.5)
+        >>> opt.apply_gradients([(np.array([1.0, 1.0], dtype="float32"), w)])
+        1
+        >>> w
+        array([0.5, 1.5], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        cls = type(self).__name__
+        for arg, value in (
+            ("weight_decay", weight_decay),
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Real)
+            ):
+                raise TypeError(f"{cls}: `{arg}` must be a float or None, got {value!r}.")
+        # Keras counts the arguments that are not None, so clipnorm=0 still "uses up" the
+        # single clipping slot even though a zero clip is then skipped (the checks in
+        # _clip_gradients are truthy).
+        given = [value is not None for value in (clipnorm, clipvalue, global_clipnorm)]
+        if sum(given) > 1:
+            raise ValueError(
+                f"{cls}: only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set, "
+                f"got clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}."
+            )
+        self.name = name if name is not None else _snake_case(cls)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.iterations = 0
+        self._learning_rate = self._check_learning_rate(learning_rate)
+        self.built = False
+        # The variables this optimizer updates, and id(variable) -> position in that list.
+        # Holding the arrays themselves keeps their ids unique for the optimizer's lifetime.
+        self._trainable_variables: list[np.ndarray] = []
+        self._trainable_variables_indices: dict[int, int] = {}
+        self._slots: list[np.ndarray] = []
+
+    # -- learning rate ------------------------------------------------------------------------
+    def _check_learning_rate(self, learning_rate):
+        """Return the learning rate in the form it is stored (see :attr:`learning_rate`)."""
+        if isinstance(learning_rate, LearningRateSchedule) or callable(learning_rate):
+            return learning_rate
+        # Keras tests `isinstance(learning_rate, float)`: ints and np.float32 are refused.
+        if not isinstance(learning_rate, float):
+            raise ValueError(
+                f"{type(self).__name__}: `learning_rate` must be a Python float, a "
+                f"LearningRateSchedule, or a function of no arguments, got {learning_rate!r} "
+                f"({type(learning_rate).__name__})."
+            )
+        # Keras keeps a float learning rate in a `floatx` variable: float32(0.1) by default.
+        return config.dtype().type(learning_rate)
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next update, as a Python float.
+
+        For a schedule this is ``schedule(iterations)``: the first update uses ``schedule(0)``.
+        """
+        return float(self._current_learning_rate())
+
+    @learning_rate.setter
+    def learning_rate(self, value: float | LearningRateSchedule | Callable[[], float]) -> None:
+        if isinstance(value, LearningRateSchedule) or callable(value):
+            self._learning_rate = value
+            return
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            raise TypeError(
+                f"{type(self).__name__}: this optimizer was created with a "
+                "LearningRateSchedule, so `learning_rate` cannot be set to a number; create "
+                "the optimizer with a float `learning_rate` to make it settable."
+            )
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"{type(self).__name__}: `learning_rate` must be a number, a "
+                f"LearningRateSchedule or a function, got {value!r}."
+            )
+        # Like Keras' `variable.assign(value)`: the stored dtype is kept (ints allowed).
+        dtype = getattr(self._learning_rate, "dtype", config.dtype())
+        self._learning_rate = dtype.type(value)
+
+    def _current_learning_rate(self):
+        """The raw learning rate for this step (cast to each variable's dtype later)."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return self._learning_rate(self.iterations)
+        if callable(self._learning_rate):
+            return self._learning_rate()
+        return self._learning_rate
+
+    # -- state --------------------------------------------------------------------------------
+    def build(self, variables: Sequence[np.ndarray]) -> None:
+        """Register the variables to update and create the optimizer state for each one.
+
+        Called automatically by the first :meth:`apply`. Calling it again does nothing.
+
+        Args:
+            variables: the model's float weight arrays, in the order the gradients will come.
+        """
+        if self.built:
+            return
+        variables = list(variables)
+        for i, variable in enumerate(variables):
+            if not isinstance(variable, np.ndarray) or not np.issubdtype(
+                variable.dtype, np.floating
+            ):
+                raise TypeError(
+                    f"{type(self).__name__}: variable {i} must be a float NumPy array (updated "
+                    f"in place), got {type(variable).__name__}"
+                    f"{' of dtype ' + str(variable.dtype) if hasattr(variable, 'dtype') else ''}."
+                )
+        self._trainable_variables = variables
+        self._trainable_variables_indices = {id(v): i for i, v in enumerate(variables)}
+        self._create_slots(variables)
+        self.built = True
+
+    def _create_slots(self, variables: list[np.ndarray]) -> None:
+        """Allocate per-variable state with :meth:`add_slots` (none in the base class)."""
+
+    def add_slots(self, variables: list[np.ndarray], fill: float = 0.0) -> list[np.ndarray]:
+        """Return one new array per variable, of its shape and dtype, filled with ``fill``.
+
+        ``fill`` goes through :func:`tf_cast`, as in Keras' ``Constant`` initializer.
+        """
+        slots = [np.full_like(v, tf_cast(fill, v.dtype)) for v in variables]
+        self._slots.extend(slots)
+        return slots
+
+    def _get_variable_index(self, variable: np.ndarray) -> int:
+        """Position of ``variable`` in the build list: the index into every slot list."""
+        return self._trainable_variables_indices[id(variable)]
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """The optimizer's state arrays (momentums, velocities...), in creation order.
+
+        Keras also lists the step counter and the learning rate here; minired keeps those
+        as :attr:`iterations` and :attr:`learning_rate`.
+        """
+        return list(self._slots)
+
+    # -- applying gradients -------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
+        """Apply one update from ``(gradient, variable)`` pairs; return the new step count.
+
+        Example: ``opt.apply_gradients(zip(grads, weights))``.
+        """
+        pairs = list(grads_and_vars)
+        grads = [g for g, _ in pairs]
+        variables = [v for _, v in pairs]
+        self.apply(grads, variables)
+        return self.iterations
+
+    def apply(
+        self,
+        grads: Sequence[np.ndarray | None],
+        trainable_variables: Sequence[np.ndarray] | None = None,
+    ) -> None:
+        """Update ``trainable_variables`` in place from ``grads`` (matched by position).
+
+        The first call builds the optimizer on ``trainable_variables``. Later calls must pass
+        the same arrays (or ``None`` to mean "the variables I was built with").
+
+        Args:
+            grads: one gradient per variable, same shape; ``None`` skips that variable.
+            trainable_variables: the weight arrays, or ``None`` once the optimizer is built.
+        """
+        cls = type(self).__name__
+        grads = list(grads)
+        if not grads:  # Keras: nothing to apply, and the step counter does not move
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    f"{cls}.apply: `trainable_variables` is None but the optimizer is not "
+                    "built yet; pass the variables, or call `build(variables)` first."
+                )
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"{cls}.apply: `grads` must hold one gradient per variable "
+                f"({len(variables)}), got {len(grads)}."
+            )
+        self.build(variables)  # the first call creates the state; later calls do nothing
+        unknown = [i for i, v in enumerate(variables)
+                   if id(v) not in self._trainable_variables_indices]
+        if unknown:
+            raise ValueError(
+                f"{cls}.apply: variables at positions {unknown} are not among the "
+                f"{len(self._trainable_variables)} arrays this optimizer was built with. "
+                "Variables must be updated in place, never replaced; for a new set of "
+                "variables create a new optimizer."
+            )
+        grads, variables = self._filter_empty_gradients(grads, variables)
+        for i, (g, v) in enumerate(zip(grads, variables, strict=True)):
+            if np.shape(g) != v.shape:
+                raise ValueError(
+                    f"{cls}.apply: gradient {i} must have its variable's shape {v.shape}, "
+                    f"got {np.shape(g)}."
+                )
+        grads = [np.asarray(g) for g in grads]
+
+        learning_rate = self._current_learning_rate()   # schedule(iterations), before += 1
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(variables, learning_rate)
+        self._update_variables(grads, variables, learning_rate)
+        self.iterations += 1
+
+    def _filter_empty_gradients(self, grads, variables):
+        """Drop ``(None, variable)`` pairs with a warning; all None is an error (as Keras)."""
+        kept = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
+        if not kept:
+            raise ValueError(f"{type(self).__name__}.apply: no gradients provided (all None).")
+        if len(kept) < len(grads):
+            missing = [i for i, g in enumerate(grads) if g is None]
+            warnings.warn(
+                f"{type(self).__name__}: gradients are None for variables at positions "
+                f"{missing}; those variables are not updated.",
+                stacklevel=3,
+            )
+        return [g for g, _ in kept], [v for _, v in kept]
+
+    def _clip_gradients(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """Clip the gradients with whichever of the three options is set (truthy, as Keras)."""
+        if self.clipnorm and self.clipnorm > 0:
+            return [self._clip_by_norm(g) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return self._clip_by_global_norm(grads)
+        if self.clipvalue and self.clipvalue > 0:
+            return [np.clip(g, -g.dtype.type(self.clipvalue), g.dtype.type(self.clipvalue))
+                    for g in grads]
+        return grads
+
+    def _clip_by_norm(self, g: np.ndarray) -> np.ndarray:
+        """``g*c / max(||g||, c)``: unchanged when ``||g|| <= c``, rescaled to norm c otherwise.
+
+        Written exactly as ``tf.clip_by_norm``: multiply first, then divide, even when the
+        norm is below c (in float32, ``(g*c)/c`` may differ from ``g`` by one ulp).
+        """
+        c = g.dtype.type(self.clipnorm)
+        l2norm = np.sqrt(np.sum(g * g))
+        return (g * c) / np.maximum(l2norm, c)
+
+    def _clip_by_global_norm(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """Scale all gradients by ``c / max(n, c)``, ``n = sqrt(Σ_i Σ g_i²)`` (one joint norm)."""
+        use_norm = np.sqrt(np.sum(np.stack([np.sum(np.square(g)) for g in grads])))
+        dt = use_norm.dtype.type
+        # Keras: scale = c * min(1/n, 1/c). 1/n is inf for n = 0, and min() then picks 1/c.
+        c = self.global_clipnorm
+        with np.errstate(divide="ignore"):
+            scale = dt(c) * np.minimum(1 / use_norm, dt(1.0 / c))
+        # (n - n) is 0 for a finite norm and NaN otherwise: an inf/NaN gradient poisons all.
+        scale = scale + (use_norm - use_norm)
+        return [g * scale.astype(g.dtype) for g in grads]
+
+    def _apply_weight_decay(self, variables: list[np.ndarray], learning_rate) -> None:
+        """Decoupled weight decay, ``w <- w - w*wd*lr``, on every variable before the update."""
+        if self.weight_decay is None:
+            return
+        for variable in variables:
+            wd = tf_cast(self.weight_decay, variable.dtype)
+            variable -= variable * wd * variable.dtype.type(learning_rate)
+
+    def _update_variables(self, grads, variables, learning_rate) -> None:
+        """Run :meth:`update_step` on each pair, in order (Nadam adds a shared step first)."""
+        for gradient, variable in zip(grads, variables, strict=True):
+            self.update_step(gradient.astype(variable.dtype, copy=False), variable, learning_rate)
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        """Update ``variable`` in place from ``gradient`` (already cast to its dtype)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    # -- configuration ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments, as in Keras (a float learning rate as stored, in floatx)."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            learning_rate = serialize_schedule(self._learning_rate)
+        elif callable(self._learning_rate):
+            learning_rate = self._learning_rate
+        else:
+            learning_rate = float(self._learning_rate)
+        return {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Optimizer:
+        """Create a fresh optimizer (no state) from :meth:`get_config`'s output."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = deserialize_schedule(config["learning_rate"])
+        return cls(**config)
+
+
+def _snake_case(name: str) -> str:
+    """Keras' default names: ``SGD -> sgd``, ``RMSprop -> rm_sprop``, ``AdamW -> adam_w``."""
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()

@@ -1,0 +1,103 @@
+"""RMSprop: divide the step by a running root-mean-square of the gradient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.schedules import LearningRateSchedule
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), in Keras' exact form.
+
+    Update rule (``s``, ``ḡ`` and the momentum buffer ``b`` start at 0)::
+
+        s <- rho·s + (1 - rho)·g²
+        centered:   ḡ <- rho·ḡ + (1 - rho)·g
+                    d = s - ḡ² + eps            (a variance estimate instead of a raw mean)
+        otherwise:  d = s + eps
+        step = lr·g / sqrt(d)                   (eps is inside the square root)
+        momentum > 0:  b <- momentum·b + step;  w <- w - b
+        otherwise:     w <- w - step
+
+    There is no bias correction: the first steps are large, since ``s`` starts at 0.
+
+    Args:
+        learning_rate: a float, a schedule, or a function of no arguments (default 0.001).
+        rho: decay of the running mean of g² (default 0.9).
+        momentum: momentum on the step (default 0.0: none).
+        epsilon: added to ``d`` under the square root (default 1e-7).
+        centered: divide by the estimated standard deviation rather than the RMS.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
+            :class:`~minired.optimizers.Optimizer`.
+
+    Example:
+        >>> w = np.array([1.0], dtype="float32")
+        >>> _ = RMSprop(learning_rate=0.1).apply_gradients([(np.array([2.0], dtype="float32"), w)])
+        >>> w.round(4)            # 1 - 0.1·2/sqrt(0.1·4): a first step of lr/sqrt(1 - rho)
+        array([0.6838], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+        )
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def _create_slots(self, variables: list[np.ndarray]) -> None:
+        self._velocities = self.add_slots(variables)
+        self._momentums = self.add_slots(variables) if self.momentum > 0 else []
+        self._average_gradients = self.add_slots(variables) if self.centered else []
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        dt = variable.dtype.type
+        lr = dt(learning_rate)
+        index = self._get_variable_index(variable)
+        rho, one_minus_rho = dt(self.rho), dt(1 - self.rho)  # 1 - rho in double, then cast
+        velocity = self._velocities[index]
+        velocity[...] = rho * velocity + one_minus_rho * np.square(gradient)
+        if self.centered:
+            average_grad = self._average_gradients[index]
+            average_grad[...] = rho * average_grad + one_minus_rho * gradient
+            denominator = velocity - np.square(average_grad) + dt(self.epsilon)
+        else:
+            denominator = velocity + dt(self.epsilon)
+        increment = (lr * gradient) / np.sqrt(denominator)
+        if self.momentum > 0:
+            momentum = self._momentums[index]
+            momentum[...] = dt(self.momentum) * momentum + increment
+            variable -= momentum
+        else:
+            variable -= increment
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }

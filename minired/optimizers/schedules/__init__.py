@@ -1,0 +1,23 @@
+"""Learning-rate schedules, as in ``keras.optimizers.schedules``."""
+
+from minired.optimizers.schedules.learning_rate_schedule import (
+    CosineDecay,
+    ExponentialDecay,
+    InverseTimeDecay,
+    LearningRateSchedule,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+    deserialize,
+    serialize,
+)
+
+__all__ = [
+    "LearningRateSchedule",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "CosineDecay",
+    "serialize",
+    "deserialize",
+]

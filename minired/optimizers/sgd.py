@@ -1,0 +1,87 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from minired.optimizers.optimizer import Optimizer, tf_cast
+from minired.optimizers.schedules import LearningRateSchedule
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with momentum or Nesterov momentum.
+
+    Update rules (``v`` is the velocity, zero at the start, ``m`` the momentum)::
+
+        momentum == 0:   w <- w - g·lr
+        momentum  > 0:   v <- v·m - g·lr
+                         w <- w + v
+        nesterov:        v <- v·m - g·lr
+                         w <- w + (v·m - g·lr)      (v already updated: Keras' form)
+
+    Args:
+        learning_rate: a float, a schedule, or a function of no arguments (default 0.01).
+        momentum: a float in [0, 1] (default 0.0: plain gradient descent). Keras insists on
+            a float: ``momentum=0`` (an int) raises ValueError.
+        nesterov: use Nesterov momentum.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
+            :class:`~minired.optimizers.Optimizer`.
+
+    Example:
+        >>> w = np.array([1.0], dtype="float32")
+        >>> opt = SGD(learning_rate=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     _ = opt.apply_gradients([(np.array([1.0], dtype="float32"), w)])
+        >>> w                     # 1 - 0.1 - (0.9·0.1 + 0.1)
+        array([0.71], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+        )
+        if not isinstance(momentum, float) or not 0 <= momentum <= 1:
+            raise ValueError(
+                f"SGD: `momentum` must be a float in [0, 1], got {momentum!r} "
+                f"({type(momentum).__name__})."
+            )
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def _create_slots(self, variables: list[np.ndarray]) -> None:
+        # Plain gradient descent keeps no state.
+        self._momentums = self.add_slots(variables) if self.momentum != 0 else []
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        dt = variable.dtype.type
+        lr = dt(learning_rate)
+        if self.momentum == 0:
+            variable -= gradient * lr
+            return
+        m = tf_cast(self.momentum, variable.dtype)
+        v = self._momentums[self._get_variable_index(variable)]
+        v[...] = v * m - gradient * lr
+        if self.nesterov:
+            variable += v * m - gradient * lr
+        else:
+            variable += v
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

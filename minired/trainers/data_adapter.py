@@ -1,0 +1,69 @@
+"""Cutting arrays into batches, and the other data chores of ``fit``, as Keras does them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+
+def check_batch_size(batch_size, default: int = 32) -> int:
+    """Return ``batch_size`` (``None`` → 32, Keras' default) after checking it."""
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive int or None, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def num_batches(n_samples: int, batch_size: int) -> int:
+    """``ceil(N / batch_size)``: the last, smaller batch is kept."""
+    return math.ceil(n_samples / batch_size)
+
+
+def batch_slices(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    """Yield consecutive index slices of ``order`` of at most ``batch_size`` samples."""
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tuple, tuple]:
+    """Hold out the **last** ``validation_split`` fraction, before any shuffling.
+
+    ``split_at = floor(N · (1 - validation_split))``; samples ``[:split_at]`` train,
+    ``[split_at:]`` validate (Keras' rule, so the same samples are held out in both).
+    """
+    if not isinstance(validation_split, int | float) or not 0 <= validation_split < 1:
+        raise ValueError(
+            f"`validation_split` must be a float in [0, 1), got {validation_split!r}."
+        )
+    n = len(arrays[0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"`validation_split={validation_split}` leaves no samples for "
+            f"{'training' if split_at == 0 else 'validation'}: the data has only {n} samples."
+        )
+    train = tuple(None if a is None else a[:split_at] for a in arrays)
+    validation = tuple(None if a is None else a[split_at:] for a in arrays)
+    return train, validation
+
+
+def class_weight_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
+    """Per-sample weights from ``{class: weight}``; missing classes weigh 1.
+
+    The class of a sample is ``argmax`` of a one-hot row, or the rounded value of an
+    integer or binary label.
+    """
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict {{class: weight}}, got {class_weight!r}.")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        classes = np.argmax(y, axis=-1)
+    else:
+        classes = np.round(y.reshape(len(y))).astype(np.int64)
+    weights = np.ones(len(y))
+    for cls, weight in class_weight.items():
+        weights[classes == int(cls)] = weight
+    return weights

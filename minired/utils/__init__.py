@@ -1,0 +1,6 @@
+"""Utilities that Keras also exposes under ``keras.utils``."""
+
+from minired.utils.rng_utils import set_random_seed
+from minired.utils.numerical_utils import to_categorical
+
+__all__ = ["set_random_seed", "to_categorical"]
