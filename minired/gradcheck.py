@@ -103,6 +103,10 @@ def check_layer(layer, inputs: np.ndarray, training: bool = False, seed: int = 0
                 h: float = 1e-6) -> list[GradCheckResult]:
     """Check ``layer.backward`` (inputs and every weight) against finite differences.
 
+    The checked scalar is ``Σ layer(x) ⊙ δout + Σ layer.losses``: ``backward`` adds the
+    gradient of the layer's penalties (kernel/bias regularizers) to its weight gradients,
+    so the penalties belong to the function being differentiated.
+
     Returns one result for ``inputs`` and one per weight array, in ``layer.weights`` order.
     A layer with a random ``generator`` (Dropout) is replayed with the same random state in
     every forward pass, so the same mask is used throughout.
@@ -125,7 +129,7 @@ def check_layer(layer, inputs: np.ndarray, training: bool = False, seed: int = 0
     analytic_weights = [g.copy() for g in layer.gradients]
 
     def f() -> float:
-        return float(np.sum(forward() * upstream))
+        return float(np.sum(forward() * upstream)) + sum(float(p) for p in layer.losses)
 
     results = [compare(f"{layer.name}/inputs", analytic_inputs, numerical_gradient(f, inputs, h))]
     for i, (weight, analytic) in enumerate(zip(layer.weights, analytic_weights, strict=True)):

@@ -360,12 +360,13 @@ class Optimizer:
         """Scale all gradients by ``c / max(n, c)``, ``n = sqrt(Σ_i Σ g_i²)`` (one joint norm)."""
         use_norm = np.sqrt(np.sum(np.stack([np.sum(np.square(g)) for g in grads])))
         dt = use_norm.dtype.type
-        # Keras: scale = c * min(1/n, 1/c). 1/n is inf for n = 0, and min() then picks 1/c.
         c = self.global_clipnorm
-        with np.errstate(divide="ignore"):
+        # The NumPy warnings are silenced because both special cases are intended:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # scale = c * min(1/n, 1/c); for n = 0, 1/n = inf and min() picks 1/c.
             scale = dt(c) * np.minimum(1 / use_norm, dt(1.0 / c))
-        # (n - n) is 0 for a finite norm and NaN otherwise: an inf/NaN gradient poisons all.
-        scale = scale + (use_norm - use_norm)
+            # (n - n) is 0 for a finite norm and NaN otherwise: an inf/NaN gradient poisons all.
+            scale = scale + (use_norm - use_norm)
         return [g * scale.astype(g.dtype) for g in grads]
 
     def _apply_weight_decay(self, variables: list[np.ndarray], learning_rate) -> None:

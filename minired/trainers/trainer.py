@@ -162,7 +162,7 @@ class Trainer:
         generator = rng_utils.global_generator()  # reset by set_random_seed
 
         callback_list.on_train_begin()
-        epoch_logs: dict = {}
+        epoch_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
@@ -177,6 +177,8 @@ class Trainer:
                         f"{step + 1}/{steps}. Lower the learning rate or check the data."
                     )
                 callback_list.on_train_batch_end(step, self._logs())
+                if self.stop_training:  # a callback may stop in the middle of an epoch
+                    break
             epoch_logs = _sorted(self._logs())
             if x_val is not None and (epoch + 1) % max(validation_freq, 1) == 0:
                 val_logs = self._evaluate_arrays(
@@ -186,7 +188,7 @@ class Trainer:
             if self.stop_training:
                 break
         callback_list.on_train_end(epoch_logs)
-        return next(c for c in callback_list.callbacks if isinstance(c, History))
+        return self.history  # set by CallbackList, as in Keras
 
     def _prepare_sample_weight(self, sample_weight, class_weight, y):
         if sample_weight is not None and class_weight is not None:

@@ -1,0 +1,6 @@
+"""minired vs Keras, component by component: same weights, same data, same numbers.
+
+Run ``python -m comparisons`` (see ``comparisons/__main__.py``). Each area module
+(``forward``, ``gradients``, ``optimizers``, ``training``, ``saturation``, ``dropout``)
+registers small cases with ``@registry.case``; ``mirror.to_keras`` builds the Keras twin.
+"""

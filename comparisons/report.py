@@ -1,0 +1,78 @@
+"""The report folder: a Markdown summary and one figure per training comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from comparisons.registry import Measurement
+
+
+def write_report(measurements: list[Measurement], folder: Path) -> Path:
+    """Write ``summary.md`` and ``figures/*.png`` into ``folder``; return the summary's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = folder / "figures"
+    figures.mkdir(exist_ok=True)
+    drawn = {}
+    for m in measurements:
+        if m.outcome is not None and m.outcome.curves:
+            drawn[(m.area, m.name, m.dtype)] = _draw_curves(m, figures)
+
+    passed = sum(m.passed for m in measurements)
+    lines = [
+        "# minired vs Keras: comparison report",
+        "",
+        f"**{passed} of {len(measurements)} comparisons pass.** Each row is one case in one "
+        "precision; *rel* is the largest per-array relative difference "
+        "max|minired − keras| / max|keras|, judged against the tolerance.",
+        "",
+        "| area | case | precision | max abs diff | max rel diff | tolerance | worst array | result |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in measurements:
+        result = "pass" if m.passed else f"**FAIL** {m.error or ''}"
+        lines.append(f"| {m.area} | {m.name} | {m.dtype} | {m.max_abs:.3e} | {m.max_rel:.3e} | "
+                     f"{m.tolerance:.0e} | {m.worst} | {result} |")
+    notes = [m for m in measurements if m.outcome is not None and m.outcome.notes]
+    if notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {m.area}/{m.name} ({m.dtype}): {m.outcome.notes}" for m in notes]
+    if drawn:
+        lines += ["", "## Training curves", ""]
+        for (area, name, dtype), path in drawn.items():
+            lines += [f"### {area}/{name} ({dtype})", "", f"![{name}]({path.relative_to(folder)})", ""]
+    summary = folder / "summary.md"
+    summary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return summary
+
+
+def _draw_curves(m: Measurement, figures: Path) -> Path:
+    """Loss curves of both libraries on one plot, and their difference on a log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ours = np.asarray(m.outcome.curves["minired"], dtype=np.float64)
+    theirs = np.asarray(m.outcome.curves["keras"], dtype=np.float64)
+    steps = np.arange(1, len(ours) + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
+    top.plot(steps, theirs, "o-", label="Keras", linewidth=3, alpha=0.5)
+    top.plot(steps, ours, "x--", label="minired", color="black")
+    top.set_ylabel("loss")
+    top.set_title(f"{m.area}/{m.name} ({m.dtype})")
+    top.legend()
+    n = min(len(ours), len(theirs))
+    difference = np.abs(ours[:n] - theirs[:n])
+    # An exact match (difference 0) has no logarithm: draw it at the bottom of the axis.
+    floor = 1e-18
+    bottom.semilogy(steps[:n], np.maximum(difference, floor), "o-", color="tab:red")
+    bottom.axhline(m.tolerance, color="gray", linestyle=":", label="tolerance (relative)")
+    bottom.set_ylabel("|minired − Keras|")
+    bottom.set_xlabel("epoch")
+    bottom.legend()
+    fig.tight_layout()
+    path = figures / f"{m.area}_{m.name}_{m.dtype}.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

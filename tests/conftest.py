@@ -1,0 +1,34 @@
+"""Shared fixtures: float64 for gradient checks, and global settings always restored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import minired as mr
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_settings() -> Iterator[None]:
+    """Whatever a test does to ``floatx`` or ``epsilon``, the next test starts clean."""
+    floatx, epsilon = mr.config.floatx(), mr.config.epsilon()
+    try:
+        yield
+    finally:
+        mr.config.set_floatx(floatx)
+        mr.config.set_epsilon(epsilon)
+
+
+@pytest.fixture
+def float64() -> Iterator[None]:
+    """Compute in float64 for the duration of the test (gradient checks need it).
+
+    The previous ``floatx`` is restored even when the test fails.
+    """
+    previous = mr.config.floatx()
+    mr.config.set_floatx("float64")
+    try:
+        yield
+    finally:
+        mr.config.set_floatx(previous)
