@@ -49,7 +49,8 @@ def _select(cases: dict, names: list[str]) -> list:
         if not matches:
             import difflib
 
-            close = difflib.get_close_matches(name, list(cases) + sorted({c.area for c in cases.values()}))
+            known = list(cases) + sorted({c.area for c in cases.values()})
+            close = difflib.get_close_matches(name, known)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise SystemExit(f"Unknown comparison {name!r}.{hint} See --list.")
         chosen += [c for c in matches if c not in chosen]

@@ -24,7 +24,8 @@ def to_keras(model: mr.Sequential):
     The optimizer is a fresh one with the same hyperparameters (its state is not copied).
     """
     if not isinstance(model, mr.Sequential):
-        raise TypeError(f"to_keras: `model` must be a minired Sequential, got {type(model).__name__}.")
+        raise TypeError(
+            f"to_keras: `model` must be a minired Sequential, got {type(model).__name__}.")
     if not model.built:
         raise ValueError("to_keras: build the model first (Input layer, build() or one call).")
     layers = [keras.Input(shape=tuple(model.input_shape[1:]))]
@@ -101,8 +102,8 @@ def from_keras(keras_model) -> mr.Sequential:
     cannot represent (a layer type, an activation, an option in use)."""
     if not isinstance(keras_model, keras.Sequential):
         raise TypeError(
-            f"from_keras: `keras_model` must be a keras.Sequential, got {type(keras_model).__name__}."
-        )
+            "from_keras: `keras_model` must be a keras.Sequential, got "
+            f"{type(keras_model).__name__}.")
     layers = [mr.Input(tuple(keras_model.inputs[0].shape[1:]))]
     layers += [_layer_from_keras(layer) for layer in keras_model.layers]
     model = mr.Sequential(layers, name=keras_model.name)
@@ -166,10 +167,9 @@ def _from_class(mr_module, obj, owner):
     name = type(obj).__name__
     cls = getattr(mr_module, name, None)
     if cls is None:
-        raise ValueError(
-            f"from_keras: {owner.name!r} uses {name}, which minired.{mr_module.__name__.split('.')[-1]} "
-            "does not have."
-        )
+        module = mr_module.__name__.split(".")[-1]
+        raise ValueError(f"from_keras: {owner.name!r} uses {name}, which minired.{module} "
+                         "does not have.")
     return cls(**obj.get_config())
 
 

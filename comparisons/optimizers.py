@@ -16,7 +16,7 @@ Adding a case is three lines::
 
     @case("optimizers", "adam_beta2", kind="step")
     def adam_beta2(dtype):
-        \"\"\"Adam with a short second-moment memory.\"\"\"
+        '''Adam with a short second-moment memory.'''
         return compare_steps(dtype, lambda o: o.Adam(learning_rate=0.1, beta_2=0.9))
 """
 

@@ -13,12 +13,19 @@ Every array is judged by its **relative difference per array**,
 ``max|minired - keras| / max|keras|``, so an element that nearly cancels cannot dominate.
 A case passes when every array's relative difference is below the bound of its kind:
 
-=============  =========  =========
-kind           float64    float32
-=============  =========  =========
-``"step"``     1e-10      1e-5      forward values, gradients, single optimizer steps
-``"training"`` 1e-10      1e-4      losses and weights after several epochs of fit
-=============  =========  =========
+=================  =========  =========
+kind               float64    float32
+=================  =========  =========
+``"step"``         1e-10      1e-5       forward values, gradients, single optimizer steps
+``"training"``     1e-10      1e-4       losses and weights after several epochs of fit
+``"statistical"``  5          5          random draws, in standard errors (see below)
+=================  =========  =========
+
+A ``"statistical"`` case compares a sample statistic with its expectation, expressed in
+binomial standard errors: each pair is ``(label, z, 0.0)`` with
+``z = (p̂ - p) / sqrt(p(1-p)/n)``, so the judged difference is ``|z|``. The bound 5 is a
+5-sigma test (a correct sampler exceeds it with probability 6e-7); it is independent of
+the precision because the draws are, and it is not a loosened numeric tolerance.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import numpy as np
 TOLERANCES = {
     "step": {"float64": 1e-10, "float32": 1e-5},
     "training": {"float64": 1e-10, "float32": 1e-4},
+    # |z| in binomial standard errors: a 5-sigma bound, derived from sampling, not rounding.
+    "statistical": {"float64": 5.0, "float32": 5.0},
 }
 PRECISIONS = ("float64", "float32")
 

@@ -25,7 +25,8 @@ def write_report(measurements: list[Measurement], folder: Path) -> Path:
         "precision; *rel* is the largest per-array relative difference "
         "max|minired − keras| / max|keras|, judged against the tolerance.",
         "",
-        "| area | case | precision | max abs diff | max rel diff | tolerance | worst array | result |",
+        "| area | case | precision | max abs diff | max rel diff | tolerance | worst array "
+        "| result |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for m in measurements:
@@ -39,7 +40,8 @@ def write_report(measurements: list[Measurement], folder: Path) -> Path:
     if drawn:
         lines += ["", "## Training curves", ""]
         for (area, name, dtype), path in drawn.items():
-            lines += [f"### {area}/{name} ({dtype})", "", f"![{name}]({path.relative_to(folder)})", ""]
+            image = path.relative_to(folder)
+            lines += [f"### {area}/{name} ({dtype})", "", f"![{name}]({image})", ""]
     summary = folder / "summary.md"
     summary.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return summary

@@ -69,7 +69,7 @@ class Loss:
         weights = self._sample_weights(sample_weight, len(losses), losses.dtype)
         if self.reduction in ("none", None):
             return losses * weights
-        return float(np.sum(losses * weights) / self._divisor(weights))
+        return float(_divide_no_nan(np.sum(losses * weights), self._divisor(weights)))
 
     def value_and_gradient(self, y_true, y_pred, sample_weight=None, from_logits: bool | None = None):
         """Return ``(L, ∂L/∂y_pred)`` for the reduced loss.
@@ -92,9 +92,9 @@ class Loss:
         losses = self.values(y_true, y_pred, from_logits)
         weights = self._sample_weights(sample_weight, len(losses), losses.dtype)
         divisor = self._divisor(weights)
-        value = float(np.sum(losses * weights) / divisor)
+        value = float(_divide_no_nan(np.sum(losses * weights), divisor))
         # ∂L/∂ŷ_n = (w_n / divisor) · ∂ℓ_n/∂ŷ_n, broadcast over the sample's other axes.
-        scale = (weights / divisor).reshape((-1,) + (1,) * (y_pred.ndim - 1))
+        scale = _divide_no_nan(weights, divisor).reshape((-1,) + (1,) * (y_pred.ndim - 1))
         return value, self.gradients(y_true, y_pred, from_logits) * scale
 
     def _sample_weights(self, sample_weight, n: int, dtype) -> np.ndarray:
@@ -121,6 +121,17 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
+
+
+def _divide_no_nan(numerator, divisor):
+    """``numerator / divisor``, or 0 where the divisor is 0 (Keras' ``ops.divide_no_nan``).
+
+    The divisor is 0 only for ``"mean_with_sample_weight"`` with all weights 0, or an empty
+    batch: the loss is then 0, not NaN.
+    """
+    if divisor == 0:
+        return np.zeros_like(numerator)
+    return numerator / divisor
 
 
 def squeeze_or_expand_to_same_rank(y_true: np.ndarray, y_pred: np.ndarray):

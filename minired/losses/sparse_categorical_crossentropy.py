@@ -56,7 +56,7 @@ class SparseCategoricalCrossentropy(Loss):
             )
         if labels.size and not np.all(np.mod(labels, 1) == 0):
             raise ValueError(f"{self.name}: `y_true` must hold integer class labels, got "
-                             f"non-integer values such as {labels[np.mod(labels, 1) != 0][0]!r}.")
+                             f"non-integer values such as {labels[np.mod(labels, 1) != 0][0]}.")
         n_classes = y_pred.shape[-1]
         if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
             raise ValueError(

@@ -36,7 +36,7 @@ def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None 
         return identifier
     if not isinstance(identifier, str):
         raise TypeError(f"`metrics` entries must be names or metric objects, got {identifier!r}.")
-    if identifier in _ACCURACY_NAMES:
+    if identifier.lower() in _ACCURACY_NAMES:  # Keras lower-cases here: "Accuracy" works too
         if y_true is None or y_pred is None:
             raise ValueError("'accuracy' is resolved from the shapes of y_true and y_pred.")
         if y_pred.shape[-1] == 1:

@@ -125,13 +125,7 @@ class Sequential(Trainer):
         y_pred = self.forward(x, training=training)
         output_layer = self.layers[-1]
         if self._loss_reads_logits(output_layer):
-            if getattr(self.loss, "from_logits", False):
-                warnings.warn(
-                    f"{self.loss.name} received from_logits=True, but the output comes from a "
-                    f"{output_layer.activation.__name__} activation and does not hold logits; "
-                    "as Keras does, the layer's real logits are used.", stacklevel=3)
-            data_loss, grad_logits = self.loss.value_and_gradient(
-                y, output_layer.logits, sample_weight, from_logits=True)
+            data_loss, grad_logits = self._loss_from_output_logits(y, sample_weight)
             grad = output_layer.backward_from_logits(grad_logits)
             self.backward(grad, layers=self.layers[:-1])
         else:
@@ -139,6 +133,21 @@ class Sequential(Trainer):
             self.backward(grad)
         total = data_loss + sum(float(p) for p in self.losses)
         return total, y_pred
+
+    def _loss_from_output_logits(self, y, sample_weight) -> tuple[float, np.ndarray]:
+        """``(L, ∂L/∂z)`` from the logits ``z`` of the softmax/sigmoid output layer.
+
+        A loss built with ``from_logits=True`` gets a warning, as in Keras: the output holds
+        probabilities, and the layer's real logits are used anyway.
+        """
+        output_layer = self.layers[-1]
+        if getattr(self.loss, "from_logits", False):
+            warnings.warn(
+                f"{self.loss.name} received from_logits=True, but the output comes from a "
+                f"{output_layer.activation.__name__} activation and does not hold logits; "
+                "as Keras does, the layer's real logits are used.", stacklevel=4)
+        return self.loss.value_and_gradient(y, output_layer.logits, sample_weight,
+                                            from_logits=True)
 
     def _loss_reads_logits(self, output_layer: Layer) -> bool:
         activation = getattr(output_layer, "activation", None)
@@ -249,8 +258,8 @@ class Sequential(Trainer):
                 "For a single feature use x.reshape(-1, 1)."
             )
         if not np.all(np.isfinite(x)):
-            bad = np.argwhere(~np.isfinite(x))[0]
-            raise ValueError(f"`{argument}` contains NaN or inf (first at index {tuple(bad)}).")
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            raise ValueError(f"`{argument}` contains NaN or inf (first at index {bad}).")
         if not self.built:
             if not self.layers:
                 raise ValueError("The model has no layers: add some before using it.")

@@ -82,7 +82,7 @@ class Adam(Optimizer):
         v = self._velocities[index]
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         # 1 - beta is computed in Python double, then cast: Keras' rounding.
-        m[...] = dt(self.beta_1) * m + dt(1 - self.beta_1) * gradient
+        m += (gradient - m) * dt(1 - self.beta_1)
         v += (np.square(gradient) - v) * dt(1 - self.beta_2)
         if self.amsgrad:
             v_hat = self._velocity_hats[index]

@@ -56,6 +56,9 @@ class Trainer:
             metrics = []
         if isinstance(metrics, str) or not isinstance(metrics, list | tuple):
             raise TypeError(f"compile: `metrics` must be a list, e.g. ['accuracy'], got {metrics!r}.")
+        for metric in metrics:  # fail on a misspelt name now, not at the first fit
+            if not (isinstance(metric, str) and metric.lower() in ("accuracy", "acc")):
+                metrics_module.get(metric)
         self._metric_identifiers = list(metrics)
         self._compile_metrics = None  # resolved from the data's shapes on first use
         self.compiled = True
@@ -105,10 +108,8 @@ class Trainer:
 
     def compute_loss(self, y, y_pred, sample_weight=None) -> float:
         """``L = loss(y, ŷ) + Σ penalties``, read from the output layer's logits when Keras would."""
-        output_layer = self.layers[-1]
-        if self._loss_reads_logits(output_layer):
-            data_loss = self.loss.value_and_gradient(
-                y, output_layer.logits, sample_weight, from_logits=True)[0]
+        if self._loss_reads_logits(self.layers[-1]):
+            data_loss = self._loss_from_output_logits(y, sample_weight)[0]
         else:
             data_loss = self.loss(y, y_pred, sample_weight)
         return data_loss + sum(float(p) for p in self.losses)

@@ -18,7 +18,9 @@ def lookup(argument: str, identifier: str, table: Mapping[str, Any]) -> Any:
     if identifier in table:
         return table[identifier]
     known = sorted(table)
-    close = difflib.get_close_matches(identifier, known, n=1)
+    # A cutoff below difflib's default 0.6, so that short names get a suggestion too
+    # ("l3" -> "l2", similarity 0.5).
+    close = difflib.get_close_matches(identifier, known, n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(
         f"Unknown {argument} {identifier!r}.{hint} Known names: {', '.join(known)}."
