@@ -22,7 +22,7 @@ compare: $(STAMP)
 
 ## Every test: unit, property-based gradient checks, and the Keras comparisons.
 test: $(STAMP)
-	$(PY) -m ruff check minired tests comparisons examples benchmarks
+	$(PY) -m ruff check minired tests comparisons examples
 	$(PY) -m pytest -n 2 -q
 
 examples: $(STAMP)

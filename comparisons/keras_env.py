@@ -9,10 +9,28 @@ from collections.abc import Iterator
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # TensorFlow's C++ start-up chatter
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-import minired as mr  # noqa: E402
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Hide what TensorFlow's C++ start-up writes to the stderr file descriptor (absl and
+    oneDNN notices that no log level silences); Python errors still surface afterwards."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+with _stderr_silenced():
+    import keras
+    import tensorflow as tf
+
+import minired as mr  # noqa: E402  (after the environment variables above)
 
 tf.get_logger().setLevel("ERROR")
 

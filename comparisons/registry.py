@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minired.utils import set_random_seed
+
 TOLERANCES = {
     "step": {"float64": 1e-10, "float32": 1e-5},
     "training": {"float64": 1e-10, "float32": 1e-4},
@@ -97,6 +99,8 @@ class Case:
     def run(self, dtype: str) -> Measurement:
         """Run the case in ``dtype`` and judge it."""
         tolerance = TOLERANCES[self.kind][dtype]
+        # Seed first, so layers built by the case draw the same weights whatever ran before.
+        set_random_seed(0)
         outcome = self.function(dtype)
         return judge(self, dtype, outcome, tolerance)
 

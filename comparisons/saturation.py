@@ -16,10 +16,14 @@ from comparisons.keras_env import precision
 from comparisons.registry import Outcome, case
 
 
-def _saturated_case(name: str, activation: str, loss: str, target_kind: str, outputs: int):
+def _saturated_case(name: str, activation: str, loss: str, target_kind: str, outputs: int,
+                    dropout_after: bool = False):
     def compare(dtype: str) -> Outcome:
         with precision(dtype):
-            model, keras_model = twins([mr.layers.Dense(outputs, activation=activation)], loss)
+            layers = [mr.layers.Dense(outputs, activation=activation)]
+            if dropout_after:  # inactive at inference: the logits pass through it in Keras
+                layers.append(mr.layers.Dropout(0.5))
+            model, keras_model = twins(layers, loss)
             weights = [w * 200 for w in model.get_weights()]       # logits of size ~100s
             model.set_weights(weights)
             keras_model.set_weights(weights)
@@ -35,9 +39,13 @@ def _saturated_case(name: str, activation: str, loss: str, target_kind: str, out
         return Outcome(pairs, notes=note)
 
     compare.__doc__ = f"{activation} output with logits ×200 and {loss}: the logits path."
+    if dropout_after:
+        compare.__doc__ += " A Dropout after it is the identity at inference."
     case("saturation", name)(compare)
 
 
 _saturated_case("softmax_cce", "softmax", "categorical_crossentropy", "onehot", 3)
 _saturated_case("softmax_sparse_cce", "softmax", "sparse_categorical_crossentropy", "sparse", 3)
 _saturated_case("sigmoid_bce", "sigmoid", "binary_crossentropy", "binary", 1)
+_saturated_case("softmax_dropout_cce", "softmax", "categorical_crossentropy", "onehot", 3,
+                dropout_after=True)

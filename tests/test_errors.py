@@ -31,7 +31,8 @@ def data():
                                     "loss_and_gradients"])
 def test_training_methods_need_compile(method, data):
     model = make_model(compile=False)
-    with pytest.raises(ValueError, match=rf"{method}: call model\.compile\(optimizer, loss\) first"):
+    with pytest.raises(ValueError,
+                       match=rf"{method}: call model\.compile\(optimizer, loss\) first"):
         getattr(model, method)(*data)
 
 

@@ -17,14 +17,11 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-import minired as mr
-from minired.gradcheck import check_function, check_layer, check_loss, check_model, compare
-from minired.gradcheck import numerical_gradient
 from strategies import (
     ACTIVATION_NAMES,
     KINK_MARGIN,
     RELU_MARGIN,
+    STEP,
     TOLERANCE,
     arrays,
     batch_sizes,
@@ -43,6 +40,16 @@ from strategies import (
     unit_counts,
 )
 
+import minired as mr
+from minired.gradcheck import (
+    check_function,
+    check_layer,
+    check_loss,
+    check_model,
+    compare,
+    numerical_gradient,
+)
+
 
 def assert_gradients_match(results) -> None:
     """Every array's relative error is below the tolerance (the message names the worst)."""
@@ -54,16 +61,27 @@ def assert_gradients_match(results) -> None:
 def assume_resolvable(results, value: float) -> None:
     """Skip (near-)stationary points, where the numerical reference is only noise.
 
-    A central difference carries a rounding error of about ``1e-16 · |f| / h = 1e-10 · |f|``.
-    Where every gradient of an array is within ``1e-4 · max(|f|, 1)`` of zero (say
-    ``ŷ = y`` exactly under MSE, or ``σ(z) = y`` under BCE), the relative error would compare
-    that noise with itself. Arrays that are exactly zero on both sides still count.
+    A central difference carries a rounding error of about ``κ · 1e-16 · |f| / h``, where
+    ``|f|`` is the size of the terms summed into ``f`` and ``κ`` (up to ~10 in a small model)
+    the error growth of the forward pass: about ``1e-10 · |f|`` for ``h = 1e-5``. Where every
+    gradient of an array is within ``1e-3 · max(|f|, 1)`` of zero (say ``ŷ = y`` exactly under
+    MSE, ``σ(z) = y`` under BCE, or a symmetric model whose terms cancel), the relative error
+    would measure that noise, not the code. Arrays that are exactly zero on both sides count.
+    Only a few percent of random models are skipped (measured over 1,500 of them).
     """
-    floor = 1e-4 * max(abs(value), 1.0)
+    floor = 1e-3 * max(abs(value), 1.0)
     for r in results if isinstance(results, list) else [results]:
         scale = max(np.max(np.abs(r.analytic), initial=0.0),
                     np.max(np.abs(r.numeric), initial=0.0))
         assume(scale == 0.0 or scale > floor)
+
+
+def vjp_magnitude(outputs: np.ndarray, seed: int) -> float:
+    """``Σ |outputs ⊙ δout|``: the size of the terms of the scalar that check_function and
+    check_layer differentiate (``δout`` drawn from ``seed`` as they draw it), which sets the
+    rounding noise of the finite difference (for :func:`assume_resolvable`)."""
+    upstream = np.random.default_rng(seed).standard_normal(outputs.shape)
+    return float(np.sum(np.abs(outputs * upstream)))
 
 
 def activation_input(name: str, shape: tuple) -> st.SearchStrategy[np.ndarray]:
@@ -81,7 +99,9 @@ def activation_input(name: str, shape: tuple) -> st.SearchStrategy[np.ndarray]:
 def test_activation_backward_matches_numerical_gradient(float64, name, data, seed):
     f = mr.activations.get(name)
     z = data.draw(shapes().flatmap(lambda shape: activation_input(name, shape)))
-    assert_gradients_match(check_function(f, f.backward, z, seed=seed))
+    result = check_function(f, f.backward, z, seed=seed, h=STEP)
+    assume_resolvable(result, vjp_magnitude(f(z), seed))
+    assert_gradients_match(result)
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
@@ -89,7 +109,10 @@ def test_activation_backward_matches_numerical_gradient(float64, name, data, see
 @given(data=st.data(), seed=seeds)
 def test_activation_layer_backward_matches_numerical_gradient(float64, name, data, seed):
     x = data.draw(shapes(min_dims=2).flatmap(lambda shape: activation_input(name, shape)))
-    assert_gradients_match(check_layer(mr.layers.Activation(name), x, seed=seed))
+    layer = mr.layers.Activation(name)
+    results = check_layer(layer, x, seed=seed, h=STEP)
+    assume_resolvable(results, vjp_magnitude(layer.forward(x), seed))
+    assert_gradients_match(results)
 
 
 # -- layers ---------------------------------------------------------------------------------------
@@ -115,10 +138,11 @@ def test_dense_backward_matches_numerical_gradient(float64, activation, use_bias
     layer.kernel[...] = kernel
     if use_bias:
         layer.bias[...] = bias
+    outputs = layer.forward(x)
     if activation == "relu":
-        layer.forward(x)
         assume(np.min(np.abs(layer.logits)) > RELU_MARGIN)
-    results = check_layer(layer, x, seed=seed)
+    results = check_layer(layer, x, seed=seed, h=STEP)
+    assume_resolvable(results, vjp_magnitude(outputs, seed) + sum(map(float, layer.losses)))
     assert [r.name for r in results] == [f"{layer.name}/inputs", f"{layer.name}/weight_0",
                                          *([f"{layer.name}/weight_1"] if use_bias else [])]
     assert_gradients_match(results)
@@ -130,14 +154,14 @@ def test_dropout_backward_in_training_mode_matches_numerical_gradient(float64, d
     x = data.draw(shapes(min_dims=2).flatmap(lambda shape: arrays(shape, -3.0, 3.0)))
     noise_shape = data.draw(st.sampled_from([None, (None,) + (1,) * (x.ndim - 1)]))
     layer = mr.layers.Dropout(rate, noise_shape=noise_shape, seed=seed)
-    assert_gradients_match(check_layer(layer, x, training=True, seed=seed))
+    assert_gradients_match(check_layer(layer, x, training=True, seed=seed, h=STEP))
 
 
 @gradient_settings
 @given(data=st.data(), seed=seeds)
 def test_flatten_backward_matches_numerical_gradient(float64, data, seed):
     x = data.draw(shapes(min_dims=2, max_dims=4).flatmap(lambda shape: arrays(shape)))
-    assert_gradients_match(check_layer(mr.layers.Flatten(), x, seed=seed))
+    assert_gradients_match(check_layer(mr.layers.Flatten(), x, seed=seed, h=STEP))
 
 
 # -- regularizers ---------------------------------------------------------------------------------
@@ -148,7 +172,7 @@ def test_flatten_backward_matches_numerical_gradient(float64, data, seed):
 def test_regularizer_gradient_matches_numerical_gradient(float64, regularizer, w):
     """L1 is kinked at 0: the weights are drawn with |w| >= 1e-3."""
     analytic = regularizer.gradient(w)
-    numeric = numerical_gradient(lambda: float(regularizer(w)), w)
+    numeric = numerical_gradient(lambda: float(regularizer(w)), w, h=STEP)
     assert_gradients_match(compare(type(regularizer).__name__, analytic, numeric))
 
 
@@ -205,7 +229,7 @@ def test_loss_gradient_matches_numerical_gradient(float64, loss_name, from_logit
     loss = loss_class(**kwargs)
     y_true, y_pred = data.draw(loss_cases(loss_name, from_logits))
     sample_weight = data.draw(sample_weights(len(y_pred)))
-    result = check_loss(loss, y_true, y_pred, sample_weight=sample_weight)
+    result = check_loss(loss, y_true, y_pred, sample_weight=sample_weight)  # h = 1e-6
     assume_resolvable(result, loss.value_and_gradient(y_true, y_pred, sample_weight)[0])
     assert_gradients_match(result)
 
@@ -228,8 +252,10 @@ def relu_inputs_clear_of_kink(model: mr.Sequential, x: np.ndarray) -> bool:
 def test_random_model_gradients_match_numerical_gradients(float64, case):
     model = case.build()
     assume(relu_inputs_clear_of_kink(model, case.x))
-    results = check_model(model, case.x, case.y, sample_weight=case.sample_weight)
-    assume_resolvable(results, model.loss_and_gradients(case.x, case.y, sample_weight=case.sample_weight)[0])
+    results = check_model(model, case.x, case.y, sample_weight=case.sample_weight,
+                          h=STEP)
+    value = model.loss_and_gradients(case.x, case.y, sample_weight=case.sample_weight)[0]
+    assume_resolvable(results, value)
     assert len(results) == len(model.get_weights())
     assert_gradients_match(results)
 

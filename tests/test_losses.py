@@ -66,7 +66,9 @@ def test_binary_crossentropy_from_logits_is_stable(float64, data, n, d, smoothin
     loss = BinaryCrossentropy(from_logits=True, label_smoothing=smoothing, reduction="none")
     values = loss(y, z)
     assert np.all(np.isfinite(values))
-    np.testing.assert_allclose(values, expected, rtol=1e-12, atol=1e-15)
+    # TensorFlow's form max(z, 0) - z·y + log(1 + e^-|z|) cancels z - z·y: it is exact to
+    # about ulp(|z|) <= 1.2e-13 in absolute terms, hence the atol.
+    np.testing.assert_allclose(values, expected, rtol=1e-12, atol=1e-12)
 
 
 @gradient_settings
@@ -163,6 +165,22 @@ def test_rank_mismatch_of_one_trailing_axis_does_not_broadcast(float64):
     y, p = np.array([0.0, 1.0, 2.0]), np.array([[1.0], [1.0], [1.0]])
     assert MeanSquaredError()(y, p) == pytest.approx((1 + 0 + 1) / 3)
     assert MeanSquaredError()(p, y) == pytest.approx((1 + 0 + 1) / 3)
+    # Higher ranks: a trailing axis of 1 on y_true is squeezed.
+    y3, p2 = np.arange(6.0).reshape(2, 3, 1), np.ones((2, 3))
+    np.testing.assert_allclose(MeanSquaredError(reduction="none")(y3, p2),
+                               np.mean((y3[..., 0] - p2) ** 2, axis=-1))
+
+
+@pytest.mark.parametrize(("loss", "y", "z"), [
+    (CategoricalCrossentropy(from_logits=True), [[1.0, 0.0]], [[0.0, 2000.0]]),
+    (SparseCategoricalCrossentropy(from_logits=True), [0], [[0.0, 2000.0]]),
+    (BinaryCrossentropy(from_logits=True), [[1.0]], [[-2000.0]]),
+])
+def test_logits_paths_never_take_log_of_zero(float64, loss, y, z):
+    """e^-2000 underflows to 0, yet the loss is the exact 2000 (no log(0) = inf)."""
+    value, grad = loss.value_and_gradient(np.array(y), np.array(z))
+    assert value == 2000.0
+    assert np.all(np.isfinite(grad)) and np.max(np.abs(grad)) == 1.0
 
 
 def test_a_gradient_needs_a_reduced_loss():

@@ -227,7 +227,8 @@ def test_training_loss_includes_regularization_penalties(float64):
     assert history.history["loss"][0] == pytest.approx(data_loss + penalty, rel=1e-13)
 
     kernel, bias = model.get_weights()                         # evaluate includes it too
-    expected = np.mean(cross_entropy_from_logits(x @ kernel + bias, y)) + 0.125 * np.sum(kernel ** 2)
+    expected = (np.mean(cross_entropy_from_logits(x @ kernel + bias, y))
+                + 0.125 * np.sum(kernel ** 2))
     assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-13)
 
 

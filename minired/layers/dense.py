@@ -123,7 +123,9 @@ class Dense(Layer):
     def gradients(self) -> list[np.ndarray]:
         if not self.built:
             return []
-        return [self.kernel_gradient, self.bias_gradient] if self.use_bias else [self.kernel_gradient]
+        if self.use_bias:
+            return [self.kernel_gradient, self.bias_gradient]
+        return [self.kernel_gradient]
 
     @property
     def losses(self) -> list[float]:

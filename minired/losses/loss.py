@@ -36,17 +36,20 @@ class Loss:
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
         if reduction not in REDUCTIONS:
             raise ValueError(
-                f"{type(self).__name__}: `reduction` must be one of {REDUCTIONS}, got {reduction!r}."
+                f"{type(self).__name__}: `reduction` must be one of {REDUCTIONS}, "
+                f"got {reduction!r}."
             )
         self.name = name or type(self).__name__
         self.reduction = reduction
 
     # -- implemented by each loss -------------------------------------------------------------
-    def values(self, y_true: np.ndarray, y_pred: np.ndarray, from_logits: bool = False) -> np.ndarray:
+    def values(self, y_true: np.ndarray, y_pred: np.ndarray,
+               from_logits: bool = False) -> np.ndarray:
         """Per-sample losses ``ℓ_n``, shape ``(N,)``."""
         raise NotImplementedError
 
-    def gradients(self, y_true: np.ndarray, y_pred: np.ndarray, from_logits: bool = False) -> np.ndarray:
+    def gradients(self, y_true: np.ndarray, y_pred: np.ndarray,
+                  from_logits: bool = False) -> np.ndarray:
         """``∂ℓ_n/∂ŷ_n`` for every sample, shape of ``y_pred``."""
         raise NotImplementedError
 
@@ -71,7 +74,8 @@ class Loss:
             return losses * weights
         return float(_divide_no_nan(np.sum(losses * weights), self._divisor(weights)))
 
-    def value_and_gradient(self, y_true, y_pred, sample_weight=None, from_logits: bool | None = None):
+    def value_and_gradient(self, y_true, y_pred, sample_weight=None,
+                           from_logits: bool | None = None):
         """Return ``(L, ∂L/∂y_pred)`` for the reduced loss.
 
         Args:

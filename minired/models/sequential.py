@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from minired import config
+from minired.layers.dropout import Dropout
 from minired.layers.input_layer import InputLayer
 from minired.layers.layer import Layer, _unique_name
 from minired.trainers.trainer import Trainer
@@ -123,36 +124,50 @@ class Sequential(Trainer):
         simple, stable ``δz = p - y`` and the activation's own backward is skipped.
         """
         y_pred = self.forward(x, training=training)
-        output_layer = self.layers[-1]
-        if self._loss_reads_logits(output_layer):
-            data_loss, grad_logits = self._loss_from_output_logits(y, sample_weight)
-            grad = output_layer.backward_from_logits(grad_logits)
-            self.backward(grad, layers=self.layers[:-1])
+        index = self._logits_layer_index(training)
+        if index is not None:
+            logits_layer = self.layers[index]
+            data_loss, grad_logits = self._loss_from_logits(logits_layer, y, sample_weight)
+            grad = logits_layer.backward_from_logits(grad_logits)
+            self.backward(grad, layers=self.layers[:index])
         else:
             data_loss, grad = self.loss.value_and_gradient(y, y_pred, sample_weight)
             self.backward(grad)
         total = data_loss + sum(float(p) for p in self.losses)
         return total, y_pred
 
-    def _loss_from_output_logits(self, y, sample_weight) -> tuple[float, np.ndarray]:
-        """``(L, ∂L/∂z)`` from the logits ``z`` of the softmax/sigmoid output layer.
+    def _logits_layer_index(self, training: bool) -> int | None:
+        """Index of the layer whose logits a cross-entropy loss reads, or ``None``.
+
+        Keras on TensorFlow attaches the logits ``z`` to the tensor a softmax or sigmoid
+        returns, and its cross-entropies use them when they find them. A Dropout that does
+        nothing (``training=False``, or ``rate=0``) returns that same tensor, so the logits
+        survive it; an active Dropout makes a new tensor, and the loss then falls back to the
+        probabilities.
+        """
+        if not self.loss.uses_output_logits:
+            return None
+        index = len(self.layers) - 1
+        while index > 0 and isinstance(self.layers[index], Dropout) and not (
+                training and self.layers[index].rate > 0):
+            index -= 1
+        activation = getattr(self.layers[index], "activation", None)
+        if activation is not None and activation.__name__ in ("softmax", "sigmoid"):
+            return index
+        return None
+
+    def _loss_from_logits(self, layer: Layer, y, sample_weight) -> tuple[float, np.ndarray]:
+        """``(L, ∂L/∂z)`` from the logits ``z`` of a softmax/sigmoid ``layer``.
 
         A loss built with ``from_logits=True`` gets a warning, as in Keras: the output holds
         probabilities, and the layer's real logits are used anyway.
         """
-        output_layer = self.layers[-1]
         if getattr(self.loss, "from_logits", False):
             warnings.warn(
                 f"{self.loss.name} received from_logits=True, but the output comes from a "
-                f"{output_layer.activation.__name__} activation and does not hold logits; "
+                f"{layer.activation.__name__} activation and does not hold logits; "
                 "as Keras does, the layer's real logits are used.", stacklevel=4)
-        return self.loss.value_and_gradient(y, output_layer.logits, sample_weight,
-                                            from_logits=True)
-
-    def _loss_reads_logits(self, output_layer: Layer) -> bool:
-        activation = getattr(output_layer, "activation", None)
-        return (self.loss.uses_output_logits and activation is not None
-                and activation.__name__ in ("softmax", "sigmoid"))
+        return self.loss.value_and_gradient(y, layer.logits, sample_weight, from_logits=True)
 
     # -- weights ------------------------------------------------------------------------------
     @property
@@ -265,9 +280,10 @@ class Sequential(Trainer):
                 raise ValueError("The model has no layers: add some before using it.")
             self.build((None, *x.shape[1:]))
         if x.shape[1:] != tuple(self.input_shape[1:]):
+            sample_shape = ", ".join(map(str, self.input_shape[1:]))
             raise ValueError(
-                f"`{argument}` must have shape (samples, {', '.join(map(str, self.input_shape[1:]))})"
-                f" to fit the model's input, got {x.shape}."
+                f"`{argument}` must have shape (samples, {sample_shape}) to fit the model's "
+                f"input, got {x.shape}."
             )
         return x
 

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from minired.backend import tf_cast
+
 
 class Regularizer:
     """Base class: a penalty ``R(x)`` on a weight array and its gradient ``∂R/∂x``.
@@ -72,4 +74,4 @@ def coefficient(value: float, dtype: np.dtype) -> np.floating:
     is rounded to float32 even for float64 weights: ``L2(0.01)`` multiplies float64 weights
     by 0.009999999776482582. (The constructors store Python floats, so this always applies.)
     """
-    return np.dtype(dtype).type(np.float32(value))
+    return tf_cast(value, dtype)

@@ -12,7 +12,8 @@ def check_batch_size(batch_size, default: int = 32) -> int:
     """Return ``batch_size`` (``None`` → 32, Keras' default) after checking it."""
     if batch_size is None:
         return default
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+    if (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
+            or batch_size < 1):
         raise ValueError(f"`batch_size` must be a positive int or None, got {batch_size!r}.")
     return int(batch_size)
 

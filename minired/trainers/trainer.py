@@ -49,13 +49,15 @@ class Trainer:
             ...               metrics=["accuracy"])
         """
         if loss is None:
-            raise ValueError("compile: `loss` is required (e.g. 'mse' or 'categorical_crossentropy').")
+            raise ValueError(
+                "compile: `loss` is required (e.g. 'mse' or 'categorical_crossentropy').")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         if metrics is None:
             metrics = []
         if isinstance(metrics, str) or not isinstance(metrics, list | tuple):
-            raise TypeError(f"compile: `metrics` must be a list, e.g. ['accuracy'], got {metrics!r}.")
+            raise TypeError(
+                f"compile: `metrics` must be a list, e.g. ['accuracy'], got {metrics!r}.")
         for metric in metrics:  # fail on a misspelt name now, not at the first fit
             if not (isinstance(metric, str) and metric.lower() in ("accuracy", "acc")):
                 metrics_module.get(metric)
@@ -106,10 +108,12 @@ class Trainer:
         self._update_trackers(loss, y, y_pred)
         return loss
 
-    def compute_loss(self, y, y_pred, sample_weight=None) -> float:
-        """``L = loss(y, ŷ) + Σ penalties``, read from the output layer's logits when Keras would."""
-        if self._loss_reads_logits(self.layers[-1]):
-            data_loss = self._loss_from_output_logits(y, sample_weight)[0]
+    def compute_loss(self, y, y_pred, sample_weight=None, training: bool = False) -> float:
+        """``L = loss(y, ŷ) + Σ penalties`` for the last forward pass, from the logits of the
+        softmax/sigmoid output when Keras would read them (see ``_logits_layer_index``)."""
+        index = self._logits_layer_index(training)
+        if index is not None:
+            data_loss = self._loss_from_logits(self.layers[index], y, sample_weight)[0]
         else:
             data_loss = self.loss(y, y_pred, sample_weight)
         return data_loss + sum(float(p) for p in self.losses)
@@ -207,7 +211,8 @@ class Trainer:
     def _unpack_validation_data(self, validation_data):
         if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
             raise ValueError("fit: `validation_data` must be a tuple (x_val, y_val) or "
-                             f"(x_val, y_val, sample_weight), got {type(validation_data).__name__}.")
+                             "(x_val, y_val, sample_weight), got "
+                             f"{type(validation_data).__name__}.")
         x_val = self._prepare_x(validation_data[0], "validation_data[0]")
         y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1]")
         sw_val = validation_data[2] if len(validation_data) == 3 else None

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from minired.backend import tf_pow
 from minired.utils.naming import lookup
 
 
@@ -58,12 +59,6 @@ def _dtype_of(value) -> type:
     float keeps its own dtype.
     """
     return type(value) if isinstance(value, np.floating) else np.float32
-
-
-def _pow(base: np.floating, exponent: np.floating) -> np.floating:
-    """``base ** exponent`` rounded once from float64, like TensorFlow's ``pow`` (see
-    :func:`minired.optimizers.optimizer.tf_pow`)."""
-    return type(base)(np.float64(base) ** np.float64(exponent))
 
 
 def _check_decay_steps(schedule: str, decay_steps) -> None:
@@ -112,7 +107,7 @@ class ExponentialDecay(LearningRateSchedule):
         p = dt(step) / dt(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
-        return dt(self.initial_learning_rate) * _pow(dt(self.decay_rate), p)
+        return dt(self.initial_learning_rate) * tf_pow(dt(self.decay_rate), p)
 
     def get_config(self) -> dict:
         return {
@@ -267,7 +262,7 @@ class PolynomialDecay(LearningRateSchedule):
         else:
             step = np.minimum(step, decay_steps)
         p = step / decay_steps
-        return (lr0 - end) * _pow(1 - p, dt(self.power)) + end
+        return (lr0 - end) * tf_pow(1 - p, dt(self.power)) + end
 
     def get_config(self) -> dict:
         return {
