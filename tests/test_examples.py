@@ -26,3 +26,16 @@ def test_digits_reach_95_percent_test_accuracy(capsys):
     accuracy = load_example("digits").main()
     assert accuracy >= 0.95
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_hyperparameter_search_ranks_every_combination(capsys):
+    module = load_example("hyperparameters")
+    results = module.main(epochs=3)
+    combinations = 1
+    for values in module.GRID.values():
+        combinations *= len(values)
+    assert len(results) == combinations
+    accuracies = [r["val_accuracy"] for r in results]
+    assert accuracies == sorted(accuracies, reverse=True)   # best first
+    assert 0.0 <= results[0]["test_accuracy"] <= 1.0
+    assert "val acc" in capsys.readouterr().out
