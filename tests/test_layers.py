@@ -196,5 +196,5 @@ def test_layer_set_weights_copies_in_place_and_checks_shapes():
     np.testing.assert_array_equal(layer.kernel, 0.5)
     with pytest.raises(ValueError, match=r"weight 0 must have shape \(3, 2\), got \(2, 3\)"):
         layer.set_weights([np.zeros((2, 3)), np.zeros(2)])
-    with pytest.raises(ValueError, match=r"`weights` must hold 2 arrays, got 1"):
+    with pytest.raises(ValueError, match=r"`weights` must be a list of 2 arrays .*got 1"):
         layer.set_weights([np.zeros((3, 2))])

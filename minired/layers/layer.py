@@ -98,20 +98,7 @@ class Layer:
 
     def set_weights(self, weights: list) -> None:
         """Copy ``weights`` into the layer's arrays in place (the optimizer keeps its state)."""
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"set_weights on layer {self.name!r}: `weights` must hold {len(own)} arrays, "
-                f"got {len(weights)}."
-            )
-        for i, (target, value) in enumerate(zip(own, weights, strict=True)):
-            value = np.asarray(value)
-            if value.shape != target.shape:
-                raise ValueError(
-                    f"set_weights on layer {self.name!r}: weight {i} must have shape "
-                    f"{target.shape}, got {value.shape}."
-                )
-            target[...] = value
+        assign_weights(self.weights, weights, f"set_weights on layer {self.name!r}")
 
     def count_params(self) -> int:
         return int(sum(w.size for w in self.weights))
@@ -121,3 +108,24 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def assign_weights(targets: list[np.ndarray], values, caller: str) -> None:
+    """Check ``values`` against ``targets`` (count, then every shape), then copy them in place.
+
+    Nothing is written unless everything fits, so a bad call leaves the weights as they were.
+    """
+    if not isinstance(values, list | tuple) or len(values) != len(targets):
+        got = len(values) if isinstance(values, list | tuple) else type(values).__name__
+        raise ValueError(
+            f"{caller}: `weights` must be a list of {len(targets)} arrays "
+            f"(shapes {[t.shape for t in targets]}), got {got}."
+        )
+    values = [np.asarray(v) for v in values]
+    for i, (target, value) in enumerate(zip(targets, values, strict=True)):
+        if value.shape != target.shape:
+            raise ValueError(
+                f"{caller}: weight {i} must have shape {target.shape}, got {value.shape}."
+            )
+    for target, value in zip(targets, values, strict=True):
+        target[...] = value

@@ -9,7 +9,7 @@ import numpy as np
 from minired import config
 from minired.layers.dropout import Dropout
 from minired.layers.input_layer import InputLayer
-from minired.layers.layer import Layer, _unique_name
+from minired.layers.layer import Layer, _unique_name, assign_weights
 from minired.trainers.trainer import Trainer
 
 
@@ -201,21 +201,7 @@ class Sequential(Trainer):
     def set_weights(self, weights: list) -> None:
         """Copy ``weights`` (in :meth:`get_weights` order) into the model, in place."""
         self._require_built("set_weights")
-        own = self.weights
-        if not isinstance(weights, list | tuple) or len(weights) != len(own):
-            got = len(weights) if isinstance(weights, list | tuple) else type(weights).__name__
-            raise ValueError(
-                f"set_weights: `weights` must be a list of {len(own)} arrays "
-                f"(shapes {[w.shape for w in own]}), got {got}."
-            )
-        for i, (target, value) in enumerate(zip(own, weights, strict=True)):
-            value = np.asarray(value)
-            if value.shape != target.shape:
-                raise ValueError(
-                    f"set_weights: weight {i} must have shape {target.shape}, got {value.shape}."
-                )
-        for target, value in zip(own, weights, strict=True):
-            target[...] = value
+        assign_weights(self.weights, weights, "set_weights")
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         shape = tuple(input_shape)
