@@ -19,7 +19,8 @@ from comparisons.keras_env import mr  # noqa: E402
 from comparisons.registry import CASES, PRECISIONS  # noqa: E402
 from minired.optimizers.optimizer import tf_cast, tf_pow  # noqa: E402
 
-for _area in ("optimizers", "training", "dropout"):   # importing an area registers its cases
+# Importing an area registers its cases.
+for _area in ("forward", "gradients", "saturation", "optimizers", "training", "dropout"):
     importlib.import_module(f"comparisons.{_area}")
 
 
@@ -142,3 +143,57 @@ def test_dropout_reusing_one_mask_is_caught(monkeypatch):
 
     monkeypatch.setattr(mr.layers.Dropout, "forward", forward_same_mask)
     assert not passes("dropout/keep_rate", "float32")
+
+
+# -- forward ---------------------------------------------------------------------------------
+
+def softmax_over_the_batch(x):
+    """A classic slip: normalise over axis 0 (the samples) instead of the classes."""
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+softmax_over_the_batch.__name__ = "softmax"
+softmax_over_the_batch.backward = mr.activations.softmax.backward
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_softmax_over_the_wrong_axis_is_caught(monkeypatch, dtype):
+    assert passes("forward/activation_softmax", dtype)
+    assert passes("forward/dense_softmax", dtype)
+    monkeypatch.setitem(mr.activations.ALL_ACTIVATIONS, "softmax", softmax_over_the_batch)
+    assert not passes("forward/activation_softmax", dtype)
+    assert not passes("forward/dense_softmax", dtype)
+
+
+# -- gradients -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_l2_with_a_hidden_half_is_caught(monkeypatch, dtype):
+    assert passes("gradients/l2_kernel", dtype)
+    original_call, original_gradient = mr.regularizers.L2.__call__, mr.regularizers.L2.gradient
+    monkeypatch.setattr(mr.regularizers.L2, "__call__", lambda self, x: original_call(self, x) / 2)
+    monkeypatch.setattr(mr.regularizers.L2, "gradient",
+                        lambda self, x: original_gradient(self, x) / 2)
+    assert not passes("gradients/l2_kernel", dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_elementwise_softmax_derivative_is_caught(monkeypatch, dtype):
+    """The pitfall of writing softmax' as p(1 - p) element-wise instead of the Jacobian."""
+    assert passes("gradients/hidden_softmax", dtype)
+    monkeypatch.setattr(mr.activations.softmax, "backward",
+                        lambda z, a, grad: grad * a * (1 - a))
+    assert not passes("gradients/hidden_softmax", dtype)
+
+
+# -- saturation ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_clipped_probability_cross_entropy_is_caught(monkeypatch, dtype):
+    """Never reading the logits (always the clipped-probability formula) fails at saturation."""
+    for case_id in ("saturation/softmax_cce", "saturation/sigmoid_bce"):
+        assert passes(case_id, dtype)
+    monkeypatch.setattr(mr.Sequential, "_logits_layer_index", lambda self, training: None)
+    for case_id in ("saturation/softmax_cce", "saturation/sigmoid_bce"):
+        assert not passes(case_id, dtype)
