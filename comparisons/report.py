@@ -12,6 +12,8 @@ def write_report(measurements: list[Measurement], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
+    for old in figures.glob("*.png"):  # figures of an earlier run would mislead
+        old.unlink()
     drawn = {}
     for m in measurements:
         if m.outcome is not None and m.outcome.curves:
@@ -50,6 +52,7 @@ def write_report(measurements: list[Measurement], folder: Path) -> Path:
 def _draw_curves(m: Measurement, figures: Path) -> Path:
     """Loss curves of both libraries on one plot, and their difference on a log scale."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -72,6 +75,7 @@ def _draw_curves(m: Measurement, figures: Path) -> Path:
     bottom.axhline(m.tolerance, color="gray", linestyle=":", label="tolerance (relative)")
     bottom.set_ylabel("|minired − Keras|")
     bottom.set_xlabel("epoch")
+    bottom.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     bottom.legend()
     fig.tight_layout()
     path = figures / f"{m.area}_{m.name}_{m.dtype}.png"

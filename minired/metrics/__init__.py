@@ -44,7 +44,9 @@ def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None 
         if y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1):
             return SparseCategoricalAccuracy(name=identifier)
         return CategoricalAccuracy(name=identifier)
-    return lookup("metric", identifier, {**_BY_NAME, **dict.fromkeys(_ACCURACY_NAMES)})()
+    # The accuracy names were resolved above; they are in the table so an error lists them.
+    known = {**_BY_NAME, **dict.fromkeys(_ACCURACY_NAMES)}
+    return lookup("metric", identifier, known)()
 
 
 __all__ = [
