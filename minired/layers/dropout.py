@@ -59,7 +59,7 @@ class Dropout(Layer):
         self.training = bool(training) and self.rate > 0
         if not self.training:
             return inputs
-        u = self.generator.random(self._mask_shape(inputs.shape), dtype=np.float32)
+        u = self.generator.random(self._mask_shape(inputs.shape))
         self.mask = (u >= self.rate).astype(inputs.dtype)      # m: 1 keeps, 0 drops
         self.scale = inputs.dtype.type(1 / (1 - self.rate))     # 1/(1-rate), in the input dtype
         return inputs * self.scale * self.mask
