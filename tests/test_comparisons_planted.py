@@ -17,7 +17,7 @@ pytest.importorskip("keras")
 
 from comparisons.keras_env import mr  # noqa: E402
 from comparisons.registry import CASES, PRECISIONS  # noqa: E402
-from minired.optimizers.optimizer import tf_cast, tf_pow  # noqa: E402
+from minired.backend import tf_cast, tf_pow  # noqa: E402
 
 # Importing an area registers its cases.
 for _area in ("forward", "gradients", "saturation", "optimizers", "training", "dropout"):

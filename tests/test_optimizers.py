@@ -577,7 +577,9 @@ def test_first_adam_step_is_about_lr_times_sign(g, lr):
     alpha = float(np.float32(lr)) * math.sqrt(1 - b2) / (1 - b1)  # lr kept in floatx = float32
     expected = -alpha * (1 - 0.9) * g / (math.sqrt(1 - 0.999) * np.abs(g) + 1e-7)
     np.testing.assert_allclose(w, expected, rtol=1e-12)
-    np.testing.assert_allclose(w, -lr * np.sign(g), rtol=5e-3)  # eps matters only for tiny g
+    # The exact value is checked just above; this is the lesson's approximation. Its error is
+    # eps / (sqrt(1-b2)·|g|) ≤ 1e-7 / (0.0316·1e-3) ≈ 3.2e-3 at the smallest |g| drawn.
+    np.testing.assert_allclose(w, -lr * np.sign(g), rtol=5e-3)
 
 
 # --- against Keras ------------------------------------------------------------------------------

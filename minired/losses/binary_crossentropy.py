@@ -6,7 +6,7 @@ import numpy as np
 
 from minired import config
 from minired.activations import sigmoid
-from minired.losses.loss import Loss, check_same_shape
+from minired.losses.loss import Loss, check_label_smoothing, check_same_shape
 
 
 class BinaryCrossentropy(Loss):
@@ -41,11 +41,7 @@ class BinaryCrossentropy(Loss):
                  reduction="sum_over_batch_size", name: str = "binary_crossentropy"):
         super().__init__(name=name, reduction=reduction)
         self.from_logits = bool(from_logits)
-        if not 0 <= label_smoothing <= 1:
-            raise ValueError(
-                f"{name}: `label_smoothing` must lie in [0, 1], got {label_smoothing!r}."
-            )
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_label_smoothing(name, label_smoothing)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

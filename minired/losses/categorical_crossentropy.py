@@ -6,7 +6,7 @@ import numpy as np
 
 from minired import config
 from minired.activations import log_softmax, softmax
-from minired.losses.loss import Loss, check_same_shape
+from minired.losses.loss import Loss, check_label_smoothing, check_same_shape
 
 
 class CategoricalCrossentropy(Loss):
@@ -45,11 +45,7 @@ class CategoricalCrossentropy(Loss):
                  reduction="sum_over_batch_size", name: str = "categorical_crossentropy"):
         super().__init__(name=name, reduction=reduction)
         self.from_logits = bool(from_logits)
-        if not 0 <= label_smoothing <= 1:
-            raise ValueError(
-                f"{name}: `label_smoothing` must lie in [0, 1], got {label_smoothing!r}."
-            )
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_label_smoothing(name, label_smoothing)
 
     def _targets(self, y_true, y_pred):
         check_same_shape(self.name, y_true, y_pred)

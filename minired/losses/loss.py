@@ -156,6 +156,15 @@ def squeeze_or_expand_to_same_rank(y_true: np.ndarray, y_pred: np.ndarray):
     return y_true, y_pred
 
 
+def check_label_smoothing(loss_name: str, label_smoothing: float) -> float:
+    """Return ``label_smoothing`` as a float after checking it lies in [0, 1]."""
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(
+            f"{loss_name}: `label_smoothing` must lie in [0, 1], got {label_smoothing!r}."
+        )
+    return float(label_smoothing)
+
+
 def check_same_shape(loss_name: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
     """Raise a ValueError when targets and predictions do not have the same shape."""
     if y_true.shape != y_pred.shape:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer, tf_cast, tf_pow
+from minired.backend import tf_cast, tf_pow
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 

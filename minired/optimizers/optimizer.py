@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from minired import config
-from minired.backend import tf_cast, tf_pow  # noqa: F401  (re-exported for the optimizers)
+from minired.backend import tf_cast
 from minired.optimizers.schedules import LearningRateSchedule
 from minired.optimizers.schedules import deserialize as deserialize_schedule
 from minired.optimizers.schedules import serialize as serialize_schedule

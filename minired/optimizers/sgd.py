@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer, tf_cast
+from minired.backend import tf_cast
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
