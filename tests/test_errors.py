@@ -276,8 +276,8 @@ def test_class_weight_and_sample_weight_together(data):
 
 
 def test_sample_weight_needs_one_weight_per_sample(data):
-    with pytest.raises(ValueError, match=r"`sample_weight` must have one weight per sample "
-                                        r"\(10\), got 9"):
+    with pytest.raises(ValueError, match=r"`sample_weight` must have one weight per sample, "
+                                        r"shape \(10,\), got shape \(9,\)"):
         make_model().fit(*data, sample_weight=np.ones(9), verbose=0)
 
 

@@ -71,9 +71,9 @@ def test_check_function_passes_a_right_backward_and_fails_a_wrong_one(float64):
 class ForgetfulDense(Dense):
     """A Dense whose bias gradient is off by the classic mistake: the batch sum is missing."""
 
-    def backward_from_logits(self, grad_logits):
-        grad_inputs = super().backward_from_logits(grad_logits)
-        self.bias_gradient[...] = grad_logits[0]
+    def backward_from_z(self, grad_z):
+        grad_inputs = super().backward_from_z(grad_z)
+        self.bias_gradient[...] = grad_z[0]
         return grad_inputs
 
 

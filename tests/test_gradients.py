@@ -140,7 +140,7 @@ def test_dense_backward_matches_numerical_gradient(float64, activation, use_bias
         layer.bias[...] = bias
     outputs = layer.forward(x)
     if activation == "relu":
-        assume(np.min(np.abs(layer.logits)) > RELU_MARGIN)
+        assume(np.min(np.abs(layer.cache.z)) > RELU_MARGIN)
     results = check_layer(layer, x, seed=seed, h=STEP)
     assume_resolvable(results, vjp_magnitude(outputs, seed) + sum(map(float, layer.losses)))
     assert [r.name for r in results] == [f"{layer.name}/inputs", f"{layer.name}/weight_0",
@@ -242,7 +242,7 @@ def relu_inputs_clear_of_kink(model: mr.Sequential, x: np.ndarray) -> bool:
     for layer in model.layers:
         activation = getattr(layer, "activation", None)
         if activation is not None and activation.__name__ == "relu" and np.min(
-                np.abs(layer.logits), initial=np.inf) <= RELU_MARGIN:
+                np.abs(layer.cache.z), initial=np.inf) <= RELU_MARGIN:
             return False
     return True
 

@@ -31,7 +31,7 @@ def test_dense_forward_is_activation_of_x_w_plus_b(float64, data, n, fan_in, uni
     out = layer(x)
     z = x @ layer.kernel + 1.0
     assert out.shape == (n, units) == layer.compute_output_shape((n, fan_in))
-    np.testing.assert_allclose(layer.logits, z, rtol=1e-14)
+    np.testing.assert_allclose(layer.cache.z, z, rtol=1e-14)
     np.testing.assert_allclose(out, mr.activations.get(activation)(z), rtol=1e-14)
 
 

@@ -275,7 +275,7 @@ def test_class_weight_reads_integer_and_binary_labels():
 
 def _output_logits(model, x):
     model.predict(x, verbose=0)
-    return model.layers[-1].logits
+    return model.layers[-1].cache.z
 
 
 # -- History ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,24 +19,34 @@ class Activation(Layer):
 
     Args:
         activation: a Keras name or an activation function.
+        name: layer name.
 
     Example:
         >>> Activation("relu")(np.array([[-1.0, 2.0]], dtype="float32"))
         array([[0., 2.]], dtype=float32)
     """
 
-    def __init__(self, activation: str | Callable, name: str | None = None) -> None:
-        super().__init__(name=name)
+    def __init__(self, activation: str | Callable, name: str | None = None, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
         self.activation = activations.get(activation)
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        self.logits = inputs                          # z
-        self.outputs = self.activation(inputs)        # a = f(z)
-        return self.outputs
+        z = inputs
+        a = self.activation(z)                        # a = f(z)
+        self.cache = ActivationCache(z, a)
+        return a
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        return self.activation.backward(self.logits, self.outputs, grad_outputs)
+        z, a = self.cache
+        return self.activation.backward(z, a, grad_outputs)    # δz = f'(z) ⊙ δa
 
-    def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray:
+    def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
         """The input *is* z here, so ``δx = δz``."""
-        return grad_logits
+        return grad_z
+
+
+class ActivationCache(NamedTuple):
+    """What one call of an Activation keeps for its backward pass."""
+
+    z: np.ndarray   #: the inputs (pre-activations)
+    a: np.ndarray   #: the outputs f(z)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,7 +26,10 @@ class Dense(Layer):
         ∂L/∂b  = Σ_n δz_n                  (units,)
         δx     = δz Wᵀ                     (N, in): sent to the layer below
 
-    A regularizer ``R`` on the kernel adds ``R(W)`` to the loss and ``∂R/∂W`` to ``∂L/∂W``.
+    ``backward`` *adds* ∂L/∂W and ∂L/∂b to ``kernel_gradient`` and ``bias_gradient``, so a
+    layer called twice in one model sums the gradients of both calls (see
+    :class:`~minired.layers.Layer`). A regularizer ``R`` on the kernel adds ``R(W)`` to the
+    loss and ``∂R/∂W`` to ``∂L/∂W`` (the model adds it once, after the backward pass).
 
     Unlike Keras, inputs must be 2-D ``(N, features)``: put a ``Flatten`` before a Dense
     when the data has more axes (a deliberate simplification for readability).
@@ -40,6 +44,9 @@ class Dense(Layer):
         kernel_regularizer: penalty on ``W`` (e.g. ``"l2"`` or ``L2(0.01)``).
         bias_regularizer: penalty on ``b``.
         name: layer name.
+        trainable: whether the optimizer updates ``W`` and ``b``.
+        **kwargs: ``input_shape``/``input_dim`` on a first layer (see
+            :class:`~minired.layers.Layer`).
 
     Example:
         >>> layer = Dense(3, activation="relu")
@@ -58,8 +65,9 @@ class Dense(Layer):
         bias_regularizer=None,
         name: str | None = None,
         trainable: bool = True,
+        **kwargs,
     ) -> None:
-        super().__init__(name=name, trainable=trainable)
+        super().__init__(name=name, trainable=trainable, **kwargs)
         if isinstance(units, bool) or not isinstance(units, int | np.integer) or units <= 0:
             raise ValueError(
                 f"Dense: `units` must be a positive int, got {units!r}."
@@ -91,47 +99,39 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        self.inputs = inputs                              # x, kept for ∂L/∂W
-        self.logits = inputs @ self.kernel                # z = x W
+        x = inputs
+        z = x @ self.kernel                               # z = x W
         if self.use_bias:
-            self.logits += self.bias                      #   + b
-        self.outputs = self.activation(self.logits)       # a = f(z)
-        return self.outputs
+            z += self.bias                                #   + b
+        a = self.activation(z)                            # a = f(z)
+        self.cache = DenseCache(x, z, a)                  # what backward needs
+        return a
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        grad_logits = self.activation.backward(self.logits, self.outputs, grad_outputs)  # δz
-        return self.backward_from_logits(grad_logits)
+        x, z, a = self.cache
+        grad_z = self.activation.backward(z, a, grad_outputs)           # δz = f'(z) ⊙ δa
+        return self.backward_from_z(grad_z)
 
-    def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray:
+    def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
         """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``)."""
-        np.matmul(self.inputs.T, grad_logits, out=self.kernel_gradient)  # ∂L/∂W = xᵀ δz
-        if self.kernel_regularizer is not None:
-            self.kernel_gradient += self.kernel_regularizer.gradient(self.kernel)
+        x = self.cache.x
+        self.kernel_gradient += x.T @ grad_z                            # ∂L/∂W += xᵀ δz
         if self.use_bias:
-            np.sum(grad_logits, axis=0, out=self.bias_gradient)          # ∂L/∂b = Σ_n δz_n
-            if self.bias_regularizer is not None:
-                self.bias_gradient += self.bias_regularizer.gradient(self.bias)
-        return grad_logits @ self.kernel.T                               # δx = δz Wᵀ
+            self.bias_gradient += np.sum(grad_z, axis=0)                # ∂L/∂b += Σ_n δz_n
+        return grad_z @ self.kernel.T                                   # δx = δz Wᵀ
 
-    @property
-    def weights(self) -> list[np.ndarray]:
+    def _weight_triples(self) -> list:
         if not self.built:
             return []
-        return [self.kernel, self.bias] if self.use_bias else [self.kernel]
-
-    @property
-    def gradients(self) -> list[np.ndarray]:
-        if not self.built:
-            return []
+        triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
         if self.use_bias:
-            return [self.kernel_gradient, self.bias_gradient]
-        return [self.kernel_gradient]
+            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
+        return triples
 
-    @property
-    def losses(self) -> list[float]:
-        penalties = []
-        if self.built and self.kernel_regularizer is not None:
-            penalties.append(self.kernel_regularizer(self.kernel))
-        if self.built and self.use_bias and self.bias_regularizer is not None:
-            penalties.append(self.bias_regularizer(self.bias))
-        return penalties
+
+class DenseCache(NamedTuple):
+    """What one call of a Dense keeps for its backward pass."""
+
+    x: np.ndarray   #: the inputs, (N, in): ∂L/∂W = xᵀ δz needs them
+    z: np.ndarray   #: the pre-activation x W + b, (N, units): f'(z) needs it
+    a: np.ndarray   #: the outputs f(z), (N, units): some f' are cheaper from a

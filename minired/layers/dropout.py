@@ -28,7 +28,9 @@ class Dropout(Layer):
         rate: fraction of units to drop, a float in [0, 1).
         noise_shape: shape of the mask, broadcast over the input (``None`` entries take the
             input's size); e.g. ``(None, 1)`` drops whole samples' features together.
-        seed: seed of this layer's generator; ``None`` draws one from the global generator.
+        seed: seed of this layer's generator; ``None`` draws one from the dropout stream
+            that :func:`~minired.utils.set_random_seed` resets.
+        name: layer name.
 
     Example:
         >>> layer = Dropout(0.5, seed=0)
@@ -37,34 +39,52 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None,
-                 name: str | None = None) -> None:
-        super().__init__(name=name)
-        if isinstance(rate, bool) or not isinstance(rate, int | float | np.floating):
+                 name: str | None = None, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, int | float | np.integer | np.floating):
             raise TypeError(f"Dropout: `rate` must be a float in [0, 1), got {rate!r}.")
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout: `rate` must be a float in [0, 1), got {rate!r}.")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
-        self.generator = make_generator(seed)
+        self.generator = make_generator(seed, stream="dropout")
         self.mask: np.ndarray | None = None
+
+    def build(self, input_shape: tuple) -> None:
+        if self.noise_shape is not None and len(self.noise_shape) != len(input_shape):
+            raise ValueError(
+                f"Dropout {self.name!r}: `noise_shape` must have the rank of the inputs "
+                f"({len(input_shape)}, for inputs {tuple(input_shape)}), got "
+                f"{self.noise_shape}. Use None for the axes that keep the input's size, "
+                f"e.g. {(None,) * (len(input_shape) - 1) + (1,)}."
+            )
+        super().build(input_shape)
 
     def _mask_shape(self, input_shape: tuple) -> tuple:
         if self.noise_shape is None:
             return input_shape
+        if len(self.noise_shape) != len(input_shape):
+            self.build(input_shape)     # raises the error that explains the ranks
         return tuple(n if n is not None else d
                      for n, d in zip(self.noise_shape, input_shape, strict=True))
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        self.training = bool(training) and self.rate > 0
-        if not self.training:
+        if self.passes_logits_through(training):
+            self.cache = None                                   # identity: nothing to keep
             return inputs
         u = self.generator.random(self._mask_shape(inputs.shape))
-        self.mask = (u >= self.rate).astype(inputs.dtype)      # m: 1 keeps, 0 drops
-        self.scale = inputs.dtype.type(1 / (1 - self.rate))     # 1/(1-rate), in the input dtype
-        return inputs * self.scale * self.mask
+        self.mask = (u >= self.rate).astype(inputs.dtype)       # m: 1 keeps, 0 drops
+        scale = inputs.dtype.type(1 / (1 - self.rate))          # 1/(1-rate), in the input dtype
+        self.cache = (self.mask, scale)
+        return inputs * scale * self.mask
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        if not self.training:
+        if self.cache is None:                                  # the call was the identity
             return grad_outputs
-        return grad_outputs * self.scale * self.mask
+        mask, scale = self.cache
+        return grad_outputs * scale * mask
+
+    def passes_logits_through(self, training: bool) -> bool:
+        """An inactive Dropout (``training=False`` or ``rate=0``) returns its input itself."""
+        return not (training and self.rate > 0)

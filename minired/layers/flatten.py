@@ -21,8 +21,8 @@ class Flatten(Layer):
         return (input_shape[0], math.prod(input_shape[1:]))
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        self.input_array_shape = inputs.shape
+        self.cache = inputs.shape                       # backward reshapes back to it
         return inputs.reshape(inputs.shape[0], -1)
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        return grad_outputs.reshape(self.input_array_shape)
+        return grad_outputs.reshape(self.cache)

@@ -1,12 +1,19 @@
 """The base class of every layer: the forward/backward contract.
 
-A layer is a function ``outputs = f(inputs; weights)`` that can also run backwards:
+A layer is a function ``a = f(x; w)`` that can also run backwards:
 
-- ``forward(inputs, training=False)`` computes the outputs and keeps what the backward
-  pass will need (its *cache*: the inputs, the pre-activation, the dropout mask...);
-- ``backward(grad_outputs)`` receives ``δout = ∂L/∂outputs``, stores the gradient of
-  every weight next to the weight (``kernel_gradient`` beside ``kernel``), and returns
-  ``δin = ∂L/∂inputs`` for the layer below.
+- ``forward(inputs, training=False)`` computes the outputs and keeps in ``self.cache`` what
+  the backward pass will need (the inputs ``x``, the pre-activation ``z``, the dropout
+  mask...);
+- ``backward(grad_outputs)`` receives ``δa = ∂L/∂a``, reads ``self.cache``, **adds** this
+  call's gradient of every weight to the array next to the weight (``kernel_gradient``
+  beside ``kernel``), and returns ``δx = ∂L/∂x`` for the layer below.
+
+Why *adds*: a model may call the same layer more than once (shared weights). Each call
+leaves its own cache, which the model hands back before that call's backward, and the
+weight gradient is the sum over the calls, ``∂L/∂W = Σ_calls ∂L/∂W|call``. The model
+zeroes the gradients (:meth:`zero_gradients`) before each backward pass, and adds the
+gradient of the penalties (``∂R/∂W``, :meth:`add_penalty_gradients`) once at the end.
 
 ``backward`` never changes a weight: the optimizer does that, so gradients can be checked.
 """
@@ -14,7 +21,9 @@ A layer is a function ``outputs = f(inputs; weights)`` that can also run backwar
 from __future__ import annotations
 
 import re
+import warnings
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -37,13 +46,28 @@ class Layer:
     Args:
         name: the layer's name; a unique Keras-style name is made when ``None``.
         trainable: whether the optimizer updates this layer's weights.
+        input_shape: shape of one sample, accepted on the first layer of a ``Sequential``
+            with a warning, as Keras 3 does (prefer ``Input(shape)``).
+        input_dim: the same for 1-D samples: ``input_dim=4`` means ``input_shape=(4,)``.
+
+    Example:
+        >>> layer = Layer(name="identity")
+        >>> layer.name, layer.built, layer.weights
+        ('identity', False, [])
     """
 
-    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
+    def __init__(self, name: str | None = None, trainable: bool = True, **kwargs) -> None:
+        input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                             f"{kwargs}.")
         self.name = name if name is not None else _unique_name(type(self).__name__)
         self.trainable = trainable
         self.built = False
         self.input_shape: tuple | None = None
+        self.cache: Any = None
+        self._input_shape_arg = _input_shape_argument(type(self).__name__, input_shape,
+                                                      input_dim)
 
     # -- construction -------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -62,6 +86,15 @@ class Layer:
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def passes_logits_through(self, training: bool) -> bool:
+        """Whether this call returns its input unchanged, so a loss can still read the
+        logits of the softmax/sigmoid before it (see :mod:`minired.keras_numerics`).
+
+        Only an inactive :class:`~minired.layers.Dropout` does; every other layer computes
+        something new.
+        """
+        return False
+
     def __call__(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         """Build on first use, then run ``forward``."""
         inputs = np.asarray(inputs)
@@ -76,12 +109,13 @@ class Layer:
     @property
     def weights(self) -> list[np.ndarray]:
         """The layer's weight arrays (the arrays themselves, not copies), in Keras order."""
-        return []
+        return [w for w, _, _ in self._weight_triples()]
 
     @property
     def gradients(self) -> list[np.ndarray]:
-        """∂L/∂w for each array of :attr:`weights`, in the same order, from the last backward."""
-        return []
+        """∂L/∂w for each array of :attr:`weights`, in the same order, summed since the last
+        :meth:`zero_gradients`."""
+        return [g for _, g, _ in self._weight_triples()]
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
@@ -89,8 +123,25 @@ class Layer:
 
     @property
     def losses(self) -> list[float]:
-        """Penalties this layer adds to the loss (regularizers), on the current weights."""
+        """Penalties ``R(w)`` this layer adds to the loss (regularizers), on the current
+        weights."""
+        return [r(w) for w, _, r in self._weight_triples() if r is not None]
+
+    def _weight_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+        """``(weight, its gradient, its regularizer or None)`` for every weight array."""
         return []
+
+    def zero_gradients(self) -> None:
+        """Set every ∂L/∂w to 0: the start of a backward pass."""
+        for gradient in self.gradients:
+            gradient.fill(0)
+
+    def add_penalty_gradients(self) -> None:
+        """``∂L/∂w += ∂R/∂w`` for each regularized weight: once per backward pass, however
+        many times the layer was called (the penalty is in the loss once)."""
+        for weight, gradient, regularizer in self._weight_triples():
+            if regularizer is not None:
+                gradient += regularizer.gradient(weight)
 
     def get_weights(self) -> list[np.ndarray]:
         """Return copies of the weights."""
@@ -108,6 +159,26 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _input_shape_argument(cls_name: str, input_shape, input_dim) -> tuple | None:
+    """Keras 3 still accepts ``input_shape``/``input_dim`` on a layer, with a warning."""
+    if input_dim is not None:
+        input_shape = (input_dim,)
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, int | np.integer):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, tuple | list) or not all(
+            isinstance(d, int | np.integer) and not isinstance(d, bool) and d > 0
+            for d in input_shape):
+        raise ValueError(f"{cls_name}: `input_shape` must be a tuple of positive ints "
+                         f"(one sample's shape, e.g. (4,)), got {input_shape!r}.")
+    warnings.warn(
+        "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+        "Sequential models, prefer using an `Input(shape)` object as the first layer in "
+        "the model instead.", UserWarning, stacklevel=4)
+    return tuple(int(d) for d in input_shape)
 
 
 def assign_weights(targets: list[np.ndarray], values, caller: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from minired import config
@@ -48,7 +50,6 @@ class CategoricalCrossentropy(Loss):
         self.label_smoothing = check_label_smoothing(name, label_smoothing)
 
     def _targets(self, y_true, y_pred):
-        check_same_shape(self.name, y_true, y_pred)
         if self.label_smoothing:
             s = self.label_smoothing
             y_true = y_true * (1 - s) + s / y_pred.shape[-1]
@@ -56,12 +57,23 @@ class CategoricalCrossentropy(Loss):
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)
-        if y_true.shape != y_pred.shape and y_true.ndim == y_pred.ndim - 1:
+        if y_pred.shape[-1] == 1:
+            # Softmax over one class is always 1 and the loss always 0: nothing is learnt.
+            warnings.warn(
+                "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, "
+                f"num_classes) with num_classes > 1. Received: y_pred.shape={y_pred.shape}. "
+                "Consider using 'binary_crossentropy' if you only have 2 classes.",
+                SyntaxWarning, stacklevel=3)
+        integer_labels = y_true.ndim == y_pred.ndim - 1 or (
+            y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1 and y_pred.shape[-1] > 1
+            and np.all(np.mod(y_true, 1) == 0))
+        if y_true.shape != y_pred.shape and integer_labels:
             raise ValueError(
                 f"{self.name}: `y_true` must be one-hot with shape {y_pred.shape}, got integer "
                 f"labels of shape {y_true.shape}. Use 'sparse_categorical_crossentropy' for "
                 "integer labels, or one-hot encode them with mr.utils.to_categorical."
             )
+        check_same_shape(self.name, y_true, y_pred)
         return y_true, y_pred
 
     def values(self, y_true, y_pred, from_logits=False):

@@ -30,8 +30,10 @@ class Loss:
     """
 
     #: Cross-entropies set this: when the model's output comes from a softmax or a sigmoid,
-    #: the loss is computed from that layer's logits (see ``Sequential.loss_and_gradients``).
+    #: the loss is computed from that layer's logits (see ``minired.keras_numerics``).
     uses_output_logits = False
+    #: Whether ``y_pred`` holds logits; the cross-entropies take it as an argument.
+    from_logits = False
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
         if reduction not in REDUCTIONS:
@@ -63,20 +65,27 @@ class Loss:
     def call(self, y_true, y_pred) -> np.ndarray:
         """Per-sample losses (Keras' ``Loss.call``)."""
         y_true, y_pred = self.prepare(y_true, y_pred)
-        return self.values(y_true, y_pred, getattr(self, "from_logits", False))
+        return self.values(y_true, y_pred, self.from_logits)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """Reduced loss ``L`` (a float; an array of ``ℓ_n`` with ``reduction="none"``)."""
-        y_true, y_pred = self.prepare(y_true, y_pred)
-        losses = self.values(y_true, y_pred, getattr(self, "from_logits", False))
-        weights = self._sample_weights(sample_weight, len(losses), losses.dtype)
+        """Reduced loss ``L`` (a float; an array of ``w_n ℓ_n`` with ``reduction="none"``)."""
         if self.reduction in ("none", None):
-            return losses * weights
-        return float(_divide_no_nan(np.sum(losses * weights), self._divisor(weights)))
+            y_true, y_pred = self.prepare(y_true, y_pred)
+            losses = self.values(y_true, y_pred, self.from_logits)
+            return losses * self._sample_weights(sample_weight, len(losses), losses.dtype)
+        return self.compute(y_true, y_pred, sample_weight, gradient=False)[0]
 
     def value_and_gradient(self, y_true, y_pred, sample_weight=None,
                            from_logits: bool | None = None):
-        """Return ``(L, ∂L/∂y_pred)`` for the reduced loss.
+        """Return ``(L, ∂L/∂y_pred)`` for the reduced loss (see :meth:`compute`)."""
+        return self.compute(y_true, y_pred, sample_weight, from_logits, gradient=True)
+
+    def compute(self, y_true, y_pred, sample_weight=None, from_logits: bool | None = None,
+                gradient: bool = True) -> tuple[float, np.ndarray | None]:
+        """``(L, ∂L/∂y_pred)``, or ``(L, None)`` without the gradient: the one path every
+        caller (``__call__``, ``fit``, ``evaluate``) goes through.
+
+        ``L = Σ_n w_n ℓ_n / divisor`` and ``∂L/∂ŷ_n = (w_n / divisor) · ∂ℓ_n/∂ŷ_n``.
 
         Args:
             y_true: targets.
@@ -84,19 +93,27 @@ class Loss:
             sample_weight: optional per-sample weights ``w_n``.
             from_logits: overrides the loss's own ``from_logits`` (the model sets it when it
                 hands over the logits of its softmax/sigmoid output).
+            gradient: whether to compute ``∂L/∂y_pred``.
+
+        Example:
+            >>> from minired.losses import MeanSquaredError
+            >>> MeanSquaredError().compute([[1.0]], [[3.0]])
+            (4.0, array([[4.]], dtype=float32))
         """
-        if self.reduction in ("none", None):
+        if self.reduction in ("none", None) and gradient:
             raise ValueError(
                 f"{self.name}: a gradient needs a scalar loss, but `reduction` is "
                 f"{self.reduction!r}; use 'sum_over_batch_size' or 'sum'."
             )
         if from_logits is None:
-            from_logits = getattr(self, "from_logits", False)
+            from_logits = self.from_logits
         y_true, y_pred = self.prepare(y_true, y_pred)
         losses = self.values(y_true, y_pred, from_logits)
         weights = self._sample_weights(sample_weight, len(losses), losses.dtype)
         divisor = self._divisor(weights)
         value = float(_divide_no_nan(np.sum(losses * weights), divisor))
+        if not gradient:
+            return value, None
         # ∂L/∂ŷ_n = (w_n / divisor) · ∂ℓ_n/∂ŷ_n, broadcast over the sample's other axes.
         scale = _divide_no_nan(weights, divisor).reshape((-1,) + (1,) * (y_pred.ndim - 1))
         return value, self.gradients(y_true, y_pred, from_logits) * scale

@@ -26,8 +26,12 @@ class MeanSquaredError(Loss):
     def __init__(self, reduction="sum_over_batch_size", name: str = "mean_squared_error"):
         super().__init__(name=name, reduction=reduction)
 
-    def values(self, y_true, y_pred, from_logits=False):
+    def prepare(self, y_true, y_pred):
+        y_true, y_pred = super().prepare(y_true, y_pred)
         check_same_shape(self.name, y_true, y_pred)
+        return y_true, y_pred
+
+    def values(self, y_true, y_pred, from_logits=False):
         return np.mean(np.square(y_true - y_pred), axis=-1)
 
     def gradients(self, y_true, y_pred, from_logits=False):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from minired import config
-from minired.layers.dropout import Dropout
 from minired.layers.input_layer import InputLayer
 from minired.layers.layer import Layer, _unique_name, assign_weights
 from minired.trainers.trainer import Trainer
@@ -45,7 +42,12 @@ class Sequential(Trainer):
 
     # -- structure ----------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
-        """Append a layer; an ``Input`` fixes the input shape and builds the model."""
+        """Append a layer; an ``Input`` (or a first layer given ``input_shape``) fixes the input
+        shape and builds the model.
+
+        The same layer object may be added more than once: its weights are shared, and its
+        gradient is the sum over its calls, as in Keras.
+        """
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: `layer` must be a minired Layer, got {layer!r}.")
         if isinstance(layer, InputLayer):
@@ -53,6 +55,8 @@ class Sequential(Trainer):
                 raise ValueError("Sequential.add: an Input can only be the first layer.")
             self.input_shape = layer.input_shape
             return
+        if not self.layers and self.input_shape is None and layer._input_shape_arg is not None:
+            self.input_shape = (None, *layer._input_shape_arg)    # Dense(8, input_shape=(4,))
         self.layers.append(layer)
         if self.input_shape is not None:
             self.built = False
@@ -63,6 +67,8 @@ class Sequential(Trainer):
 
         Example:
             >>> model = Sequential([Dense(3)]); model.build((None, 4))
+            >>> model.layers[0].kernel.shape
+            (4, 3)
         """
         shape = tuple(input_shape)
         if len(shape) < 2:
@@ -84,14 +90,36 @@ class Sequential(Trainer):
 
     # -- the two passes -----------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Run every layer in order: ``ŷ = layerᴸ(... layer¹(x))``."""
+        """Run every layer in order: ``ŷ = layerᴸ(... layer¹(x))``.
+
+        Each call's cache is recorded, in order, in ``self.calls`` as ``(layer, cache)``:
+        the list that :meth:`backward` walks in reverse.
+        """
+        self.calls = []
         for layer in self.layers:
             x = layer.forward(x, training=training)
+            self.calls.append((layer, layer.cache))
         return x
 
-    def backward(self, grad_outputs: np.ndarray, layers: list[Layer] | None = None) -> np.ndarray:
-        """Run ``backward`` through ``layers`` (default all) in reverse order; return ``δx``."""
-        for layer in reversed(self.layers if layers is None else layers):
+    def backward(self, grad_outputs: np.ndarray, top: int | None = None) -> np.ndarray:
+        """Walk the calls of the last :meth:`forward` in reverse; return ``δx``.
+
+        ``δˡ⁻¹ = layerˡ.backward(δˡ)``, each layer adding its weight gradients. Before each
+        call's backward the layer gets back the cache *of that call*, so a layer used twice
+        backpropagates through each call with its own inputs and sums both gradients.
+
+        Args:
+            grad_outputs: ``δ = ∂L/∂ŷ``; or, when ``top`` is given, ``δz = ∂L/∂z`` of the
+                call ``self.calls[top]`` (the loss started from its logits): that call runs
+                ``backward_from_z`` and the calls after it (inactive Dropouts) are skipped.
+        """
+        calls = self.calls
+        if top is not None:
+            layer, layer.cache = calls[top]
+            grad_outputs = layer.backward_from_z(grad_outputs)
+            calls = calls[:top]
+        for layer, cache in reversed(calls):
+            layer.cache = cache
             grad_outputs = layer.backward(grad_outputs)
         return grad_outputs
 
@@ -108,90 +136,33 @@ class Sequential(Trainer):
 
         Example:
             >>> loss, grads = model.loss_and_gradients(x, y)
+            >>> [g.shape for g in grads] == [w.shape for w in model.get_weights()]
+            True
         """
         self._require_compiled("loss_and_gradients")
-        x = self._prepare_x(x, "x")
+        x = self._prepare_x(x, "x", allow_empty=False, method="loss_and_gradients")
         y = self._prepare_y(y, len(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, len(x))
+        self._check_targets(y, "y", x.shape)
         loss = self._forward_backward(x, y, sample_weight, training=training)[0]
         return loss, [g.copy() for g in self.gradients]
 
-    def _forward_backward(self, x, y, sample_weight, training: bool):
-        """One forward and one backward pass; returns ``(L, ŷ)`` and leaves gradients in layers.
-
-        The loss starts the backward pass. When the output layer ends in a softmax or a sigmoid
-        and the loss is a cross-entropy, Keras on TensorFlow computes the loss from the
-        logits ``z`` of that layer (no clipping, no ``log(0)``): the gradient is then the
-        simple, stable ``δz = p - y`` and the activation's own backward is skipped.
-        """
-        y_pred = self.forward(x, training=training)
-        index = self._logits_layer_index(training)
-        if index is not None:
-            logits_layer = self.layers[index]
-            data_loss, grad_logits = self._loss_from_logits(logits_layer, y, sample_weight)
-            grad = logits_layer.backward_from_logits(grad_logits)
-            self.backward(grad, layers=self.layers[:index])
-        else:
-            data_loss, grad = self.loss.value_and_gradient(y, y_pred, sample_weight)
-            self.backward(grad)
-        total = data_loss + sum(float(p) for p in self.losses)
-        return total, y_pred
-
-    def _logits_layer_index(self, training: bool) -> int | None:
-        """Index of the layer whose logits a cross-entropy loss reads, or ``None``.
-
-        Keras on TensorFlow attaches the logits ``z`` to the tensor a softmax or sigmoid
-        returns, and its cross-entropies use them when they find them. A Dropout that does
-        nothing (``training=False``, or ``rate=0``) returns that same tensor, so the logits
-        survive it; an active Dropout makes a new tensor, and the loss then falls back to the
-        probabilities.
-        """
-        if not self.loss.uses_output_logits:
-            return None
-        index = len(self.layers) - 1
-        while index > 0 and isinstance(self.layers[index], Dropout) and not (
-                training and self.layers[index].rate > 0):
-            index -= 1
-        activation = getattr(self.layers[index], "activation", None)
-        if activation is not None and activation.__name__ in ("softmax", "sigmoid"):
-            return index
-        return None
-
-    def _loss_from_logits(self, layer: Layer, y, sample_weight) -> tuple[float, np.ndarray]:
-        """``(L, ∂L/∂z)`` from the logits ``z`` of a softmax/sigmoid ``layer``.
-
-        A loss built with ``from_logits=True`` gets a warning, as in Keras: the output holds
-        probabilities, and the layer's real logits are used anyway.
-        """
-        if getattr(self.loss, "from_logits", False):
-            warnings.warn(
-                f"{self.loss.name} received from_logits=True, but the output comes from a "
-                f"{layer.activation.__name__} activation and does not hold logits; "
-                "as Keras does, the layer's real logits are used.", stacklevel=4)
-        return self.loss.value_and_gradient(y, layer.logits, sample_weight, from_logits=True)
-
     # -- weights ------------------------------------------------------------------------------
+    @property
+    def unique_layers(self) -> list[Layer]:
+        """The layers, each once (a layer added twice shares its weights), in order."""
+        unique = {id(layer): layer for layer in reversed(self.layers)}
+        return [layer for layer in self.layers if unique.pop(id(layer), None) is not None]
+
     @property
     def weights(self) -> list[np.ndarray]:
         """All weight arrays (the arrays themselves), layer by layer, kernel before bias."""
-        return [w for layer in self.layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[np.ndarray]:
-        return [w for layer in self.layers for w in layer.trainable_weights]
+        return [w for layer in self.unique_layers for w in layer.weights]
 
     @property
     def gradients(self) -> list[np.ndarray]:
         """``∂L/∂w`` from the last backward pass, in the order of :attr:`weights`."""
-        return [g for layer in self.layers for g in layer.gradients]
-
-    @property
-    def trainable_gradients(self) -> list[np.ndarray]:
-        return [g for layer in self.layers if layer.trainable for g in layer.gradients]
-
-    @property
-    def losses(self) -> list[float]:
-        """Regularization penalties of every layer, on the current weights."""
-        return [p for layer in self.layers for p in layer.losses]
+        return [g for layer in self.unique_layers for g in layer.gradients]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of all weights in Keras order: each Dense gives kernel (in, out), then bias."""
@@ -210,7 +181,7 @@ class Sequential(Trainer):
         return shape
 
     def count_params(self) -> int:
-        return int(sum(layer.count_params() for layer in self.layers))
+        return int(sum(layer.count_params() for layer in self.unique_layers))
 
     def summary(self, print_fn=print) -> None:
         """Print a Keras-like table: layer (type), output shape and parameter count."""
@@ -246,24 +217,51 @@ class Sequential(Trainer):
                 "call model.build(input_shape), or call fit/predict once."
             )
 
-    def _prepare_x(self, x, argument: str) -> np.ndarray:
-        """Check ``x`` and cast it to floatx (as Keras autocasts float64 inputs to float32)."""
+    def _prepare_x(self, x, argument: str, allow_empty: bool = True, method: str = "fit"
+                   ) -> np.ndarray:
+        """Check ``x`` and cast it to floatx (as Keras autocasts float64 inputs to float32).
+
+        Every problem is named before any computation: a missing ``x``, several arrays for
+        this one-input model, a missing batch axis, values that are not finite (or overflow
+        float32), a sample shape that does not fit the first layer, and (for ``fit`` and
+        ``evaluate``, ``allow_empty=False``) no samples at all.
+        """
+        if x is None:
+            raise ValueError(f"{method}: `{argument}` is required: give the inputs as an array "
+                             "of shape (samples, features...).")
+        if isinstance(x, list | tuple) and x and all(isinstance(a, np.ndarray) for a in x):
+            if len(x) != 1:
+                raise ValueError(
+                    f"{method}: this model has 1 input, but `{argument}` is a "
+                    f"{type(x).__name__} of {len(x)} arrays (shapes "
+                    f"{[a.shape for a in x]}). Pass one array, or build a model with "
+                    f"{len(x)} inputs.")
+            x = x[0]
+        if isinstance(x, dict):
+            raise TypeError(f"{method}: `{argument}` must be an array; a dict of inputs needs a "
+                            "model with named inputs, which Sequential does not have.")
+        original = x
         try:
-            x = np.asarray(x, dtype=config.floatx())
+            with np.errstate(over="ignore"):     # overflow is reported below, in words
+                x = np.asarray(x, dtype=config.floatx())
         except (TypeError, ValueError) as error:
             raise TypeError(f"`{argument}` must be a numeric array, got {type(x).__name__}: {error}"
                             ) from None
+        if not self.built and not self.layers:
+            raise ValueError("The model has no layers: add some before using it.")
         if x.ndim < 2:
-            raise ValueError(
-                f"`{argument}` must have shape (samples, features...), got shape {x.shape}. "
-                "For a single feature use x.reshape(-1, 1)."
-            )
+            raise ValueError(f"`{argument}` must have shape (samples, features...), got shape "
+                             f"{x.shape}. {self._one_sample_hint(x)}")
         if not np.all(np.isfinite(x)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            value = np.asarray(original)[bad]
+            if np.isfinite(value):
+                raise ValueError(
+                    f"`{argument}` has the value {value} at index {bad}, which overflows "
+                    f"{config.floatx()} (largest {np.finfo(config.floatx()).max:.4g}). Rescale "
+                    "the data, or use mr.config.set_floatx('float64').")
             raise ValueError(f"`{argument}` contains NaN or inf (first at index {bad}).")
         if not self.built:
-            if not self.layers:
-                raise ValueError("The model has no layers: add some before using it.")
             self.build((None, *x.shape[1:]))
         if x.shape[1:] != tuple(self.input_shape[1:]):
             sample_shape = ", ".join(map(str, self.input_shape[1:]))
@@ -271,17 +269,20 @@ class Sequential(Trainer):
                 f"`{argument}` must have shape (samples, {sample_shape}) to fit the model's "
                 f"input, got {x.shape}."
             )
+        if not allow_empty and len(x) == 0:
+            raise ValueError(f"{method}: `{argument}` has no samples (shape {x.shape}); there is "
+                             "nothing to compute a loss on.")
         return x
 
-    def _prepare_y(self, y, n_samples: int, argument: str = "y") -> np.ndarray:
-        y = np.asarray(y)
-        if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
-            raise TypeError(f"`{argument}` must be numeric, got dtype {y.dtype}.")
-        if y.ndim == 0 or len(y) != n_samples:
-            raise ValueError(
-                f"`{argument}` must have one target per sample of x ({n_samples}), got "
-                f"{'a scalar' if y.ndim == 0 else len(y)}."
-            )
-        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
-            raise ValueError(f"`{argument}` contains NaN or inf.")
-        return y
+    def _one_sample_hint(self, x: np.ndarray) -> str:
+        """What to do with an array that has no batch axis."""
+        sample_shape = None if self.input_shape is None else tuple(self.input_shape[1:])
+        if x.shape == sample_shape:
+            return (f"This looks like one sample of shape {x.shape}: add the batch axis with "
+                    "x[None] (a batch of 1).")
+        if sample_shape == (1,):
+            return "For one feature per sample use x.reshape(-1, 1)."
+        if sample_shape is None and x.ndim == 1:
+            return ("For one sample use x[None]; for one feature per sample use "
+                    "x.reshape(-1, 1).")
+        return ""

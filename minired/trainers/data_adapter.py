@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -12,7 +13,7 @@ def check_batch_size(batch_size, default: int = 32) -> int:
     """Return ``batch_size`` (``None`` → 32, Keras' default) after checking it."""
     if batch_size is None:
         return default
-    if (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
+    if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
             or batch_size < 1):
         raise ValueError(f"`batch_size` must be a positive int or None, got {batch_size!r}.")
     return int(batch_size)
@@ -35,7 +36,8 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
     ``split_at = floor(N · (1 - validation_split))``; samples ``[:split_at]`` train,
     ``[split_at:]`` validate (Keras' rule, so the same samples are held out in both).
     """
-    if not isinstance(validation_split, int | float) or not 0 <= validation_split < 1:
+    if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
+            or not 0 <= validation_split < 1):
         raise ValueError(
             f"`validation_split` must be a float in [0, 1), got {validation_split!r}."
         )
