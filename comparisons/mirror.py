@@ -29,7 +29,11 @@ def to_keras(model: mr.Sequential):
     if not model.built:
         raise ValueError("to_keras: build the model first (Input layer, build() or one call).")
     layers = [keras.Input(shape=tuple(model.input_shape[1:]))]
-    layers += [_layer_to_keras(layer) for layer in model.layers]
+    twins: dict[int, object] = {}   # a layer used twice maps to one Keras layer, used twice
+    for layer in model.layers:
+        if id(layer) not in twins:
+            twins[id(layer)] = _layer_to_keras(layer)
+        layers.append(twins[id(layer)])
     keras_model = keras.Sequential(layers, name=model.name)
     keras_model.set_weights(model.get_weights())
     if model.compiled:
