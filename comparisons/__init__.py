@@ -1,6 +1,8 @@
 """minired vs Keras, component by component: same weights, same data, same numbers.
 
 Run ``python -m comparisons`` (see ``comparisons/__main__.py``). Each area module
-(``forward``, ``gradients``, ``optimizers``, ``training``, ``saturation``, ``dropout``)
-registers small cases with ``@registry.case``; ``mirror.to_keras`` builds the Keras twin.
+(``forward``, ``gradients``, ``optimizers``, ``training``, ``saturation``, ``dropout``,
+``initializers``) registers small cases with ``@registry.case``; ``mirror.to_keras`` builds
+the Keras twin. The data fed to both libraries come from ``data``; the z-scores of the
+statistical cases from ``sampling``.
 """

@@ -1,4 +1,7 @@
-"""What several comparison areas share: data, twin models, and Keras' gradients."""
+"""What several comparison areas share: twin models and Keras' gradients.
+
+The data they feed both libraries live in :mod:`comparisons.data`.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +9,6 @@ import numpy as np
 
 from comparisons.keras_env import keras, mr, tf
 from comparisons.mirror import to_keras
-
-
-def random_data(dtype: str, n: int = 16, features: int = 4, seed: int = 0) -> np.ndarray:
-    """A fixed batch of standard-normal inputs in ``dtype``."""
-    return np.random.default_rng(seed).standard_normal((n, features)).astype(dtype)
-
-
-def targets(kind: str, n: int, outputs: int, dtype: str, seed: int = 1) -> np.ndarray:
-    """Targets that fit a loss: one-hot, integer labels, binary or real values."""
-    rng = np.random.default_rng(seed)
-    if kind == "onehot":
-        return np.eye(outputs, dtype=dtype)[rng.integers(0, outputs, n)]
-    if kind == "sparse":
-        return rng.integers(0, outputs, n)
-    if kind == "binary":
-        return rng.integers(0, 2, (n, outputs)).astype(dtype)
-    return rng.standard_normal((n, outputs)).astype(dtype)
 
 
 def twins(layers: list, loss, input_dim: int = 4, optimizer="sgd", metrics=None, seed: int = 0):
@@ -54,12 +40,11 @@ def gradient_pairs(model, keras_model, x, y, sample_weight=None, training: bool 
     loss, grads = model.loss_and_gradients(x, y, sample_weight=sample_weight, training=training)
     k_loss, k_grads = keras_loss_and_gradients(keras_model, x, y, sample_weight, training)
     pairs = [("loss", np.array(loss), np.array(k_loss))]
-    names = [f"{layer.name}/{w}" for layer in model.layers
+    names = [f"{layer.name}/{w}" for layer in model.unique_layers
              for w in (("kernel", "bias") if getattr(layer, "use_bias", False) else ("kernel",))
              if layer.weights]
     pairs += [(f"∂L/∂{name}", g, kg) for name, g, kg in zip(names, grads, k_grads, strict=True)]
     return pairs
 
 
-__all__ = ["keras", "mr", "tf", "random_data", "targets", "twins", "keras_loss_and_gradients",
-           "gradient_pairs"]
+__all__ = ["keras", "mr", "tf", "twins", "keras_loss_and_gradients", "gradient_pairs"]

@@ -10,8 +10,8 @@ Dropout is compared in two ways:
   layer computes its scale from ``rate`` itself: only the 0/1 mask crosses over.
 - **statistics** (``keep_rate``, kind ``"statistical"``): each library's own Dropout layer
   on 200,000 inputs keeps a fraction ``1 - rate`` of them, up to sampling noise. Each
-  statistic is reported in binomial standard errors, ``z = (p̂ - p) / sqrt(p(1-p)/n)``, and
-  passes when ``|z| < 5``.
+  statistic is reported in binomial standard errors, ``z = (p̂ - p) / sqrt(p(1-p)/n)``
+  (:func:`comparisons.sampling.binomial_z`), and passes when ``|z| < 5``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.common import keras_loss_and_gradients
+from comparisons.data import classification_batch, random_data
 from comparisons.keras_env import keras, mr, precision, tf
 from comparisons.mirror import loss_to_keras, to_keras
 from comparisons.registry import Outcome, case
+from comparisons.sampling import binomial_z, difference_z, impossible_z
 
 
 class GivenMaskDropout(keras.layers.Layer):
@@ -78,9 +80,7 @@ def same_mask(dtype):
         ])
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
         keras_model, dropouts = with_given_masks(model)
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(32, 6)).astype(dtype)
-        y = np.eye(3, dtype=dtype)[rng.integers(0, 3, size=32)]
+        x, y = classification_batch(dtype, n=32, features=6, classes=3)
 
         def give_masks():
             for ours, theirs in dropouts:
@@ -110,7 +110,7 @@ def scaling(dtype):
     """Kept values are x·(1/(1-rate)) in the dtype, dropped ones 0; identity at inference."""
     rate, shape = 0.3, (200, 100)    # 1/0.7 is inexact: the scale's rounding is tested too
     with precision(dtype):
-        x = np.random.default_rng(0).normal(size=shape).astype(dtype)
+        x = random_data(dtype, n=shape[0], features=shape[1:])
         ours_layer = mr.layers.Dropout(rate, seed=0)
         keras_layer = keras.layers.Dropout(rate, seed=0)
         # Kept entries of a ones input *are* the scale: one value in each library.
@@ -136,12 +136,6 @@ def scaling(dtype):
     return Outcome(pairs)
 
 
-def keep_rate_z(kept: np.ndarray, p: float) -> float:
-    """``(p̂ - p) / sqrt(p(1-p)/n)``: the kept fraction's distance from ``p`` in standard errors."""
-    n = kept.size
-    return float((kept.mean() - p) / np.sqrt(p * (1 - p) / n))
-
-
 @case("dropout", "keep_rate", kind="statistical")
 def keep_rate(dtype):
     """Each library keeps 1-rate of 200k inputs (|z| < 5), and draws a new mask every call."""
@@ -158,14 +152,13 @@ def keep_rate(dtype):
                 first = np.asarray(layer(ones, training=True)) != 0
                 second = np.asarray(layer(ones, training=True)) != 0
                 masks[name] = first
-                pairs.append((f"{name} rate {rate}: kept fraction, z", keep_rate_z(first, p), 0.0))
+                pairs.append((f"{name} rate {rate}: kept fraction, z", binomial_z(first, p), 0.0))
                 # Two independent masks agree at a position with probability p² + (1-p)².
                 pairs.append((f"{name} rate {rate}: agreement of two calls' masks, z",
-                              keep_rate_z(first == second, p**2 + (1 - p) ** 2), 0.0))
-            # minired's kept fraction against Keras': the difference of two independent
-            # estimates has standard error sqrt(2)·se.
-            z_difference = (keep_rate_z(masks["minired"], p)
-                            - keep_rate_z(masks["Keras"], p)) / np.sqrt(2)
+                              binomial_z(first == second, p**2 + (1 - p) ** 2), 0.0))
+            # minired's kept fraction against Keras' (two independent estimates).
+            z_difference = difference_z(binomial_z(masks["minired"], p),
+                                        binomial_z(masks["Keras"], p))
             pairs.append((f"rate {rate}: minired - Keras kept fraction, z", z_difference, 0.0))
         # noise_shape=(None, 1): whole rows kept or dropped together, 1-rate of the rows.
         rows = (200_000, 2)
@@ -174,7 +167,7 @@ def keep_rate(dtype):
                                                           seed=4)}.items():
             kept = np.asarray(layer(np.ones(rows, dtype), training=True)) != 0
             pairs.append((f"{name} noise_shape (None, 1): kept rows, z",
-                          keep_rate_z(kept[:, 0], 0.5), 0.0))
-            pairs.append((f"{name} noise_shape (None, 1): rows split (must be 0)",
-                          float(np.sum(kept[:, 0] != kept[:, 1])), 0.0))
+                          binomial_z(kept[:, 0], 0.5), 0.0))
+            pairs.append((f"{name} noise_shape (None, 1): rows split (none allowed)",
+                          impossible_z(int(np.sum(kept[:, 0] != kept[:, 1]))), 0.0))
     return Outcome([(label, np.array(z), np.array(zero)) for label, z, zero in pairs])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from comparisons.common import keras, mr, random_data, twins
+from comparisons.common import keras, mr, twins
+from comparisons.data import random_data
 from comparisons.keras_env import precision
 from comparisons.mirror import to_keras
 from comparisons.registry import Outcome, case
@@ -63,6 +64,6 @@ def flatten(dtype: str) -> Outcome:
         model = mr.Sequential([mr.Input((3, 4)), mr.layers.Flatten(), mr.layers.Dense(2)])
         model.compile(loss="mse")
         keras_model = to_keras(model)
-        x = np.random.default_rng(0).standard_normal((5, 3, 4)).astype(dtype)
+        x = random_data(dtype, n=5, features=(3, 4))
         return Outcome([("predict(x)", model.predict(x, verbose=0),
                          keras_model.predict(x, verbose=0))])

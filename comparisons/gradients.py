@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-from comparisons.common import gradient_pairs, keras, mr, random_data, targets, tf, twins
+from comparisons.common import gradient_pairs, keras, mr, tf, twins
+from comparisons.data import probabilities, random_data, sample_weights, targets
 from comparisons.keras_env import precision
 from comparisons.registry import Outcome, case
 
@@ -29,8 +30,7 @@ def model_gradient_case(name: str, doc: str, output, loss, target_kind: str,
             model, keras_model = twins(layers, loss() if callable(loss) else loss)
             x = random_data(dtype, N, FEATURES)
             y = targets(target_kind, N, outputs, dtype)
-            sample_weight = (np.random.default_rng(2).uniform(0, 2, N).astype(dtype)
-                             if weighted else None)
+            sample_weight = sample_weights(N, dtype) if weighted else None
             with warnings.catch_warnings():  # the from_logits=True-on-softmax warning is expected
                 warnings.simplefilter("ignore", UserWarning)
                 return Outcome(gradient_pairs(model, keras_model, x, y, sample_weight))
@@ -101,16 +101,36 @@ for _name, _make in _REGULARIZERS.items():
             regularizers={f"{_target}_regularizer": _make()})
 
 
+# -- relu at exactly zero ------------------------------------------------------------------
+
+@case("gradients", "relu_at_zero")
+def relu_at_zero(dtype: str) -> Outcome:
+    """relu'(0) = 0 as in TensorFlow: hidden units and a sample whose z is exactly 0."""
+    with precision(dtype):
+        model, keras_model = twins([mr.layers.Dense(HIDDEN, activation="relu", name="hidden"),
+                                    mr.layers.Dense(3, name="output")], "mse")
+        kernel, bias, *output = model.get_weights()
+        kernel[:, :3] = 0       # units 0-2: z = x·0 + 0 = 0 for every sample
+        bias[:] = 0             # (the default, made explicit)
+        weights = [kernel, bias, *output]
+        model.set_weights(weights)
+        keras_model.set_weights(weights)
+        x = random_data(dtype, N, FEATURES)
+        x[0] = 0                # sample 0: z = 0 at every unit
+        y = targets("real", N, 3, dtype)
+        # With relu'(0) = 1, units 0-2 would pass δ back: ∂L/∂W[:, :3] = xᵀδ and ∂L/∂b ≠ 0.
+        pairs = gradient_pairs(model, keras_model, x, y)
+        z = x @ kernel + bias
+    return Outcome(pairs, notes=f"{np.count_nonzero(z == 0)} of {z.size} hidden "
+                                f"pre-activations are exactly 0")
+
+
 # -- losses on bare probabilities (no logits to read: Keras clips and renormalises) ---------
 def _probability_case(name: str, doc: str, make_loss, make_keras_loss, kind: str,
                       outputs: int = 4) -> None:
     def compare(dtype: str) -> Outcome:
         with precision(dtype):
-            rng = np.random.default_rng(3)
-            raw = rng.uniform(0.05, 1.0, (N, outputs))
-            if kind in ("onehot", "sparse"):
-                raw = raw / raw.sum(axis=1, keepdims=True) * rng.uniform(0.8, 1.2, (N, 1))
-            p = raw.astype(dtype)
+            p = probabilities(kind, N, outputs, dtype)
             y = targets(kind, N, outputs, dtype)
             loss, grad = make_loss().value_and_gradient(y, p)
             p_tensor = tf.Variable(p)
@@ -134,3 +154,19 @@ _probability_case("bce_probabilities", "Binary CE on probabilities (clipped to [
                   mr.losses.BinaryCrossentropy, keras.losses.BinaryCrossentropy, "binary")
 _probability_case("mse_arrays", "MSE called on two arrays.", mr.losses.MeanSquaredError,
                   keras.losses.MeanSquaredError, "real")
+
+
+# -- one layer called twice (shared weights) -------------------------------------------------
+@case("gradients", "shared_layer")
+def shared_layer(dtype: str) -> Outcome:
+    """The same Dense (with an L2 penalty) twice in a row: one set of weights, the gradient
+    summed over both calls, the penalty counted once."""
+    with precision(dtype):
+        shared = mr.layers.Dense(FEATURES, activation="tanh",
+                                 kernel_regularizer=mr.regularizers.L2(0.01),
+                                 bias_initializer="random_normal")
+        model, keras_model = twins([shared, shared, *dense("softmax")(3)],
+                                   "categorical_crossentropy")
+        x = random_data(dtype, N, FEATURES)
+        y = targets("onehot", N, 3, dtype)
+        return Outcome(gradient_pairs(model, keras_model, x, y))

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from comparisons.data import gradient_rounds
 from comparisons.keras_env import keras, mr, precision, tf
 from comparisons.registry import Outcome, case
 
@@ -34,24 +35,11 @@ SHAPES = {"kernel": (4, 3), "bias": (3,)}
 LR = 0.1   # large enough that each displacement is far above one ulp of the weights
 
 
-def gradient_rounds(dtype: str, steps: int = STEPS, seed: int = 0) -> tuple[list, list]:
-    """Starting weights and ``steps`` rounds of gradients (magnitudes 1e-3..10), in ``dtype``."""
-    rng = np.random.default_rng(seed)
-    initial = [(0.5 * rng.normal(size=shape)).astype(dtype) for shape in SHAPES.values()]
-    rounds = []
-    for _ in range(steps):
-        rounds.append([
-            (rng.normal(size=shape) * 10.0 ** rng.uniform(-3, 1, size=shape)).astype(dtype)
-            for shape in SHAPES.values()
-        ])
-    return initial, rounds
-
-
 def compare_steps(dtype: str, make: Callable, steps: int = STEPS) -> Outcome:
     """Apply the same gradient rounds with ``make(mr.optimizers)`` and
     ``make(keras.optimizers)``; compare each variable's displacement after every step."""
     with precision(dtype):
-        initial, rounds = gradient_rounds(dtype, steps)
+        initial, rounds = gradient_rounds(dtype, SHAPES.values(), steps)
         ours = [w.copy() for w in initial]
         theirs = [keras.Variable(w, dtype=dtype, name=name)
                   for w, name in zip(initial, SHAPES, strict=True)]

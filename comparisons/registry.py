@@ -21,11 +21,12 @@ kind               float64    float32
 ``"statistical"``  5          5          random draws, in standard errors (see below)
 =================  =========  =========
 
-A ``"statistical"`` case compares a sample statistic with its expectation, expressed in
-binomial standard errors: each pair is ``(label, z, 0.0)`` with
-``z = (p̂ - p) / sqrt(p(1-p)/n)``, so the judged difference is ``|z|``. The bound 5 is a
-5-sigma test (a correct sampler exceeds it with probability 6e-7); it is independent of
-the precision because the draws are, and it is not a loosened numeric tolerance.
+A ``"statistical"`` case compares sample statistics with their expectations, each expressed
+in standard errors derived from the sample size: each pair is ``(label, z, 0.0)``, e.g.
+``z = (p̂ - p) / sqrt(p(1-p)/n)`` for a fraction or ``(x̄ - μ) / (σ/√n)`` for a mean (all of
+them are in ``comparisons/sampling.py``), so the judged difference is ``|z|``. The bound 5
+is a 5-sigma test (a correct sampler exceeds it with probability 6e-7); it is independent
+of the precision because the draws are, and it is not a loosened numeric tolerance.
 """
 
 from __future__ import annotations
@@ -156,6 +157,7 @@ def all_cases() -> dict[str, Case]:
         dropout,
         forward,
         gradients,
+        initializers,
         optimizers,
         saturation,
         training,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from comparisons.common import gradient_pairs, mr, random_data, targets, twins
+from comparisons.common import gradient_pairs, mr, twins
+from comparisons.data import random_data, targets
 from comparisons.keras_env import precision
 from comparisons.registry import Outcome, case
 

@@ -8,6 +8,7 @@ printed text): that is the parity check.
 
 from __future__ import annotations
 
+import inspect
 import re
 import types
 import warnings
@@ -183,15 +184,15 @@ def test_early_stopping_start_from_epoch_ignores_warm_up_epochs():
 
 def test_early_stopping_auto_mode_maximizes_accuracy():
     stop, _, _, _ = run_early_stopping([0.5, 0.6, 0.55], monitor="val_accuracy")
-    assert stop.monitor_op.__name__ == "greater"
+    assert stop.monitor_op.__name__ == "greater_as_keras"
     assert (stop.stopped_epoch, stop.best, stop.best_epoch) == (2, 0.6, 1)
 
 
 def test_early_stopping_auto_mode_minimizes_a_down_metric_and_loss():
     stop, _, _, _ = run_early_stopping([0.5, 0.6], monitor="val_mean_squared_error")
-    assert stop.monitor_op.__name__ == "less" and stop.stopped_epoch == 1
+    assert stop.monitor_op.__name__ == "less_as_keras" and stop.stopped_epoch == 1
     stop, _, _, _ = run_early_stopping([0.5, 0.6], monitor="loss")
-    assert stop.monitor_op.__name__ == "less" and stop.min_delta == 0
+    assert stop.monitor_op.__name__ == "less_as_keras" and stop.min_delta == 0
 
 
 def test_early_stopping_explicit_mode_max_needs_no_metric():
@@ -453,6 +454,58 @@ def test_pythonify_logs_sorts_flattens_and_converts():
     assert pythonify_logs({"outputs": outputs})["outputs"] is outputs
 
 
+HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+
+def test_callback_list_calls_every_hook_as_keras_does():
+    """Every hook reaches every callback: batch hooks with ``logs=`` by keyword, the others
+    positionally (as Keras), all callbacks sharing one dict."""
+    calls = []
+
+    class Spy(Callback):
+        pass
+
+    def spy(name):
+        def hook(self, *args, **kwargs):
+            calls.append((self, name, args, kwargs))
+        return hook
+
+    for name in HOOKS:
+        setattr(Spy, name, spy(name))
+    first, second = Spy(), Spy()
+    callback_list = CallbackList([first, second])
+    assert len(HOOKS) == 16
+    for name in HOOKS:
+        # The same signature as Callback's hook: (logs), (epoch, logs) or (batch, logs).
+        assert (inspect.signature(getattr(CallbackList, name)).parameters.keys()
+                == inspect.signature(getattr(Callback, name)).parameters.keys())
+        calls.clear()
+        index = () if name.endswith(("train_begin", "train_end", "test_begin", "test_end",
+                                     "predict_begin", "predict_end")) else (7,)
+        if name.endswith("_end") and not index:
+            getattr(callback_list, name.replace("_end", "_begin"))()
+            calls.clear()
+        getattr(callback_list, name)(*index, {"loss": np.float32(0.5)})
+        assert [(cb, hook) for cb, hook, _, _ in calls] == [(first, name), (second, name)]
+        for _, _, args, kwargs in calls:
+            if "batch" in name:
+                assert args == index and kwargs == {"logs": {"loss": 0.5}}
+            else:
+                assert args == (*index, {"loss": 0.5}) and kwargs == {}
+        logs = [kwargs.get("logs", args[-1]) for _, _, args, kwargs in calls]
+        assert logs[0] is logs[1]
+
+
+def test_callback_list_counts_nested_blocks():
+    callback_list = CallbackList()
+    callback_list.on_train_begin()
+    callback_list.on_test_begin()       # validation inside fit
+    callback_list.on_test_end()
+    callback_list.on_train_end()
+    with pytest.raises(ValueError, match="without its `on_\\*_begin`"):
+        callback_list.on_predict_end()
+
+
 def test_callback_list_end_without_begin_raises():
     with pytest.raises(ValueError, match="without its `on_\\*_begin`"):
         CallbackList().on_test_end()
@@ -516,7 +569,7 @@ def run_bar_script(bar_class, clock, verbose, dynamic=True, target=10, **kwargs)
     clock.now = 100.0
     bar = bar_class(target=target, verbose=verbose, **kwargs)
     bar._dynamic_display = dynamic
-    # Step 3 is skipped: the update to step 4 counts twice in the running average.
+    # Step 3 is skipped: the bar jumps from step 2 to step 4.
     for now, current, loss in [(100.5, 1, 0.7), (100.52, 2, 0.5), (101.5, 4, 0.4)]:
         clock.now = now
         bar.update(current, [("loss", loss), ("neg", -0.5)])
@@ -536,9 +589,9 @@ def test_progbar_verbose_1_draws_live_bar_with_eta(clock, capsys):
     assert redraws == [
         "",
         " 1/10 ━━━━━━━━━━━━━━━━━━━━ 4s 500ms/step - loss: 0.7000 - neg: -0.5000",
-        # Averages weighted by steps: loss (0.7 + 0.5 + 2 * 0.4) / 4. The first step is left
-        # out of the time per step: (101.5 - 100.5) / 3, and ETA 6 * 0.333 s.
-        " 4/10 ━━━━━━━━━━━━━━━━━━━━ 2s 333ms/step - loss: 0.5000 - neg: -0.5000",
+        # The values as given, never averaged by the bar. The first step is left out of the
+        # time per step: (101.5 - 100.5) / 3, and ETA 6 * 0.333 s.
+        " 4/10 ━━━━━━━━━━━━━━━━━━━━ 2s 333ms/step - loss: 0.4000 - neg: -0.5000",
         # Final: elapsed time, the last values as given, and a newline. Padded to the
         # previous width so no stale characters remain.
         "10/10 ━━━━━━━━━━━━━━━━━━━━ 5s 500ms/step - loss: 0.2500 - neg: -0.5000\n",
@@ -569,15 +622,17 @@ def test_progbar_without_dynamic_display_prints_line_per_update(clock, capsys):
     assert lines[3].startswith("10/10")
 
 
-def test_progbar_unknown_target_and_stateful_metrics(clock, capsys):
-    run_bar_script(Progbar, clock, verbose=1, target=None, stateful_metrics=["loss"])
+def test_progbar_unknown_target(clock, capsys):
+    run_bar_script(Progbar, clock, verbose=1, target=None)
     redraws = screen(capsys.readouterr().out).split("\r")
     assert redraws[2] == "      4/Unknown 2s 333ms/step - loss: 0.4000 - neg: -0.5000"
 
 
-def test_progbar_rejects_both_metric_lists():
-    with pytest.raises(ValueError, match="stateful_metrics.*stateless_metrics"):
-        Progbar(3, stateful_metrics=["a"], stateless_metrics=["b"])
+def test_progbar_shows_arrays_and_numpy_scalars_by_their_mean(clock, capsys):
+    clock.now = 100.0
+    bar = Progbar(target=1, verbose=2)
+    bar.update(1, [("a", np.array([0.25, 0.75])), ("b", np.float32(0.125))])
+    assert capsys.readouterr().out.endswith(" - a: 0.5000 - b: 0.1250\n")
 
 
 def drive_logger(module, verbose, clock, epochs=2, steps=3):
@@ -660,9 +715,10 @@ def keras_model(learning_rate=0.5):
     return FakeModel(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), metrics=metrics)
 
 
-# Values chosen to produce ties, float32-level near-ties, and missing epochs.
+# Values chosen to produce ties, float32-level near-ties, subnormals (which TensorFlow
+# compares as 0) and missing epochs.
 monitored_values = st.one_of(
-    st.sampled_from([0.1, 0.2, 0.3, 0.3 - 1e-9, 0.3 + 1e-8, 0.35, 0.5, None]),
+    st.sampled_from([0.0, 5e-45, 0.1, 0.2, 0.3, 0.3 - 1e-9, 0.3 + 1e-8, 0.35, 0.5, None]),
     st.floats(0.0, 1.0),
 )
 monitors = st.sampled_from(["val_loss", "loss", "val_accuracy", "val_mean_squared_error"])
@@ -788,8 +844,13 @@ def test_keras_progbar_parity(verbose, dynamic, target, clock, capsys, monkeypat
     from keras.src.utils import progbar as keras_progbar
 
     monkeypatch.setattr(keras_progbar, "time", clock)
+
+    def keras_bar(**kwargs):
+        # As Keras' ProgbarLogger makes it: every value shown as given, none averaged.
+        return keras_progbar.Progbar(**kwargs, stateless_metrics=set())
+
     outputs = []
-    for bar_class in (Progbar, keras_progbar.Progbar):
+    for bar_class in (Progbar, keras_bar):
         run_bar_script(bar_class, clock, verbose, dynamic=dynamic, target=target)
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]

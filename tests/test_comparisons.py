@@ -21,4 +21,5 @@ def test_comparison(case, dtype):
 
 def test_every_area_has_cases():
     areas = {case.area for case in all_cases().values()}
-    assert {"forward", "gradients", "optimizers", "training", "saturation", "dropout"} <= areas
+    assert {"forward", "gradients", "optimizers", "training", "saturation", "dropout",
+            "initializers"} <= areas

@@ -17,10 +17,13 @@ pytest.importorskip("keras")
 
 from comparisons.keras_env import mr  # noqa: E402
 from comparisons.registry import CASES, PRECISIONS  # noqa: E402
+from minired import keras_numerics  # noqa: E402
+from minired.trainers import trainer as trainer_module  # noqa: E402
 from minired.backend import tf_cast, tf_pow  # noqa: E402
 
 # Importing an area registers its cases.
-for _area in ("forward", "gradients", "saturation", "optimizers", "training", "dropout"):
+for _area in ("forward", "gradients", "saturation", "optimizers", "training", "dropout",
+              "initializers"):
     importlib.import_module(f"comparisons.{_area}")
 
 
@@ -28,6 +31,18 @@ def passes(case_id: str, dtype: str) -> bool:
     measurement = CASES[case_id].run(dtype)
     print(f"{case_id} [{dtype}]: max rel {measurement.max_rel:.3g} ({measurement.worst})")
     return measurement.passed
+
+
+def ignoring(cls, attribute: str, value):
+    """``cls.__init__`` that stores ``value`` in ``attribute`` whatever was passed: the
+    constructor argument is silently ignored."""
+    init = cls.__init__
+
+    def init_ignoring(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        setattr(self, attribute, value)
+
+    return init_ignoring
 
 
 # -- optimizers ------------------------------------------------------------------------------
@@ -111,6 +126,35 @@ def test_unweighted_epoch_mean_is_caught(monkeypatch, dtype):
     assert not passes(case_id, dtype)
 
 
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_validating_on_the_wrong_epochs_is_caught(monkeypatch, dtype):
+    """validation_freq=2 validating at epochs 1, 3, 5 instead of 2, 4, 6 (an off-by-one in
+    the epoch test): as many val_ entries, on the wrong epochs."""
+    case_id = "training/validation_freq"
+    assert passes(case_id, dtype)
+    monkeypatch.setattr(trainer_module, "should_validate",
+                        lambda epoch, validation_freq: epoch % validation_freq == 0)  # the plant
+    assert not passes(case_id, dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+@pytest.mark.parametrize(("case_id", "callback", "attribute", "ignored"), [
+    ("training/early_stopping_min_delta", "EarlyStopping", "min_delta", 0),
+    ("training/early_stopping_baseline", "EarlyStopping", "baseline", None),
+    ("training/early_stopping_start_from_epoch", "EarlyStopping", "start_from_epoch", 0),
+    ("training/reduce_lr_cooldown", "ReduceLROnPlateau", "cooldown", 0),
+    ("training/reduce_lr_min_lr", "ReduceLROnPlateau", "min_lr", 0.0),
+])
+def test_an_ignored_callback_argument_is_caught(monkeypatch, case_id, callback, attribute,
+                                                ignored, dtype):
+    """A callback that accepts an argument and then behaves as if it had its default.
+    Both precisions: minired draws other starting weights in each, so the runs differ."""
+    assert passes(case_id, dtype)
+    cls = getattr(mr.callbacks, callback)
+    monkeypatch.setattr(cls, "__init__", ignoring(cls, attribute, ignored))
+    assert not passes(case_id, dtype)
+
+
 # -- dropout ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", PRECISIONS)
@@ -122,10 +166,11 @@ def test_dropout_without_rescaling_is_caught(monkeypatch, dtype):
 
     def forward_without_rescaling(self, inputs, training=False):
         outputs = forward(self, inputs, training=training)
-        if not self.training:
+        if self.cache is None:                                       # inactive: identity
             return outputs
-        self.scale = inputs.dtype.type(1)                            # the plant
-        return inputs * self.scale * self.mask
+        mask, _ = self.cache
+        self.cache = (mask, inputs.dtype.type(1))                    # the plant: scale 1
+        return inputs * mask
 
     monkeypatch.setattr(mr.layers.Dropout, "forward", forward_without_rescaling)
     assert not passes("dropout/same_mask", dtype)
@@ -187,6 +232,16 @@ def test_elementwise_softmax_derivative_is_caught(monkeypatch, dtype):
     assert not passes("gradients/hidden_softmax", dtype)
 
 
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_relu_derivative_one_at_zero_is_caught(monkeypatch, dtype):
+    """relu'(0) = 1 (the mask written z >= 0) instead of TensorFlow's 0."""
+    assert passes("gradients/relu_at_zero", dtype)
+    monkeypatch.setattr(mr.activations.relu, "backward", lambda z, a, grad: grad * (z >= 0))
+    assert not passes("gradients/relu_at_zero", dtype)
+    # The ordinary hidden-relu case never meets z = 0 exactly: only the new case can tell.
+    assert passes("gradients/hidden_relu", dtype)
+
+
 # -- saturation ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", PRECISIONS)
@@ -194,6 +249,39 @@ def test_clipped_probability_cross_entropy_is_caught(monkeypatch, dtype):
     """Never reading the logits (always the clipped-probability formula) fails at saturation."""
     for case_id in ("saturation/softmax_cce", "saturation/sigmoid_bce"):
         assert passes(case_id, dtype)
-    monkeypatch.setattr(mr.Sequential, "_logits_layer_index", lambda self, training: None)
+    monkeypatch.setattr(keras_numerics, "logits_call", lambda calls, loss, training: None)
     for case_id in ("saturation/softmax_cce", "saturation/sigmoid_bce"):
         assert not passes(case_id, dtype)
+
+
+# -- initializers ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_glorot_with_fan_in_instead_of_the_fan_average_is_caught(monkeypatch, dtype):
+    """GlorotUniform with limit sqrt(3/fan_in) instead of sqrt(6/(fan_in + fan_out))."""
+    assert passes("initializers/glorot_uniform", dtype)
+    monkeypatch.setattr(mr.initializers.GlorotUniform, "MODE", "fan_in")
+    assert not passes("initializers/glorot_uniform", dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_a_normal_without_truncation_is_caught(monkeypatch, dtype):
+    """The truncated normal drawn as a plain normal (values beyond 2σ kept)."""
+    from minired.initializers import random_initializers
+
+    for case_id in ("initializers/glorot_normal", "initializers/truncated_normal"):
+        assert passes(case_id, dtype)
+    monkeypatch.setattr(random_initializers, "truncated_normal", random_initializers.normal)
+    for case_id in ("initializers/glorot_normal", "initializers/truncated_normal"):
+        assert not passes(case_id, dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_a_truncated_normal_without_the_stddev_correction_is_caught(monkeypatch, dtype):
+    """He normal truncated at ±2σ with σ = sqrt(2/fan_in), forgetting Keras' /0.8796:
+    the values are bounded as they should be, but 12% too narrow."""
+    from minired.initializers import random_initializers
+
+    assert passes("initializers/he_normal", dtype)
+    monkeypatch.setattr(random_initializers, "TRUNCATED_NORMAL_STDDEV", 1.0)
+    assert not passes("initializers/he_normal", dtype)

@@ -264,10 +264,25 @@ def test_validation_split_that_leaves_no_training_samples(data):
         make_model().fit(*data, validation_split=0.95, verbose=0)
 
 
-@pytest.mark.parametrize("name", ["epochs", "initial_epoch", "validation_freq"])
+@pytest.mark.parametrize("name", ["epochs", "initial_epoch"])
 def test_epoch_counts_must_be_non_negative_ints(name, data):
     with pytest.raises(ValueError, match=rf"fit: `{name}` must be a non-negative int, got -1"):
         make_model().fit(*data, verbose=0, **{name: -1})
+
+
+@pytest.mark.parametrize("validation_freq", [0, -1, 1.5, [0, 2], "2"])
+def test_validation_freq_must_be_a_positive_int_or_a_list_of_epochs(validation_freq, data):
+    """Keras divides by 0 for validation_freq=0; minired says what it expects."""
+    with pytest.raises(ValueError, match=r"fit: `validation_freq` must be a positive int "
+                                         r"\(validate every n epochs\) or a list of epochs "
+                                         r"counted from 1, got "):
+        make_model().fit(*data, verbose=0, validation_split=0.2, validation_freq=validation_freq)
+
+
+def test_validation_freq_as_a_list_of_epochs_as_keras(data):
+    history = make_model().fit(*data, epochs=5, verbose=0, validation_split=0.2,
+                               validation_freq=[1, 3])
+    assert len(history.history["loss"]) == 5 and len(history.history["val_loss"]) == 2
 
 
 def test_class_weight_and_sample_weight_together(data):

@@ -9,8 +9,14 @@ TensorFlow even in float64 mode, so the formula tests pick values exact in float
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import copy
 import math
 import os
+import pickle
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -18,9 +24,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minired import config
+from minired import config, keras_numerics
 from minired import optimizers as mo
 from minired.optimizers import schedules
+from minired.utils import interrupts, naming
 
 STEPS = 5
 SHAPES = [(3, 2), (2,)]
@@ -231,8 +238,8 @@ def test_float64_mode_rounds_cast_constants_to_float32():
     assert_weights_close(got, ref_sgd(w0, grads, 0.1, momentum=float(np.float32(0.9))))
     exact = ref_sgd(w0, grads, 0.1, momentum=0.9)
     assert not np.allclose(got[0], exact[0], rtol=1e-12, atol=0)
-    assert float(mo.optimizer.tf_cast(0.9, np.float64)) == float(np.float32(0.9))
-    assert float(mo.optimizer.tf_cast(np.float64(0.9), np.float64)) == 0.9
+    assert float(keras_numerics.as_keras_constant(0.9, np.float64)) == float(np.float32(0.9))
+    assert float(keras_numerics.as_keras_constant(np.float64(0.9), np.float64)) == 0.9
 
 
 # --- clipping ------------------------------------------------------------------------------
@@ -452,7 +459,16 @@ def test_defaults_match_keras():
     assert mo.AdamW().weight_decay == 0.004
     assert mo.Nadam().epsilon == 1e-7
     assert (mo.SGD().momentum, mo.SGD().nesterov) == (0.0, False)
-    assert mo.RMSprop().name == "rm_sprop" and mo.AdamW().name == "adam_w"  # Keras' names
+
+
+def test_default_names_match_keras(monkeypatch):
+    # Keras 3.15.1 in a fresh session, [o().name for o in (SGD, SGD, RMSprop, AdamW, Adam,
+    # Adagrad, Nadam, AdamW)], gives exactly this list (Keras' to_snake_case, then a counter).
+    monkeypatch.setattr(naming, "_NAME_COUNTS", collections.defaultdict(int))
+    classes = (mo.SGD, mo.SGD, mo.RMSprop, mo.AdamW, mo.Adam, mo.Adagrad, mo.Nadam, mo.AdamW)
+    assert [cls().name for cls in classes] == [
+        "sgd", "sgd_1", "rm_sprop", "adam_w", "adam", "adagrad", "nadam", "adam_w_1"]
+    assert mo.SGD(name="mine").name == "mine" and mo.SGD().name == "sgd_2"
 
 
 def test_get_config_round_trip():
@@ -663,3 +679,292 @@ def test_schedules_match_keras(keras, name, args, kwargs):
         # float32 cos in NumPy and TensorFlow may differ by an ulp.
         np.testing.assert_allclose(ours(step), expected, rtol=2e-7, atol=0)
         assert ours(step).dtype == expected.dtype
+
+
+# --- constructor: the shared arguments pass through **kwargs ----------------------------------
+ALL_CLASSES = (mo.SGD, mo.Adam, mo.RMSprop, mo.Adagrad, mo.AdamW, mo.Nadam)
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_shared_arguments_reach_the_base_class(cls):
+    opt = cls(learning_rate=0.5, weight_decay=0.25, clipvalue=2.0, name="mine")
+    assert (opt.weight_decay, opt.clipvalue, opt.name) == (0.25, 2.0, "mine")
+    assert opt.get_config()["clipvalue"] == 2.0
+    # One template documents them in every optimizer, filled in where the class says.
+    assert "{{" not in cls.__doc__
+    assert "global_clipnorm: clip all gradients together" in cls.__doc__
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_an_unknown_argument_is_a_type_error_naming_it_and_the_optimizer(cls):
+    with pytest.raises(TypeError, match=rf"^{cls.__name__} got an unexpected keyword argument "
+                                        r"`clip_norm`\. Did you mean `clipnorm`\?$"):
+        cls(clip_norm=1.0)
+
+
+def test_unknown_argument_messages():
+    with pytest.raises(TypeError, match=r"^SGD got an unexpected keyword argument `momentun`\. "
+                                        r"Did you mean `momentum`\?"):
+        mo.SGD(momentun=0.9)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument `foo`\.$"):
+        mo.Adam(foo=1)
+    with pytest.raises(TypeError, match=r"^Adam: Keras' `use_ema` is not implemented in minired"):
+        mo.Adam(use_ema=True)
+    # Keras 3 warns that Keras 2's `decay` is ignored, and goes on.
+    with pytest.warns(UserWarning, match="`decay` is no longer supported"):
+        opt = mo.SGD(decay=0.01, name="s")
+    assert opt.get_config() == mo.SGD(name="s").get_config()
+
+
+def test_get_config_keys_and_defaults_match_keras(keras):
+    # The constructor refactoring must not change a single config entry; Keras is the judge.
+    for cls in ALL_CLASSES:
+        ours = cls(name="x").get_config()
+        theirs = getattr(keras.optimizers, cls.__name__)(name="x").get_config()
+        assert ours == {key: theirs[key] for key in ours}, cls.__name__
+
+
+# --- copies: copy.deepcopy and pickle ----------------------------------------------------------
+def fitted_model():
+    """A small softmax model, compiled with Adam and fitted one epoch (4 steps)."""
+    import minired as mr
+
+    mr.utils.set_random_seed(0)
+    model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=16)]
+    model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    return model, x, y
+
+
+@pytest.mark.parametrize(
+    "copy_model",
+    [copy.deepcopy, lambda model: pickle.loads(pickle.dumps(model))],
+    ids=["deepcopy", "pickle"],
+)
+def test_a_copied_model_trains_on_as_the_original_would(copy_model):
+    model, x, y = fitted_model()
+    trained = [w.copy() for w in model.get_weights()]
+    clone = copy_model(model)
+    assert clone.optimizer is not model.optimizer and clone.optimizer.iterations == 4
+    # The copy's optimizer holds the copy's own arrays (one copy of each array, shared).
+    assert all(a is b for a, b in zip(clone.optimizer._trainable_variables,
+                                      clone.trainable_weights, strict=True))
+    clone.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    assert not np.array_equal(clone.get_weights()[0], trained[0])             # it trained
+    for w, before in zip(model.get_weights(), trained, strict=True):
+        np.testing.assert_array_equal(w, before)                              # original intact
+    # The original, one more epoch: the same numbers as the copy (Adam's state was copied).
+    model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    for ours, theirs in zip(model.get_weights(), clone.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert model.optimizer.iterations == clone.optimizer.iterations == 8
+
+
+def test_a_copied_optimizer_alone_still_refuses_foreign_arrays():
+    w = np.zeros(2)
+    opt = mo.SGD(0.5, momentum=0.5)
+    opt.apply([np.ones(2)], [w])
+    clone = copy.deepcopy(opt)                      # copies its own w along
+    with pytest.raises(ValueError, match="never replaced"):
+        clone.apply([np.ones(2)], [w])              # the original's w is not the copy's
+    clone.apply([np.ones(2)])                       # its own copy of w is
+    np.testing.assert_array_equal(clone._trainable_variables[0], [-1.25, -1.25])
+    np.testing.assert_array_equal(w, [-0.5, -0.5])
+
+
+# --- all or nothing under Ctrl-C ---------------------------------------------------------------
+class InterruptedSGD(mo.SGD):
+    """SGD that receives a real SIGINT (Ctrl-C) right after writing its second variable."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, learning_rate)
+        if variable is self._trainable_variables[1]:
+            signal.raise_signal(signal.SIGINT)
+
+
+@pytest.fixture
+def python_sigint_handler():
+    """Python's default Ctrl-C handler (KeyboardInterrupt), whatever the test runner set."""
+    assert threading.current_thread() is threading.main_thread(), (
+        "signals reach the main thread only: this test would prove nothing elsewhere")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("python_sigint_handler")
+def test_ctrl_c_during_an_update_lands_after_every_variable_is_written():
+    variables = [np.zeros(2) for _ in range(4)]
+    opt = InterruptedSGD(0.5)
+    with pytest.raises(KeyboardInterrupt):
+        opt.apply([np.ones(2)] * 4, variables)
+    for v in variables:                             # all four written, not just two
+        np.testing.assert_array_equal(v, [-0.5, -0.5])
+    assert opt.iterations == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+
+
+@pytest.mark.usefixtures("python_sigint_handler")
+def test_without_the_deferral_ctrl_c_would_tear_the_update(monkeypatch):
+    # The control: the same interrupt, with the protection switched off, stops mid-update.
+    monkeypatch.setattr(interrupts, "defer_keyboard_interrupt", contextlib.nullcontext)
+    variables = [np.zeros(2) for _ in range(4)]
+    opt = InterruptedSGD(0.5)
+    with pytest.raises(KeyboardInterrupt):
+        opt.apply([np.ones(2)] * 4, variables)
+    assert [float(v[0]) for v in variables] == [-0.5, -0.5, 0.0, 0.0]
+    assert opt.iterations == 0
+
+
+def test_updates_outside_the_main_thread_run_unprotected_but_run():
+    w = np.zeros(2)
+    errors = []
+
+    def train():
+        try:
+            mo.SGD(0.5).apply([np.ones(2)], [w])
+        except Exception as error:  # noqa: BLE001 - reported to the main thread below
+            errors.append(error)
+
+    handler = signal.getsignal(signal.SIGINT)
+    thread = threading.Thread(target=train)
+    thread.start()
+    thread.join()
+    assert errors == []
+    np.testing.assert_array_equal(w, [-0.5, -0.5])
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+# --- which numbers each argument accepts: exactly Keras' choice ---------------------------------
+KINDS = {
+    "float": 0.5, "int": 1, "bool": True, "np.float32": np.float32(0.5),
+    "np.float64": np.float64(0.5), "np.int64": np.int64(1),
+}
+EVERY_KIND = set(KINDS)
+FLOATS = {"float", "np.float64"}  # Keras' isinstance(x, float): np.float64 subclasses float
+
+
+def one_step(module, optimizer):
+    """Apply one gradient with ``optimizer`` (a minired or a Keras one) to a fresh variable."""
+    if module is mo:
+        optimizer.apply_gradients([(np.ones(3, "float32"), np.ones(3, "float32"))])
+    else:
+        optimizer.apply_gradients([(np.ones(3, "float32"), module.Variable(np.ones(3, "float32")))])
+
+
+def set_rate(optimizer, value):
+    optimizer.learning_rate = value
+    return optimizer
+
+
+# (what, build(module, value), the kinds minired accepts, the kinds Keras 3.15.1 accepts).
+# `module` is minired (`mo` for optimizers) or keras; build raises if the value is refused.
+ACCEPTANCE = [
+    ("SGD(learning_rate=v)", lambda m, v: one_step(m, opt(m).SGD(learning_rate=v)),
+     FLOATS, FLOATS),
+    ("Adam(learning_rate=v)", lambda m, v: one_step(m, opt(m).Adam(learning_rate=v)),
+     FLOATS, FLOATS),
+    ("optimizer.learning_rate = v", lambda m, v: one_step(m, set_rate(opt(m).SGD(0.1), v)),
+     EVERY_KIND, EVERY_KIND),
+    ("SGD(momentum=v)", lambda m, v: one_step(m, opt(m).SGD(momentum=v)), FLOATS, FLOATS),
+    ("RMSprop(momentum=v, rho=v)",
+     lambda m, v: one_step(m, opt(m).RMSprop(momentum=v, rho=v)), EVERY_KIND, EVERY_KIND),
+    ("Adam(beta_1=v, beta_2=v, epsilon=v)",
+     lambda m, v: one_step(m, opt(m).Adam(beta_1=v, beta_2=v, epsilon=v)),
+     EVERY_KIND, EVERY_KIND),
+    ("Adagrad(initial_accumulator_value=v)",
+     lambda m, v: one_step(m, opt(m).Adagrad(initial_accumulator_value=v)),
+     EVERY_KIND, EVERY_KIND),
+    ("AdamW(weight_decay=v)", lambda m, v: one_step(m, opt(m).AdamW(weight_decay=v)),
+     EVERY_KIND, EVERY_KIND),
+    ("SGD(clipnorm=v)", lambda m, v: one_step(m, opt(m).SGD(clipnorm=v)),
+     EVERY_KIND, EVERY_KIND),
+    ("SGD(clipvalue=v)", lambda m, v: one_step(m, opt(m).SGD(clipvalue=v)),
+     EVERY_KIND, EVERY_KIND),
+    # Keras takes them, then fails at the first step in float32 ("cannot compute AddV2 as
+    # input #1 was expected to be a double tensor"): minired computes.
+    ("SGD(global_clipnorm=v)", lambda m, v: one_step(m, opt(m).SGD(global_clipnorm=v)),
+     EVERY_KIND, EVERY_KIND - {"np.float64", "np.int64"}),
+    ("Nadam(beta_1=v)", lambda m, v: one_step(m, opt(m).Nadam(beta_1=v)),
+     EVERY_KIND, EVERY_KIND - {"np.float64"}),
+    # Keras accepts an int rate and computes the schedule in ints (ExponentialDecay(1, 3, 0.5)
+    # gives 1, 0, 0...): minired refuses it with a TypeError that says why.
+    ("ExponentialDecay(initial_learning_rate=v)",
+     lambda m, v: sched(m).ExponentialDecay(v, 3, 0.5)(2),
+     FLOATS | {"np.float32"}, EVERY_KIND - {"bool"}),
+    ("ExponentialDecay(decay_steps=v, decay_rate=v)",
+     lambda m, v: sched(m).ExponentialDecay(0.1, v, v)(2), EVERY_KIND, EVERY_KIND),
+    ("PolynomialDecay(end_learning_rate=v, power=v)",
+     lambda m, v: sched(m).PolynomialDecay(0.1, 3, end_learning_rate=v, power=v)(2),
+     EVERY_KIND, EVERY_KIND),
+    ("CosineDecay(alpha=v)", lambda m, v: sched(m).CosineDecay(0.1, 3, alpha=v)(2),
+     EVERY_KIND, EVERY_KIND),
+]
+
+
+def opt(module):
+    return mo if module is mo else module.optimizers
+
+
+def sched(module):
+    return schedules if module is mo else module.optimizers.schedules
+
+
+def accepted_kinds(module, build) -> set[str]:
+    kinds = set()
+    for kind, value in KINDS.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                build(module, value)
+        except (TypeError, ValueError) as error:
+            assert module is not mo or "`" in str(error), error  # minired names the argument
+            continue
+        except Exception:  # noqa: BLE001 - Keras' late dtype errors count as refusals
+            if module is mo:
+                raise
+            continue
+        kinds.add(kind)
+    return kinds
+
+
+@pytest.mark.parametrize("what, build, ours, _", ACCEPTANCE, ids=[a[0] for a in ACCEPTANCE])
+def test_accepted_numbers(what, build, ours, _):
+    assert accepted_kinds(mo, build) == ours
+
+
+@pytest.mark.parametrize("what, build, _, theirs", ACCEPTANCE, ids=[a[0] for a in ACCEPTANCE])
+def test_accepted_numbers_are_what_keras_accepts(keras, what, build, _, theirs):
+    assert accepted_kinds(keras, build) == theirs
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("ExponentialDecay", (np.float64(0.1), 3, 0.9), {}),
+        ("InverseTimeDecay", (np.float64(0.1), 3, 0.3), {}),
+        ("PolynomialDecay", (np.float64(0.1), 3), {"end_learning_rate": 0.01, "power": 0.3}),
+        ("PolynomialDecay", (np.float64(0.1), 3.3), {"end_learning_rate": 0.01, "cycle": True}),
+        ("CosineDecay", (np.float64(0.1), 3), {"warmup_target": 0.3, "warmup_steps": 2}),
+        ("ExponentialDecay", (np.float32(0.1), 3, np.float64(0.9)), {}),
+    ],
+)
+def test_schedules_with_numpy_rates_match_keras(keras, floatx, name, args, kwargs):
+    # A NumPy float64 rate makes Keras compute in float64, with its Python-float constants
+    # (0.9, 0.01, 0.3...) rounded through float32 on the way: bit for bit the same here.
+    previous = keras.config.floatx()
+    keras.config.set_floatx(floatx)
+    config.set_floatx(floatx)
+    try:
+        ours = getattr(schedules, name)(*args, **kwargs)
+        theirs = getattr(keras.optimizers.schedules, name)(*args, **kwargs)
+        for step in range(8):
+            expected = np.asarray(theirs(step))
+            assert ours(step).dtype == expected.dtype
+            np.testing.assert_array_equal(ours(step), expected)
+    finally:
+        keras.config.set_floatx(previous)

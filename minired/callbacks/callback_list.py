@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from minired.callbacks.callback import Callback
@@ -39,6 +39,27 @@ def _flatten(callbacks: Any) -> list[Callback]:
     if isinstance(callbacks, (list, tuple)):
         return [cb for item in callbacks for cb in _flatten(item)]
     return [callbacks]
+
+
+def _hook(name: str) -> Callable[..., None]:
+    """Make the CallbackList method ``name``: it calls ``name`` on every callback.
+
+    The method has the signature of :class:`Callback`'s hook of that name: ``(logs)``,
+    ``(epoch, logs)`` or ``(batch, logs)``.
+    """
+    if "batch" in name:
+        def method(self: CallbackList, batch: int, logs: dict | None = None) -> None:
+            self._call(name, batch, logs=logs)
+    elif "epoch" in name:
+        def method(self: CallbackList, epoch: int, logs: dict | None = None) -> None:
+            self._call(name, epoch, logs=logs)
+    else:
+        def method(self: CallbackList, logs: dict | None = None) -> None:
+            self._call(name, logs=logs)
+    method.__name__ = name
+    method.__qualname__ = f"CallbackList.{name}"
+    method.__doc__ = f"Call ``{name}`` on every callback, in order (see :meth:`_call`)."
+    return method
 
 
 class CallbackList(Callback):
@@ -117,108 +138,47 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
-    def _on_begin(self) -> None:
-        self._in_begin_end_block_count += 1
+    def _call(self, hook: str, *args: Any, logs: dict | None = None) -> None:
+        """Call ``hook`` on every callback, in order, all sharing one new logs dict.
 
-    def _on_end(self) -> None:
-        self._in_begin_end_block_count -= 1
-        if self._in_begin_end_block_count < 0:
-            raise ValueError(
-                "CallbackList: an `on_*_end` hook was called without its `on_*_begin` "
-                "(on_train_end needs on_train_begin, on_test_end on_test_begin, ...)."
-            )
-
-    # Keras passes `logs` positionally to the begin/end hooks and as `logs=` to the
-    # batch hooks; we do the same, so overrides with other parameter names behave alike.
-
-    # -- fit -------------------------------------------------------------------------------
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._on_begin()
+        As in Keras, the batch hooks get ``logs`` by keyword and the others positionally,
+        so overrides with other parameter names behave alike. ``on_train_begin``,
+        ``on_test_begin`` and ``on_predict_begin`` open a block that the matching ``*_end``
+        closes (validation opens a test block inside the train one); an end without its
+        begin is an error.
+        """
+        opens = hook in ("on_train_begin", "on_test_begin", "on_predict_begin")
+        closes = hook in ("on_train_end", "on_test_end", "on_predict_end")
+        if opens:
+            self._in_begin_end_block_count += 1
         logs = pythonify_logs(logs)
         for callback in self.callbacks:
-            callback.on_train_begin(logs)
+            if "batch" in hook:
+                getattr(callback, hook)(*args, logs=logs)
+            else:
+                getattr(callback, hook)(*args, logs)
+        if closes:
+            self._in_begin_end_block_count -= 1
+            if self._in_begin_end_block_count < 0:
+                raise ValueError(
+                    "CallbackList: an `on_*_end` hook was called without its `on_*_begin` "
+                    "(on_train_end needs on_train_begin, on_test_end on_test_begin, ...)."
+                )
 
-    def on_train_end(self, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_train_end(logs)
-        self._on_end()
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_epoch_begin(epoch, logs)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_epoch_end(epoch, logs)
-
-    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_batch_begin(batch, logs=logs)
-
-    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_batch_end(batch, logs=logs)
-
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_train_batch_begin(batch, logs=logs)
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_train_batch_end(batch, logs=logs)
-
-    # -- evaluate --------------------------------------------------------------------------
-
-    def on_test_begin(self, logs: dict | None = None) -> None:
-        self._on_begin()
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_test_begin(logs)
-
-    def on_test_end(self, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_test_end(logs)
-        self._on_end()
-
-    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_test_batch_begin(batch, logs=logs)
-
-    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_test_batch_end(batch, logs=logs)
-
-    # -- predict ---------------------------------------------------------------------------
-
-    def on_predict_begin(self, logs: dict | None = None) -> None:
-        self._on_begin()
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_predict_begin(logs)
-
-    def on_predict_end(self, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_predict_end(logs)
-        self._on_end()
-
-    def on_predict_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_predict_batch_begin(batch, logs=logs)
-
-    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs = pythonify_logs(logs)
-        for callback in self.callbacks:
-            callback.on_predict_batch_end(batch, logs=logs)
+    # Every hook of Callback, each one a `_call` of its own name (made by `_hook`).
+    on_train_begin = _hook("on_train_begin")
+    on_train_end = _hook("on_train_end")
+    on_epoch_begin = _hook("on_epoch_begin")
+    on_epoch_end = _hook("on_epoch_end")
+    on_train_batch_begin = _hook("on_train_batch_begin")
+    on_train_batch_end = _hook("on_train_batch_end")
+    on_batch_begin = _hook("on_batch_begin")
+    on_batch_end = _hook("on_batch_end")
+    on_test_begin = _hook("on_test_begin")
+    on_test_end = _hook("on_test_end")
+    on_test_batch_begin = _hook("on_test_batch_begin")
+    on_test_batch_end = _hook("on_test_batch_end")
+    on_predict_begin = _hook("on_predict_begin")
+    on_predict_end = _hook("on_predict_end")
+    on_predict_batch_begin = _hook("on_predict_batch_begin")
+    on_predict_batch_end = _hook("on_predict_batch_end")

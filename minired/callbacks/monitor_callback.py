@@ -2,7 +2,8 @@
 
 EarlyStopping and ReduceLROnPlateau share its logic: pick a direction (``mode``),
 then call a value an *improvement* when it beats the best so far by more than
-``min_delta``.
+``min_delta``. The comparison is Keras' ``ops.less``/``ops.greater``, which compares two
+Python floats in float32 (:func:`minired.keras_numerics.less_as_keras`).
 """
 
 from __future__ import annotations
@@ -11,45 +12,10 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
+from minired import keras_numerics
 from minired.callbacks.callback import Callback
 
 _MODES = ("auto", "min", "max")
-
-
-def _tensor_dtype(value: Any) -> np.dtype:
-    """The dtype TensorFlow gives ``value`` when Keras turns it into a tensor.
-
-    A Python float becomes a float32 tensor (whatever ``floatx`` is); a NumPy value
-    keeps its dtype.
-    """
-    if isinstance(value, (np.ndarray, np.generic)):
-        return np.asarray(value).dtype
-    return np.dtype(np.float32)
-
-
-def _as_compared(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Cast ``a`` and ``b`` to the common dtype Keras' ``ops.less``/``ops.greater`` compare in.
-
-    Keras compares tensors, not Python floats, so two Python floats are compared in
-    **float32**: an improvement smaller than float32 resolution (0.3 vs 0.3 - 1e-9)
-    does not count, even with ``floatx="float64"``.
-    """
-    dtype = np.result_type(_tensor_dtype(a), _tensor_dtype(b))
-    return np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
-
-
-def less(a: Any, b: Any) -> bool:
-    """``a < b`` compared as Keras compares them (see :func:`_as_compared`)."""
-    a, b = _as_compared(a, b)
-    return bool(a < b)
-
-
-def greater(a: Any, b: Any) -> bool:
-    """``a > b`` compared as Keras compares them (see :func:`_as_compared`)."""
-    a, b = _as_compared(a, b)
-    return bool(a > b)
 
 
 def _model_metrics(model: Any) -> list[Any]:
@@ -110,11 +76,12 @@ class MonitorCallback(Callback):
         self.monitor_op: Callable[[Any, Any], bool] | None = None
 
     def _set_monitor_op(self) -> None:
-        """Choose ``less`` or ``greater`` and give ``min_delta`` the matching sign.
+        """Choose "less" or "greater" and give ``min_delta`` the matching sign.
 
         Called lazily, at the first epoch end, because the model's metrics only exist
         once it has been compiled and built.
         """
+        less, greater = keras_numerics.less_as_keras, keras_numerics.greater_as_keras
         if self.mode == "min":
             self.monitor_op = less
         elif self.mode == "max":

@@ -98,13 +98,8 @@ class ProgbarLogger(Callback):
 
     def _maybe_init_progbar(self) -> None:
         if self.progbar is None:
-            # stateless_metrics=set(): no metric is averaged by the bar, all are shown as given.
-            self.progbar = Progbar(
-                target=self.target,
-                verbose=self.verbose,
-                unit_name="step",
-                stateless_metrics=set(),
-            )
+            # The bar shows the values as given (Keras asks for it with stateless_metrics=set()).
+            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step")
 
     def _update_progbar(self, batch: int, logs: dict | None = None) -> None:
         self._maybe_init_progbar()

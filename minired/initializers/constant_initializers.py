@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minired import keras_numerics
 from minired.initializers.initializer import Initializer, standardize_dtype, standardize_shape
 
 
@@ -37,7 +38,8 @@ class Constant(Initializer):
     Computed as Keras does, ``cast(value, dtype) * ones(shape)``. TensorFlow makes a
     float32 tensor of a Python float before casting it, so ``Constant(0.1)(shape, "float64")``
     holds 0.10000000149011612; a NumPy value (``np.float64(0.1)``, an array) keeps its
-    precision. ``value`` may be an array that broadcasts to ``shape``.
+    precision (see :func:`minired.keras_numerics.as_keras_constant`). ``value`` may be an
+    array that broadcasts to ``shape``.
 
     Keras cannot build this initializer from the string ``"constant"`` (its ``from_config``
     needs a value), so neither can :func:`minired.initializers.get`.
@@ -55,12 +57,8 @@ class Constant(Initializer):
 
     def __call__(self, shape: tuple[int, ...], dtype=None) -> np.ndarray:
         dtype = standardize_dtype(dtype)
-        value = self.value
-        if not isinstance(value, np.ndarray | np.generic):
-            value = np.asarray(value)
-            if np.issubdtype(value.dtype, np.floating):
-                value = value.astype(np.float32)  # Python floats: TensorFlow's float32 detour
-        return value.astype(dtype) * np.ones(standardize_shape(shape), dtype=dtype)
+        value = keras_numerics.as_keras_constant(self.value, dtype)
+        return value * np.ones(standardize_shape(shape), dtype=dtype)
 
     def get_config(self) -> dict:
         return {"value": self.value}

@@ -16,7 +16,12 @@ class Sequential(Trainer):
     Forward: ``a⁰ = x``, ``aˡ = layerˡ(aˡ⁻¹)``, ``ŷ = aᴸ``.
 
     Backward (backpropagation): start from ``δᴸ = ∂L/∂ŷ`` and walk the layers in reverse,
-    ``δˡ⁻¹ = layerˡ.backward(δˡ)``; each layer stores its weight gradients on the way.
+    ``δˡ⁻¹ = layerˡ.backward(δˡ)``; each layer adds its weight gradients on the way.
+
+    The forward pass records every call as ``(layer, cache)`` in ``self.calls``; the backward
+    pass hands each layer back the cache of *its* call. So the same layer object may appear
+    twice (shared weights): each call backpropagates with its own inputs, and the weight
+    gradient is the sum of both, ``∂L/∂W = Σ_calls xᵀ δz``, as in Keras.
 
     Training methods (``compile``, ``fit``, ``evaluate``, ``predict``, ``train_on_batch``)
     come from :class:`~minired.trainers.trainer.Trainer`.
@@ -26,7 +31,8 @@ class Sequential(Trainer):
         name: model name.
 
     Example:
-        >>> model = Sequential([Input((4,)), Dense(8, activation="relu"), Dense(3)])
+        >>> model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(8, activation="relu"),
+        ...                        mr.layers.Dense(3)])
         >>> model.predict(np.zeros((2, 4)), verbose=0).shape
         (2, 3)
     """
@@ -37,6 +43,7 @@ class Sequential(Trainer):
         self.layers: list[Layer] = []
         self.input_shape: tuple | None = None
         self.built = False
+        self.calls: list[tuple[Layer, object]] = []     # filled by forward
         for layer in layers or []:
             self.add(layer)
 
@@ -66,7 +73,8 @@ class Sequential(Trainer):
         """Create every layer's weights for inputs of shape ``input_shape`` (batch first).
 
         Example:
-            >>> model = Sequential([Dense(3)]); model.build((None, 4))
+            >>> model = mr.Sequential([mr.layers.Dense(3)])
+            >>> model.build((None, 4))
             >>> model.layers[0].kernel.shape
             (4, 3)
         """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,7 @@ class Adagrad(Optimizer):
         learning_rate: a float, a schedule, or a function of no arguments (default 0.001).
         initial_accumulator_value: the starting value of ``a`` (default 0.1).
         epsilon: added to ``a`` under the square root (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
-            :class:`~minired.optimizers.Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Example:
         >>> w = np.array([1.0], dtype="float32")
@@ -40,20 +40,9 @@ class Adagrad(Optimizer):
         learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.001,
         initial_accumulator_value: float = 0.1,
         epsilon: float = 1e-7,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            name=name,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from minired.backend import tf_cast, tf_pow
+from minired import keras_numerics
 from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
@@ -31,8 +32,7 @@ class Adam(Optimizer):
         beta_2: decay of the second moment ``v`` (default 0.999).
         epsilon: added to the denominator (default 1e-7, not PyTorch's 1e-8).
         amsgrad: use the running maximum of ``v`` (AMSGrad).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
-            :class:`~minired.optimizers.Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Example:
         >>> w = np.array([1.0], dtype="float32")
@@ -48,20 +48,9 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            name=name,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -76,8 +65,10 @@ class Adam(Optimizer):
         dt = variable.dtype.type
         lr = dt(learning_rate)
         t = dt(self.iterations + 1)
-        beta_1_power = tf_pow(tf_cast(self.beta_1, variable.dtype), t)
-        beta_2_power = tf_pow(tf_cast(self.beta_2, variable.dtype), t)
+        beta_1 = keras_numerics.as_keras_constant(self.beta_1, variable.dtype)
+        beta_2 = keras_numerics.as_keras_constant(self.beta_2, variable.dtype)
+        beta_1_power = beta_1**t  # powers of NumPy scalars, as TensorFlow (see keras_numerics)
+        beta_2_power = beta_2**t
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]

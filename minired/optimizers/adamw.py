@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from minired.optimizers.adam import Adam
 from minired.optimizers.schedules import LearningRateSchedule
@@ -20,14 +21,15 @@ class AdamW(Adam):
     Unlike L2 regularization, the decay never enters ``m`` or ``v``, so it is not
     rescaled by Adam's per-weight step size.
 
+    ``wd`` is the shared ``weight_decay`` argument below, whose default here is 0.004
+    instead of None (``weight_decay=None`` raises ValueError).
+
     Args:
         learning_rate: a float, a schedule, or a function of no arguments (default 0.001).
-        weight_decay: ``wd`` (default 0.004); ``None`` raises ValueError.
         beta_1, beta_2, epsilon, amsgrad: as in :class:`Adam`.
-        clipnorm, clipvalue, global_clipnorm, name: see :class:`~minired.optimizers.Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Example:
-        >>> import numpy as np
         >>> w = np.array([1.0], dtype="float32")
         >>> opt = AdamW(learning_rate=0.1, weight_decay=0.5)
         >>> _ = opt.apply_gradients([(np.array([0.0], dtype="float32"), w)])
@@ -43,10 +45,7 @@ class AdamW(Adam):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             learning_rate=learning_rate,
@@ -55,10 +54,7 @@ class AdamW(Adam):
             epsilon=epsilon,
             amsgrad=amsgrad,
             weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            name=name,
+            **kwargs,
         )
         if self.weight_decay is None:
             raise ValueError("AdamW: `weight_decay` must be a float, got None.")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from minired import config
-from minired.backend import tf_cast, tf_pow
+from minired import config, keras_numerics
 from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
@@ -36,8 +36,7 @@ class Nadam(Optimizer):
         beta_1: decay of ``m`` (default 0.9).
         beta_2: decay of ``v`` (default 0.999).
         epsilon: added to ``sqrt(v̂)`` (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
-            :class:`~minired.optimizers.Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Example:
         >>> w = np.array([1.0], dtype="float32")
@@ -52,20 +51,9 @@ class Nadam(Optimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            name=name,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -80,11 +68,11 @@ class Nadam(Optimizer):
     def _update_variables(self, grads, variables, learning_rate) -> None:
         # Π_t = Π_{t-1}·u_t: once per step, shared by all variables.
         # Keras writes Π·b1·(1 - ½·0.96^t) with Python floats, which reach Π's dtype exactly
-        # (no tf_cast here, unlike update_step).
+        # (no as_keras_constant here, unlike update_step).
         dt = type(self._u_product)
         t = dt(self.iterations + 1)
         self._u_product = self._u_product * dt(self.beta_1) * (
-            dt(1.0) - dt(0.5) * tf_pow(dt(0.96), t)
+            dt(1.0) - dt(0.5) * dt(0.96) ** t
         )
         super()._update_variables(grads, variables, learning_rate)
 
@@ -93,14 +81,14 @@ class Nadam(Optimizer):
         lr = dt(learning_rate)
         local_step = dt(self.iterations + 1)
         next_step = dt(self.iterations + 2)
-        decay = tf_cast(0.96, variable.dtype)
-        beta_1 = tf_cast(self.beta_1, variable.dtype)
-        beta_2 = tf_cast(self.beta_2, variable.dtype)
-        u_t = beta_1 * (dt(1.0) - dt(0.5) * tf_pow(decay, local_step))
-        u_t_1 = beta_1 * (dt(1.0) - dt(0.5) * tf_pow(decay, next_step))
+        decay = keras_numerics.as_keras_constant(0.96, variable.dtype)
+        beta_1 = keras_numerics.as_keras_constant(self.beta_1, variable.dtype)
+        beta_2 = keras_numerics.as_keras_constant(self.beta_2, variable.dtype)
+        u_t = beta_1 * (dt(1.0) - dt(0.5) * decay**local_step)
+        u_t_1 = beta_1 * (dt(1.0) - dt(0.5) * decay**next_step)
         u_product_t = dt(self._u_product)
         u_product_t_1 = u_product_t * u_t_1
-        beta_2_power = tf_pow(beta_2, local_step)
+        beta_2_power = beta_2**local_step
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]

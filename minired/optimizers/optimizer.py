@@ -25,23 +25,64 @@ bit for bit except where a summation order or a ``pow`` differs by an ulp:
 - the constants Keras passes through ``ops.cast`` (SGD's momentum, Adam's betas inside
   ``beta^t``, the weight decay, Adagrad's initial accumulator) are rounded to float32 even
   in float64 mode, because TensorFlow makes a float32 tensor of a Python float before
-  casting it: see :func:`tf_cast`.
+  casting it: see :func:`minired.keras_numerics.as_keras_constant`.
+
+An update is all or nothing: a Ctrl-C (KeyboardInterrupt) that arrives while the variables
+are being written is held back until the last one is written and the step counter has moved
+(:func:`minired.utils.interrupts.defer_keyboard_interrupt`).
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import numbers
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from minired import config
-from minired.backend import tf_cast
+from minired import config, keras_numerics
 from minired.optimizers.schedules import LearningRateSchedule
 from minired.optimizers.schedules import deserialize as deserialize_schedule
 from minired.optimizers.schedules import serialize as serialize_schedule
+from minired.utils import interrupts
+from minired.utils.naming import auto_name
+
+#: The arguments every optimizer shares, documented once. Each optimizer's docstring says
+#: ``{{base_optimizer_keyword_args}}`` where they belong (Keras' own template name), and
+#: :meth:`Optimizer.__init_subclass__` writes this text there.
+BASE_OPTIMIZER_KEYWORD_ARGS = """weight_decay: if set, every step first does ``w <- w - w*wd*lr``
+    (decoupled weight decay, biases included).
+clipnorm: clip each gradient to this L2 norm: ``g <- g*c / max(||g||, c)``.
+clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+global_clipnorm: clip all gradients together to this joint L2 norm.
+    Only one of the three clipping arguments may be given.
+name: the optimizer's name (default: the class name in snake_case, made unique
+    as Keras does: ``"sgd"``, then ``"sgd_1"``...)."""
+
+# Keras arguments that minired does not implement: named in the error, not guessed at.
+_KERAS_ONLY_ARGUMENTS = (
+    "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+    "gradient_accumulation_steps",
+)
+_SHARED_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "name")
+
+
+def _fill_template(docstring: str | None) -> str | None:
+    """Write :data:`BASE_OPTIMIZER_KEYWORD_ARGS` where ``docstring`` has its placeholder,
+    indented like the placeholder."""
+    if docstring is None:
+        return None
+
+    def indented(match: re.Match) -> str:
+        indent = match.group(1)
+        return "\n".join(indent + line for line in BASE_OPTIMIZER_KEYWORD_ARGS.splitlines())
+
+    return re.sub(r"^([ \t]*)\{\{base_optimizer_keyword_args\}\}", indented, docstring,
+                  flags=re.MULTILINE)
 
 
 class Optimizer:
@@ -53,17 +94,15 @@ class Optimizer:
       :meth:`add_slots`, one array per variable, like Keras' ``build``;
     - ``update_step(gradient, variable, learning_rate)``: update one variable in place.
 
+    Its constructor takes its own arguments, with Keras' defaults, and passes the shared
+    ones on as ``**kwargs``: ``super().__init__(learning_rate=learning_rate, **kwargs)``.
+
     Args:
         learning_rate: a Python float, a
             :class:`~minired.optimizers.schedules.LearningRateSchedule` (called with the
             step counter before each update), or a function of no arguments.
             An int raises ``ValueError``, as in Keras: write ``1.0``, not ``1``.
-        weight_decay: if set, every step first does ``w <- w - w*wd*lr``.
-        clipnorm: clip each gradient to this L2 norm: ``g <- g*c / max(||g||, c)``.
-        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
-        global_clipnorm: clip all gradients together to this joint L2 norm.
-            Only one of the three clipping arguments may be given.
-        name: the optimizer's name (default: the class name in snake_case).
+        {{base_optimizer_keyword_args}}
 
     Example:
         >>> from minired.optimizers import SGD
@@ -75,6 +114,10 @@ class Optimizer:
         array([0.5, 1.5], dtype=float32)
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _fill_template(cls.__doc__)
+
     def __init__(
         self,
         learning_rate: float | LearningRateSchedule | Callable[[], float],
@@ -83,17 +126,21 @@ class Optimizer:
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
         name: str | None = None,
+        **kwargs: Any,
     ) -> None:
         cls = type(self).__name__
+        if kwargs.pop("decay", None) is not None:  # Keras 2's argument, which Keras 3 ignores
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.",
+                          stacklevel=3)
+        if kwargs:
+            raise TypeError(self._unknown_arguments_message(kwargs))
         for arg, value in (
             ("weight_decay", weight_decay),
             ("clipnorm", clipnorm),
             ("clipvalue", clipvalue),
             ("global_clipnorm", global_clipnorm),
         ):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, numbers.Real)
-            ):
+            if value is not None and not isinstance(value, numbers.Real):
                 raise TypeError(f"{cls}: `{arg}` must be a float or None, got {value!r}.")
         # Keras counts the arguments that are not None, so clipnorm=0 still "uses up" the
         # single clipping slot even though a zero clip is then skipped (the checks in
@@ -105,7 +152,7 @@ class Optimizer:
                 f"got clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}."
             )
-        self.name = name if name is not None else _snake_case(cls)
+        self.name = name if name is not None else auto_name(cls)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -119,12 +166,27 @@ class Optimizer:
         self._trainable_variables_indices: dict[int, int] = {}
         self._slots: list[np.ndarray] = []
 
+    def _unknown_arguments_message(self, kwargs: dict[str, Any]) -> str:
+        """The TypeError for keyword arguments this optimizer does not take."""
+        cls = type(self).__name__
+        names = ", ".join(f"`{name}`" for name in kwargs)
+        keras_only = [name for name in kwargs if name in _KERAS_ONLY_ARGUMENTS]
+        if keras_only:
+            return (f"{cls}: Keras' {', '.join(f'`{n}`' for n in keras_only)} "
+                    "is not implemented in minired.")
+        own = inspect.signature(type(self).__init__).parameters  # self, its arguments, kwargs
+        known = [*own, *_SHARED_ARGUMENTS]
+        close = difflib.get_close_matches(next(iter(kwargs)), known, n=1)
+        hint = f" Did you mean `{close[0]}`?" if close else ""
+        return f"{cls} got an unexpected keyword argument {names}.{hint}"
+
     # -- learning rate ------------------------------------------------------------------------
     def _check_learning_rate(self, learning_rate):
         """Return the learning rate in the form it is stored (see :attr:`learning_rate`)."""
         if isinstance(learning_rate, LearningRateSchedule) or callable(learning_rate):
             return learning_rate
-        # Keras tests `isinstance(learning_rate, float)`: ints and np.float32 are refused.
+        # Keras tests `isinstance(learning_rate, float)`: np.float64 (a float subclass) passes,
+        # ints, bools and np.float32 are refused.
         if not isinstance(learning_rate, float):
             raise ValueError(
                 f"{type(self).__name__}: `learning_rate` must be a Python float, a "
@@ -153,12 +215,12 @@ class Optimizer:
                 "LearningRateSchedule, so `learning_rate` cannot be set to a number; create "
                 "the optimizer with a float `learning_rate` to make it settable."
             )
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if not isinstance(value, numbers.Real):
             raise TypeError(
                 f"{type(self).__name__}: `learning_rate` must be a number, a "
                 f"LearningRateSchedule or a function, got {value!r}."
             )
-        # Like Keras' `variable.assign(value)`: the stored dtype is kept (ints allowed).
+        # Like Keras' `variable.assign(value)`: the stored dtype is kept (any number allowed).
         dtype = getattr(self._learning_rate, "dtype", config.dtype())
         self._learning_rate = dtype.type(value)
 
@@ -192,9 +254,15 @@ class Optimizer:
                     f"{' of dtype ' + str(variable.dtype) if hasattr(variable, 'dtype') else ''}."
                 )
         self._trainable_variables = variables
-        self._trainable_variables_indices = {id(v): i for i, v in enumerate(variables)}
+        self._index_variables()
         self._create_slots(variables)
         self.built = True
+
+    def _index_variables(self) -> None:
+        """Map ``id(variable)`` to its position, the index into every slot list."""
+        self._trainable_variables_indices = {
+            id(variable): i for i, variable in enumerate(self._trainable_variables)
+        }
 
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         """Allocate per-variable state with :meth:`add_slots` (none in the base class)."""
@@ -202,9 +270,11 @@ class Optimizer:
     def add_slots(self, variables: list[np.ndarray], fill: float = 0.0) -> list[np.ndarray]:
         """Return one new array per variable, of its shape and dtype, filled with ``fill``.
 
-        ``fill`` goes through :func:`tf_cast`, as in Keras' ``Constant`` initializer.
+        ``fill`` is cast as Keras' ``Constant`` initializer casts it
+        (:func:`~minired.keras_numerics.as_keras_constant`).
         """
-        slots = [np.full_like(v, tf_cast(fill, v.dtype)) for v in variables]
+        slots = [np.full_like(v, keras_numerics.as_keras_constant(fill, v.dtype))
+                 for v in variables]
         self._slots.extend(slots)
         return slots
 
@@ -220,6 +290,20 @@ class Optimizer:
         as :attr:`iterations` and :attr:`learning_rate`.
         """
         return list(self._slots)
+
+    # -- copies -------------------------------------------------------------------------------
+    # ``copy.deepcopy`` and ``pickle`` copy the variables (the same copies as the model's, as
+    # both keep one copy of an array reached twice), but an id() is a memory address: the
+    # index is left out of the copy and rebuilt from the copied variables.
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_trainable_variables_indices"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._index_variables()
 
     # -- applying gradients -------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
@@ -242,6 +326,9 @@ class Optimizer:
 
         The first call builds the optimizer on ``trainable_variables``. Later calls must pass
         the same arrays (or ``None`` to mean "the variables I was built with").
+
+        The update is all or nothing: a Ctrl-C while the variables are written takes effect
+        once all of them are written and :attr:`iterations` has moved.
 
         Args:
             grads: one gradient per variable, same shape; ``None`` skips that variable.
@@ -286,9 +373,10 @@ class Optimizer:
 
         learning_rate = self._current_learning_rate()   # schedule(iterations), before += 1
         grads = self._clip_gradients(grads)
-        self._apply_weight_decay(variables, learning_rate)
-        self._update_variables(grads, variables, learning_rate)
-        self.iterations += 1
+        with interrupts.defer_keyboard_interrupt():     # every variable changes, or none
+            self._apply_weight_decay(variables, learning_rate)
+            self._update_variables(grads, variables, learning_rate)
+            self.iterations += 1
 
     def _filter_empty_gradients(self, grads, variables):
         """Drop ``(None, variable)`` pairs with a warning; all None is an error (as Keras)."""
@@ -343,7 +431,7 @@ class Optimizer:
         if self.weight_decay is None:
             return
         for variable in variables:
-            wd = tf_cast(self.weight_decay, variable.dtype)
+            wd = keras_numerics.as_keras_constant(self.weight_decay, variable.dtype)
             variable -= variable * wd * variable.dtype.type(learning_rate)
 
     def _update_variables(self, grads, variables, learning_rate) -> None:
@@ -382,7 +470,4 @@ class Optimizer:
         return cls(**config)
 
 
-def _snake_case(name: str) -> str:
-    """Keras' default names: ``SGD -> sgd``, ``RMSprop -> rm_sprop``, ``AdamW -> adam_w``."""
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+Optimizer.__doc__ = _fill_template(Optimizer.__doc__)  # subclasses are filled as they are defined

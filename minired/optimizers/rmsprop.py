@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,7 @@ class RMSprop(Optimizer):
         momentum: momentum on the step (default 0.0: none).
         epsilon: added to ``d`` under the square root (default 1e-7).
         centered: divide by the estimated standard deviation rather than the RMS.
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
-            :class:`~minired.optimizers.Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Example:
         >>> w = np.array([1.0], dtype="float32")
@@ -48,20 +48,9 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         epsilon: float = 1e-7,
         centered: bool = False,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            name=name,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon

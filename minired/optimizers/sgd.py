@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from minired.backend import tf_cast
+from minired import keras_numerics
 from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
@@ -27,8 +28,7 @@ class SGD(Optimizer):
         momentum: a float in [0, 1] (default 0.0: plain gradient descent). Keras insists on
             a float: ``momentum=0`` (an int) raises ValueError.
         nesterov: use Nesterov momentum.
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see
-            :class:`~minired.optimizers.Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Example:
         >>> w = np.array([1.0], dtype="float32")
@@ -44,20 +44,9 @@ class SGD(Optimizer):
         learning_rate: float | LearningRateSchedule | Callable[[], float] = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            name=name,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         if not isinstance(momentum, float) or not 0 <= momentum <= 1:
             raise ValueError(
                 f"SGD: `momentum` must be a float in [0, 1], got {momentum!r} "
@@ -76,7 +65,7 @@ class SGD(Optimizer):
         if self.momentum == 0:
             variable -= gradient * lr
             return
-        m = tf_cast(self.momentum, variable.dtype)
+        m = keras_numerics.as_keras_constant(self.momentum, variable.dtype)
         v = self._momentums[self._get_variable_index(variable)]
         v[...] = v * m - gradient * lr
         if self.nesterov:

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from minired.backend import tf_cast
+from minired import keras_numerics
 
 
 class Regularizer:
@@ -44,7 +44,13 @@ class Regularizer:
 def validate_float_arg(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number >= 0, else raise ValueError.
 
-    Keras' rule: an int is accepted and converted (``L2(1)`` means ``L2(1.0)``).
+    Keras' rule, ``isinstance(value, (float, int))``: an int is accepted and converted
+    (``L2(1)`` means ``L2(1.0)``), and so is ``np.float64`` (a subclass of float), while
+    ``np.float32`` and NumPy ints are refused.
+
+    Example:
+        >>> validate_float_arg(1, name="l2"), validate_float_arg(np.float64(0.5), name="l2")
+        (1.0, 0.5)
     """
     if (
         not isinstance(value, float | int)
@@ -72,6 +78,11 @@ def coefficient(value: float, dtype: np.dtype) -> np.floating:
 
     TensorFlow turns the Python float into a float32 tensor before casting, so the factor
     is rounded to float32 even for float64 weights: ``L2(0.01)`` multiplies float64 weights
-    by 0.009999999776482582. (The constructors store Python floats, so this always applies.)
+    by 0.009999999776482582 (see :func:`minired.keras_numerics.as_keras_constant`). The
+    constructors store Python floats, so this always applies.
+
+    Example:
+        >>> float(coefficient(0.01, np.dtype("float64")))
+        0.009999999776482582
     """
-    return tf_cast(value, dtype)
+    return keras_numerics.as_keras_constant(value, dtype)

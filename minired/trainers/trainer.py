@@ -221,7 +221,8 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
             callbacks=None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, class_weight=None, sample_weight=None,
-            initial_epoch: int = 0, validation_batch_size=None, validation_freq: int = 1
+            initial_epoch: int = 0, validation_batch_size=None,
+            validation_freq: int | list[int] = 1
             ) -> History:
         """Train for ``epochs`` epochs and return a :class:`History`.
 
@@ -247,10 +248,10 @@ class Trainer:
             raise ValueError("fit: give `sample_weight` or `class_weight`, not both.")
         sample_weight = self._prepare_sample_weight(sample_weight, len(x))
         batch_size = data_adapter.check_batch_size(batch_size)
-        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch),
-                            ("validation_freq", validation_freq)):
+        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"fit: `{name}` must be a non-negative int, got {value!r}.")
+        _check_validation_freq(validation_freq)
         if validation_data is not None:
             x_val, y_val, sw_val = self._unpack_validation_data(validation_data)
         elif validation_split:
@@ -293,7 +294,7 @@ class Trainer:
                 if self.stop_training:  # a callback may stop in the middle of an epoch
                     break
             epoch_logs = _sorted(self._logs())
-            if x_val is not None and (epoch + 1) % max(validation_freq, 1) == 0:
+            if x_val is not None and should_validate(epoch, validation_freq):
                 val_logs = self._evaluate_arrays(x_val, y_val, sw_val, validation_batch_size,
                                                  callback_list)
                 self._check_validation_loss(val_logs["loss"], epoch, epochs, step, steps)
@@ -496,6 +497,33 @@ class Trainer:
             return logs
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
+
+
+def should_validate(epoch: int, validation_freq: int | list[int]) -> bool:
+    """Keras' rule: an int validates every ``validation_freq`` epochs (the 2nd, 4th... for 2);
+    a list names the epochs, counted from 1.
+
+    Example:
+        >>> [epoch + 1 for epoch in range(6) if should_validate(epoch, 2)]
+        [2, 4, 6]
+        >>> [epoch + 1 for epoch in range(6) if should_validate(epoch, [1, 5])]
+        [1, 5]
+    """
+    if isinstance(validation_freq, numbers.Integral):
+        return (epoch + 1) % validation_freq == 0
+    return epoch + 1 in validation_freq
+
+
+def _check_validation_freq(validation_freq) -> None:
+    def positive_int(value) -> bool:
+        return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                and value > 0)
+
+    if positive_int(validation_freq) or (isinstance(validation_freq, list | tuple | range)
+                                         and all(positive_int(v) for v in validation_freq)):
+        return
+    raise ValueError("fit: `validation_freq` must be a positive int (validate every n epochs) "
+                     f"or a list of epochs counted from 1, got {validation_freq!r}.")
 
 
 def _resolve_verbose(verbose) -> int:

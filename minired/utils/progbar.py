@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -98,20 +98,19 @@ def _format_eta(seconds: float) -> str:
 
 
 class Progbar:
-    """Display a progress bar with an ETA and running metric values.
+    """Display a progress bar with an ETA and the latest metric values.
 
-    Metric values passed to :meth:`update` are either *averaged* over the steps
-    seen so far (weighted by how many steps each update covers) or *stateful*,
-    shown as given. By default every metric is averaged; pass ``stateful_metrics``
-    (names shown as given) or ``stateless_metrics`` (the only names averaged), not both.
+    Each :meth:`update` shows the values it is given, as they are: ``fit``'s logs are
+    already running means over the epoch, which is why Keras' ProgbarLogger asks its bar
+    for exactly this (``stateless_metrics=set()``). (``keras.utils.Progbar`` used on its
+    own averages the values over the steps instead; minired never needs that, so its bar
+    does not do it.)
 
     Args:
         target: total number of steps expected, or None if unknown.
         width: width of the bar, in characters.
         verbose: 0 (silent), 1 (live bar) or 2 (one line when finalized).
         interval: minimum number of seconds between two redraws with ``verbose=1``.
-        stateful_metrics: names of metrics to display as given, not averaged.
-        stateless_metrics: names of the only metrics to average.
         unit_name: name of one step in the time display (``"step"``, ``"sample"``).
 
     Example:
@@ -127,32 +126,17 @@ class Progbar:
         width: int = 20,
         verbose: int = 1,
         interval: float = 0.05,
-        stateful_metrics: Iterable[str] | None = None,
-        stateless_metrics: Iterable[str] | None = None,
         unit_name: str = "step",
     ) -> None:
-        if stateful_metrics is not None and stateless_metrics is not None:
-            raise ValueError(
-                "Progbar: pass at most one of `stateful_metrics` (names shown as given, all "
-                "others averaged) or `stateless_metrics` (names averaged, all others shown "
-                f"as given); got stateful_metrics={stateful_metrics!r} and "
-                f"stateless_metrics={stateless_metrics!r}."
-            )
         self.target = target
         self.width = width
         self.verbose = verbose
         self.interval = interval
         self.unit_name = unit_name
-        self.stateful_metrics = set(stateful_metrics) if stateful_metrics is not None else None
-        self.stateless_metrics = set(stateless_metrics) if stateless_metrics is not None else None
-        if self.stateful_metrics is None and self.stateless_metrics is None:
-            self.stateful_metrics = set()  # the default: average everything
 
         self._dynamic_display = _has_dynamic_display()
         self._seen_so_far = 0
-        # name -> [weighted sum, total weight]; the displayed value is their ratio.
-        self._values: dict[str, list[Any]] = {}
-        self._values_order: list[str] = []  # names in the order first seen
+        self._values: dict[str, Any] = {}  # name -> latest value, in the order first seen
         self._start = time.time()
         self._last_update = 0.0
         self._time_after_first_step: float | None = None
@@ -168,13 +152,14 @@ class Progbar:
 
         Args:
             current: number of steps done so far (1-based index of the current step).
-            values: ``(name, value)`` pairs for the latest step.
+            values: ``(name, value)`` pairs to show.
             finalize: whether this is the last update; None means ``current >= target``.
         """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
 
-        self._record_values(current, values or [], finalize)
+        self._values.update(values or [])
+        self._seen_so_far = current
         now = time.time()
         time_per_unit = self._estimate_step_duration(current, now)
 
@@ -193,37 +178,10 @@ class Progbar:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def _is_averaged(self, name: str) -> bool:
-        if self.stateful_metrics is not None:
-            return name not in self.stateful_metrics
-        return name in self.stateless_metrics
-
-    def _record_values(
-        self, current: int, values: Sequence[tuple[str, Any]], finalize: bool
-    ) -> None:
-        for name, value in values:
-            if name not in self._values_order:
-                self._values_order.append(name)
-            if not self._is_averaged(name) or finalize:
-                # Shown as given. On the final update Keras also replaces a running
-                # average by the value passed, which is the exact epoch result.
-                self._values[name] = [value, 1]
-                continue
-            # This update covers `current - seen` steps; at least 1, so that a repeated
-            # `current` (no target, then finalized at the same step) still counts.
-            weight = max(current - self._seen_so_far, 1)
-            if name not in self._values:
-                self._values[name] = [value * weight, weight]
-            else:
-                self._values[name][0] += value * weight
-                self._values[name][1] += weight
-        self._seen_so_far = current
-
-    def _average(self, name: str) -> Any:
-        total, count = self._values[name]
-        if not isinstance(total, float):
-            total = np.mean(total)  # arrays (and NumPy float32) are reduced to a scalar
-        return total / max(1, count)
+    def _value(self, name: str) -> Any:
+        """The value to print: an array (or a NumPy scalar) is reduced to its mean."""
+        value = self._values[name]
+        return value if isinstance(value, float) else np.mean(value)
 
     def _estimate_step_duration(self, current: int, now: float) -> float:
         """Seconds per step. The first step (often slow: setup, compilation) is left out
@@ -268,9 +226,9 @@ class Progbar:
             clock = f"{now - self._start:.0f}s"
         info = f" {_BOLD}{clock}{_RESET}"
         info += _format_time_per_unit(time_per_unit, self.unit_name)
-        for name in self._values_order:
-            average = self._average(name)
-            shown = f"{average:.4f}" if abs(average) > 1e-3 else f"{average:.4e}"
+        for name in self._values:
+            value = self._value(name)
+            shown = f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
             info += f" - {name}: {shown}"
 
         # Pad with spaces if the previous line was longer, so no stale characters remain.
@@ -284,9 +242,9 @@ class Progbar:
     def _print_summary_line(self, current: int, now: float, time_per_unit: float) -> None:
         line = f"{self._counter(current)} - {now - self._start:.0f}s -"
         line += _format_time_per_unit(time_per_unit, self.unit_name)
-        for name in self._values_order:
-            average = self._average(name)
+        for name in self._values:
+            value = self._value(name)
             # Keras tests `avg > 1e-3` here, without abs(): negative values print as -1.0000e-01.
-            shown = f"{average:.4f}" if average > 1e-3 else f"{average:.4e}"
+            shown = f"{value:.4f}" if value > 1e-3 else f"{value:.4e}"
             line += f" - {name}: {shown}"
         print_msg(line + "\n", line_break=False)

@@ -5,9 +5,11 @@ so the first update uses ``schedule(0)``, the second ``schedule(1)``, and so on 
 ``_get_current_learning_rate``). Weight decay uses the same value.
 
 Each schedule computes operation by operation in Keras' order and returns a NumPy scalar;
-the optimizer then casts it to each variable's dtype. Like Keras, a schedule computes in
-**float32 even in float64 mode** when its rates are Python floats (TensorFlow turns a
-Python float into a float32 tensor), and in float64 if you give NumPy float64 rates.
+the optimizer then casts it to each variable's dtype. Like Keras, a schedule computes in the
+dtype of its ``initial_learning_rate`` (``values[0]`` for PiecewiseConstantDecay): **float32
+even in float64 mode** for a Python float, float64 for a NumPy float64. Its other constants
+are cast to that dtype as ``ops.cast`` casts them, through float32 for Python floats, and
+powers are taken on NumPy scalars, never arrays (both explained in :mod:`minired.keras_numerics`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from minired.backend import tf_pow
+from minired import keras_numerics
 from minired.utils.naming import lookup
 
 
@@ -52,17 +54,31 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-def _dtype_of(value) -> type:
-    """The scalar type Keras computes in: that of ``ops.convert_to_tensor(value)``.
+def _compute_type(value) -> type:
+    """The scalar type Keras computes a schedule in: that of ``ops.convert_to_tensor(value)``.
 
-    A Python number becomes float32 (TensorFlow's default, whatever floatx is); a NumPy
-    float keeps its own dtype.
+    float32 for a Python float (whatever floatx is), a NumPy float's own type otherwise.
     """
-    return type(value) if isinstance(value, np.floating) else np.float32
+    return keras_numerics.keras_tensor_dtype(value).type
+
+
+def _check_initial_learning_rate(schedule: str, initial_learning_rate) -> None:
+    """Refuse an int rate: Keras would compute the whole schedule in integers.
+
+    Keras accepts ``ExponentialDecay(1, 3, 0.5)`` but then casts 0.5 to the rate's int dtype
+    (0), giving the rates 1, 0, 0, ...: minired asks for ``1.0`` instead.
+    """
+    if not isinstance(initial_learning_rate, float | np.floating):
+        raise TypeError(
+            f"{schedule}: `initial_learning_rate` must be a float, got "
+            f"{initial_learning_rate!r} ({type(initial_learning_rate).__name__}). Keras computes "
+            "the schedule in this argument's dtype, so an int would make every step integer "
+            "arithmetic: write 1.0, not 1."
+        )
 
 
 def _check_decay_steps(schedule: str, decay_steps) -> None:
-    if isinstance(decay_steps, bool) or not isinstance(decay_steps, numbers.Real):
+    if not isinstance(decay_steps, numbers.Real):
         raise TypeError(f"{schedule}: `decay_steps` must be a number > 0, got {decay_steps!r}.")
     if decay_steps <= 0:
         raise ValueError(f"{schedule}: `decay_steps` must be > 0, got {decay_steps}.")
@@ -95,6 +111,7 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "ExponentialDecay",
     ) -> None:
+        _check_initial_learning_rate("ExponentialDecay", initial_learning_rate)
         _check_decay_steps("ExponentialDecay", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -103,11 +120,12 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> np.floating:
-        dt = _dtype_of(self.initial_learning_rate)
-        p = dt(step) / dt(self.decay_steps)
+        dt = _compute_type(self.initial_learning_rate)
+        p = dt(step) / keras_numerics.as_keras_constant(self.decay_steps, dt)
         if self.staircase:
             p = np.floor(p)
-        return dt(self.initial_learning_rate) * tf_pow(dt(self.decay_rate), p)
+        decay_rate = keras_numerics.as_keras_constant(self.decay_rate, dt)
+        return dt(self.initial_learning_rate) * decay_rate**p
 
     def get_config(self) -> dict:
         return {
@@ -145,6 +163,7 @@ class InverseTimeDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "InverseTimeDecay",
     ) -> None:
+        _check_initial_learning_rate("InverseTimeDecay", initial_learning_rate)
         _check_decay_steps("InverseTimeDecay", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -153,11 +172,12 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> np.floating:
-        dt = _dtype_of(self.initial_learning_rate)
-        p = dt(step) / dt(self.decay_steps)
+        dt = _compute_type(self.initial_learning_rate)
+        p = dt(step) / keras_numerics.as_keras_constant(self.decay_steps, dt)
         if self.staircase:
             p = np.floor(p)
-        return dt(self.initial_learning_rate) / (dt(1) + dt(self.decay_rate) * p)
+        decay_rate = keras_numerics.as_keras_constant(self.decay_rate, dt)
+        return dt(self.initial_learning_rate) / (dt(1) + decay_rate * p)
 
     def get_config(self) -> dict:
         return {
@@ -204,7 +224,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         step = np.asarray(step)
         boundaries = np.asarray(self.boundaries).astype(step.dtype)
         passed = int(np.sum(step > boundaries))  # how many boundaries lie strictly below step
-        return _dtype_of(self.values[0])(self.values[passed])
+        return _compute_type(self.values[0])(self.values[passed])
 
     def get_config(self) -> dict:
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
@@ -241,6 +261,7 @@ class PolynomialDecay(LearningRateSchedule):
         cycle: bool = False,
         name: str = "PolynomialDecay",
     ) -> None:
+        _check_initial_learning_rate("PolynomialDecay", initial_learning_rate)
         _check_decay_steps("PolynomialDecay", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -250,19 +271,21 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> np.floating:
-        dt = _dtype_of(self.initial_learning_rate)
+        dt = _compute_type(self.initial_learning_rate)
         lr0 = dt(self.initial_learning_rate)
-        end = dt(self.end_learning_rate)
+        end = keras_numerics.as_keras_constant(self.end_learning_rate, dt)
+        power = keras_numerics.as_keras_constant(self.power, dt)
         step = dt(step)
-        decay_steps = dt(self.decay_steps)
+        decay_steps = keras_numerics.as_keras_constant(self.decay_steps, dt)
         if self.cycle:
             # First multiple of decay_steps at or above step (1 at step 0, so p = 0 there).
-            multiplier = dt(1.0) if step == 0 else np.ceil(step / decay_steps)
+            # (Keras divides by the uncast `self.decay_steps` here.)
+            multiplier = dt(1.0) if step == 0 else np.ceil(step / dt(self.decay_steps))
             decay_steps = decay_steps * multiplier
         else:
             step = np.minimum(step, decay_steps)
         p = step / decay_steps
-        return (lr0 - end) * tf_pow(1 - p, dt(self.power)) + end
+        return (lr0 - end) * (1 - p) ** power + end
 
     def get_config(self) -> dict:
         return {
@@ -309,6 +332,7 @@ class CosineDecay(LearningRateSchedule):
         warmup_target: float | None = None,
         warmup_steps: int = 0,
     ) -> None:
+        _check_initial_learning_rate("CosineDecay", initial_learning_rate)
         _check_decay_steps("CosineDecay", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -320,9 +344,7 @@ class CosineDecay(LearningRateSchedule):
     def _decay_function(self, step, decay_steps, decay_from_lr, dt):
         completed_fraction = step / decay_steps
         angle = dt(math.pi) * completed_fraction
-        # TensorFlow's scalar cos is the C library's (nearly always correctly rounded);
-        # NumPy's float32 cos is an ulp off on ~17% of inputs: compute in float64, round once.
-        cosine = dt(np.cos(np.float64(angle)))
+        cosine = keras_numerics.cos_rounded_once(angle)
         cosine_decayed = dt(0.5) * (dt(1.0) + cosine)
         decayed = dt(1 - self.alpha) * cosine_decayed + dt(self.alpha)
         return decay_from_lr * decayed
@@ -333,15 +355,15 @@ class CosineDecay(LearningRateSchedule):
         return total_step_delta * completed_fraction + initial_learning_rate
 
     def __call__(self, step: int) -> np.floating:
-        dt = _dtype_of(self.initial_learning_rate)
+        dt = _compute_type(self.initial_learning_rate)
         lr0 = dt(self.initial_learning_rate)
-        decay_steps = dt(self.decay_steps)
+        decay_steps = keras_numerics.as_keras_constant(self.decay_steps, dt)
         step = dt(step)
         if self.warmup_target is None:
             step = np.minimum(step, decay_steps)
             return self._decay_function(step, decay_steps, lr0, dt)
-        warmup_target = dt(self.warmup_target)
-        warmup_steps = dt(self.warmup_steps)
+        warmup_target = keras_numerics.as_keras_constant(self.warmup_target, dt)
+        warmup_steps = keras_numerics.as_keras_constant(self.warmup_steps, dt)
         step = np.minimum(step, decay_steps + warmup_steps)
         if step < warmup_steps:
             return self._warmup_function(step, warmup_steps, warmup_target, lr0)

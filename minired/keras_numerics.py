@@ -1,0 +1,193 @@
+"""Keras' numerics: what it takes, beyond the formulas, to match TensorFlow bit for bit.
+
+The teaching code writes every formula once, the way Keras writes it. A few results would
+still differ from Keras in the last bits, because of what TensorFlow does with the *numbers*
+rather than with the math. Each such quirk lives here, once, with what it is, why TensorFlow
+does it, and the comparison that fails without it (run ``python -m comparisons <case>``;
+``--list`` names them all). Nothing here changes the math: a learner can read every call as
+"this constant", "this cosine" or "this comparison" and lose nothing.
+
+1. A Python float becomes a float32 tensor (:func:`keras_tensor_dtype`,
+   :func:`as_keras_constant`).
+   What: ``ops.cast(0.9, "float64")`` is 0.8999999761581421, not 0.9; in float64 mode SGD's
+   momentum, Adam's and Nadam's betas inside ``beta^t``, Nadam's 0.96, the weight decay,
+   Adagrad's initial accumulator, every regularizer factor (``L2(0.01)`` multiplies by
+   0.009999999776482582), ``Constant(0.1)`` and a schedule's constants are rounded to float32
+   first. A schedule whose initial rate is a Python float also *computes* in float32.
+   Why: ``tf.cast`` first converts its argument to a tensor, and TensorFlow's default dtype
+   for a Python float is float32, whatever ``floatx`` is. A NumPy value keeps its dtype, so
+   ``np.float64(0.9)`` stays 0.9. (Arithmetic with a tensor, ``x * 0.9`` or ``x + 0.9``,
+   converts the float straight to ``x``'s dtype: those constants need nothing from here.)
+   Proof, in float64: ``optimizers/sgd_momentum``, ``optimizers/adam``, ``optimizers/nadam``,
+   ``optimizers/adagrad``, ``optimizers/sgd_weight_decay``, ``optimizers/adamw``,
+   ``gradients/l2_kernel`` (and the other regularizer cases), ``training/regularized``, and
+   every ``optimizers/*_decay`` schedule case.
+
+2. ``cos`` rounded once (:func:`cos_rounded_once`).
+   What: CosineDecay's float32 ``cos`` is computed in float64 and rounded once to float32.
+   Why: TensorFlow's scalar ``cos`` is the C library's ``cosf``, nearly always the correctly
+   rounded value; NumPy's ``np.cos``, even of a scalar, runs its vectorised array loop, which
+   is one ulp off on about 16% of CosineDecay's angles (849 of the 5,150 angles
+   ``π·step/decay_steps`` with ``decay_steps <= 100``, against 55 for the value rounded once).
+   Proof: ``optimizers/cosine_decay`` in float64 (its schedule computes in float32, see 1).
+
+3. ``pow`` needs nothing, on scalars.
+   What: Adam's ``beta^t``, Nadam's ``0.96^t``, ExponentialDecay's ``rate^p`` and
+   PolynomialDecay's ``(1 - p)^power`` are written ``b ** t`` on NumPy scalars, never arrays.
+   Why: ``**`` between NumPy scalars calls the C library's ``powf``, as TensorFlow's scalar
+   ``pow`` does: the two agreed on all 3,884 such powers tried (except the subnormal results
+   that TensorFlow flushes to zero, see 4). NumPy's array ``power`` is a vectorised loop that
+   is one ulp off on about 20% of them.
+   Proof: none needed beyond 1 and 2; every optimizer and schedule case passes with it.
+
+4. Monitored values are compared as tensors (:func:`less_as_keras`, :func:`greater_as_keras`).
+   What: EarlyStopping and ReduceLROnPlateau decide "improved?" with ``ops.less`` or
+   ``ops.greater``, so two Python floats are compared in **float32**: 0.3 - 1e-9 is not below
+   0.3, even in float64 mode. And a subnormal number (below ``np.finfo(dtype).tiny``, such
+   as 1e-45 in float32) compares as 0.
+   Why: as in 1, each side becomes a float32 tensor before the comparison; and TensorFlow's
+   CPU kernels run with subnormals flushed to zero (the processor's FTZ/DAZ modes, set for
+   speed), so ``ops.less(0.0, 1e-45)`` is False.
+   Proof: no comparison case separates it (its training runs never improve by less than
+   float32 resolution); the hypothesis tests ``test_keras_early_stopping_parity`` and
+   ``test_keras_reduce_lr_parity`` in ``tests/test_callbacks.py`` run the real Keras
+   callbacks on the same values and find both (a subnormal ``val_loss`` did).
+
+5. Cross-entropy from the logits behind a softmax or sigmoid (:func:`logits_call`).
+   What: when a model ends in a softmax or a sigmoid and the loss is a cross-entropy, the
+   loss is computed from that layer's logits ``z`` (``log_softmax``, no clipping), even
+   with ``from_logits=False``; an inactive Dropout after the output (``training=False``, or
+   ``rate=0``) keeps that so, an active one makes the loss fall back to the clipped
+   probabilities. So ``evaluate`` of such a model takes the logits path while ``fit``, with
+   dropout active, takes the probability path.
+   Why: TensorFlow attaches the logits to the tensor a softmax/sigmoid returns
+   (``_keras_logits``) and its cross-entropies read them when present; an inactive Dropout
+   returns that same tensor, any other layer makes a new one.
+   Proof: ``saturation/softmax_cce`` and ``saturation/sigmoid_bce`` (the clipped formula
+   differs ninefold at saturation), and ``saturation/softmax_dropout_cce``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# -- 1. Python floats become float32 tensors ----------------------------------------------------
+
+def keras_tensor_dtype(value: Any) -> np.dtype:
+    """The dtype TensorFlow gives ``value`` when Keras makes a tensor of it.
+
+    A NumPy value (scalar or array) keeps its dtype; a Python number becomes float32,
+    whatever ``floatx`` is. (TensorFlow makes an int32 tensor of a Python int, but every
+    place that uses this mixes it with floats, which Keras promotes to float32.)
+
+    Example:
+        >>> keras_tensor_dtype(0.1), keras_tensor_dtype(np.float64(0.1))
+        (dtype('float32'), dtype('float64'))
+    """
+    if isinstance(value, np.ndarray | np.generic):
+        return value.dtype
+    return np.dtype(np.float32)
+
+
+def as_keras_constant(value: Any, dtype: np.dtype | type | str) -> Any:
+    """``ops.cast(value, dtype)`` as TensorFlow computes it: a Python float goes through float32.
+
+    ``value`` becomes a tensor of :func:`keras_tensor_dtype` first, then is cast to ``dtype``.
+    In float32 this is just ``float32(value)``; in float64 a Python float keeps only float32
+    precision. A NumPy value keeps its own. A scalar gives a NumPy scalar, an array an array.
+
+    Args:
+        value: a Python or NumPy number, or an array-like (``Constant``'s fill value).
+        dtype: the dtype to cast to, usually the variable's.
+
+    Example:
+        >>> float(as_keras_constant(0.9, np.float64))
+        0.8999999761581421
+        >>> float(as_keras_constant(np.float64(0.9), np.float64))
+        0.9
+    """
+    tensor = np.asarray(value, dtype=keras_tensor_dtype(value))
+    return tensor.astype(dtype)[()]  # [()] turns a 0-d array into a scalar
+
+
+# -- 2. cos rounded once ------------------------------------------------------------------------
+
+def cos_rounded_once(angle: np.floating) -> np.floating:
+    """``cos(angle)`` in ``angle``'s dtype, computed in float64 and rounded once.
+
+    Example:
+        >>> angle = np.float32(0.27027026)
+        >>> np.cos(angle), cos_rounded_once(angle)        # TensorFlow's: 0.9636988
+        (np.float32(0.96369874), np.float32(0.9636988))
+    """
+    return type(angle)(np.cos(np.float64(angle)))
+
+
+# -- 4. comparisons of monitored values ---------------------------------------------------------
+
+def _as_compared(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` as Keras' ``ops.less``/``ops.greater`` see them: in their common
+    tensor dtype, with subnormal values flushed to zero."""
+    dtype = np.result_type(keras_tensor_dtype(a), keras_tensor_dtype(b))
+    tiny = np.finfo(dtype).tiny                    # the smallest normal number
+    a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
+    return np.where(np.abs(a) < tiny, 0, a), np.where(np.abs(b) < tiny, 0, b)
+
+
+def less_as_keras(a: Any, b: Any) -> bool:
+    """``a < b`` as ``keras.ops.less`` decides it: two Python floats compare in float32.
+
+    Example:
+        >>> 0.3 - 1e-9 < 0.3, less_as_keras(0.3 - 1e-9, 0.3)
+        (True, False)
+        >>> less_as_keras(0.0, 1e-45)            # 1e-45 is subnormal in float32: it counts as 0
+        False
+    """
+    a, b = _as_compared(a, b)
+    return bool(a < b)
+
+
+def greater_as_keras(a: Any, b: Any) -> bool:
+    """``a > b`` as ``keras.ops.greater`` decides it: two Python floats compare in float32.
+
+    Example:
+        >>> 0.3 + 1e-9 > 0.3, greater_as_keras(0.3 + 1e-9, 0.3)
+        (True, False)
+    """
+    a, b = _as_compared(a, b)
+    return bool(a > b)
+
+
+# -- 5. cross-entropy from the logits behind a softmax or sigmoid -------------------------------
+
+def logits_call(calls: list, loss: Any, training: bool) -> int | None:
+    """Index of the layer call whose logits ``z`` a cross-entropy reads, or ``None``.
+
+    Walk back from the last call over the layers that return their input itself (they say
+    so with ``layer.passes_logits_through(training)``: an inactive Dropout); if the layer
+    reached applies a softmax or a sigmoid, the loss reads its ``z``.
+
+    Args:
+        calls: the model's ``(layer, cache)`` pairs of the last forward pass, in order.
+        loss: the model's loss (its ``uses_output_logits`` says if it is a cross-entropy).
+        training: whether the forward pass ran in training mode.
+
+    Example:
+        >>> dense = mr.layers.Dense(3, activation="softmax")
+        >>> drop = mr.layers.Dropout(0.5)
+        >>> calls = [(dense, None), (drop, None)]
+        >>> cce = mr.losses.CategoricalCrossentropy()
+        >>> logits_call(calls, cce, training=False), logits_call(calls, cce, training=True)
+        (0, None)
+    """
+    if not loss.uses_output_logits or not calls:
+        return None
+    index = len(calls) - 1
+    while index > 0 and calls[index][0].passes_logits_through(training):
+        index -= 1
+    activation = getattr(calls[index][0], "activation", None)
+    if activation is not None and activation.__name__ in ("softmax", "sigmoid"):
+        return index
+    return None
