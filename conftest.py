@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 import minired as mr
-from minired.layers import layer as layer_module
 from minired.utils import naming, rng_utils
 
 
@@ -41,10 +40,8 @@ def _module_state(module: ModuleType) -> dict[str, Any]:
 
 
 def _name_counters() -> list[dict[str, int]]:
-    """The counters behind automatic names ("dense", "dense_1"...): minired's, and the
-    layers' own while they keep one."""
-    return [module._NAME_COUNTS for module in (naming, layer_module)
-            if hasattr(module, "_NAME_COUNTS")]
+    """The counters behind automatic names ("dense", "dense_1", "sgd_1"...)."""
+    return [naming._NAME_COUNTS]
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,8 @@ pytest.importorskip("keras")
 from comparisons.keras_env import mr  # noqa: E402
 from comparisons.registry import CASES, PRECISIONS  # noqa: E402
 from minired import keras_numerics  # noqa: E402
+from minired.keras_numerics import as_keras_constant  # noqa: E402
 from minired.trainers import trainer as trainer_module  # noqa: E402
-from minired.backend import tf_cast, tf_pow  # noqa: E402
 
 # Importing an area registers its cases.
 for _area in ("forward", "gradients", "saturation", "optimizers", "training", "dropout",
@@ -54,8 +54,8 @@ def adam_update(epsilon_inside_sqrt: bool):
         dt = variable.dtype.type
         lr = dt(learning_rate)
         t = dt(self.iterations + 1)
-        beta_1_power = tf_pow(tf_cast(self.beta_1, variable.dtype), t)
-        beta_2_power = tf_pow(tf_cast(self.beta_2, variable.dtype), t)
+        beta_1_power = as_keras_constant(self.beta_1, variable.dtype) ** t
+        beta_2_power = as_keras_constant(self.beta_2, variable.dtype) ** t
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
@@ -84,7 +84,7 @@ def sgd_update(pytorch_nesterov: bool):
     def update_step(self, gradient, variable, learning_rate):
         dt = variable.dtype.type
         lr = dt(learning_rate)
-        m = tf_cast(self.momentum, variable.dtype)
+        m = as_keras_constant(self.momentum, variable.dtype)
         v = self._momentums[self._get_variable_index(variable)]
         if pytorch_nesterov:   # buf <- m·buf + g;  w <- w - lr·(g + m·buf)
             v[...] = v * m + gradient

@@ -20,24 +20,13 @@ gradient of the penalties (``∂R/∂W``, :meth:`add_penalty_gradients`) once at
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
 from minired import config
-
-_NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
-
-
-def _unique_name(cls_name: str) -> str:
-    """Keras-style automatic names: ``dense``, ``dense_1``, ``dense_2``..."""
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls_name).lower()
-    count = _NAME_COUNTS[base]
-    _NAME_COUNTS[base] += 1
-    return base if count == 0 else f"{base}_{count}"
+from minired.utils.naming import auto_name
 
 
 class Layer:
@@ -61,7 +50,7 @@ class Layer:
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{kwargs}.")
-        self.name = name if name is not None else _unique_name(type(self).__name__)
+        self.name = name if name is not None else auto_name(type(self).__name__)
         self.trainable = trainable
         self.built = False
         self.input_shape: tuple | None = None

@@ -6,8 +6,9 @@ import numpy as np
 
 from minired import config
 from minired.layers.input_layer import InputLayer
-from minired.layers.layer import Layer, _unique_name, assign_weights
+from minired.layers.layer import Layer, assign_weights
 from minired.trainers.trainer import Trainer
+from minired.utils.naming import auto_name
 
 
 class Sequential(Trainer):
@@ -39,7 +40,7 @@ class Sequential(Trainer):
 
     def __init__(self, layers: list[Layer] | None = None, name: str | None = None) -> None:
         super().__init__()
-        self.name = name if name is not None else _unique_name("Sequential")
+        self.name = name if name is not None else auto_name("Sequential")
         self.layers: list[Layer] = []
         self.input_shape: tuple | None = None
         self.built = False

@@ -101,7 +101,8 @@ class Optimizer:
         learning_rate: a Python float, a
             :class:`~minired.optimizers.schedules.LearningRateSchedule` (called with the
             step counter before each update), or a function of no arguments.
-            An int raises ``ValueError``, as in Keras: write ``1.0``, not ``1``.
+            An int or an ``np.float32`` raises ``ValueError``, as in Keras: write ``1.0``,
+            not ``1`` (``np.float64`` is a Python float and is fine).
         {{base_optimizer_keyword_args}}
 
     Example:
@@ -133,7 +134,7 @@ class Optimizer:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.",
                           stacklevel=3)
         if kwargs:
-            raise TypeError(self._unknown_arguments_message(kwargs))
+            raise ValueError(self._unknown_arguments_message(kwargs))
         for arg, value in (
             ("weight_decay", weight_decay),
             ("clipnorm", clipnorm),
@@ -141,7 +142,7 @@ class Optimizer:
             ("global_clipnorm", global_clipnorm),
         ):
             if value is not None and not isinstance(value, numbers.Real):
-                raise TypeError(f"{cls}: `{arg}` must be a float or None, got {value!r}.")
+                raise TypeError(f"{cls}: `{arg}` must be a number or None, got {value!r}.")
         # Keras counts the arguments that are not None, so clipnorm=0 still "uses up" the
         # single clipping slot even though a zero clip is then skipped (the checks in
         # _clip_gradients are truthy).
@@ -175,10 +176,11 @@ class Optimizer:
             return (f"{cls}: Keras' {', '.join(f'`{n}`' for n in keras_only)} "
                     "is not implemented in minired.")
         own = inspect.signature(type(self).__init__).parameters  # self, its arguments, kwargs
-        known = [*own, *_SHARED_ARGUMENTS]
+        known = [name for name in own if name not in ("self", "kwargs")] + [*_SHARED_ARGUMENTS]
         close = difflib.get_close_matches(next(iter(kwargs)), known, n=1)
         hint = f" Did you mean `{close[0]}`?" if close else ""
-        return f"{cls} got an unexpected keyword argument {names}.{hint}"
+        plural = "s" if len(kwargs) > 1 else ""
+        return f"{cls} got an unexpected keyword argument{plural} {names}.{hint}"
 
     # -- learning rate ------------------------------------------------------------------------
     def _check_learning_rate(self, learning_rate):

@@ -26,7 +26,8 @@ class SGD(Optimizer):
     Args:
         learning_rate: a float, a schedule, or a function of no arguments (default 0.01).
         momentum: a float in [0, 1] (default 0.0: plain gradient descent). Keras insists on
-            a float: ``momentum=0`` (an int) raises ValueError.
+            a Python float: ``momentum=0`` (an int) and ``np.float32(0.9)`` raise ValueError,
+            ``np.float64(0.9)`` (a float subclass) is fine.
         nesterov: use Nesterov momentum.
         {{base_optimizer_keyword_args}}
 

@@ -84,7 +84,43 @@ def _check_decay_steps(schedule: str, decay_steps) -> None:
         raise ValueError(f"{schedule}: `decay_steps` must be > 0, got {decay_steps}.")
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: their arguments, and the progress
+    ``p = step / decay_steps`` (floored with ``staircase``) that their formulas use."""
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ) -> None:
+        _check_initial_learning_rate(type(self).__name__, initial_learning_rate)
+        _check_decay_steps(type(self).__name__, decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = type(self).__name__ if name is None else name
+
+    def _progress(self, step: int) -> tuple[type, np.floating]:
+        """The type the schedule computes in, and ``p = step / decay_steps`` in that type."""
+        dt = _compute_type(self.initial_learning_rate)
+        p = dt(step) / keras_numerics.as_keras_constant(self.decay_steps, dt)
+        return dt, np.floor(p) if self.staircase else p
+
+    def get_config(self) -> dict:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_RateDecay):
     """Exponential decay: ``lr = lr0 · rate^(step / decay_steps)``.
 
     With ``staircase=True`` the exponent is floored, so the rate drops in steps every
@@ -95,7 +131,7 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps: steps for one factor of ``decay_rate`` (must be > 0).
         decay_rate: the factor applied every ``decay_steps`` steps.
         staircase: floor ``step / decay_steps``.
-        name: the schedule's name.
+        name: the schedule's name (default ``"ExponentialDecay"``).
 
     Example:
         >>> schedule = ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
@@ -103,41 +139,13 @@ class ExponentialDecay(LearningRateSchedule):
         [0.1, 0.05, 0.025]
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "ExponentialDecay",
-    ) -> None:
-        _check_initial_learning_rate("ExponentialDecay", initial_learning_rate)
-        _check_decay_steps("ExponentialDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step: int) -> np.floating:
-        dt = _compute_type(self.initial_learning_rate)
-        p = dt(step) / keras_numerics.as_keras_constant(self.decay_steps, dt)
-        if self.staircase:
-            p = np.floor(p)
+        dt, p = self._progress(step)
         decay_rate = keras_numerics.as_keras_constant(self.decay_rate, dt)
         return dt(self.initial_learning_rate) * decay_rate**p
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """Inverse-time decay: ``lr = lr0 / (1 + rate · step / decay_steps)``.
 
     With ``staircase=True``, ``step / decay_steps`` is floored.
@@ -147,7 +155,7 @@ class InverseTimeDecay(LearningRateSchedule):
         decay_steps: the step scale (must be > 0).
         decay_rate: ``rate``.
         staircase: floor ``step / decay_steps``.
-        name: the schedule's name.
+        name: the schedule's name (default ``"InverseTimeDecay"``).
 
     Example:
         >>> schedule = InverseTimeDecay(0.1, decay_steps=1, decay_rate=1.0)
@@ -155,38 +163,10 @@ class InverseTimeDecay(LearningRateSchedule):
         [0.1, 0.05, 0.033333]
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ) -> None:
-        _check_initial_learning_rate("InverseTimeDecay", initial_learning_rate)
-        _check_decay_steps("InverseTimeDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step: int) -> np.floating:
-        dt = _compute_type(self.initial_learning_rate)
-        p = dt(step) / keras_numerics.as_keras_constant(self.decay_steps, dt)
-        if self.staircase:
-            p = np.floor(p)
+        dt, p = self._progress(step)
         decay_rate = keras_numerics.as_keras_constant(self.decay_rate, dt)
         return dt(self.initial_learning_rate) / (dt(1) + decay_rate * p)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
