@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[keras,dev]"
+	$(PY) -m pip install --quiet -e ".[keras,dev,tensorboard,plot]"
 	touch $(STAMP)
 
 ## The main job: prove minired and Keras compute the same numbers, then train the examples.
