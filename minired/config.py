@@ -17,7 +17,12 @@ _ALLOWED_FLOATX = ("float32", "float64")
 
 
 def floatx() -> str:
-    """Return the default float type as a string: ``"float32"`` or ``"float64"``."""
+    """Return the default float type as a string: ``"float32"`` or ``"float64"``.
+
+    Example:
+        >>> floatx()
+        'float32'
+    """
     return _FLOATX
 
 
@@ -26,6 +31,10 @@ def set_floatx(value: str) -> None:
 
     Args:
         value: ``"float32"`` (Keras' default) or ``"float64"``.
+
+    Example:
+        >>> set_floatx("float64"); dtype()
+        dtype('float64')
     """
     global _FLOATX
     if value not in _ALLOWED_FLOATX:
@@ -34,7 +43,12 @@ def set_floatx(value: str) -> None:
 
 
 def epsilon() -> float:
-    """Return the fuzz factor used in numeric expressions (Keras' ``1e-7``)."""
+    """Return the fuzz factor used in numeric expressions (Keras' ``1e-7``).
+
+    Example:
+        >>> epsilon()
+        1e-07
+    """
     return _EPSILON
 
 

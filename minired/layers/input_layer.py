@@ -44,5 +44,9 @@ def Input(shape: tuple | int, batch_size: int | None = None, name: str | None = 
         shape: shape of one sample, without the batch dimension.
         batch_size: optional fixed batch size.
         name: layer name.
+
+    Example:
+        >>> mr.Input((4,)).input_shape
+        (None, 4)
     """
     return InputLayer(shape, batch_size=batch_size, name=name)

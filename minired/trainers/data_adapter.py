@@ -10,7 +10,12 @@ import numpy as np
 
 
 def check_batch_size(batch_size, default: int = 32) -> int:
-    """Return ``batch_size`` (``None`` → 32, Keras' default) after checking it."""
+    """Return ``batch_size`` (``None`` → 32, Keras' default) after checking it.
+
+    Example:
+        >>> check_batch_size(None), check_batch_size(np.int64(8))
+        (32, 8)
+    """
     if batch_size is None:
         return default
     if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
@@ -20,12 +25,22 @@ def check_batch_size(batch_size, default: int = 32) -> int:
 
 
 def num_batches(n_samples: int, batch_size: int) -> int:
-    """``ceil(N / batch_size)``: the last, smaller batch is kept."""
+    """``ceil(N / batch_size)``: the last, smaller batch is kept.
+
+    Example:
+        >>> num_batches(100, 32)              # 32 + 32 + 32 + 4
+        4
+    """
     return math.ceil(n_samples / batch_size)
 
 
 def batch_slices(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
-    """Yield consecutive index slices of ``order`` of at most ``batch_size`` samples."""
+    """Yield consecutive index slices of ``order`` of at most ``batch_size`` samples.
+
+    Example:
+        >>> [batch.tolist() for batch in batch_slices(np.arange(5), 2)]
+        [[0, 1], [2, 3], [4]]
+    """
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
 
@@ -35,6 +50,12 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
 
     ``split_at = floor(N · (1 - validation_split))``; samples ``[:split_at]`` train,
     ``[split_at:]`` validate (Keras' rule, so the same samples are held out in both).
+
+    Example:
+        >>> (x_train, y_train), (x_val, y_val) = train_validation_split(
+        ...     (np.arange(10), np.arange(10) % 2), 0.2)
+        >>> x_train.tolist(), x_val.tolist()
+        ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
     """
     if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
             or not 0 <= validation_split < 1):
@@ -58,6 +79,10 @@ def class_weight_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndar
 
     The class of a sample is ``argmax`` of a one-hot row, or the rounded value of an
     integer or binary label.
+
+    Example:
+        >>> class_weight_to_sample_weights(np.array([0, 1, 1, 2]), {1: 5.0})
+        array([1., 5., 5., 1.])
     """
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict {{class: weight}}, got {class_weight!r}.")
