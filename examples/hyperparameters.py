@@ -7,14 +7,20 @@ and is judged by its accuracy on a validation set. The test set is touched only 
 model chosen on validation: choosing on the test set would make its score optimistic.
 
 Run:  .venv/bin/python examples/hyperparameters.py   (18 small trainings, a few seconds)
+In TensorBoard's HParams tab (one row per combination, curves in Scalars):
+      .venv/bin/python examples/hyperparameters.py --logdir logs/grid
+      .venv/bin/tensorboard --logdir logs/grid
 """
 
+import argparse
 import itertools
+import os
 
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import minired as mr
+from minired.callbacks import hparams
 
 GRID = {
     "learning_rate": [0.0003, 0.003, 0.03],
@@ -47,21 +53,34 @@ def build_model(learning_rate: float, units: int, dropout: float) -> mr.Sequenti
     return model
 
 
-def main(epochs: int = 20, verbose: int = 0) -> list[dict]:
+def main(epochs: int = 20, verbose: int = 0, log_dir: str | None = None) -> list[dict]:
     """Train every combination of GRID; print a table; return one dict per combination.
 
     Each dict holds the hyperparameters, the last epoch's ``accuracy`` (train, measured with
     dropout on), ``val_accuracy`` and ``val_loss``, and the trained ``model``. The list is
     sorted best first: highest ``val_accuracy``, ties broken by the lower ``val_loss``.
     Only the best combination is evaluated on the test set (its ``test_accuracy``).
+
+    With ``log_dir``, each combination also writes its curves (TensorBoard callback) and its
+    hyperparameters and final metrics (HParams) into ``log_dir/run-<i>``.
     """
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_data()
+    if log_dir is not None:
+        hparams.log_config(log_dir, GRID, metrics=["val_accuracy", "val_loss"])
     results = []
-    for learning_rate, units, dropout in itertools.product(*GRID.values()):
+    for i, (learning_rate, units, dropout) in enumerate(itertools.product(*GRID.values())):
         mr.utils.set_random_seed(0)          # every combination starts from the same seed
         model = build_model(learning_rate, units, dropout)
+        run_dir = None if log_dir is None else os.path.join(log_dir, f"run-{i}")
+        callbacks = [] if run_dir is None else [mr.callbacks.TensorBoard(run_dir)]
         history = model.fit(x_train, y_train, epochs=epochs, batch_size=32,
-                            validation_data=(x_val, y_val), verbose=verbose)
+                            validation_data=(x_val, y_val), verbose=verbose,
+                            callbacks=callbacks)
+        if run_dir is not None:
+            hparams.log_run(run_dir, {"learning_rate": learning_rate, "units": units,
+                                      "dropout": dropout},
+                            {"val_accuracy": history.history["val_accuracy"][-1],
+                             "val_loss": history.history["val_loss"][-1]})
         results.append({
             "learning_rate": learning_rate, "units": units, "dropout": dropout,
             "accuracy": history.history["accuracy"][-1],
@@ -84,4 +103,6 @@ def main(epochs: int = 20, verbose: int = 0) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logdir", help="write TensorBoard runs and HParams to this folder")
+    main(log_dir=parser.parse_args().logdir)

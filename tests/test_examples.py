@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -39,3 +43,49 @@ def test_hyperparameter_search_ranks_every_combination(capsys):
     assert accuracies == sorted(accuracies, reverse=True)   # best first
     assert 0.0 <= results[0]["test_accuracy"] <= 1.0
     assert "val acc" in capsys.readouterr().out
+
+
+def test_digits_with_logdir_writes_what_tensorboard_shows(tmp_path, monkeypatch, capsys):
+    """``examples/digits.py --logdir``: epoch scalars equal to the run's History, and weight
+    and gradient histograms every epoch, read back with TensorBoard's own reader."""
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    module = load_example("digits")
+    histories = []
+    fit = module.mr.Sequential.fit
+    monkeypatch.setattr(module.mr.Sequential, "fit",
+                        lambda self, *a, **k: histories.append(fit(self, *a, **k)) or histories[-1])
+    module.main(log_dir=str(tmp_path))
+    history = histories[0].history
+    runs = {}
+    for run in ("train", "validation"):
+        runs[run] = event_accumulator.EventAccumulator(
+            str(tmp_path / run), size_guidance={event_accumulator.TENSORS: 0})
+        runs[run].Reload()
+    epochs = len(history["loss"])
+    for run, prefix in (("train", ""), ("validation", "val_")):
+        events = runs[run].Tensors("epoch_loss")
+        assert [e.step for e in events] == list(range(epochs))
+        np.testing.assert_allclose([float(e.tensor_proto.float_val[0]) for e in events],
+                                   history[f"{prefix}loss"], rtol=1e-6)
+    histogram_tags = [t for t in runs["train"].Tags()["tensors"] if t.endswith("/histogram")]
+    assert any("/gradient/" in t for t in histogram_tags)
+    assert any("kernel/histogram" in t and "/gradient/" not in t for t in histogram_tags)
+    assert len(runs["train"].Tensors(histogram_tags[0])) == epochs    # histogram_freq=1
+
+
+def test_hyperparameter_search_with_logdir_writes_one_hparams_run_per_combination(tmp_path,
+                                                                                  capsys):
+    metadata = pytest.importorskip("tensorboard.plugins.hparams.metadata")
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    module = load_example("hyperparameters")
+    results = module.main(epochs=2, log_dir=str(tmp_path))
+    runs = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    assert len(runs) == len(results)
+    accumulator = event_accumulator.EventAccumulator(str(tmp_path / "run-0"))
+    accumulator.Reload()
+    content = accumulator.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    info = metadata.parse_session_start_info_plugin_data(content)
+    first = dict(zip(module.GRID, next(itertools.product(*module.GRID.values())), strict=True))
+    assert {name: value.number_value for name, value in info.hparams.items()} == first
