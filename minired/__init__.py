@@ -17,6 +17,7 @@ from minired import (
     losses,
     metrics,
     optimizers,
+    plot,
     regularizers,
     utils,
 )
@@ -27,5 +28,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Sequential", "Input", "activations", "callbacks", "config", "gradcheck", "initializers",
-    "layers", "losses", "metrics", "optimizers", "regularizers", "utils",
+    "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "utils",
 ]
