@@ -1,6 +1,6 @@
 """Lesson 3: a small grid search over learning rate, hidden units and dropout.
 
-The course lesson that explains it is docs/10-hiperparametros.md.
+The course lesson that explains it is docs/11-hiperparametros.md.
 
 Every combination trains the same kind of 64-H-10 network on scikit-learn's ``load_digits``
 and is judged by its accuracy on a validation set. The test set is touched only once, by the
