@@ -1,0 +1,184 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %%
+# Los fragmentos del curso se ejecutan desde la raíz del repositorio (y algunos importan
+# `comparisons/`, que está en ella).
+import os
+import sys
+
+if os.path.basename(os.getcwd()) == "notebooks":
+    os.chdir("..")
+    sys.path.insert(0, os.getcwd())
+
+# %% [markdown]
+# # 6. Funciones de pérdida
+#
+# ## La idea
+#
+# La pérdida convierte «qué tan mal lo hace la red en este lote» en un solo número `L`, y su
+# gradiente `∂L/∂ŷ` es lo que arranca el backward. Se calcula en dos pasos, como en Keras:
+# una pérdida `ℓ_n` por ejemplo y luego la reducción, por defecto `"sum_over_batch_size"`:
+# `L = Σ_n w_n ℓ_n / N` (con pesos por ejemplo `w_n` opcionales; el divisor es `N`, no `Σ w_n`).
+#
+# | pérdida | problema | salida típica | `ℓ` por ejemplo |
+# |---|---|---|---|
+# | `MeanSquaredError` (`"mse"`) | regresión | lineal | `(1/D) Σ_d (y_d - ŷ_d)²` |
+# | `BinaryCrossentropy` | sí/no, multietiqueta | `sigmoid` | `-(1/D) Σ_d [y log p + (1-y) log(1-p)]` |
+# | `CategoricalCrossentropy` | clases, `y` one-hot | `softmax` | `-Σ_c y_c log p_c` |
+# | `SparseCategoricalCrossentropy` | clases, `y` entero `c` | `softmax` | `-log p_c` |
+#
+# Una comprobación útil: una red recién creada con `C` clases predice más o menos uniforme, así
+# que su entropía cruzada inicial debería rondar `ln C`.
+#
+# ## Por qué la entropía cruzada se calcula desde los logits
+#
+# Si la salida es `p = softmax(z)` y calculamos `-log p_c`, aparecen dos problemas numéricos.
+# Con logits grandes, `p_c` se redondea a exactamente 0 en `float32` y `-log 0 = inf`. Para
+# evitarlo, la fórmula «desde probabilidades» de Keras **recorta**: `p̃ = clip(p, ε, 1 - ε)`
+# con `ε = 1e-7`. Pero entonces la pérdida de un ejemplo nunca pasa de `-log ε ≈ 16.12`, y,
+# peor, donde el recorte actúa **el gradiente es cero**: una predicción saturada y equivocada
+# deja de aprender justo cuando más lo necesita.
+#
+# Keras sobre TensorFlow lo resuelve en silencio: cuando la última capa es un `softmax` (o un
+# `sigmoid`) y la pérdida es una entropía cruzada, lee los **logits** `z` que hay detrás de las
+# probabilidades y calcula la pérdida desde ellos. minired hace lo mismo, pero a la vista:
+#
+# ```text
+# log softmax(z)_c = (z_c - max z) - log Σ_j e^{z_j - max z}       nunca se toma log(0)
+# ℓ     = -Σ_c y_c log softmax(z)_c
+# ∂ℓ/∂z = softmax(z) Σ_c y_c - y   =   p - y   (y one-hot)           el gradiente fusionado
+# ```
+#
+# Encadenar `∂ℓ/∂p = -y/p` con el jacobiano del softmax da exactamente `p - y`: en lugar de dos
+# pasos (y una división por un `p` que puede ser 0), una resta estable. Para la sigmoide con
+# `BinaryCrossentropy`: `ℓ = max(z, 0) - z y + log(1 + e^{-|z|})` y `∂ℓ/∂z = σ(z) - y`
+# (dividido entre las `D` salidas).
+#
+# ## Dónde verlo en el código
+#
+# - `minired/losses/loss.py`: `Loss.__call__` (valor reducido) y `Loss.value_and_gradient`,
+#   que devuelve `(L, ∂L/∂ŷ)` con `∂L/∂ŷ_n = (w_n / N) · ∂ℓ_n/∂ŷ_n`.
+# - `minired/losses/categorical_crossentropy.py`: en `values` y `gradients`, la rama
+#   `from_logits` (log_softmax y `p - y`) y la rama de probabilidades (renormaliza
+#   `q = p / Σ p`, recorta, y anula el gradiente donde el recorte está activo: la máscara
+#   `inside`). `binary_crossentropy.py`, `sparse_categorical_crossentropy.py` y
+#   `mean_squared_error.py` siguen el mismo esquema.
+# - `minired/keras_numerics.py`: `logits_call` decide qué capa da los logits (pérdida con
+#   `uses_output_logits` y última activación `softmax` o `sigmoid`; una capa que devuelve su
+#   entrada tal cual, `layer.passes_logits_through(training)`, como un `Dropout` inactivo, no
+#   cuenta, porque en Keras deja pasar el mismo tensor).
+# - `minired/trainers/trainer.py`: `_output_loss` pasa la `z` de esa capa (`cache.z`) con
+#   `from_logits=True`, y el backward empieza en `layer.backward_from_z(δz)`, saltándose el
+#   backward del softmax. Si además pediste `from_logits=True` con una salida softmax, avisa
+#   (como Keras) y usa los logits reales.
+# - `minired/activations/activations.py`: `log_softmax`.
+#
+# ## Pruébalo
+
+# %%
+import numpy as np
+
+import minired as mr
+
+y_onehot = np.array([[0.0, 1.0, 0.0]])
+labels = np.array([1])
+p = np.array([[0.2, 0.7, 0.1]])
+print("CCE       ", round(mr.losses.CategoricalCrossentropy()(y_onehot, p), 4))    # -log 0.7
+print("sparse CCE", round(mr.losses.SparseCategoricalCrossentropy()(labels, p), 4))
+print("BCE       ", round(mr.losses.BinaryCrossentropy()([[1.0]], [[0.7]]), 4))
+print("MSE       ", round(mr.losses.MeanSquaredError()([[1.0, 2.0]], [[1.5, 2.0]]), 4))
+print("-log 0.7  ", round(-np.log(0.7), 4))
+# Una red recién creada con C clases debería empezar con pérdida ≈ ln C
+print("ln 10     ", round(np.log(10), 4),
+      round(mr.losses.CategoricalCrossentropy()(np.eye(10), np.full((10, 10), 0.1)), 4))
+
+# %% [markdown]
+# Ahora los dos caminos, con logits normales y con logits saturados:
+
+# %%
+import numpy as np
+
+import minired as mr
+
+mr.config.set_floatx("float64")
+cce = mr.losses.CategoricalCrossentropy()
+softmax = mr.activations.softmax
+y = np.array([[0.0, 1.0, 0.0]])                        # la clase correcta es la 1
+
+for z in [np.array([[1.0, 2.0, 0.5]]),                 # logits normales
+          np.array([[60.0, -50.0, 0.0]])]:              # saturados y muy equivocados
+    p = softmax(z)
+    # Camino de las probabilidades: ℓ(p) con p recortada a [ε, 1-ε], y luego el Jacobiano
+    loss_p, grad_p = cce.value_and_gradient(y, p)
+    grad_z_via_p = softmax.backward(z, p, grad_p) + 0.0
+    # Camino de los logits: log_softmax estable y el gradiente fusionado p - y
+    loss_z, grad_z = cce.value_and_gradient(y, z, from_logits=True)
+    print("z =", z[0], " p =", p[0].round(4))
+    print("  pérdida  desde p:", round(loss_p, 4), "  desde z:", round(loss_z, 4))
+    print("  δz       desde p:", grad_z_via_p[0].round(4), "  desde z:", grad_z[0].round(4))
+print("tope -log ε =", round(-np.log(mr.config.epsilon()), 4))
+
+# %% [markdown]
+# Con logits normales los dos caminos coinciden y `δz = p - y`. Saturados, `p_1 = e^{-110}`
+# queda por debajo de `ε`: el camino de las probabilidades devuelve el tope 16.12 y un
+# gradiente nulo; el de los logits, la pérdida verdadera (110) y `p - y`, que empuja con fuerza.
+#
+# Lo mismo dentro de un modelo, donde nadie escribe `from_logits`:
+#
+# <!-- keras -->
+
+# %%
+import numpy as np
+
+import minired as mr
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(8, 4)).astype("float32")
+y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=8)]
+
+model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(3, activation="softmax")])
+model.compile(optimizer="sgd", loss="categorical_crossentropy")
+W = (50 * rng.normal(size=(4, 3))).astype("float32")       # pesos enormes: logits saturados
+model.set_weights([W, np.zeros(3, dtype="float32")])
+
+p = model.predict(x, verbose=0)
+print("probabilidades redondeadas a 0 o 1:", np.mean((p == 0) | (p == 1)))
+clipped = float(mr.losses.CategoricalCrossentropy()(y, p))   # desde p: recorta a [ε, 1-ε]
+print("pérdida desde p (recortada):", round(clipped, 3))
+print("model.evaluate (logits)    :", round(model.evaluate(x, y, verbose=0), 3))
+
+# %% [markdown]
+# Con `import keras as mr` este programa imprimió exactamente lo mismo: Keras también evalúa
+# desde los logits sin decirlo. Las comparaciones lo comprueban con pesos multiplicados por 200:
+#
+# ```bash
+# .venv/bin/python -m comparisons saturation
+# ```
+#
+# Cada caso compara la pérdida y los gradientes de minired con los de Keras, y en la sección
+# *Notes* del informe (`reports/comparisons/summary.md`) anota lo lejos que queda la fórmula
+# recortada de ambos («logits path … vs clipped probabilities …»).
+#
+# ## Ejercicios
+#
+# 1. Construye y compila el modelo de `examples/digits.py` y, antes de `fit`, llama a
+#    `model.evaluate(x_test, y_test)`. ¿Se parece la pérdida a `ln 10`?
+# 2. Repite el segundo fragmento con `mr.losses.BinaryCrossentropy()`, `y = [[1.0]]`,
+#    `z = [[-40.0]]` y `mr.activations.sigmoid`. ¿Qué da cada camino?
+# 3. Con `from_logits=True` y una salida lineal (`Dense(3)`), `predict` devuelve logits, no
+#    probabilidades. ¿Cómo obtienes las probabilidades?
+# 4. Da pesos por ejemplo (`sample_weight`) `[1, 0]` a un lote de dos ejemplos con MSE. ¿Se
+#    divide entre 1 o entre 2? Compruébalo con `Loss.__call__`.

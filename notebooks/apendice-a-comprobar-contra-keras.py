@@ -1,0 +1,200 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %%
+# Los fragmentos del curso se ejecutan desde la raíz del repositorio (y algunos importan
+# `comparisons/`, que está en ella).
+import os
+import sys
+
+if os.path.basename(os.getcwd()) == "notebooks":
+    os.chdir("..")
+    sys.path.insert(0, os.getcwd())
+
+# %% [markdown]
+# # Apéndice A. Comprobar contra Keras (y contra las diferencias finitas)
+#
+# ## La idea
+#
+# Un backward equivocado no da error: la red entrena peor y nadie sabe por qué. minired se
+# defiende con dos jueces independientes:
+#
+# 1. **Las diferencias finitas** (`mr.gradcheck`): la derivada se puede aproximar sin saber
+#    nada de backpropagation, perturbando cada número y viendo cómo cambia la pérdida.
+# 2. **Keras** (`comparisons/`): el mismo modelo, con los mismos pesos y datos, debe dar en
+#    minired y en Keras los mismos valores, gradientes, pasos del optimizador y curvas de
+#    entrenamiento.
+#
+# ## `mr.gradcheck`: diferencias finitas
+#
+# La derivada central de una función escalar `f`, elemento a elemento (error `O(h²)`,
+# `h = 1e-6`):
+#
+# ```text
+# ∂f/∂x_i ≈ (f(x + h e_i) - f(x - h e_i)) / 2h
+# ```
+#
+# Una capa devuelve un array, no un escalar, así que se comprueba un producto
+# vector-jacobiano: se sortea un gradiente de arriba `δout` y se deriva
+# `f(x) = Σ capa(x) ⊙ δout`, cuyo gradiente es exactamente lo que devuelve
+# `capa.backward(δout)`. El error se mide **por array**:
+#
+# ```text
+# error relativo = max|a - n| / max(max|a|, max|n|, 1e-8)        a: analítico, n: numérico
+# ```
+#
+# Así un elemento que casi se cancela no domina el resultado. Hay que trabajar en `float64`:
+# en `float32` el redondeo de `f` dividido entre `2h` lo tapa todo (las funciones se niegan a
+# trabajar con otra cosa). Funciones de `minired/gradcheck.py`: `numerical_gradient`,
+# `check_function` (activaciones), `check_layer` (entradas y pesos de una capa, incluidas sus
+# penalizaciones; a un `Dropout` le repite la misma máscara), `check_loss` y `check_model`
+# (todos los pesos de un modelo, vía `loss_and_gradients`).
+
+# %%
+import numpy as np
+
+import minired as mr
+
+mr.config.set_floatx("float64")             # las comprobaciones numéricas exigen float64
+mr.utils.set_random_seed(0)
+rng = np.random.default_rng(0)
+
+# Una activación: ¿coincide f.backward con las diferencias finitas?
+result = mr.gradcheck.check_function(mr.activations.tanh, mr.activations.tanh.backward,
+                                     rng.normal(size=(4, 3)))
+print(result)
+
+# Una capa, con regularizador: entradas, kernel y bias
+layer = mr.layers.Dense(3, activation="sigmoid", kernel_regularizer=mr.regularizers.L2(0.1))
+for result in mr.gradcheck.check_layer(layer, rng.normal(size=(5, 4))):
+    print(result)
+
+# Un modelo entero: softmax + entropía cruzada (el camino de los logits)
+model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(6, activation="relu"),
+                       mr.layers.Dense(3, activation="softmax")])
+model.compile(optimizer="sgd", loss="categorical_crossentropy")
+x, y = rng.normal(size=(8, 4)), np.eye(3)[rng.integers(0, 3, size=8)]
+worst = max(mr.gradcheck.check_model(model, x, y), key=lambda r: r.relative_error)
+print("peor del modelo ->", worst)
+
+# Un backward equivocado: el softmax derivado elemento a elemento, p(1 - p), sin el Jacobiano
+def wrong_softmax_backward(z, a, grad):
+    return grad * a * (1 - a)
+
+
+print(mr.gradcheck.check_function(mr.activations.softmax, wrong_softmax_backward,
+                                  rng.normal(size=(4, 3))))
+
+# %% [markdown]
+# Los gradientes correctos quedan en torno a `1e-9` (el límite de las diferencias finitas); el
+# softmax mal derivado, cerca de 1. `tests/test_gradients.py` hace estas comprobaciones
+# sobre formas y valores sorteados con *hypothesis* y exige un error relativo menor que `1e-6`.
+#
+# ## `comparisons/`: minired contra Keras
+#
+# - `comparisons/mirror.py`: `to_keras(model)` construye el gemelo de Keras (capas,
+#   activaciones, inicializadores, regularizadores, pesos actuales y, si está compilado,
+#   pérdida, optimizador y métricas); `from_keras` va al revés.
+# - `comparisons/common.py`: `twins(...)` crea un modelo minired y su gemelo;
+#   `keras_loss_and_gradients` saca la pérdida y los gradientes de Keras con
+#   `tf.GradientTape`; `gradient_pairs` los empareja con los de `loss_and_gradients`.
+# - `comparisons/registry.py`: un caso es una función `caso(dtype) -> Outcome` registrada con
+#   `@case("área", "nombre", kind=...)`, que devuelve tríos `(etiqueta, minired, keras)`;
+#   `judge` mide cada par con la **diferencia relativa por array**
+#   `max|minired − keras| / max|keras|` y el caso pasa si todas quedan por debajo de su
+#   tolerancia.
+# - Las áreas: `forward`, `gradients`, `optimizers`, `training`, `saturation`, `dropout`.
+#   Cada una se ejecuta en `float64` y en `float32` (los dos a la vez, con
+#   `comparisons.keras_env.precision`).
+#
+# | tipo de caso (`kind`) | float64 | float32 | qué compara |
+# |---|---|---|---|
+# | `"step"` | 1e-10 | 1e-5 | valores del forward, gradientes, pasos sueltos del optimizador |
+# | `"training"` | 1e-10 | 1e-4 | pérdidas, métricas y pesos tras varias épocas de `fit` (5 en la mayoría) |
+# | `"statistical"` | 5 | 5 | sorteos (máscaras de dropout), en errores estándar: `z = (p̂ - p) / sqrt(p(1-p)/n)` |
+#
+# En `float32` el entrenamiento acumula redondeos época a época, por eso su tolerancia es más
+# ancha que la de un paso suelto. Las máscaras de dropout no se pueden reproducir (TensorFlow
+# usa otro generador): o se le pasa a Keras la máscara de minired, o se comprueba la
+# estadística con una cota de 5 sigmas. `training` usa `shuffle=False` en los dos, porque el
+# orden aleatorio de Keras tampoco se puede reproducir.
+#
+# ```bash
+# .venv/bin/python -m comparisons --list                          # todos los casos
+# .venv/bin/python -m comparisons --precision float64 training     # un área, una precisión
+# .venv/bin/python -m comparisons gradients/cce_softmax training/early_stopping dropout/keep_rate \
+#     --report /tmp/informe                                      # tres casos, informe en /tmp
+# ```
+#
+# La última orden imprimió (los valores más pequeños pueden variar un poco de una ejecución a
+# otra):
+#
+# ```text
+#           area        case                           precision    max abs    max rel tolerance  result
+# ------------------------------------------------------------------------------------------------------
+# [  1/6] gradients   cce_softmax                    float64     2.22e-16   7.41e-16     1e-10  pass
+# [  2/6] gradients   cce_softmax                    float32     1.19e-07   1.67e-07     1e-05  pass
+# [  3/6] training    early_stopping                 float64     4.44e-16   3.84e-16     1e-10  pass
+# [  4/6] training    early_stopping                 float32     1.19e-07   1.17e-07     1e-04  pass
+# [  5/6] dropout     keep_rate                      float64     1.26e+00   1.26e+00     5e+00  pass
+# [  6/6] dropout     keep_rate                      float32     2.12e+00   2.12e+00     5e+00  pass
+# ------------------------------------------------------------------------------------------------------
+# 6 passed, 0 failed in 2 s. Report: /tmp/informe/summary.md
+# ```
+#
+# En `keep_rate` la columna «max rel» es `|z|`, en errores estándar. Si algún caso falla, el
+# programa termina con código 1.
+#
+# ## Pruébalo: tu propia comparación
+#
+# `to_keras` sirve también para comparar a mano (desde la raíz del repositorio, porque
+# `comparisons` no es un paquete instalado):
+#
+# <!-- repo -->
+
+# %%
+import numpy as np
+
+from comparisons.keras_env import mr, precision
+from comparisons.mirror import to_keras
+
+with precision("float64"):                       # minired y Keras en float64 a la vez
+    mr.utils.set_random_seed(0)
+    model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(8, activation="tanh"),
+                           mr.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+                  loss="categorical_crossentropy")
+    twin = to_keras(model)                       # mismas capas, pesos, pérdida y optimizador
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 4)), np.eye(3)[rng.integers(0, 3, size=32)]
+    ours = model.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    theirs = twin.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0).history["loss"]
+
+ours, theirs = np.array(ours), np.array(theirs)
+print("minired:", ours.round(6))
+print("Keras:  ", theirs.round(6))
+print(f"error relativo: {np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)):.1e}")
+
+# %% [markdown]
+# ## Ejercicios
+#
+# 1. Escribe un backward de `relu` equivocado, que devuelva `grad` sin la máscara `z > 0`, y
+#    pásalo a `check_function` junto a `mr.activations.relu`. ¿Qué error relativo da?
+# 2. Ejecuta `check_layer` sobre `mr.layers.Dropout(0.3)` con `training=True`. ¿Por qué hace
+#    falta repetir la misma máscara en cada evaluación de `f`?
+# 3. Añade un caso nuevo a `comparisons/optimizers.py` copiando el ejemplo de su docstring
+#    (`adam_beta2`) y ejecútalo con `python -m comparisons optimizers/adam_beta2`.
+# 4. En el último fragmento cambia `precision("float64")` por `precision("float32")`. ¿De qué
+#    orden es ahora el error relativo? ¿Cabe en la tolerancia de `"training"`?
