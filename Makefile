@@ -1,17 +1,22 @@
 # Two commands a new user needs (see README):  make compare   and   make test
-# Both create the virtual environment .venv/ on first use.
+# Both create the virtual environment .venv/ on first use. `make docs` serves the course.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Where `make docs` serves the course (host:port).
+DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: compare test examples lint clean
+# Material for MkDocs prints a notice about its own end of life on every build: not ours.
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: compare test examples lint docs site clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[keras,dev,tensorboard,plot]"
+	$(PY) -m pip install --quiet -e ".[keras,dev,tensorboard,plot,docs]"
 	touch $(STAMP)
 
 ## The main job: prove minired and Keras compute the same numbers, then train the examples.
@@ -20,14 +25,24 @@ compare: $(STAMP)
 	$(PY) examples/xor.py
 	$(PY) examples/digits.py
 
-## Every test: unit, property-based gradient checks, and the Keras comparisons.
+## Every test: unit, property-based gradient checks, the Keras comparisons, every snippet
+## of the course, and the course's website (tests/test_site.py: mkdocs build --strict).
 test: $(STAMP)
-	$(PY) -m ruff check minired tests comparisons examples
+	$(PY) -m ruff check minired tests comparisons examples conftest.py docs/api
 	$(PY) -m pytest -n 2 -q
 
 examples: $(STAMP)
 	$(PY) examples/xor.py
 	$(PY) examples/digits.py
 
+## The course as a website, rebuilt on every edit: open the address it prints.
+docs: $(STAMP)
+	@echo "The course: http://$(DOCS_ADDR)/   (Ctrl+C stops the server)"
+	$(PY) -m mkdocs serve --dev-addr $(DOCS_ADDR)
+
+## The website as static files in site/, for any static web server.
+site: $(STAMP)
+	$(PY) -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache .hypothesis
+	rm -rf $(VENV) reports site .pytest_cache .hypothesis

@@ -49,8 +49,26 @@ def write_report(measurements: list[Measurement], folder: Path) -> Path:
     return summary
 
 
+def relative_curve_difference(ours, theirs):
+    """``|minired − keras| / max|keras|`` per epoch: the registry's per-array measure, spread out.
+
+    Its largest value is the relative difference the case is judged by (see
+    ``comparisons.registry.judge``), so it can be read against the relative tolerance.
+    """
+    import numpy as np
+
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    n = min(len(ours), len(theirs))
+    difference = np.abs(ours[:n] - theirs[:n])
+    scale = float(np.max(np.abs(theirs[:n]), initial=0.0))
+    return difference / scale if scale > 0 else difference
+
+
 def _draw_curves(m: Measurement, figures: Path) -> Path:
-    """Loss curves of both libraries on one plot, and their difference on a log scale."""
+    """Loss curves of both libraries on one plot, and their relative difference on a log scale.
+
+    The labels are bilingual (Spanish first, for the course in docs/, then English).
+    """
     import matplotlib
     import matplotlib.ticker
 
@@ -62,19 +80,20 @@ def _draw_curves(m: Measurement, figures: Path) -> Path:
     theirs = np.asarray(m.outcome.curves["keras"], dtype=np.float64)
     steps = np.arange(1, len(ours) + 1)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
-    top.plot(steps, theirs, "o-", label="Keras", linewidth=3, alpha=0.5)
+    top.plot(np.arange(1, len(theirs) + 1), theirs, "o-", label="Keras", linewidth=3, alpha=0.5)
     top.plot(steps, ours, "x--", label="minired", color="black")
-    top.set_ylabel("loss")
+    top.set_ylabel("pérdida (loss)")
     top.set_title(f"{m.area}/{m.name} ({m.dtype})")
     top.legend()
-    n = min(len(ours), len(theirs))
-    difference = np.abs(ours[:n] - theirs[:n])
+    relative = relative_curve_difference(ours, theirs)
     # An exact match (difference 0) has no logarithm: draw it at the bottom of the axis.
     floor = 1e-18
-    bottom.semilogy(steps[:n], np.maximum(difference, floor), "o-", color="tab:red")
-    bottom.axhline(m.tolerance, color="gray", linestyle=":", label="tolerance (relative)")
-    bottom.set_ylabel("|minired − Keras|")
-    bottom.set_xlabel("epoch")
+    bottom.semilogy(steps[:len(relative)], np.maximum(relative, floor), "o-", color="tab:red",
+                    label="diferencia relativa (relative difference)")
+    bottom.axhline(m.tolerance, color="gray", linestyle=":",
+                   label="tolerancia relativa (relative tolerance)")
+    bottom.set_ylabel("|minired − Keras| / max|Keras|")
+    bottom.set_xlabel("época (epoch)")
     bottom.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     bottom.legend()
     fig.tight_layout()

@@ -1,8 +1,11 @@
-"""Lesson 2: classify 8x8 handwritten digits (scikit-learn's bundled ``load_digits``).
+"""Lecciones 8-10 y 12: clasificar dígitos manuscritos de 8x8 (``load_digits`` de scikit-learn).
 
-A 64-128-10 network with dropout, Adam, a validation split and early stopping.
-Run:  .venv/bin/python examples/digits.py
-Watch it in TensorBoard (scalars, and weight and gradient histograms every epoch):
+(Lessons 8-10 and 12 of the Spanish course: classify 8x8 handwritten digits.)
+
+Una red 64-128-10 con dropout (lección 8), L2 (lección 9), Adam (lección 7), una parte de
+validación y parada temprana (*early stopping*, lección 10).
+Ejecutar / run:  .venv/bin/python examples/digits.py
+Verlo en TensorBoard (lección 12: escalares, e histogramas de pesos y gradientes por época):
       .venv/bin/python examples/digits.py --logdir logs/digits
       .venv/bin/tensorboard --logdir logs
 """
@@ -41,12 +44,13 @@ def main(verbose: int = 0, log_dir: str | None = None) -> float:
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
     assert np.isclose(accuracy, np.mean(predicted == np.argmax(y_test, axis=1)))
-    print(f"digits: {len(history.epoch)} epochs, test loss {loss:.4f}, "
-          f"test accuracy {accuracy:.2%}")
+    print(f"dígitos: {len(history.epoch)} épocas, pérdida en test {loss:.4f}, "
+          f"exactitud en test {accuracy:.2%}")
     return accuracy
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", help="write TensorBoard event files to this folder")
+    parser.add_argument("--logdir",
+                        help="escribe los ficheros de eventos de TensorBoard en esta carpeta")
     main(log_dir=parser.parse_args().logdir)

@@ -1,6 +1,7 @@
-"""Lesson 3: a small grid search over learning rate, hidden units and dropout.
+"""Lección 11 (docs/11-hiperparametros.md): búsqueda en rejilla de lr, unidades y dropout.
 
-The course lesson that explains it is docs/11-hiperparametros.md.
+(Lesson 11 of the Spanish course: a small grid search over learning rate, hidden units and
+dropout.)
 
 Every combination trains the same kind of 64-H-10 network on scikit-learn's ``load_digits``
 and is judged by its accuracy on a validation set. The test set is touched only once, by the
@@ -90,19 +91,22 @@ def main(epochs: int = 20, verbose: int = 0, log_dir: str | None = None) -> list
         })
     results.sort(key=lambda r: (-r["val_accuracy"], r["val_loss"]))
 
-    print(f"{'lr':>7} {'units':>5} {'dropout':>7} {'train acc':>9} {'val acc':>8} "
-          f"{'val loss':>8}")
+    # Columnas: la exactitud (accuracy) de entrenamiento y de validación, y la pérdida de
+    # validación (val_loss) de la última época.
+    print(f"{'lr':>7} {'unidades':>8} {'dropout':>7} {'exact. entr.':>12} {'exact. val.':>11} "
+          f"{'pérd. val.':>10}")
     for r in results:
-        print(f"{r['learning_rate']:>7} {r['units']:>5} {r['dropout']:>7} "
-              f"{r['accuracy']:>9.4f} {r['val_accuracy']:>8.4f} {r['val_loss']:>8.4f}")
+        print(f"{r['learning_rate']:>7} {r['units']:>8} {r['dropout']:>7} "
+              f"{r['accuracy']:>12.4f} {r['val_accuracy']:>11.4f} {r['val_loss']:>10.4f}")
     best = results[0]
     best["test_accuracy"] = best["model"].evaluate(x_test, y_test, verbose=0)[1]
-    print(f"best on validation: lr={best['learning_rate']}, units={best['units']}, "
-          f"dropout={best['dropout']} -> test accuracy {best['test_accuracy']:.4f}")
+    print(f"mejor en validación: lr={best['learning_rate']}, units={best['units']}, "
+          f"dropout={best['dropout']} -> exactitud en test {best['test_accuracy']:.4f}")
     return results
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", help="write TensorBoard runs and HParams to this folder")
+    parser.add_argument("--logdir",
+                        help="escribe las ejecuciones de TensorBoard y HParams en esta carpeta")
     main(log_dir=parser.parse_args().logdir)

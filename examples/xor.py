@@ -1,8 +1,10 @@
-"""Lesson 1: a two-layer network learns XOR, which no single linear layer can.
+"""Lección 3 (docs/03-activaciones.md): dos capas aprenden XOR, que una capa lineal no separa.
 
-Run:  .venv/bin/python examples/xor.py
-The same script runs in Keras by replacing ``import minired as mr`` with
-``import keras as mr`` (and ``mr.utils.set_random_seed`` keeps working).
+(Lesson 3 of the Spanish course: a two-layer network learns XOR, which no linear layer can.)
+
+Ejecutar / run:  .venv/bin/python examples/xor.py
+El mismo programa funciona en Keras cambiando ``import minired as mr`` por
+``import keras as mr`` (``mr.utils.set_random_seed`` sigue funcionando).
 """
 
 import numpy as np
@@ -24,8 +26,8 @@ def main(verbose: int = 0) -> float:
                   loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=300, batch_size=4, verbose=verbose)
     loss, accuracy = model.evaluate(x, y, verbose=0)
-    print(f"XOR: loss {loss:.4f}, accuracy {accuracy:.2%}")
-    print("predictions:", np.round(model.predict(x, verbose=0).ravel(), 3))
+    print(f"XOR: pérdida {loss:.4f}, exactitud {accuracy:.2%}")
+    print("predicciones:", np.round(model.predict(x, verbose=0).ravel(), 3))
     return accuracy
 
 

@@ -20,6 +20,7 @@ from minired import (
     plot,
     regularizers,
     utils,
+    wrappers,
 )
 from minired.layers import Input
 from minired.models import Sequential
@@ -28,5 +29,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Sequential", "Input", "activations", "callbacks", "config", "gradcheck", "initializers",
-    "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "utils",
+    "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "utils", "wrappers",
 ]

@@ -28,41 +28,50 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# Una **neurona** toma un vector de entradas, hace una suma ponderada más un sesgo y aplica
-# una función no lineal: `z = Σ_i x_i w_i + b`, `a = f(z)`. Una **capa densa** son `units`
-# neuronas que miran todas las mismas entradas; una **red** es una pila de capas en la que la
-# salida de una es la entrada de la siguiente:
+# Una **neurona** (*neuron* o *unit*) toma un vector de entradas, hace una suma ponderada más
+# un **sesgo** (*bias*, el término independiente) y aplica una función de activación no
+# lineal: $z = \sum_i x_i w_i + b$, $a = f(z)$. Una **capa densa** (*dense layer*, `Dense`)
+# son `units` neuronas que miran todas las mismas entradas; una **red** es una pila de capas
+# (*layers*) en la que la salida de una es la entrada de la siguiente:
 #
 # ```text
 # entrada x  ──>  capa oculta (Dense 8, relu)  ──>  capa de salida (Dense 3, softmax)  ──>  ŷ
 #    (N, 4)              (N, 8)                              (N, 3)
 # ```
 #
-# Los **pesos** (`W`) y **sesgos** (`b`) son los números que el entrenamiento ajusta. La
-# *arquitectura* (cuántas capas, cuántas unidades, qué activación) la elegimos nosotros.
+# Los **pesos** (*weights*: $W$, el `kernel` de Keras) y los **sesgos** ($b$, el `bias`) son
+# los números que el entrenamiento ajusta. La **arquitectura** (*architecture*: cuántas capas,
+# cuántas unidades, qué activación) la elegimos nosotros.
 #
 # ## Las matemáticas, en la notación del código
 #
-# Con un lote de `N` ejemplos, toda la capa es un producto de matrices:
+# Con un lote (*batch*) de $N$ ejemplos, toda la capa es un producto de matrices:
 #
-# ```text
-# z = x W + b        x: (N, in)    W: (in, units)    b: (units,)    z: (N, units)
-# a = f(z)           a: (N, units)
-# ```
+# $$
+# z = xW + b, \qquad a = f(z)
+# $$
 #
-# `b` se suma a cada fila de `xW` (*broadcasting*). Una capa `Dense` tiene
-# `in · units + units` parámetros. `W` empieza con valores aleatorios pequeños y `b` en cero:
-# el inicializador por defecto, `glorot_uniform`, sortea `W` de `U[-l, l]` con
-# `l = sqrt(6 / (in + units))`, para que la varianza de las activaciones no crezca ni se
-# apague de capa en capa.
+# con $x$ de forma `(N, in)`, $W$ de forma `(in, units)`, $b$ de forma `(units,)`, y $z$ y $a$
+# de forma `(N, units)`. $b$ se suma a cada fila de $xW$ (la difusión de NumPy, *broadcasting*).
+# Una capa `Dense` tiene $\mathrm{in} \cdot \mathrm{units} + \mathrm{units}$ parámetros. $W$
+# empieza con valores aleatorios pequeños y $b$ en cero: el inicializador (*initializer*) por
+# defecto, `glorot_uniform`, sortea $W$ de la distribución uniforme $U[-l, l]$ con
+#
+# $$
+# l = \sqrt{\frac{6}{\mathrm{in} + \mathrm{units}}},
+# $$
+#
+# para que la varianza de las activaciones no crezca ni se apague de capa en capa.
 #
 # ## Dónde verlo en el código
 #
-# - `minired/layers/layer.py`, clase `Layer`: el contrato de toda capa. `build(input_shape)`
-#   crea los pesos; `forward(inputs, training)` calcula la salida y guarda lo que necesitará
-#   el paso hacia atrás; `backward(grad_outputs)` devuelve `δx` y deja el gradiente de cada
-#   peso junto al peso (`kernel_gradient` al lado de `kernel`). `backward` nunca cambia un
-#   peso: eso lo hace el optimizador.
+# -  `minired/layers/layer.py`, clase `Layer`: el contrato de toda capa. `build(input_shape)`
+#   crea los pesos; `forward(inputs, training)` calcula la salida (el paso hacia delante,
+#   *forward pass*, lección 4) y guarda lo que necesitará el paso hacia atrás (*backward pass*,
+#   lección 5); `backward(grad_outputs)` recibe $\delta_a = \partial L / \partial a$, devuelve
+#   $\delta_x = \partial L / \partial x$ y deja el gradiente (*gradient*) de cada peso junto al
+#   peso (`kernel_gradient` al lado de `kernel`). `backward` nunca cambia un peso: eso lo hace el
+#   optimizador (*optimizer*, lección 7).
 # - `minired/layers/dense.py`, `Dense.build`: crea `self.kernel` con forma `(in, units)` y
 #   `self.bias` con forma `(units,)`. `Dense` acepta solo entradas 2-D `(N, features)`: con
 #   más ejes hay que poner antes un `Flatten` (una simplificación deliberada respecto de Keras).
@@ -108,7 +117,8 @@ print("max |W¹| <= límite:", bool(np.abs(W1).max() <= limite))
 #
 # 1. Calcula a mano cuántos parámetros tiene la red de `examples/digits.py`
 #    (64 → 128 → 10) y compruébalo con `model.summary()`.
-# 2. Añade una segunda capa oculta `Dense(8, activation="relu")`. ¿Qué forma tiene su `W`?
+# 2. Añade una segunda capa oculta (*hidden layer*) `Dense(8, activation="relu")`. ¿Qué forma
+#    tiene su $W$?
 #    ¿Por qué no hace falta decirle cuántas entradas tiene?
 # 3. Crea `mr.layers.Dense(3, use_bias=False)` dentro de un modelo. ¿Cuántos arrays devuelve
 #    `get_weights()` y cuántos parámetros tiene?

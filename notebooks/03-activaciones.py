@@ -28,38 +28,52 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# Sin activaciones no lineales, apilar capas no sirve de nada: dos capas lineales seguidas,
-# `(x W¹) W² = x (W¹ W²)`, son una sola capa lineal. La activación `f` dobla el espacio y
-# permite a la red representar fronteras curvas; `examples/xor.py` aprende XOR, que ninguna
-# capa lineal puede separar, gracias a un `tanh` en la capa oculta.
+# Sin funciones de activación (*activation functions*) no lineales, apilar capas no sirve de
+# nada: dos capas lineales seguidas, $(xW^{(1)})\,W^{(2)} = x\,(W^{(1)} W^{(2)})$, son una sola
+# capa lineal. La activación $f$ dobla el espacio y permite a la red representar fronteras
+# curvas; `examples/xor.py` aprende XOR, que ninguna capa lineal puede separar, gracias a un
+# `tanh` en la capa oculta (*hidden layer*).
 #
 # Para entrenar hace falta además la **derivada** de cada activación: en el paso hacia atrás
-# (lección 5) la capa recibe `δa = ∂L/∂a` y tiene que devolver `δz = ∂L/∂z`.
+# (*backward pass*, lección 5) la capa recibe $\delta_a = \partial L / \partial a$ y tiene que
+# devolver $\delta_z = \partial L / \partial z$.
 #
 # ## Las matemáticas, en la notación del código
 #
-# | nombre | `a = f(z)` | backward: `δz` |
+# | nombre | $a = f(z)$ | paso hacia atrás: $\delta_z$ |
 # |---|---|---|
-# | `linear` | `z` | `δa` |
-# | `relu` | `max(z, 0)` | `δa · 1[z > 0]` (en `z = 0` la derivada vale 0, como en TensorFlow) |
-# | `sigmoid` | `1 / (1 + e^{-z})` | `δa · a (1 - a)` |
-# | `tanh` | `tanh(z)` | `δa · (1 - a²)` |
-# | `softmax` | `e^{z_i} / Σ_j e^{z_j}` (por filas) | `a ⊙ (δa - Σ_j δa_j a_j)` |
-# | `log_softmax` | `z_i - log Σ_j e^{z_j}` | `δa - softmax(z) Σ_j δa_j` |
+# | `linear` | $z$ | $\delta_a$ |
+# | `relu` | $\max(z, 0)$ | $\delta_a \cdot \mathbb{1}[z > 0]$ (en $z = 0$ la derivada vale 0, como en TensorFlow) |
+# | `sigmoid` | $\dfrac{1}{1 + e^{-z}}$ | $\delta_a \cdot a\,(1 - a)$ |
+# | `tanh` | $\tanh(z)$ | $\delta_a \cdot (1 - a^2)$ |
+# | `softmax` | $\dfrac{e^{z_i}}{\sum_j e^{z_j}}$ (por filas) | $a \odot \big(\delta_a - \sum_j \delta_{a,j}\, a_j\big)$ |
+# | `log_softmax` | $z_i - \log \sum_j e^{z_j}$ | $\delta_a - \operatorname{softmax}(z) \sum_j \delta_{a,j}$ |
 #
-# Fíjate en que varias derivadas se escriben con la salida `a` (`σ'(z) = a(1 - a)`), por eso
-# cada backward recibe `z` y `a`.
+# ($\delta_{a,j}$ es la componente $j$ de $\delta_a$ en la misma fila; $\odot$, el producto
+# elemento a elemento.) Fíjate en que varias derivadas se escriben con la salida $a$, como
+# $\sigma'(z) = a\,(1 - a)$: por eso el paso hacia atrás de cada activación recibe $z$ y $a$.
 #
 # El **softmax** no es elemento a elemento: cada salida depende de todas las entradas de la
-# fila, así que su derivada es una matriz jacobiana `C×C`, `diag(a) - a aᵀ`. El código nunca
-# la construye: calcula directamente el producto `δz = a ⊙ (δa - Σ_j δa_j a_j)`. Escribir
-# `p (1 - p)` elemento a elemento es un error clásico (el apéndice A lo detecta).
+# fila, así que su derivada es una matriz jacobiana (*Jacobian*) de $C \times C$,
+# $\operatorname{diag}(a) - a\,a^\top$. El código nunca la construye: calcula directamente el
+# producto
+#
+# $$
+# \delta_z = a \odot \Big(\delta_a - \sum_j \delta_{a,j}\, a_j\Big).
+# $$
+#
+# Escribir $p\,(1 - p)$ elemento a elemento es un error clásico (el apéndice A lo detecta).
+#
+# ![Las cinco activaciones de minired y sus derivadas; en el softmax, la salida a₁ y dos entradas de su jacobiana](../docs/img/activaciones.png)
+#
+# Cada curva sale del código de minired, `f(z)` y `f.backward(z, a, 1)` (`examples/course_figures.py`); en el softmax, $a_1(1 - a_1)$ es solo la diagonal de la jacobiana.
 #
 # Dos detalles numéricos que el código cuida:
 #
-# - `sigmoid` usa `e^{-|z|}`, que está en `(0, 1]`: para `z ≥ 0` calcula `1 / (1 + e)` y para
-#   `z < 0` calcula `e / (1 + e)`. Así `e^{...}` no se desborda nunca, ni con `z = -1000`.
-# - `softmax` y `log_softmax` restan antes el máximo de la fila: `e^{z - max z}` da el mismo
+# - `sigmoid` usa $u = e^{-\lvert z \rvert}$, que está en $(0, 1]$: para $z \ge 0$ calcula
+#   $1/(1 + u)$ y para $z < 0$ calcula $u/(1 + u)$. Así la exponencial no se desborda nunca, ni
+#   con $z = -1000$.
+# - `softmax` y `log_softmax` restan antes el máximo de la fila: $e^{z - \max z}$ da el mismo
 #   resultado y no se desborda.
 #
 # ## Dónde verlo en el código
@@ -97,25 +111,27 @@ print("softmax ", mr.activations.softmax(logits).round(4))
 print("+1000   ", mr.activations.softmax(logits + 1000).round(4))
 
 # %% [markdown]
-# Sin avisos de desbordamiento, incluso con `z = ±1000`. Observa la fila `sigmoid'`: la
-# derivada vale como mucho 0.25 y es prácticamente 0 lejos del origen. Una sigmoide
-# *saturada* deja pasar muy poco gradiente; por eso en capas ocultas se prefiere `relu`.
+# Sin avisos de desbordamiento, incluso con $z = \pm 1000$. Observa la fila `sigmoid'`: la
+# derivada vale como mucho 0.25 y es prácticamente 0 lejos del origen. Una sigmoide *saturada*
+# (en la zona de saturación, *saturation*) deja pasar muy poco gradiente (*gradient*); por eso en
+# capas ocultas se prefiere `relu`.
 #
 # En Keras las activaciones existen con el mismo nombre (`keras.activations.relu`...), pero no
-# tienen `.backward`: Keras obtiene las derivadas por diferenciación automática
-# (`tf.GradientTape`). La comparación `python -m comparisons forward` comprueba que los valores
-# de `minired.activations` coinciden con los de `keras.activations`.
+# tienen `.backward`: Keras obtiene las derivadas por diferenciación automática (*automatic
+# differentiation*, `tf.GradientTape`). La comparación `python -m comparisons forward` comprueba
+# que los valores de `minired.activations` coinciden con los de `keras.activations`.
 #
 # ## Ejercicios
 #
-# 1. Comprueba cada derivada con diferencias finitas (apéndice A):
+# 1. Comprueba cada derivada con diferencias finitas (*finite differences*, apéndice A):
 #    `mr.config.set_floatx("float64")` y luego
 #    `print(mr.gradcheck.check_function(f, f.backward, np.random.randn(4, 3)))` para cada `f`
 #    de `mr.activations.ALL_ACTIVATIONS.values()`.
-# 2. Escribe la sigmoide «ingenua» `1 / (1 + np.exp(-z))` y evalúala en `z = -1000`. ¿Qué aviso
+# 2. Escribe la sigmoide «ingenua» `1 / (1 + np.exp(-z))` y evalúala en $z = -1000$. ¿Qué aviso
 #    da NumPy? ¿Por qué la versión de minired no lo da?
-# 3. En `examples/xor.py` cambia `activation="tanh"` por `activation="linear"` en la capa
-#    oculta. ¿Qué accuracy obtiene ahora? Explica el resultado con la primera frase de esta
-#    lección.
+# 3.  En `examples/xor.py` cambia `activation="tanh"` por `activation="linear"` en la capa
+#    oculta. ¿Qué exactitud (*accuracy*) obtiene ahora? Explica el resultado con la primera frase
+#    de esta lección.
 # 4. Calcula el softmax de `[[1, 2, 3]]` a mano y compara con la salida de arriba. Después
-#    multiplica los logits por 10: ¿qué le pasa a la distribución?
+#    multiplica los *logits* (la $z$ de la última capa, lección 6) por 10: ¿qué le pasa a la
+#    distribución?

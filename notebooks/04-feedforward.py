@@ -31,32 +31,39 @@ if os.path.basename(os.getcwd()) == "notebooks":
 # El paso **hacia delante** (*feedforward*, *forward pass*) es evaluar la red: la entrada
 # atraviesa las capas en orden y cada una transforma la salida de la anterior. No hay nada más:
 # productos de matrices, sumas y activaciones. Lo único que añade minired es que cada capa
-# **guarda** lo que necesitará después para el paso hacia atrás (su *caché*).
+# **guarda** lo que necesitará después para el paso hacia atrás (*backward pass*): su caché
+# (*cache*).
 #
 # ## Las matemáticas, en la notación del código
 #
-# Para una red de `L` capas densas:
+# Para una red de $K$ capas densas, numeradas $k = 1, \dots, K$ (la letra $L$ queda para la
+# pérdida, *loss*, lección 5):
 #
-# ```text
-# a⁰ = x
-# zˡ = aˡ⁻¹ Wˡ + bˡ          (N, unitsˡ)
-# aˡ = fˡ(zˡ)
-# ŷ  = aᴸ
-# ```
+# $$
+# \begin{aligned}
+# a^{(0)} &= x \\
+# z^{(k)} &= a^{(k-1)}\, W^{(k)} + b^{(k)} \\
+# a^{(k)} &= f^{(k)}\big(z^{(k)}\big) \\
+# \hat y &= a^{(K)}
+# \end{aligned}
+# $$
 #
-# Todo el lote de `N` ejemplos avanza a la vez: cada fila de `x` es un ejemplo y cada fila de
-# `ŷ` su predicción. Con una salida `softmax`, cada fila de `ŷ` es una distribución de
-# probabilidad sobre las clases (suma 1); el índice del máximo es la clase predicha.
+# La $z^{(k)}$ de la capa $k$ tiene forma `(N, units)`, con las `units` de esa capa.
 #
-# Hay un argumento más: `training`. Algunas capas se comportan distinto al entrenar (el
-# `Dropout` de la lección 8 apaga unidades solo con `training=True`). `fit` hace el forward con
+# Todo el lote (*batch*) de $N$ ejemplos avanza a la vez: cada fila de $x$ es un ejemplo y cada
+# fila de $\hat y$ su predicción (*prediction*). Con una salida `softmax`, cada fila de
+# $\hat y$ es una distribución de probabilidad sobre las clases (suma 1); el índice del máximo
+# es la clase predicha.
+#
+# Hay un argumento más: `training`. Algunas capas se comportan distinto al entrenar (el `Dropout`
+# de la lección 8 apaga unidades solo con `training=True`). `fit` hace el paso hacia delante con
 # `training=True`; `predict`, `evaluate` y una llamada directa `model(x)`, con `training=False`.
 #
 # ## Dónde verlo en el código
 #
 # - `minired/layers/dense.py`, `Dense.forward`: `z = x @ self.kernel` más `self.bias`,
-#   `a = self.activation(z)`, y la caché `self.cache = DenseCache(x, z, a)`: la `x` hará falta
-#   para `∂L/∂W`, la `z` y la `a` para `f'`.
+#   `a = self.activation(z)`, y la caché `self.cache = DenseCache(x, z, a)`: la $x$ hará falta
+#   para $\partial L / \partial W$, la $z$ y la $a$ para $f'$.
 # - `minired/models/sequential.py`, `Sequential.forward`: el bucle
 #   `for layer in self.layers: x = layer.forward(x, training=training)`.
 # - `minired/trainers/trainer.py`, `Trainer.predict`: corta `x` en lotes de `batch_size`

@@ -28,54 +28,101 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# Entrenar es bajar por la pérdida `L`: mover cada peso un poco en la dirección contraria a su
-# gradiente, `w ← w - lr · ∂L/∂w` (**descenso del gradiente**). Para eso hace falta `∂L/∂w`
-# para *todos* los pesos, y **backpropagation** es la forma eficiente de obtenerlos: la regla de
-# la cadena aplicada desde la salida hacia la entrada, reutilizando en cada capa el gradiente
-# que llega de la de arriba.
+# Entrenar es bajar por la pérdida (*loss*) $L$: mover cada peso un poco en la dirección
+# contraria a su gradiente (*gradient*),
 #
-# En la práctica no se usa todo el conjunto de datos en cada paso, sino **mini-lotes**: `fit`
-# baraja los datos en cada época, los corta en lotes de `batch_size` (32 por defecto; el último
-# lote, más pequeño, se conserva) y da un paso por lote. Eso es el descenso del gradiente
-# estocástico (SGD).
+# $$
+# w \leftarrow w - \mathrm{lr} \cdot \frac{\partial L}{\partial w},
+# $$
+#
+# donde $\mathrm{lr}$ es la tasa de aprendizaje (*learning rate*). Es el **descenso del
+# gradiente** (*gradient descent*). Para eso hace falta $\partial L / \partial w$ para *todos*
+# los pesos, y la **retropropagación** (*backpropagation*) es la forma eficiente de obtenerlos:
+# la regla de la cadena aplicada desde la salida hacia la entrada, reutilizando en cada capa el
+# gradiente que llega de la de arriba.
+#
+# En la práctica no se usa todo el conjunto de datos en cada paso, sino **minilotes**
+# (*mini-batches*): `fit` baraja (*shuffle*) los datos en cada época (*epoch*), los corta en
+# lotes de `batch_size` (32 por defecto; el último lote, más pequeño, se conserva) y da un
+# paso por lote. Eso es el descenso del gradiente estocástico (*stochastic gradient descent*,
+# SGD).
 #
 # ## Las matemáticas, en la notación del código
 #
-# Una capa `Dense` recibe `δa = ∂L/∂a`, de forma `(N, units)`, y calcula:
+# Cada gradiente que viaja hacia atrás se escribe $\delta$ con el nombre de su array:
+# $\delta_a = \partial L / \partial a$, $\delta_z = \partial L / \partial z$,
+# $\delta_x = \partial L / \partial x$ (en el código, `δa`, `δz`, `δx`). Una capa `Dense`
+# recibe $\delta_a$, de forma `(N, units)`, y calcula:
 #
-# ```text
-# δz     = f'(z) ⊙ δa           el backward de la activación
-# ∂L/∂W  = xᵀ δz                (in, units): el producto suma sobre los N ejemplos
-# ∂L/∂b  = Σ_n δz_n             (units,)
-# δx     = δz Wᵀ                (N, in): el δa de la capa de abajo
-# ```
+# $$
+# \begin{aligned}
+# \delta_z &= f'(z) \odot \delta_a \\
+# \frac{\partial L}{\partial W} &= x^\top \delta_z \\
+# \frac{\partial L}{\partial b} &= \sum_n \delta_{z,n} \\
+# \delta_x &= \delta_z\, W^\top
+# \end{aligned}
+# $$
 #
-# El modelo empieza con `δᴸ = ∂L/∂ŷ`, que da la pérdida, y recorre las capas al revés:
-# `δˡ⁻¹ = layerˡ.backward(δˡ)`. La pérdida es la **media** sobre el lote
-# (`L = Σ_n ℓ_n / N`), así que su gradiente ya lleva el `1/N`: la suma `xᵀ δz` sobre los
-# ejemplos es entonces un promedio, y la tasa de aprendizaje no depende del tamaño del lote.
+# - $\delta_z$ es el paso hacia atrás (*backward pass*) de la activación ($\odot$: producto
+#   elemento a elemento);
+# - $\partial L / \partial W$ tiene forma `(in, units)`: el producto de matrices suma sobre los
+#   $N$ ejemplos;
+# - $\partial L / \partial b$ tiene forma `(units,)`; $\delta_{z,n}$ es la fila $n$ de $\delta_z$;
+# - $\delta_x$ tiene forma `(N, in)` y es el $\delta_a$ de la capa de abajo.
+#
+# En una red de $K$ capas (lección 4), el modelo empieza con
+# $\delta_a^{(K)} = \partial L / \partial \hat y$, que da la pérdida, y recorre las capas al
+# revés: la capa $k$ recibe $\delta_a^{(k)}$ y devuelve
+# $\delta_x^{(k)} = \delta_a^{(k-1)}$ (`layer.backward`).
+#
+# La pérdida es la **media** sobre el lote,
+#
+# $$
+# L = \frac{1}{N} \sum_n \ell_n ,
+# $$
+#
+# así que su gradiente ya lleva el $1/N$: la suma $x^\top \delta_z$ sobre los ejemplos es
+# entonces un promedio. Eso hace que la **escala** del gradiente no dependa del tamaño del
+# lote: con 8 o con 512 ejemplos, $\partial L / \partial W$ es del mismo orden, mientras que con
+# la suma crecería con $N$. Lo que la media *no* consigue es que la mejor tasa de aprendizaje
+# deje de depender del lote. Un lote pequeño da un gradiente más ruidoso (el ruido del
+# gradiente, *gradient noise*: su varianza baja como $1/N$), que suele pedir pasos más cortos;
+# un lote grande da un gradiente más fiable pero menos pasos por época. Por eso, al cambiar
+# `batch_size` hay que volver a ajustar la tasa. Una receta habitual es la **regla de escalado
+# lineal** (*linear scaling rule*, Goyal et al., 2017): multiplicar el lote y la tasa por el
+# mismo factor (el doble de lote, el doble de tasa), con un calentamiento (*warm-up*) de tasas
+# pequeñas al principio; funciona hasta cierto tamaño de lote, no siempre.
 #
 # Un paso de entrenamiento (`Trainer.train_step`):
 #
-# 1. forward con `training=True` → `ŷ`;
-# 2. pérdida `L = loss(y, ŷ) + Σ penalizaciones` (las penalizaciones, en la lección 9);
-# 3. backward → `∂L/∂w` para cada peso;
-# 4. `optimizer.apply(gradientes, pesos)`: los pesos se mueven (con SGD, `w ← w - lr·g`).
+# 1. paso hacia delante (*forward pass*) con `training=True` → $\hat y$;
+# 2. pérdida $L = \mathrm{loss}(y, \hat y) + \sum R(W)$ (las penalizaciones $R$, en la
+#    lección 9);
+# 3. paso hacia atrás → $\partial L / \partial w$ para cada peso;
+# 4. `optimizer.apply(gradientes, pesos)`: los pesos se mueven (con SGD,
+#    $w \leftarrow w - \mathrm{lr} \cdot g$, con $g = \partial L / \partial w$).
+#
+# ![Grafo de una neurona con los valores hacia delante en negro y los gradientes hacia atrás en rojo](../docs/img/grafo-backprop.png)
+#
+# Un ejemplo con números, `Dense(1, activation="sigmoid")` y pérdida `mse`: cada gradiente rojo es el de arriba por la derivada local, y `loss_and_gradients` da los mismos.
 #
 # ## Dónde verlo en el código
 #
 # - `minired/layers/dense.py`: `Dense.forward` guarda `self.cache = (x, z, a)`;
-#   `Dense.backward` calcula `δz` con `self.activation.backward` y llama a `backward_from_z`,
-#   que suma `xᵀ δz` a `kernel_gradient` y `Σ_n δz_n` a `bias_gradient`, y devuelve `δz Wᵀ`.
-#   Suma (`+=`) y no sobrescribe: si la misma capa se usa dos veces en un modelo, su gradiente
-#   es la suma de las dos llamadas, `∂L/∂W = Σ_llamadas xᵀ δz`.
+#   `Dense.backward` calcula $\delta_z$ con `self.activation.backward` y llama a `backward_from_z`,
+#   que suma $x^\top \delta_z$ a `kernel_gradient` y $\sum_n \delta_{z,n}$ a `bias_gradient`,
+#   y devuelve $\delta_z W^\top$. Suma (`+=`) y no sobrescribe: si la misma capa se usa dos
+#   veces en un modelo, su gradiente es la suma de las dos llamadas,
+#   $\partial L / \partial W = \sum_{\text{llamadas}} x^\top \delta_z$.
 # - `minired/models/sequential.py`: `Sequential.forward` apunta cada llamada `(capa, caché)`
 #   en `self.calls`; `Sequential.backward` las recorre en orden inverso, devolviendo a cada
-#   capa la caché *de esa llamada*, y `loss_and_gradients(x, y)` devuelve `L` y los gradientes
+#   capa la caché *de esa llamada*, y `loss_and_gradients(x, y)` devuelve $L$ y los gradientes
 #   en el orden de `get_weights()` sin tocar ningún peso.
-# - `minired/trainers/trainer.py`, `_forward_backward`: forward, pérdida, gradientes a cero,
-#   backward, y el gradiente de las penalizaciones.
-# - `minired/losses/loss.py`, `Loss.value_and_gradient`: `∂L/∂ŷ_n = (w_n / N) · ∂ℓ_n/∂ŷ_n`.
+# - `minired/trainers/trainer.py`, `_forward_backward`: paso hacia delante, pérdida,
+#   gradientes a cero, paso hacia atrás y el gradiente de las penalizaciones.
+# - `minired/losses/loss.py`, `Loss.value_and_gradient`:
+#   $\dfrac{\partial L}{\partial \hat y_n} = \dfrac{s_n}{N} \dfrac{\partial \ell_n}{\partial \hat y_n}$,
+#   con $s_n$ el peso del ejemplo $n$ (`sample_weight`, 1 si no se da).
 # - `minired/trainers/trainer.py`: `train_step` y el bucle de `fit`;
 #   `minired/trainers/data_adapter.py`: `batch_slices` y `num_batches = ceil(N / batch_size)`.
 #
@@ -124,7 +171,7 @@ model.train_on_batch(x, y)
 print("paso SGD:", max(np.abs(w - e).max() for w, e in zip(model.get_weights(), expected)))
 
 # %% [markdown]
-# Las diferencias son del orden de `1e-17`: el redondeo de `float64`.
+# Las diferencias son del orden de $10^{-17}$: el redondeo de `float64`.
 #
 # ## Pruébalo: la tasa de aprendizaje
 #
@@ -154,8 +201,17 @@ for lr in [0.01, 0.1, 1.0, 3.0]:
 
 # %% [markdown]
 # Una tasa pequeña avanza despacio; una demasiado grande hace que cada paso se pase de largo y
-# la pérdida **diverja**. Dentro de `fit`, una pérdida `inf` o `nan` detiene el entrenamiento
-# con un `ValueError` que dice en qué época y lote ocurrió.
+# la pérdida **diverja**. Dentro del `fit` de minired, una pérdida `inf` o `nan` detiene el
+# entrenamiento con un `ValueError` que dice en qué época y lote ocurrió. Eso es una decisión de
+# minired, **no** lo que hace Keras: el `fit` de Keras sigue entrenando hasta la última época y
+# apunta `nan` en `History` (una vez que la pérdida es `nan`, los pesos también lo son y ya no
+# se recuperan). Para que Keras pare hay que pedírselo con el callback
+# `keras.callbacks.TerminateOnNaN()`, que detiene el entrenamiento al final del lote en el que
+# la pérdida sale `nan` o `inf` (`keras/src/callbacks/terminate_on_nan.py`).
+#
+# ![Caminos de SGD, momentum, RMSprop y Adam sobre un valle alargado, y un SGD con tasa demasiado grande que diverge](../docs/img/descenso-del-gradiente.png)
+#
+# Arriba a la derecha, SGD con una tasa demasiado grande: en la dirección empinada cada paso multiplica $w_2$ por $-1.2$ y el camino se aleja del mínimo.
 #
 # Estos fragmentos no funcionan con `import keras as mr`: `loss_and_gradients` es de minired.
 # En Keras los gradientes salen de `tf.GradientTape`; `keras_loss_and_gradients` en
@@ -163,11 +219,13 @@ for lr in [0.01, 0.1, 1.0, 3.0]:
 #
 # ## Ejercicios
 #
-# 1. Cambia la capa oculta a `sigmoid` y adapta la línea `delta1` (`σ'(z) = a(1 - a)`).
+# 1. Cambia la capa oculta (*hidden layer*) a `sigmoid` y adapta la línea `delta1`
+#    ($\sigma'(z) = a\,(1 - a)$).
 # 2. Sustituye el bucle del segundo fragmento por `model.train_on_batch(x, y)` con
 #    `mr.optimizers.SGD(learning_rate=lr)` (créalo después de `set_floatx`). ¿Obtienes las
 #    mismas pérdidas?
 # 3. Si la pérdida fuera la **suma** sobre el lote en vez de la media, ¿qué tasa de aprendizaje
-#    daría los mismos pasos que `lr = 0.1` con lotes de 32?
+#    daría los mismos pasos que $\mathrm{lr} = 0.1$ con lotes de 32? ¿Seguiría valiendo esa tasa
+#    con lotes de 128?
 # 4. ¿Por qué `backward` no actualiza los pesos él mismo? Piensa en `loss_and_gradients` y en
 #    la comprobación numérica del apéndice A.

@@ -28,61 +28,79 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# La pérdida convierte «qué tan mal lo hace la red en este lote» en un solo número `L`, y su
-# gradiente `∂L/∂ŷ` es lo que arranca el backward. Se calcula en dos pasos, como en Keras:
-# una pérdida `ℓ_n` por ejemplo y luego la reducción, por defecto `"sum_over_batch_size"`:
-# `L = Σ_n w_n ℓ_n / N` (con pesos por ejemplo `w_n` opcionales; el divisor es `N`, no `Σ w_n`).
+# La pérdida (*loss*) convierte «qué tan mal lo hace la red en este lote (*batch*)» en un solo
+# número $L$, y su gradiente (*gradient*) $\partial L / \partial \hat y$ es lo que arranca el
+# paso hacia atrás (*backward pass*). Se calcula en dos pasos, como en Keras: una pérdida
+# $\ell_n$ por ejemplo y luego la reducción, por defecto `"sum_over_batch_size"`:
 #
-# | pérdida | problema | salida típica | `ℓ` por ejemplo |
+# $$
+# L = \frac{1}{N} \sum_n s_n\, \ell_n ,
+# $$
+#
+# con pesos por ejemplo $s_n$ opcionales (`sample_weight`; 1 si no se dan). El divisor es $N$,
+# no $\sum_n s_n$.
+#
+# | pérdida | problema | salida típica | $\ell_n$ por ejemplo |
 # |---|---|---|---|
-# | `MeanSquaredError` (`"mse"`) | regresión | lineal | `(1/D) Σ_d (y_d - ŷ_d)²` |
-# | `BinaryCrossentropy` | sí/no, multietiqueta | `sigmoid` | `-(1/D) Σ_d [y log p + (1-y) log(1-p)]` |
-# | `CategoricalCrossentropy` | clases, `y` one-hot | `softmax` | `-Σ_c y_c log p_c` |
-# | `SparseCategoricalCrossentropy` | clases, `y` entero `c` | `softmax` | `-log p_c` |
+# | `MeanSquaredError` (`"mse"`) | regresión | lineal | $\frac{1}{D} \sum_d (y_d - \hat y_d)^2$ |
+# | `BinaryCrossentropy` | sí/no, multietiqueta | `sigmoid` | $-\frac{1}{D} \sum_d \big[y_d \log p_d + (1-y_d) \log(1-p_d)\big]$ |
+# | `CategoricalCrossentropy` | clases, $y$ one-hot | `softmax` | $-\sum_c y_c \log p_c$ |
+# | `SparseCategoricalCrossentropy` | clases, $y$ entero $c$ | `softmax` | $-\log p_c$ |
 #
-# Una comprobación útil: una red recién creada con `C` clases predice más o menos uniforme, así
-# que su entropía cruzada inicial debería rondar `ln C`.
+# ($D$ es el número de salidas y $p$ la probabilidad que predice la red; «$y$ one-hot» es la
+# clase escrita como un vector de ceros con un 1 en su posición, la codificación *one-hot*.) Una
+# comprobación útil: una red recién creada con $C$ clases predice más o menos uniforme, así que
+# su entropía cruzada (*cross-entropy*) inicial debería rondar $\ln C$.
 #
 # ## Por qué la entropía cruzada se calcula desde los logits
 #
-# Si la salida es `p = softmax(z)` y calculamos `-log p_c`, aparecen dos problemas numéricos.
-# Con logits grandes, `p_c` se redondea a exactamente 0 en `float32` y `-log 0 = inf`. Para
-# evitarlo, la fórmula «desde probabilidades» de Keras **recorta**: `p̃ = clip(p, ε, 1 - ε)`
-# con `ε = 1e-7`. Pero entonces la pérdida de un ejemplo nunca pasa de `-log ε ≈ 16.12`, y,
+# Si la salida es $p = \operatorname{softmax}(z)$ y calculamos $-\log p_c$, aparecen dos
+# problemas numéricos. Con *logits* (la $z$ de la última capa) grandes, $p_c$ se redondea a
+# exactamente 0 en `float32` y $-\log 0 = \infty$. Para evitarlo, la fórmula «desde
+# probabilidades» de Keras **recorta** (*clipping*):
+# $\tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon)$ con $\varepsilon = 10^{-7}$.
+# Pero entonces la pérdida de un ejemplo nunca pasa de $-\log \varepsilon \approx 16.12$, y,
 # peor, donde el recorte actúa **el gradiente es cero**: una predicción saturada y equivocada
 # deja de aprender justo cuando más lo necesita.
 #
-# Keras sobre TensorFlow lo resuelve en silencio: cuando la última capa es un `softmax` (o un
-# `sigmoid`) y la pérdida es una entropía cruzada, lee los **logits** `z` que hay detrás de las
-# probabilidades y calcula la pérdida desde ellos. minired hace lo mismo, pero a la vista:
+# Keras sobre TensorFlow lo resuelve en silencio (solo sobre TensorFlow: lo vemos al final de
+# la sección *Pruébalo*): cuando la última capa es un `softmax` (o un `sigmoid`) y la pérdida es
+# una entropía cruzada, lee los **logits** $z$ que hay detrás de las probabilidades y calcula la
+# pérdida desde ellos. minired hace lo mismo, pero a la vista:
 #
-# ```text
-# log softmax(z)_c = (z_c - max z) - log Σ_j e^{z_j - max z}       nunca se toma log(0)
-# ℓ     = -Σ_c y_c log softmax(z)_c
-# ∂ℓ/∂z = softmax(z) Σ_c y_c - y   =   p - y   (y one-hot)           el gradiente fusionado
-# ```
+# $$
+# \begin{aligned}
+# \log \operatorname{softmax}(z)_c &= (z_c - \max z) - \log \sum_j e^{z_j - \max z} \\
+# \ell &= -\sum_c y_c \log \operatorname{softmax}(z)_c \\
+# \frac{\partial \ell}{\partial z} &= \operatorname{softmax}(z) \sum_c y_c - y = p - y
+# \qquad (y \text{ one-hot})
+# \end{aligned}
+# $$
 #
-# Encadenar `∂ℓ/∂p = -y/p` con el jacobiano del softmax da exactamente `p - y`: en lugar de dos
-# pasos (y una división por un `p` que puede ser 0), una resta estable. Para la sigmoide con
-# `BinaryCrossentropy`: `ℓ = max(z, 0) - z y + log(1 + e^{-|z|})` y `∂ℓ/∂z = σ(z) - y`
-# (dividido entre las `D` salidas).
+# La primera línea nunca toma $\log 0$; la última es el **gradiente fusionado**. Encadenar
+# $\partial \ell / \partial p = -y / p$ con el jacobiano del softmax da exactamente $p - y$: en
+# lugar de dos pasos (y una división por un $p$ que puede ser 0), una resta estable. Para la
+# sigmoide con `BinaryCrossentropy`:
+# $\ell = \max(z, 0) - z\,y + \log\big(1 + e^{-\lvert z \rvert}\big)$ y
+# $\partial \ell / \partial z = \sigma(z) - y$ (dividido entre las $D$ salidas).
 #
 # ## Dónde verlo en el código
 #
 # - `minired/losses/loss.py`: `Loss.__call__` (valor reducido) y `Loss.value_and_gradient`,
-#   que devuelve `(L, ∂L/∂ŷ)` con `∂L/∂ŷ_n = (w_n / N) · ∂ℓ_n/∂ŷ_n`.
+#   que devuelve $(L, \partial L / \partial \hat y)$ con
+#   $\dfrac{\partial L}{\partial \hat y_n} = \dfrac{s_n}{N} \dfrac{\partial \ell_n}{\partial \hat y_n}$.
 # - `minired/losses/categorical_crossentropy.py`: en `values` y `gradients`, la rama
-#   `from_logits` (log_softmax y `p - y`) y la rama de probabilidades (renormaliza
-#   `q = p / Σ p`, recorta, y anula el gradiente donde el recorte está activo: la máscara
+#   `from_logits` (log_softmax y $p - y$) y la rama de probabilidades (renormaliza
+#   $q = p / \sum p$, recorta, y anula el gradiente donde el recorte está activo: la máscara
 #   `inside`). `binary_crossentropy.py`, `sparse_categorical_crossentropy.py` y
 #   `mean_squared_error.py` siguen el mismo esquema.
 # - `minired/keras_numerics.py`: `logits_call` decide qué capa da los logits (pérdida con
 #   `uses_output_logits` y última activación `softmax` o `sigmoid`; una capa que devuelve su
 #   entrada tal cual, `layer.passes_logits_through(training)`, como un `Dropout` inactivo, no
 #   cuenta, porque en Keras deja pasar el mismo tensor).
-# - `minired/trainers/trainer.py`: `_output_loss` pasa la `z` de esa capa (`cache.z`) con
-#   `from_logits=True`, y el backward empieza en `layer.backward_from_z(δz)`, saltándose el
-#   backward del softmax. Si además pediste `from_logits=True` con una salida softmax, avisa
+# - `minired/trainers/trainer.py`: `_output_loss` pasa la $z$ de esa capa (`cache.z`) con
+#   `from_logits=True`, y el paso hacia atrás empieza en `layer.backward_from_z(δz)`,
+#   saltándose el del softmax. Si además pediste `from_logits=True` con una salida softmax, avisa
 #   (como Keras) y usa los logits reales.
 # - `minired/activations/activations.py`: `log_softmax`.
 #
@@ -132,9 +150,10 @@ for z in [np.array([[1.0, 2.0, 0.5]]),                 # logits normales
 print("tope -log ε =", round(-np.log(mr.config.epsilon()), 4))
 
 # %% [markdown]
-# Con logits normales los dos caminos coinciden y `δz = p - y`. Saturados, `p_1 = e^{-110}`
-# queda por debajo de `ε`: el camino de las probabilidades devuelve el tope 16.12 y un
-# gradiente nulo; el de los logits, la pérdida verdadera (110) y `p - y`, que empuja con fuerza.
+# Con logits normales los dos caminos coinciden y $\delta_z = p - y$. Saturados,
+# $p_1 = e^{-110}$ queda por debajo de $\varepsilon$: el camino de las probabilidades devuelve
+# el tope 16.12 y un gradiente nulo; el de los logits, la pérdida verdadera (110) y $p - y$,
+# que empuja con fuerza.
 #
 # Lo mismo dentro de un modelo, donde nadie escribe `from_logits`:
 #
@@ -162,7 +181,17 @@ print("model.evaluate (logits)    :", round(model.evaluate(x, y, verbose=0), 3))
 
 # %% [markdown]
 # Con `import keras as mr` este programa imprimió exactamente lo mismo: Keras también evalúa
-# desde los logits sin decirlo. Las comparaciones lo comprueban con pesos multiplicados por 200:
+# desde los logits sin decirlo. Pero eso vale **solo con el backend de TensorFlow**, el que
+# instala este curso. El atajo está en `keras/src/backend/tensorflow/nn.py`, que busca los logits
+# detrás de un softmax o una sigmoide (el atributo `_keras_logits` del tensor, o la operación
+# que lo produjo). Las mismas funciones de los backends de JAX y de PyTorch
+# (`keras/src/backend/jax/nn.py`, `keras/src/backend/torch/nn.py`, que se eligen con
+# `KERAS_BACKEND=jax` o `KERAS_BACKEND=torch`) no buscan nada: recortan las probabilidades a
+# $[\varepsilon, 1 - \varepsilon]$, así que allí `model.evaluate` daría una pérdida recortada,
+# como la de la segunda línea, y el gradiente de los ejemplos saturados sería cero. Si quieres
+# el mismo comportamiento en los tres backends, usa una última capa lineal y
+# `from_logits=True`. Las comparaciones con Keras (sobre TensorFlow) lo comprueban con pesos
+# multiplicados por 200:
 #
 # ```bash
 # .venv/bin/python -m comparisons saturation
@@ -175,7 +204,7 @@ print("model.evaluate (logits)    :", round(model.evaluate(x, y, verbose=0), 3))
 # ## Ejercicios
 #
 # 1. Construye y compila el modelo de `examples/digits.py` y, antes de `fit`, llama a
-#    `model.evaluate(x_test, y_test)`. ¿Se parece la pérdida a `ln 10`?
+#    `model.evaluate(x_test, y_test)`. ¿Se parece la pérdida a $\ln 10$?
 # 2. Repite el segundo fragmento con `mr.losses.BinaryCrossentropy()`, `y = [[1.0]]`,
 #    `z = [[-40.0]]` y `mr.activations.sigmoid`. ¿Qué da cada camino?
 # 3. Con `from_logits=True` y una salida lineal (`Dense(3)`), `predict` devuelve logits, no

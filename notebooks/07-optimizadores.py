@@ -28,46 +28,74 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# El optimizador decide **cómo** usar el gradiente `g = ∂L/∂w` para mover cada peso. El
-# descenso del gradiente puro da pasos proporcionales a `g`; los demás añaden memoria del
-# pasado: una **velocidad** que acumula la dirección (momentum), o una **escala por peso** que
-# agranda los pasos de los pesos con gradientes pequeños y acorta los de gradientes grandes
-# (Adagrad, RMSprop, Adam).
+# El optimizador (*optimizer*) decide **cómo** usar el gradiente (*gradient*)
+# $g = \partial L / \partial w$ para mover cada peso. El descenso del gradiente (*gradient
+# descent*) puro da pasos proporcionales a $g$; los demás añaden memoria del pasado: una
+# **velocidad** que acumula la dirección (*momentum*), o una **escala por peso** que agranda los
+# pasos de los pesos con gradientes pequeños y acorta los de gradientes grandes (Adagrad,
+# RMSprop, Adam).
+#
+# ![Caminos de SGD, SGD con momentum, RMSprop y Adam sobre un valle alargado, y la pérdida en cada paso](../docs/img/descenso-del-gradiente.png)
+#
+# En un valle veinte veces más empinado en $w_2$ que en $w_1$, SGD zigzaguea, el momentum acelera a lo largo del valle (y se pasa), y RMSprop y Adam empiezan con pasos del mismo tamaño en las dos direcciones.
 #
 # ## Las matemáticas, en la forma exacta de Keras
 #
-# Con `lr` la tasa de aprendizaje y `t = iterations + 1` el número de paso; todo el estado
-# empieza en 0 salvo donde se dice:
+# Con $\mathrm{lr}$ la tasa de aprendizaje (*learning rate*), $t$ = `iterations + 1` el
+# número de paso, $\mu$ el `momentum`, $\rho$ el `rho` de RMSprop, $\beta_1$ y $\beta_2$ los de
+# Adam y $\mathrm{wd}$ el `weight_decay`; todo el estado empieza en 0 salvo donde se dice:
 #
-# ```text
-# SGD                 w ← w - lr·g
-# SGD momentum m      v ← m·v - lr·g ;   w ← w + v
-# SGD Nesterov        v ← m·v - lr·g ;   w ← w + (m·v - lr·g)          (con v ya actualizada)
-# RMSprop             s ← ρ·s + (1-ρ)·g² ;   w ← w - lr·g / √(s + ε)     (ε dentro de la raíz)
-# Adagrad             a ← a + g² ;   w ← w - lr·g / √(a + ε)             (a empieza en 0.1)
-# Adam                α = lr·√(1-β₂ᵗ) / (1-β₁ᵗ)                          (corrección de sesgo)
-#                     m ← m + (g - m)·(1-β₁) ;   v ← v + (g² - v)·(1-β₂)
-#                     w ← w - m·α / (√v + ε)                             (ε junto a la √v SIN corregir)
-# AdamW               w ← w - w·wd·lr ;  después el paso de Adam         (todas las variables)
-# ```
+# | optimizador | actualización | detalle |
+# |---|---|---|
+# | SGD | $w \leftarrow w - \mathrm{lr}\, g$ | |
+# | SGD con momentum | $v \leftarrow \mu v - \mathrm{lr}\, g$, después $w \leftarrow w + v$ | |
+# | SGD Nesterov | $v \leftarrow \mu v - \mathrm{lr}\, g$, después $w \leftarrow w + \mu v - \mathrm{lr}\, g$ | con $v$ ya actualizada |
+# | RMSprop | $s \leftarrow \rho s + (1-\rho)\, g^2$, después $w \leftarrow w - \dfrac{\mathrm{lr}\, g}{\sqrt{s + \varepsilon}}$ | $\varepsilon$ dentro de la raíz |
+# | Adagrad | $a \leftarrow a + g^2$, después $w \leftarrow w - \dfrac{\mathrm{lr}\, g}{\sqrt{a + \varepsilon}}$ | $a$ empieza en 0.1 |
+# | AdamW | $w \leftarrow w - \mathrm{lr} \cdot \mathrm{wd} \cdot w$, después el paso de Adam | a todas las variables |
+#
+# Y Adam, con la corrección del sesgo de inicialización (*bias correction*) metida en
+# $\alpha_t$ y $\varepsilon$ junto a la $\sqrt{v}$ **sin** corregir:
+#
+# $$
+# \begin{aligned}
+# \alpha_t &= \mathrm{lr} \, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \\
+# m &\leftarrow m + (g - m)(1 - \beta_1) \\
+# v &\leftarrow v + (g^2 - v)(1 - \beta_2) \\
+# w &\leftarrow w - \frac{\alpha_t\, m}{\sqrt{v} + \varepsilon}
+# \end{aligned}
+# $$
 #
 # Valores por defecto: `SGD(learning_rate=0.01)`; `RMSprop`, `Adagrad`, `Adam` y `AdamW` con
-# `learning_rate=0.001`; `ε = 1e-7` (PyTorch usa `1e-8`); `β₁ = 0.9`, `β₂ = 0.999`, `ρ = 0.9`;
-# `AdamW(weight_decay=0.004)`. `compile(optimizer="adam")` crea el optimizador con esos valores
-# por defecto, y si no indicas optimizador `compile` usa `"rmsprop"`.
+# `learning_rate=0.001`; $\varepsilon = 10^{-7}$ en todos (PyTorch usa $10^{-8}$ en Adam y
+# RMSprop y $10^{-10}$ en Adagrad, y en esos dos últimos lo suma fuera de la raíz);
+# $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\rho = 0.9$; `AdamW(weight_decay=0.004)`.
+# `compile(optimizer="adam")` crea el optimizador con esos valores por defecto, y si no indicas
+# optimizador `compile` usa `"rmsprop"`.
 #
 # Tres detalles que cambian números:
 #
-# - **Dónde va ε en Adam.** El algoritmo del artículo corrige el sesgo de `m` y `v` y suma ε a
-#   `√v̂ = √(v / (1-β₂ᵗ))`. Keras mete la corrección en `α` y suma ε a `√v` sin corregir. Con
-#   gradientes grandes da igual; con gradientes del orden de ε, no (mira el fragmento).
-# - **RMSprop no corrige el sesgo**: como `s` empieza en 0, el primer paso es
-#   `lr·g / √((1-ρ)·g²) ≈ lr / √(1-ρ)`, unas tres veces `lr`.
-# - **AdamW no es Adam con L2.** Una penalización L2 entra en `g` y Adam la reescala por peso;
-#   el decaimiento de AdamW se aplica aparte, `w ← w - w·wd·lr`, también a los sesgos.
+# - **Dónde va $\varepsilon$ en Adam.** El artículo de Adam (Kingma y Ba, 2015) da dos formas. Su
+#   Algoritmo 1 corrige el sesgo de inicialización de $m$ y $v$,
+#   $\hat m = m / (1 - \beta_1^t)$ y $\hat v = v / (1 - \beta_2^t)$, y da el paso
+#   $\mathrm{lr}\, \hat m / (\sqrt{\hat v} + \varepsilon)$. Al final de la sección 2, justo antes
+#   de la 2.1, el mismo artículo propone reordenar las cuentas para ahorrar operaciones:
+#   $\alpha_t = \mathrm{lr}\, \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ y el paso
+#   $\alpha_t\, m / (\sqrt{v} + \hat\varepsilon)$. **Keras usa esa segunda forma**, con su
+#   $\varepsilon$ en el papel de $\hat\varepsilon$: no se aparta del artículo. Las dos formas
+#   coinciden cuando $\hat\varepsilon = \varepsilon \sqrt{1 - \beta_2^t}$; con el mismo número
+#   en las dos (Keras $10^{-7}$, PyTorch $10^{-8}$ en la primera) dan igual con gradientes
+#   grandes, pero no con gradientes del orden de $\varepsilon$ (mira el fragmento).
+# - **RMSprop no corrige el sesgo de inicialización**: como $s$ empieza en 0, el primer paso es
+#   $\mathrm{lr}\, g / \sqrt{(1-\rho)\, g^2} \approx \mathrm{lr} / \sqrt{1-\rho}$, unas tres
+#   veces $\mathrm{lr}$.
+# - **AdamW no es Adam con L2.** Una penalización L2 entra en $g$ y Adam la reescala por peso;
+#   el decaimiento de pesos (*weight decay*) de AdamW se aplica aparte,
+#   $w \leftarrow w - \mathrm{lr} \cdot \mathrm{wd} \cdot w$, también a los sesgos (*bias*) de
+#   las capas.
 #
-# Alrededor de la regla de cada optimizador, la clase base hace siempre lo mismo en cada
-# llamada: recortar los gradientes (`clipnorm`, `clipvalue` o `global_clipnorm`), aplicar el
+# Alrededor de la regla de cada optimizador, la clase base hace siempre lo mismo en cada llamada:
+# recortar (*clipping*) los gradientes (`clipnorm`, `clipvalue` o `global_clipnorm`), aplicar el
 # decaimiento `weight_decay` si existe, llamar a `update_step` variable por variable y sumar 1 a
 # `iterations`. La tasa de aprendizaje se guarda en el tipo del modelo, como en Keras: en
 # `float32`, `SGD(learning_rate=0.1)` da pasos con `float32(0.1) = 0.10000000149...`.
@@ -94,20 +122,23 @@ g = np.array([1e-6])                          # un gradiente diminuto
 
 w = np.array([0.0])
 mr.optimizers.Adam(learning_rate=lr).apply_gradients([(g, w)])
-print("minired Adam, paso 1  :", w[0])
+print("minired Adam, paso 1    :", w[0])
 
 # El mismo primer paso a mano (t = 1, m = v = 0 al empezar)
 m, v = (1 - b1) * g, (1 - b2) * g**2
 b1_t, b2_t = float(np.float32(b1)), float(np.float32(b2))   # β^t: Keras pasa β por float32
 alpha = lr * np.sqrt(1 - b2_t) / (1 - b1_t)
-print("Keras (ε junto a √v)  :", (-(m * alpha) / (np.sqrt(v) + eps))[0])
-m_hat, v_hat = m / (1 - b1), v / (1 - b2)                  # corrección de sesgo explícita
-print("artículo (ε junto a √v̂):", (-lr * m_hat / (np.sqrt(v_hat) + eps))[0])
+print("Keras (forma de la §2)  :", (-(m * alpha) / (np.sqrt(v) + eps))[0])
+m_hat, v_hat = m / (1 - b1), v / (1 - b2)    # corrección del sesgo de inicialización, aparte
+print("artículo, Algoritmo 1   :", (-lr * m_hat / (np.sqrt(v_hat) + eps))[0])
 
 # %% [markdown]
-# Con `g = 1e-6`, `√v ≈ 3.2e-8` es menor que ε y la forma de Keras da un paso casi cuatro veces
-# más corto. (La línea de `b1_t, b2_t` reproduce otra costumbre de Keras: dentro de `β^t` las
-# constantes pasan por `float32` incluso en `float64`; ver `as_keras_constant` en `minired/keras_numerics.py`.)
+# Con $g = 10^{-6}$, $\sqrt{v} \approx 3.2 \cdot 10^{-8}$ es menor que $\varepsilon$ y la
+# forma de Keras da un paso casi cuatro veces más corto que el Algoritmo 1 con el mismo
+# $\varepsilon$. Las dos son del artículo: lo que cambia es a qué raíz se suma el
+# $\varepsilon$. (La línea de `b1_t, b2_t` reproduce otra costumbre de Keras: dentro de
+# $\beta^t$ las constantes pasan por `float32` incluso en `float64`; ver `as_keras_constant` en
+# `minired/keras_numerics.py`.)
 #
 # ## Pruébalo: los optimizadores sobre los dígitos
 #
@@ -141,8 +172,8 @@ for name, make in optimizers.items():
     print(f"{name:13s}", np.round(history.history["loss"], 3))
 
 # %% [markdown]
-# Cada fila es la pérdida media de cada época. Con `import keras as mr` las filas siguen el
-# mismo patrón con otros números, porque los pesos iniciales son otros.
+# Cada fila es la pérdida (*loss*) media de cada época (*epoch*). Con `import keras as mr` las
+# filas siguen el mismo patrón con otros números, porque los pesos iniciales son otros.
 #
 # ## Ejercicios
 #

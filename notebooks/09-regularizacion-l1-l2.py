@@ -28,36 +28,49 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# Otra forma de frenar el sobreajuste es **penalizar los pesos grandes**: se suma a la pérdida
-# un término `R(W)` que crece con el tamaño de los pesos. La red tiene entonces que ganarse
-# cada peso grande con una mejora real de la pérdida de los datos.
+# Otra forma de frenar el sobreajuste (*overfitting*) es la regularización (*regularization*) que
+# **penaliza los pesos grandes**: se suma a la pérdida (*loss*) una penalización (*penalty*)
+# $R(W)$ que crece con el tamaño de los pesos. La red tiene entonces que ganarse cada peso grande
+# con una mejora real de la pérdida de los datos.
 #
-# - **L2** (`Σ w²`) encoge todos los pesos de forma proporcional: los grandes, mucho.
-# - **L1** (`Σ |w|`) empuja con la misma fuerza a todos hacia cero y tiende a dejar muchos
-#   pesos exactamente (o casi) en cero: pesos *dispersos*.
+# - **L2** ($\sum w^2$) encoge todos los pesos de forma proporcional: los grandes, mucho.
+# - **L1** ($\sum \lvert w \rvert$) empuja con la misma fuerza a todos hacia cero y tiende a
+#   dejar muchos pesos exactamente (o casi) en cero: pesos *dispersos* (*sparse*).
+#
+# ![Pérdida de entrenamiento y de validación de una red que sobreajusta: sin regularizar, con dropout, con L2 y con parada temprana](../docs/img/regularizacion.png)
+#
+# Con solo 100 puntos, la validación de la red sin regularizar sube mientras el entrenamiento baja; L2, el dropout (lección 8) y la parada temprana (lección 10) estrechan el hueco entre las dos curvas.
 #
 # ## Las matemáticas, en la convención de Keras
 #
-# ```text
-# L1(l1):      R(w) = l1 · Σ |w_i|              ∂R/∂w = l1 · sign(w)       (0 en w = 0)
-# L2(l2):      R(w) = l2 · Σ w_i²               ∂R/∂w = 2 · l2 · w          ¡sin el factor ½!
-# L1L2(l1,l2): la suma de las dos
-# ```
+# | regularizador | $R(w)$ | $\partial R / \partial w$ | |
+# |---|---|---|---|
+# | `L1(l1)` | $\lambda_1 \sum_i \lvert w_i \rvert$ | $\lambda_1 \operatorname{sign}(w)$ | 0 en $w = 0$ |
+# | `L2(l2)` | $\lambda_2 \sum_i w_i^2$ | $2\, \lambda_2\, w$ | ¡sin el factor $\tfrac12$! |
+# | `L1L2(l1, l2)` | la suma de las dos | la suma de las dos | |
 #
-# Muchos libros escriben `(λ/2) Σ w²` para que la derivada sea `λ w`; Keras **no** pone el ½,
-# así que el gradiente es `2·l2·w`. Al copiar un valor de `λ` de un libro hay que dividirlo
-# entre 2.
+# (Aquí $\lambda_1$ y $\lambda_2$ son los factores `l1` y `l2`.) Muchos libros escriben
+# $\frac{\lambda}{2} \sum w^2$ para que la derivada sea $\lambda w$; Keras **no** pone el
+# $\tfrac12$, así que el gradiente (*gradient*) es $2\, \lambda_2\, w$. Al copiar un valor de
+# $\lambda$ de un libro hay que dividirlo entre 2 para obtener $\lambda_2$.
 #
-# Una capa con `kernel_regularizer=R` suma `R(W)` a la pérdida del lote **sin dividir entre
-# el tamaño del lote**, y `∂R/∂W` a `∂L/∂W` en su backward:
+# Una capa con `kernel_regularizer=R` suma $R(W)$ a la pérdida del lote (*batch*) **sin dividir
+# entre el tamaño del lote**, y $\partial R / \partial W$ a $\partial L / \partial W$ en su
+# paso hacia atrás (*backward pass*):
 #
-# ```text
-# L = pérdida(y, ŷ) + Σ_capas R(W)          ∂L/∂W = xᵀ δz + ∂R/∂W
-# ```
+# $$
+# L = L_{\text{datos}}(y, \hat y) + \sum_{\text{capas}} R(W), \qquad
+# \frac{\partial L}{\partial W} = x^\top \delta_z + \frac{\partial R}{\partial W}.
+# $$
 #
-# Con SGD puro, L2 es un **decaimiento de pesos**: `w ← w - lr·(g + 2·l2·w) = (1 - 2·lr·l2)·w - lr·g`.
-# Con Adam ya no: el término `2·l2·w` entra en `g` y Adam lo reescala peso a peso. Para un
-# decaimiento desacoplado se usa `AdamW` (lección 7).
+# Con SGD puro, L2 es un **decaimiento de pesos** (*weight decay*):
+#
+# $$
+# w \leftarrow w - \mathrm{lr}\,(g + 2\, \lambda_2\, w) = (1 - 2\, \mathrm{lr}\, \lambda_2)\, w - \mathrm{lr}\, g .
+# $$
+#
+# Con Adam ya no: el término $2\, \lambda_2\, w$ entra en $g$ y Adam lo reescala peso a peso. Para
+# un decaimiento desacoplado se usa `AdamW` (lección 7).
 #
 # Otros detalles del código: `L1()` y `L2()` valen 0.01 por defecto, pero `L1L2()` y la cadena
 # `"l1l2"` tienen ambos factores a 0 (ninguna penalización). Y, como TensorFlow convierte el
@@ -66,14 +79,15 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/regularizers/regularizer.py`: la clase base (`__call__` da `R(x)`, `gradient` da
-#   `∂R/∂x`) y `coefficient`.
+# - `minired/regularizers/regularizer.py`: la clase base (`__call__` da $R(x)$, `gradient` da
+#   $\partial R / \partial x$) y `coefficient`.
 # - `minired/regularizers/l1.py`, `l2.py`, `l1l2.py`: cada penalización con su gradiente.
 # - `minired/layers/layer.py`: `Layer.losses` devuelve las penalizaciones con los pesos
 #   actuales; `Layer.add_penalty_gradients` suma `regularizer.gradient(w)` a cada gradiente,
 #   una vez por paso hacia atrás (aunque la capa se use dos veces, la penalización está una
 #   sola vez en la pérdida). `Dense` dice qué regularizador va con cada peso.
-# - `minired/trainers/trainer.py`, `_forward_backward`: `total = data_loss + Σ penalizaciones`;
+# - `minired/trainers/trainer.py`, `_forward_backward`: la pérdida total es `data_loss` más la
+#   suma de las penalizaciones;
 #   `minired/trainers/trainer.py`, `compute_loss`: lo mismo en `evaluate` y en la validación.
 #
 # ## Pruébalo: la penalización y su gradiente
@@ -137,17 +151,18 @@ for name, reg in [("ninguno", None), ("L2(0.01)", mr.regularizers.L2(0.01)),
           f"  loss={history.history['loss'][-1]:.3f}  acc={history.history['accuracy'][-1]:.3f}")
 
 # %% [markdown]
-# La norma de `W` baja con las dos penalizaciones, y L1 deja más de la cuarta parte de los pesos por
-# debajo de `1e-3`. La `loss` que registra `fit` **incluye** la penalización: por eso es mayor
-# con regularización aunque la accuracy apenas cambie. Con `import keras as mr` el programa
-# imprime valores parecidos, no idénticos (otros pesos iniciales).
+# La norma de $W$ baja con las dos penalizaciones, y L1 deja más de la cuarta parte de los pesos
+# por debajo de $10^{-3}$. La `loss` que registra `fit` **incluye** la penalización: por eso es
+# mayor con regularización aunque la exactitud (*accuracy*) apenas cambie. Con
+# `import keras as mr` el programa imprime valores parecidos, no idénticos (otros pesos
+# iniciales).
 #
 # ## Ejercicios
 #
 # 1. Calcula a mano `L2(0.5)` y `L1(0.5)` sobre `[1, -2, 0]` y compara con la primera salida.
 # 2. Con `SGD(learning_rate=0.1)`, una `L2(0.01)` y un gradiente de datos nulo, ¿por cuánto se
 #    multiplica cada peso en cada paso?
-# 3. ¿Qué filas de `W` (qué píxeles de entrada) quedan cerca de cero con L1? Pista: hay píxeles
+# 3. ¿Qué filas de $W$ (qué píxeles de entrada) quedan cerca de cero con L1? Pista: hay píxeles
 #    de los bordes que casi nunca se encienden (`digits.data.max(axis=0)`).
-# 4. `examples/digits.py` ya usa `L2(1e-4)` en su capa oculta. Quítala, o súbela a
-#    `L2(1e-2)`, y compara la accuracy de test y el número de épocas que entrena.
+# 4. `examples/digits.py` ya usa `L2(1e-4)` en su capa oculta (*hidden layer*). Quítala, o súbela a
+#    `L2(1e-2)`, y compara la exactitud de test y el número de épocas (*epochs*) que entrena.

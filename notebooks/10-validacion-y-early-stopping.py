@@ -24,25 +24,37 @@ if os.path.basename(os.getcwd()) == "notebooks":
     sys.path.insert(0, os.getcwd())
 
 # %% [markdown]
-# # 10. Conjunto de validación y early stopping
+# # 10. Conjunto de validación y parada temprana (*early stopping*)
 #
 # ## La idea
 #
-# La pérdida de entrenamiento siempre acaba bajando: la red puede memorizar. Para saber si
-# **generaliza** hay que medirla en datos que no ha visto. Se separan tres conjuntos:
+# Que la pérdida (*loss*) de entrenamiento baje no demuestra que la red haya aprendido algo útil:
+# con capacidad de sobra y una tasa de aprendizaje (*learning rate*) razonable suele seguir
+# bajando época (*epoch*) tras época porque la red puede memorizar los ejemplos (el sobreajuste,
+# *overfitting*). No siempre baja (una tasa demasiado alta la hace oscilar o divergir, lección 5;
+# una red demasiado pequeña se queda estancada, el subajuste o *underfitting*), pero ni siquiera
+# cuando baja dice nada de los datos nuevos. Para saber si la red **generaliza** (*generalizes*)
+# hay que medirla en datos que no ha visto. Se separan tres conjuntos:
 #
-# - **entrenamiento**: el que usa el optimizador;
-# - **validación**: para decidir (cuándo parar, qué hiperparámetros usar);
-# - **test**: se mira una sola vez, al final, para informar del resultado.
+# - **entrenamiento** (*training set*): el que usa el optimizador (*optimizer*);
+# - **validación** (*validation set*): para decidir (cuándo parar, qué hiperparámetros,
+#   *hyperparameters*, usar);
+# - **test** o **prueba** (*test set*): se mira una sola vez, al final, para informar del
+#   resultado.
 #
-# **Early stopping** usa la validación para parar cuando deja de mejorar y, si se pide,
-# volver a los pesos de la mejor época.
+# La **parada temprana** (*early stopping*, el callback `EarlyStopping`) usa la validación para
+# parar cuando deja de mejorar y, si se pide, volver a los pesos de la mejor época.
+#
+# ![Pérdida de entrenamiento y de validación de una red que sobreajusta: sin regularizar, con dropout, con L2 y con parada temprana](../docs/img/regularizacion.png)
+#
+# Abajo a la derecha, `EarlyStopping(patience=20, restore_best_weights=True)` sobre la red sin regularizar: para 20 épocas después de la mejor y vuelve a los pesos de esa época.
 #
 # ## Cómo separa `fit` la validación
 #
 # - `validation_data=(x_val, y_val)`: tú das el conjunto de validación.
 # - `validation_split=v`: `fit` aparta la **última** fracción de los datos, **antes** de
-#   barajar: `split_at = floor(N · (1 - v))`; entrenan `[:split_at]` y validan `[split_at:]`.
+#   barajar: $\mathrm{split\_at} = \lfloor N\,(1 - v) \rfloor$; entrenan `[:split_at]` y
+#   validan `[split_at:]`.
 #   Si los datos vienen ordenados (por clase, por fecha...), la validación no se parece al
 #   entrenamiento. Baraja tú antes.
 #
@@ -60,10 +72,17 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #    `baseline` aún sin superar). Una época que mejora nunca detiene el entrenamiento.
 # 4. Si no mejora: se para cuando `wait >= patience` (y no es la primera época).
 #
-# Consecuencias: `patience=0` y `patience=1` se comportan igual; y con
+# Consecuencias: `patience=0` y `patience=1` (la paciencia, *patience*) se comportan igual; y con
 # `restore_best_weights=True` los mejores pesos se restauran **al terminar el entrenamiento,
 # aunque haya llegado a la última época sin parar**. El sentido (`mode="auto"`) se deduce del
-# nombre: `loss` se minimiza; `accuracy`, se maximiza.
+# nombre: `loss` se minimiza; `accuracy` (la exactitud, *accuracy*), se maximiza.
+#
+# **Cómo se cuentan las épocas.** Como en Keras, los atributos cuentan desde 0: `history.epoch`
+# es `[0, 1, 2, ...]`, `stopped_epoch` y `best_epoch` son índices de ese tipo, y
+# `start_from_epoch=3` salta los índices 0, 1 y 2 (las tres primeras épocas). Pero lo que Keras *muestra* cuenta desde 1: la barra de progreso dice «Epoch 1/100» y,
+# con `EarlyStopping(verbose=1)`, los mensajes suman 1 al índice («Epoch 15: early stopping»,
+# «Restoring model weights from the end of the best epoch: 12»). En el texto hacemos lo mismo:
+# «la época 12» es la de índice 11.
 #
 # ## Dónde verlo en el código
 #
@@ -108,7 +127,7 @@ for name, perm in [("ordenados", np.arange(len(x))),
 # Con los datos ordenados, la red no ha visto nunca un 8 ni un 9: la validación lo detecta. Con
 # `import keras as mr` sale lo mismo (0.014 en lugar de 0.011): Keras aparta las mismas muestras.
 #
-# ## Pruébalo: early stopping
+# ## Pruébalo: parada temprana
 #
 # <!-- keras -->
 
@@ -140,12 +159,16 @@ print("épocas ejecutadas:", len(history.epoch), " stopped_epoch:", stop.stopped
 print("val_loss con los pesos restaurados:", round(model.evaluate(x_val, y_val, verbose=0)[0], 4))
 
 # %% [markdown]
-# Las épocas se cuentan desde 0. La mejor es la 11 (0.2051); las épocas 12, 13 y 14 no la
-# mejoran, `wait` llega a 3 = `patience` y el entrenamiento para en la 14. Al terminar se
-# restauran los pesos de la época 11: `evaluate` da otra vez 0.2051. Con `patience=100,
-# epochs=15` el entrenamiento no para (`stopped_epoch: 0`), pero al escribir esta lección
-# `evaluate` dio de nuevo 0.2051: los pesos de la época 11 se restauran igualmente al final. Con
-# `import keras as mr` el programa funciona, aunque para en otra época (otros pesos iniciales).
+# `stopped_epoch` y `best_epoch` son índices desde 0; contadas como las muestra Keras, desde
+# 1: la mejor época es la **12** (`best_epoch: 11`, `val_loss` 0.2051); las épocas 13, 14 y 15
+# no la mejoran, `wait` llega a 3 = `patience` y el entrenamiento para al final de la época 15
+# (`stopped_epoch: 14`; con `verbose=1`, «Epoch 15: early stopping»). Por eso se ejecutaron 15
+# épocas. Al terminar se restauran los pesos de la época 12: `evaluate` da otra vez 0.2051. Con
+# `patience=100, epochs=15` el entrenamiento no para y `stopped_epoch` se queda en 0, su valor
+# inicial (aquí 0 significa «no paró», no «paró en la primera época»), pero al escribir esta
+# lección `evaluate` dio de nuevo 0.2051: los pesos de la época 12 se restauran igualmente al
+# final. Con `import keras as mr` el programa funciona, aunque para en otra época (otros pesos
+# iniciales).
 #
 # ## Ejercicios
 #

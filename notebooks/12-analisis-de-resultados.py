@@ -28,27 +28,32 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# Un número final («97 % de accuracy») dice poco. Las **curvas de aprendizaje** (pérdida y
-# métricas por época, en entrenamiento y en validación) cuentan cómo se llegó ahí:
+# Un número final («97 % de exactitud», de *accuracy*) dice poco. Las **curvas de
+# aprendizaje** (*learning curves*), la pérdida (*loss*) y las métricas época a época en
+# entrenamiento y en validación, cuentan cómo se llegó ahí:
 #
 # | lo que ves | lo que suele significar | qué probar |
 # |---|---|---|
-# | las dos pérdidas altas y planas | la red no aprende (*underfitting*) o `lr` demasiado baja | más capacidad, más épocas, otra `lr` |
-# | entrenamiento baja, validación sube o se estanca lejos | sobreajuste | dropout, L2, más datos, early stopping |
-# | pérdida que oscila o salta hacia arriba | `lr` demasiado alta | bajar `lr` |
-# | `nan` o `inf` | divergencia | `fit` se detiene con un `ValueError` que da la época y el lote |
+# | las dos pérdidas altas y planas | la red no aprende: subajuste (*underfitting*), o una tasa de aprendizaje (*learning rate*) demasiado baja | más capacidad, más épocas, otra tasa |
+# | entrenamiento baja, validación sube o se estanca lejos | sobreajuste (*overfitting*) | dropout, L2, más datos, parada temprana (*early stopping*) |
+# | pérdida que oscila o salta hacia arriba | tasa de aprendizaje demasiado alta | bajarla |
+# | `nan` o `inf` | divergencia | bajar la tasa; el `fit` de minired se detiene con un `ValueError` que da la época y el lote, el de Keras **sigue** y apunta `nan` en `History` (para pararlo, `keras.callbacks.TerminateOnNaN()`) |
 #
-# Y para un clasificador, la **matriz de confusión** dice *qué* clases confunde.
+# Y para un clasificador, la **matriz de confusión** (*confusion matrix*) dice *qué* clases
+# confunde.
 #
 # ## `History`: lo que devuelve `fit`
 #
 # `fit` devuelve un objeto `History` (también queda en `model.history`). Su atributo
-# `history` es un diccionario con una lista por clave y un valor por época: `loss`, cada
+# `history` es un diccionario con una lista por clave y un valor por época (*epoch*): `loss`, cada
 # métrica (`accuracy`) y, si hay validación, `val_loss` y `val_accuracy`. `history.epoch` es la
-# lista de épocas (desde 0). Dos detalles para interpretar las curvas:
+# lista de índices de época, desde 0 como en Keras (`[0, 1, ..., 29]` para 30 épocas); al
+# hablar de ellas contamos desde 1, como la barra de progreso de Keras («Epoch 1/30»): el
+# índice $i$ es la época $i + 1$ (lección 10). Dos detalles para interpretar las curvas:
 #
-# - `loss` y `accuracy` son la **media de la época**, ponderada por el tamaño de cada lote, de
-#   valores calculados **antes** de cada actualización y con `training=True` (dropout activo).
+# -  `loss` y `accuracy` son la **media de la época**, ponderada por el tamaño de cada lote
+#   (*batch*), de valores calculados **antes** de cada actualización y con `training=True`
+#   (dropout activo).
 # - `val_loss` y `val_accuracy` se calculan al final de la época, con los pesos de ese momento
 #   y `training=False`.
 #
@@ -121,13 +126,14 @@ real, pred = np.unravel_index(cm.argmax(), cm.shape)
 print(f"confusión más frecuente: {cm[real, pred]} veces un {real} tomado por un {pred}")
 
 # %% [markdown]
-# ![Curvas de pérdida y accuracy](img/curvas.png)
+# ![Curvas de pérdida y de exactitud (accuracy)](../docs/img/curvas.png)
 #
 # Con solo 300 ejemplos de entrenamiento, la pérdida de entrenamiento llega casi a 0 y la
-# accuracy de entrenamiento a 1, mientras la validación se estanca: el hueco entre las dos
-# curvas es el sobreajuste. El salto de `val_loss` hacia la época 14 (con su bajón de
-# `val_accuracy`), que tarda un par de épocas en deshacerse, recuerda que con `lr = 0.01` el
-# camino no es suave. Con `import keras as mr` el
+# exactitud de entrenamiento a 1, mientras la validación se estanca: el hueco entre las dos
+# curvas es el sobreajuste. (El programa y la figura cuentan las épocas desde 1, con
+# `best + 1` y `np.arange(1, ...)`.) El salto de `val_loss` hacia la época 14 (con su bajón de
+# `val_accuracy`), que tarda un par de épocas en deshacerse, recuerda que con
+# $\mathrm{lr} = 0.01$ el camino no es suave. Con `import keras as mr` el
 # programa funciona y dibuja curvas parecidas (otros pesos iniciales).
 #
 # ## Las mismas figuras en una línea: `mr.plot`
@@ -176,7 +182,7 @@ mr.plot.model(model).savefig("reports/modelo.png", dpi=90)  # capas, formas y pa
 # mayor: la línea verde es la mejor época, cuyos pesos restaura `EarlyStopping`, y la roja, la
 # época en la que paró.
 #
-# ![Curvas con la parada y la mejor época marcadas](img/history.png)
+# ![Curvas con la parada y la mejor época marcadas](../docs/img/history.png)
 #
 # Código: `minired/plot/training.py` (`history`), `minired/plot/data.py` (`confusion_matrix`,
 # `decision_boundary`), `minired/plot/diagram.py` (`model`).
@@ -200,15 +206,18 @@ mr.plot.model(model).savefig("reports/modelo.png", dpi=90)  # capas, formas y pa
 # - **Scalars**: `epoch_loss` y `epoch_accuracy` por época, con una curva por *run*:
 #   `train` y `validation` (los `val_*` de `History`, sin el prefijo). Es la figura de arriba,
 #   interactiva y con suavizado. `epoch_learning_rate` sigue la tasa de aprendizaje (se ve
-#   bajar con `ReduceLROnPlateau` o con un *schedule*). Con `update_freq=10` añade `batch_loss`
-#   cada 10 lotes.
+#   bajar con `ReduceLROnPlateau` o con un programa de tasas, *learning-rate schedule*). Con
+#   `update_freq=10` añade `batch_loss` cada 10 lotes. El eje horizontal (*step*) de los
+#   escalares de época es el índice de época, desde 0, como en Keras.
 # - **Histograms** y **Distributions** (con `histogram_freq=1`): la distribución de cada peso
 #   (`sequential/dense/kernel/histogram`) y, además de lo que escribe Keras, la de su gradiente
 #   (`.../kernel/gradient/histogram`) época a época. Unos pesos que no se mueven, unos
-#   gradientes que se encogen capa a capa (se desvanecen) o que crecen sin freno (explotan) se
-#   ven aquí.
+#   gradientes que se encogen capa a capa (desvanecimiento del gradiente, *vanishing
+#   gradients*) o que crecen sin freno (explosión del gradiente, *exploding gradients*) se ven
+#   aquí.
 # - **Graphs**: las capas del modelo en orden.
-# - **HParams**: una fila por combinación de una búsqueda de hiperparámetros (lección 11):
+# - **HParams**: una fila por combinación de una búsqueda de hiperparámetros (*hyperparameters*,
+#   lección 11):
 #   `.venv/bin/python examples/hyperparameters.py --logdir logs/grid` y
 #   `tensorboard --logdir logs/grid`. Las funciones están en `minired/callbacks/hparams.py`.
 #
@@ -256,8 +265,9 @@ print("epoch_loss == history['loss']:", np.allclose(losses, history.history["los
 # ## Mirar dentro de la red: pesos, gradientes y activaciones
 #
 # Las curvas dicen *que* algo va mal; los histogramas ayudan a ver *dónde*. Con una tasa de
-# aprendizaje demasiado alta, muchas ReLU acaban con `z < 0` para todos los ejemplos: su
-# salida es siempre 0, su gradiente también, y ya no aprenden (**neuronas muertas**).
+# aprendizaje demasiado alta, muchas ReLU acaban con $z < 0$ para todos los ejemplos: su
+# salida es siempre 0, su gradiente también, y ya no aprenden (**neuronas muertas**, *dead
+# neurons* o *dying ReLU*).
 
 # %%
 from pathlib import Path
@@ -294,14 +304,15 @@ for lr in (0.01, 1.0):
 # Con `lr=1.0` la red acierta como al azar (0.092 con 10 clases) y en
 # `reports/activaciones_lr1.0.png` casi todo el histograma de las dos capas ocultas está en 0:
 # la figura anota las unidades muertas de cada capa ReLU. `reports/gradientes_lr1.0.png`
-# dibuja `log10 |∂L/∂w|`: los pesos de las unidades muertas tienen gradiente exactamente 0 (la
-# figura cuenta los ceros). `model.calls` guarda, de la última pasada hacia delante, la caché de
+# dibuja $\log_{10} \lvert \partial L / \partial w \rvert$: los pesos de las unidades muertas
+# tienen gradiente exactamente 0 (la figura cuenta los ceros). `model.calls` guarda, del último
+# paso hacia delante (*forward pass*), la caché de
 # cada capa (`cache.a` es su salida): de ahí leen `mr.plot.activations` y este bucle.
 #
-# Y dos figuras más para las lecciones 5 y 2: `mr.plot.gradcheck(informe)` dibuja el error
-# relativo de cada array de `mr.gradcheck.check_model` en escala logarítmica, con las líneas
-# de 1e-7 (bien) y 1e-2 (mal); `mr.plot.model(model)` dibuja las capas con sus formas y
-# parámetros.
+# Y dos figuras más, para el apéndice A y la lección 2: `mr.plot.gradcheck(informe)` dibuja
+# el error relativo de cada array de `mr.gradcheck.check_model` en escala logarítmica, con las
+# líneas de $10^{-7}$ (bien) y $10^{-2}$ (mal); `mr.plot.model(model)` dibuja las capas con sus
+# formas y parámetros.
 #
 # Código: `minired/plot/inside.py` (`weights`, `gradients`, `activations`),
 # `minired/plot/checks.py` (`gradcheck`).
@@ -310,20 +321,29 @@ for lr in (0.01, 1.0):
 #
 # `make compare` (o `.venv/bin/python -m comparisons`) escribe en `reports/comparisons/`:
 #
-# - `summary.md`: una fila por caso y precisión con `max abs diff`, `max rel diff` (la
-#   diferencia relativa por array del apéndice A), la tolerancia, el array peor y el
-#   resultado; después una sección *Notes* (por ejemplo, la pérdida recortada de los casos de
+# -  `summary.md`: una fila por caso y precisión con `max abs diff`, `max rel diff` (la
+#   diferencia relativa por array del apéndice A), la tolerancia, el array peor y el resultado;
+#   después una sección *Notes* (por ejemplo, la pérdida recortada, *clipped*, de los casos de
 #   `saturation`) y *Training curves*.
 # - `figures/<área>_<caso>_<precisión>.png`: una figura por cada caso de entrenamiento. Arriba,
 #   las curvas de pérdida de Keras (trazo grueso) y minired (cruces) superpuestas; abajo, en
-#   escala logarítmica, `|minired − Keras|` época a época, con una línea de puntos en la
-#   tolerancia relativa del caso como referencia.
+#   escala logarítmica, la diferencia relativa de cada época,
+#   $\lvert \text{minired} - \text{Keras} \rvert / \max \lvert \text{Keras} \rvert$, la
+#   misma medida con la que se juzga el caso (apéndice A; el máximo del denominador se toma
+#   sobre toda la curva de Keras), con una línea de puntos en la tolerancia relativa del caso:
+#   el caso pasa si todos los puntos quedan por debajo. Una coincidencia exacta (diferencia 0)
+#   no tiene logaritmo y se dibuja en el fondo del eje, en $10^{-18}$. Las etiquetas de los ejes
+#   van en español y en inglés, porque el informe lo leen también usuarios en inglés.
 #
 # `--report carpeta` cambia el destino. Esta figura sale de la orden del apéndice A,
 # `python -m comparisons gradients/cce_softmax training/early_stopping dropout/keep_rate
 # --report /tmp/informe`:
 #
-# ![Comparación de early stopping en float32](img/comparacion-early-stopping-float32.png)
+# ![Comparación de la parada temprana en float32: curvas de pérdida de Keras y minired, y su diferencia relativa frente a la tolerancia](../docs/img/comparacion-early-stopping-float32.png)
+#
+# En `float32` la diferencia relativa queda en torno a $10^{-7}$, unas mil veces por debajo de
+# la tolerancia de los casos de entrenamiento, $10^{-4}$; en la tercera época las dos pérdidas
+# coinciden bit a bit.
 #
 # La carpeta `reports/` no se guarda en git: se regenera en cada ejecución. El dibujo está en
 # `comparisons/report.py` (`write_report`, `_draw_curves`).

@@ -28,35 +28,37 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## La idea
 #
-# Un backward equivocado no da error: la red entrena peor y nadie sabe por qué. minired se
-# defiende con dos jueces independientes:
+# Un paso hacia atrás (*backward pass*) equivocado no da error: la red entrena peor y nadie
+# sabe por qué. minired se defiende con dos jueces independientes:
 #
-# 1. **Las diferencias finitas** (`mr.gradcheck`): la derivada se puede aproximar sin saber
-#    nada de backpropagation, perturbando cada número y viendo cómo cambia la pérdida.
+# 1. **Las diferencias finitas** (*finite differences*, `mr.gradcheck`): la derivada se puede
+#    aproximar sin saber nada de retropropagación (*backpropagation*), perturbando cada número
+#    y viendo cómo cambia la pérdida (*loss*).
 # 2. **Keras** (`comparisons/`): el mismo modelo, con los mismos pesos y datos, debe dar en
-#    minired y en Keras los mismos valores, gradientes, pasos del optimizador y curvas de
-#    entrenamiento.
+#    minired y en Keras los mismos valores, gradientes (*gradients*), pasos del optimizador
+#    (*optimizer*) y curvas de entrenamiento.
 #
 # ## `mr.gradcheck`: diferencias finitas
 #
-# La derivada central de una función escalar `f`, elemento a elemento (error `O(h²)`,
-# `h = 1e-6`):
+# La derivada central de una función escalar $f$, elemento a elemento (error $O(h^2)$,
+# $h = 10^{-6}$; $e_i$ es el vector con un 1 en la posición $i$):
 #
-# ```text
-# ∂f/∂x_i ≈ (f(x + h e_i) - f(x - h e_i)) / 2h
-# ```
+# $$
+# \frac{\partial f}{\partial x_i} \approx \frac{f(x + h\, e_i) - f(x - h\, e_i)}{2h}
+# $$
 #
 # Una capa devuelve un array, no un escalar, así que se comprueba un producto
-# vector-jacobiano: se sortea un gradiente de arriba `δout` y se deriva
-# `f(x) = Σ capa(x) ⊙ δout`, cuyo gradiente es exactamente lo que devuelve
-# `capa.backward(δout)`. El error se mide **por array**:
+# vector-jacobiano: se sortea un gradiente de arriba $\delta_{\text{out}}$ (el `δout` del
+# código) y se deriva $f(x) = \sum \text{capa}(x) \odot \delta_{\text{out}}$, cuyo gradiente es
+# exactamente lo que devuelve `capa.backward(δout)`. El error se mide **por array**, con $a$ el
+# gradiente analítico y $n$ el numérico:
 #
-# ```text
-# error relativo = max|a - n| / max(max|a|, max|n|, 1e-8)        a: analítico, n: numérico
-# ```
+# $$
+# \text{error relativo} = \frac{\max \lvert a - n \rvert}{\max\big(\max \lvert a \rvert,\ \max \lvert n \rvert,\ 10^{-8}\big)}
+# $$
 #
 # Así un elemento que casi se cancela no domina el resultado. Hay que trabajar en `float64`:
-# en `float32` el redondeo de `f` dividido entre `2h` lo tapa todo (las funciones se niegan a
+# en `float32` el redondeo de $f$ dividido entre $2h$ lo tapa todo (las funciones se niegan a
 # trabajar con otra cosa). Funciones de `minired/gradcheck.py`: `numerical_gradient`,
 # `check_function` (activaciones), `check_layer` (entradas y pesos de una capa, incluidas sus
 # penalizaciones; a un `Dropout` le repite la misma máscara), `check_loss` y `check_model`
@@ -98,9 +100,10 @@ print(mr.gradcheck.check_function(mr.activations.softmax, wrong_softmax_backward
                                   rng.normal(size=(4, 3))))
 
 # %% [markdown]
-# Los gradientes correctos quedan en torno a `1e-9` (el límite de las diferencias finitas); el
-# softmax mal derivado, cerca de 1. `tests/test_gradients.py` hace estas comprobaciones
-# sobre formas y valores sorteados con *hypothesis* y exige un error relativo menor que `1e-6`.
+# Los gradientes correctos quedan en torno a $10^{-9}$ (el límite de las diferencias finitas);
+# el softmax mal derivado, cerca de 1. `tests/test_gradients.py` hace estas comprobaciones
+# sobre formas y valores sorteados con *hypothesis* y exige un error relativo menor que
+# $10^{-6}$.
 #
 # ## `comparisons/`: minired contra Keras
 #
@@ -113,17 +116,17 @@ print(mr.gradcheck.check_function(mr.activations.softmax, wrong_softmax_backward
 # - `comparisons/registry.py`: un caso es una función `caso(dtype) -> Outcome` registrada con
 #   `@case("área", "nombre", kind=...)`, que devuelve tríos `(etiqueta, minired, keras)`;
 #   `judge` mide cada par con la **diferencia relativa por array**
-#   `max|minired − keras| / max|keras|` y el caso pasa si todas quedan por debajo de su
-#   tolerancia.
+#   $\max \lvert \text{minired} - \text{keras} \rvert / \max \lvert \text{keras} \rvert$ y el
+#   caso pasa si todas quedan por debajo de su tolerancia (*tolerance*).
 # - Las áreas: `forward`, `gradients`, `optimizers`, `training`, `saturation`, `dropout`.
 #   Cada una se ejecuta en `float64` y en `float32` (los dos a la vez, con
 #   `comparisons.keras_env.precision`).
 #
 # | tipo de caso (`kind`) | float64 | float32 | qué compara |
 # |---|---|---|---|
-# | `"step"` | 1e-10 | 1e-5 | valores del forward, gradientes, pasos sueltos del optimizador |
-# | `"training"` | 1e-10 | 1e-4 | pérdidas, métricas y pesos tras varias épocas de `fit` (5 en la mayoría) |
-# | `"statistical"` | 5 | 5 | sorteos (máscaras de dropout), en errores estándar: `z = (p̂ - p) / sqrt(p(1-p)/n)` |
+# | `"step"` | 1e-10 | 1e-5 | valores del paso hacia delante (*forward pass*), gradientes, pasos sueltos del optimizador |
+# | `"training"` | 1e-10 | 1e-4 | pérdidas, métricas y pesos tras varias épocas (*epochs*) de `fit` (5 en la mayoría) |
+# | `"statistical"` | 5 | 5 | sorteos (máscaras de dropout), en errores estándar: $z = (\hat p - p) / \sqrt{p(1-p)/n}$ |
 #
 # En `float32` el entrenamiento acumula redondeos época a época, por eso su tolerancia es más
 # ancha que la de un paso suelto. Las máscaras de dropout no se pueden reproducir (TensorFlow
@@ -144,18 +147,19 @@ print(mr.gradcheck.check_function(mr.activations.softmax, wrong_softmax_backward
 # ```text
 #           area        case                           precision    max abs    max rel tolerance  result
 # ------------------------------------------------------------------------------------------------------
-# [  1/6] gradients   cce_softmax                    float64     2.22e-16   7.41e-16     1e-10  pass
+# [  1/6] gradients   cce_softmax                    float64     5.55e-17   2.88e-16     1e-10  pass
 # [  2/6] gradients   cce_softmax                    float32     1.19e-07   1.67e-07     1e-05  pass
 # [  3/6] training    early_stopping                 float64     4.44e-16   3.84e-16     1e-10  pass
-# [  4/6] training    early_stopping                 float32     1.19e-07   1.17e-07     1e-04  pass
+# [  4/6] training    early_stopping                 float32     1.19e-07   1.04e-07     1e-04  pass
 # [  5/6] dropout     keep_rate                      float64     1.26e+00   1.26e+00     5e+00  pass
 # [  6/6] dropout     keep_rate                      float32     2.12e+00   2.12e+00     5e+00  pass
 # ------------------------------------------------------------------------------------------------------
 # 6 passed, 0 failed in 2 s. Report: /tmp/informe/summary.md
 # ```
 #
-# En `keep_rate` la columna «max rel» es `|z|`, en errores estándar. Si algún caso falla, el
-# programa termina con código 1.
+# En `keep_rate` la columna «max rel» es $\lvert z \rvert$, en errores estándar. La lección 12
+# muestra la figura que deja este informe para `training/early_stopping` en `float32`. Si algún
+# caso falla, el programa termina con código 1.
 #
 # ## Pruébalo: tu propia comparación
 #
@@ -190,7 +194,7 @@ print(f"error relativo: {np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)):
 # %% [markdown]
 # ## Ejercicios
 #
-# 1. Escribe un backward de `relu` equivocado, que devuelva `grad` sin la máscara `z > 0`, y
+# 1. Escribe un paso hacia atrás de `relu` equivocado, que devuelva `grad` sin la máscara $z > 0$, y
 #    pásalo a `check_function` junto a `mr.activations.relu`. ¿Qué error relativo da?
 # 2. Ejecuta `check_layer` sobre `mr.layers.Dropout(0.3)` con `training=True`. ¿Por qué hace
 #    falta repetir la misma máscara en cada evaluación de `f`?

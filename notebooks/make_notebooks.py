@@ -80,8 +80,11 @@ def notebook(lesson: Path) -> nbformat.NotebookNode:
     lesson's prose and code in order."""
     cells = [nbformat.v4.new_code_cell(FIRST_CELL)]
     for kind, text in blocks(lesson.read_text("utf-8")):
-        new_cell = nbformat.v4.new_code_cell if kind == "python" else nbformat.v4.new_markdown_cell
-        cells.append(new_cell(text))
+        if kind == "python":
+            cells.append(nbformat.v4.new_code_cell(text))
+        else:   # links relative to docs/ (figures, other lessons), seen from notebooks/
+            text = re.sub(r"\]\((?!https?:|#)([^)]+)\)", r"](../docs/\1)", text)
+            cells.append(nbformat.v4.new_markdown_cell(text))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}

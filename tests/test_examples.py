@@ -1,4 +1,4 @@
-"""Smoke tests: the two lessons in examples/ run and learn what they claim to learn."""
+"""Smoke tests: the examples of the course (examples/) run and learn what they claim to learn."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ def load_example(name: str):
 def test_xor_is_learned(capsys):
     accuracy = load_example("xor").main()
     assert accuracy == 1.0
-    assert "XOR: loss" in capsys.readouterr().out
+    assert "XOR: pérdida" in capsys.readouterr().out
 
 
 def test_digits_reach_95_percent_test_accuracy(capsys):
     accuracy = load_example("digits").main()
     assert accuracy >= 0.95
-    assert "test accuracy" in capsys.readouterr().out
+    assert "exactitud en test" in capsys.readouterr().out
 
 
 def test_hyperparameter_search_ranks_every_combination(capsys):
@@ -42,7 +42,7 @@ def test_hyperparameter_search_ranks_every_combination(capsys):
     accuracies = [r["val_accuracy"] for r in results]
     assert accuracies == sorted(accuracies, reverse=True)   # best first
     assert 0.0 <= results[0]["test_accuracy"] <= 1.0
-    assert "val acc" in capsys.readouterr().out
+    assert "exact. val." in capsys.readouterr().out
 
 
 def test_digits_with_logdir_writes_what_tensorboard_shows(tmp_path, monkeypatch, capsys):

@@ -14,10 +14,13 @@ from minired.utils.naming import auto_name
 class Sequential(Trainer):
     """A model that feeds each layer's output to the next.
 
-    Forward: ``a⁰ = x``, ``aˡ = layerˡ(aˡ⁻¹)``, ``ŷ = aᴸ``.
+    Notation (as in the course, docs/README.md): ``K`` layers numbered ``k = 1..K`` (``L`` is
+    the loss), and ``δv = ∂L/∂v`` for any array ``v``: ``δa``, ``δz``, ``δx``.
 
-    Backward (backpropagation): start from ``δᴸ = ∂L/∂ŷ`` and walk the layers in reverse,
-    ``δˡ⁻¹ = layerˡ.backward(δˡ)``; each layer adds its weight gradients on the way.
+    Forward: ``a⁰ = x``, ``aᵏ = layerᵏ(aᵏ⁻¹)``, ``ŷ = aᴷ``.
+
+    Backward (backpropagation): start from ``δaᴷ = ∂L/∂ŷ`` and walk the layers in reverse,
+    ``δaᵏ⁻¹ = δxᵏ = layerᵏ.backward(δaᵏ)``; each layer adds its weight gradients on the way.
 
     The forward pass records every call as ``(layer, cache)`` in ``self.calls``; the backward
     pass hands each layer back the cache of *its* call. So the same layer object may appear
@@ -99,7 +102,7 @@ class Sequential(Trainer):
 
     # -- the two passes -----------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Run every layer in order: ``ŷ = layerᴸ(... layer¹(x))``.
+        """Run every layer in order: ``ŷ = layerᴷ(... layer¹(x))``.
 
         Each call's cache is recorded, in order, in ``self.calls`` as ``(layer, cache)``:
         the list that :meth:`backward` walks in reverse.
@@ -113,12 +116,12 @@ class Sequential(Trainer):
     def backward(self, grad_outputs: np.ndarray, top: int | None = None) -> np.ndarray:
         """Walk the calls of the last :meth:`forward` in reverse; return ``δx``.
 
-        ``δˡ⁻¹ = layerˡ.backward(δˡ)``, each layer adding its weight gradients. Before each
+        ``δaᵏ⁻¹ = layerᵏ.backward(δaᵏ)``, each layer adding its weight gradients. Before each
         call's backward the layer gets back the cache *of that call*, so a layer used twice
         backpropagates through each call with its own inputs and sums both gradients.
 
         Args:
-            grad_outputs: ``δ = ∂L/∂ŷ``; or, when ``top`` is given, ``δz = ∂L/∂z`` of the
+            grad_outputs: ``δaᴷ = ∂L/∂ŷ``; or, when ``top`` is given, ``δz = ∂L/∂z`` of the
                 call ``self.calls[top]`` (the loss started from its logits): that call runs
                 ``backward_from_z`` and the calls after it (inactive Dropouts) are skipped.
         """

@@ -38,7 +38,8 @@ class Trainer:
 
     - ``forward(x, training)``: ``ŷ``, recording each layer call as ``(layer, cache)`` in
       ``self.calls``, in order;
-    - ``backward(δ, top=None)``: backpropagation through ``self.calls`` in reverse;
+    - ``backward(grad_outputs, top=None)``: backpropagation through ``self.calls`` in reverse,
+      from ``δa = ∂L/∂ŷ`` (or from ``δz = ∂L/∂z`` of the call ``top``);
     - ``unique_layers``, ``trainable_weights``, ``trainable_gradients`` and ``losses``
       (the penalties), ``compute_output_shape(shape)``;
     - ``_prepare_x(x, argument, allow_empty, method)``: the checked input array.
@@ -196,8 +197,9 @@ class Trainer:
         finds that call.
 
         Returns:
-            ``(L_data, δ, top)``: ``δ`` is ``∂L/∂ŷ`` with ``top=None``, or ``∂L/∂z`` of the
-            call ``self.calls[top]``; ``δ`` is None when ``gradient`` is false.
+            ``(L_data, grad, top)``: ``grad`` is ``δa = ∂L/∂ŷ`` with ``top=None``, or
+            ``δz = ∂L/∂z`` of the call ``self.calls[top]``; ``grad`` is None when ``gradient``
+            is false.
         """
         top = keras_numerics.logits_call(self.calls, self.loss, training)
         from_logits = None

@@ -1,0 +1,608 @@
+"""The course's teaching figures, computed by minired's own code and drawn in Spanish.
+
+Run:  .venv/bin/python examples/course_figures.py            (writes docs/img/*.png)
+      .venv/bin/python examples/course_figures.py FOLDER     (writes FOLDER/*.png)
+
+=============================  ============  ==================================================
+file                           lesson        what it shows
+=============================  ============  ==================================================
+``activaciones.png``           3             each activation ``f`` and ``f.backward(z, a, 1)``
+``descenso-del-gradiente.png`` 5 and 7       SGD, momentum, RMSprop and Adam on a long bowl;
+                                             a learning rate that diverges
+``grafo-backprop.png``         5             one ``Dense(1)``: forward numbers, gradients back
+``dropout-mascaras.png``       8             three training masks of a 4-6-6-2 network
+``regularizacion.png``         9 and 10      overfitting: plain, Dropout, L2, EarlyStopping
+=============================  ============  ==================================================
+
+Each figure is two functions: ``*_data()`` computes the numbers with minired (the optimizers'
+``apply_gradients``, ``loss_and_gradients``, the Dropout masks, ``fit``) and returns them in
+a dict, which ``tests/test_course_figures.py`` checks against hand formulas; ``*_figure(data)``
+draws them and returns the matplotlib Figure. Seeded: the same PNG bytes on every run, in a
+few seconds.
+"""
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.datasets import make_moons
+
+import minired as mr
+
+DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+DPI = 110
+
+TRAIN, VALIDATION, GRADIENT = "tab:blue", "tab:orange", "tab:red"
+
+
+def number(value: float, digits: int = 3) -> str:
+    """``-0.1471`` -> ``'−0.147'``: the typographic minus sign, as matplotlib's ticks."""
+    return f"{value:.{digits}f}".replace("-", "−")
+
+
+# -- 1. activations (lesson 3) ----------------------------------------------------------------
+
+SOFTMAX_OTHER_LOGITS = (0.0, 0.0)   # z₂ and z₃, fixed while z₁ moves
+
+
+def activation_data(z: np.ndarray | None = None) -> dict:
+    """``{name: {"z", "a", "derivative"}}`` for linear, relu, sigmoid, tanh and softmax
+    (whose entry also holds ``"cross_derivative"``, ``∂a₁/∂z₂``, and ``"a2"``, ``a₂``).
+
+    The derivative is minired's backward with ``δa = 1``: ``f.backward(z, a, 1) = f'(z)``.
+    Softmax is not element-wise: for ``a₁ = softmax(z₁, z₂, z₃)₁`` with ``z₂, z₃`` fixed,
+    ``f.backward(z, a, δa=(1, 0, 0))`` returns the first row of the Jacobian,
+    ``(∂a₁/∂z₁, ∂a₁/∂z₂, ∂a₁/∂z₃) = (a₁(1 - a₁), -a₁a₂, -a₁a₃)``.
+    """
+    z = np.linspace(-4.0, 4.0, 321) if z is None else np.asarray(z, dtype=np.float64)
+    data = {}
+    for name in ("linear", "relu", "sigmoid", "tanh"):
+        f = mr.activations.get(name)
+        a = f(z)
+        data[name] = {"z": z, "a": a, "derivative": f.backward(z, a, np.ones_like(z))}
+    softmax = mr.activations.get("softmax")
+    logits = np.column_stack([z] + [np.full_like(z, other) for other in SOFTMAX_OTHER_LOGITS])
+    a = softmax(logits)
+    first_row = softmax.backward(logits, a, np.tile([1.0, 0.0, 0.0], (len(z), 1)))
+    data["softmax"] = {"z": z, "a": a[:, 0], "derivative": first_row[:, 0],
+                       "cross_derivative": first_row[:, 1], "a2": a[:, 1]}
+    return data
+
+
+ACTIVATION_TITLES = {
+    "linear": "linear:  a = z",
+    "relu": "relu:  a = max(z, 0)",
+    "sigmoid": "sigmoid:  $a = 1 / (1 + e^{-z})$",
+    "tanh": "tanh:  a = tanh(z)",
+    "softmax": "softmax:  $a_1 = e^{z_1} / \\Sigma_j\\, e^{z_j}$,  con $z_2 = z_3 = 0$",
+}
+ACTIVATION_DERIVATIVES = {
+    "linear": "f′(z) = 1",
+    "relu": "f′(z) = 1[z > 0]",
+    "sigmoid": "f′(z) = a(1 − a)",
+    "tanh": "f′(z) = 1 − a²",
+}
+
+
+def activation_figure(data: dict) -> Figure:
+    """Five panels, ``a = f(z)`` and its derivative; the softmax panel shows two entries of
+    its Jacobian."""
+    figure = plt.figure(figsize=(13, 7.6), layout="constrained")
+    grid = figure.add_gridspec(2, 6)
+    cells = [grid[0, 0:2], grid[0, 2:4], grid[0, 4:6], grid[1, 1:3], grid[1, 3:5]]
+    for cell, (name, curves) in zip(cells, data.items(), strict=True):
+        ax = figure.add_subplot(cell)
+        z, a, derivative = curves["z"], curves["a"], curves["derivative"]
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.plot(z, a, color=TRAIN, linewidth=2.4,
+                label="a₁ = softmax(z)₁" if name == "softmax" else "a = f(z)")
+        if name == "relu":          # a jump at 0: draw the two sides, and the value taken at 0
+            for side, label in ((z < 0, ACTIVATION_DERIVATIVES[name]), (z > 0, None)):
+                ax.plot(z[side], derivative[side], color=GRADIENT, linewidth=2, linestyle="--",
+                        label=label)
+            ax.plot([0], [1], "o", color=GRADIENT, markerfacecolor="white", zorder=3)
+            ax.plot([0], [0], "o", color=GRADIENT, zorder=3)
+            ax.annotate("en z = 0 vale 0\n(como TensorFlow)", xy=(0, 0), xytext=(-3.7, 1.6),
+                        fontsize=9, color=GRADIENT, arrowprops={"arrowstyle": "->",
+                                                                "color": GRADIENT})
+        elif name == "softmax":
+            ax.plot(z, derivative, color=GRADIENT, linewidth=2, linestyle="--",
+                    label="∂a₁/∂z₁ = a₁(1 − a₁)")
+            ax.plot(z, curves["cross_derivative"], color="tab:purple", linewidth=1.6,
+                    linestyle=":", label="∂a₁/∂z₂ = −a₁a₂")
+        else:
+            ax.plot(z, derivative, color=GRADIENT, linewidth=2, linestyle="--",
+                    label=ACTIVATION_DERIVATIVES[name])
+        ax.set(title=ACTIVATION_TITLES[name], xlabel="z", xlim=(z[0], z[-1]))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=9)
+    figure.text(0.5, 0.005,
+                "Azul: la función de minired, f(z). Rojo: su derivada, f.backward(z, a, δa = 1). "
+                "El softmax no es elemento a elemento: con δa = (1, 0, 0), backward da la fila "
+                "de la jacobiana (∂a₁/∂z₁, ∂a₁/∂z₂, ∂a₁/∂z₃).",
+                ha="center", va="bottom", fontsize=9)
+    figure.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+    figure.suptitle("Las activaciones de minired y sus derivadas", fontsize=14)
+    return figure
+
+
+# -- 2. gradient descent paths (lessons 5 and 7) ----------------------------------------------
+
+BOWL = np.array([0.2, 4.0])         # L(w) = ½ (0.2 w₁² + 4 w₂²): twenty times steeper in w₂
+START = (-4.5, 1.5)
+STEPS = 30
+DIVERGING_STEPS = 12
+
+
+def bowl_loss(w: np.ndarray) -> np.ndarray:
+    """``L(w) = ½ Σ_i BOWL_i w_i²`` over the last axis: a long, narrow valley."""
+    return 0.5 * np.sum(BOWL * np.square(w), axis=-1)
+
+
+def bowl_gradient(w: np.ndarray) -> np.ndarray:
+    """``∂L/∂w = BOWL ⊙ w``."""
+    return BOWL * w
+
+
+def descent_path(optimizer, steps: int = STEPS, start=START) -> np.ndarray:
+    """The points ``w₀, w₁, ... w_steps`` that ``optimizer`` visits on the bowl, shape
+    ``(steps + 1, 2)``: each step is ``optimizer.apply_gradients([(∂L/∂w, w)])``, which
+    updates the 2-vector ``w`` in place."""
+    w = np.array(start, dtype=np.float64)
+    points = [w.copy()]
+    for _ in range(steps):
+        optimizer.apply_gradients([(bowl_gradient(w), w)])
+        points.append(w.copy())
+    return np.array(points)
+
+
+def _descent(optimizer, steps: int = STEPS) -> dict:
+    """``{"optimizer", "points", "loss"}``: where ``optimizer`` goes, and L at each point."""
+    points = descent_path(optimizer, steps)
+    return {"optimizer": optimizer, "points": points, "loss": bowl_loss(points)}
+
+
+def descent_data() -> dict:
+    """Paths of minired's optimizers on :func:`bowl_loss`, and the losses along them.
+
+    ``"paths"``: name -> :func:`_descent` of SGD, SGD with momentum, RMSprop and Adam, each
+    with a learning rate that suits it; ``"slow_sgd"``: plain SGD at momentum's learning
+    rate, drawn beside it; ``"diverging"``: SGD with a learning rate above ``2 / 4`` (the
+    limit set by the steep direction), which multiplies ``w₂`` by ``1 - 4·lr`` at each step.
+    """
+    return {
+        "paths": {
+            "SGD": _descent(mr.optimizers.SGD(learning_rate=0.4)),
+            "SGD con momentum": _descent(mr.optimizers.SGD(learning_rate=0.05, momentum=0.9)),
+            "RMSprop": _descent(mr.optimizers.RMSprop(learning_rate=0.15)),
+            "Adam": _descent(mr.optimizers.Adam(learning_rate=0.3)),
+        },
+        "slow_sgd": _descent(mr.optimizers.SGD(learning_rate=0.05)),
+        "diverging": _descent(mr.optimizers.SGD(learning_rate=0.55), DIVERGING_STEPS),
+    }
+
+
+def _optimizer_label(optimizer) -> str:
+    """``"lr = 0.05, momentum = 0.9"``: the settings that matter on the figure."""
+    label = f"lr = {optimizer.learning_rate:.2g}"
+    if getattr(optimizer, "momentum", 0):
+        label += f", momentum = {optimizer.momentum:g}"
+    return label
+
+
+def _bowl_contours(ax, extent: tuple[float, float, float, float]) -> None:
+    w1, w2 = np.meshgrid(np.linspace(extent[0], extent[1], 300),
+                         np.linspace(extent[2], extent[3], 300))
+    loss = bowl_loss(np.stack([w1, w2], axis=-1))
+    ax.contour(w1, w2, loss, levels=np.geomspace(0.01, loss.max(), 12), colors="0.6",
+               linewidths=0.7)
+    ax.plot([0], [0], "*", color="black", markersize=10)
+    ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="w₁", ylabel="w₂")
+
+
+def _draw_path(ax, points: np.ndarray, color: str, label: str, **style) -> None:
+    style = {"marker": "o", "markersize": 3, "linewidth": 1.4, **style}
+    ax.plot(points[:, 0], points[:, 1], color=color, label=label, **style)
+    ax.plot(*points[0], "s", color=color, markersize=6)
+
+
+PATH_COLORS = {"SGD": "tab:blue", "SGD con momentum": "tab:green", "RMSprop": "tab:purple",
+               "Adam": "tab:red"}
+
+
+def descent_figure(data: dict) -> Figure:
+    """Four panels of paths on the same contours, the diverging path, and L per step."""
+    figure, grid = plt.subplots(2, 3, figsize=(14, 7.6), layout="constrained")
+    bowl_extent = (-5.0, 1.5, -2.0, 2.0)
+    for ax, (name, path) in zip(grid[:, :2].ravel(), data["paths"].items(), strict=True):
+        _bowl_contours(ax, bowl_extent)
+        if name == "SGD con momentum":
+            _draw_path(ax, data["slow_sgd"]["points"], "0.45",
+                       f"sin momentum ({_optimizer_label(data['slow_sgd']['optimizer'])})",
+                       linestyle="--")
+        _draw_path(ax, path["points"], PATH_COLORS[name], name)
+        ax.set_title(f"{name}  ({_optimizer_label(path['optimizer'])})")
+        ax.legend(loc="lower right", fontsize=8)
+
+    ax = grid[0, 2]
+    diverging = data["diverging"]
+    _bowl_contours(ax, (-5.0, 1.5, -12.0, 12.0))
+    _draw_path(ax, diverging["points"], "black", "cada paso se pasa de largo")
+    ax.set_title(f"SGD ({_optimizer_label(diverging['optimizer'])}): diverge")
+    steep, lr = BOWL[1], diverging["optimizer"].learning_rate
+    ax.text(0.97, 0.03, f"lr > 2/{steep:g}: en la dirección empinada\n"
+            f"w₂ ← (1 − {steep:g}·lr)·w₂ = {number(1 - steep * lr, 1)}·w₂",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "0.7"})
+    ax.legend(loc="upper left", fontsize=8)
+
+    ax = grid[1, 2]
+    for name, path in data["paths"].items():
+        ax.plot(path["loss"], color=PATH_COLORS[name], label=name)
+    ax.plot(diverging["loss"], color="black", label="SGD que diverge")
+    ax.set(yscale="log", xlabel="paso", ylabel="L(w)", title="La pérdida en cada paso",
+           ylim=(1e-4, 1e3))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    figure.suptitle(f"Descenso del gradiente sobre L(w) = ½ ({BOWL[0]:g} w₁² + {BOWL[1]:g} w₂²) "
+                    "con los optimizadores de minired (■ inicio, ★ mínimo)", fontsize=13)
+    return figure
+
+
+# -- 3. backpropagation through one Dense layer (lesson 5) ------------------------------------
+
+GRAPH_EXAMPLE = {"x": 1.5, "w": 0.8, "b": -0.5, "y": 1.0, "lr": 0.1}
+
+
+def backprop_data(x: float = GRAPH_EXAMPLE["x"], w: float = GRAPH_EXAMPLE["w"],
+                  b: float = GRAPH_EXAMPLE["b"], y: float = GRAPH_EXAMPLE["y"],
+                  lr: float = GRAPH_EXAMPLE["lr"]) -> dict:
+    """One sample through ``Dense(1, activation="sigmoid")`` with the ``mse`` loss, one output.
+
+    Forward ``z = w·x + b``, ``a = σ(z)``, ``L = (a - y)²``; backward, all from minired:
+    ``∂L/∂a`` from the loss, ``∂L/∂z`` from ``sigmoid.backward``, ``∂L/∂w`` and ``∂L/∂b``
+    from ``loss_and_gradients``, ``∂L/∂x`` from the model's backward; then one SGD step
+    (``train_on_batch``).
+    """
+    model = mr.Sequential([mr.Input((1,)), mr.layers.Dense(1, activation="sigmoid")],
+                          name="una_neurona")
+    model.compile(optimizer=mr.optimizers.SGD(learning_rate=lr), loss="mse")
+    model.set_weights([np.array([[w]]), np.array([b])])
+    inputs, targets = np.array([[x]]), np.array([[y]])
+    loss, (grad_kernel, grad_bias) = model.loss_and_gradients(inputs, targets)
+    layer = model.layers[0]
+    _, z, a = layer.cache                                   # what the forward pass kept
+    _, grad_a = model.loss.value_and_gradient(targets, a)   # ∂L/∂a
+    sigmoid_slope = layer.activation.backward(z, a, np.ones_like(a))   # σ'(z), δa = 1
+    grad_z = layer.activation.backward(z, a, grad_a)        # ∂L/∂z = ∂L/∂a · σ'(z)
+    grad_x = model.backward(grad_a)                         # ∂L/∂x, sent to the layer below
+    model.train_on_batch(inputs, targets)                   # w ← w − lr·∂L/∂w
+    new_w, new_b = model.get_weights()
+    return {"x": x, "w": w, "b": b, "y": y, "lr": lr, "wx": w * x,
+            "z": float(z[0, 0]), "a": float(a[0, 0]), "loss": float(loss),
+            "sigmoid_slope": float(sigmoid_slope[0, 0]),
+            "dL_da": float(grad_a[0, 0]), "dL_dz": float(grad_z[0, 0]),
+            "dL_dw": float(grad_kernel[0, 0]), "dL_db": float(grad_bias[0]),
+            "dL_dx": float(grad_x[0, 0]),
+            "new_w": float(new_w[0, 0]), "new_b": float(new_b[0])}
+
+
+def _operation(ax, xy, symbol, note, note_at=(0.0, 0.5), note_align="center"):
+    """An operation as a circle, with its local derivative written near it in grey."""
+    ax.text(*xy, symbol, ha="center", va="center", fontsize=15, zorder=3,
+            bbox={"boxstyle": "circle,pad=0.3", "facecolor": "white", "edgecolor": "black",
+                  "linewidth": 1.5})
+    ax.text(xy[0] + note_at[0], xy[1] + note_at[1], note, ha=note_align,
+            va="bottom" if note_at[1] > 0 else "top", fontsize=9, color="0.4")
+
+
+def _edge(ax, points, value, gradient=None, shrink_start=0.0, shrink_end=0.38,
+          label_segment=0, label_at=0.5, labels_right=False):
+    """A path of straight segments ending in an arrowhead, carrying ``value`` forward (black,
+    above the segment ``label_segment``) and ``gradient`` back (red, below it); with
+    ``labels_right`` the value is written to the right of a vertical segment instead."""
+    points = [np.asarray(point, float) for point in points]
+    first = (points[1] - points[0]) / np.linalg.norm(points[1] - points[0])
+    last = (points[-1] - points[-2]) / np.linalg.norm(points[-1] - points[-2])
+    points[0], points[-1] = points[0] + shrink_start * first, points[-1] - shrink_end * last
+    if len(points) > 2:
+        ax.plot(*np.array(points[:-1]).T, color="black", linewidth=1.6)
+    ax.annotate("", xy=points[-1], xytext=points[-2],
+                arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.6,
+                            "shrinkA": 0, "shrinkB": 0})
+    start, end = points[label_segment], points[label_segment + 1]
+    middle = start + label_at * (end - start)
+    if labels_right:
+        ax.text(middle[0] + 0.12, middle[1], value, ha="left", va="center", fontsize=11)
+        return
+    ax.text(middle[0], middle[1] + 0.14, value, ha="center", va="bottom", fontsize=11)
+    if gradient is not None:
+        ax.text(middle[0], middle[1] - 0.14, gradient, ha="center", va="top", fontsize=10.5,
+                color=GRADIENT)
+
+
+def backprop_figure(data: dict) -> Figure:
+    """The circuit x, w → × → + (b) → σ → (a − y)² → L: on every arrow the value that goes
+    forward (black) and ``∂L/∂`` of that value, coming back (red)."""
+    n = {key: number(value) for key, value in data.items()}
+    figure, ax = plt.subplots(figsize=(13.5, 6.0), layout="constrained")
+    ax.set(xlim=(0, 14.2), ylim=(-0.9, 5.4))
+    ax.axis("off")
+
+    from matplotlib.patches import FancyBboxPatch
+    for (left, width), label in (((3.0, 6.3), 'capa Dense(1, activation="sigmoid")'),
+                                 ((10.9, 1.8), 'pérdida "mse"')):
+        ax.add_patch(FancyBboxPatch((left, 0.0), width, 5.0, boxstyle="round,pad=0.1",
+                                    facecolor="#f4f6f9", edgecolor="0.6", linestyle="--"))
+        ax.text(left + width / 2, 4.9, label, ha="center", va="top", fontsize=10,
+                color="0.35")
+
+    row = 2.8
+    times, plus, sigma, square = (4.0, row), (6.2, row), (8.6, row), (11.8, row)
+    _operation(ax, times, "×", "∂(w·x)/∂w = x\n∂(w·x)/∂x = w", note_at=(0.45, -0.45),
+               note_align="left")
+    _operation(ax, plus, "+", "reparte el gradiente\na sus dos entradas")
+    _operation(ax, sigma, "σ", f"σ′(z) = a(1 − a)\n= {n['sigmoid_slope']}")
+    _operation(ax, square, "(·)²", "L = (a − y)²\n∂L/∂a = 2(a − y)")
+
+    _edge(ax, [(0.2, 4.4), (4.0, 4.4), times], f"x = {number(data['x'], 1)}",
+          f"∂L/∂x = {n['dL_dz']}·{number(data['w'], 1)} = {n['dL_dx']}", label_at=0.37)
+    _edge(ax, [(0.2, 1.3), (3.0, 1.3), times], f"w = {number(data['w'], 1)}",
+          f"∂L/∂w = {n['dL_dz']}·{number(data['x'], 1)} = {n['dL_dw']}", label_at=0.46)
+    _edge(ax, [(0.2, 0.3), (6.2, 0.3), plus], f"b = {number(data['b'], 1)}",
+          f"∂L/∂b = {n['dL_db']}", label_at=0.22)
+    _edge(ax, [times, plus], f"w·x = {number(data['wx'], 1)}", n["dL_dz"], shrink_start=0.38)
+    _edge(ax, [plus, sigma], f"z = {n['z']}", f"∂L/∂z = {n['dL_da']}·{n['sigmoid_slope']}"
+          f"\n= {n['dL_dz']}", shrink_start=0.38)
+    _edge(ax, [sigma, square], f"a = {n['a']}", f"∂L/∂a = {n['dL_da']}", shrink_start=0.38,
+          label_at=0.47)
+    _edge(ax, [(11.8, 0.35), square], f"y = {number(data['y'], 0)}", shrink_end=0.45,
+          label_at=0.35, labels_right=True)
+    _edge(ax, [square, (14.1, row)], f"L = {n['loss']}", "∂L/∂L = 1", shrink_start=0.5,
+          shrink_end=0.0, label_at=0.6)
+
+    ax.text(7.1, -0.75,
+            f"minired: loss_and_gradients da ∂L/∂W = {n['dL_dw']} y ∂L/∂b = {n['dL_db']}.   "
+            f"Un paso de SGD (lr = {data['lr']:g}): w ← {number(data['w'], 1)} − "
+            f"{data['lr']:g}·({n['dL_dw']}) = {n['new_w']},  b ← {n['new_b']}.",
+            ha="center", fontsize=10.5)
+    ax.set_title("Backpropagation en una neurona: hacia delante, el valor (negro); hacia "
+                 "atrás, ∂L/∂ de ese valor (rojo) = gradiente de arriba × derivada local",
+                 fontsize=12.5)
+    return figure
+
+
+# -- 4. dropout masks (lesson 8) --------------------------------------------------------------
+
+DROPOUT_SIZES = (4, 6, 6, 2)
+DROPOUT_RATE = 0.5
+DROPOUT_SEEDS = (3, 7)              # one per Dropout layer: the masks below are these seeds'
+DROPOUT_STEPS = 3
+
+
+def dropout_data(steps: int = DROPOUT_STEPS) -> dict:
+    """The masks a 4-6-6-2 network's two ``Dropout(0.5)`` layers draw on ``steps`` training
+    calls (``training=True``), read from ``layer.mask``, and the inference call."""
+    mr.utils.set_random_seed(0)
+    dropouts = [mr.layers.Dropout(DROPOUT_RATE, seed=seed) for seed in DROPOUT_SEEDS]
+    model = mr.Sequential([
+        mr.Input((DROPOUT_SIZES[0],)),
+        mr.layers.Dense(DROPOUT_SIZES[1], activation="relu"), dropouts[0],
+        mr.layers.Dense(DROPOUT_SIZES[2], activation="relu"), dropouts[1],
+        mr.layers.Dense(DROPOUT_SIZES[3]),
+    ], name="red_4_6_6_2")
+    x = np.ones((1, DROPOUT_SIZES[0]), dtype="float32")
+    masks, scales = [], []
+    for _ in range(steps):
+        model(x, training=True)
+        masks.append([layer.mask[0].copy() for layer in dropouts])
+        scales.append([float(layer.cache[1]) for layer in dropouts])
+    model(x, training=False)
+    return {"sizes": DROPOUT_SIZES, "rate": DROPOUT_RATE, "seeds": DROPOUT_SEEDS,
+            "masks": masks, "scales": scales,
+            "inference_caches": [layer.cache for layer in dropouts]}
+
+
+def _draw_network(ax, sizes, masks) -> None:
+    """Units as circles, one column per layer; a unit whose mask is 0 greyed and crossed."""
+    kept = [np.ones(sizes[0])] + [np.asarray(m) for m in masks] + [np.ones(sizes[-1])]
+    positions = [np.linspace(-(size - 1) / 2, (size - 1) / 2, size)[::-1] for size in sizes]
+    for column in range(len(sizes) - 1):
+        for i, yi in enumerate(positions[column]):
+            for j, yj in enumerate(positions[column + 1]):
+                on = bool(kept[column][i] and kept[column + 1][j])
+                ax.plot([column, column + 1], [yi, yj], color="0.35" if on else "0.88",
+                        linewidth=0.9 if on else 0.6, zorder=1.5 if on else 1)
+    colors = ["tab:green"] + [TRAIN] * (len(sizes) - 2) + [VALIDATION]
+    for column, (ys, keep, color) in enumerate(zip(positions, kept, colors, strict=True)):
+        for y, on in zip(ys, keep, strict=True):
+            ax.scatter(column, y, s=330, color=color if on else "0.92", zorder=2,
+                       edgecolors="black" if on else "0.7", linewidths=1.2)
+            if not on:
+                ax.scatter(column, y, s=120, marker="x", color="0.55", zorder=3)
+    ax.set(xlim=(-0.5, len(sizes) - 0.5), ylim=(-3.4, 3.2))
+    ax.axis("off")
+
+
+def dropout_figure(data: dict) -> Figure:
+    """One panel per training step with its masks, and the inference network."""
+    sizes, rate = data["sizes"], data["rate"]
+    panels = len(data["masks"]) + 1
+    figure, axes = plt.subplots(1, panels, figsize=(3.4 * panels, 4.4), layout="constrained")
+    for step, (ax, masks) in enumerate(zip(axes[:-1], data["masks"], strict=True)):
+        _draw_network(ax, sizes, masks)
+        kept = int(sum(m.sum() for m in masks))
+        ax.set_title(f"Entrenamiento, paso {step + 1}\n(training=True): "
+                     f"{kept} de {sum(sizes[1:-1])} activas")
+    _draw_network(axes[-1], sizes, [np.ones(size) for size in sizes[1:-1]])
+    axes[-1].set_title("Inferencia: predict, evaluate\n(training=False): todas, sin escala")
+    labels = ["entrada", "oculta 1", "oculta 2", "salida"]
+    for ax in axes:
+        for column, label in enumerate(labels):
+            ax.text(column, -3.2, label, ha="center", fontsize=8, color="0.3")
+    scale = data["scales"][0][0]
+    figure.suptitle(f"Dropout({rate:g}) tras cada capa oculta: en cada paso, una máscara nueva. "
+                    f"Las unidades activas se multiplican por 1/(1 − {rate:g}) = {scale:g}",
+                    fontsize=12)
+    return figure
+
+
+# -- 5. overfitting, and three ways to fight it (lessons 9 and 10) ----------------------------
+
+MOONS = {"n_train": 100, "n_validation": 400, "noise": 0.3}
+REGULARIZATION_EPOCHS = 500
+L2_FACTOR = 0.003
+EARLY_STOPPING_PATIENCE = 20
+VARIANTS = ("sin regularizar", "dropout", "l2", "early_stopping")
+
+
+def moons_split() -> tuple[np.ndarray, ...]:
+    """100 noisy two-moons points to train on, 400 others to validate: easy to overfit."""
+    n = MOONS["n_train"] + MOONS["n_validation"]
+    x, y = make_moons(n_samples=n, noise=MOONS["noise"], random_state=0)
+    x, y = x.astype("float32"), y.astype("float32")
+    cut = MOONS["n_train"]
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def regularization_model(variant: str) -> mr.Sequential:
+    """A 2-64-64-1 network, much larger than 100 points need; ``"dropout"`` adds a
+    ``Dropout(0.5)`` after each hidden layer, ``"l2"`` an L2 penalty on each kernel.
+
+    Built after ``set_random_seed(0)`` it starts from the same weights in every variant
+    (Dropout layers draw no initial weights; the L2 penalty does not change them).
+    """
+    mr.utils.set_random_seed(0)
+    l2 = mr.regularizers.L2(L2_FACTOR) if variant == "l2" else None
+    layers = [mr.Input((2,))]
+    for _ in range(2):
+        layers.append(mr.layers.Dense(64, activation="relu", kernel_regularizer=l2))
+        if variant == "dropout":
+            layers.append(mr.layers.Dropout(0.5))
+    layers.append(mr.layers.Dense(1, activation="sigmoid"))
+    model = mr.Sequential(layers, name=f"lunas_{variant}")
+    model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy")
+    return model
+
+
+def regularization_data(epochs: int = REGULARIZATION_EPOCHS) -> dict:
+    """Train the four variants, full batch (one step per epoch: smooth curves).
+
+    Per variant: ``"loss"`` and ``"val_loss"`` as ``fit`` logs them; ``"final_epoch"``, the
+    epoch (from 0) whose weights the model ends with (the last one, or the best one that
+    EarlyStopping restored); ``"gap"``, ``val_loss - loss`` at that epoch; and
+    ``"final_val_loss"``, what ``evaluate`` says with the weights the model ends with.
+    """
+    x_train, y_train, x_val, y_val = moons_split()
+    results = {}
+    for variant in VARIANTS:
+        model = regularization_model(variant)       # "early_stopping": the plain network
+        stop = (mr.callbacks.EarlyStopping(monitor="val_loss", patience=EARLY_STOPPING_PATIENCE,
+                                           restore_best_weights=True)
+                if variant == "early_stopping" else None)
+        history = model.fit(x_train, y_train, epochs=epochs, batch_size=len(x_train),
+                            validation_data=(x_val, y_val), callbacks=[stop] if stop else [],
+                            verbose=0)
+        loss = np.array(history.history["loss"])
+        val_loss = np.array(history.history["val_loss"])
+        final = stop.best_epoch if stop else len(loss) - 1
+        results[variant] = {"loss": loss, "val_loss": val_loss, "final_epoch": int(final),
+                            "gap": float(val_loss[final] - loss[final]),
+                            "final_val_loss": float(model.evaluate(x_val, y_val, verbose=0))}
+        if stop:
+            results[variant].update(stopped_epoch=int(stop.stopped_epoch),
+                                    best_epoch=int(stop.best_epoch))
+    return results
+
+
+REGULARIZATION_TITLES = {
+    "sin regularizar": "Sin regularización",
+    "dropout": "Dropout(0.5) tras cada capa oculta",
+    "l2": f"L2({L2_FACTOR:g}) en los kernels",
+    "early_stopping": f"EarlyStopping(patience={EARLY_STOPPING_PATIENCE}, "
+                      "restore_best_weights=True)",
+}
+REGULARIZATION_NOTES = {
+    "dropout": "la pérdida de entrenamiento se mide con el dropout activo",
+    "l2": "las dos pérdidas incluyen la penalización l2·ΣW²",
+}
+
+
+def regularization_figure(data: dict) -> Figure:
+    """Four panels of training and validation loss; the gap between them shaded."""
+    figure, grid = plt.subplots(2, 2, figsize=(12, 7.6), sharex=True, sharey=True,
+                                layout="constrained")
+    plain = data["sin regularizar"]
+    for ax, (variant, run) in zip(grid.ravel(), data.items(), strict=True):
+        epochs = np.arange(1, len(run["loss"]) + 1)
+        if variant != "sin regularizar":
+            ax.plot(np.arange(1, len(plain["val_loss"]) + 1), plain["val_loss"], color="0.6",
+                    linestyle="--", linewidth=1, label="validación sin regularizar")
+        ax.fill_between(epochs, run["loss"], run["val_loss"], color=VALIDATION, alpha=0.15)
+        ax.plot(epochs, run["loss"], color=TRAIN, label="entrenamiento")
+        ax.plot(epochs, run["val_loss"], color=VALIDATION, label="validación")
+        final = run["final_epoch"]
+        if variant == "early_stopping":
+            ax.axvline(run["best_epoch"] + 1, color="tab:green", linestyle=":", linewidth=2,
+                       label=f"mejor época: {run['best_epoch'] + 1} (pesos restaurados)")
+            ax.axvline(run["stopped_epoch"] + 1, color=GRADIENT, linestyle="--",
+                       label=f"paró en la época {run['stopped_epoch'] + 1}")
+        where = "en la mejor época" if variant == "early_stopping" else "al final"
+        ax.text(0.97, 0.55, f"{where}:\nvalidación {number(run['val_loss'][final], 2)}\n"
+                f"hueco {number(run['gap'], 2)}", transform=ax.transAxes, ha="right",
+                va="top", fontsize=10, bbox={"facecolor": "white", "edgecolor": "0.7"})
+        title = REGULARIZATION_TITLES[variant]
+        if variant in REGULARIZATION_NOTES:
+            title += f"\n({REGULARIZATION_NOTES[variant]})"
+        ax.set(title=title, ylim=(0, 1.2))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8.5)
+    for ax in grid[1]:
+        ax.set_xlabel("época")
+    for ax in grid[:, 0]:
+        ax.set_ylabel("pérdida (entropía cruzada)")
+    figure.suptitle(f"Una red 2-64-64-1 con {MOONS['n_train']} puntos de make_moons "
+                    f"(ruido {MOONS['noise']:g}): sobreajusta, y tres formas de frenarlo",
+                    fontsize=13)
+    return figure
+
+
+# -- all of them -------------------------------------------------------------------------------
+
+FIGURES = {
+    "activaciones.png": (activation_data, activation_figure),
+    "descenso-del-gradiente.png": (descent_data, descent_figure),
+    "grafo-backprop.png": (backprop_data, backprop_figure),
+    "dropout-mascaras.png": (dropout_data, dropout_figure),
+    "regularizacion.png": (regularization_data, regularization_figure),
+}
+
+
+def save(figure: Figure, target) -> None:
+    """Write ``figure`` as PNG to a path or a binary file, and close it."""
+    figure.savefig(target, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(figure)
+
+
+def main(folder: Path = DOCS_IMG) -> dict[str, dict]:
+    """Compute and draw every figure into ``folder``; return ``{file name: its data}``."""
+    matplotlib.use("Agg")               # no window: the figures go to files
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    drawn = {}
+    for name, (compute, draw) in FIGURES.items():
+        drawn[name] = compute()
+        save(draw(drawn[name]), folder / name)
+    print("wrote", ", ".join(str(folder / name) for name in drawn))
+    return drawn
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Write the course's teaching figures (PNG).")
+    parser.add_argument("folder", nargs="?", type=Path, default=DOCS_IMG,
+                        help="where to write them (default: docs/img/)")
+    main(parser.parse_args().folder)
