@@ -8,6 +8,12 @@ names) and leaves the global state as it found it, whatever it changes.
 
 from __future__ import annotations
 
+import os
+
+# scikit-learn's estimator checks (tests/test_wrappers.py) include one with array-API dispatch,
+# which SciPy allows only when this is set before it is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import copy
 import random
 import re

@@ -147,7 +147,7 @@ rng = np.random.default_rng(1)
 x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
 N, D = y.shape
 
-# Feedforward, guardando lo que el backward necesita
+# Paso hacia delante, guardando lo que necesitará el paso hacia atrás
 W1, b1, W2, b2 = model.get_weights()
 z1 = x @ W1 + b1
 a1 = np.tanh(z1)

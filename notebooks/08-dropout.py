@@ -88,11 +88,11 @@ layer = mr.layers.Dropout(0.5, seed=0)
 x = np.ones((2, 8), dtype="float32")
 
 print(layer(x, training=True))             # entrenamiento: la mitad a 0, el resto × 1/(1-0.5)
-mask, scale = layer.cache                  # lo que el backward necesita: m y 1/(1-rate)
+mask, scale = layer.cache                  # lo que necesita el paso hacia atrás: m y 1/(1-rate)
 print("máscara:", mask[0], "escala:", scale)
 print(layer(x, training=False))            # inferencia: la identidad
 
-# El backward usa la misma máscara y la misma escala
+# El paso hacia atrás usa la misma máscara y la misma escala
 layer(x, training=True)
 mask, scale = layer.cache
 delta_out = np.ones_like(x)

@@ -167,7 +167,7 @@ print("mejor:", {k: results[0][k] for k in ("learning_rate", "units", "dropout")
 # - `random_state=0` llama a `mr.utils.set_random_seed(0)` al principio de cada `fit`: mismos
 #   pesos iniciales y mismo orden de los lotes, y la búsqueda entera se repite igual.
 # - Las etiquetas pueden ser números o texto (`classes_` las guarda ordenadas);
-#   `predict_proba` da una columna por clase y `score` es la accuracy (en `SklearnRegressor`,
+#   `predict_proba` da una columna por clase y `score` es la exactitud (*accuracy*; en `SklearnRegressor`,
 #   $R^2 = 1 - \sum_n (y_n - \hat{y}_n)^2 / \sum_n (y_n - \bar{y})^2$). Después de `fit`
 #   quedan el modelo entrenado, `model_`, y sus curvas, `history_`.
 #
@@ -193,7 +193,7 @@ def build(n_features_in, n_classes, units=32):
 
 
 def show(search):
-    """Una fila por combinación: su accuracy media en los 3 pliegues de validación."""
+    """Una fila por combinación: su exactitud media en los 3 pliegues de validación."""
     results = search.cv_results_
     for params, score in zip(results["params"], results["mean_test_score"]):
         print(f"  units {params['model__units']:>3}  "
