@@ -264,15 +264,7 @@ print(f"red neuronal:        {accuracy:.3f}")
 #
 # ## Dónde verlo en el código
 #
-# - `minired/models/sequential.py`, `Sequential.forward`: el bucle que pasa la señal por cada
-#   capa, $\hat{y} = f_L(\cdots f_1(x))$. En el primer fragmento, donde todas las capas son
-#   `Dense`, la profundidad es `len(model.layers)`.
-# - `minired/layers/dense.py`: una capa, $g(xW + b)$. La lección 2 la lee entera.
-# - `minired/losses/sparse_categorical_crossentropy.py` (la pérdida supervisada del
-#   clasificador) y `minired/losses/mean_squared_error.py` (la del autoencoder).
-# - `examples/digits.py`: el clasificador de dígitos completo, con dropout, validación y early
-#   stopping.
-# - `minired/layers/__init__.py`: la lista de capas que existen.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 0](../docs/apendice-b-leer-el-codigo.md#leccion-0-introduccion-al-deep-learning).
 #
 # ## Ejercicios
 #

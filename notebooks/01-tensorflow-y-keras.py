@@ -376,19 +376,7 @@ print(float(keras.ops.cast(np.float64(0.9), "float64")))   # un float64 de NumPy
 #
 # ## Dónde verlo en el código
 #
-# - `comparisons/keras_env.py`: las variables de entorno que callan a TensorFlow
-#   (`TF_CPP_MIN_LOG_LEVEL`) y eligen el backend (`KERAS_BACKEND`), la importación de Keras con
-#   la salida de errores silenciada, y `precision(dtype)`, que cambia a la vez la precisión de
-#   minired y la de Keras (`set_floatx` y `set_dtype_policy`).
-# - `comparisons/mirror.py`: `to_keras(model)` traduce un modelo de minired a Keras con sus
-#   pesos, pérdida y optimizador; `from_keras` hace el camino contrario.
-# - `minired/keras_numerics.py`: lo que hace falta, además de las fórmulas, para coincidir con
-#   TensorFlow en el último bit: las constantes que pasan por `float32` y `logits_call`, la
-#   entropía cruzada desde los logits.
-# - `minired/config.py`: `set_floatx` y `floatx`, como `keras.config`.
-# - En el Keras instalado: `keras/src/backend/{tensorflow,jax,torch}/nn.py` (las entropías
-#   cruzadas de cada backend), `keras/src/activations/activations.py` y
-#   `keras/src/backend/{tensorflow,jax,torch}/random.py`.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 1](../docs/apendice-b-leer-el-codigo.md#leccion-1-tensorflow-y-keras).
 #
 # ## Ejercicios
 #

@@ -65,24 +65,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# -  `minired/layers/layer.py`, clase `Layer`: el contrato de toda capa. `build(input_shape)`
-#   crea los pesos; `forward(inputs, training)` calcula la salida (el paso hacia delante,
-#   *forward pass*, lección 4) y guarda lo que necesitará el paso hacia atrás (*backward pass*,
-#   lección 5); `backward(grad_outputs)` recibe $\delta_a = \partial L / \partial a$, devuelve
-#   $\delta_x = \partial L / \partial x$ y deja el gradiente (*gradient*) de cada peso junto al
-#   peso (`kernel_gradient` al lado de `kernel`). `backward` nunca cambia un peso: eso lo hace el
-#   optimizador (*optimizer*, lección 7).
-# - `minired/layers/dense.py`, `Dense.build`: crea `self.kernel` con forma `(in, units)` y
-#   `self.bias` con forma `(units,)`. `Dense` acepta solo entradas 2-D `(N, features)`: con
-#   más ejes hay que poner antes un `Flatten` (una simplificación deliberada respecto de Keras).
-# - `minired/layers/input_layer.py`: `Input(shape)` fija la forma de un ejemplo, sin la
-#   dimensión del lote, y no calcula nada.
-# - `minired/models/sequential.py`: `Sequential.add` añade capas; `build` recorre la pila
-#   propagando la forma con `compute_output_shape`; `summary` imprime la tabla;
-#   `get_weights` devuelve copias en el orden de Keras: por cada `Dense`, primero el kernel y
-#   luego el bias.
-# - `minired/initializers/random_initializers.py`: `GlorotUniform` es un `VarianceScaling`
-#   con `scale=1`, `mode="fan_avg"` y distribución uniforme.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 2](../docs/apendice-b-leer-el-codigo.md#leccion-2-estructura-de-una-red).
 #
 # ## Pruébalo
 #
@@ -117,10 +100,108 @@ print("max |W¹| <= límite:", bool(np.abs(W1).max() <= limite))
 #
 # 1. Calcula a mano cuántos parámetros tiene la red de `examples/digits.py`
 #    (64 → 128 → 10) y compruébalo con `model.summary()`.
+#
+#     ??? note "Solución"
+#         Cada `Dense` tiene $\text{in} \cdot \text{units} + \text{units}$ parámetros:
+#         $64 \cdot 128 + 128 = 8320$ en la oculta y $128 \cdot 10 + 10 = 1290$ en la de salida,
+#         $9610$ en total. `Dropout` no tiene pesos.
+#
+#         ```python
+#         import minired as mr
+#
+#         model = mr.Sequential([
+#             mr.Input((64,)),
+#             mr.layers.Dense(128, activation="relu"),
+#             mr.layers.Dropout(0.2),
+#             mr.layers.Dense(10, activation="softmax"),
+#         ])
+#         print("a mano:", 64 * 128 + 128 + 128 * 10 + 10)
+#         model.summary()
+#         ```
+#
+#         ```text
+#         a mano: 9610
+#         Model: "sequential"
+#         ──────────────────────────────────────────
+#         Layer (type)       Output Shape  Param #  
+#         ──────────────────────────────────────────
+#         dense (Dense)      (None, 128)   8,320    
+#         dropout (Dropout)  (None, 128)   0        
+#         dense_1 (Dense)    (None, 10)    1,290    
+#         ──────────────────────────────────────────
+#          Total params: 9,610
+#          Trainable params: 9,610
+#          Non-trainable params: 0
+#         ```
 # 2. Añade una segunda capa oculta (*hidden layer*) `Dense(8, activation="relu")`. ¿Qué forma
 #    tiene su $W$?
 #    ¿Por qué no hace falta decirle cuántas entradas tiene?
+#
+#     ??? note "Solución"
+#         Detrás de la primera oculta, su $W$ tiene forma `(8, 8)`: 8 entradas (las unidades de la
+#         capa anterior) por 8 unidades.
+#
+#         ```python
+#         import minired as mr
+#
+#         model = mr.Sequential([
+#             mr.Input((4,)),
+#             mr.layers.Dense(8, activation="relu"),
+#             mr.layers.Dense(8, activation="relu"),
+#             mr.layers.Dense(3, activation="softmax"),
+#         ])
+#         print("W de la segunda oculta:", model.layers[1].get_weights()[0].shape)
+#         ```
+#
+#         ```text
+#         W de la segunda oculta: (8, 8)
+#         ```
+#
+#         No hace falta decirle cuántas entradas tiene porque `Dense` crea sus pesos en `build`, la
+#         primera vez que conoce la forma de su entrada: `Sequential` le pasa la salida de la capa
+#         anterior, `(None, 8)`, y de ahí saca `in = 8`.
 # 3. Crea `mr.layers.Dense(3, use_bias=False)` dentro de un modelo. ¿Cuántos arrays devuelve
 #    `get_weights()` y cuántos parámetros tiene?
+#
+#     ??? note "Solución"
+#         Un solo array, el kernel $W$, y $4 \cdot 3 = 12$ parámetros (con 4 entradas): sin sesgo
+#         desaparece el término $+\,\text{units}$.
+#
+#         ```python
+#         import minired as mr
+#
+#         model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(3, use_bias=False)])
+#         print("arrays:", len(model.get_weights()), [w.shape for w in model.get_weights()])
+#         print("parámetros:", model.count_params())
+#         ```
+#
+#         ```text
+#         arrays: 1 [(4, 3)]
+#         parámetros: 12
+#         ```
 # 4. Pasa a una `Dense` un lote de forma `(N, 3, 4)` sin `Flatten`. Lee el mensaje de error y
 #    arréglalo con `mr.layers.Flatten()`.
+#
+#     ??? note "Solución"
+#         `Dense` solo acepta entradas 2-D y el mensaje lo dice, junto con el arreglo. `Flatten`
+#         convierte cada ejemplo de `(3, 4)` en un vector de 12.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         x = np.zeros((2, 3, 4), dtype="float32")
+#         try:
+#             model = mr.Sequential([mr.Input((3, 4)), mr.layers.Dense(5)])
+#             model.predict(x, verbose=0)
+#         except Exception as error:
+#             print(type(error).__name__, error)
+#         model = mr.Sequential([mr.Input((3, 4)), mr.layers.Flatten(), mr.layers.Dense(5)])
+#         print(model.predict(x, verbose=0).shape)
+#         ```
+#
+#         ```text
+#         ValueError Dense 'dense': inputs must have shape (batch, features), got (None, 3, 4). Add a Flatten layer first.
+#         (2, 5)
+#         ```

@@ -78,14 +78,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/activations/activations.py`: cada función (`relu`, `sigmoid`...) va seguida de su
-#   `*_backward(z, a, grad)`; el decorador `_backward_of` la engancha como `f.backward`.
-# - `minired/activations/__init__.py`, `get`: convierte un nombre de Keras (`"relu"`) en la
-#   función; `None` da `linear`.
-# - `minired/layers/dense.py`: `Dense.forward` hace `a = self.activation(z)` y guarda
-#   `(x, z, a)` en `self.cache`; `Dense.backward` llama a `self.activation.backward(z, a, δa)`.
-# - `minired/layers/activation.py`: la capa `Activation`, que solo aplica `f`.
-#   `Dense(10, activation="softmax")` equivale a `Dense(10)` seguida de `Activation("softmax")`.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 3](../docs/apendice-b-leer-el-codigo.md#leccion-3-funciones-de-activacion).
 #
 # ## Pruébalo
 
@@ -127,11 +120,122 @@ print("+1000   ", mr.activations.softmax(logits + 1000).round(4))
 #    `mr.config.set_floatx("float64")` y luego
 #    `print(mr.gradcheck.check_function(f, f.backward, np.random.randn(4, 3)))` para cada `f`
 #    de `mr.activations.ALL_ACTIVATIONS.values()`.
+#
+#     ??? note "Solución"
+#         `print(result)` muestra el error relativo exacto, del orden de $10^{-10}$ (sus últimas
+#         cifras dependen de la máquina); aquí se imprime solo si queda por debajo de $10^{-7}$.
+#         Todas las derivadas pasan, también la del softmax, que usa el producto con la jacobiana.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         np.random.seed(0)
+#         for f in mr.activations.ALL_ACTIVATIONS.values():
+#             result = mr.gradcheck.check_function(f, f.backward, np.random.randn(4, 3))
+#             print(f"{result.name:12s} error relativo < 1e-7: {result.relative_error < 1e-7}")
+#         ```
+#
+#         ```text
+#         linear       error relativo < 1e-7: True
+#         relu         error relativo < 1e-7: True
+#         sigmoid      error relativo < 1e-7: True
+#         tanh         error relativo < 1e-7: True
+#         softmax      error relativo < 1e-7: True
+#         log_softmax  error relativo < 1e-7: True
+#         ```
 # 2. Escribe la sigmoide «ingenua» `1 / (1 + np.exp(-z))` y evalúala en $z = -1000$. ¿Qué aviso
 #    da NumPy? ¿Por qué la versión de minired no lo da?
+#
+#     ??? note "Solución"
+#         Con $z = -1000$, $e^{-z} = e^{1000}$ no cabe en un `float64` (el máximo ronda $e^{709}$):
+#         NumPy da `inf` y avisa `overflow encountered in exp`. El resultado, $1/(1 + \infty) = 0$, es
+#         correcto por suerte, pero el aviso delata el desbordamiento. minired calcula
+#         $u = e^{-\lvert z \rvert} = e^{-1000}$, que como mucho se redondea a 0, y para $z < 0$
+#         devuelve $u/(1 + u)$: la exponencial nunca crece.
+#
+#         ```python
+#         import warnings
+#
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         z = np.array([-1000.0])
+#         with warnings.catch_warnings(record=True) as caught:
+#             warnings.simplefilter("always")
+#             naive = 1 / (1 + np.exp(-z))
+#         print("ingenua:", naive, "| aviso:", caught[0].message)
+#         print("minired:", mr.activations.sigmoid(z))
+#         ```
+#
+#         ```text
+#         ingenua: [0.] | aviso: overflow encountered in exp
+#         minired: [0.]
+#         ```
 # 3.  En `examples/xor.py` cambia `activation="tanh"` por `activation="linear"` en la capa
 #    oculta. ¿Qué exactitud (*accuracy*) obtiene ahora? Explica el resultado con la primera frase
 #    de esta lección.
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.utils.set_random_seed(0)
+#         x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+#         y = np.array([[0], [1], [1], [0]], dtype="float32")
+#         model = mr.Sequential([
+#             mr.Input((2,)),
+#             mr.layers.Dense(8, activation="linear"),
+#             mr.layers.Dense(1, activation="sigmoid"),
+#         ])
+#         model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.05),
+#                       loss="binary_crossentropy", metrics=["accuracy"])
+#         model.fit(x, y, epochs=300, batch_size=4, verbose=0)
+#         loss, accuracy = model.evaluate(x, y, verbose=0)
+#         print(f"XOR lineal: pérdida {loss:.4f}, exactitud {accuracy:.2%}")
+#         print("predicciones:", np.round(model.predict(x, verbose=0).ravel(), 3))
+#         ```
+#
+#         ```text
+#         XOR lineal: pérdida 0.6931, exactitud 50.00%
+#         predicciones: [0.5 0.5 0.5 0.5]
+#         ```
+#
+#         Un 50 %: predice 0.5 para los cuatro puntos. Con la oculta lineal, las dos capas son una
+#         sola capa lineal, $x\,(W^{(1)} W^{(2)})$ más un sesgo, seguida de la sigmoide: una regresión
+#         logística, cuya frontera es una recta. Ninguna recta separa XOR, y lo mejor que puede
+#         hacer con la entropía cruzada es no decidir, $p = 0.5$ en todos, con pérdida
+#         $\ln 2 \approx 0.6931$.
 # 4. Calcula el softmax de `[[1, 2, 3]]` a mano y compara con la salida de arriba. Después
 #    multiplica los *logits* (la $z$ de la última capa, lección 6) por 10: ¿qué le pasa a la
 #    distribución?
+#
+#     ??? note "Solución"
+#         $e^1 + e^2 + e^3 \approx 2.718 + 7.389 + 20.086 = 30.193$, y dividiendo cada término:
+#         $0.0900$, $0.2447$, $0.6652$, lo mismo que el fragmento. Con los logits por 10, la
+#         distribución se concentra casi entera en la clase mayor: $e^{10}/e^{30} \approx 2 \cdot 10^{-9}$
+#         y $e^{20}/e^{30} \approx 4.5 \cdot 10^{-5}$ para las otras. Escalar los logits es como bajar la
+#         «temperatura»: el orden no cambia, pero el softmax se vuelve casi un argmax.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         z = np.array([[1.0, 2.0, 3.0]])
+#         e = np.exp(z)
+#         print("a mano  ", (e / e.sum()).round(4))
+#         print("minired ", mr.activations.softmax(z).round(4))
+#         print("logits·10", mr.activations.softmax(10 * z).round(4))
+#         ```
+#
+#         ```text
+#         a mano   [[0.09   0.2447 0.6652]]
+#         minired  [[0.09   0.2447 0.6652]]
+#         logits·10 [[0. 0. 1.]]
+#         ```

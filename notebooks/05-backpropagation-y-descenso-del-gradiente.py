@@ -108,23 +108,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/layers/dense.py`: `Dense.forward` guarda `self.cache = (x, z, a)`;
-#   `Dense.backward` calcula $\delta_z$ con `self.activation.backward` y llama a `backward_from_z`,
-#   que suma $x^\top \delta_z$ a `kernel_gradient` y $\sum_n \delta_{z,n}$ a `bias_gradient`,
-#   y devuelve $\delta_z W^\top$. Suma (`+=`) y no sobrescribe: si la misma capa se usa dos
-#   veces en un modelo, su gradiente es la suma de las dos llamadas,
-#   $\partial L / \partial W = \sum_{\text{llamadas}} x^\top \delta_z$.
-# - `minired/models/sequential.py`: `Sequential.forward` apunta cada llamada `(capa, caché)`
-#   en `self.calls`; `Sequential.backward` las recorre en orden inverso, devolviendo a cada
-#   capa la caché *de esa llamada*, y `loss_and_gradients(x, y)` devuelve $L$ y los gradientes
-#   en el orden de `get_weights()` sin tocar ningún peso.
-# - `minired/trainers/trainer.py`, `_forward_backward`: paso hacia delante, pérdida,
-#   gradientes a cero, paso hacia atrás y el gradiente de las penalizaciones.
-# - `minired/losses/loss.py`, `Loss.value_and_gradient`:
-#   $\dfrac{\partial L}{\partial \hat y_n} = \dfrac{s_n}{N} \dfrac{\partial \ell_n}{\partial \hat y_n}$,
-#   con $s_n$ el peso del ejemplo $n$ (`sample_weight`, 1 si no se da).
-# - `minired/trainers/trainer.py`: `train_step` y el bucle de `fit`;
-#   `minired/trainers/data_adapter.py`: `batch_slices` y `num_batches = ceil(N / batch_size)`.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 5](../docs/apendice-b-leer-el-codigo.md#leccion-5-backpropagation-y-descenso-del-gradiente).
 #
 # ## Pruébalo: backpropagation a mano
 #
@@ -221,11 +205,104 @@ for lr in [0.01, 0.1, 1.0, 3.0]:
 #
 # 1. Cambia la capa oculta (*hidden layer*) a `sigmoid` y adapta la línea `delta1`
 #    ($\sigma'(z) = a\,(1 - a)$).
+#
+#     ??? note "Solución"
+#         Cambian dos líneas: la activación del paso hacia delante, $a^{(1)} = 1/(1 + e^{-z^{(1)}})$,
+#         y la derivada, `delta1 = delta_a1 * a1 * (1 - a1)`. Como en el fragmento, los gradientes
+#         coinciden con los de `loss_and_gradients` hasta el redondeo de `float64`.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         mr.utils.set_random_seed(0)
+#         model = mr.Sequential([
+#             mr.Input((3,)),
+#             mr.layers.Dense(4, activation="sigmoid"),
+#             mr.layers.Dense(2),
+#         ])
+#         model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.1), loss="mse")
+#         rng = np.random.default_rng(1)
+#         x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+#         N, D = y.shape
+#
+#         W1, b1, W2, b2 = model.get_weights()
+#         a1 = 1 / (1 + np.exp(-(x @ W1 + b1)))
+#         y_hat = a1 @ W2 + b2
+#         delta2 = 2 * (y_hat - y) / (N * D)
+#         dW2, db2 = a1.T @ delta2, delta2.sum(axis=0)
+#         delta1 = (delta2 @ W2.T) * a1 * (1 - a1)     # σ'(z) = a(1 - a)
+#         dW1, db1 = x.T @ delta1, delta1.sum(axis=0)
+#
+#         loss, grads = model.loss_and_gradients(x, y)
+#         for name, ours, lib in zip(["W1", "b1", "W2", "b2"], [dW1, db1, dW2, db2], grads):
+#             print(f"∂L/∂{name} coincide:", np.allclose(ours, lib, rtol=0, atol=1e-15))
+#         ```
+#
+#         ```text
+#         ∂L/∂W1 coincide: True
+#         ∂L/∂b1 coincide: True
+#         ∂L/∂W2 coincide: True
+#         ∂L/∂b2 coincide: True
+#         ```
 # 2. Sustituye el bucle del segundo fragmento por `model.train_on_batch(x, y)` con
 #    `mr.optimizers.SGD(learning_rate=lr)` (créalo después de `set_floatx`). ¿Obtienes las
 #    mismas pérdidas?
+#
+#     ??? note "Solución"
+#         Sí, las mismas. `train_on_batch` devuelve la pérdida calculada en el paso hacia delante,
+#         antes de mover los pesos, igual que `losses.append(loss)` antes del `set_weights` del bucle,
+#         y SGD sin momentum hace exactamente $w \leftarrow w - \mathrm{lr} \cdot g$. Hay que compilar
+#         de nuevo con cada tasa; con `lr=3.0` la pérdida diverge igual (fuera de `fit` no salta
+#         el `ValueError`).
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         mr.utils.set_random_seed(0)
+#         model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(4, activation="tanh"), mr.layers.Dense(2)])
+#         rng = np.random.default_rng(1)
+#         x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+#         start = model.get_weights()
+#
+#         for lr in [0.01, 0.1, 1.0, 3.0]:
+#             model.set_weights(start)
+#             model.compile(optimizer=mr.optimizers.SGD(learning_rate=lr), loss="mse")
+#             losses = [model.train_on_batch(x, y) for step in range(100)]
+#             print(f"lr={lr:<5} L: {losses[0]:.4f} -> {losses[-1]:.4g}")
+#         ```
+#
+#         ```text
+#         lr=0.01  L: 1.1420 -> 0.9338
+#         lr=0.1   L: 1.1420 -> 0.4156
+#         lr=1.0   L: 1.1420 -> 0.3168
+#         lr=3.0   L: 1.1420 -> 1.381e+220
+#         ```
 # 3. Si la pérdida fuera la **suma** sobre el lote en vez de la media, ¿qué tasa de aprendizaje
 #    daría los mismos pasos que $\mathrm{lr} = 0.1$ con lotes de 32? ¿Seguiría valiendo esa tasa
 #    con lotes de 128?
+#
+#     ??? note "Solución"
+#         Con la suma, el gradiente es $N$ veces el de la media:
+#         $\partial L_{\text{suma}} / \partial w = N \, \partial L_{\text{media}} / \partial w$. Para
+#         dar los mismos pasos hay que dividir la tasa entre $N$: $\mathrm{lr} = 0.1 / 32 = 0.003125$.
+#         Con lotes de 128 esa tasa ya no vale: el gradiente suma cuatro veces más ejemplos y los
+#         pasos serían unas cuatro veces más largos (como $\mathrm{lr} = 0.4$ con la media); haría falta
+#         $0.1 / 128 \approx 0.00078$. Por eso se usa la media: la escala del gradiente no depende del
+#         tamaño del lote.
 # 4. ¿Por qué `backward` no actualiza los pesos él mismo? Piensa en `loss_and_gradients` y en
 #    la comprobación numérica del apéndice A.
+#
+#     ??? note "Solución"
+#         Porque calcular gradientes y usarlos son cosas distintas. `loss_and_gradients` necesita
+#         los gradientes **sin tocar** los pesos, y la comprobación numérica del apéndice A compara
+#         esos gradientes con diferencias finitas evaluadas en los mismos pesos: si `backward` los
+#         moviera, cada comprobación cambiaría el modelo. Además, cómo se da el paso lo decide el
+#         optimizador (SGD, momentum, Adam, con su estado), y las penalizaciones de la lección 9
+#         suman su gradiente antes del paso. Así `backward` solo acumula $\partial L / \partial w$ y
+#         `optimizer.apply` mueve los pesos.

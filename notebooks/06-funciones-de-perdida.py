@@ -86,23 +86,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/losses/loss.py`: `Loss.__call__` (valor reducido) y `Loss.value_and_gradient`,
-#   que devuelve $(L, \partial L / \partial \hat y)$ con
-#   $\dfrac{\partial L}{\partial \hat y_n} = \dfrac{s_n}{N} \dfrac{\partial \ell_n}{\partial \hat y_n}$.
-# - `minired/losses/categorical_crossentropy.py`: en `values` y `gradients`, la rama
-#   `from_logits` (log_softmax y $p - y$) y la rama de probabilidades (renormaliza
-#   $q = p / \sum p$, recorta, y anula el gradiente donde el recorte está activo: la máscara
-#   `inside`). `binary_crossentropy.py`, `sparse_categorical_crossentropy.py` y
-#   `mean_squared_error.py` siguen el mismo esquema.
-# - `minired/keras_numerics.py`: `logits_call` decide qué capa da los logits (pérdida con
-#   `uses_output_logits` y última activación `softmax` o `sigmoid`; una capa que devuelve su
-#   entrada tal cual, `layer.passes_logits_through(training)`, como un `Dropout` inactivo, no
-#   cuenta, porque en Keras deja pasar el mismo tensor).
-# - `minired/trainers/trainer.py`: `_output_loss` pasa la $z$ de esa capa (`cache.z`) con
-#   `from_logits=True`, y el paso hacia atrás empieza en `layer.backward_from_z(δz)`,
-#   saltándose el del softmax. Si además pediste `from_logits=True` con una salida softmax, avisa
-#   (como Keras) y usa los logits reales.
-# - `minired/activations/activations.py`: `log_softmax`.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 6](../docs/apendice-b-leer-el-codigo.md#leccion-6-funciones-de-perdida).
 #
 # ## Pruébalo
 
@@ -205,9 +189,129 @@ print("model.evaluate (logits)    :", round(model.evaluate(x, y, verbose=0), 3))
 #
 # 1. Construye y compila el modelo de `examples/digits.py` y, antes de `fit`, llama a
 #    `model.evaluate(x_test, y_test)`. ¿Se parece la pérdida a $\ln 10$?
+#
+#     ??? note "Solución"
+#         Sí: con los pesos iniciales, pequeños, los logits están cerca de 0 y el softmax da casi
+#         $1/10$ a cada clase, así que $-\log p \approx \ln 10 \approx 2.3026$ (la pérdida incluye también
+#         la pequeña penalización L2, lección 9). Una pérdida inicial muy distinta de $\ln C$ suele
+#         delatar una inicialización o unos datos mal preparados. La exactitud está cerca del azar,
+#         $1/10$.
+#
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         mr.utils.set_random_seed(0)
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_test, y_train, y_test = train_test_split(
+#             x, y, test_size=0.25, random_state=0, stratify=digits.target)
+#
+#         model = mr.Sequential([
+#             mr.Input((64,)),
+#             mr.layers.Dense(128, activation="relu", kernel_regularizer=mr.regularizers.L2(1e-4)),
+#             mr.layers.Dropout(0.2),
+#             mr.layers.Dense(10, activation="softmax"),
+#         ])
+#         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+#         loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
+#         print(f"antes de fit: pérdida {loss:.4f}, exactitud {accuracy:.3f}; ln 10 = {np.log(10):.4f}")
+#         ```
+#
+#         ```text
+#         antes de fit: pérdida 2.2991, exactitud 0.178; ln 10 = 2.3026
+#         ```
 # 2. Repite el segundo fragmento con `mr.losses.BinaryCrossentropy()`, `y = [[1.0]]`,
 #    `z = [[-40.0]]` y `mr.activations.sigmoid`. ¿Qué da cada camino?
+#
+#     ??? note "Solución"
+#         $p = \sigma(-40) \approx 4 \cdot 10^{-18}$ queda por debajo de $\varepsilon$. El camino de las
+#         probabilidades recorta $p$ a $\varepsilon$: devuelve el tope $-\log \varepsilon \approx 16.12$ y un
+#         gradiente nulo, porque el recorte está activo. El de los logits calcula
+#         $\ell = \log(1 + e^{-z}) \approx 40$ de forma estable y $\delta_z = p - y \approx -1$, que empuja
+#         con fuerza a subir $z$.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         bce = mr.losses.BinaryCrossentropy()
+#         sigmoid = mr.activations.sigmoid
+#         y = np.array([[1.0]])
+#         z = np.array([[-40.0]])
+#         p = sigmoid(z)
+#         loss_p, grad_p = bce.value_and_gradient(y, p)
+#         grad_z_via_p = sigmoid.backward(z, p, grad_p) + 0.0
+#         loss_z, grad_z = bce.value_and_gradient(y, z, from_logits=True)
+#         print(f"p = {p[0, 0]:.3g}")
+#         print("pérdida  desde p:", round(loss_p, 4), "  desde z:", round(loss_z, 4))
+#         print("δz       desde p:", grad_z_via_p[0].round(4), "  desde z:", grad_z[0].round(4))
+#         ```
+#
+#         ```text
+#         p = 4.25e-18
+#         pérdida  desde p: 16.1181   desde z: 40.0
+#         δz       desde p: [0.]   desde z: [-1.]
+#         ```
 # 3. Con `from_logits=True` y una salida lineal (`Dense(3)`), `predict` devuelve logits, no
 #    probabilidades. ¿Cómo obtienes las probabilidades?
+#
+#     ??? note "Solución"
+#         Aplicando tú el softmax a la salida de `predict`, `mr.activations.softmax(logits)` (en
+#         Keras, `keras.ops.softmax`): cada fila suma 1 y el argmax, la clase predicha, no cambia.
+#         Con una salida binaria y `BinaryCrossentropy(from_logits=True)` sería la sigmoide.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.utils.set_random_seed(0)
+#         model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(3)])
+#         model.compile(optimizer="adam",
+#                       loss=mr.losses.CategoricalCrossentropy(from_logits=True))
+#         x = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
+#         logits = model.predict(x, verbose=0)
+#         p = mr.activations.softmax(logits)
+#         print("logits:\n", logits.round(4))
+#         print("probabilidades:\n", p.round(4))
+#         print("suman:", p.sum(axis=1).round(4))
+#         ```
+#
+#         ```text
+#         logits:
+#          [[-0.5563  0.7421  0.029 ]
+#          [-0.1313  1.0493  1.359 ]]
+#         probabilidades:
+#          [[0.1548 0.5672 0.278 ]
+#          [0.115  0.3745 0.5105]]
+#         suman: [1. 1.]
+#         ```
 # 4. Da pesos por ejemplo (`sample_weight`) `[1, 0]` a un lote de dos ejemplos con MSE. ¿Se
 #    divide entre 1 o entre 2? Compruébalo con `Loss.__call__`.
+#
+#     ??? note "Solución"
+#         Entre 2. La reducción por defecto, como `"sum_over_batch_size"` en Keras, divide
+#         $\sum_n s_n \ell_n$ entre el número de ejemplos $N$, no entre $\sum_n s_n$: con $\ell = (1, 9)$
+#         y pesos $[1, 0]$ da $1 / 2 = 0.5$, no 1.
+#
+#         ```python
+#         import minired as mr
+#
+#         mse = mr.losses.MeanSquaredError()
+#         y_true = [[0.0], [0.0]]
+#         y_pred = [[1.0], [3.0]]                  # ℓ = 1 y 9
+#         print("sin pesos:   ", mse(y_true, y_pred))
+#         print("pesos [1, 0]:", mse(y_true, y_pred, sample_weight=[1.0, 0.0]))
+#         ```
+#
+#         ```text
+#         sin pesos:    5.0
+#         pesos [1, 0]: 0.5
+#         ```

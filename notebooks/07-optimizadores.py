@@ -102,12 +102,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/optimizers/optimizer.py`: `Optimizer.apply` (el orden de arriba),
-#   `_clip_gradients`, `_apply_weight_decay`, `add_slots` (el estado por variable).
-# - `minired/optimizers/sgd.py`, `rmsprop.py`, `adagrad.py`, `adam.py`, `adamw.py`: cada uno
-#   con su `update_step` y la fórmula en el docstring. También `nadam.py` (Adam con Nesterov) y
-#   `schedules/` (tasas de aprendizaje que cambian con el paso).
-# - `comparisons/optimizers.py`: cada optimizador contra el de Keras, paso a paso.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 7](../docs/apendice-b-leer-el-codigo.md#leccion-7-optimizadores).
 #
 # ## Pruébalo: un paso de Adam a mano
 
@@ -179,8 +174,130 @@ for name, make in optimizers.items():
 #
 # 1. Reproduce el ejemplo del docstring de `SGD`: `momentum=0.9`, `lr=0.1`, dos pasos con
 #    `g = 1` desde `w = 1`. ¿Por qué queda `0.71`?
+#
+#     ??? note "Solución"
+#         Con momentum, $v \leftarrow \mu v - \mathrm{lr}\, g$ y $w \leftarrow w + v$. Paso 1:
+#         $v = -0.1$, $w = 0.9$. Paso 2: $v = 0.9 \cdot (-0.1) - 0.1 = -0.19$, $w = 0.9 - 0.19 = 0.71$.
+#         El segundo paso es casi el doble que el primero porque la velocidad acumula los gradientes
+#         anteriores; sin momentum quedaría $0.8$.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         w = np.array([1.0], dtype="float32")
+#         opt = mr.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+#         for step in range(2):
+#             opt.apply_gradients([(np.array([1.0], dtype="float32"), w)])
+#             print(f"paso {step + 1}: w = {w[0]:.4f}")
+#         ```
+#
+#         ```text
+#         paso 1: w = 0.9000
+#         paso 2: w = 0.7100
+#         ```
 # 2. Repite el primer fragmento con `g = np.array([1.0])`. ¿Siguen difiriendo las dos formas?
+#
+#     ??? note "Solución"
+#         Casi nada: con $g = 1$, $\sqrt{v} \approx 0.032$ es mucho mayor que $\varepsilon = 10^{-7}$ y el
+#         sitio donde se suma $\varepsilon$ apenas importa. Las dos dan un primer paso de $\mathrm{lr}$,
+#         $-0.001$, y difieren en la octava cifra decimal.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         lr, b1, b2, eps = 0.001, 0.9, 0.999, 1e-7
+#         g = np.array([1.0])
+#
+#         w = np.array([0.0])
+#         mr.optimizers.Adam(learning_rate=lr).apply_gradients([(g, w)])
+#         print("minired Adam, paso 1    :", round(w[0], 9))
+#
+#         m, v = (1 - b1) * g, (1 - b2) * g**2
+#         b1_t, b2_t = float(np.float32(b1)), float(np.float32(b2))
+#         alpha = lr * np.sqrt(1 - b2_t) / (1 - b1_t)
+#         print("Keras (forma de la §2)  :", round((-(m * alpha) / (np.sqrt(v) + eps))[0], 9))
+#         m_hat, v_hat = m / (1 - b1), v / (1 - b2)
+#         print("artículo, Algoritmo 1   :", round((-lr * m_hat / (np.sqrt(v_hat) + eps))[0], 9))
+#         ```
+#
+#         ```text
+#         minired Adam, paso 1    : -0.00099999
+#         Keras (forma de la §2)  : -0.00099999
+#         artículo, Algoritmo 1   : -0.001
+#         ```
 # 3. En el segundo fragmento prueba `SGD(learning_rate=0.1)` y `Adam(learning_rate=0.01)`.
 #    ¿Cambia el orden de la tabla?
+#
+#     ??? note "Solución"
+#         Sí. Con una tasa diez veces mayor, SGD pasa de ser el último a quedar cerca de momentum
+#         (que con $\mu = 0.9$ y $\mathrm{lr} = 0.01$ da pasos efectivos de unos
+#         $\mathrm{lr}/(1 - \mu) = 0.1$), y Adam con $0.01$ pasa a ser el primero. La tabla original
+#         comparaba sobre todo tasas de aprendizaje, no optimizadores: antes de comparar hay que
+#         ajustar la tasa de cada uno.
+#
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#
+#         optimizers = {
+#             "SGD 0.1": lambda: mr.optimizers.SGD(learning_rate=0.1),
+#             "SGD momentum": lambda: mr.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+#             "SGD Nesterov": lambda: mr.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True),
+#             "RMSprop": lambda: mr.optimizers.RMSprop(learning_rate=0.001),
+#             "Adagrad": lambda: mr.optimizers.Adagrad(learning_rate=0.01),
+#             "Adam 0.01": lambda: mr.optimizers.Adam(learning_rate=0.01),
+#             "AdamW": lambda: mr.optimizers.AdamW(learning_rate=0.001, weight_decay=0.004),
+#         }
+#         for name, make in optimizers.items():
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(32, activation="relu"),
+#                                    mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=make(), loss="categorical_crossentropy")
+#             history = model.fit(x, y, epochs=5, batch_size=32, shuffle=False, verbose=0)
+#             print(f"{name:13s}", np.round(history.history["loss"], 3))
+#         ```
+#
+#         ```text
+#         SGD 0.1       [1.786 0.88  0.483 0.336 0.267]
+#         SGD momentum  [1.954 1.054 0.551 0.372 0.292]
+#         SGD Nesterov  [1.936 1.032 0.539 0.365 0.287]
+#         RMSprop       [2.032 1.572 1.159 0.848 0.636]
+#         Adagrad       [2.153 1.859 1.606 1.383 1.195]
+#         Adam 0.01     [0.983 0.312 0.219 0.177 0.129]
+#         AdamW         [2.107 1.652 1.192 0.842 0.629]
+#         ```
 # 4. Aplica un paso de `AdamW(learning_rate=0.1, weight_decay=0.5)` con gradiente 0 a
 #    `w = np.array([1.0], dtype="float32")`. ¿Cuánto vale `w`? ¿Y con `Adam`?
+#
+#     ??? note "Solución"
+#         Con AdamW, $w \leftarrow w - \mathrm{lr} \cdot \mathrm{wd} \cdot w = 1 - 0.1 \cdot 0.5 = 0.95$:
+#         el decaimiento se aplica aparte y actúa aunque el gradiente sea 0 (el paso de Adam es
+#         $0 / (0 + \varepsilon) = 0$). Con Adam, sin decaimiento, `w` se queda en 1.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         for optimizer in [mr.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5),
+#                           mr.optimizers.Adam(learning_rate=0.1)]:
+#             w = np.array([1.0], dtype="float32")
+#             optimizer.apply_gradients([(np.zeros(1, dtype="float32"), w)])
+#             print(f"{type(optimizer).__name__:5s} w = {w[0]:.4f}")
+#         ```
+#
+#         ```text
+#         AdamW w = 0.9500
+#         Adam  w = 1.0000
+#         ```

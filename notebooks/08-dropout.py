@@ -63,19 +63,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/layers/dropout.py`: `Dropout.forward` sortea $u$, guarda la máscara y la escala
-#   (en el tipo de la entrada) en su caché, `self.cache = (mask, scale)`, y devuelve
-#   `inputs * scale * mask`; con `training=False` devuelve `inputs` tal cual (y lo dice
-#   `passes_logits_through`). `Dropout.backward` multiplica por la misma escala y máscara.
-#   `noise_shape` permite compartir la máscara entre ejes, y `seed` fija el generador de la
-#   capa (sin `seed`, lo saca del flujo aleatorio del dropout que reinicia
-#   `mr.utils.set_random_seed`).
-# - `minired/trainers/trainer.py`: `train_step` hace el paso hacia delante con `training=True`;
-#   `test_step` (usado por `evaluate` y por la validación) y `predict`, con `training=False`.
-# - `comparisons/dropout.py`: como TensorFlow sortea sus máscaras con otro generador, la
-#   comparación con Keras se hace de dos formas: pasando a Keras la máscara de minired
-#   (`same_mask`) y comprobando estadísticamente que cada biblioteca conserva una fracción
-#   $1 - \mathrm{rate}$ de las entradas (`keep_rate`).
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 8](../docs/apendice-b-leer-el-codigo.md#leccion-8-dropout).
 #
 # ## Pruébalo: la capa sola
 
@@ -138,9 +126,129 @@ print("predict, dos llamadas iguales:      ", np.array_equal(p, q))
 #
 # 1. Con `rate=0.2`, ¿qué valores toma la salida de la capa sobre una entrada de unos? ¿Qué
 #    fracción de ceros esperas?
+#
+#     ??? note "Solución"
+#         Cada elemento se apaga (0) con probabilidad $0.2$ o se multiplica por
+#         $1/(1-0.2) = 1.25$. Espero un 20 % de ceros, y la media sigue siendo 1.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         layer = mr.layers.Dropout(0.2, seed=0)
+#         a = layer(np.ones((1000, 100), dtype="float32"), training=True)
+#         print("valores:", np.unique(a))
+#         print("fracción de ceros:", round(float(np.mean(a == 0)), 3))
+#         print("media:", round(float(a.mean()), 3))
+#         ```
+#
+#         ```text
+#         valores: [0.   1.25]
+#         fracción de ceros: 0.201
+#         media: 0.998
+#         ```
+#
 # 2. Usa `noise_shape=(None, 1)` sobre `np.ones((4, 6))`. ¿Qué se apaga ahora, elementos
 #    sueltos o filas enteras?
+#
+#     ??? note "Solución"
+#         Con `noise_shape=(None, 1)` la máscara tiene forma `(4, 1)` y se repite a lo ancho de
+#         cada fila: se apagan **filas enteras** (ejemplos completos), no elementos sueltos.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         layer = mr.layers.Dropout(0.5, noise_shape=(None, 1), seed=0)
+#         print(layer(np.ones((4, 6), dtype="float32"), training=True))
+#         ```
+#
+#         ```text
+#         [[2. 2. 2. 2. 2. 2.]
+#          [0. 0. 0. 0. 0. 0.]
+#          [0. 0. 0. 0. 0. 0.]
+#          [0. 0. 0. 0. 0. 0.]]
+#         ```
+#
 # 3. Añade `mr.layers.Dropout(0.5)` a la red de `examples/digits.py` en lugar de `0.2` y
 #    compara la exactitud de test. Después prueba sin dropout.
+#
+#     ??? note "Solución"
+#         ```python
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_test, y_train, y_test = train_test_split(
+#             x, y, test_size=0.25, random_state=0, stratify=digits.target)
+#
+#         for rate in (0.5, 0.2, 0.0):
+#             mr.utils.set_random_seed(0)
+#             layers = [mr.Input((64,)),
+#                       mr.layers.Dense(128, activation="relu",
+#                                       kernel_regularizer=mr.regularizers.L2(1e-4))]
+#             if rate:
+#                 layers.append(mr.layers.Dropout(rate))
+#             layers.append(mr.layers.Dense(10, activation="softmax"))
+#             model = mr.Sequential(layers)
+#             model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+#             early_stopping = mr.callbacks.EarlyStopping(monitor="val_loss", patience=5,
+#                                                         restore_best_weights=True)
+#             history = model.fit(x_train, y_train, epochs=100, batch_size=32, validation_split=0.15,
+#                                 callbacks=[early_stopping], verbose=0)
+#             accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+#             print(f"dropout {rate}: {len(history.epoch)} épocas, exactitud en test {accuracy:.3f}")
+#         ```
+#
+#         ```text
+#         dropout 0.5: 60 épocas, exactitud en test 0.973
+#         dropout 0.2: 50 épocas, exactitud en test 0.976
+#         dropout 0.0: 34 épocas, exactitud en test 0.976
+#         ```
+#
+#         Las tres quedan casi empatadas: con 1797 dígitos, una red de 128 unidades, L2 y
+#         parada temprana apenas sobreajusta, así que el dropout aporta poco. Lo que sí cambia
+#         es la duración: con más dropout el entrenamiento es más ruidoso y la pérdida de
+#         validación tarda más en dejar de bajar, así que entrena más épocas.
+#
 # 4. Escribe un `Dropout` «sin escala» (solo $x \odot m$) y explica por qué entonces `predict`
 #    tendría que multiplicar por $1 - \mathrm{rate}$.
+#
+#     ??? note "Solución"
+#         Sin escala, al entrenar $a = x \odot m$ con $m_i \sim \mathrm{Bernoulli}(1-\mathrm{rate})$, así
+#         que $E[a] = (1-\mathrm{rate})\,x$: la capa siguiente aprende sus pesos viendo entradas
+#         encogidas. Si en `predict` pasáramos $x$ tal cual, vería entradas mayores que al entrenar;
+#         para que la media coincida hay que multiplicar por $1-\mathrm{rate}$. El dropout «invertido»
+#         de minired y Keras hace la corrección al entrenar (× $1/(1-\mathrm{rate})$) y deja `predict`
+#         como la identidad.
+#
+#         ```python
+#         import numpy as np
+#
+#
+#         class UnscaledDropout:
+#             def __init__(self, rate, seed=0):
+#                 self.rate, self.rng = rate, np.random.default_rng(seed)
+#
+#             def __call__(self, x, training=False):
+#                 if training:
+#                     return x * (self.rng.random(x.shape) >= self.rate)
+#                 return x * (1 - self.rate)       # la corrección pasa a la inferencia
+#
+#
+#         layer = UnscaledDropout(0.2)
+#         x = np.ones((1000, 1000))
+#         print("media al entrenar:", round(float(layer(x, training=True).mean()), 3))
+#         print("media en predict: ", round(float(layer(x).mean()), 3))
+#         ```
+#
+#         ```text
+#         media al entrenar: 0.8
+#         media en predict:  0.8
+#         ```

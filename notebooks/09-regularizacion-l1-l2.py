@@ -79,16 +79,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/regularizers/regularizer.py`: la clase base (`__call__` da $R(x)$, `gradient` da
-#   $\partial R / \partial x$) y `coefficient`.
-# - `minired/regularizers/l1.py`, `l2.py`, `l1l2.py`: cada penalización con su gradiente.
-# - `minired/layers/layer.py`: `Layer.losses` devuelve las penalizaciones con los pesos
-#   actuales; `Layer.add_penalty_gradients` suma `regularizer.gradient(w)` a cada gradiente,
-#   una vez por paso hacia atrás (aunque la capa se use dos veces, la penalización está una
-#   sola vez en la pérdida). `Dense` dice qué regularizador va con cada peso.
-# - `minired/trainers/trainer.py`, `_forward_backward`: la pérdida total es `data_loss` más la
-#   suma de las penalizaciones;
-#   `minired/trainers/trainer.py`, `compute_loss`: lo mismo en `evaluate` y en la validación.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 9](../docs/apendice-b-leer-el-codigo.md#leccion-9-regularizacion-l1-y-l2).
 #
 # ## Pruébalo: la penalización y su gradiente
 
@@ -160,9 +151,138 @@ for name, reg in [("ninguno", None), ("L2(0.01)", mr.regularizers.L2(0.01)),
 # ## Ejercicios
 #
 # 1. Calcula a mano `L2(0.5)` y `L1(0.5)` sobre `[1, -2, 0]` y compara con la primera salida.
+#
+#     ??? note "Solución"
+#         Con $w = [1, -2, 0]$: `L2(0.5)` da $0.5\,(1^2 + 2^2 + 0^2) = 2.5$ y su gradiente
+#         $2 \cdot 0.5\, w = [1, -2, 0]$; `L1(0.5)` da $0.5\,(1 + 2 + 0) = 1.5$ y su gradiente
+#         $0.5\,\operatorname{sign}(w) = [0.5, -0.5, 0]$. Coincide con las dos primeras líneas de la
+#         salida (`L1: 1.5 [ 0.5 -0.5  0. ]` y `L2: 2.5 [ 1. -2.  0.]`).
+#
 # 2. Con `SGD(learning_rate=0.1)`, una `L2(0.01)` y un gradiente de datos nulo, ¿por cuánto se
 #    multiplica cada peso en cada paso?
+#
+#     ??? note "Solución"
+#         Con $g = 0$, $w \leftarrow w - \mathrm{lr} \cdot 2\lambda_2 w = (1 - 2 \cdot 0.1 \cdot 0.01)\,w
+#         = 0.998\,w$: cada paso encoge cada peso un 0.2 %.
+#
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         l2 = mr.regularizers.L2(0.01)
+#         w = np.array([1.0, -2.0, 0.5])
+#         for step in range(3):
+#             w = w - 0.1 * l2.gradient(w)             # SGD con gradiente de datos nulo
+#             print(step + 1, np.round(w, 6))
+#         print("factor por paso:", round(float(w[0] ** (1 / 3)), 6))
+#         ```
+#
+#         ```text
+#         1 [ 0.998 -1.996  0.499]
+#         2 [ 0.996004 -1.992008  0.498002]
+#         3 [ 0.994012 -1.988024  0.497006]
+#         factor por paso: 0.998
+#         ```
+#
 # 3. ¿Qué filas de $W$ (qué píxeles de entrada) quedan cerca de cero con L1? Pista: hay píxeles
 #    de los bordes que casi nunca se encienden (`digits.data.max(axis=0)`).
+#
+#     ??? note "Solución"
+#         Las filas de $W$ de los píxeles que siempre valen 0 no reciben gradiente de datos
+#         ($\partial L / \partial W = x^\top \delta_z$ y esa columna de $x$ es nula), así que solo actúa
+#         la penalización, que las lleva a cero. Con L1 caen también las de píxeles de los bordes que
+#         casi nunca se encienden.
+#
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#
+#         mr.utils.set_random_seed(0)
+#         model = mr.Sequential([mr.Input((64,)),
+#                                mr.layers.Dense(32, activation="relu",
+#                                                kernel_regularizer=mr.regularizers.L1(0.001)),
+#                                mr.layers.Dense(10, activation="softmax")])
+#         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+#         model.fit(x, y, epochs=10, batch_size=32, verbose=0)
+#         W = model.get_weights()[0]                   # (64, 32): una fila por píxel
+#
+#         row_size = np.abs(W).mean(axis=1)
+#         small = np.flatnonzero(row_size < 0.01)
+#         print("filas casi nulas (píxel):", small)
+#         print("máximo de esos píxeles:  ", digits.data.max(axis=0)[small])
+#         print("píxeles siempre apagados:", np.flatnonzero(digits.data.max(axis=0) == 0))
+#         print(np.round(row_size.reshape(8, 8), 2))
+#         ```
+#
+#         ```text
+#         filas casi nulas (píxel): [ 0  7  8 16 23 24 31 32 39 40 47 48 56 57]
+#         máximo de esos píxeles:   [ 0. 15.  2.  2.  8.  1.  1.  0.  0.  4.  6.  8.  1.  9.]
+#         píxeles siempre apagados: [ 0 32 39]
+#         [[0.   0.01 0.14 0.12 0.1  0.12 0.16 0.01]
+#          [0.   0.09 0.15 0.11 0.14 0.17 0.06 0.01]
+#          [0.   0.1  0.14 0.15 0.18 0.16 0.1  0.  ]
+#          [0.   0.11 0.22 0.17 0.16 0.14 0.17 0.  ]
+#          [0.   0.16 0.13 0.13 0.14 0.15 0.15 0.  ]
+#          [0.   0.12 0.19 0.19 0.15 0.13 0.16 0.  ]
+#          [0.   0.05 0.15 0.14 0.12 0.13 0.15 0.01]
+#          [0.   0.01 0.11 0.12 0.11 0.15 0.12 0.08]]
+#         ```
+#
+#         Son las columnas primera y última de la imagen de 8x8 (píxeles 0, 8, 16, …, y 7, 23,
+#         31, …): los bordes izquierdo y derecho, donde los dígitos casi nunca llegan. Los
+#         píxeles siempre apagados (0, 32, 39) salen todos; los demás tienen un máximo alto
+#         pero se encienden en muy pocas imágenes, y L1, que empuja a todos los pesos hacia
+#         cero con la misma fuerza, gana a su escasa señal.
+#
 # 4. `examples/digits.py` ya usa `L2(1e-4)` en su capa oculta (*hidden layer*). Quítala, o súbela a
 #    `L2(1e-2)`, y compara la exactitud de test y el número de épocas (*epochs*) que entrena.
+#
+#     ??? note "Solución"
+#         ```python
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_test, y_train, y_test = train_test_split(
+#             x, y, test_size=0.25, random_state=0, stratify=digits.target)
+#
+#         for name, reg in [("sin L2", None), ("L2(1e-4)", mr.regularizers.L2(1e-4)),
+#                           ("L2(1e-2)", mr.regularizers.L2(1e-2))]:
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([
+#                 mr.Input((64,)),
+#                 mr.layers.Dense(128, activation="relu", kernel_regularizer=reg),
+#                 mr.layers.Dropout(0.2),
+#                 mr.layers.Dense(10, activation="softmax"),
+#             ])
+#             model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+#             early_stopping = mr.callbacks.EarlyStopping(monitor="val_loss", patience=5,
+#                                                         restore_best_weights=True)
+#             history = model.fit(x_train, y_train, epochs=100, batch_size=32, validation_split=0.15,
+#                                 callbacks=[early_stopping], verbose=0)
+#             accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+#             print(f"{name:9s} {len(history.epoch):3d} épocas, exactitud en test {accuracy:.3f}")
+#         ```
+#
+#         ```text
+#         sin L2     50 épocas, exactitud en test 0.976
+#         L2(1e-4)   50 épocas, exactitud en test 0.976
+#         L2(1e-2)   72 épocas, exactitud en test 0.976
+#         ```
+#
+#         Quitar `L2(1e-4)` no cambia nada visible: es una penalización muy suave (la
+#         red ya tiene dropout y parada temprana). Con `L2(1e-2)` la exactitud se mantiene,
+#         pero entrena más épocas: la penalización frena el crecimiento de los pesos, así que
+#         la pérdida de validación baja más despacio y tarda más en estancarse.

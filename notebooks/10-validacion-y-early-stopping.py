@@ -86,13 +86,7 @@ if os.path.basename(os.getcwd()) == "notebooks":
 #
 # ## Dónde verlo en el código
 #
-# - `minired/trainers/data_adapter.py`, `train_validation_split`: la regla del `split_at`.
-# - `minired/trainers/trainer.py`, `fit`: el reparto, el barajado de cada época (solo del
-#   entrenamiento) y la evaluación de validación (`_evaluate_arrays`).
-# - `minired/callbacks/early_stopping.py`: `on_epoch_end` (los pasos 1–4) y `on_train_end` (la
-#   restauración). `minired/callbacks/monitor_callback.py`: `mode` y `_is_improvement`.
-# - `comparisons/training.py`: los casos `validation_split` y `early_stopping` comparan con
-#   Keras la época en que para, `best_epoch` y los pesos restaurados.
+# Qué archivos y funciones de minired hacen lo de esta lección, para quien quiera leer el código fuente: [apéndice B, lección 10](../docs/apendice-b-leer-el-codigo.md#leccion-10-conjunto-de-validacion-y-parada-temprana-early-stopping).
 #
 # ## Pruébalo: `validation_split` con datos ordenados
 #
@@ -173,7 +167,168 @@ print("val_loss con los pesos restaurados:", round(model.evaluate(x_val, y_val, 
 # ## Ejercicios
 #
 # 1. Comprueba en el código por qué `patience=0` y `patience=1` paran en la misma época.
+#
+#     ??? note "Solución"
+#         En `on_epoch_end` de `minired/callbacks/early_stopping.py`, `self.wait += 1` va **antes**
+#         de mirar la mejora. La primera época sin mejora deja `wait = 1`, y tanto `1 >= 0` como
+#         `1 >= 1` son ciertos: las dos paran ahí. Solo se distinguen a partir de `patience=2`.
+#
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
+#         x_train, y_train = x_train[:300], y_train[:300]
+#
+#
+#         def run(**kwargs):
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(128, activation="relu"),
+#                                    mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             stop = mr.callbacks.EarlyStopping(restore_best_weights=True, **kwargs)
+#             history = model.fit(x_train, y_train, epochs=100, batch_size=32,
+#                                 validation_data=(x_val, y_val), callbacks=[stop], verbose=0)
+#             return history, stop
+#
+#
+#         for patience in (0, 1, 2):
+#             history, stop = run(monitor="val_loss", patience=patience)
+#             print(f"patience={patience}: stopped_epoch {stop.stopped_epoch}, best_epoch {stop.best_epoch}")
+#         ```
+#
+#         ```text
+#         patience=0: stopped_epoch 6, best_epoch 5
+#         patience=1: stopped_epoch 6, best_epoch 5
+#         patience=2: stopped_epoch 10, best_epoch 8
+#         ```
+#
 # 2. Cambia a `monitor="val_accuracy"`. ¿Qué `mode` se elige solo? ¿Para en la misma época?
+#
+#     ??? note "Solución"
+#         Con `mode="auto"` y un nombre que contiene `accuracy`, se elige `max`: `monitor_op` pasa
+#         a ser `greater_as_keras` (un «mayor que» que compara en `float32`, como TensorFlow) y
+#         `min_delta` se suma en lugar de restarse.
+#
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
+#         x_train, y_train = x_train[:300], y_train[:300]
+#
+#
+#         def run(**kwargs):
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(128, activation="relu"),
+#                                    mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             stop = mr.callbacks.EarlyStopping(restore_best_weights=True, **kwargs)
+#             history = model.fit(x_train, y_train, epochs=100, batch_size=32,
+#                                 validation_data=(x_val, y_val), callbacks=[stop], verbose=0)
+#             return history, stop
+#
+#
+#         for monitor in ("val_loss", "val_accuracy"):
+#             history, stop = run(monitor=monitor, patience=3)
+#             print(f"{monitor:12s} monitor_op={stop.monitor_op.__name__}  "
+#                   f"épocas {len(history.epoch)}  best_epoch {stop.best_epoch}")
+#         print("val_accuracy:", np.round(history.history["val_accuracy"], 3))
+#         ```
+#
+#         ```text
+#         val_loss     monitor_op=less_as_keras  épocas 15  best_epoch 11
+#         val_accuracy monitor_op=greater_as_keras  épocas 8  best_epoch 4
+#         val_accuracy: [0.813 0.846 0.904 0.909 0.93  0.93  0.922 0.922]
+#         ```
+#
+#         No para en la misma época: la exactitud se estanca antes que la pérdida (la época 6
+#         iguala a la 5, y empatar no es mejorar) y es más gruesa (cambia a saltos de un
+#         ejemplo), así que para en la época 8 en lugar de la 15. La pérdida sigue mejorando
+#         aunque los aciertos no cambien, porque las probabilidades de la clase correcta siguen
+#         subiendo.
+#
 # 3. Pon `min_delta=0.01`. ¿Qué mejoras dejan de contar?
+#
+#     ??? note "Solución"
+#         Con `min_delta=0.01` una época solo cuenta como mejora si `val_loss` baja **más de 0.01**
+#         respecto al mejor valor (`_is_improvement` compara `current - min_delta` con el mejor).
+#         Dejan de contar las mejoras pequeñas del final, cuando la curva ya casi está plana.
+#
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
+#         x_train, y_train = x_train[:300], y_train[:300]
+#
+#
+#         def run(**kwargs):
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(128, activation="relu"),
+#                                    mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             stop = mr.callbacks.EarlyStopping(restore_best_weights=True, **kwargs)
+#             history = model.fit(x_train, y_train, epochs=100, batch_size=32,
+#                                 validation_data=(x_val, y_val), callbacks=[stop], verbose=0)
+#             return history, stop
+#
+#
+#         for min_delta in (0.0, 0.01):
+#             history, stop = run(monitor="val_loss", patience=3, min_delta=min_delta)
+#             print(f"min_delta={min_delta}: épocas {len(history.epoch)}, best_epoch {stop.best_epoch}, "
+#                   f"mejor val_loss {stop.best:.4f}")
+#         ```
+#
+#         ```text
+#         min_delta=0.0: épocas 15, best_epoch 11, mejor val_loss 0.2051
+#         min_delta=0.01: épocas 12, best_epoch 8, mejor val_loss 0.2127
+#         ```
+#
+#         Ya no cuentan la bajada de 0.2127 a 0.2051 (época 12; solo 0.0076) ni ninguna
+#         otra menor de 0.01: el mejor valor se queda en el de la época 9 y el entrenamiento
+#         para tres épocas después.
+#
 # 4. Con `validation_split=0.25` y 100 ejemplos, ¿cuántos entrenan y cuáles validan?
 #    Compruébalo con `minired.trainers.data_adapter.train_validation_split`.
+#
+#     ??? note "Solución"
+#         $\mathrm{split\_at} = \lfloor 100 \cdot (1 - 0.25) \rfloor = 75$: entrenan los 75 primeros
+#         (índices 0–74) y validan los 25 últimos (75–99), sin barajar.
+#
+#         ```python
+#         import numpy as np
+#
+#         from minired.trainers.data_adapter import train_validation_split
+#
+#         x, y = np.arange(100), np.arange(100) % 10
+#         (x_train, y_train), (x_val, y_val) = train_validation_split((x, y), 0.25)
+#         print("entrenan:", len(x_train), "de", x_train[0], "a", x_train[-1])
+#         print("validan: ", len(x_val), "de", x_val[0], "a", x_val[-1])
+#         ```
+#
+#         ```text
+#         entrenan: 75 de 0 a 74
+#         validan:  25 de 75 a 99
+#         ```

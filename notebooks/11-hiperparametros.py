@@ -269,18 +269,382 @@ print(f"test de la mejor (la aleatoria), una sola vez: {search.score(x_test, y_t
 #
 # 1. Repite cada combinación con las semillas 0, 1 y 2 y ordena por la media de
 #    `val_accuracy`. ¿Cambian las primeras filas?
+#
+#     ??? note "Solución"
+#         ```python
+#         import itertools
+#
+#         import numpy as np
+#
+#         import examples.hyperparameters as hp
+#         import minired as mr
+#
+#         (x_train, y_train), (x_val, y_val), _ = hp.load_data()
+#         rows = []
+#         for lr, units, dropout in itertools.product(*hp.GRID.values()):
+#             scores = []
+#             for seed in (0, 1, 2):
+#                 mr.utils.set_random_seed(seed)
+#                 model = hp.build_model(lr, units, dropout)
+#                 history = model.fit(x_train, y_train, epochs=20, batch_size=32,
+#                                     validation_data=(x_val, y_val), verbose=0)
+#                 scores.append(history.history["val_accuracy"][-1])
+#             rows.append((np.mean(scores), np.std(scores), lr, units, dropout))
+#
+#         rows.sort(key=lambda r: -r[0])
+#         print("lr      unidades dropout  media val.  desv.")
+#         for mean, std, lr, units, dropout in rows[:6]:
+#             print(f"{lr:<7} {units:>8} {dropout:>7} {mean:>11.4f} {std:>6.4f}")
+#         ```
+#
+#         ```text
+#         lr      unidades dropout  media val.  desv.
+#         0.003        128     0.0      0.9768 0.0035
+#         0.003        128     0.5      0.9768 0.0026
+#         0.003         32     0.0      0.9712 0.0035
+#         0.03         128     0.0      0.9675 0.0125
+#         0.03          32     0.0      0.9638 0.0082
+#         0.03         128     0.5      0.9610 0.0120
+#         ```
+#
+#         Sí cambian: la ganadora con la semilla 0 (`0.03`, 128, sin dropout) baja al cuarto
+#         puesto, y es la de mayor desviación (0.0125, unos 4 aciertos de 359): con `0.03` el
+#         resultado depende mucho de la suerte. Arriba quedan las de `0.003` y 128 unidades,
+#         con y sin dropout empatadas. Promediar semillas separa el efecto del hiperparámetro
+#         del ruido del sorteo.
+#
 # 2. Añade `EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)` y sube
 #    `epochs` a 100. ¿Siguen quedando abajo las filas con `0.0003`?
+#
+#     ??? note "Solución"
+#         ```python
+#         import itertools
+#
+#         import examples.hyperparameters as hp
+#         import minired as mr
+#
+#         (x_train, y_train), (x_val, y_val), _ = hp.load_data()
+#         rows = []
+#         for lr, units, dropout in itertools.product(*hp.GRID.values()):
+#             mr.utils.set_random_seed(0)
+#             model = hp.build_model(lr, units, dropout)
+#             stop = mr.callbacks.EarlyStopping(monitor="val_loss", patience=3,
+#                                               restore_best_weights=True)
+#             history = model.fit(x_train, y_train, epochs=100, batch_size=32,
+#                                 validation_data=(x_val, y_val), callbacks=[stop], verbose=0)
+#             val_loss, val_accuracy = model.evaluate(x_val, y_val, verbose=0)
+#             rows.append((val_accuracy, val_loss, lr, units, dropout, len(history.epoch)))
+#
+#         rows.sort(key=lambda r: (-r[0], r[1]))
+#         print("lr      unidades dropout épocas exact. val. pérd. val.")
+#         for val_accuracy, val_loss, lr, units, dropout, epochs in rows:
+#             print(f"{lr:<7} {units:>8} {dropout:>7} {epochs:>6} {val_accuracy:>11.4f} {val_loss:>10.4f}")
+#         ```
+#
+#         ```text
+#         lr      unidades dropout épocas exact. val. pérd. val.
+#         0.003        128     0.5     25      0.9833     0.0764
+#         0.03         128     0.0     12      0.9805     0.0478
+#         0.0003       128     0.0    100      0.9805     0.0873
+#         0.0003       128     0.5    100      0.9749     0.1122
+#         0.003        128     0.0     15      0.9721     0.0861
+#         0.003         32     0.0     25      0.9694     0.1147
+#         0.03          32     0.0      7      0.9666     0.1234
+#         0.03         128     0.5     13      0.9638     0.1164
+#         0.003          8     0.0     42      0.9610     0.1334
+#         0.003         32     0.5     33      0.9582     0.1412
+#         0.0003        32     0.0    100      0.9582     0.1648
+#         0.03           8     0.0     15      0.9471     0.1373
+#         0.03          32     0.5     10      0.9387     0.2423
+#         0.0003        32     0.5    100      0.9359     0.2775
+#         0.0003         8     0.0    100      0.8997     0.4037
+#         0.003          8     0.5     34      0.8858     0.6259
+#         0.0003         8     0.5    100      0.8524     1.0480
+#         0.03           8     0.5      7      0.7187     1.0311
+#         ```
+#
+#         Ya no todas: con 100 épocas, `0.0003` y 128 unidades llega a la segunda y la cuarta
+#         filas (usa las 100 épocas sin que la parada temprana lo corte, porque su `val_loss`
+#         sigue bajando despacio). Con 20 épocas no era una mala tasa, sino que le faltaba
+#         tiempo. Con 8 o 32 unidades sigue abajo. Al revés, `0.03` para pronto (7–15
+#         épocas): va tan rápido que sobreajusta enseguida.
+#
 # 3. Añade a `GRID` un factor de L2 (`[0.0, 1e-4, 1e-3]`) y pásalo a la capa oculta como
 #    `kernel_regularizer` (lección 9).
+#
+#     ??? note "Solución"
+#         ```python
+#         import itertools
+#
+#         import examples.hyperparameters as hp
+#         import minired as mr
+#
+#         GRID = {**hp.GRID, "l2": [0.0, 1e-4, 1e-3]}
+#         (x_train, y_train), (x_val, y_val), _ = hp.load_data()
+#
+#
+#         def build_model(learning_rate, units, dropout, l2):
+#             regularizer = mr.regularizers.L2(l2) if l2 > 0 else None
+#             layers = [mr.Input((64,)),
+#                       mr.layers.Dense(units, activation="relu", kernel_regularizer=regularizer)]
+#             if dropout > 0:
+#                 layers.append(mr.layers.Dropout(dropout))
+#             model = mr.Sequential(layers + [mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=learning_rate),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             return model
+#
+#
+#         rows = []
+#         for params in itertools.product(*GRID.values()):
+#             mr.utils.set_random_seed(0)
+#             h = build_model(*params).fit(x_train, y_train, epochs=20, batch_size=32,
+#                                          validation_data=(x_val, y_val), verbose=0).history
+#             rows.append((h["val_accuracy"][-1], h["val_loss"][-1], *params))
+#
+#         rows.sort(key=lambda r: (-r[0], r[1]))
+#         print(len(rows), "combinaciones")
+#         print("lr      unidades dropout     l2 exact. val. pérd. val.")
+#         for val_accuracy, val_loss, lr, units, dropout, l2 in rows[:6]:
+#             print(f"{lr:<7} {units:>8} {dropout:>7} {l2:>6} {val_accuracy:>11.4f} {val_loss:>10.4f}")
+#         ```
+#
+#         ```text
+#         54 combinaciones
+#         lr      unidades dropout     l2 exact. val. pérd. val.
+#         0.03         128     0.0    0.0      0.9833     0.0512
+#         0.003        128     0.5    0.0      0.9805     0.0864
+#         0.003        128     0.5 0.0001      0.9805     0.1076
+#         0.003        128     0.0  0.001      0.9805     0.1519
+#         0.003        128     0.0    0.0      0.9777     0.0665
+#         0.003        128     0.0 0.0001      0.9777     0.0821
+#         ```
+#
+#         La rejilla pasa de 18 a 54 combinaciones (tres veces más tiempo) y la L2 apenas
+#         cambia el orden: la mejor sigue siendo la de siempre, sin L2, y las demás filas de
+#         arriba ganan o pierden un acierto. La `val_loss` sube con la L2 porque incluye la
+#         penalización (lección 9). Con 20 épocas y 1078 ejemplos hay poco sobreajuste que
+#         frenar; cada hiperparámetro nuevo multiplica el coste de la rejilla.
+#
 # 4. Cambia la rejilla por una **búsqueda aleatoria** (*random search*): 18 combinaciones con
 #    `learning_rate = 10 ** rng.uniform(-4, -1)` y `units` al azar entre 8 y 256.
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#
+#         import examples.hyperparameters as hp
+#         import minired as mr
+#
+#         (x_train, y_train), (x_val, y_val), _ = hp.load_data()
+#         rng = np.random.default_rng(0)
+#         rows = []
+#         for _ in range(18):
+#             lr = float(10 ** rng.uniform(-4, -1))        # uniforme en el exponente
+#             units = int(rng.integers(8, 257))            # de 8 a 256, ambos incluidos
+#             dropout = float(rng.choice([0.0, 0.5]))
+#             mr.utils.set_random_seed(0)
+#             h = hp.build_model(lr, units, dropout).fit(
+#                 x_train, y_train, epochs=20, batch_size=32,
+#                 validation_data=(x_val, y_val), verbose=0).history
+#             rows.append((h["val_accuracy"][-1], h["val_loss"][-1], lr, units, dropout))
+#
+#         rows.sort(key=lambda r: (-r[0], r[1]))
+#         print("lr      unidades dropout exact. val. pérd. val.")
+#         for val_accuracy, val_loss, lr, units, dropout in rows:
+#             print(f"{lr:<7.5f} {units:>8} {dropout:>7} {val_accuracy:>11.4f} {val_loss:>10.4f}")
+#         ```
+#
+#         ```text
+#         lr      unidades dropout exact. val. pérd. val.
+#         0.01139      244     0.5      0.9889     0.0465
+#         0.00702      198     0.0      0.9833     0.0532
+#         0.01545      218     0.0      0.9833     0.0561
+#         0.01162      183     0.0      0.9805     0.0482
+#         0.01028      138     0.5      0.9777     0.0674
+#         0.00814      135     0.0      0.9777     0.0717
+#         0.03734      146     0.0      0.9777     0.0768
+#         0.00377      101     0.0      0.9749     0.0636
+#         0.00427      147     0.5      0.9749     0.0765
+#         0.00079      127     0.0      0.9721     0.1507
+#         0.00661      249     0.5      0.9694     0.0720
+#         0.02803      175     0.0      0.9666     0.1261
+#         0.02753      169     0.5      0.9526     0.1966
+#         0.00025      152     0.5      0.9136     0.5145
+#         0.03886       13     0.5      0.7298     0.8559
+#         0.09809      208     0.5      0.7187     0.8065
+#         0.00013       26     0.0      0.5905     1.6708
+#         0.00012        9     0.0      0.2925     2.0554
+#         ```
+#
+#         (El `dropout` también se sortea, entre 0.0 y 0.5, para seguir buscando en las tres
+#         dimensiones.) Con las mismas 18 pruebas, la búsqueda aleatoria encuentra una
+#         combinación mejor que la rejilla (0.9889 frente a 0.9833): ha probado 18 tasas
+#         distintas en lugar de 3, y varias caen entre `0.005` y `0.015`, una zona que la
+#         rejilla (`0.003`, `0.03`) saltaba. Las peores son las de tasa muy baja o con muy
+#         pocas unidades, como en la rejilla.
+#
 # 5. Elige la mejor combinación por exactitud **de test** en lugar de validación. ¿Por qué ese
 #    número ya no es una estimación honesta?
+#
+#     ??? note "Solución"
+#         Basta con ordenar `results` por `test_accuracy` en lugar de `val_accuracy` (evaluando en
+#         test las 18 combinaciones). El número que sale ya no es honesto porque el test se ha usado
+#         para **elegir**: entre 18 modelos, el que mejor acierta esas 360 imágenes concretas lo hace
+#         en parte por suerte (las diferencias entre las primeras filas son de uno o dos aciertos), y
+#         esa suerte no se repetirá con datos nuevos. Es el máximo de 18 estimaciones ruidosas, y el
+#         máximo tiene un sesgo hacia arriba. Para informar de una cifra sin sesgo haría falta otro
+#         conjunto que no haya intervenido en ninguna decisión; por eso se elige en validación y el
+#         test se mira una sola vez.
+#
 # 6. En la sección de scikit-learn, cambia `cv=3` por `cv=5` y el `random_state` del
 #    envoltorio por 1. ¿Sigue ganando la misma combinación?
+#
+#     ??? note "Solución"
+#         ```python
+#         from scipy.stats import loguniform
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, train_test_split
+#
+#         import minired as mr
+#         from minired.wrappers import SklearnClassifier
+#
+#
+#         def build(n_features_in, n_classes, units=32):
+#             return mr.Sequential([mr.Input((n_features_in,)),
+#                                   mr.layers.Dense(units, activation="relu"),
+#                                   mr.layers.Dense(n_classes, activation="softmax")])
+#
+#
+#         def best(search):
+#             params = {name: round(float(value), 4) if name.startswith("optimizer") else value
+#                       for name, value in search.best_params_.items()}
+#             return f"{params}  ->  {search.best_score_:.3f}"
+#
+#
+#         digits = load_digits()
+#         x_train, x_test, y_train, y_test = train_test_split(
+#             digits.data / 16.0, digits.target, test_size=0.2, random_state=0, stratify=digits.target)
+#
+#         clf = SklearnClassifier(build, optimizer="adam", epochs=10, random_state=1)
+#         grid = GridSearchCV(clf, {"model__units": [8, 32],
+#                                   "optimizer__learning_rate": [0.001, 0.01]}, cv=5)
+#         print("GridSearchCV:      ", best(grid.fit(x_train, y_train)))
+#         search = RandomizedSearchCV(clf, {"model__units": [8, 16, 32, 64, 128],
+#                                           "optimizer__learning_rate": loguniform(1e-4, 1e-1)},
+#                                     n_iter=6, cv=5, random_state=0)
+#         print("RandomizedSearchCV:", best(search.fit(x_train, y_train)))
+#         ```
+#
+#         ```text
+#         GridSearchCV:       {'model__units': 32, 'optimizer__learning_rate': 0.01}  ->  0.963
+#         RandomizedSearchCV: {'model__units': 128, 'optimizer__learning_rate': 0.006}  ->  0.974
+#         ```
+#
+#         Sí: las dos búsquedas eligen la misma combinación que con `cv=3` y `random_state=0`
+#         (32 unidades y `0.01` en la rejilla; 128 unidades y `0.006` en la aleatoria, que
+#         sortea las mismas 6 combinaciones porque su `random_state` no ha cambiado). Las notas
+#         medias cambian un poco (0.968 pasa a 0.974), porque con 5 pliegues cada modelo
+#         entrena con el 80 % de `x_train` en lugar del 67 % y la media es de 5 números. Aquí
+#         las diferencias entre la mejor y la segunda eran lo bastante grandes; con diferencias
+#         de un par de imágenes, el cambio de pliegues o de semilla sí podría reordenarlas.
+#
 # 7. Busca también el optimizador: añade `"optimizer": ["adam", "rmsprop", "sgd"]` a la
 #    rejilla. ¿Qué tasa de aprendizaje le conviene a cada uno?
+#
+#     ??? note "Solución"
+#         `build_model` usa siempre Adam, así que cada modelo se vuelve a compilar con el
+#         optimizador elegido (por su nombre, en un diccionario de clases) y la tasa de la fila:
+#
+#         ```python
+#         import itertools
+#
+#         import examples.hyperparameters as hp
+#         import minired as mr
+#
+#         GRID = {**hp.GRID, "optimizer": ["adam", "rmsprop", "sgd"]}
+#         OPTIMIZERS = {"adam": mr.optimizers.Adam, "rmsprop": mr.optimizers.RMSprop,
+#                       "sgd": mr.optimizers.SGD}
+#         (x_train, y_train), (x_val, y_val), _ = hp.load_data()
+#
+#         best = {}
+#         for lr, units, dropout, name in itertools.product(*GRID.values()):
+#             mr.utils.set_random_seed(0)
+#             model = hp.build_model(lr, units, dropout)
+#             model.compile(optimizer=OPTIMIZERS[name](../docs/learning_rate=lr),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             h = model.fit(x_train, y_train, epochs=20, batch_size=32,
+#                           validation_data=(x_val, y_val), verbose=0).history
+#             score = (h["val_accuracy"][-1], -h["val_loss"][-1])
+#             best_lr = best.setdefault(name, {})
+#             best_lr[lr] = max(best_lr.get(lr, score), score)
+#
+#         print("optimizador  exactitud de validación (la mejor fila) por tasa")
+#         for name, by_lr in best.items():
+#             cells = "  ".join(f"lr={lr}: {score[0]:.4f}" for lr, score in sorted(by_lr.items()))
+#             print(f"{name:11s}  {cells}")
+#         ```
+#
+#         ```text
+#         optimizador  exactitud de validación (la mejor fila) por tasa
+#         adam         lr=0.0003: 0.9276  lr=0.003: 0.9805  lr=0.03: 0.9833
+#         rmsprop      lr=0.0003: 0.9276  lr=0.003: 0.9805  lr=0.03: 0.9749
+#         sgd          lr=0.0003: 0.1894  lr=0.003: 0.8189  lr=0.03: 0.9359
+#         ```
+#
+#         Adam y RMSprop quieren tasas parecidas (`0.003`–`0.03`; Adam gana con `0.03`,
+#         RMSprop con `0.003`): los dos dividen el paso entre $\sqrt{v}$, así que cada peso se
+#         mueve del orden de $\mathrm{lr}$ sea cual sea el tamaño de su gradiente. SGD da pasos
+#         $\mathrm{lr} \cdot g$, y con gradientes pequeños necesita la tasa más alta de la
+#         rejilla (y seguramente más, 0.1 o 0.3, lección 7): con `0.0003` casi no se mueve en
+#         20 épocas. La conclusión práctica: la tasa buena depende del optimizador, y hay que
+#         buscarlas juntas, no fijar una y cambiar el otro.
+#
 # 8. Mete el escalado dentro de la búsqueda: `make_pipeline(StandardScaler(), clf)`, con la
 #    rejilla escrita `{"sklearnclassifier__model__units": [8, 32]}`. ¿Por qué conviene que el
 #    escalador se ajuste dentro de cada pliegue y no antes, con todo `x_train`?
+#
+#     ??? note "Solución"
+#         ```python
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import GridSearchCV, train_test_split
+#         from sklearn.pipeline import make_pipeline
+#         from sklearn.preprocessing import StandardScaler
+#
+#         import minired as mr
+#         from minired.wrappers import SklearnClassifier
+#
+#
+#         def build(n_features_in, n_classes, units=32):
+#             return mr.Sequential([mr.Input((n_features_in,)),
+#                                   mr.layers.Dense(units, activation="relu"),
+#                                   mr.layers.Dense(n_classes, activation="softmax")])
+#
+#
+#         digits = load_digits()
+#         x_train, x_test, y_train, y_test = train_test_split(
+#             digits.data / 16.0, digits.target, test_size=0.2, random_state=0, stratify=digits.target)
+#
+#         clf = SklearnClassifier(build, optimizer="adam", epochs=10, random_state=0)
+#         pipeline = make_pipeline(StandardScaler(), clf)
+#         grid = GridSearchCV(pipeline, {"sklearnclassifier__model__units": [8, 32]}, cv=3)
+#         grid.fit(x_train, y_train)
+#         for params, score in zip(grid.cv_results_["params"], grid.cv_results_["mean_test_score"]):
+#             print(params, f"-> {score:.3f}")
+#         print(f"test de la mejor, una sola vez: {grid.score(x_test, y_test):.3f}")
+#         ```
+#
+#         ```text
+#         {'sklearnclassifier__model__units': 8} -> 0.758
+#         {'sklearnclassifier__model__units': 32} -> 0.944
+#         test de la mejor, una sola vez: 0.936
+#         ```
+#
+#         El escalador calcula la media y la desviación de cada píxel. Si se ajusta antes, con todo
+#         `x_train`, esas estadísticas incluyen el pliegue que luego hace de validación: el modelo se
+#         evalúa sobre datos que ya han influido en su preprocesado (una **fuga de datos**, *data
+#         leakage*), y la nota de validación cruzada sale optimista. Dentro del `Pipeline`,
+#         `GridSearchCV` ajusta el escalador solo con los pliegues de entrenamiento de cada ronda y
+#         lo aplica, ya fijo, al de validación, como pasará con datos nuevos de verdad. El nombre
+#         `sklearnclassifier__` es el que `make_pipeline` da al paso (el nombre de la clase en
+#         minúsculas), y lo que sigue se pasa al envoltorio.

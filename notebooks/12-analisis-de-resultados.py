@@ -352,14 +352,217 @@ for lr in (0.01, 1.0):
 #
 # 1. Entrena con los 1257 ejemplos de `x_train` en lugar de 300. ¿Se estrecha el hueco entre
 #    las curvas?
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
+#
+#
+#         def gap(n):
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(128, activation="relu"),
+#                                    mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             h = model.fit(x_train[:n], y_train[:n], epochs=30, batch_size=32,
+#                           validation_data=(x_val, y_val), verbose=0).history
+#             print(f"{n:4d} ejemplos: loss {h['loss'][-1]:.4f}  val_loss {h['val_loss'][-1]:.4f}  "
+#                   f"accuracy {h['accuracy'][-1]:.3f}  val_accuracy {h['val_accuracy'][-1]:.3f}")
+#
+#
+#         gap(300)
+#         gap(len(x_train))
+#         ```
+#
+#         ```text
+#          300 ejemplos: loss 0.0044  val_loss 0.2015  accuracy 1.000  val_accuracy 0.933
+#         1257 ejemplos: loss 0.0011  val_loss 0.0919  accuracy 1.000  val_accuracy 0.976
+#         ```
+#
+#         Sí: el entrenamiento sigue casi en pérdida 0, pero la validación mejora mucho
+#         (`val_loss` de 0.20 a 0.09), así que el hueco entre las curvas se reduce a menos de la
+#         mitad. Más datos es el remedio más directo del sobreajuste: es más difícil memorizar
+#         1257 ejemplos que 300, y lo aprendido se parece más a la población.
+#
 # 2. Añade `mr.layers.Dropout(0.5)` tras la capa oculta y vuelve a dibujar. ¿Qué curva cambia más?
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
+#
+#
+#         for dropout in (False, True):
+#             mr.utils.set_random_seed(0)
+#             layers = [mr.Input((64,)), mr.layers.Dense(128, activation="relu")]
+#             if dropout:
+#                 layers.append(mr.layers.Dropout(0.5))
+#             model = mr.Sequential(layers + [mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                           loss="categorical_crossentropy", metrics=["accuracy"])
+#             h = model.fit(x_train[:300], y_train[:300], epochs=30, batch_size=32,
+#                           validation_data=(x_val, y_val), verbose=0).history
+#             print(f"dropout={dropout!s:5}: loss {h['loss'][-1]:.4f}  val_loss {h['val_loss'][-1]:.4f}  "
+#                   f"accuracy {h['accuracy'][-1]:.3f}  val_accuracy {h['val_accuracy'][-1]:.3f}")
+#         ```
+#
+#         ```text
+#         dropout=False: loss 0.0044  val_loss 0.2015  accuracy 1.000  val_accuracy 0.933
+#         dropout=True : loss 0.0513  val_loss 0.1566  accuracy 0.987  val_accuracy 0.944
+#         ```
+#
+#         Cambia más la curva de **entrenamiento**: su pérdida sube más de diez veces (de 0.004
+#         a 0.05), porque `fit` la mide con el dropout activo, mientras que la de validación
+#         baja algo (de 0.20 a 0.16). Las curvas se acercan sobre todo porque la de
+#         entrenamiento deja de caer a 0.
+#
 # 3. Dibuja las 8 imágenes de «7 tomado por 4» con `plt.imshow(x_val[i].reshape(8, 8))`.
+#
+#     ??? note "Solución"
+#         Hay que repetir el entrenamiento del fragmento para tener `predicted` y buscar los índices
+#         con clase real 7 y predicha 4:
+#
+#         ```python
+#         import matplotlib
+#
+#         matplotlib.use("Agg")
+#         import matplotlib.pyplot as plt
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#         from sklearn.model_selection import train_test_split
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#         x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
+#
+#         mr.utils.set_random_seed(0)
+#         model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(128, activation="relu"),
+#                                mr.layers.Dense(10, activation="softmax")])
+#         model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                       loss="categorical_crossentropy", metrics=["accuracy"])
+#         model.fit(x_train[:300], y_train[:300], epochs=30, batch_size=32, verbose=0)
+#         predicted = model.predict(x_val, verbose=0).argmax(axis=1)
+#
+#         wrong = np.flatnonzero((y_val.argmax(axis=1) == 7) & (predicted == 4))
+#         print("índices de «7 tomado por 4»:", wrong)
+#         fig, axes = plt.subplots(1, len(wrong), figsize=(2 * len(wrong), 2))
+#         for ax, i in zip(axes, wrong):
+#             ax.imshow(x_val[i].reshape(8, 8), cmap="gray_r")
+#             ax.set_axis_off()
+#         fig.savefig("siete_por_cuatro.png", dpi=80)
+#         ```
+#
+#         ```text
+#         índices de «7 tomado por 4»: [ 46  94 109 161 224 453 512 523]
+#         ```
+#
+#         Casi todos son sietes estrechos, con el trazo de arriba muy corto y una barra
+#         horizontal que cruza el palo por la mitad (el 7 «europeo»). En 8x8 píxeles eso deja
+#         un palo vertical con una raya en medio, que es justo lo que caracteriza a un 4. Son
+#         errores comprensibles, no fallos absurdos de la red.
+#
 # 4. Genera el informe completo con `make compare` y abre `reports/comparisons/summary.md`.
 #    ¿Qué caso tiene la mayor `max rel diff` en `float32`?
+#
+#     ??? note "Solución"
+#         `make compare` ejecuta `python -m comparisons`, que escribe `reports/comparisons/summary.md`
+#         (270 filas: 135 casos por 2 precisiones; la misma orden con `--report /tmp/informe` deja el
+#         informe fuera del repositorio). Ordenando por `max rel diff` las filas de `float32`:
+#
+#         - Los números más grandes (en torno a 2–3) son de los casos **estadísticos**
+#           (`initializers/*` con distribución normal, `dropout/keep_rate`...): en ellos la columna no
+#           es una diferencia relativa sino $\lvert z \rvert$, en errores estándar, contra la cota 5.
+#         - Entre los casos numéricos, el mayor al ejecutarlo para esta solución fue
+#           `gradients/hidden_softmax`, con unos $4.6 \cdot 10^{-7}$ (seguido de cerca por
+#           `gradients/cce_sample_weight` y `sparse_cce_sample_weight`, $4.0 \cdot 10^{-7}$): unos
+#           pocos épsilon de `float32`, muy por debajo de su tolerancia $10^{-5}$. Los gradientes que
+#           pasan por varias capas y un softmax acumulan más redondeos que un solo paso. Estos valores
+#           tan pequeños pueden cambiar un poco de una ejecución a otra.
+#
 # 5. Arranca TensorBoard sobre `examples/digits.py --logdir logs/digits` y, en *Histograms*,
 #    compara la distribución del gradiente de `dense/kernel` en la primera y en la última
 #    época. ¿Por qué se estrecha?
+#
+#     ??? note "Solución"
+#         En la primera época el histograma del gradiente de `dense/kernel` es ancho: la red acierta
+#         poco, el error de la salida $\delta = \hat p - y$ es grande para casi todos los ejemplos y
+#         $\partial L / \partial W = x^\top \delta_z$ también. En la última época está mucho más
+#         concentrado alrededor de 0: la mayoría de los ejemplos ya se clasifican bien con
+#         probabilidad cercana a 1, así que su $\hat p - y$ es casi nulo y apenas aportan gradiente.
+#         Lo que queda es el gradiente de los pocos ejemplos difíciles (y el término pequeño
+#         $2\lambda_2 W$ de la L2). Que se estreche es la señal de que la pérdida se acerca a un
+#         mínimo; si no se estrechara, o se ensanchara, la tasa de aprendizaje sería sospechosa.
+#
 # 6. Repite el experimento de las neuronas muertas con `Adam(learning_rate=0.01)` en lugar de
 #    `SGD(1.0)`. ¿Cuántas unidades mueren? Mira `mr.plot.activations`.
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#         from sklearn.datasets import load_digits
+#
+#         import minired as mr
+#
+#         digits = load_digits()
+#         x = (digits.data / 16.0).astype("float32")
+#         y = mr.utils.to_categorical(digits.target, num_classes=10)
+#
+#         for name, optimizer in [("SGD(1.0)", mr.optimizers.SGD(learning_rate=1.0)),
+#                                 ("Adam(0.01)", mr.optimizers.Adam(learning_rate=0.01))]:
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((64,)), mr.layers.Dense(64, activation="relu"),
+#                                    mr.layers.Dense(64, activation="relu"),
+#                                    mr.layers.Dense(10, activation="softmax")])
+#             model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+#             history = model.fit(x, y, epochs=5, verbose=0)
+#             model(x)
+#             dead = [f"{np.mean(np.all(cache.a == 0, axis=0)):.0%}" for _, cache in model.calls[:2]]
+#             print(f"{name:10s}: accuracy {history.history['accuracy'][-1]:.3f}, unidades muertas {dead}")
+#         ```
+#
+#         ```text
+#         SGD(1.0)  : accuracy 0.092, unidades muertas ['70%', '89%']
+#         Adam(0.01): accuracy 0.978, unidades muertas ['20%', '22%']
+#         ```
+#
+#         Con Adam mueren bastantes menos (una de cada cinco, frente al 70 % y el 89 %) y la
+#         red aprende (0.978): Adam divide cada paso entre $\sqrt{\hat v}$, así que cada peso se
+#         mueve del orden de $\mathrm{lr} = 0.01$ por paso, sin los saltos enormes con los que
+#         `SGD(1.0)` empuja de golpe sesgos y pesos a la zona $z < 0$ para todos los ejemplos.
+#         Las que mueren con Adam son unidades que pocos ejemplos activaban desde el principio.
+#         En `mr.plot.activations(model, x)` las capas ocultas siguen teniendo un pico en 0 (la
+#         ReLU da 0 para la mitad de las entradas, más o menos), pero con una cola amplia de
+#         valores positivos, y la anotación de unidades muertas baja.
+#
 # 7. Pasa `examples/hyperparameters.py --logdir logs/grid` y, en la pestaña *HParams*, ordena
 #    por `val_accuracy`. ¿Coincide con la tabla de la lección 11?
+#
+#     ??? note "Solución"
+#         Sí: las ejecuciones son las mismas (misma semilla por combinación, mismos datos) y HParams
+#         guarda la `val_accuracy` y la `val_loss` de la **última** época, las mismas columnas que
+#         ordena `main`. Ordenada por `val_accuracy` descendente, la primera fila es `lr=0.03`,
+#         `units=128`, `dropout=0.0` (0.9833) y las últimas son las de 8 unidades con `0.0003`. La
+#         única diferencia posible son los empates: `main` los rompe con la menor `val_loss` y
+#         TensorBoard no; en esta rejilla no hay empates en `val_accuracy`, así que el orden coincide.
+#         La vista de coordenadas paralelas muestra además de un vistazo que las líneas de
+#         `0.0003` y de 8 unidades acaban abajo.

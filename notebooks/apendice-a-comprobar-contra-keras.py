@@ -196,9 +196,137 @@ print(f"error relativo: {np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)):
 #
 # 1. Escribe un paso hacia atrás de `relu` equivocado, que devuelva `grad` sin la máscara $z > 0$, y
 #    pásalo a `check_function` junto a `mr.activations.relu`. ¿Qué error relativo da?
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         rng = np.random.default_rng(0)
+#
+#
+#         def wrong_relu_backward(z, a, grad):
+#             return grad                                  # falta la máscara z > 0
+#
+#
+#         x = rng.normal(size=(4, 3))
+#         print(mr.gradcheck.check_function(mr.activations.relu, mr.activations.relu.backward, x))
+#         print(mr.gradcheck.check_function(mr.activations.relu, wrong_relu_backward, x))
+#         ```
+#
+#         ```text
+#         relu: relative error 2.28e-10 (worst element at (2, 0))
+#         relu: relative error 9.70e-01 (worst element at (3, 0))
+#         ```
+#
+#         Del orden de 1: donde $z < 0$ la derivada de verdad es 0, pero el paso equivocado deja
+#         pasar el gradiente de arriba entero, así que el error es tan grande como el propio
+#         gradiente. El correcto da un error minúsculo (la relu es lineal a trozos y las
+#         diferencias centrales son exactas salvo redondeo).
+#
 # 2. Ejecuta `check_layer` sobre `mr.layers.Dropout(0.3)` con `training=True`. ¿Por qué hace
 #    falta repetir la misma máscara en cada evaluación de `f`?
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#
+#         import minired as mr
+#
+#         mr.config.set_floatx("float64")
+#         layer = mr.layers.Dropout(0.3, seed=0)
+#         for result in mr.gradcheck.check_layer(layer, np.random.default_rng(0).normal(size=(5, 4)),
+#                                                training=True):
+#             print(result)
+#         ```
+#
+#         ```text
+#         dropout/inputs: relative error 3.12e-10 (worst element at (0, 0))
+#         ```
+#
+#         Las diferencias finitas evalúan $f(x + h e_i)$ y $f(x - h e_i)$ y restan. Si cada llamada
+#         sortease una máscara nueva, la diferencia mediría sobre todo el cambio de máscara (un
+#         salto de tamaño $x_i/(1-0.3)$ dividido entre $2h = 2 \cdot 10^{-6}$), no la derivada. Con la
+#         máscara fija el dropout es una función lineal, $x \odot m / (1-\mathrm{rate})$, y su
+#         derivada es justo lo que devuelve `backward`: por eso `check_layer` restaura el estado del
+#         generador antes de cada paso hacia delante.
+#
 # 3. Añade un caso nuevo a `comparisons/optimizers.py` copiando el ejemplo de su docstring
 #    (`adam_beta2`) y ejecútalo con `python -m comparisons optimizers/adam_beta2`.
+#
+#     ??? note "Solución"
+#         Las tres líneas del docstring van al final de `comparisons/optimizers.py`; `@case` registra
+#         la función en `CASES` con el identificador `optimizers/adam_beta2`, y `python -m comparisons
+#         optimizers/adam_beta2` la ejecuta en `float64` y en `float32`. Lo mismo, sin tocar el
+#         fichero (registrando el caso en este proceso y llamando a `Case.run`, que es lo que hace la
+#         línea de órdenes):
+#
+#         ```python
+#         from comparisons.optimizers import compare_steps
+#         from comparisons.registry import CASES, case
+#
+#
+#         @case("optimizers", "adam_beta2", kind="step")
+#         def adam_beta2(dtype):
+#             '''Adam with a short second-moment memory.'''
+#             return compare_steps(dtype, lambda o: o.Adam(learning_rate=0.1, beta_2=0.9))
+#
+#
+#         for dtype in ("float64", "float32"):
+#             m = CASES["optimizers/adam_beta2"].run(dtype)
+#             print(f"{m.area}/{m.name} {m.dtype}: tolerancia {m.tolerance:.0e},",
+#                   "pass" if m.passed else "FAIL")
+#         ```
+#
+#         ```text
+#         optimizers/adam_beta2 float64: tolerancia 1e-10, pass
+#         optimizers/adam_beta2 float32: tolerancia 1e-05, pass
+#         ```
+#
+#         Pasa en las dos precisiones: con `beta_2=0.9` el segundo momento olvida antes, pero minired
+#         y Keras aplican la misma fórmula, así que el desplazamiento de los pesos coincide hasta el
+#         redondeo (en esta máquina, `m.max_rel` sale incluso 0).
+#
 # 4. En el último fragmento cambia `precision("float64")` por `precision("float32")`. ¿De qué
 #    orden es ahora el error relativo? ¿Cabe en la tolerancia de `"training"`?
+#
+#     ??? note "Solución"
+#         ```python
+#         import numpy as np
+#
+#         from comparisons.keras_env import mr, precision
+#         from comparisons.mirror import to_keras
+#
+#         with precision("float32"):
+#             mr.utils.set_random_seed(0)
+#             model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(8, activation="tanh"),
+#                                    mr.layers.Dense(3, activation="softmax")])
+#             model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.01),
+#                           loss="categorical_crossentropy")
+#             twin = to_keras(model)
+#             rng = np.random.default_rng(0)
+#             x, y = rng.normal(size=(32, 4)), np.eye(3)[rng.integers(0, 3, size=32)]
+#             ours = model.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0).history["loss"]
+#             theirs = twin.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0).history["loss"]
+#
+#         ours, theirs = np.array(ours), np.array(theirs)
+#         print(f"pérdidas, error relativo: {np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)):.1e}")
+#         worst = max(float(np.max(np.abs(w - v)) / np.max(np.abs(v)))
+#                     for w, v in zip(model.get_weights(), twin.get_weights()))
+#         print(f"pesos finales, peor error relativo: {worst:.1e}")
+#         print("¿cabe en la tolerancia de training (1e-4)?", worst < 1e-4)
+#         ```
+#
+#         ```text
+#         pérdidas, error relativo: 0.0e+00
+#         pesos finales, peor error relativo: 1.9e-07
+#         ¿cabe en la tolerancia de training (1e-4)? True
+#         ```
+#
+#         Del orden de $10^{-7}$, el épsilon de `float32` ($2^{-23} \approx 1.2 \cdot 10^{-7}$), en
+#         lugar del $10^{-16}$ de `float64`. Las cinco pérdidas incluso salen idénticas al
+#         redondearlas a `float32`; los pesos difieren en el último bit porque las dos librerías suman
+#         en otro orden. Cabe de sobra en la tolerancia de `"training"` en `float32` ($10^{-4}$), que
+#         deja margen para los redondeos que se acumulan época a época.

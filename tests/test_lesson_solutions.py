@@ -1,9 +1,9 @@
-"""The solutions of lessons 0 and 1 show real output too.
+"""The solutions of the exercises show real output too.
 
 ``tests/test_docs.py`` runs the top-level code blocks of every lesson. The solutions of the
-exercises in lessons 0 and 1 sit inside collapsible ``??? note "Solución"`` blocks, so their
+exercises sit inside collapsible ``??? note "Solución"`` blocks, so their
 code blocks are indented and that test does not see them. Here each indented ```python block
-of those lessons runs in a fresh process (from a scratch folder, with the repository on
+of every page of the course runs in a fresh process (from a scratch folder, with the repository on
 ``PYTHONPATH``), and when an indented ```text block follows it, separated only by blank
 lines, its output must match.
 """
@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = [ROOT / "docs" / "00-introduccion-al-deep-learning.md",
-           ROOT / "docs" / "01-tensorflow-y-keras.md"]
+LESSONS = sorted((ROOT / "docs").glob("*.md"))
 
 
 def indented_blocks(lines: list[str]):
