@@ -49,10 +49,17 @@ def snippets():
 def test_snippet_prints_what_the_lesson_shows(code, expected, tmp_path):
     # Lessons run from the repository root; a scratch folder that looks like it keeps the
     # figures they save out of the working tree.
-    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    run_and_compare(code, expected, tmp_path)
+
+
+def run_and_compare(code: str, expected: str | None, folder) -> None:
+    """Run ``code`` in a fresh process from ``folder`` (laid out like the repository root),
+    and compare what it prints with ``expected`` when the lesson shows an output."""
+    if not (folder / "examples").exists():
+        (folder / "examples").symlink_to(ROOT / "examples")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=300)
+                            cwd=folder, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     if expected is not None:
         assert result.stdout.strip() == expected.strip()

@@ -10,14 +10,12 @@ lines, its output must match.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from test_docs import run_and_compare
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "docs").glob("*.md"))
@@ -59,9 +57,4 @@ def test_the_lessons_have_solutions_with_code():
 
 @pytest.mark.parametrize(("code", "expected"), list(solutions()))
 def test_solution_prints_what_the_lesson_shows(code, expected, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    if expected is not None:
-        assert result.stdout.strip() == expected.strip()
+    run_and_compare(code, expected, tmp_path)

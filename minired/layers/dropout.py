@@ -21,8 +21,9 @@ class Dropout(Layer):
     With ``training=False`` (``evaluate``, ``predict``, a plain call) the layer is the
     identity: no mask and no scaling, because the scaling already happened in training.
 
-    The mask drawn on the last training call is kept in ``self.mask`` (0/1 values in the
-    input dtype) so a lesson can look at it and a comparison can feed it to Keras.
+    The cache of an active call is ``(m, 1/(1 - rate))``; ``self.mask`` reads ``m`` from it
+    (0/1 values in the input dtype, ``None`` after an identity call) so a lesson can look at
+    it and a comparison can feed it to Keras.
 
     Args:
         rate: fraction of units to drop, a float in [0, 1).
@@ -49,7 +50,6 @@ class Dropout(Layer):
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self.generator = make_generator(seed, stream="dropout")
-        self.mask: np.ndarray | None = None
 
     def build(self, input_shape: tuple) -> None:
         if self.noise_shape is not None and len(self.noise_shape) != len(input_shape):
@@ -74,16 +74,21 @@ class Dropout(Layer):
             self.cache = None                                   # identity: nothing to keep
             return inputs
         u = self.generator.random(self._mask_shape(inputs.shape))
-        self.mask = (u >= self.rate).astype(inputs.dtype)       # m: 1 keeps, 0 drops
+        mask = (u >= self.rate).astype(inputs.dtype)            # m: 1 keeps, 0 drops
         scale = inputs.dtype.type(1 / (1 - self.rate))          # 1/(1-rate), in the input dtype
-        self.cache = (self.mask, scale)
-        return inputs * scale * self.mask
+        self.cache = (mask, scale)
+        return inputs * scale * mask
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
         if self.cache is None:                                  # the call was the identity
             return grad_outputs
         mask, scale = self.cache
         return grad_outputs * scale * mask
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The mask ``m`` of the last call, or None if that call was the identity."""
+        return None if self.cache is None else self.cache[0]
 
     def passes_logits_through(self, training: bool) -> bool:
         """An inactive Dropout (``training=False`` or ``rate=0``) returns its input itself."""
