@@ -39,7 +39,7 @@ def to_keras(model: mr.Sequential):
     if model.compiled:
         keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
                             loss=loss_to_keras(model.loss),
-                            metrics=[_metric_to_keras(m) for m in model._metric_identifiers])
+                            metrics=[_metric_to_keras(m) for m in model._metric_identifiers[0]])
     return keras_model
 
 

@@ -23,11 +23,11 @@ from minired import (
     wrappers,
 )
 from minired.layers import Input
-from minired.models import Sequential
+from minired.models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Sequential", "Input", "activations", "callbacks", "config", "gradcheck", "initializers",
+    "Model", "Sequential", "Input", "activations", "callbacks", "config", "gradcheck", "initializers",
     "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "utils", "wrappers",
 ]

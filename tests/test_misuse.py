@@ -229,11 +229,13 @@ def test_predict_on_one_sample_without_a_batch_axis_suggests_x_none():
         make_model().predict(np.ones(4), verbose=0)
 
 
-def test_one_feature_without_its_axis_suggests_reshape():
+def test_one_feature_without_its_axis_is_given_it_as_keras_does():
+    """Keras adds a missing last axis of size 1 (``x`` of shape (5,) feeds ``Input((1,))``)."""
     mr.utils.set_random_seed(0)
     model = mr.Sequential([mr.Input((1,)), Dense(2)])
-    with pytest.raises(ValueError, match=r"For one feature per sample use x\.reshape\(-1, 1\)"):
-        model.predict(np.ones(5), verbose=0)
+    x = np.arange(5.0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0),
+                                  model.predict(x.reshape(-1, 1), verbose=0))
 
 
 def test_integer_labels_with_a_trailing_axis_for_categorical_crossentropy(data):

@@ -39,14 +39,14 @@ class RecordingModel(mr.Sequential):
     def train_step(self, x, y, sample_weight=None):
         self.trained.append({
             "x": np.asarray(x)[:, 0].astype(int).tolist(),
-            "y": np.asarray(y)[:, 0].astype(int).tolist(),
+            "y": np.asarray(y[0])[:, 0].astype(int).tolist(),     # one array per output
             "weight": ([] if sample_weight is None
                        else (np.asarray(sample_weight) - 1).astype(int).tolist()),
         })
         return super().train_step(x, y, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):
-        self.tested.append(np.asarray(y)[:, 0].astype(int).tolist())
+        self.tested.append(np.asarray(y[0])[:, 0].astype(int).tolist())
         return super().test_step(x, y, sample_weight)
 
 

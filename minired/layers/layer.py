@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from minired import config
+from minired.layers.keras_tensor import KerasTensor
+from minired.layers.node import Node, flatten_tensors
 from minired.utils.naming import auto_name
 
 
@@ -55,6 +57,8 @@ class Layer:
         self.built = False
         self.input_shape: tuple | None = None
         self.cache: Any = None
+        self._inbound_nodes: list[Node] = []    # one per call on symbolic tensors
+        self._outbound_nodes: list[Node] = []   # the calls that read this layer's outputs
         self._input_shape_arg = _input_shape_argument(type(self).__name__, input_shape,
                                                       input_dim)
 
@@ -84,15 +88,74 @@ class Layer:
         """
         return False
 
-    def __call__(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        """Build on first use, then run ``forward``."""
-        inputs = np.asarray(inputs)
-        if np.issubdtype(inputs.dtype, np.floating):
-            # Keras autocasts floating inputs to the layer's dtype (float64 -> float32).
-            inputs = inputs.astype(self._float_dtype(), copy=False)
+    def __call__(self, inputs, training: bool = False):
+        """Run the layer on arrays, or add it to a graph when called on symbolic tensors.
+
+        On arrays (one, or a list for a merge layer): build on first use, then ``forward``.
+        On :class:`~minired.layers.keras_tensor.KerasTensor` (from ``mr.Input``): build on
+        first use, check the shapes, record a :class:`~minired.layers.node.Node` and return
+        symbolic outputs of shape ``compute_output_shape(...)``; nothing is computed.
+        """
+        if any(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
+            return self._symbolic_call(inputs)
+        inputs = map_arrays(self._cast_input, inputs)
+        shapes = map_arrays(lambda a: (None, *a.shape[1:]), inputs)
         if not self.built:
-            self.build((None, *inputs.shape[1:]))
+            self.build(shapes)
+        else:
+            self._check_call_shape(shapes)
         return self.forward(inputs, training=training)
+
+    def _cast_input(self, array) -> np.ndarray:
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.floating):
+            # Keras autocasts floating inputs to the layer's dtype (float64 -> float32).
+            array = array.astype(self._float_dtype(), copy=False)
+        return array
+
+    def _symbolic_call(self, inputs):
+        """``layer(tensor)`` in a functional model: build, check, record the node."""
+        if not all(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
+            raise TypeError(f"Layer {self.name!r} was called on a mix of symbolic tensors and "
+                            "arrays: call it on the outputs of mr.Input and of other layers "
+                            "only.")
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        shapes = map_arrays(lambda t: t.shape, inputs)
+        if not self.built:
+            self.build(shapes)
+        else:
+            self._check_call_shape(shapes)
+        output_shape = self.compute_output_shape(shapes)
+        dtype = str(self._float_dtype())
+        if isinstance(output_shape, list):      # several outputs (a model used as a layer)
+            outputs = [KerasTensor(s, dtype) for s in output_shape]
+        else:
+            outputs = KerasTensor(output_shape, dtype)
+        Node(self, inputs, outputs)
+        return outputs
+
+    def _check_call_shape(self, input_shape) -> None:
+        """Refuse inputs this built layer cannot take (Keras' ``input_spec``); the base layer
+        takes any shape, layers with weights check the axes their weights depend on."""
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call (a list for several inputs)."""
+        return self._node_attribute("input_tensors", "input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call, e.g. for feature extraction:
+        ``mr.Model(model.inputs, model.get_layer("hidden").output)``."""
+        return self._node_attribute("outputs", "output")
+
+    def _node_attribute(self, attribute: str, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"The layer {self.name!r} has never been called on a symbolic "
+                                 f"tensor and thus has no defined {what}.")
+        values = getattr(self._inbound_nodes[0], attribute)
+        return values[0] if len(values) == 1 else values
 
     # -- weights ------------------------------------------------------------------------------
     @property
@@ -109,6 +172,11 @@ class Layer:
     @property
     def trainable_weights(self) -> list[np.ndarray]:
         return self.weights if self.trainable else []
+
+    @property
+    def trainable_gradients(self) -> list[np.ndarray]:
+        """The gradients of :attr:`trainable_weights`, in the same order."""
+        return self.gradients if self.trainable else []
 
     @property
     def losses(self) -> list[float]:
@@ -168,6 +236,15 @@ def _input_shape_argument(cls_name: str, input_shape, input_dim) -> tuple | None
         "Sequential models, prefer using an `Input(shape)` object as the first layer in "
         "the model instead.", UserWarning, stacklevel=4)
     return tuple(int(d) for d in input_shape)
+
+
+def map_arrays(function, structure):
+    """Apply ``function`` to each leaf of a value, a list/tuple (as a list) or a dict."""
+    if isinstance(structure, dict):
+        return {key: map_arrays(function, value) for key, value in structure.items()}
+    if isinstance(structure, list | tuple):
+        return [map_arrays(function, item) for item in structure]
+    return function(structure)
 
 
 def assign_weights(targets: list[np.ndarray], values, caller: str) -> None:

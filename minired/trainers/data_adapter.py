@@ -62,16 +62,24 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
         raise ValueError(
             f"`validation_split` must be a float in [0, 1), got {validation_split!r}."
         )
-    n = len(arrays[0])
+    first = arrays[0]
+    while isinstance(first, list | tuple):    # several inputs: the first input's array
+        first = first[0]
+    n = len(first)
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(
             f"`validation_split={validation_split}` leaves no samples for "
             f"{'training' if split_at == 0 else 'validation'}: the data has only {n} samples."
         )
-    train = tuple(None if a is None else a[:split_at] for a in arrays)
-    validation = tuple(None if a is None else a[split_at:] for a in arrays)
-    return train, validation
+    return _slice(arrays, slice(None, split_at)), _slice(arrays, slice(split_at, None))
+
+
+def _slice(arrays, part: slice):
+    """``part`` of each array in a (nested) tuple or list; ``None`` stays ``None``."""
+    if isinstance(arrays, tuple | list):
+        return type(arrays)(_slice(a, part) for a in arrays)
+    return None if arrays is None else arrays[part]
 
 
 def class_weight_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:

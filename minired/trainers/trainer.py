@@ -20,112 +20,83 @@ import warnings
 
 import numpy as np
 
-from minired import config, keras_numerics
-from minired import losses as losses_module
-from minired import metrics as metrics_module
+from minired import config
 from minired import optimizers as optimizers_module
 from minired.callbacks import CallbackList, History
 from minired.layers.layer import Layer
 from minired.metrics.metric import Mean
-from minired.trainers import data_adapter
+from minired.trainers import compile_utils, data_adapter
 from minired.utils import rng_utils
 
 
 class Trainer:
     """Keras' training API, for any model that implements the contract below.
 
-    :class:`~minired.models.Sequential` is one such model. A model provides:
+    :class:`~minired.models.Functional` (and so :class:`~minired.models.Sequential`) is one
+    such model. A model provides:
 
-    - ``forward(x, training)``: ``ŷ``, recording each layer call as ``(layer, cache)`` in
-      ``self.calls``, in order;
-    - ``backward(grad_outputs, top=None)``: backpropagation through ``self.calls`` in reverse,
-      from ``δa = ∂L/∂ŷ`` (or from ``δz = ∂L/∂z`` of the call ``top``);
-    - ``unique_layers``, ``trainable_weights``, ``trainable_gradients`` and ``losses``
-      (the penalties), ``compute_output_shape(shape)``;
-    - ``_prepare_x(x, argument, allow_empty, method)``: the checked input array.
+    - ``forward(x, training)``: ``ŷ`` (a list, one per output, when there are several),
+      recording each layer call as ``(layer, cache)`` in ``self.calls``, in order;
+    - ``backward(grad_outputs, top=None)``: backpropagation through those calls in reverse,
+      from ``δŷ = ∂L/∂ŷ`` per output (or from ``δz = ∂L/∂z`` of the call ``top``);
+    - ``_logits_call(output_index, loss, training)``: the call whose logits a cross-entropy
+      reads (see :func:`~minired.keras_numerics.logits_call`);
+    - ``output_keys``, ``trainable_weights``, ``trainable_gradients``, ``losses`` (the
+      penalties), ``zero_gradients()``, ``add_penalty_gradients()``,
+      ``compute_output_shape(shape)``, ``_pack_outputs(flat)``;
+    - ``_prepare_x(x, argument, allow_empty, method)``: the checked inputs (one array, or a
+      list of arrays in the order of the model's inputs).
 
-    The methods below raise NotImplementedError until a model defines them.
+    Inside the loop, targets and predictions are lists with one array per output.
     """
 
     calls: list[tuple[Layer, object]]
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement forward().")
-
-    def backward(self, grad_outputs: np.ndarray, top: int | None = None) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement backward().")
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        raise NotImplementedError(f"{type(self).__name__} must implement compute_output_shape().")
-
-    def _prepare_x(self, x, argument: str, allow_empty: bool = True, method: str = "fit"
-                   ) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement _prepare_x().")
-
-    @property
-    def unique_layers(self) -> list[Layer]:
-        raise NotImplementedError(f"{type(self).__name__} must implement unique_layers.")
-
-    @property
-    def trainable_weights(self) -> list[np.ndarray]:
-        return [w for layer in self.unique_layers for w in layer.trainable_weights]
-
-    @property
-    def trainable_gradients(self) -> list[np.ndarray]:
-        return [g for layer in self.unique_layers if layer.trainable for g in layer.gradients]
-
-    @property
-    def losses(self) -> list[float]:
-        """Regularization penalties of every layer, on the current weights."""
-        return [p for layer in self.unique_layers for p in layer.losses]
 
     def __init__(self) -> None:
         self.compiled = False
         self.optimizer = None
         self.loss = None
         self.stop_training = False
-        self._metric_identifiers: list = []
-        self._compile_metrics: list | None = None
+        self._output_losses: list[compile_utils.OutputLoss] = []
+        self._metric_identifiers: list[list] = []
+        self._compile_metrics: list[tuple[int, object]] | None = None
         self._loss_tracker = Mean(name="loss")
 
     # -- compile ------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
-        """Choose the optimizer, the loss and the metrics.
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None) -> None:
+        """Choose the optimizer, the loss(es) and the metrics.
 
         Args:
             optimizer: a Keras name (``"sgd"``, ``"adam"``, ``"rmsprop"``...) or an optimizer.
-            loss: a Keras name (``"mse"``, ``"categorical_crossentropy"``...) or a Loss.
-            metrics: a list of names (``["accuracy"]``) or metric objects.
+            loss: a Keras name (``"mse"``, ``"categorical_crossentropy"``...) or a Loss; for
+                a model with several outputs, also a list (one per output) or a dict by output
+                name.
+            loss_weights: the weights ``wᵢ`` of ``L = Σᵢ wᵢ Lᵢ``: a float, a list or a dict.
+            metrics: a list of names (``["accuracy"]``) or metric objects; for several
+                outputs, one entry per output (a list) or a dict by output name.
 
         Example:
             >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
             ...               metrics=["accuracy"])
         """
-        if loss is None:
-            raise ValueError(
-                "compile: `loss` is required (e.g. 'mse' or 'categorical_crossentropy').")
         if optimizer is None:
             raise ValueError("compile: `optimizer` must be an optimizer name (e.g. 'adam') or an "
                              "optimizer object, got None. Leave it out for Keras' default, "
                              "'rmsprop'.")
+        keys = self.output_keys
+        self._output_losses = compile_utils.resolve_losses(loss, loss_weights, keys)
+        self._metric_identifiers = compile_utils.check_metrics(metrics, keys)
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str) or not isinstance(metrics, list | tuple):
-            raise TypeError(
-                f"compile: `metrics` must be a list, e.g. ['accuracy'], got {metrics!r}.")
-        for metric in metrics:  # fail on a misspelt name now, not at the first fit
-            if not (isinstance(metric, str) and metric.lower() in ("accuracy", "acc")):
-                metrics_module.get(metric)
-        self._metric_identifiers = list(metrics)
+        self.loss = self._output_losses[0].loss if len(keys) == 1 else loss
         self._compile_metrics = None  # resolved from the data's shapes on first use
         self.compiled = True
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, then the compiled metrics (as ``keras.Model.metrics``)."""
-        return [self._loss_tracker, *(self._compile_metrics or [])]
+        """The loss tracker, the per-output loss trackers, then the compiled metrics."""
+        trackers = [o.tracker for o in self._output_losses if o.tracker is not None]
+        return [self._loss_tracker, *trackers,
+                *(metric for _, metric in self._compile_metrics or [])]
 
     @property
     def metrics_names(self) -> list[str]:
@@ -135,11 +106,11 @@ class Trainer:
         if not self.compiled:
             raise ValueError(f"{method}: call model.compile(optimizer, loss) first.")
 
-    def _build_metrics(self, y: np.ndarray, y_pred_shape: tuple) -> None:
+    def _build_metrics(self, ys: list, x) -> None:
         if self._compile_metrics is None:
-            y_pred_stub = np.empty((0, *y_pred_shape[1:]))
-            self._compile_metrics = [metrics_module.get(m, y, y_pred_stub)
-                                     for m in self._metric_identifiers]
+            stubs = [np.empty((0, *shape[1:])) for shape in self._output_shapes(x)]
+            self._compile_metrics = compile_utils.build_metrics(
+                self._metric_identifiers, ys, stubs, self.output_keys)
 
     def reset_metrics(self) -> None:
         for metric in self.metrics:
@@ -148,76 +119,128 @@ class Trainer:
     def _logs(self) -> dict[str, float]:
         return {m.name: m.result() for m in self.metrics}
 
+    def _output_shapes(self, x) -> list[tuple]:
+        """The shape of each output for the inputs ``x`` (arrays)."""
+        shapes = self.compute_output_shape(
+            [a.shape for a in x] if isinstance(x, list) else x.shape)
+        return shapes if isinstance(shapes, list) else [shapes]
+
     # -- one step -----------------------------------------------------------------------------
-    def train_step(self, x, y, sample_weight=None) -> float:
+    def train_step(self, x, y: list, sample_weight=None) -> float:
         """Forward, loss, backward and update on one batch; returns the batch's loss."""
-        loss, y_pred = self._forward_backward(x, y, sample_weight, training=True)
+        loss, y_pred, output_values = self._forward_backward(x, y, sample_weight, training=True)
         if not np.isfinite(loss):
             return loss  # fit reports where it happened; no update with a broken gradient
         self.optimizer.apply(self.trainable_gradients, self.trainable_weights)
-        self._update_trackers(loss, y, y_pred)
+        self._update_trackers(loss, output_values, y, y_pred)
         return loss
 
-    def test_step(self, x, y, sample_weight=None) -> float:
+    def test_step(self, x, y: list, sample_weight=None) -> float:
         """Forward and loss on one batch, ``training=False``; updates the running means."""
-        y_pred = self.forward(x, training=False)
-        loss = self.compute_loss(y, y_pred, sample_weight)
-        self._update_trackers(loss, y, y_pred)
+        y_pred = self._flat_outputs(self.forward(x, training=False))
+        values = self._output_loss(y, y_pred, sample_weight, training=False, gradient=False)[0]
+        loss = self._total_loss(values)
+        self._update_trackers(loss, values, y, y_pred)
         return loss
 
     def compute_loss(self, y, y_pred, sample_weight=None, training: bool = False) -> float:
-        """``L = loss(y, ŷ) + Σ penalties`` for the last forward pass."""
-        data_loss = self._output_loss(y, y_pred, sample_weight, training, gradient=False)[0]
+        """``L = Σᵢ wᵢ loss_i(yᵢ, ŷᵢ) + Σ penalties`` for the last forward pass."""
+        values = self._output_loss(self._flat_outputs(y), self._flat_outputs(y_pred),
+                                   sample_weight, training, gradient=False)[0]
+        return self._total_loss(values)
+
+    def _total_loss(self, values: list[float]) -> float:
+        """``Σᵢ wᵢ Lᵢ`` over the outputs, plus the penalties of the regularizers."""
+        data_loss = sum(value if out.weight is None else value * out.weight
+                        for value, out in zip(values, self._output_losses, strict=True))
         return data_loss + sum(float(p) for p in self.losses)
 
-    def _forward_backward(self, x, y, sample_weight, training: bool):
-        """One forward and one backward pass; returns ``(L, ŷ)`` and leaves ``∂L/∂w`` in the
-        layers' gradient arrays.
+    def _forward_backward(self, x, y: list, sample_weight, training: bool):
+        """One forward and one backward pass; returns ``(L, ŷ, [Lᵢ])`` and leaves ``∂L/∂w``
+        in the layers' gradient arrays.
 
         ``∂L/∂w`` is the sum over every call of the layer (zeroed first), plus ``∂R/∂w`` of
         its penalty, added once.
         """
-        y_pred = self.forward(x, training=training)
-        data_loss, grad, top = self._output_loss(y, y_pred, sample_weight, training,
-                                                 gradient=True)
-        for layer in self.unique_layers:
-            layer.zero_gradients()
-        self.backward(grad, top=top)
-        for layer in self.unique_layers:
-            layer.add_penalty_gradients()
-        return data_loss + sum(float(p) for p in self.losses), y_pred
+        y_pred = self._flat_outputs(self.forward(x, training=training))
+        values, grads, tops = self._output_loss(y, y_pred, sample_weight, training,
+                                                gradient=True)
+        self.zero_gradients()
+        self.backward(grads if len(grads) > 1 else grads[0],
+                      top=tops if len(tops) > 1 else tops[0])
+        self.add_penalty_gradients()
+        return self._total_loss(values), y_pred, values
 
-    def _output_loss(self, y, y_pred, sample_weight, training: bool, gradient: bool):
-        """The data loss (and where backpropagation starts), read where Keras reads it.
+    def _output_loss(self, y: list, y_pred: list, sample_weight, training: bool,
+                     gradient: bool):
+        """The loss of each output (and where its backpropagation starts), read where Keras
+        reads it.
 
-        When the model ends in a softmax or a sigmoid and the loss is a cross-entropy, Keras
-        on TensorFlow computes the loss from the logits ``z`` of that layer (no clipping, no
-        ``log(0)``): the gradient is then the simple, stable ``δz = p - y`` and the
-        activation's own backward is skipped. :func:`~minired.keras_numerics.logits_call`
-        finds that call.
+        When an output comes from a softmax or a sigmoid and its loss is a cross-entropy,
+        Keras on TensorFlow computes the loss from the logits ``z`` of that layer (no
+        clipping, no ``log(0)``): the gradient is then the simple, stable ``δz = p - y`` and
+        the activation's own backward is skipped. ``_logits_call`` finds that call.
 
         Returns:
-            ``(L_data, grad, top)``: ``grad`` is ``δa = ∂L/∂ŷ`` with ``top=None``, or
-            ``δz = ∂L/∂z`` of the call ``self.calls[top]``; ``grad`` is None when ``gradient``
-            is false.
+            ``([Lᵢ], grads, tops)``, one entry per output: ``grads[i]`` is ``wᵢ δŷᵢ`` with
+            ``tops[i] = None``, or ``wᵢ δz`` of the call ``tops[i]``; ``None`` for an output
+            without a loss (and for every output when ``gradient`` is false).
         """
-        top = keras_numerics.logits_call(self.calls, self.loss, training)
-        from_logits = None
-        if top is not None:
-            layer, cache = self.calls[top]
-            if self.loss.from_logits:
-                warnings.warn(
-                    f"{self.loss.name} received from_logits=True, but the output comes from a "
-                    f"{layer.activation.__name__} activation and does not hold logits; as Keras "
-                    "does, the layer's real logits are used.", stacklevel=4)
-            y_pred, from_logits = cache.z, True
-        value, grad = self.loss.compute(y, y_pred, sample_weight, from_logits, gradient)
-        return value, grad, top
+        n_outputs = len(y_pred)
+        values, grads, tops = [], [None] * n_outputs, [None] * n_outputs
+        for out in self._output_losses:
+            prediction, from_logits = y_pred[out.index], None
+            top = self._logits_call(out.index, out.loss, training)
+            if top is not None:
+                layer, cache = self.calls[top]
+                if out.loss.from_logits:
+                    warnings.warn(
+                        f"{out.loss.name} received from_logits=True, but the output comes from "
+                        f"a {layer.activation.__name__} activation and does not hold logits; "
+                        "as Keras does, the layer's real logits are used.", stacklevel=5)
+                prediction, from_logits = cache.z, True
+            value, grad = out.loss.compute(y[out.index], prediction, sample_weight, from_logits,
+                                           gradient)
+            if grad is not None and out.weight is not None:
+                grad *= np.asarray(out.weight, dtype=grad.dtype)
+            values.append(value)
+            grads[out.index], tops[out.index] = grad, top
+        return values, grads, tops
 
-    def _update_trackers(self, loss: float, y, y_pred) -> None:
-        self._loss_tracker.update_state(loss, sample_weight=len(y))
-        for metric in self._compile_metrics:
-            metric.update_state(y, y_pred)
+    def _update_trackers(self, loss: float, values: list[float], y: list, y_pred: list
+                         ) -> None:
+        n = len(y[0]) if y[0] is not None else len(y_pred[0])
+        self._loss_tracker.update_state(loss, sample_weight=n)
+        for value, out in zip(values, self._output_losses, strict=True):
+            if out.tracker is not None:
+                out.tracker.update_state(value, sample_weight=n)
+        for index, metric in self._compile_metrics:
+            metric.update_state(y[index], y_pred[index])
+
+    def _flat_outputs(self, value) -> list:
+        """One array per output, as a list (a one-output model's array becomes ``[array]``)."""
+        return value if len(self.output_keys) > 1 else [value]
+
+    def loss_and_gradients(self, x, y, training: bool = False, sample_weight=None
+                           ) -> tuple[float, list[np.ndarray]]:
+        """Return the total loss and ``∂L/∂w`` for every weight, in ``get_weights()`` order.
+
+        ``L = loss(y, ŷ) + Σ penalties``: the same number ``fit`` reports and minimises.
+        Needs ``compile`` (for the loss). Does not change any weight.
+
+        Example:
+            >>> loss, grads = model.loss_and_gradients(x, y)
+            >>> [g.shape for g in grads] == [w.shape for w in model.get_weights()]
+            True
+        """
+        self._require_compiled("loss_and_gradients")
+        x = self._prepare_x(x, "x", allow_empty=False, method="loss_and_gradients")
+        n = _num_samples(x)
+        y = self._prepare_y(y, n)
+        sample_weight = self._prepare_sample_weight(sample_weight, n)
+        self._check_targets(y, "y", x)
+        loss = self._forward_backward(x, y, sample_weight, training=training)[0]
+        return loss, [g.copy() for g in self.gradients]
 
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
@@ -245,10 +268,10 @@ class Trainer:
             raise ValueError("fit: `y` is required: give the targets, one per sample of `x` "
                              "(minired trains on arrays, not on datasets or generators).")
         x = self._prepare_x(x, "x", allow_empty=False, method="fit")
-        y = self._prepare_y(y, len(x))
+        y = self._prepare_y(y, _num_samples(x))
         if sample_weight is not None and class_weight is not None:
             raise ValueError("fit: give `sample_weight` or `class_weight`, not both.")
-        sample_weight = self._prepare_sample_weight(sample_weight, len(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
         batch_size = data_adapter.check_batch_size(batch_size)
         for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
@@ -262,18 +285,19 @@ class Trainer:
         else:
             x_val = y_val = sw_val = None
         if class_weight is not None:  # after the split: validation never uses class weights
-            sample_weight = data_adapter.class_weight_to_sample_weights(y, class_weight)
-        self._check_targets(y, "y", x.shape)
+            sample_weight = self._class_weights(y, class_weight, "fit")
+        self._check_targets(y, "y", x)
         if x_val is not None:
             self._check_targets(y_val, "validation_data[1]" if validation_data is not None
-                                else "y (its validation part)", x_val.shape)
+                                else "y (its validation part)", x_val)
         verbose = _resolve_verbose(verbose)
         validation_batch_size = data_adapter.check_batch_size(validation_batch_size,
                                                               default=batch_size)
-        steps = data_adapter.num_batches(len(x), batch_size)
+        n_samples = _num_samples(x)
+        steps = data_adapter.num_batches(n_samples, batch_size)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs, steps=steps)
-        self._build_metrics(y, self.compute_output_shape(x.shape))
+        self._build_metrics(y, x)
         self.stop_training = False
         shuffler = rng_utils.generator("shuffle")  # reset by set_random_seed
 
@@ -282,11 +306,11 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            order = shuffler.permutation(len(x)) if shuffle else np.arange(len(x))
+            order = shuffler.permutation(n_samples) if shuffle else np.arange(n_samples)
             for step, batch in enumerate(data_adapter.batch_slices(order, batch_size)):
                 callback_list.on_train_batch_begin(step)
                 sw = None if sample_weight is None else sample_weight[batch]
-                loss = self.train_step(x[batch], y[batch], sw)
+                loss = self.train_step(_take(x, batch), _take(y, batch), sw)
                 if not np.isfinite(loss):
                     raise ValueError(
                         f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, batch "
@@ -327,7 +351,40 @@ class Trainer:
             "finite weights: check the validation data.")
 
     # -- checking the data --------------------------------------------------------------------
-    def _prepare_y(self, y, n_samples: int, argument: str = "y") -> np.ndarray:
+    def _prepare_y(self, y, n_samples: int, argument: str = "y") -> list[np.ndarray]:
+        """One checked target array per output (``y`` is an array, a list with one array
+        per output, or a dict by output name)."""
+        keys = self.output_keys
+        if y is None:
+            raise ValueError(f"`{argument}` is required: give the targets, one per sample.")
+        if len(keys) == 1:
+            if isinstance(y, dict):
+                if set(y) != set(keys):
+                    raise ValueError(f"`{argument}` is a dict, so its keys must name the "
+                                     f"model's output {keys}, got {sorted(y)}.")
+                y = y[keys[0]]
+            elif isinstance(y, list | tuple) and len(y) == 1 and isinstance(y[0], np.ndarray):
+                y = y[0]
+            return [self._check_target(y, n_samples, argument)]
+        if isinstance(y, dict):
+            with_loss = {keys[o.index] for o in self._output_losses}
+            missing = sorted(with_loss - set(y))
+            if missing or set(y) - set(keys):
+                raise ValueError(f"`{argument}` is a dict, so its keys must name the model's "
+                                 f"outputs {keys} (those with a loss: {sorted(with_loss)}), "
+                                 f"got {sorted(y)}.")
+            items = [y.get(k) for k in keys]
+        elif isinstance(y, list | tuple) and len(y) == len(keys):
+            items = list(y)
+        else:
+            got = (f"a {type(y).__name__} of {len(y)}" if isinstance(y, list | tuple)
+                   else f"one {type(y).__name__}")
+            raise ValueError(f"`{argument}` must give the targets of each of the {len(keys)} "
+                             f"outputs {keys}, as a list or a dict by output name; got {got}.")
+        return [None if item is None else self._check_target(
+            item, n_samples, f"{argument}[{keys[i]!r}]") for i, item in enumerate(items)]
+
+    def _check_target(self, y, n_samples: int, argument: str) -> np.ndarray:
         """Check that ``y`` is numeric, finite and has one target per sample."""
         y = np.asarray(y)
         if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
@@ -341,20 +398,32 @@ class Trainer:
             raise ValueError(f"`{argument}` contains NaN or inf.")
         return y
 
-    def _check_targets(self, y: np.ndarray, argument: str, x_shape: tuple) -> None:
-        """Check ``y`` against the loss (shape, label range) before any step.
+    def _check_targets(self, y: list, argument: str, x) -> None:
+        """Check each output's ``y`` against its loss (shape, label range) before any step.
 
         The loss's own checks run on ``y`` against a stand-in for the predictions with the
         model's output shape (a broadcast view: no memory), so a wrong ``y`` fails now, not
         at the first step that meets it (an epoch later, for validation data).
         """
-        output_shape = self.compute_output_shape(x_shape)
-        y_pred = np.broadcast_to(np.zeros((), dtype=config.floatx()), output_shape)
-        try:
-            self.loss.prepare(y, y_pred)
-        except ValueError as error:
-            raise ValueError(f"`{argument}` does not fit the loss and the model's output "
-                             f"{(None, *output_shape[1:])}: {error}") from None
+        shapes = self._output_shapes(x)
+        for out in self._output_losses:
+            name = argument if len(shapes) == 1 else f"{argument}[{out.key!r}]"
+            if y[out.index] is None:
+                raise ValueError(f"`{name}` is missing: output {out.key!r} has a loss, so it "
+                                 "needs targets.")
+            y_pred = np.broadcast_to(np.zeros((), dtype=config.floatx()), shapes[out.index])
+            try:
+                out.loss.prepare(y[out.index], y_pred)
+            except ValueError as error:
+                raise ValueError(f"`{name}` does not fit the loss and the model's output "
+                                 f"{(None, *shapes[out.index][1:])}: {error}") from None
+
+    def _class_weights(self, y: list, class_weight, method: str) -> np.ndarray:
+        """Per-sample weights from ``class_weight`` (one-output models only, as Keras)."""
+        if len(y) > 1:
+            raise ValueError(f"{method}: `class_weight` is only supported for models with a "
+                             "single output; give `sample_weight` instead.")
+        return data_adapter.class_weight_to_sample_weights(y[0], class_weight)
 
     def _prepare_sample_weight(self, sample_weight, n_samples: int,
                                argument: str = "sample_weight") -> np.ndarray | None:
@@ -383,8 +452,8 @@ class Trainer:
                              "(x_val, y_val, sample_weight), got "
                              f"{type(validation_data).__name__}.")
         x_val = self._prepare_x(validation_data[0], "validation_data[0]", allow_empty=False)
-        y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1]")
-        sw_val = (self._prepare_sample_weight(validation_data[2], len(x_val),
+        y_val = self._prepare_y(validation_data[1], _num_samples(x_val), "validation_data[1]")
+        sw_val = (self._prepare_sample_weight(validation_data[2], _num_samples(x_val),
                                               "validation_data[2]")
                   if len(validation_data) == 3 else None)
         return x_val, y_val, sw_val
@@ -407,28 +476,26 @@ class Trainer:
             raise ValueError("evaluate: `y` is required: give the targets, one per sample of "
                              "`x`.")
         x = self._prepare_x(x, "x", allow_empty=False, method="evaluate")
-        y = self._prepare_y(y, len(x))
-        sample_weight = self._prepare_sample_weight(sample_weight, len(x))
-        self._check_targets(y, "y", x.shape)
+        y = self._prepare_y(y, _num_samples(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        self._check_targets(y, "y", x)
         batch_size = data_adapter.check_batch_size(batch_size)
         verbose = _resolve_verbose(verbose)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1,
-                                     steps=data_adapter.num_batches(len(x), batch_size))
+                                     steps=data_adapter.num_batches(_num_samples(x), batch_size))
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+        return self._batch_result(return_dict, logs)
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list) -> dict:
-        self._build_metrics(y, self.compute_output_shape(x.shape))
+        self._build_metrics(y, x)
         self.reset_metrics()
         callback_list.on_test_begin()
-        for step, batch in enumerate(data_adapter.batch_slices(np.arange(len(x)), batch_size)):
+        for step, batch in enumerate(data_adapter.batch_slices(np.arange(_num_samples(x)),
+                                                               batch_size)):
             callback_list.on_test_batch_begin(step)
             sw = None if sample_weight is None else sample_weight[batch]
-            self.test_step(x[batch], y[batch], sw)
+            self.test_step(_take(x, batch), _take(y, batch), sw)
             callback_list.on_test_batch_end(step, self._logs())
         logs = self._logs()
         callback_list.on_test_end(logs)
@@ -444,34 +511,38 @@ class Trainer:
         x = self._prepare_x(x, "x", method="predict")
         batch_size = data_adapter.check_batch_size(batch_size)
         verbose = _resolve_verbose(verbose)
-        if len(x) == 0:   # nothing to run: an empty array of the output's shape
-            output_shape = self.compute_output_shape(x.shape)
-            return np.zeros((0, *output_shape[1:]), dtype=x.dtype)
+        n_samples = _num_samples(x)
+        if n_samples == 0:   # nothing to run: an empty array of each output's shape
+            return self._pack_outputs([np.zeros((0, *shape[1:]), dtype=config.floatx())
+                                       for shape in self._output_shapes(x)])
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1,
-                                     steps=data_adapter.num_batches(len(x), batch_size))
+                                     steps=data_adapter.num_batches(n_samples, batch_size))
         callback_list.on_predict_begin()
-        outputs = []
-        for step, batch in enumerate(data_adapter.batch_slices(np.arange(len(x)), batch_size)):
+        batches = []
+        for step, batch in enumerate(data_adapter.batch_slices(np.arange(n_samples),
+                                                               batch_size)):
             callback_list.on_predict_batch_begin(step)
-            outputs.append(self.forward(x[batch], training=False))
-            callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+            batches.append(self._flat_outputs(self.forward(_take(x, batch), training=False)))
+            callback_list.on_predict_batch_end(step, {"outputs": self._pack_outputs(
+                batches[-1])})
         callback_list.on_predict_end()
-        return np.concatenate(outputs, axis=0)
+        outputs = [np.concatenate(parts, axis=0) for parts in zip(*batches, strict=True)]
+        return self._pack_outputs(outputs)
 
     # -- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns its loss (and metrics)."""
         self._require_compiled("train_on_batch")
         x = self._prepare_x(x, "x", allow_empty=False, method="train_on_batch")
-        y = self._prepare_y(y, len(x))
+        y = self._prepare_y(y, _num_samples(x))
         if sample_weight is not None and class_weight is not None:
             raise ValueError("train_on_batch: give `sample_weight` or `class_weight`, not both.")
-        sample_weight = self._prepare_sample_weight(sample_weight, len(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
         if class_weight is not None:
-            sample_weight = data_adapter.class_weight_to_sample_weights(y, class_weight)
-        self._check_targets(y, "y", x.shape)
-        self._build_metrics(y, self.compute_output_shape(x.shape))
+            sample_weight = self._class_weights(y, class_weight, "train_on_batch")
+        self._check_targets(y, "y", x)
+        self._build_metrics(y, x)
         self.reset_metrics()
         loss = self.train_step(x, y, sample_weight)
         if not np.isfinite(loss):
@@ -482,23 +553,41 @@ class Trainer:
         """Loss (and metrics) on one batch, ``training=False``."""
         self._require_compiled("test_on_batch")
         x = self._prepare_x(x, "x", allow_empty=False, method="test_on_batch")
-        y = self._prepare_y(y, len(x))
-        sample_weight = self._prepare_sample_weight(sample_weight, len(x))
-        self._check_targets(y, "y", x.shape)
-        self._build_metrics(y, self.compute_output_shape(x.shape))
+        y = self._prepare_y(y, _num_samples(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        self._check_targets(y, "y", x)
+        self._build_metrics(y, x)
         self.reset_metrics()
         self.test_step(x, y, sample_weight)
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
-        return self.forward(self._prepare_x(x, "x", method="predict_on_batch"), training=False)
+        return self._pack_outputs(self.forward(self._prepare_x(x, "x", method="predict_on_batch"),
+                                               training=False))
 
-    def _batch_result(self, return_dict: bool):
-        logs = self._logs()
+    def _batch_result(self, return_dict: bool, logs: dict | None = None):
+        """The logs as a dict, or as a list in Keras' order: the loss, the per-output losses
+        and the metrics of a one-output model in order, then the rest sorted by name."""
+        logs = self._logs() if logs is None else logs
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
+        trackers = [o.tracker.name for o in self._output_losses if o.tracker is not None]
+        metrics = [m.name for _, m in self._compile_metrics or []]
+        in_order = ["loss", *trackers, *(metrics if len(self.output_keys) == 1 else [])]
+        names = [n for n in in_order if n in logs]
+        values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
+
+
+def _num_samples(x) -> int:
+    return len(x[0]) if isinstance(x, list) else len(x)
+
+
+def _take(arrays, index: np.ndarray):
+    """The samples ``index`` of an array, or of each array of a list (``None`` stays)."""
+    if isinstance(arrays, list):
+        return [None if a is None else a[index] for a in arrays]
+    return arrays[index]
 
 
 def should_validate(epoch: int, validation_freq: int | list[int]) -> bool:

@@ -1,0 +1,368 @@
+"""Functional: a model whose layers form a graph, built with ``mr.Model(inputs, outputs)``.
+
+Forward runs the layer calls (the graph's nodes) in topological order; backward runs them in
+reverse. The one new idea next to a stack of layers is the **fork**: a tensor read by several
+layers receives a gradient from each of them, and by the chain rule its gradient is their
+sum (``δt = Σ_readers δt|reader``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from minired import keras_numerics
+from minired.layers.input_layer import InputLayer
+from minired.layers.keras_tensor import KerasTensor
+from minired.layers.layer import Layer, assign_weights, map_arrays
+from minired.layers.node import Node, flatten_tensors
+from minired.models import model_inputs, summary_table
+from minired.models.graph import map_graph
+from minired.models.model import Model
+
+
+class Functional(Model):
+    """A model defined by its input and output tensors.
+
+    Forward, for the nodes ``n = 1..K`` in topological order (each after the nodes it reads)::
+
+        value[t] = x                       for each model input t
+        value[outputs of n] = layerₙ.forward(value[inputs of n])
+        ŷ = value[model outputs]
+
+    Backward, from ``δŷ = ∂L/∂ŷ`` (one per output), for ``n = K..1``::
+
+        δ(inputs of n) = layerₙ.backward(δ(output of n))      (the call's own cache)
+        δt += that δ, for each input tensor t of n            (sum at a fork)
+
+    A layer called several times (shared) is several nodes: each backpropagates with its
+    own cache and adds its share to the layer's weight gradients.
+
+    Args:
+        inputs: a tensor from ``mr.Input``, a list of them, or a dict ``{name: tensor}``.
+        outputs: the tensor(s) computed from ``inputs`` by calling layers: one, a list or a
+            dict.
+        name: model name.
+        trainable: whether the optimizer updates the weights of this model's layers.
+
+    Example:
+        >>> inputs = mr.Input((4,))
+        >>> hidden = mr.layers.Dense(8, activation="relu")(inputs)
+        >>> outputs = mr.layers.Dense(3, activation="softmax")(hidden)
+        >>> model = mr.Model(inputs, outputs)
+        >>> [layer.name for layer in model.layers][1:] == [hidden._keras_history[0].name,
+        ...                                               outputs._keras_history[0].name]
+        True
+    """
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True
+                 ) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs) -> None:
+        """Find the graph between ``inputs`` and ``outputs`` (see :mod:`.graph`)."""
+        for argument, structure in (("inputs", inputs), ("outputs", outputs)):
+            flat = flatten_tensors(structure)
+            if not flat:
+                raise ValueError(f"Model: `{argument}` cannot be empty, got {structure!r}.")
+            for tensor in flat:
+                if not isinstance(tensor, KerasTensor):
+                    raise ValueError(
+                        f"Model: all `{argument}` values must be symbolic tensors (from "
+                        f"mr.Input, or a layer called on one), got {type(tensor).__name__}: "
+                        f"{tensor!r}.")
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self.inputs: list[KerasTensor] = flatten_tensors(inputs)
+        self.outputs: list[KerasTensor] = flatten_tensors(outputs)
+        nodes, self._operations = map_graph(self.inputs, self.outputs)
+        self._nodes: list[Node] = [node for node in nodes if not node.is_input]
+        self._producer = {id(t): index for index, node in enumerate(self._nodes)
+                          for t in node.outputs}   # tensor -> index of the call that makes it
+        self.output_names = [t._keras_history.operation.name for t in self.outputs]
+        self.input_names = [t.name or t._keras_history.operation.name for t in self.inputs]
+        self.built = True
+
+    # -- structure ----------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """Every layer of the graph, in Keras' order (the InputLayers first)."""
+        return list(self._operations)
+
+    @property
+    def unique_layers(self) -> list[Layer]:
+        """The layers that compute something (no InputLayer), each once."""
+        return [layer for layer in self._operations if not isinstance(layer, InputLayer)]
+
+    @property
+    def output_keys(self) -> list[str]:
+        """The outputs' names in losses, metrics and logs: the keys of a dict of outputs, or
+        the names of the layers that make them."""
+        if isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct)
+        return list(self.output_names)
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @input_shape.setter
+    def input_shape(self, value) -> None:   # Layer.__init__ sets it; the graph defines it
+        pass
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of :attr:`layers`.
+
+        Example:
+            >>> model.get_layer(index=0) is model.layers[0]
+            True
+        """
+        if index is not None and name is not None:
+            raise ValueError("get_layer: give `name` or `index`, not both.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: was asked for index {index} but the model only "
+                                 f"has {len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"get_layer: no such layer: {name!r}. Existing layers are: "
+                             f"{[layer.name for layer in self.layers]}.")
+        raise ValueError("get_layer: provide either a layer `name` or an `index`.")
+
+    def build(self, input_shape=None) -> None:
+        """A functional model is built when it is made; nothing to do."""
+
+    # -- the two passes -----------------------------------------------------------------------
+    def forward(self, inputs, training: bool = False):
+        """Run the graph on arrays: one array per model input (a list when there are several).
+
+        Returns the output array, or a list of them in the order of :attr:`outputs`. Each
+        call is recorded as ``(layer, cache)`` in ``self.calls``, in the order of execution.
+        """
+        values = dict(zip(map(id, self.inputs), _as_list(inputs, len(self.inputs)), strict=True))
+        calls = []
+        for node in self._nodes:
+            layer = node.operation
+            arguments = map_arrays(lambda tensor: values[id(tensor)], node.call_inputs)
+            result = layer.forward(arguments, training=training)
+            calls.append((layer, layer.cache))
+            values.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
+                              strict=True))
+        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in _as_list(
+            inputs, len(self.inputs))])
+        outputs = [values[id(t)] for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    @property
+    def calls(self) -> list[tuple[Layer, Any]]:
+        """``(layer, cache)`` for each layer call of the last forward pass, in order."""
+        return [] if self.cache is None else self.cache.calls
+
+    def backward(self, grad_outputs, top=None):
+        """Backpropagate ``δŷ`` through the calls of the last forward pass; return ``δx``.
+
+        Args:
+            grad_outputs: ``δŷ = ∂L/∂ŷ`` (a list, one per output, when there are several;
+                ``None`` for an output without a loss).
+            top: for each output, ``None`` or the index of the call whose ``δz = ∂L/∂z`` is
+                given instead (a cross-entropy read the logits of that call: it runs
+                ``backward_from_z``). One int or None for a one-output model.
+        """
+        grad_outputs = _as_list(grad_outputs, len(self.outputs))
+        tops = _as_list(top, len(self.outputs)) if top is not None else [None] * len(
+            self.outputs)
+        grads: dict[int, np.ndarray] = {}          # id(tensor) -> δ, summed over its readers
+        from_z: dict[int, np.ndarray] = {}         # call index -> δz given by the loss
+        for tensor, grad, index in zip(self.outputs, grad_outputs, tops, strict=True):
+            if grad is None:
+                continue
+            if index is None:
+                _accumulate(grads, tensor, grad)
+            else:
+                from_z[index] = grad if index not in from_z else from_z[index] + grad
+        for index in reversed(range(len(self._nodes))):
+            node = self._nodes[index]
+            layer, layer.cache = self.cache.calls[index]
+            grad_a = [grads.pop(id(t), None) for t in node.outputs]
+            inputs_grad = None
+            if index in from_z:
+                inputs_grad = layer.backward_from_z(from_z[index])
+            if any(g is not None for g in grad_a):
+                if len(grad_a) == 1:
+                    grad_a = grad_a[0]
+                else:   # an output of a multi-output call that no loss reached: δ = 0
+                    grad_a = [np.zeros(t.shape[1:]) if g is None else g
+                              for g, t in zip(grad_a, node.outputs, strict=True)]
+                more = layer.backward(grad_a)
+                inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
+            if inputs_grad is not None:
+                for tensor, grad in zip(node.input_tensors, _as_list(
+                        inputs_grad, len(node.input_tensors)), strict=True):
+                    _accumulate(grads, tensor, grad)
+        result = [grads.get(id(t), np.zeros(shape, dtype)) for t, (shape, dtype) in
+                  zip(self.inputs, self.cache.input_shapes, strict=True)]
+        return result[0] if len(result) == 1 else result
+
+    def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
+        """The call whose logits ``z`` the loss on output ``output_index`` reads, or None.
+
+        Walk back from the call that made the output over the calls that return their input
+        itself (an inactive Dropout, see :func:`~minired.keras_numerics.logits_call`).
+        """
+        chain = []
+        index = self._producer.get(id(self.outputs[output_index]))
+        while index is not None:
+            chain.insert(0, index)
+            node = self._nodes[index]
+            if not node.operation.passes_logits_through(training):
+                break
+            index = self._producer.get(id(node.input_tensors[0]))
+        found = keras_numerics.logits_call([self.cache.calls[i] for i in chain], loss,
+                                           training)
+        return None if found is None else chain[found]
+
+    # -- calling the model --------------------------------------------------------------------
+    def __call__(self, inputs, training: bool = False):
+        """On symbolic tensors, add this model to another graph (a model used as a layer);
+        on arrays, run it and return the outputs (the structure of ``outputs``)."""
+        if any(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
+            return self._symbolic_call(inputs)
+        outputs = self.forward(self._prepare_x(inputs, "inputs", method="call"),
+                               training=training)
+        return self._pack_outputs(outputs)
+
+    def _pack_outputs(self, flat):
+        """Arrange flat outputs like the ``outputs`` the model was made with."""
+        flat = iter(_as_list(flat, len(self.outputs)))
+        return _pack(self._outputs_struct, flat)
+
+    def _check_call_shape(self, input_shape) -> None:
+        shapes = input_shape if len(self.inputs) > 1 else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} inputs, got "
+                             f"{len(shapes)}.")
+        for tensor, shape in zip(self.inputs, shapes, strict=True):
+            model_inputs.check_shape(self.name, tensor, tuple(shape))
+
+    def compute_output_shape(self, input_shape):
+        """The output shape(s) for inputs of ``input_shape`` (one shape, or a list)."""
+        shapes: dict[int, Any] = dict(zip(map(id, self.inputs), _as_list(
+            input_shape, len(self.inputs)), strict=True))
+        for node in self._nodes:
+            argument = map_arrays(lambda tensor: tuple(shapes[id(tensor)]), node.call_inputs)
+            result = node.operation.compute_output_shape(argument)
+            shapes.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
+                              strict=True))
+        outputs = [tuple(shapes[id(t)]) for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _prepare_x(self, x, argument: str, allow_empty: bool = True, method: str = "fit"):
+        """Check the inputs and return them as one array, or a list in the order of
+        :attr:`inputs` (see :mod:`minired.models.model_inputs`)."""
+        arrays = model_inputs.prepare(self, x, argument, allow_empty, method)
+        return arrays[0] if len(arrays) == 1 else arrays
+
+    # -- weights ------------------------------------------------------------------------------
+    def _weight_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+        """Every layer's weights, in the order of :attr:`layers`, each array once."""
+        seen, triples = set(), []
+        for layer in self.unique_layers:
+            for triple in layer._weight_triples():
+                if id(triple[0]) not in seen:
+                    seen.add(id(triple[0]))
+                    triples.append(triple)
+        return triples
+
+    def set_weights(self, weights: list) -> None:
+        """Copy ``weights`` (in :meth:`get_weights` order) into the model, in place."""
+        assign_weights(self.weights, weights, "set_weights")
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        return [w for w, _ in self._trainable_pairs()]
+
+    @property
+    def trainable_gradients(self) -> list[np.ndarray]:
+        return [g for _, g in self._trainable_pairs()]
+
+    def _trainable_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        if not self.trainable:
+            return []
+        seen, pairs = set(), []
+        for layer in self.unique_layers:
+            for weight, gradient in zip(layer.trainable_weights, layer.trainable_gradients,
+                                        strict=True):
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    pairs.append((weight, gradient))
+        return pairs
+
+    @property
+    def losses(self) -> list[float]:
+        """The penalties of every regularized weight, each weight once."""
+        return [r(w) for w, _, r in self._weight_triples() if r is not None]
+
+    def summary(self, line_length: int | None = None, print_fn=print) -> None:
+        """Print Keras' table: layer (type), output shape, parameters, and what each layer
+        is connected to."""
+        print_fn(summary_table.functional_summary(self))
+
+
+class GraphCache(NamedTuple):
+    """What one forward pass of a model keeps for its backward pass."""
+
+    calls: list            #: ``(layer, cache)`` per layer call, in the order they ran
+    input_shapes: list     #: ``(shape, dtype)`` per input: δx is 0 for an unused input
+
+
+def _as_list(value, length: int) -> list:
+    """A structure of ``length`` items (arrays, shapes or gradients) as a flat list: a
+    single item (an array, or a shape tuple) becomes ``[item]``."""
+    is_shape = isinstance(value, tuple) and all(d is None or isinstance(d, int | np.integer)
+                                                for d in value)
+    if isinstance(value, list | tuple) and not is_shape:
+        if len(value) != length:
+            raise ValueError(f"Expected {length} values, got {len(value)}.")
+        return list(value)
+    if length != 1:
+        raise ValueError(f"Expected a list of {length} values, got one {type(value).__name__}.")
+    return [value]
+
+
+def _accumulate(grads: dict, tensor: KerasTensor, grad: np.ndarray) -> None:
+    """``δt += grad``: a tensor read by several layers sums their gradients (a fork)."""
+    key = id(tensor)
+    grads[key] = grad if key not in grads else grads[key] + grad
+
+
+def _add(a, b):
+    if isinstance(a, list):
+        return [x + y for x, y in zip(a, b, strict=True)]
+    return a + b
+
+
+def _pack(structure, flat):
+    if isinstance(structure, dict):
+        return {key: _pack(structure[key], flat) for key in sorted(structure)}
+    if isinstance(structure, list | tuple):
+        return [_pack(item, flat) for item in structure]
+    return next(flat)

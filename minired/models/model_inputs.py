@@ -1,0 +1,112 @@
+"""Checking what a model is given as inputs, before any computation.
+
+``prepare(model, x, ...)`` turns ``x`` (one array, a list of arrays, or a dict by input
+name) into one array per model input, in the order of ``model.inputs``, and names every
+problem in words: a missing ``x``, the wrong number of arrays, unknown names, values that are
+not numbers or not finite (or overflow float32), a shape that does not fit the input, and
+(for ``fit`` and ``evaluate``) no samples at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def prepare(model, x, argument: str, allow_empty: bool, method: str) -> list[np.ndarray]:
+    """Return ``x`` as a list of checked arrays, one per input of ``model``."""
+    if x is None:
+        raise ValueError(f"{method}: `{argument}` is required: give the inputs as an array of "
+                         "shape (samples, features...).")
+    tensors = model.inputs
+    names = model.input_names
+    if isinstance(x, dict):
+        missing = [name for name in names if name not in x]
+        if missing:
+            raise ValueError(
+                f"{method}: `{argument}` is a dict, so its keys must name the model's inputs "
+                f"{names}; missing {missing} (got keys {sorted(x)}).")
+        items = [(f"{argument}[{name!r}]", x[name]) for name in names]
+    elif isinstance(x, list | tuple) and x and (
+            len(tensors) > 1 or all(isinstance(a, np.ndarray) for a in x)):
+        if len(x) != len(tensors):
+            shapes = [np.shape(a) for a in x]
+            raise ValueError(
+                f"{method}: this model has {len(tensors)} input{'s' * (len(tensors) > 1)}, but "
+                f"`{argument}` is a {type(x).__name__} of {len(x)} arrays (shapes {shapes}). "
+                f"Pass {'one array' if len(tensors) == 1 else f'{len(tensors)} arrays'}, or "
+                f"build a model with {len(x)} inputs.")
+        items = [(f"{argument}[{i}]" if len(x) > 1 else argument, a) for i, a in enumerate(x)]
+    elif len(tensors) > 1:
+        raise ValueError(
+            f"{method}: this model has {len(tensors)} inputs {names}: give `{argument}` as a "
+            f"list of {len(tensors)} arrays or a dict by input name, got one "
+            f"{type(x).__name__}.")
+    else:
+        items = [(argument, x)]
+    arrays = [_check_array(tensor, a, name, len(tensors) > 1) for tensor, (name, a) in
+              zip(tensors, items, strict=True)]
+    counts = {len(a) for a in arrays}
+    if len(counts) > 1:
+        raise ValueError(f"{method}: the arrays of `{argument}` must have the same number of "
+                         f"samples, got {[len(a) for a in arrays]}.")
+    if not allow_empty and len(arrays[0]) == 0:
+        raise ValueError(f"{method}: `{argument}` has no samples (shape {arrays[0].shape}); "
+                         "there is nothing to compute a loss on.")
+    return arrays
+
+
+def _check_array(tensor, x, argument: str, name_input: bool) -> np.ndarray:
+    """Cast one input to its Input's dtype and check its values and shape."""
+    original = x
+    dtype = tensor.dtype
+    try:
+        with np.errstate(over="ignore"):     # overflow is reported below, in words
+            x = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"`{argument}` must be a numeric array, got {type(x).__name__}: {error}"
+                        ) from None
+    if x.ndim == 0 or (x.ndim == 1 and len(tensor.shape) > 2):
+        raise ValueError(f"`{argument}` must have shape (samples, features...), got shape "
+                         f"{x.shape}. {_one_sample_hint(x, tuple(tensor.shape[1:]))}".rstrip())
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        value = np.asarray(original)[bad]
+        if np.isfinite(value):
+            raise ValueError(
+                f"`{argument}` has the value {value} at index {bad}, which overflows "
+                f"{dtype} (largest {np.finfo(dtype).max:.4g}). Rescale the data, or use "
+                "mr.config.set_floatx('float64').")
+        raise ValueError(f"`{argument}` contains NaN or inf (first at index {bad}).")
+    x = _adjust_rank(x, tensor.shape)
+    if x.ndim == 1:
+        raise ValueError(f"`{argument}` must have shape (samples, features...), got shape "
+                         f"{x.shape}. {_one_sample_hint(x, tuple(tensor.shape[1:]))}".rstrip())
+    sample_shape = tuple(tensor.shape[1:])
+    if x.ndim != len(tensor.shape) or any(
+            want is not None and got != want for got, want in zip(x.shape[1:], sample_shape,
+                                                                  strict=True)):
+        expected = ", ".join("?" if d is None else str(d) for d in sample_shape)
+        which = f" {tensor.name!r}" if name_input else ""
+        hint = _one_sample_hint(x, sample_shape)
+        raise ValueError(f"`{argument}` must have shape (samples, {expected}) to fit the "
+                         f"model's input{which}, got {x.shape}. {hint}".rstrip())
+    return x
+
+
+def _adjust_rank(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """Keras' one-axis tolerance: an extra trailing axis of size 1 is dropped, a missing one
+    is added (``x`` of shape ``(N,)`` feeds ``Input((1,))``)."""
+    if x.ndim == len(shape) + 1 and x.shape[-1] == 1:
+        return x[..., 0]
+    if x.ndim == len(shape) - 1 and shape[-1] == 1:
+        return x[..., None]
+    return x
+
+
+def _one_sample_hint(x: np.ndarray, sample_shape: tuple) -> str:
+    """What to do with an array that has no batch axis."""
+    if len(x.shape) == len(sample_shape) and all(
+            want is None or got == want for got, want in zip(x.shape, sample_shape, strict=True)):
+        return (f"This looks like one sample of shape {x.shape}: add the batch axis with "
+                "x[None] (a batch of 1).")
+    return ""

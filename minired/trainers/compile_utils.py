@@ -1,0 +1,119 @@
+"""``compile`` for models with several outputs: which loss, weight and metrics go where.
+
+Keras' rules, for a model whose outputs are named by ``keys`` (the output layers' names, or
+the keys of a dict of outputs):
+
+- ``loss``: one loss for every output, a list with one per output, or a dict by output
+  name (an output left out, or given ``None``, has no loss);
+- ``loss_weights``: the same shapes; the total loss is ``L = Σᵢ wᵢ Lᵢ + penalties``;
+- ``metrics``: with one output, a list of metrics for it; with several, a list with one entry
+  (a metric or a list of metrics) per output, or a dict by output name;
+- names in the logs: ``loss``, then, with more than one loss, ``<output>_loss`` (each
+  *unweighted* ``Lᵢ``), and with several outputs ``<output>_<metric>``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from minired import losses as losses_module
+from minired import metrics as metrics_module
+from minired.metrics.metric import Mean
+
+
+class OutputLoss(NamedTuple):
+    """The loss of one output."""
+
+    index: int                 #: which output
+    key: str                   #: its name in the logs
+    loss: losses_module.Loss
+    weight: float | None       #: ``wᵢ`` in ``L = Σᵢ wᵢ Lᵢ`` (None: 1, not multiplied)
+    tracker: Mean | None       #: ``<output>_loss``, with more than one loss
+
+
+def per_output(argument: str, value, keys: list[str]) -> list:
+    """Spread a compile argument over the outputs: a dict by name, a list with one item per
+    output, or (anything else) the same value for each."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in keys]
+        if unknown:
+            raise ValueError(f"compile: `{argument}` has keys {unknown} that name no output; "
+                             f"the model's outputs are {keys}.")
+        return [value.get(k) for k in keys]
+    if isinstance(value, list | tuple) and len(keys) > 1:
+        if len(value) != len(keys):
+            raise ValueError(f"compile: `{argument}` must have one entry per output ({len(keys)}"
+                             f": {keys}), got {len(value)}: {value!r}.")
+        return list(value)
+    return [value] * len(keys)
+
+
+def resolve_losses(loss, loss_weights, keys: list[str]) -> list[OutputLoss]:
+    """One :class:`OutputLoss` per output that has a loss, in output order."""
+    if loss is None:
+        raise ValueError(
+            "compile: `loss` is required (e.g. 'mse' or 'categorical_crossentropy').")
+    if isinstance(loss, list | tuple) and len(keys) == 1:
+        if len(loss) != 1:
+            raise ValueError(f"compile: the model has 1 output, but `loss` lists {len(loss)} "
+                             "losses.")
+        loss = loss[0]
+    losses = per_output("loss", loss, keys)
+    if loss_weights is None:
+        weights = [None] * len(keys)
+    elif isinstance(loss_weights, list | tuple) and len(keys) == 1:
+        weights = list(loss_weights)
+        if len(weights) != 1:
+            raise ValueError(f"compile: `loss_weights` must match the number of losses, got 1 "
+                             f"loss and {len(weights)} weights.")
+    else:
+        weights = per_output("loss_weights", loss_weights, keys)
+    resolved = [(i, losses_module.get(item), weights[i]) for i, item in enumerate(losses)
+                if item is not None]
+    if not resolved:
+        raise ValueError("compile: `loss` gives no output a loss.")
+    many = len(resolved) > 1
+    return [OutputLoss(i, keys[i], item, None if w is None else float(w),
+                       Mean(name=f"{keys[i]}_loss") if many else None)
+            for i, item, w in resolved]
+
+
+def check_metrics(metrics, keys: list[str]) -> list[list]:
+    """The metric identifiers of each output (names are checked now, resolved later from
+    the shapes of the data, as ``"accuracy"`` needs)."""
+    if metrics is None:
+        return [[] for _ in keys]
+    if isinstance(metrics, str) or not isinstance(metrics, list | tuple | dict):
+        raise TypeError(
+            f"compile: `metrics` must be a list, e.g. ['accuracy'], got {metrics!r}.")
+    if len(keys) == 1:
+        items = list(metrics.values()) if isinstance(metrics, dict) else list(metrics)
+        per = [[m for item in items for m in (item if isinstance(item, list | tuple)
+                                              else [item]) if m is not None]]
+    else:
+        if isinstance(metrics, list | tuple) and len(metrics) != len(keys):
+            raise ValueError(
+                f"compile: the model has {len(keys)} outputs {keys}: `metrics` must be a list "
+                f"with one entry (a metric or a list of metrics) per output, or a dict by "
+                f"output name, got {metrics!r}.")
+        per = [[] if item is None else list(item) if isinstance(item, list | tuple)
+               else [item] for item in per_output("metrics", metrics, keys)]
+    for output_metrics in per:
+        for metric in output_metrics:     # a misspelt name fails now, not at the first fit
+            if not (isinstance(metric, str) and metric.lower() in ("accuracy", "acc")):
+                metrics_module.get(metric)
+    return per
+
+
+def build_metrics(per_output_ids: list[list], ys: list, y_pred_stubs: list,
+                  keys: list[str]) -> list[tuple[int, object]]:
+    """``(output index, metric)`` pairs; with several outputs each metric's name is prefixed
+    by its output's (``out_accuracy``)."""
+    built = []
+    for i, identifiers in enumerate(per_output_ids):
+        for identifier in identifiers:
+            metric = metrics_module.get(identifier, ys[i], y_pred_stubs[i])
+            if len(keys) > 1:
+                metric.name = f"{keys[i]}_{metric.name}"
+            built.append((i, metric))
+    return built
