@@ -28,6 +28,7 @@ from minired.models import Model, Sequential
 __version__ = "0.1.0"
 
 __all__ = [
-    "Model", "Sequential", "Input", "activations", "callbacks", "config", "gradcheck", "initializers",
-    "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "utils", "wrappers",
+    "Model", "Sequential", "Input", "activations", "callbacks", "config", "gradcheck",
+    "initializers", "layers", "losses", "metrics", "optimizers", "plot", "regularizers",
+    "utils", "wrappers",
 ]

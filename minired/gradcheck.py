@@ -99,29 +99,46 @@ def check_function(f: Callable, backward: Callable, x: np.ndarray, seed: int = 0
     return compare(getattr(f, "__name__", "f"), analytic, numeric)
 
 
-def check_layer(layer, inputs: np.ndarray, training: bool = False, seed: int = 0,
-                h: float = 1e-6) -> list[GradCheckResult]:
+def check_layer(layer, inputs: np.ndarray | list[np.ndarray], training: bool = False,
+                seed: int = 0, h: float = 1e-6) -> list[GradCheckResult]:
     """Check ``layer.backward`` (inputs and every weight) against finite differences.
 
     The checked scalar is ``Σ layer(x) ⊙ δout + Σ layer.losses``: ``backward`` adds the
     gradient of the layer's penalties (kernel/bias regularizers) to its weight gradients,
     so the penalties belong to the function being differentiated.
 
-    Returns one result for ``inputs`` and one per weight array, in ``layer.weights`` order.
-    A layer with a random ``generator`` (Dropout) is replayed with the same random state in
-    every forward pass, so the same mask is used throughout.
+    ``inputs`` is one array, or a list of arrays for a layer that takes several (a merge
+    layer, whose ``backward`` returns one ``δ`` per input).
+
+    Returns one result for ``inputs`` (named ``layer/inputs``), or one per input of a list
+    (``layer/inputs[0]``, ``layer/inputs[1]``, …), then one per weight array, in
+    ``layer.weights`` order. A layer with a random ``generator`` (Dropout) is replayed with
+    the same random state in every forward pass, so the same mask is used throughout.
+
+    Example:
+        >>> mr.config.set_floatx("float64")
+        >>> x1, x2 = np.random.randn(3, 2), np.random.randn(3, 2)
+        >>> results = check_layer(mr.layers.Multiply(), [x1, x2])
+        >>> [result.name.split("/")[1] for result in results]
+        ['inputs[0]', 'inputs[1]']
+        >>> max(r.relative_error for r in results) < 1e-6
+        True
     """
-    inputs = np.array(inputs, dtype=np.float64)
-    _require_float64(inputs)
-    if not layer.built:
-        layer.build((None, *inputs.shape[1:]))
+    several = isinstance(inputs, list | tuple)
+    arrays = [np.array(x, dtype=np.float64) for x in (inputs if several else [inputs])]
+    for x in arrays:
+        _require_float64(x)
+    layer_inputs = arrays if several else arrays[0]     # the same arrays: perturbing one
+    if not layer.built:                                 # perturbs what the layer reads
+        shapes = [(None, *x.shape[1:]) for x in arrays]
+        layer.build(shapes if several else shapes[0])
     generator = getattr(layer, "generator", None)
     state = generator.bit_generator.state if generator is not None else None
 
     def forward() -> np.ndarray:
         if state is not None:
             generator.bit_generator.state = state
-        return layer.forward(inputs, training=training)
+        return layer.forward(layer_inputs, training=training)
 
     upstream = np.random.default_rng(seed).standard_normal(forward().shape)
     forward()
@@ -129,15 +146,32 @@ def check_layer(layer, inputs: np.ndarray, training: bool = False, seed: int = 0
     analytic_inputs = layer.backward(upstream)
     layer.add_penalty_gradients()       # ∂R/∂w, as the model adds it after its backward pass
     analytic_weights = [g.copy() for g in layer.gradients]
+    names = ([f"{layer.name}/inputs[{i}]" for i in range(len(arrays))] if several
+             else [f"{layer.name}/inputs"])
+    if not several:
+        analytic_inputs = [analytic_inputs]
+    _require_input_shapes(names, analytic_inputs, arrays)
 
     def f() -> float:
         return float(np.sum(forward() * upstream)) + sum(float(p) for p in layer.losses)
 
-    results = [compare(f"{layer.name}/inputs", analytic_inputs, numerical_gradient(f, inputs, h))]
+    results = [compare(name, analytic, numerical_gradient(f, x, h))
+               for name, analytic, x in zip(names, analytic_inputs, arrays, strict=True)]
     for i, (weight, analytic) in enumerate(zip(layer.weights, analytic_weights, strict=True)):
         results.append(compare(f"{layer.name}/weight_{i}", analytic,
                                numerical_gradient(f, weight, h)))
     return results
+
+
+def _require_input_shapes(names: list[str], grads: list, arrays: list[np.ndarray]) -> None:
+    """One gradient per input, each of its input's shape (else the comparison would
+    broadcast a wrong shape silently)."""
+    if len(grads) != len(arrays):
+        raise ValueError(f"backward returned {len(grads)} gradients for {len(arrays)} inputs.")
+    for name, grad, x in zip(names, grads, arrays, strict=True):
+        if np.shape(grad) != x.shape:
+            raise ValueError(f"{name}: backward returned a gradient of shape {np.shape(grad)} "
+                             f"for an input of shape {x.shape}.")
 
 
 def check_loss(loss, y_true: np.ndarray, y_pred: np.ndarray, sample_weight=None,

@@ -191,3 +191,22 @@ def logits_call(calls: list, loss: Any, training: bool) -> int | None:
     if activation is not None and activation.__name__ in ("softmax", "sigmoid"):
         return index
     return None
+
+
+# -- 6. the per-output losses of a multi-output model: a plain mean over the batches -----------
+
+def output_loss_batch_weight(batch_size: int) -> float:
+    """The weight of one batch in the epoch mean of ``<output>_loss``: 1, whatever its size.
+
+    Keras weighs each batch's *total* loss by its number of samples (a last, smaller batch
+    counts less), but on TensorFlow it updates the per-output trackers with
+    ``sample_weight=y_pred.shape[0]``, which is unknown (``None``) inside the traced step,
+    so every batch counts once. Measured: with batches of 3, 3 and 2, Keras reports
+    ``out1_loss = mean(L₁, L₂, L₃)``, not ``(3L₁ + 3L₂ + 2L₃) / 8``, while ``loss`` is the
+    weighted mean.
+
+    Example:
+        >>> output_loss_batch_weight(32), output_loss_batch_weight(4)
+        (1.0, 1.0)
+    """
+    return 1.0

@@ -179,12 +179,15 @@ print("max |W¹| <= límite:", bool(np.abs(W1).max() <= limite))
 #         arrays: 1 [(4, 3)]
 #         parámetros: 12
 #         ```
-# 4. Pasa a una `Dense` un lote de forma `(N, 3, 4)` sin `Flatten`. Lee el mensaje de error y
-#    arréglalo con `mr.layers.Flatten()`.
+# 4. Pasa a una `Dense(5)` un lote de forma `(N, 3, 4)`, primero tal cual y luego detrás de un
+#    `mr.layers.Flatten()`. Compara la forma de la salida y el número de parámetros.
 #
 #     ??? note "Solución"
-#         `Dense` solo acepta entradas 2-D y el mensaje lo dice, junto con el arreglo. `Flatten`
-#         convierte cada ejemplo de `(3, 4)` en un vector de 12.
+#         Como en Keras, `Dense` actúa sobre el último eje: la misma `W` de forma `(4, 5)` se
+#         aplica a cada una de las 3 filas de cada ejemplo, la salida es `(N, 3, 5)` y hay
+#         4·5 + 5 = 25 parámetros. `Flatten` convierte antes cada ejemplo de `(3, 4)` en un
+#         vector de 12, así que la `Dense` ve las 12 entradas a la vez: salida `(N, 5)` y
+#         12·5 + 5 = 65 parámetros.
 #
 #         ```python
 #         import numpy as np
@@ -192,16 +195,13 @@ print("max |W¹| <= límite:", bool(np.abs(W1).max() <= limite))
 #         import minired as mr
 #
 #         x = np.zeros((2, 3, 4), dtype="float32")
-#         try:
-#             model = mr.Sequential([mr.Input((3, 4)), mr.layers.Dense(5)])
-#             model.predict(x, verbose=0)
-#         except Exception as error:
-#             print(type(error).__name__, error)
-#         model = mr.Sequential([mr.Input((3, 4)), mr.layers.Flatten(), mr.layers.Dense(5)])
-#         print(model.predict(x, verbose=0).shape)
+#         por_filas = mr.Sequential([mr.Input((3, 4)), mr.layers.Dense(5)])
+#         aplanada = mr.Sequential([mr.Input((3, 4)), mr.layers.Flatten(), mr.layers.Dense(5)])
+#         print(por_filas.predict(x, verbose=0).shape, por_filas.count_params())
+#         print(aplanada.predict(x, verbose=0).shape, aplanada.count_params())
 #         ```
 #
 #         ```text
-#         ValueError Dense 'dense': inputs must have shape (batch, features), got (None, 3, 4). Add a Flatten layer first.
-#         (2, 5)
+#         (2, 3, 5) 25
+#         (2, 5) 65
 #         ```

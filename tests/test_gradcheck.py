@@ -94,6 +94,33 @@ def test_check_layer_includes_the_penalties(float64):
     assert max(r.relative_error for r in results) < 1e-8
 
 
+class ForgetfulMultiply(mr.layers.Multiply):
+    """A Multiply that passes δa straight to every input, as if it were an Add."""
+
+    def backward(self, grad_outputs):
+        return [grad_outputs.copy() for _ in self.cache.shapes]
+
+
+class UnsummedAdd(mr.layers.Add):
+    """An Add that forgets to sum δ over the axes a broadcast input was stretched along."""
+
+    def backward(self, grad_outputs):
+        return [grad_outputs.copy() for _ in self.cache]
+
+
+def test_check_layer_takes_a_list_of_inputs_and_names_each(float64):
+    rng = np.random.default_rng(4)
+    x1, x2 = rng.normal(size=(3, 2)), rng.uniform(2.0, 3.0, size=(3, 2))
+    good = check_layer(mr.layers.Multiply(name="times"), [x1, x2])
+    assert [r.name for r in good] == ["times/inputs[0]", "times/inputs[1]"]
+    assert max(r.relative_error for r in good) < 1e-8
+    broken = check_layer(ForgetfulMultiply(), [x1, x2])
+    assert broken[0].relative_error > 0.1 and broken[1].relative_error > 0.1
+    with pytest.raises(ValueError, match=r"add_1/inputs\[1\]: backward returned a gradient of "
+                                         r"shape \(3, 2\) for an input of shape \(3, 1\)"):
+        check_layer(UnsummedAdd(name="add_1"), [x1, x2[:, :1]])
+
+
 def test_check_loss_and_check_model(float64):
     rng = np.random.default_rng(3)
     y, p = np.eye(3)[[0, 2]], rng.uniform(0.1, 0.9, size=(2, 3))

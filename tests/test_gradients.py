@@ -148,6 +148,29 @@ def test_dense_backward_matches_numerical_gradient(float64, activation, use_bias
     assert_gradients_match(results)
 
 
+@pytest.mark.parametrize("ndim", [3, 4])
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh", "softmax"])
+@gradient_settings
+@given(data=st.data(), n=batch_sizes, fan_in=feature_counts, units=unit_counts, seed=seeds)
+def test_dense_on_inputs_with_more_axes_matches_numerical_gradient(float64, ndim, activation,
+                                                                    data, n, fan_in, units,
+                                                                    seed):
+    """``x`` of shape ``(N, …, in)``: ∂L/∂W and ∂L/∂b sum over every leading axis."""
+    middle = data.draw(st.tuples(*[st.integers(1, 3)] * (ndim - 2)))
+    x = data.draw(nonzero_arrays((n, *middle, fan_in), 0.05, 2.0))
+    kernel, bias = data.draw(dense_parameters(fan_in, units))
+    layer = mr.layers.Dense(units, activation=activation,
+                            kernel_regularizer=data.draw(regularizers()))
+    layer.build((None, *middle, fan_in))
+    layer.set_weights([kernel, bias])
+    outputs = layer.forward(x)
+    if activation == "relu":
+        assume(np.min(np.abs(layer.cache.z)) > RELU_MARGIN)
+    results = check_layer(layer, x, seed=seed, h=STEP)
+    assume_resolvable(results, vjp_magnitude(outputs, seed) + sum(map(float, layer.losses)))
+    assert_gradients_match(results)
+
+
 @gradient_settings
 @given(data=st.data(), rate=st.floats(0.0, 0.9), seed=seeds)
 def test_dropout_backward_in_training_mode_matches_numerical_gradient(float64, data, rate, seed):

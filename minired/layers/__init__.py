@@ -6,5 +6,26 @@ from minired.layers.dropout import Dropout
 from minired.layers.flatten import Flatten
 from minired.layers.input_layer import Input, InputLayer
 from minired.layers.layer import Layer
+from minired.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer"]
+__all__ = [
+    "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
+    # merging: one output from a list of inputs
+    "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract",
+    "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+]

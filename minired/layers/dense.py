@@ -26,13 +26,19 @@ class Dense(Layer):
         ∂L/∂b  = Σ_n δz_n                  (units,)
         δx     = δz Wᵀ                     (N, in): sent to the layer below
 
+    Inputs with more axes, ``x`` of shape ``(N, …, in)`` (a sequence of vectors per sample,
+    say), as in Keras: the same ``W`` and ``b`` act on the last axis at every position, so
+    ``z = x W + b`` has shape ``(N, …, units)``, and the sums over the batch become sums over
+    all the leading axes::
+
+        ∂L/∂W  = Σ_{n,…} x_{n…}ᵀ δz_{n…}    one product, with x as (-1, in) and δz as (-1, units)
+        ∂L/∂b  = Σ_{n,…} δz_{n…}
+        δx     = δz Wᵀ                     (N, …, in)
+
     ``backward`` *adds* ∂L/∂W and ∂L/∂b to ``kernel_gradient`` and ``bias_gradient``, so a
     layer called twice in one model sums the gradients of both calls (see
     :class:`~minired.layers.Layer`). A regularizer ``R`` on the kernel adds ``R(W)`` to the
     loss and ``∂R/∂W`` to ``∂L/∂W`` (the model adds it once, after the backward pass).
-
-    Unlike Keras, inputs must be 2-D ``(N, features)``: put a ``Flatten`` before a Dense
-    when the data has more axes (a deliberate simplification for readability).
 
     Args:
         units: number of output units (a positive int).
@@ -52,6 +58,8 @@ class Dense(Layer):
         >>> layer = Dense(3, activation="relu")
         >>> layer(np.ones((2, 4), dtype="float32")).shape
         (2, 3)
+        >>> layer(np.ones((2, 5, 4), dtype="float32")).shape     # on the last axis
+        (2, 5, 3)
     """
 
     def __init__(
@@ -81,10 +89,10 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape: tuple) -> None:
-        if len(input_shape) != 2:
+        if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(
-                f"Dense {self.name!r}: inputs must have shape (batch, features), got "
-                f"{tuple(input_shape)}. Add a Flatten layer first."
+                f"Dense {self.name!r}: inputs must have shape (batch, ..., features) with a "
+                f"known number of features (the last axis), got {tuple(input_shape)}."
             )
         in_features = input_shape[-1]
         dtype = self._float_dtype()
@@ -115,10 +123,15 @@ class Dense(Layer):
     def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
         """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``)."""
         x = self.cache.x
+        grad_x = grad_z @ self.kernel.T                                 # δx = δz Wᵀ
+        if x.ndim > 2:
+            # (N, …, in) -> (N·…, in): each position along the middle axes is one more row,
+            # so the sums over the batch below become sums over all the leading axes.
+            x, grad_z = x.reshape(-1, x.shape[-1]), grad_z.reshape(-1, self.units)
         self.kernel_gradient += x.T @ grad_z                            # ∂L/∂W += xᵀ δz
         if self.use_bias:
             self.bias_gradient += np.sum(grad_z, axis=0)                # ∂L/∂b += Σ_n δz_n
-        return grad_z @ self.kernel.T                                   # δx = δz Wᵀ
+        return grad_x
 
     def _weight_triples(self) -> list:
         if not self.built:
@@ -132,6 +145,6 @@ class Dense(Layer):
 class DenseCache(NamedTuple):
     """What one call of a Dense keeps for its backward pass."""
 
-    x: np.ndarray   #: the inputs, (N, in): ∂L/∂W = xᵀ δz needs them
-    z: np.ndarray   #: the pre-activation x W + b, (N, units): f'(z) needs it
-    a: np.ndarray   #: the outputs f(z), (N, units): some f' are cheaper from a
+    x: np.ndarray   #: the inputs, (N, …, in): ∂L/∂W = xᵀ δz needs them
+    z: np.ndarray   #: the pre-activation x W + b, (N, …, units): f'(z) needs it
+    a: np.ndarray   #: the outputs f(z), (N, …, units): some f' are cheaper from a

@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from minired import config
+from minired import config, keras_numerics
 from minired import optimizers as optimizers_module
 from minired.callbacks import CallbackList, History
 from minired.layers.layer import Layer
@@ -212,8 +212,9 @@ class Trainer:
         n = len(y[0]) if y[0] is not None else len(y_pred[0])
         self._loss_tracker.update_state(loss, sample_weight=n)
         for value, out in zip(values, self._output_losses, strict=True):
-            if out.tracker is not None:
-                out.tracker.update_state(value, sample_weight=n)
+            if out.tracker is not None:   # unweighted: a Keras quirk, see keras_numerics
+                out.tracker.update_state(value,
+                                         sample_weight=keras_numerics.output_loss_batch_weight(n))
         for index, metric in self._compile_metrics:
             metric.update_state(y[index], y_pred[index])
 

@@ -1,0 +1,165 @@
+"""Merge: the base of the layers that combine a list of inputs into one output."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from minired.layers.layer import Layer
+
+
+class Merge(Layer):
+    """Base of the element-wise merge layers: ``a = x₁ ∘ x₂ ∘ … ∘ xₙ`` for a list of inputs.
+
+    The contract of :class:`~minired.layers.Layer`, extended to a **list** of inputs:
+
+    - ``build([shape₁, …, shapeₙ])``: one shape per input, batch dimension first;
+    - ``forward([x₁, …, xₙ])`` returns ``a`` and keeps in ``self.cache`` what backward needs;
+    - ``backward(δa)`` returns ``[δx₁, …, δxₙ]``: one new array per input, of its shape.
+
+    Merge layers have no weights.
+
+    Shapes follow Keras' rule. Leaving the batch axis aside, the shapes are aligned on the
+    right, as in NumPy, and an axis of size 1 stretches to the other size: ``(N, 1, 4)``
+    with ``(N, 3, 4)`` gives ``(N, 3, 4)``. An input with fewer axes first gets axes of
+    size 1 right after its batch axis: beside ``(N, 3, 4)``, ``(N, 4)`` acts as
+    ``(N, 1, 4)``.
+
+    Backward through a stretch: an input stretched along an axis was used once per position
+    of that axis, so its ``δ`` is the sum over that axis (:func:`unbroadcast`).
+
+    Args:
+        name: layer name.
+        **kwargs: the other arguments of :class:`~minired.layers.Layer`.
+
+    Example:
+        >>> Merge().compute_output_shape([(None, 4), (None, 3, 1)])
+        (None, 3, 4)
+    """
+
+    # -- shapes -------------------------------------------------------------------------------
+    def build(self, input_shape: list[tuple]) -> None:
+        """Check the shapes (one per input, batch dimension first) and record them."""
+        shapes = self._check_shapes(input_shape)
+        super().build(shapes)
+        self.input_shape = shapes               # a list: one shape per input
+
+    def _check_shapes(self, input_shape) -> list[tuple]:
+        """Keras' checks: a list of shapes, one batch size, shapes that broadcast."""
+        shapes = self._shape_list(input_shape)
+        batch_sizes = {shape[0] for shape in shapes if shape} - {None}
+        if len(batch_sizes) > 1:
+            raise ValueError(
+                f"{self._label()}: cannot merge tensors with different batch sizes. "
+                f"Received tensors with shapes {shapes}."
+            )
+        self.compute_output_shape(shapes)       # raises if the shapes do not broadcast
+        return shapes
+
+    def compute_output_shape(self, input_shape: list[tuple]) -> tuple:
+        """The shape the inputs broadcast to (see the class docstring)."""
+        shapes = self._shape_list(input_shape)
+        output_shape = shapes[0][1:]
+        for shape in shapes[1:]:
+            output_shape = self._compute_elemwise_op_output_shape(output_shape, shape[1:])
+        batch_sizes = {shape[0] for shape in shapes if shape} - {None}
+        batch_size = batch_sizes.pop() if len(batch_sizes) == 1 else None
+        return (batch_size, *output_shape)
+
+    def _compute_elemwise_op_output_shape(self, shape1: tuple, shape2: tuple) -> tuple:
+        """The shape of ``x₁ ∘ x₂`` for two shapes without their batch axis.
+
+        Aligned on the right; where one size is 1 the other one wins; an unknown size
+        (``None``) gives ``None``; two different sizes raise a ValueError.
+        """
+        if len(shape1) < len(shape2):
+            shape1, shape2 = shape2, shape1
+        leading = len(shape1) - len(shape2)              # the axes only shape1 has
+        output_shape = list(shape1[:leading])
+        for i, j in zip(shape1[leading:], shape2, strict=True):
+            if i is None or j is None:
+                output_shape.append(None)
+            elif i == 1:
+                output_shape.append(j)
+            elif j == 1 or i == j:
+                output_shape.append(i)
+            else:
+                raise ValueError(
+                    f"{self._label()}: inputs have incompatible shapes. Received shapes "
+                    f"{shape1} and {shape2} (batch axis left out): each size must match "
+                    "the other or be 1."
+                )
+        return tuple(output_shape)
+
+    def _shape_list(self, input_shape) -> list[tuple]:
+        """``input_shape`` as a list of tuples, or a ValueError if it is not a list of shapes."""
+        if (not isinstance(input_shape, list | tuple) or not input_shape
+                or not all(isinstance(shape, list | tuple) for shape in input_shape)):
+            raise ValueError(
+                f"{self._label()}: a merge layer should be called on a list of inputs, and "
+                "built for a list of their shapes such as [(None, 4), (None, 4)]. Received: "
+                f"input_shape={input_shape!r}."
+            )
+        return [tuple(shape) for shape in input_shape]
+
+    # -- what forward and backward share -----------------------------------------------------
+    def _check_inputs(self, inputs) -> list[np.ndarray]:
+        """The inputs as a list of arrays, or a ValueError if they are not a list."""
+        if not isinstance(inputs, list | tuple) or not inputs:
+            got = (f"an array of shape {inputs.shape}" if isinstance(inputs, np.ndarray)
+                   else repr(inputs))
+            raise ValueError(
+                f"{self._label()}: a merge layer should be called on a list of inputs, "
+                f"e.g. [x1, x2]. Received: {got}."
+            )
+        return [np.asarray(x) for x in inputs]
+
+    def _same_rank(self, inputs) -> list[np.ndarray]:
+        """The inputs, each given the largest rank by axes of size 1 after its batch axis
+        (Keras' rule: beside ``(N, 3, 4)``, ``(N, 4)`` becomes ``(N, 1, 4)``), so that
+        NumPy broadcasts them as Keras does. Reshapes are views: nothing is copied."""
+        xs = self._check_inputs(inputs)
+        rank = max(x.ndim for x in xs)
+        return [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in xs]
+
+    def _label(self) -> str:
+        return f"{type(self).__name__} {self.name!r}"
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` back to ``shape``: the backward pass of stretching an input to
+    ``grad.shape``.
+
+    An input stretched along an axis was used once per position of that axis, so its
+    gradient is the sum over that axis::
+
+        x: (N, 1, 4) used as (N, 3, 4)   ->   δx = Σ over axis 1 of δa, shape (N, 1, 4)
+
+    An input with fewer axes gained them after its batch axis (``(N, 4)`` used as
+    ``(N, 1, 4)``, Keras' rule), so those axes are summed and dropped. The result is always
+    a new array.
+
+    Args:
+        grad: the gradient of the stretched input, shape of the output.
+        shape: the input's own shape.
+
+    Example:
+        >>> unbroadcast(np.ones((2, 3, 4)), (2, 1, 4))[0]
+        array([[3., 3., 3., 3.]])
+        >>> unbroadcast(np.ones((2, 3, 4)), (2, 4)).shape
+        (2, 4)
+    """
+    gained = grad.ndim - len(shape)
+    if gained > 0:                                       # axes 1, …, gained were inserted
+        grad = np.sum(grad, axis=tuple(range(1, 1 + gained)))
+    stretched = tuple(axis for axis, size in enumerate(shape)
+                      if size == 1 and grad.shape[axis] != 1)
+    return np.sum(grad, axis=stretched, keepdims=True)  # a copy, even when nothing is summed
+
+
+class SelectCache(NamedTuple):
+    """What one call of a Maximum or a Minimum keeps for its backward pass."""
+
+    shapes: list[tuple]     #: each input's shape: its δ is summed back to it
+    source: np.ndarray      #: for each element of the output, the index of the input it came from
