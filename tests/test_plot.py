@@ -466,6 +466,22 @@ def test_model_diagram_lists_the_layers_top_to_bottom_with_shapes_and_parameters
     assert len(ax.texts) - len(words) == 3               # and an arrow between two boxes
 
 
+def test_model_diagram_of_a_graph_draws_an_arrow_per_tensor_read():
+    """A residual block: the skip connection is a fifth arrow, curved around two boxes."""
+    x = mr.Input((4,), name="x")
+    h = mr.layers.Dense(4, activation="relu", name="h")(x)
+    skip = mr.layers.add([x, mr.layers.Dense(4, name="h2")(h)], name="skip")
+    model = mr.Model(x, mr.layers.Dense(2, name="out")(skip), name="residual")
+    fig = plot.model(model)
+    render(fig)
+    ax = fig.axes[0]
+    words = [t for t in ax.texts if t.get_text()]
+    assert [t.get_text() for t in sorted(words, key=lambda t: -t.get_position()[1])][::2] == [
+        "x: Input", "h: Dense, relu", "h2: Dense, linear", "skip: Add", "out: Dense, linear"]
+    assert len(ax.patches) == 5
+    assert len(ax.texts) - len(words) == 5       # x→h, h→h2, x→skip, h2→skip, skip→out
+
+
 def test_model_diagram_needs_a_built_model_and_draws_into_a_given_axes():
     with pytest.raises(ValueError, match="not built"):
         plot.model(mr.Sequential([mr.layers.Dense(2)]))

@@ -312,6 +312,26 @@ def test_write_graph_writes_the_keras_model_config_for_the_graphs_tab(tmp_path):
     assert "keras" not in tags(read(tmp_path / "b" / "train"))
 
 
+def test_write_graph_of_a_functional_model_shows_its_edges(tmp_path):
+    """A graph with two inputs and a merge: TensorBoard's own parser finds every edge."""
+    a, b = mr.Input((3,), name="a"), mr.Input((2,), name="b")
+    joined = mr.layers.concatenate([a, mr.layers.Dense(4, name="dense_b")(b)], name="joined")
+    model = mr.Model([a, b], mr.layers.Dense(1, name="out")(joined), name="two_inputs")
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit([rng.normal(size=(8, 3)), rng.normal(size=(8, 2))], rng.normal(size=(8, 1)),
+              epochs=1, verbose=0, callbacks=[TensorBoard(tmp_path)])
+    (event,) = read(tmp_path / "train").Tensors("keras")
+    config = json.loads(tensor_util.make_ndarray(event.tensor_proto).item())
+    graph = keras_util.keras_model_to_graph_def(config)
+    assert {node.name: list(node.input) for node in graph.node} == {
+        "two_inputs/b": [], "two_inputs/a": [],
+        "two_inputs/dense_b": ["two_inputs/b"],
+        "two_inputs/joined": ["two_inputs/a", "two_inputs/dense_b"],
+        "two_inputs/out": ["two_inputs/joined"],
+    }
+
+
 def test_arguments_and_defaults_are_keras():
     keras = pytest.importorskip("keras")
     ours = inspect.signature(TensorBoard).parameters

@@ -363,9 +363,10 @@ def weight_names(layer: Any) -> list[str]:
 def keras_model_config(model: Any) -> dict | None:
     """The start of Keras' ``model.to_json()``: what TensorBoard's Graphs tab reads.
 
-    The graph plugin reads each layer's class name and name, in order, so that is all this
-    gives. Only a Sequential has such a list of layers (Keras, too, writes this for
-    Sequential and functional models only); for other models this returns None.
+    The graph plugin reads each layer's class name and name, in order, and for a functional
+    model the tensors each layer call reads (``inbound_nodes``, as Keras 3 writes them), so
+    that is all this gives. Keras, too, writes this for Sequential and functional models
+    only; for other models this returns None.
 
     Example:
         >>> model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(3)], name="sequential")
@@ -373,7 +374,10 @@ def keras_model_config(model: Any) -> dict | None:
         >>> config["class_name"], [layer["config"]["name"] for layer in config["config"]["layers"]]
         ('Sequential', ['input_layer', 'dense'])
     """
-    if type(model).__name__ != "Sequential":
+    kind = type(model).__name__
+    if kind == "Functional":
+        return _functional_config(model)
+    if kind != "Sequential":
         return None
     layers = [{"class_name": type(layer).__name__, "config": {"name": layer.name}}
               for layer in model.layers]
@@ -382,6 +386,35 @@ def keras_model_config(model: Any) -> dict | None:
                           "config": {"name": "input_layer",
                                      "batch_shape": list(model.input_shape)}})
     return {"class_name": "Sequential", "config": {"name": model.name, "layers": layers}}
+
+
+def _functional_config(model: Any) -> dict:
+    """A functional model's layers with their ``inbound_nodes``: for each call of the layer
+    in this model, the tensors it read as ``keras_history = [layer, node, tensor]``."""
+    def history(tensor) -> list:
+        layer, node_index, tensor_index = tensor._keras_history
+        return [layer.name, node_index, tensor_index]
+
+    def argument(structure):
+        if isinstance(structure, list | tuple):
+            return [argument(item) for item in structure]
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(structure.shape), "dtype": structure.dtype,
+                           "keras_history": history(structure)}}
+
+    own_nodes = set(map(id, model._nodes))
+    layers = []
+    for layer in model.layers:
+        config = (_functional_config(layer)["config"] if type(layer).__name__ == "Functional"
+                  else {"name": layer.name})
+        nodes = [{"args": [argument(node.call_inputs)], "kwargs": {}}
+                 for node in layer._inbound_nodes if id(node) in own_nodes]
+        layers.append({"class_name": type(layer).__name__, "name": layer.name,
+                       "config": config, "inbound_nodes": nodes})
+    return {"class_name": "Functional",
+            "config": {"name": model.name, "layers": layers,
+                       "input_layers": [history(t) for t in model.inputs],
+                       "output_layers": [history(t) for t in model.outputs]}}
 
 
 def _is_positive_int(value: Any) -> bool:

@@ -40,29 +40,59 @@ def model(model: Any, ax: Axes | None = None) -> Figure:
         raise ValueError("model: the model is not built yet, so its shapes are unknown. "
                          "Start it with mr.Input(shape), or call model.build(input_shape), "
                          "fit or predict once.")
-    boxes = [("Input", "Input", f"output {tuple(model.input_shape)}")]
-    shape = model.input_shape
-    for layer in model.layers:
-        shape = layer.compute_output_shape(shape)
-        boxes.append((f"{layer.name}: {_kind(layer)}", type(layer).__name__,
-                      f"output {tuple(shape)}  ·  {layer.count_params():,} params"))
+    if type(model).__name__ == "Sequential":
+        boxes = [("Input", "Input", f"output {tuple(model.input_shape)}")]
+        shape = model.input_shape
+        for layer in model.layers:
+            shape = layer.compute_output_shape(shape)
+            boxes.append((f"{layer.name}: {_kind(layer)}", type(layer).__name__,
+                          f"output {tuple(shape)}  ·  {layer.count_params():,} params"))
+        arrows = [(i - 1, i) for i in range(1, len(boxes))]
+    else:
+        boxes, arrows = _graph_boxes(model)
 
     ax = one_axes(ax, figsize=(4.6, 0.9 * len(boxes) + 0.5))
     from matplotlib.patches import FancyBboxPatch  # matplotlib is there: we have axes
-    height, gap = 0.64, 1.0                             # box i is centred at y = -i
+    height = 0.64                                       # box i is centred at y = -i
     for i, (title, kind, details) in enumerate(boxes):
         ax.add_patch(FancyBboxPatch((0.05, -i - height / 2), 0.9, height,
                                     boxstyle="round,pad=0,rounding_size=0.08",
                                     facecolor=COLORS.get(kind, "#eeeeee"), edgecolor="0.35"))
         ax.text(0.5, -i + 0.12, title, ha="center", va="center", fontweight="bold")
         ax.text(0.5, -i - 0.14, details, ha="center", va="center", fontsize="small")
-        if i > 0:                                       # an arrow from the box above
-            ax.annotate("", xy=(0.5, -i + height / 2), xytext=(0.5, -i + gap - height / 2),
-                        arrowprops={"arrowstyle": "-|>", "color": "0.35"})
-    ax.set(xlim=(0, 1), ylim=(-len(boxes) + 0.5, 0.5))
+    for source, target in arrows:                       # straight down, or curved around
+        straight = target == source + 1
+        ax.annotate("", xy=(0.5 if straight else 0.95, -target + (height / 2 if straight else 0)),
+                    xytext=(0.5 if straight else 0.95,
+                            -source - (height / 2 if straight else 0)),
+                    arrowprops={"arrowstyle": "-|>", "color": "0.35",
+                                "connectionstyle": "arc3" if straight else "arc3,rad=-0.4"})
+    skips = any(target != source + 1 for source, target in arrows)
+    ax.set(xlim=(0, 1.25 if skips else 1), ylim=(-len(boxes) + 0.5, 0.5))
     ax.axis("off")
     ax.set_title(f"{model.name}: {model.count_params():,} parameters")
     return ax.figure
+
+
+def _graph_boxes(model: Any) -> tuple[list, list]:
+    """A functional model: one box per layer (InputLayers as "Input"), in Keras' order, and an
+    arrow for every tensor a layer reads (curved when it skips boxes: a fork or a skip)."""
+    position = {id(layer): i for i, layer in enumerate(model.layers)}
+    own = set(map(id, model._nodes))
+    boxes, arrows = [], []
+    for i, layer in enumerate(model.layers):
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            boxes.append((f"{layer.name}: Input", "Input", f"output {tuple(layer.batch_shape)}"))
+            continue
+        nodes = [n for n in layer._inbound_nodes if id(n) in own]
+        shapes = [t.shape for t in nodes[0].outputs] if nodes else []
+        shape = shapes[0] if len(shapes) == 1 else shapes
+        boxes.append((f"{layer.name}: {_kind(layer)}", kind,
+                      f"output {shape}  ·  {layer.count_params():,} params"))
+        arrows += [(position[id(t._keras_history.operation)], i)
+                   for n in nodes for t in n.input_tensors]
+    return boxes, arrows
 
 
 def _kind(layer: Any) -> str:
