@@ -199,7 +199,9 @@ class Trainer:
                         f"a {layer.activation.__name__} activation and does not hold logits; "
                         "as Keras does, the layer's real logits are used.", stacklevel=5)
                 prediction, from_logits = cache.z, True
-            value, grad = out.loss.compute(y[out.index], prediction, sample_weight, from_logits,
+            weights = (sample_weight[out.index] if isinstance(sample_weight, list)
+                       else sample_weight)
+            value, grad = out.loss.compute(y[out.index], prediction, weights, from_logits,
                                            gradient)
             if grad is not None and out.weight is not None:
                 grad *= np.asarray(out.weight, dtype=grad.dtype)
@@ -310,7 +312,7 @@ class Trainer:
             order = shuffler.permutation(n_samples) if shuffle else np.arange(n_samples)
             for step, batch in enumerate(data_adapter.batch_slices(order, batch_size)):
                 callback_list.on_train_batch_begin(step)
-                sw = None if sample_weight is None else sample_weight[batch]
+                sw = None if sample_weight is None else _take(sample_weight, batch)
                 loss = self.train_step(_take(x, batch), _take(y, batch), sw)
                 if not np.isfinite(loss):
                     raise ValueError(
@@ -427,10 +429,30 @@ class Trainer:
         return data_adapter.class_weight_to_sample_weights(y[0], class_weight)
 
     def _prepare_sample_weight(self, sample_weight, n_samples: int,
-                               argument: str = "sample_weight") -> np.ndarray | None:
-        """One finite weight per sample, as an array of shape ``(N,)`` (``(N, 1)`` accepted)."""
+                               argument: str = "sample_weight"):
+        """One finite weight per sample: one array for every output, or (several outputs) a
+        list or dict by output name with an array, or ``None``, for each."""
         if sample_weight is None:
             return None
+        keys = self.output_keys
+        if len(keys) > 1 and isinstance(sample_weight, dict):
+            unknown = sorted(set(sample_weight) - set(keys))
+            if unknown:
+                raise ValueError(f"`{argument}` has keys {unknown} that name no output; the "
+                                 f"model's outputs are {keys}.")
+            sample_weight = [sample_weight.get(k) for k in keys]
+        if (len(keys) > 1 and isinstance(sample_weight, list | tuple)
+                and all(w is None or np.ndim(w) > 0 for w in sample_weight)):
+            if len(sample_weight) != len(keys):
+                raise ValueError(f"`{argument}` must have one entry per output ({keys}), got "
+                                 f"{len(sample_weight)}.")
+            return [None if w is None else self._check_sample_weight(
+                w, n_samples, f"{argument}[{k!r}]") for w, k in zip(sample_weight, keys,
+                                                                      strict=True)]
+        return self._check_sample_weight(sample_weight, n_samples, argument)
+
+    def _check_sample_weight(self, sample_weight, n_samples: int, argument: str) -> np.ndarray:
+        """One finite weight per sample, as an array of shape ``(N,)`` (``(N, 1)`` accepted)."""
         try:
             weights = np.asarray(sample_weight, dtype=np.float64)
         except (TypeError, ValueError):
@@ -495,7 +517,7 @@ class Trainer:
         for step, batch in enumerate(data_adapter.batch_slices(np.arange(_num_samples(x)),
                                                                batch_size)):
             callback_list.on_test_batch_begin(step)
-            sw = None if sample_weight is None else sample_weight[batch]
+            sw = None if sample_weight is None else _take(sample_weight, batch)
             self.test_step(_take(x, batch), _take(y, batch), sw)
             callback_list.on_test_batch_end(step, self._logs())
         logs = self._logs()
