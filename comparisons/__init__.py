@@ -2,7 +2,8 @@
 
 Run ``python -m comparisons`` (see ``comparisons/__main__.py``). Each area module
 (``forward``, ``gradients``, ``optimizers``, ``training``, ``saturation``, ``dropout``,
-``initializers``) registers small cases with ``@registry.case``; ``mirror.to_keras`` builds
-the Keras twin. The data fed to both libraries come from ``data``; the z-scores of the
-statistical cases from ``sampling``.
+``initializers``, ``graphs``) registers small cases with ``@registry.case``;
+``mirror.to_keras`` builds the Keras twin (of a Sequential or a functional model). The data
+fed to both libraries come from ``data``; the z-scores of the statistical cases from
+``sampling``.
 """

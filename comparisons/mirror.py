@@ -1,7 +1,16 @@
-"""Translate a model between minired and Keras: the same layers, hyperparameters and weights.
+"""Translate a model between minired and Keras: the same layers, graph, hyperparameters and
+weights.
 
 ``to_keras(model)`` is also the way out for a learner who outgrows minired: the model keeps
 training in Keras, on a GPU or under a distribution strategy.
+
+Both directions handle a ``Sequential`` and a functional model (``mr.Model(inputs,
+outputs)`` / ``keras.Model(inputs, outputs)``). A functional model is copied call by call:
+its nodes are replayed in topological order, each layer mapped to one twin (a layer called
+twice stays one layer called twice), a model used as a layer mapped to a nested model, and
+the inputs and outputs keep their structure (one tensor, a list or a dict) and their names.
+Weights are copied layer by layer, so the two models' ``get_weights()`` orders are compared
+by the cases, not assumed here.
 
 Example:
     >>> keras_model = to_keras(model)              # compiled, with the same weights
@@ -10,24 +19,51 @@ Example:
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from comparisons.keras_env import keras, mr
 
+# What keras.Model(inputs, outputs) returns (keras_env imports Keras, quietly, first).
+KerasFunctional = keras.src.models.functional.Functional
+
+# Layers that merge a list of inputs and have no configuration besides their name.
+_MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
+_SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
+              "Minimum, Concatenate, and Sequential or functional models used as layers")
+
 # -- minired -> Keras ----------------------------------------------------------------------
 
 
-def to_keras(model: mr.Sequential):
-    """Build the equivalent Keras model: layers, activations, initializers, regularizers,
-    current weights and, when ``model`` is compiled, its loss, optimizer and metrics.
+def to_keras(model: mr.models.Functional):
+    """Build the equivalent Keras model: graph, layers, activations, initializers,
+    regularizers, current weights and, when ``model`` is compiled, its losses (one per
+    output), loss weights, optimizer and metrics.
 
     The optimizer is a fresh one with the same hyperparameters (its state is not copied).
     """
-    if not isinstance(model, mr.Sequential):
+    if not isinstance(model, mr.models.Functional):   # a Sequential is one too
         raise TypeError(
-            f"to_keras: `model` must be a minired Sequential, got {type(model).__name__}.")
+            "to_keras: `model` must be a minired Sequential or functional model "
+            f"(mr.Model(inputs, outputs)), got {type(model).__name__}.")
+    keras_model = _model_to_keras(model)
+    if model.compiled:
+        _compile_like(keras_model, model)
+    return keras_model
+
+
+def _model_to_keras(model):
+    """The Keras twin of a minired model, with its weights, not compiled."""
     if not model.built:
-        raise ValueError("to_keras: build the model first (Input layer, build() or one call).")
+        raise ValueError(f"to_keras: build the model {model.name!r} first (Input layer, "
+                         "build() or one call).")
+    if isinstance(model, mr.Sequential):
+        return _sequential_to_keras(model)
+    return _functional_to_keras(model)
+
+
+def _sequential_to_keras(model: mr.Sequential):
     layers = [keras.Input(shape=tuple(model.input_shape[1:]))]
     twins: dict[int, object] = {}   # a layer used twice maps to one Keras layer, used twice
     for layer in model.layers:
@@ -35,16 +71,47 @@ def to_keras(model: mr.Sequential):
             twins[id(layer)] = _layer_to_keras(layer)
         layers.append(twins[id(layer)])
     keras_model = keras.Sequential(layers, name=model.name)
-    keras_model.set_weights(model.get_weights())
-    if model.compiled:
-        keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
-                            loss=loss_to_keras(model.loss),
-                            metrics=[_metric_to_keras(m) for m in model._metric_identifiers[0]])
+    _copy_weights(model.unique_layers, twins)
     return keras_model
+
+
+def _functional_to_keras(model):
+    """Replay the model's calls (``model._nodes``, in topological order) on Keras tensors."""
+    tensors: dict[int, object] = {}    # id(minired tensor) -> its Keras twin
+    for tensor in model.inputs:
+        layer = tensor._keras_history.operation
+        if not isinstance(layer, mr.layers.InputLayer):
+            raise ValueError(
+                f"to_keras: model {model.name!r} takes as input the output of layer "
+                f"{layer.name!r}; only inputs made by mr.Input can be translated.")
+        tensors[id(tensor)] = keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype,
+                                          name=layer.name)
+    twins: dict[int, object] = {}
+    for node in model._nodes:
+        layer = node.operation
+        if id(layer) not in twins:
+            twins[id(layer)] = _layer_to_keras(layer)
+        outputs = twins[id(layer)](_map_structure(lambda t: tensors[id(t)], node.call_inputs))
+        for tensor, twin in zip(node.outputs, keras.tree.flatten(outputs), strict=True):
+            tensors[id(tensor)] = twin
+    keras_model = keras.Model(_map_structure(lambda t: tensors[id(t)], model._inputs_struct),
+                              _map_structure(lambda t: tensors[id(t)], model._outputs_struct),
+                              name=model.name)
+    _copy_weights(model.unique_layers, twins)
+    return keras_model
+
+
+def _copy_weights(layers: list, twins: dict[int, object]) -> None:
+    """Each layer's weights into its twin (a nested model copied its own when it was made)."""
+    for layer in layers:
+        if layer.weights and not isinstance(layer, mr.Model):
+            twins[id(layer)].set_weights(layer.get_weights())
 
 
 def _layer_to_keras(layer):
     kind = type(layer).__name__
+    if isinstance(layer, mr.Model):
+        return _model_to_keras(layer)
     if kind == "Dense":
         return keras.layers.Dense(
             layer.units, activation=layer.activation.__name__, use_bias=layer.use_bias,
@@ -60,6 +127,10 @@ def _layer_to_keras(layer):
         return keras.layers.Activation(layer.activation.__name__, name=layer.name)
     if kind == "Flatten":
         return keras.layers.Flatten(name=layer.name)
+    if kind in _MERGES:
+        return getattr(keras.layers, kind)(name=layer.name)
+    if kind == "Concatenate":
+        return keras.layers.Concatenate(axis=layer.axis, name=layer.name)
     raise ValueError(f"to_keras: no Keras equivalent known for layer {layer.name!r} ({kind}).")
 
 
@@ -68,6 +139,30 @@ def _by_class(keras_module, obj):
     if obj is None:
         return None
     return getattr(keras_module, type(obj).__name__)(**obj.get_config())
+
+
+def _compile_like(keras_model, model) -> None:
+    """Compile ``keras_model`` as ``model`` is: per-output losses, weights and metrics."""
+    keys = model.output_keys
+    by_output = {out.index: out for out in model._output_losses}
+    losses = [loss_to_keras(by_output[i].loss) if i in by_output else None
+              for i in range(len(keys))]
+    weights = [by_output[i].weight if i in by_output else None for i in range(len(keys))]
+    metrics = [[_metric_to_keras(m) for m in ids] for ids in model._metric_identifiers]
+    if len(keys) == 1:
+        loss, loss_weights, metrics = losses[0], weights[0], metrics[0]
+    else:
+        # None means "not multiplied": 1.0 gives the same numbers and keeps the structure.
+        loss_weights = None if all(w is None for w in weights) else [
+            1.0 if w is None else w for w in weights]
+        loss = losses
+        if isinstance(model._outputs_struct, dict):   # keys are the dict's, sorted
+            loss = dict(zip(keys, losses, strict=True))
+            metrics = dict(zip(keys, metrics, strict=True))
+            loss_weights = None if loss_weights is None else dict(
+                zip(keys, loss_weights, strict=True))
+    keras_model.compile(optimizer=optimizer_to_keras(model.optimizer), loss=loss,
+                        loss_weights=loss_weights, metrics=metrics)
 
 
 def optimizer_to_keras(optimizer):
@@ -100,28 +195,107 @@ _UNSUPPORTED_DEFAULTS = {
 }
 
 
-def from_keras(keras_model) -> mr.Sequential:
-    """Build the minired model equivalent to a Keras ``Sequential`` (weights and, if
-    compiled, loss, optimizer and metrics). Raises ValueError naming anything that minired
-    cannot represent (a layer type, an activation, an option in use)."""
-    if not isinstance(keras_model, keras.Sequential):
+def from_keras(keras_model) -> mr.models.Functional:
+    """Build the minired model equivalent to a Keras ``Sequential`` or functional model
+    (graph, weights and, if compiled, losses, loss weights, optimizer and metrics). Raises
+    ValueError naming anything that minired cannot represent (a layer type, an activation,
+    an option in use, a layer called with keyword arguments)."""
+    if not isinstance(keras_model, keras.Sequential | KerasFunctional):
         raise TypeError(
-            "from_keras: `keras_model` must be a keras.Sequential, got "
-            f"{type(keras_model).__name__}.")
-    layers = [mr.Input(tuple(keras_model.inputs[0].shape[1:]))]
-    layers += [_layer_from_keras(layer) for layer in keras_model.layers]
-    model = mr.Sequential(layers, name=keras_model.name)
-    model.set_weights(keras_model.get_weights())
+            "from_keras: `keras_model` must be a keras.Sequential or a functional "
+            f"keras.Model(inputs, outputs), got {type(keras_model).__name__} (a subclassed "
+            "model has no graph to read).")
+    model = _model_from_keras(keras_model)
     if keras_model.compiled and keras_model.optimizer is not None:
-        loss = getattr(keras_model, "loss", None)
+        compiled_loss = getattr(keras_model, "_compile_loss", None)
         model.compile(optimizer=optimizer_from_keras(keras_model.optimizer),
-                      loss=loss_from_keras(loss),
-                      metrics=list(_compiled_metric_names(keras_model)))
+                      loss=_map_structure(loss_from_keras, getattr(keras_model, "loss", None)),
+                      loss_weights=getattr(compiled_loss, "_user_loss_weights", None),
+                      metrics=_compiled_metrics(keras_model))
     return model
+
+
+def _model_from_keras(keras_model):
+    """The minired twin of a Keras model, with its weights, not compiled."""
+    if isinstance(keras_model, keras.Sequential):
+        return _sequential_from_keras(keras_model)
+    if isinstance(keras_model, KerasFunctional):
+        return _functional_from_keras(keras_model)
+    raise ValueError(f"from_keras: the nested model {keras_model.name!r} is a "
+                     f"{type(keras_model).__name__}: only Sequential and functional models "
+                     "can be translated.")
+
+
+def _sequential_from_keras(keras_model):
+    twins: dict[int, object] = {}    # a layer used twice stays one layer, used twice
+    layers = [mr.Input(tuple(keras_model.inputs[0].shape[1:]))]
+    for layer in keras_model.layers:
+        if id(layer) not in twins:
+            twins[id(layer)] = _layer_from_keras(layer)
+        layers.append(twins[id(layer)])
+    model = mr.Sequential(layers, name=keras_model.name)
+    _copy_weights_from_keras(twins, keras_model.layers)
+    return model
+
+
+def _functional_from_keras(keras_model):
+    """Replay the Keras model's nodes, deepest first (``_nodes_by_depth``), on minired
+    tensors."""
+    tensors: dict[int, object] = {}
+    for tensor in keras_model.inputs:
+        layer = tensor._keras_history.operation
+        tensors[id(tensor)] = mr.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype,
+                                       name=layer.name)
+    twins: dict[int, object] = {}
+    layers = []
+    for depth in sorted(keras_model._nodes_by_depth, reverse=True):
+        for node in keras_model._nodes_by_depth[depth]:
+            if node.is_input:
+                continue
+            layer = node.operation
+            args = node.arguments.args
+            # Keras records the call's defaults: `training=False` for a Dropout (fit and
+            # predict override it), `mask=None` for a model. Only other values change a call.
+            kwargs = {k: v for k, v in node.arguments.kwargs.items()
+                      if v is not None and not (k == "training" and v is False)}
+            if kwargs or len(args) != 1:
+                raise ValueError(
+                    f"from_keras: layer {layer.name!r} is called with {len(args)} positional "
+                    f"arguments and the keyword arguments {sorted(kwargs)}; minired layers "
+                    "take one input (or one list of inputs) and nothing else.")
+            if id(layer) not in twins:
+                twins[id(layer)] = _layer_from_keras(layer)
+                layers.append(layer)
+            call_inputs = _map_structure(partial(_symbolic, tensors, layer), args[0])
+            outputs = twins[id(layer)](call_inputs)
+            for tensor, twin in zip(node.outputs, keras.tree.flatten(outputs), strict=True):
+                tensors[id(tensor)] = twin
+    model = mr.Model(_map_structure(lambda t: tensors[id(t)], keras_model._inputs_struct),
+                     _map_structure(lambda t: tensors[id(t)], keras_model._outputs_struct),
+                     name=keras_model.name)
+    _copy_weights_from_keras(twins, layers)
+    return model
+
+
+def _symbolic(tensors: dict, layer, value):
+    """The minired tensor standing for the Keras tensor ``value`` (an argument of ``layer``)."""
+    if id(value) not in tensors:
+        raise ValueError(f"from_keras: layer {layer.name!r} is called on {value!r}, which is "
+                         "not a tensor of the graph; minired layers take tensors only.")
+    return tensors[id(value)]
+
+
+def _copy_weights_from_keras(twins: dict[int, object], layers: list) -> None:
+    for layer in layers:
+        twin = twins[id(layer)]
+        if layer.weights and not isinstance(layer, keras.Model):
+            twin.set_weights([np.asarray(w) for w in layer.get_weights()])
 
 
 def _layer_from_keras(layer):
     kind = type(layer).__name__
+    if isinstance(layer, keras.Model):
+        return _model_from_keras(layer)
     config = layer.get_config()
     if kind == "Dense":
         _reject_unsupported(layer, config)
@@ -140,9 +314,13 @@ def _layer_from_keras(layer):
         return mr.layers.Activation(_activation_name(layer, layer.activation), name=layer.name)
     if kind == "Flatten":
         return mr.layers.Flatten(name=layer.name)
+    if kind in _MERGES:
+        return getattr(mr.layers, kind)(name=layer.name)
+    if kind == "Concatenate":
+        return mr.layers.Concatenate(axis=config["axis"], name=layer.name)
     raise ValueError(
         f"from_keras: layer {layer.name!r} is a {kind}, which minired does not have "
-        "(supported: Dense, Dropout, Activation, Flatten)."
+        f"(supported: {_SUPPORTED})."
     )
 
 
@@ -200,7 +378,9 @@ def optimizer_from_keras(optimizer):
 
 
 def loss_from_keras(loss):
-    """The minired loss for a Keras loss object or name."""
+    """The minired loss for a Keras loss object or name (``None`` stays: no loss)."""
+    if loss is None:
+        return None
     if isinstance(loss, str):
         return mr.losses.get(loss)
     name = type(loss).__name__
@@ -211,8 +391,26 @@ def loss_from_keras(loss):
     return cls(**config)
 
 
-def _compiled_metric_names(keras_model):
+def _compiled_metrics(keras_model):
+    """The metrics given to Keras' ``compile``, as names, in the structure given (a list,
+    one list per output, or a dict by output name), or None."""
     compiled = getattr(keras_model, "_compile_metrics", None)
-    names = getattr(compiled, "_user_metrics", None) or []
-    for metric in names:
-        yield metric if isinstance(metric, str) else metric.name
+    if getattr(compiled, "_user_weighted_metrics", None):
+        raise ValueError("from_keras: the model is compiled with `weighted_metrics`, which "
+                         "minired does not support.")
+    metrics = getattr(compiled, "_user_metrics", None)
+    if not metrics:
+        return None
+    return _map_structure(lambda m: m if isinstance(m, str) else m.name, metrics)
+
+
+def _map_structure(function, structure):
+    """``function`` on each leaf of a value, a list/tuple (as a list) or a dict (``None``
+    stays ``None``)."""
+    if structure is None:
+        return None
+    if isinstance(structure, dict):
+        return {key: _map_structure(function, value) for key, value in structure.items()}
+    if isinstance(structure, list | tuple):
+        return [_map_structure(function, item) for item in structure]
+    return function(structure)

@@ -157,6 +157,7 @@ def all_cases() -> dict[str, Case]:
         dropout,
         forward,
         gradients,
+        graphs,
         initializers,
         optimizers,
         saturation,

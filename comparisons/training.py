@@ -59,8 +59,8 @@ def epoch_log_keys(callbacks_module):
     return EpochLogKeys()
 
 
-def compare_fit(model: mr.Sequential, x, y, make_callbacks: Callable | None = None,
-                after: Callable | None = None, **fit_kwargs) -> Outcome:
+def compare_fit(model: mr.Model, x, y, make_callbacks: Callable | None = None,
+                after: Callable | None = None, keras_model=None, **fit_kwargs) -> Outcome:
     """Fit ``model`` and its Keras twin alike; compare History, final weights and ``after``.
 
     Compared: the epochs run (``History.epoch``), the History keys, every History list
@@ -69,14 +69,16 @@ def compare_fit(model: mr.Sequential, x, y, make_callbacks: Callable | None = No
 
     Args:
         model: a compiled minired model (built in the current precision).
-        x, y: the training data.
+        x, y: the training data (arrays, or a list or dict of them for several inputs or
+            outputs).
         make_callbacks: ``make_callbacks(callbacks_module) -> list``, called once with
             ``mr.callbacks`` and once with ``keras.callbacks``.
         after: ``after(model, keras_model, ours_callbacks, keras_callbacks) -> pairs``,
             extra comparisons made once both have trained.
+        keras_model: the compiled Keras twin; by default ``to_keras(model)``.
         fit_kwargs: passed to both ``fit`` calls (``shuffle=False, verbose=0`` are added).
     """
-    keras_model = to_keras(model)
+    keras_model = to_keras(model) if keras_model is None else keras_model
     ours_callbacks = make_callbacks(mr.callbacks) if make_callbacks else []
     keras_callbacks = make_callbacks(keras.callbacks) if make_callbacks else []
     # After the case's callbacks, so it sees what they write into the logs.

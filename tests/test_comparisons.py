@@ -22,4 +22,4 @@ def test_comparison(case, dtype):
 def test_every_area_has_cases():
     areas = {case.area for case in all_cases().values()}
     assert {"forward", "gradients", "optimizers", "training", "saturation", "dropout",
-            "initializers"} <= areas
+            "initializers", "graphs"} <= areas

@@ -9,6 +9,7 @@ method is patched in first as a control, so the failure can only come from the p
 from __future__ import annotations
 
 import importlib
+from functools import partial
 
 import numpy as np
 import pytest
@@ -19,11 +20,17 @@ from comparisons.keras_env import mr  # noqa: E402
 from comparisons.registry import CASES, PRECISIONS  # noqa: E402
 from minired import keras_numerics  # noqa: E402
 from minired.keras_numerics import as_keras_constant  # noqa: E402
+from minired.layers.merging.base_merge import SelectCache  # noqa: E402
+from minired.models import functional as functional_module  # noqa: E402
+from minired.trainers import compile_utils  # noqa: E402
 from minired.trainers import trainer as trainer_module  # noqa: E402
+
+# The module, not the function `add` that the package exports under the same name.
+add_module = importlib.import_module("minired.layers.merging.add")
 
 # Importing an area registers its cases.
 for _area in ("forward", "gradients", "saturation", "optimizers", "training", "dropout",
-              "initializers"):
+              "initializers", "graphs"):
     importlib.import_module(f"comparisons.{_area}")
 
 
@@ -285,3 +292,119 @@ def test_a_truncated_normal_without_the_stddev_correction_is_caught(monkeypatch,
     assert passes("initializers/he_normal", dtype)
     monkeypatch.setattr(random_initializers, "TRUNCATED_NORMAL_STDDEV", 1.0)
     assert not passes("initializers/he_normal", dtype)
+
+
+# -- graphs ----------------------------------------------------------------------------------
+
+def accumulate(grads, tensor, grad, overwrite: bool):
+    """minired's ``_accumulate`` (``δt += grad``), copied; optionally overwriting ``δt`` with
+    the last reader's gradient instead of summing over the readers."""
+    key = id(tensor)
+    grads[key] = grad if overwrite or key not in grads else grads[key] + grad
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_a_fork_that_overwrites_instead_of_summing_is_caught(monkeypatch, dtype):
+    """A tensor read by two layers keeps one reader's gradient. The residual block forks
+    inside the graph (the stem's weights), the two heads share a trunk, and the nested
+    model's skip forks at the model input, where only the input gradient δx can tell."""
+    case_ids = ("graphs/residual_gradients", "graphs/residual_training",
+                "graphs/two_outputs_training", "graphs/nested_gradients")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    monkeypatch.setattr(functional_module, "_accumulate", partial(accumulate, overwrite=False))
+    for case_id in case_ids:
+        assert passes(case_id, dtype)                # the copy is faithful
+    monkeypatch.setattr(functional_module, "_accumulate", partial(accumulate, overwrite=True))
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_a_shared_layer_keeping_only_its_last_call_is_caught(monkeypatch, dtype):
+    """Each call of a layer overwrites its weight gradient instead of adding to it."""
+    case_ids = ("graphs/shared_dense_gradients", "graphs/shared_dense_training",
+                "graphs/sequential_shared_apart_gradients", "gradients/shared_layer")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    backward = mr.layers.Dense.backward
+
+    def backward_forgetting_earlier_calls(self, grad_outputs):
+        self.zero_gradients()                                        # the plant
+        return backward(self, grad_outputs)
+
+    monkeypatch.setattr(mr.layers.Dense, "backward", backward_forgetting_earlier_calls)
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+    assert passes("graphs/residual_gradients", dtype)   # no layer called twice: unchanged
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_ignored_loss_weights_are_caught(monkeypatch, dtype):
+    """compile(loss_weights=...) accepted and then dropped: L = Σᵢ Lᵢ instead of Σᵢ wᵢ Lᵢ.
+    (The Keras twin is compiled from the case's own arguments, so it keeps the weights.)"""
+    case_ids = ("graphs/two_outputs_gradients", "graphs/two_outputs_training",
+                "graphs/dict_io_training")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    resolve_losses = compile_utils.resolve_losses
+    monkeypatch.setattr(compile_utils, "resolve_losses",
+                        lambda loss, loss_weights, keys: resolve_losses(loss, None, keys))
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_per_output_losses_weighted_by_batch_size_are_caught(monkeypatch, dtype):
+    """``<output>_loss`` averaged over the batches weighted by their sizes, as ``loss`` is.
+    Keras counts each batch once there; only the last batch of 4 (after two of 8) shows it."""
+    case_ids = ("graphs/two_outputs_training", "graphs/dict_io_training")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    monkeypatch.setattr(keras_numerics, "output_loss_batch_weight", float)   # weight n
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+
+
+def maximum_forward(ties_to_first: bool):
+    """minired's Maximum.forward, copied; optionally giving a tie to the later input."""
+
+    def forward(self, inputs, training=False):
+        xs = self._same_rank(inputs)
+        a = xs[0]
+        source = np.zeros(a.shape, dtype=np.intp)
+        for i, x in enumerate(xs[1:], start=1):
+            keep = a >= x if ties_to_first else a > x                # the plant: a > x
+            source = np.where(keep, source, i)
+            a = np.maximum(a, x)
+        self.cache = SelectCache([np.shape(x) for x in inputs], source)
+        return a
+
+    return forward
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_maximum_ties_to_the_later_input_are_caught(monkeypatch, dtype):
+    """A tie in Maximum sends the gradient to the later input (TensorFlow: the first)."""
+    assert passes("graphs/maximum_ties_gradients", dtype)
+    monkeypatch.setattr(mr.layers.Maximum, "forward", maximum_forward(True))
+    assert passes("graphs/maximum_ties_gradients", dtype)    # the copy is faithful
+    monkeypatch.setattr(mr.layers.Maximum, "forward", maximum_forward(False))
+    assert not passes("graphs/maximum_ties_gradients", dtype)
+    # Random values never tie: only the case with exact ties can tell.
+    assert passes("graphs/maximum_gradients", dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_a_broadcast_input_with_an_averaged_gradient_is_caught(monkeypatch, dtype):
+    """The gradient of an input stretched over an axis averaged over it instead of summed."""
+    assert passes("graphs/add_broadcast_gradients", dtype)
+    unbroadcast = add_module.unbroadcast
+
+    def unbroadcast_averaged(grad, shape):
+        summed = unbroadcast(grad, shape)
+        return summed * (summed.size / grad.size)                    # the plant: a mean
+
+    monkeypatch.setattr(add_module, "unbroadcast", unbroadcast_averaged)
+    assert not passes("graphs/add_broadcast_gradients", dtype)
+    assert passes("graphs/add_gradients", dtype)         # nothing stretched: unchanged

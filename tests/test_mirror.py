@@ -96,3 +96,198 @@ def test_to_keras_needs_a_built_minired_model():
         to_keras(mr.Sequential([mr.layers.Dense(2)]))
     with pytest.raises(TypeError, match="Sequential"):
         to_keras("model")
+
+
+# -- functional models -----------------------------------------------------------------------
+
+def _functional_model():
+    """Every kind of node: two dict inputs, a shared Dense, a nested model, Concatenate on
+    axis 1 of 3-D tensors, Add, and two dict outputs with their own losses and metrics."""
+    mr.utils.set_random_seed(5)
+    inner_inputs = mr.Input((6,), name="inner_inputs")
+    inner = mr.Model(inner_inputs, mr.layers.Dense(4, activation="tanh", name="inner_dense")(
+        inner_inputs), name="inner")
+    a = mr.Input((2, 3), name="a")
+    b = mr.Input((2, 3), name="b")
+    shared = mr.layers.Dense(3, activation="relu", name="shared",
+                             kernel_regularizer=mr.regularizers.L2(0.01))
+    joined = mr.layers.Concatenate(axis=1, name="joined")([shared(a), shared(b)])   # (4, 3)
+    flat = mr.layers.Flatten(name="flat")(joined)
+    hidden = mr.layers.Dense(6, name="hidden")(flat)
+    features = mr.layers.add([inner(hidden), mr.layers.Dense(4, name="skip")(hidden)],
+                             name="features")
+    y = mr.layers.Dense(3, activation="softmax", name="y_head")(features)
+    z = mr.layers.Dense(1, name="z_head")(mr.layers.Dropout(0.2, seed=1, name="drop")(features))
+    model = mr.Model({"a": a, "b": b}, {"y": y, "z": z}, name="everything")
+    model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+                  loss={"y": "categorical_crossentropy", "z": "mse"},
+                  loss_weights={"y": 1.0, "z": 0.25}, metrics={"y": ["accuracy"]})
+    return model
+
+
+def _inputs(n=7, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"a": rng.standard_normal((n, 2, 3)).astype("float32"),
+            "b": rng.standard_normal((n, 2, 3)).astype("float32")}
+
+
+def _assert_same_predictions(ours, theirs, x):
+    ours, theirs = ours.predict(x, verbose=0), theirs.predict(x, verbose=0)
+    assert type(ours) is type(theirs) and sorted(ours) == sorted(theirs)
+    for key in ours:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, atol=1e-7)
+
+
+def test_to_keras_copies_a_functional_graph():
+    model = _functional_model()
+    keras_model = to_keras(model)
+    assert keras_model.name == "everything"
+    assert [layer.name for layer in keras_model.layers] == [layer.name for layer in model.layers]
+    assert sorted(keras_model.input) == ["a", "b"] and sorted(keras_model.output) == ["y", "z"]
+    shared = keras_model.get_layer("shared")
+    assert len(shared._inbound_nodes) == 2                 # one layer, called twice
+    assert isinstance(keras_model.get_layer("inner"), keras.Model)
+    assert keras_model.get_layer("joined").axis == 1
+    assert float(shared.kernel_regularizer.l2) == pytest.approx(0.01)
+    for ours, theirs in zip(model.get_weights(), keras_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert set(keras_model.loss) == {"y", "z"}
+    assert type(keras_model.loss["z"]).__name__ == "MeanSquaredError"
+    assert keras_model._compile_loss._user_loss_weights == {"y": 1.0, "z": 0.25}
+    assert keras_model._compile_metrics._user_metrics == {"y": ["accuracy"], "z": []}
+    _assert_same_predictions(model, keras_model, _inputs())
+
+
+def test_functional_round_trip_keeps_graph_weights_and_compile():
+    model = _functional_model()
+    back = from_keras(to_keras(model))
+    assert type(back).__name__ == "Functional" and back.name == "everything"
+    assert [layer.name for layer in back.layers] == [layer.name for layer in model.layers]
+    assert [type(layer).__name__ for layer in back.layers] == [
+        type(layer).__name__ for layer in model.layers]
+    assert back.input_names == model.input_names and back.output_keys == ["y", "z"]
+    shared = back.get_layer("shared")
+    assert sum(node in back._nodes for node in shared._inbound_nodes) == 2
+    assert isinstance(back.get_layer("inner"), mr.Model)
+    for ours, theirs in zip(model.get_weights(), back.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert [(o.key, type(o.loss).__name__, o.weight) for o in back._output_losses] == [
+        ("y", "CategoricalCrossentropy", 1.0), ("z", "MeanSquaredError", 0.25)]
+    assert back._metric_identifiers == [["accuracy"], []]
+    x = _inputs()
+    _assert_same_predictions(model, back, x)
+    y = {"y": np.eye(3, dtype="float32")[np.arange(7) % 3],
+         "z": np.linspace(-1, 1, 7, dtype="float32").reshape(-1, 1)}
+    ours, theirs = model.loss_and_gradients(x, y), back.loss_and_gradients(x, y)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-6)
+    for g, h in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(g, h, rtol=1e-6, atol=1e-8)
+
+
+def test_to_keras_compiles_list_outputs_per_output():
+    mr.utils.set_random_seed(0)
+    inputs = mr.Input((4,), name="x")
+    trunk = mr.layers.Dense(5, activation="tanh", name="trunk")(inputs)
+    model = mr.Model(inputs, [mr.layers.Dense(3, activation="softmax", name="label")(trunk),
+                              mr.layers.Dense(2, name="value")(trunk),
+                              mr.layers.Dense(1, name="unused")(trunk)])
+    model.compile(optimizer="adam", loss=["categorical_crossentropy", "mse", None],
+                  loss_weights=[2.0, 0.5, 1.0], metrics=[["accuracy"], [], []])
+    keras_model = to_keras(model)
+    assert keras_model.output_names == ["label", "value", "unused"]
+    assert [type(loss).__name__ if loss else None for loss in keras_model.loss] == [
+        "CategoricalCrossentropy", "MeanSquaredError", None]
+    assert keras_model._compile_loss._user_loss_weights == [2.0, 0.5, 1.0]
+    assert keras_model._compile_metrics._user_metrics == [["accuracy"], [], []]
+    back = from_keras(keras_model)
+    assert [(o.index, o.weight) for o in back._output_losses] == [(0, 2.0), (1, 0.5)]
+
+
+def test_from_keras_of_a_keras_built_functional_model():
+    encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu")],
+                               name="encoder")
+    left, right = keras.Input((4,), name="left"), keras.Input((4,), name="right")
+    shared = keras.layers.Dense(4, activation="sigmoid", name="shared")
+    merged = keras.layers.Concatenate(name="merged")([encoder(shared(left)),
+                                                      encoder(shared(right))])
+    outputs = keras.layers.Dense(2, activation="softmax")(
+        keras.layers.Subtract()([merged, keras.layers.Dense(6)(left)]))
+    keras_model = keras.Model([left, right], outputs)
+    keras_model.compile(optimizer=keras.optimizers.RMSprop(0.01), loss="categorical_crossentropy",
+                        metrics=["accuracy"])
+    model = from_keras(keras_model)
+    assert model.input_names == ["left", "right"]
+    assert isinstance(model.get_layer("encoder"), mr.Sequential)
+    assert sum(node in model._nodes for node in model.get_layer("shared")._inbound_nodes) == 2
+    for ours, theirs in zip(model.get_weights(), keras_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    rng = np.random.default_rng(2)
+    x = [rng.standard_normal((5, 4)).astype("float32") for _ in range(2)]
+    np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-7)
+    assert isinstance(model.optimizer, mr.optimizers.RMSprop)
+    assert model._metric_identifiers == [["accuracy"]]
+    again = to_keras(model)                  # and back to Keras: a nested Sequential again
+    assert isinstance(again.get_layer("encoder"), keras.Sequential)
+    np.testing.assert_allclose(again.predict(x, verbose=0), keras_model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_from_keras_of_a_multi_output_model_compiled_without_metrics():
+    inputs = keras.Input((3,), name="x")
+    keras_model = keras.Model(inputs, [keras.layers.Dense(2, name="p")(inputs),
+                                       keras.layers.Dense(1, name="q")(inputs)])
+    keras_model.compile(optimizer="sgd", loss={"p": "mse", "q": "mse"},
+                        loss_weights={"p": 0.5, "q": 2.0})
+    model = from_keras(keras_model)
+    assert model.output_keys == ["p", "q"] and model._metric_identifiers == [[], []]
+    assert [o.weight for o in model._output_losses] == [0.5, 2.0]
+
+
+def test_a_layer_twice_in_a_sequential_stays_one_layer_both_ways():
+    mr.utils.set_random_seed(0)
+    shared = mr.layers.Dense(3, activation="tanh", name="twice")
+    model = mr.Sequential([mr.Input((3,)), shared, mr.layers.Dense(3, name="between"), shared])
+    keras_model = to_keras(model)
+    assert [layer.name for layer in keras_model.layers] == ["twice", "between", "twice"]
+    assert keras_model.layers[0] is keras_model.layers[2]
+    back = from_keras(keras_model)
+    assert back.layers[0] is back.layers[2] and len(back.get_weights()) == 4
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_functional_translations_name_what_they_cannot_map():
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dot(axes=1)([keras.layers.Dense(2)(inputs),
+                                        keras.layers.Dense(2)(inputs)])
+    with pytest.raises(ValueError, match="Dot"):
+        from_keras(keras.Model(inputs, outputs))
+    inputs = keras.Input((3,))
+    dropped = keras.layers.Dropout(0.5, name="always_on")(inputs, training=True)
+    with pytest.raises(ValueError, match="always_on.*training"):
+        from_keras(keras.Model(inputs, keras.layers.Dense(2)(dropped)))
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    with pytest.raises(TypeError, match="subclassed"):
+        from_keras(Subclassed())
+    inputs = mr.Input((3,))
+    hidden = mr.layers.Dense(4, name="not_an_input")(inputs)
+    with pytest.raises(ValueError, match="not_an_input"):
+        to_keras(mr.Model(hidden, mr.layers.Dense(2)(hidden)))
+
+    class Doubling(mr.layers.Layer):
+        def forward(self, inputs, training=False):
+            return 2 * inputs
+
+    inputs = mr.Input((3,))
+    with pytest.raises(ValueError, match="no Keras equivalent.*Doubling"):
+        to_keras(mr.Model(inputs, Doubling(name="doubling")(inputs)))
