@@ -1,7 +1,8 @@
 """Losses: values against the Keras formulas, label smoothing, reductions and sample weights.
 
 Every expected value is computed in the test from the formula it names (KERAS_PARITY §3).
-(Gradients are checked in ``test_gradients.py``.)
+(Gradients are checked in ``test_gradients.py``; predictions of rank 1 to 4, against Keras,
+in ``test_losses_nd.py``.)
 """
 
 from __future__ import annotations
@@ -148,6 +149,15 @@ def test_sample_weights_of_shape_n_by_1_are_accepted(float64):
     y, p = np.zeros((3, 2)), np.ones((3, 2))
     w = np.array([1.0, 2.0, 3.0])
     assert MeanSquaredError()(y, p, w[:, None]) == MeanSquaredError()(y, p, w) == 2.0
+    # As in Keras, the (N,) losses gain the weights' trailing axis: "none" gives (N, 1).
+    assert MeanSquaredError(reduction="none")(y, p, w[:, None]).shape == (3, 1)
+
+
+def test_a_scalar_sample_weight_scales_every_loss(float64):
+    y, p = np.zeros((3, 2)), np.ones((3, 2))
+    assert MeanSquaredError()(y, p, 2.5) == 2.5
+    # "mean_with_sample_weight" divides by Σw of the weights as given: here 2.5, not 3 · 2.5.
+    assert MeanSquaredError(reduction="mean_with_sample_weight")(y, p, 2.5) == 3.0
 
 
 def test_mean_with_sample_weight_and_all_zero_weights_is_zero_like_keras(float64):

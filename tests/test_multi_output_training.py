@@ -185,3 +185,22 @@ def test_targets_and_weights_must_fit_the_outputs(data):
     with pytest.raises(ValueError, match=r"`class_weight` is only supported for models with a "
                                          r"single output"):
         model.fit(x, [y_probs, y_value], class_weight={0: 2.0}, verbose=0)
+
+
+def test_weights_that_do_not_fit_a_sequence_output_are_refused_before_any_step():
+    """Outputs (N, T, C): per-sample weights are (N, 1), per-step weights (N, T); (N,)
+    is refused (Keras 3 broadcasts it against the time axis), before the first update."""
+    rng = np.random.default_rng(0)
+    inputs = mr.Input((5, 3))
+    model = mr.Model(inputs, mr.layers.Dense(2)(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = rng.normal(size=(4, 5, 3)), rng.normal(size=(4, 5, 2))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"`sample_weight` must have shape \(4, 1\) \(one "
+                                         r"weight per sample\) or \(4, 5\)"):
+        model.fit(x, y, sample_weight=np.ones(4), verbose=0)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    per_sample = model.evaluate(x, y, sample_weight=np.full((4, 1), 2.0), verbose=0)
+    per_step = model.evaluate(x, y, sample_weight=np.full((4, 5), 2.0), verbose=0)
+    assert per_sample == per_step == 2 * model.evaluate(x, y, verbose=0)

@@ -22,7 +22,8 @@ class BinaryCrossentropy(Loss):
 
         p̃ = clip(p, ε, 1 - ε),     ℓ = -[y log p̃ + (1 - y) log(1 - p̃)]
 
-    Each sample's loss is the mean over its ``D`` outputs, so gradients carry ``1/D``.
+    Each sample's loss is the mean over its ``D`` outputs (the last axis), so gradients
+    carry ``1/D``; predictions of shape ``(N, T, D)`` give losses of shape ``(N, T)``.
 
     Args:
         from_logits: whether ``y_pred`` holds logits.

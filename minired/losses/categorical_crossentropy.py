@@ -30,6 +30,9 @@ class CategoricalCrossentropy(Loss):
     the clip is active: a saturated wrong prediction stops learning. That is why the logits
     path is the one training uses.
 
+    The classes are the last axis: predictions of shape ``(N, T, C)`` (a class per time
+    step) give losses of shape ``(N, T)``.
+
     Args:
         from_logits: whether ``y_pred`` holds logits instead of probabilities.
         label_smoothing: ``y ← y (1 - s) + s / C``.

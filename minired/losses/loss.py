@@ -3,12 +3,17 @@
 A loss turns ``(y_true, y_pred)`` into one number ``L``. Keras computes it in two steps,
 and so does minired:
 
-1. ``values(y_true, y_pred)``: one loss ``ℓ_n`` per sample (shape ``(N,)``);
-2. reduction: with the default ``"sum_over_batch_size"`` and optional sample weights
-   ``w_n``, ``L = Σ_n w_n ℓ_n / N``. The divisor is ``N``, **not** ``Σ w_n`` (a Keras
-   detail that changes the loss as soon as weights are used).
+1. ``values(y_true, y_pred)``: one loss ``ℓ`` per vector of the last axis of ``y_pred``
+   (the outputs or classes of one prediction). A dense model's ``(N, D)`` gives one loss
+   per sample, shape ``(N,)``; a sequence model's ``(N, T, C)`` gives one per sample and
+   time step, shape ``(N, T)``.
+2. reduction: with the default ``"sum_over_batch_size"`` and optional sample weights ``w``,
+   ``L = Σ w ℓ / M``, summed over every loss value, where ``M`` is the **number of loss
+   values** (``N``, or ``N·T``), **not** ``Σ w`` (a Keras detail that changes the loss as
+   soon as weights are used).
 
-The gradient follows the same two steps: ``∂L/∂ŷ_n = (w_n / N) · ∂ℓ_n/∂ŷ_n``.
+The gradient follows the same two steps: ``∂L/∂ŷ = (w / M) · ∂ℓ/∂ŷ``, each loss value
+scaling the gradient of its own vector ``ŷ``.
 """
 
 from __future__ import annotations
@@ -47,12 +52,13 @@ class Loss:
     # -- implemented by each loss -------------------------------------------------------------
     def values(self, y_true: np.ndarray, y_pred: np.ndarray,
                from_logits: bool = False) -> np.ndarray:
-        """Per-sample losses ``ℓ_n``, shape ``(N,)``."""
+        """The losses ``ℓ``, one per vector of the last axis: shape ``y_pred.shape[:-1]``
+        (``(N,)`` for ``(N, D)`` predictions)."""
         raise NotImplementedError
 
     def gradients(self, y_true: np.ndarray, y_pred: np.ndarray,
                   from_logits: bool = False) -> np.ndarray:
-        """``∂ℓ_n/∂ŷ_n`` for every sample, shape of ``y_pred``."""
+        """``∂ℓ/∂ŷ`` for every loss value, shape of ``y_pred``."""
         raise NotImplementedError
 
     def prepare(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
@@ -63,16 +69,17 @@ class Loss:
 
     # -- shared machinery ---------------------------------------------------------------------
     def call(self, y_true, y_pred) -> np.ndarray:
-        """Per-sample losses (Keras' ``Loss.call``)."""
+        """Unreduced losses (Keras' ``Loss.call``)."""
         y_true, y_pred = self.prepare(y_true, y_pred)
         return self.values(y_true, y_pred, self.from_logits)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """Reduced loss ``L`` (a float; an array of ``w_n ℓ_n`` with ``reduction="none"``)."""
+        """Reduced loss ``L`` (a float; an array of ``w ℓ`` with ``reduction="none"``)."""
         if self.reduction in ("none", None):
             y_true, y_pred = self.prepare(y_true, y_pred)
-            losses = self.values(y_true, y_pred, self.from_logits)
-            return losses * self._sample_weights(sample_weight, len(losses), losses.dtype)
+            losses, weights = self._match_weights(
+                self.values(y_true, y_pred, self.from_logits), sample_weight)
+            return losses * weights
         return self.compute(y_true, y_pred, sample_weight, gradient=False)[0]
 
     def value_and_gradient(self, y_true, y_pred, sample_weight=None,
@@ -85,12 +92,16 @@ class Loss:
         """``(L, ∂L/∂y_pred)``, or ``(L, None)`` without the gradient: the one path every
         caller (``__call__``, ``fit``, ``evaluate``) goes through.
 
-        ``L = Σ_n w_n ℓ_n / divisor`` and ``∂L/∂ŷ_n = (w_n / divisor) · ∂ℓ_n/∂ŷ_n``.
+        ``L = Σ w ℓ / M`` and ``∂L/∂ŷ = (w / M) · ∂ℓ/∂ŷ``, with ``M`` the number of loss
+        values for ``"sum_over_batch_size"`` (``N`` for ``(N, D)`` predictions, ``N·T`` for
+        ``(N, T, D)``), ``1`` for ``"sum"`` and ``Σ w`` for ``"mean_with_sample_weight"``.
 
         Args:
             y_true: targets.
             y_pred: predictions, or logits when ``from_logits`` is true.
-            sample_weight: optional per-sample weights ``w_n``.
+            sample_weight: optional weights ``w``: one per sample (shape ``(N,)`` for
+                ``(N, D)`` predictions, ``(N, 1)`` for ``(N, T, D)``) or one per loss value
+                (``(N, T)``); see :meth:`_match_weights`.
             from_logits: overrides the loss's own ``from_logits`` (the model sets it when it
                 hands over the logits of its softmax/sigmoid output).
             gradient: whether to compute ``∂L/∂y_pred``.
@@ -107,35 +118,64 @@ class Loss:
             )
         if from_logits is None:
             from_logits = self.from_logits
+        y_pred_shape = np.shape(y_pred)
         y_true, y_pred = self.prepare(y_true, y_pred)
-        losses = self.values(y_true, y_pred, from_logits)
-        weights = self._sample_weights(sample_weight, len(losses), losses.dtype)
-        divisor = self._divisor(weights)
+        losses, weights = self._match_weights(self.values(y_true, y_pred, from_logits),
+                                              sample_weight)
+        divisor = self._divisor(losses, weights)
         value = float(_divide_no_nan(np.sum(losses * weights), divisor))
         if not gradient:
             return value, None
-        # ∂L/∂ŷ_n = (w_n / divisor) · ∂ℓ_n/∂ŷ_n, broadcast over the sample's other axes.
-        scale = _divide_no_nan(weights, divisor).reshape((-1,) + (1,) * (y_pred.ndim - 1))
-        return value, self.gradients(y_true, y_pred, from_logits) * scale
+        # ∂L/∂ℓ = w / M for every loss value ℓ; it scales the gradient of ℓ's own vector ŷ.
+        dL_dloss = np.broadcast_to(_divide_no_nan(weights, divisor), losses.shape)
+        grad = self.gradients(y_true, y_pred, from_logits) * dL_dloss.reshape(
+            y_pred.shape[:-1] + (1,))
+        return value, grad.reshape(y_pred_shape)       # undo prepare's squeeze or expand
 
-    def _sample_weights(self, sample_weight, n: int, dtype) -> np.ndarray:
+    def _match_weights(self, losses: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarray]:
+        """``(ℓ, w)`` shaped to be multiplied, as Keras' ``reduce_weighted_values`` shapes them.
+
+        Keras removes or adds one trailing axis of size 1 (``squeeze_or_expand_to_same_rank``),
+        then broadcasts. After that step minired requires ``w`` to have the rank of ``ℓ``, each
+        axis of ``ℓ``'s size or 1 (or ``w`` to be a scalar). For losses of shape ``(N, T)``:
+        ``(N, 1)`` weighs samples, ``(N, T)`` (or ``(N, T, 1)``) weighs every loss value.
+
+        ``(N,)`` against ``(N, T)`` is refused: Keras broadcasts from the right, so it fails
+        (``T ≠ N``) or weighs time steps instead of samples (``T = N``). Per-sample weights of
+        shape ``(N,)`` work only for losses of shape ``(N,)``, that is, for ``(N, D)``
+        predictions. For the same reason minired asks for ``(1, T)`` where Keras would also
+        take ``(T,)`` (one weight per time step, shared by the samples).
+        """
         if sample_weight is None:
-            return np.ones(n, dtype=dtype)
-        weights = np.asarray(sample_weight, dtype=dtype)
-        if weights.ndim == 2 and weights.shape[-1] == 1:
-            weights = weights[:, 0]
-        if weights.shape != (n,):
-            raise ValueError(
-                f"{self.name}: `sample_weight` must have shape ({n},), got {weights.shape}."
-            )
-        return weights
+            return losses, np.ones_like(losses)
+        weights = np.asarray(sample_weight, dtype=losses.dtype)
+        shaped, weights = squeeze_or_expand_to_same_rank(losses, weights)
+        if weights.ndim and (weights.ndim != shaped.ndim or any(
+                w not in (1, n) for w, n in zip(weights.shape, shaped.shape, strict=True))):
+            raise ValueError(self._weights_error(losses, np.shape(sample_weight)))
+        return shaped, weights
 
-    def _divisor(self, weights: np.ndarray):
-        if self.reduction == "sum":
-            return weights.dtype.type(1)
+    def _weights_error(self, losses: np.ndarray, shape: tuple) -> str:
+        per_sample = losses.shape[:1] + (1,) * (losses.ndim - 1)
+        accepted = (f"{per_sample}" if per_sample == losses.shape else
+                    f"{per_sample} (one weight per sample) or {losses.shape} (one per loss value)")
+        message = f"{self.name}: `sample_weight` must have shape {accepted}, got {shape}."
+        if 0 < len(shape) < losses.ndim and shape[0] == losses.shape[0]:
+            reshape = ("[:, None]" if losses.ndim == 2 else
+                       f".reshape({', '.join(['-1'] + ['1'] * (losses.ndim - 1))})")
+            message += (" Keras multiplies weights of fewer axes with the losses' last axes, "
+                        f"not with the samples: give per-sample weights the shape {per_sample}, "
+                        f"as in `sample_weight{reshape}`.")
+        return message
+
+    def _divisor(self, losses: np.ndarray, weights: np.ndarray):
+        """``M`` in ``L = Σ w ℓ / M`` (Keras' ``reduce_values``)."""
+        if self.reduction == "sum" or losses.ndim == 0:    # Keras leaves a 0-d loss as it is
+            return losses.dtype.type(1)
         if self.reduction == "mean_with_sample_weight":
-            return np.sum(weights)
-        return weights.dtype.type(len(weights))  # sum_over_batch_size / mean: N, not Σw
+            return np.sum(weights)                         # Σ w as given, not broadcast
+        # sum_over_batch_size / mean: the number of loss values (N, or N·T), not Σw
+        return losses.dtype.type(losses.size)
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
@@ -155,22 +195,25 @@ def _divide_no_nan(numerator, divisor):
     return numerator / divisor
 
 
-def squeeze_or_expand_to_same_rank(y_true: np.ndarray, y_pred: np.ndarray):
+def squeeze_or_expand_to_same_rank(x1: np.ndarray, x2: np.ndarray):
     """Match ranks that differ by one trailing axis of size 1, as Keras does.
 
     So ``y_true`` of shape ``(N,)`` against ``y_pred`` of shape ``(N, 1)`` becomes ``(N, 1)``
-    instead of broadcasting to ``(N, N)``.
+    instead of broadcasting to ``(N, N)``. Keras applies the same rule to ``(y_true,
+    y_pred)`` and to ``(losses, sample_weight)``: a rank-1 array gains the axis, any other
+    loses it.
     """
-    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0] if y_pred.ndim != 1 else y_true
-        if y_pred.ndim == 1:
-            y_pred = y_pred[..., None]
-    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
-        if y_true.ndim == 1:
-            y_true = y_true[..., None]
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        if x2.ndim == 1:
+            x2 = x2[..., None]
         else:
-            y_pred = y_pred[..., 0]
-    return y_true, y_pred
+            x1 = x1[..., 0]
+    elif x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        if x1.ndim == 1:
+            x1 = x1[..., None]
+        else:
+            x2 = x2[..., 0]
+    return x1, x2
 
 
 def check_label_smoothing(loss_name: str, label_smoothing: float) -> float:

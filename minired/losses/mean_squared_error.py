@@ -14,6 +14,9 @@ class MeanSquaredError(Loss):
 
     Backward: ``∂ℓ/∂ŷ_d = (2/D) (ŷ_d - y_d)``.
 
+    ``D`` is the size of the last axis: predictions of shape ``(N, T, D)`` give one loss
+    per sample and time step, shape ``(N, T)``.
+
     Args:
         reduction: see :class:`~minired.losses.Loss`.
         name: loss name.

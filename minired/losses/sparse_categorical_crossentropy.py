@@ -23,6 +23,10 @@ class SparseCategoricalCrossentropy(Loss):
     kernel, which renormalises)::
 
         p̃ = clip(p, ε, 1 - ε),      ℓ = log Σ_j p̃_j - log p̃_c
+        ∂ℓ/∂p_j = (1 / Σ_k p̃_k - one_hot(c)_j / p̃_c) · 1[ε ≤ p_j ≤ 1 - ε]
+
+    The labels have the shape of ``y_pred`` without its last axis: ``(N,)`` for ``(N, C)``
+    probabilities, ``(N, T)`` for a sequence's ``(N, T, C)``, and one loss per label.
 
     Args:
         from_logits: whether ``y_pred`` holds logits.
@@ -66,28 +70,39 @@ class SparseCategoricalCrossentropy(Loss):
         return labels.astype(np.int64), y_pred
 
     def values(self, y_true, y_pred, from_logits=False):
-        rows = np.arange(len(y_true))
+        true_class = _true_class(y_true)                  # p[true_class]: p_c of every label
         if from_logits:
-            return -log_softmax(y_pred)[rows, y_true]
+            return -log_softmax(y_pred)[true_class]
         eps = y_pred.dtype.type(config.epsilon())
         p = np.clip(y_pred, eps, 1 - eps)
-        return np.log(np.sum(p, axis=-1)) - np.log(p[rows, y_true])
+        return np.log(np.sum(p, axis=-1)) - np.log(p[true_class])
 
     def gradients(self, y_true, y_pred, from_logits=False):
-        rows = np.arange(len(y_true))
+        true_class = _true_class(y_true)
         if from_logits:
             grad = softmax(y_pred)
-            grad[rows, y_true] -= 1                                 # p - one_hot(c)
+            grad[true_class] -= 1                                   # p - one_hot(c)
             return grad
         eps = y_pred.dtype.type(config.epsilon())
         p = np.clip(y_pred, eps, 1 - eps)
         inside = (y_pred >= eps) & (y_pred <= 1 - eps)               # clip passes the gradient
         grad = np.broadcast_to(1 / np.sum(p, axis=-1, keepdims=True), p.shape).copy()
-        grad[rows, y_true] -= 1 / p[rows, y_true]
+        grad[true_class] -= 1 / p[true_class]
         return grad * inside
 
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits}
+
+
+def _true_class(labels: np.ndarray) -> tuple:
+    """The index of every label's own class in ``y_pred``: ``y_pred[_true_class(c)]`` has
+    the shape of ``c``.
+
+    For labels ``c`` of shape ``(N,)`` it is ``(arange(N), c)``, so ``p[_true_class(c)]`` is
+    ``p[arange(N), c]``: row ``n``, column ``c_n``. For ``(N, T)`` labels it adds the time
+    step: ``p[n, t, c_nt]``.
+    """
+    return (*np.indices(labels.shape, sparse=True), labels)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> np.ndarray:

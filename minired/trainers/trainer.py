@@ -241,7 +241,7 @@ class Trainer:
         n = _num_samples(x)
         y = self._prepare_y(y, n)
         sample_weight = self._prepare_sample_weight(sample_weight, n)
-        self._check_targets(y, "y", x)
+        self._check_targets(y, "y", x, sample_weight)
         loss = self._forward_backward(x, y, sample_weight, training=training)[0]
         return loss, [g.copy() for g in self.gradients]
 
@@ -289,10 +289,10 @@ class Trainer:
             x_val = y_val = sw_val = None
         if class_weight is not None:  # after the split: validation never uses class weights
             sample_weight = self._class_weights(y, class_weight, "fit")
-        self._check_targets(y, "y", x)
+        self._check_targets(y, "y", x, sample_weight)
         if x_val is not None:
             self._check_targets(y_val, "validation_data[1]" if validation_data is not None
-                                else "y (its validation part)", x_val)
+                                else "y (its validation part)", x_val, sw_val)
         verbose = _resolve_verbose(verbose)
         validation_batch_size = data_adapter.check_batch_size(validation_batch_size,
                                                               default=batch_size)
@@ -401,7 +401,7 @@ class Trainer:
             raise ValueError(f"`{argument}` contains NaN or inf.")
         return y
 
-    def _check_targets(self, y: list, argument: str, x) -> None:
+    def _check_targets(self, y: list, argument: str, x, sample_weight=None) -> None:
         """Check each output's ``y`` against its loss (shape, label range) before any step.
 
         The loss's own checks run on ``y`` against a stand-in for the predictions with the
@@ -420,6 +420,10 @@ class Trainer:
             except ValueError as error:
                 raise ValueError(f"`{name}` does not fit the loss and the model's output "
                                  f"{(None, *shapes[out.index][1:])}: {error}") from None
+            weights = (sample_weight[out.index] if isinstance(sample_weight, list)
+                       else sample_weight)
+            if weights is not None:     # one loss value per position of the output but the last
+                out.loss._match_weights(y_pred[..., 0], weights[:len(y[out.index])])
 
     def _class_weights(self, y: list, class_weight, method: str) -> np.ndarray:
         """Per-sample weights from ``class_weight`` (one-output models only, as Keras)."""
@@ -452,19 +456,20 @@ class Trainer:
         return self._check_sample_weight(sample_weight, n_samples, argument)
 
     def _check_sample_weight(self, sample_weight, n_samples: int, argument: str) -> np.ndarray:
-        """One finite weight per sample, as an array of shape ``(N,)`` (``(N, 1)`` accepted)."""
+        """Finite weights with one row per sample: ``(N,)`` (one per sample), or a shape the
+        loss broadcasts over its values, e.g. ``(N, T)`` for an output of shape
+        ``(N, T, C)`` (the loss checks the axes after the first, as Keras does)."""
         try:
             weights = np.asarray(sample_weight, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"`{argument}` must be numbers, one per sample, got "
                             f"{type(sample_weight).__name__}.") from None
-        if weights.ndim == 2 and weights.shape[1] == 1:
-            weights = weights[:, 0]
-        if weights.ndim != 1 or len(weights) != n_samples:
+        if weights.ndim == 0 or len(weights) != n_samples:
             raise ValueError(f"`{argument}` must have one weight per sample, shape "
                              f"({n_samples},), got shape {weights.shape}.")
         if not np.all(np.isfinite(weights)):
-            bad = int(np.argwhere(~np.isfinite(weights))[0, 0])
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(weights))[0])
+            bad = bad[0] if len(bad) == 1 else bad
             raise ValueError(f"`{argument}` contains {weights[bad]} at index {bad}: every "
                              "sample weight must be a finite number.")
         return weights
@@ -501,7 +506,7 @@ class Trainer:
         x = self._prepare_x(x, "x", allow_empty=False, method="evaluate")
         y = self._prepare_y(y, _num_samples(x))
         sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
-        self._check_targets(y, "y", x)
+        self._check_targets(y, "y", x, sample_weight)
         batch_size = data_adapter.check_batch_size(batch_size)
         verbose = _resolve_verbose(verbose)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
@@ -564,7 +569,7 @@ class Trainer:
         sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
         if class_weight is not None:
             sample_weight = self._class_weights(y, class_weight, "train_on_batch")
-        self._check_targets(y, "y", x)
+        self._check_targets(y, "y", x, sample_weight)
         self._build_metrics(y, x)
         self.reset_metrics()
         loss = self.train_step(x, y, sample_weight)
@@ -578,7 +583,7 @@ class Trainer:
         x = self._prepare_x(x, "x", allow_empty=False, method="test_on_batch")
         y = self._prepare_y(y, _num_samples(x))
         sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
-        self._check_targets(y, "y", x)
+        self._check_targets(y, "y", x, sample_weight)
         self._build_metrics(y, x)
         self.reset_metrics()
         self.test_step(x, y, sample_weight)
