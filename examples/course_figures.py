@@ -12,6 +12,8 @@ file                           lesson        what it shows
 ``grafo-backprop.png``         5             one ``Dense(1)``: forward numbers, gradients back
 ``dropout-mascaras.png``       8             three training masks of a 4-6-6-2 network
 ``regularizacion.png``         9 and 10      overfitting: plain, Dropout, L2, EarlyStopping
+``grafo-residual.png``         13            mean |δ| at each tensor of a 4-layer network,
+                                             with skip connections and without
 =============================  ============  ==================================================
 
 Each figure is two functions: ``*_data()`` computes the numbers with minired (the optimizers'
@@ -41,6 +43,11 @@ TRAIN, VALIDATION, GRADIENT = "tab:blue", "tab:orange", "tab:red"
 def number(value: float, digits: int = 3) -> str:
     """``-0.1471`` -> ``'−0.147'``: the typographic minus sign, as matplotlib's ticks."""
     return f"{value:.{digits}f}".replace("-", "−")
+
+
+def number_e(value: float) -> str:
+    """``0.000251`` -> ``'2.5e−04'``: two significant digits, for values of any size."""
+    return f"{value:.1e}".replace("-", "−")
 
 
 # -- 1. activations (lesson 3) ----------------------------------------------------------------
@@ -571,6 +578,161 @@ def regularization_figure(data: dict) -> Figure:
     return figure
 
 
+# -- 6. gradients through a residual graph (lesson 13) ----------------------------------------
+
+RESIDUAL = {"blocks": 4, "width": 8, "samples": 32}
+
+
+def residual_model(skips: bool, blocks: int = RESIDUAL["blocks"],
+                   width: int = RESIDUAL["width"]) -> mr.Model:
+    """``blocks`` layers ``Dense(width, "sigmoid")`` named ``capa_k`` and a ``Dense(1)``
+    named ``salida``, with the ``mse`` loss. With ``skips`` each layer sits in a residual
+    block ``s + F(s)`` (an ``Add`` named ``suma_k``); without, the layers form a chain.
+
+    Built after ``set_random_seed(0)``: both variants start from the same weights (Add has
+    none).
+    """
+    mr.utils.set_random_seed(0)
+    inputs = mr.Input((width,), name="x")
+    s = inputs
+    for k in range(1, blocks + 1):
+        branch = mr.layers.Dense(width, activation="sigmoid", name=f"capa_{k}")(s)
+        s = mr.layers.add([s, branch], name=f"suma_{k}") if skips else branch
+    model = mr.Model(inputs, mr.layers.Dense(1, name="salida")(s),
+                     name="residual" if skips else "cadena")
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def watched_backward(model: mr.Model, x: np.ndarray, y: np.ndarray) -> dict:
+    """``model.loss_and_gradients(x, y)`` with every layer's ``backward`` watched.
+
+    The model's backward hands each layer ``δa``, the gradient of the tensor that layer
+    made, already summed over the layers that read the tensor; the layer returns ``δx``
+    (a list for a merge layer): what it sends back to each of its inputs. The watch is an
+    attribute set on each layer object, which hides the class's method until it is deleted
+    again. The gradient of the model's input is what ``model.backward`` returns.
+
+    Returns ``{"loss", "grads", "delta", "sent"}``: ``delta`` maps each tensor, named after
+    the layer that made it (``"x"`` for the input), to its ``δ``; ``sent`` maps each layer
+    to the ``δx`` it returned.
+    """
+    delta, sent = {}, {}
+    for layer in model.unique_layers:
+        def watched(grad_outputs, layer=layer, backward=layer.backward):
+            delta[layer.name] = grad_outputs
+            sent[layer.name] = backward(grad_outputs)
+            return sent[layer.name]
+        layer.backward = watched
+    try:
+        loss, grads = model.loss_and_gradients(x, y)
+    finally:
+        for layer in model.unique_layers:
+            del layer.backward
+    delta["x"] = model.backward(delta[model.output_names[0]])   # δ of the model's input
+    return {"loss": loss, "grads": grads, "delta": delta, "sent": sent}
+
+
+def residual_data() -> dict:
+    """The same 4-layer sigmoid network with and without skip connections, in float64, on
+    32 random examples: ``{"residual": ..., "cadena": ...}``, each the
+    :func:`watched_backward` of its model plus ``"model"``, ``"x"``, ``"y"`` and
+    ``"size"``: ``{tensor name: mean |δ|}``."""
+    previous = mr.config.floatx()
+    mr.config.set_floatx("float64")
+    try:
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(RESIDUAL["samples"], RESIDUAL["width"]))
+        y = rng.normal(size=(RESIDUAL["samples"], 1))
+        data = {}
+        for skips in (True, False):
+            model = residual_model(skips)
+            run = watched_backward(model, x, y)
+            run.update(model=model, x=x, y=y,
+                       size={name: float(np.mean(np.abs(grad)))
+                             for name, grad in run["delta"].items()})
+            data[model.name] = run
+    finally:
+        mr.config.set_floatx(previous)
+    return data
+
+
+def _layer_box(ax, xy, text, facecolor, circle=False, **style):
+    """A layer as a box (a circle for an Add), filled with ``facecolor``; white letters on a
+    dark fill."""
+    dark = np.dot(matplotlib.colors.to_rgb(facecolor), [0.3, 0.59, 0.11]) < 0.5
+    ax.text(*xy, text, ha="center", va="center", fontsize=13 if circle else 10.5, zorder=3,
+            color="white" if dark else "black",
+            bbox={"boxstyle": "circle,pad=0.25" if circle else "round,pad=0.45",
+                  "facecolor": facecolor, "edgecolor": "black", "linewidth": 1.2, **style})
+
+
+def _arrow(ax, start, end, connection="arc3", color="black"):
+    ax.annotate("", xy=end, xytext=start, zorder=2,
+                arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.4,
+                            "shrinkA": 0, "shrinkB": 0, "connectionstyle": connection})
+
+
+def residual_figure(data: dict) -> Figure:
+    """Two rows, the residual network and the chain: a box per layer, coloured by the mean
+    |δ| of the tensor it makes, and that number written in red under the arrow that carries
+    the tensor; in the residual row, each skip arc carries the δ the Add copies back."""
+    from matplotlib.colors import LogNorm
+
+    blocks, width = RESIDUAL["blocks"], RESIDUAL["width"]
+    sizes = [s for run in data.values() for s in run["size"].values()]
+    norm = LogNorm(vmin=min(sizes) / 2, vmax=max(sizes) * 2)
+    cmap = plt.get_cmap("Reds")
+    figure, axes = plt.subplots(2, 1, figsize=(15, 5.6), layout="constrained",
+                                gridspec_kw={"height_ratios": [1.8, 1.0]})
+    step = 1.25
+    column = {"x": 0.0, "salida": (2 * blocks + 1) * step, "L": (2 * blocks + 2) * step}
+    for k in range(1, blocks + 1):
+        column[f"capa_{k}"], column[f"suma_{k}"] = (2 * k - 1) * step, 2 * k * step
+    half = {"x": 0.2, "capa": 0.42, "suma": 0.2, "salida": 0.42, "L": 0.3}   # half widths
+
+    def edge(name, side):
+        return column[name] + side * half[name.split("_")[0]]
+
+    for ax, (name, run) in zip(axes, data.items(), strict=True):
+        skips = name == "residual"
+        ax.set(xlim=(-0.5, column["L"] + 0.5), ylim=(-0.45, 1.2 if skips else 0.35))
+        ax.axis("off")
+        size = run["size"]
+        chain = ["x"] + [f"{kind}_{k}" for k in range(1, blocks + 1)
+                         for kind in (("capa", "suma") if skips else ("capa",))] + ["salida"]
+        for layer in chain:
+            _layer_box(ax, (column[layer], 0), "+" if layer.startswith("suma") else layer,
+                       cmap(norm(size[layer])), circle=layer.startswith("suma"))
+        _layer_box(ax, (column["L"], 0), "L", "white", linestyle="--")
+        for here, there in zip(chain, chain[1:] + ["L"], strict=True):
+            _arrow(ax, (edge(here, 1), 0), (edge(there, -1), 0))
+            ax.text((edge(here, 1) + edge(there, -1)) / 2, -0.12, number_e(size[here]),
+                    ha="center", va="top", fontsize=10, color=GRADIENT)
+        if skips:
+            for k in range(1, blocks + 1):
+                source = "x" if k == 1 else f"suma_{k - 1}"
+                start = (column[source] + 0.05, 0.2)
+                end = (column[f"suma_{k}"] - 0.05, 0.25)
+                _arrow(ax, start, end, connection="arc3,rad=-0.4", color="0.35")
+                copied = run["sent"][f"suma_{k}"][0]      # what the Add sends down the skip
+                ax.text((start[0] + end[0]) / 2, 0.78,
+                        f"salto: {number_e(np.mean(np.abs(copied)))}",
+                        ha="center", va="bottom", fontsize=9, color=GRADIENT)
+        ratio = number_e(size["x"] / size["salida"])
+        title = ("Con conexiones residuales: cada suma_k calcula s + capa_k(s)" if skips
+                 else "Sin conexiones residuales: las mismas capas en cadena")
+        title += f".   |δ| en x / |δ| en ŷ = {ratio}"
+        ax.set_title(title, fontsize=12)
+    colorbar = figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes,
+                               shrink=0.85, pad=0.01)
+    colorbar.set_label("media de |δ| del tensor que sale de la capa")
+    figure.suptitle(f"El gradiente en cada tensor: capa_k = Dense({width}, sigmoid), + = Add, "
+                    f"pérdida mse, float64, {RESIDUAL['samples']} ejemplos. En rojo, la media "
+                    "de |δ| = |∂L/∂tensor| que vuelve por cada flecha", fontsize=12.5)
+    return figure
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 FIGURES = {
@@ -579,6 +741,7 @@ FIGURES = {
     "grafo-backprop.png": (backprop_data, backprop_figure),
     "dropout-mascaras.png": (dropout_data, dropout_figure),
     "regularizacion.png": (regularization_data, regularization_figure),
+    "grafo-residual.png": (residual_data, residual_figure),
 }
 
 

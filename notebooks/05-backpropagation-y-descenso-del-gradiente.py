@@ -306,3 +306,7 @@ for lr in [0.01, 0.1, 1.0, 3.0]:
 #         optimizador (SGD, momentum, Adam, con su estado), y las penalizaciones de la lección 9
 #         suman su gradiente antes del paso. Así `backward` solo acumula $\partial L / \partial w$ y
 #         `optimizer.apply` mueve los pesos.
+#
+# Cuando la red deja de ser una línea (conexiones residuales, varias entradas o salidas, una
+# capa llamada dos veces), la retropropagación es la misma con una regla más, que cuenta la
+# [lección 13](../docs/13-backpropagation-en-un-grafo.md): donde un array se bifurca, los gradientes se suman.

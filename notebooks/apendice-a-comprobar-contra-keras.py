@@ -118,7 +118,10 @@ print(mr.gradcheck.check_function(mr.activations.softmax, wrong_softmax_backward
 #   `judge` mide cada par con la **diferencia relativa por array**
 #   $\max \lvert \text{minired} - \text{keras} \rvert / \max \lvert \text{keras} \rvert$ y el
 #   caso pasa si todas quedan por debajo de su tolerancia (*tolerance*).
-# - Las áreas: `forward`, `gradients`, `optimizers`, `training`, `saturation`, `dropout`.
+# - Las áreas: `forward`, `gradients`, `optimizers`, `training`, `saturation`, `dropout`,
+#   `initializers` y `graphs` (modelos que son grafos: conexiones residuales, varias entradas
+#   y salidas, capas compartidas, modelos dentro de modelos y cada capa de fusión; ver la
+#   [lección 13](../docs/13-backpropagation-en-un-grafo.md)).
 #   Cada una se ejecuta en `float64` y en `float32` (los dos a la vez, con
 #   `comparisons.keras_env.precision`).
 #

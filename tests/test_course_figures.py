@@ -59,7 +59,7 @@ def texts(figure) -> list[str]:
 def test_every_figure_is_a_png_of_a_sensible_size(course):
     names = set(course.script.FIGURES)
     assert {path.name for path in course.folder.iterdir()} == names
-    assert len(names) == 5
+    assert len(names) == 6
     for name in names:
         data = (course.folder / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE), name
@@ -260,3 +260,90 @@ def test_early_stopping_stops_after_its_patience_and_restores_the_best_epoch(cou
     for variant in ("sin regularizar", "dropout", "l2"):
         run = runs[variant]
         assert run["final_val_loss"] == pytest.approx(run["val_loss"][-1], rel=1e-5), variant
+
+
+# -- 6. gradients through a residual graph ---------------------------------------------------
+
+def hand_backward(model, x, y, skips: bool) -> tuple[dict, list]:
+    """The chain rule written out for :func:`residual_model`: δ of every tensor and ∂L/∂w.
+
+    Forward, for k = 1..K: ``zₖ = hₖ₋₁Wₖ + bₖ``, ``aₖ = σ(zₖ)``, and ``hₖ = hₖ₋₁ + aₖ`` with
+    skips (``hₖ = aₖ`` without), ``h₀ = x``; ``ŷ = h_K W + b``, ``L = mean((ŷ - y)²)``.
+    Backward: ``δŷ = 2(ŷ - y)/N``; ``δh_K = δŷ Wᵀ``; then ``δzₖ = δaₖ ⊙ aₖ(1 - aₖ)`` with
+    ``δaₖ = δhₖ`` (Add copies δ), and ``hₖ₋₁`` gets ``δzₖ Wₖᵀ`` from the layer **plus**
+    ``δhₖ`` from the skip when there is one: the sum at the fork.
+    """
+    weights = model.get_weights()
+    blocks = (len(weights) - 2) // 2
+    h, inputs, activations = x, [], []
+    for k in range(blocks):
+        W, b = weights[2 * k], weights[2 * k + 1]
+        inputs.append(h)
+        a = 1 / (1 + np.exp(-(h @ W + b)))
+        activations.append(a)
+        h = h + a if skips else a
+    W_out, b_out = weights[-2:]
+    y_hat = h @ W_out + b_out
+    delta_y = 2 * (y_hat - y) / y.size
+    delta = {"salida": delta_y}
+    grads = [None] * len(weights)
+    grads[-2:] = [h.T @ delta_y, delta_y.sum(axis=0)]
+    delta_h = delta_y @ W_out.T
+    for k in reversed(range(blocks)):
+        if skips:
+            delta[f"suma_{k + 1}"] = delta_h
+        delta[f"capa_{k + 1}"] = delta_h                           # δaₖ
+        a = activations[k]
+        delta_z = delta_h * a * (1 - a)
+        grads[2 * k], grads[2 * k + 1] = inputs[k].T @ delta_z, delta_z.sum(axis=0)
+        through_layer = delta_z @ weights[2 * k].T
+        delta_h = delta_h + through_layer if skips else through_layer    # the fork
+    delta["x"] = delta_h
+    return delta, grads
+
+
+def test_residual_gradients_are_the_chain_rule_by_hand(course):
+    for name, run in course.data["grafo-residual.png"].items():
+        skips = name == "residual"
+        delta, grads = hand_backward(run["model"], run["x"], run["y"], skips)
+        assert set(run["delta"]) == set(delta), name
+        for tensor, expected in delta.items():
+            np.testing.assert_allclose(run["delta"][tensor], expected, rtol=1e-10,
+                                       atol=1e-15, err_msg=f"{name}: δ of {tensor}")
+        for got, expected in zip(run["grads"], grads, strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-15, err_msg=name)
+        for tensor, size in run["size"].items():
+            assert size == pytest.approx(np.mean(np.abs(delta[tensor])), rel=1e-12)
+
+
+def test_each_add_copies_its_gradient_to_both_of_its_inputs(course):
+    run = course.data["grafo-residual.png"]["residual"]
+    for layer, sent in run["sent"].items():
+        if layer.startswith("suma"):
+            skip, branch = sent
+            np.testing.assert_array_equal(skip, run["delta"][layer])
+            np.testing.assert_array_equal(branch, run["delta"][layer])
+
+
+def test_the_skips_carry_the_gradient_back_and_the_chain_loses_it(course):
+    data, script = course.data["grafo-residual.png"], course.script
+    chain = data["cadena"]["size"]
+    # Without skips, every sigmoid layer multiplies δ by σ′(z) ≤ 1/4 (and by Wᵀ): going
+    # down from capa_4 to x, |δ| shrinks by a factor between 3.8 and 4.6 at each layer.
+    sizes = [chain[tensor] for tensor in
+             ["x"] + [f"capa_{k}" for k in range(1, script.RESIDUAL["blocks"] + 1)]]
+    assert all(later > 3 * earlier for earlier, later in zip(sizes[:-1], sizes[1:], strict=True))
+    residual = data["residual"]["size"]
+    assert residual["x"] / residual["salida"] > 0.1
+    assert chain["x"] / chain["salida"] < 0.01
+
+
+def test_the_residual_graph_shows_the_measured_numbers(course):
+    script, data = course.script, course.data["grafo-residual.png"]
+    drawn = texts(script.residual_figure(data))
+    for run in data.values():
+        for size in run["size"].values():
+            assert script.number_e(size) in drawn
+    for k in range(1, script.RESIDUAL["blocks"] + 1):
+        copied = data["residual"]["sent"][f"suma_{k}"][0]
+        assert f"salto: {script.number_e(np.mean(np.abs(copied)))}" in drawn
