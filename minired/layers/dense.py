@@ -103,11 +103,27 @@ class Dense(Layer):
             self.bias_gradient = np.zeros_like(self.bias)
         super().build(input_shape)
 
+    def _check_call_shape(self, input_shape: tuple) -> None:
+        """A built Dense takes any inputs of 2 or more axes whose last axis has the kernel's
+        ``in`` features (Keras' ``InputSpec(min_ndim=2, axes={-1: in})``)."""
+        if len(input_shape) < 2:
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
+                f"min_ndim=2, found ndim={len(input_shape)}. Full shape received: "
+                f"{tuple(input_shape)}."
+            )
+        if input_shape[-1] not in (None, self.kernel.shape[0]):    # None: unknown, may fit
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
+                f"-1 of input shape to have value {self.kernel.shape[0]}, but received input "
+                f"with shape {tuple(input_shape)}."
+            )
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape[:-1], self.units)
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        x = inputs
+        x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)   # the layer's dtype, as Keras
         z = x @ self.kernel                               # z = x W
         if self.use_bias:
             z += self.bias                                #   + b

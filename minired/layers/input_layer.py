@@ -31,6 +31,9 @@ class InputLayer(Layer):
         super().__init__(name=name, **kwargs)
         if shape is not None and batch_shape is not None:
             raise ValueError("Input: give `shape` or `batch_shape`, not both.")
+        if batch_size is not None and batch_shape is not None:
+            raise ValueError("Input: give `batch_size` or `batch_shape`, not both (the batch "
+                             "size is the first item of `batch_shape`).")
         if batch_shape is not None:
             sample_shape = _check_shape(tuple(batch_shape)[1:], "batch_shape")
             batch_size = tuple(batch_shape)[0]

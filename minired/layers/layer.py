@@ -47,6 +47,10 @@ class Layer:
         ('identity', False, [])
     """
 
+    #: Whether the layer is called on a list of tensors (merge layers, models with several
+    #: inputs) rather than on one tensor.
+    _takes_several_inputs = False
+
     def __init__(self, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
         if kwargs:
@@ -119,6 +123,11 @@ class Layer:
             raise TypeError(f"Layer {self.name!r} was called on a mix of symbolic tensors and "
                             "arrays: call it on the outputs of mr.Input and of other layers "
                             "only.")
+        if isinstance(inputs, list | tuple | dict) and not self._takes_several_inputs:
+            count = len(flatten_tensors(inputs))
+            raise ValueError(f"Layer {self.name!r} expects 1 input, but it received {count} "
+                             f"input tensor{'s' * (count != 1)} in a {type(inputs).__name__}: "
+                             "call it on one tensor, e.g. layer(x).")
         if isinstance(inputs, tuple):
             inputs = list(inputs)
         shapes = map_arrays(lambda t: t.shape, inputs)

@@ -8,6 +8,7 @@ sum (``δt = Σ_readers δt|reader``).
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,7 +45,9 @@ class Functional(Model):
         outputs: the tensor(s) computed from ``inputs`` by calling layers: one, a list or a
             dict.
         name: model name.
-        trainable: whether the optimizer updates the weights of this model's layers.
+        trainable: whether the optimizer updates the model's weights. Given here, it is the
+            model's own flag, as in Keras (setting ``model.trainable`` later also sets it on
+            every layer).
 
     Example:
         >>> inputs = mr.Input((4,))
@@ -56,8 +59,11 @@ class Functional(Model):
         True
     """
 
+    _takes_several_inputs = True      # one tensor, a list or a dict, as its inputs
+
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True
                  ) -> None:
+        self._operations: list[Layer] = []     # the graph's layers (see _init_graph)
         super().__init__(name=name, trainable=trainable)
         self._init_graph(inputs, outputs)
 
@@ -77,12 +83,16 @@ class Functional(Model):
         self._outputs_struct = outputs
         self.inputs: list[KerasTensor] = flatten_tensors(inputs)
         self.outputs: list[KerasTensor] = flatten_tensors(outputs)
-        nodes, self._operations = map_graph(self.inputs, self.outputs)
-        self._nodes: list[Node] = [node for node in nodes if not node.is_input]
+        self._nodes_by_depth, self._operations = map_graph(self.inputs, self.outputs)
+        self._nodes: list[Node] = [node for nodes in self._nodes_by_depth.values()
+                                   for node in nodes if not node.is_input]
         self._producer = {id(t): index for index, node in enumerate(self._nodes)
                           for t in node.outputs}   # tensor -> index of the call that makes it
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
-        self.input_names = [t.name or t._keras_history.operation.name for t in self.inputs]
+        # What a dict of input arrays is keyed by: the keys of a dict of inputs (sorted, the
+        # order of ``inputs``), else the inputs' names.
+        self.input_names = (sorted(inputs) if isinstance(inputs, dict) else
+                            [t.name or t._keras_history.operation.name for t in self.inputs])
         self.built = True
 
     # -- structure ----------------------------------------------------------------------------
@@ -100,7 +110,8 @@ class Functional(Model):
     def output_keys(self) -> list[str]:
         """The outputs' names in losses, metrics and logs: the keys of a dict of outputs, or
         the names of the layers that make them."""
-        if isinstance(self._outputs_struct, dict):
+        if isinstance(self._outputs_struct, dict) and all(
+                isinstance(t, KerasTensor) for t in self._outputs_struct.values()):
             return sorted(self._outputs_struct)
         return list(self.output_names)
 
@@ -158,7 +169,8 @@ class Functional(Model):
         Returns the output array, or a list of them in the order of :attr:`outputs`. Each
         call is recorded as ``(layer, cache)`` in ``self.calls``, in the order of execution.
         """
-        values = dict(zip(map(id, self.inputs), _as_list(inputs, len(self.inputs)), strict=True))
+        arrays = self._flatten_inputs(inputs)
+        values = dict(zip(map(id, self.inputs), arrays, strict=True))
         calls = []
         for node in self._nodes:
             layer = node.operation
@@ -167,15 +179,16 @@ class Functional(Model):
             calls.append((layer, layer.cache))
             values.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
                               strict=True))
-        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in _as_list(
-            inputs, len(self.inputs))])
+        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays])
         outputs = [values[id(t)] for t in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
     @property
     def calls(self) -> list[tuple[Layer, Any]]:
-        """``(layer, cache)`` for each layer call of the last forward pass, in order."""
-        return [] if self.cache is None else self.cache.calls
+        """``(layer, cache)`` for each layer call of the last forward pass, in order. A model
+        used as a layer contributes the calls it made, in their place (so a loss can read
+        the logits of a softmax inside it, as in Keras)."""
+        return [] if self.cache is None else [call for _, call in _flat_calls(self.cache.calls)]
 
     def backward(self, grad_outputs, top=None):
         """Backpropagate ``δŷ`` through the calls of the last forward pass; return ``δx``.
@@ -183,37 +196,46 @@ class Functional(Model):
         Args:
             grad_outputs: ``δŷ = ∂L/∂ŷ`` (a list, one per output, when there are several;
                 ``None`` for an output without a loss).
-            top: for each output, ``None`` or the index of the call whose ``δz = ∂L/∂z`` is
-                given instead (a cross-entropy read the logits of that call: it runs
-                ``backward_from_z``). One int or None for a one-output model.
+            top: for each output, ``None`` or the index in :attr:`calls` of the call whose
+                ``δz = ∂L/∂z`` is given instead (a cross-entropy read the logits of that
+                call: it runs ``backward_from_z``). One int or None for a one-output model.
         """
         grad_outputs = _as_list(grad_outputs, len(self.outputs))
         tops = _as_list(top, len(self.outputs)) if top is not None else [None] * len(
             self.outputs)
+        grads_z: dict[int, np.ndarray] = {}        # index in calls -> δz given by the loss
+        for grad, index in zip(grad_outputs, tops, strict=True):
+            if grad is not None and index is not None:
+                grads_z[index] = grad if index not in grads_z else grads_z[index] + grad
+        return self._backward([g if index is None else None
+                               for g, index in zip(grad_outputs, tops, strict=True)], grads_z)
+
+    def _backward(self, grad_outputs: list, grads_z: dict[int, np.ndarray]):
+        """``backward`` from ``δŷ`` per output (or None) and ``δz`` by index in :attr:`calls`."""
         grads: dict[int, np.ndarray] = {}          # id(tensor) -> δ, summed over its readers
-        from_z: dict[int, np.ndarray] = {}         # call index -> δz given by the loss
-        for tensor, grad, index in zip(self.outputs, grad_outputs, tops, strict=True):
-            if grad is None:
-                continue
-            if index is None:
+        for tensor, grad in zip(self.outputs, grad_outputs, strict=True):
+            if grad is not None:
                 _accumulate(grads, tensor, grad)
-            else:
-                from_z[index] = grad if index not in from_z else from_z[index] + grad
+        starts = _call_starts(self.cache.calls)
+        node_grads_z: dict[int, dict[int, np.ndarray]] = {}   # per node: δz by its own calls
+        for index, grad_z in grads_z.items():
+            node_index = bisect.bisect_right(starts, index) - 1   # the node that made it
+            node_grads_z.setdefault(node_index, {})[index - starts[node_index]] = grad_z
         for index in reversed(range(len(self._nodes))):
             node = self._nodes[index]
             layer, layer.cache = self.cache.calls[index]
             grad_a = [grads.pop(id(t), None) for t in node.outputs]
+            here_z = node_grads_z.get(index, {})
             inputs_grad = None
-            if index in from_z:
-                inputs_grad = layer.backward_from_z(from_z[index])
-            if any(g is not None for g in grad_a):
-                if len(grad_a) == 1:
-                    grad_a = grad_a[0]
-                else:   # an output of a multi-output call that no loss reached: δ = 0
-                    grad_a = [np.zeros(t.shape[1:]) if g is None else g
-                              for g, t in zip(grad_a, node.outputs, strict=True)]
-                more = layer.backward(grad_a)
-                inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
+            if isinstance(layer, Functional):      # a model used as a layer: one pass inside
+                if here_z or any(g is not None for g in grad_a):
+                    inputs_grad = layer._backward(grad_a, here_z)
+            else:
+                if here_z:
+                    inputs_grad = layer.backward_from_z(here_z[0])
+                if any(g is not None for g in grad_a):
+                    more = layer.backward(grad_a[0] if len(grad_a) == 1 else grad_a)
+                    inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
             if inputs_grad is not None:
                 for tensor, grad in zip(node.input_tensors, _as_list(
                         inputs_grad, len(node.input_tensors)), strict=True):
@@ -223,22 +245,35 @@ class Functional(Model):
         return result[0] if len(result) == 1 else result
 
     def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
-        """The call whose logits ``z`` the loss on output ``output_index`` reads, or None.
+        """The index in :attr:`calls` of the call whose logits ``z`` the loss on output
+        ``output_index`` reads, or None.
 
         Walk back from the call that made the output over the calls that return their input
-        itself (an inactive Dropout, see :func:`~minired.keras_numerics.logits_call`).
+        itself (an inactive Dropout, see :func:`~minired.keras_numerics.logits_call`). If
+        that leads to a model used as a layer, look inside it the same way: Keras reads the
+        logits of a softmax in a nested model too.
         """
         chain = []
-        index = self._producer.get(id(self.outputs[output_index]))
+        tensor = self.outputs[output_index]
+        index = self._producer.get(id(tensor))
         while index is not None:
             chain.insert(0, index)
             node = self._nodes[index]
             if not node.operation.passes_logits_through(training):
                 break
             index = self._producer.get(id(node.input_tensors[0]))
+        starts = _call_starts(self.cache.calls)
         found = keras_numerics.logits_call([self.cache.calls[i] for i in chain], loss,
                                            training)
-        return None if found is None else chain[found]
+        if found is not None:
+            return starts[chain[found]]
+        if not chain or not isinstance(self.cache.calls[chain[0]][0], Functional):
+            return None
+        inner, inner.cache = self.cache.calls[chain[0]]     # that call's own calls
+        read = self._nodes[chain[1]].input_tensors[0] if len(chain) > 1 else tensor
+        inner_index = inner._logits_call(self._nodes[chain[0]].outputs.index(read), loss,
+                                         training)
+        return None if inner_index is None else starts[chain[0]] + inner_index
 
     # -- calling the model --------------------------------------------------------------------
     def __call__(self, inputs, training: bool = False):
@@ -250,23 +285,46 @@ class Functional(Model):
                                training=training)
         return self._pack_outputs(outputs)
 
+    def _symbolic_call(self, inputs):
+        """Called on symbolic tensors, a model returns them in the structure of its
+        ``outputs`` (a list of one stays a list, as in Keras)."""
+        outputs = super()._symbolic_call(inputs)
+        return _pack(self._outputs_struct, iter(flatten_tensors(outputs)))
+
     def _pack_outputs(self, flat):
-        """Arrange flat outputs like the ``outputs`` the model was made with."""
-        flat = iter(_as_list(flat, len(self.outputs)))
-        return _pack(self._outputs_struct, flat)
+        """Arrange flat outputs like the ``outputs`` the model was made with; as Keras, a
+        list (or tuple) of one output gives that output itself."""
+        packed = _pack(self._outputs_struct, iter(_as_list(flat, len(self.outputs))))
+        return packed[0] if isinstance(packed, list | tuple) and len(packed) == 1 else packed
 
     def _check_call_shape(self, input_shape) -> None:
-        shapes = input_shape if len(self.inputs) > 1 else [input_shape]
-        if len(shapes) != len(self.inputs):
-            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} inputs, got "
-                             f"{len(shapes)}.")
-        for tensor, shape in zip(self.inputs, shapes, strict=True):
-            model_inputs.check_shape(self.name, tensor, tuple(shape))
+        """A model called as a layer takes tensors that fit its inputs (see
+        :func:`~minired.models.model_inputs.check_shape`)."""
+        for index, (tensor, shape) in enumerate(zip(
+                self.inputs, self._flatten_inputs(input_shape), strict=True)):
+            model_inputs.check_shape(self.name, tensor, tuple(shape), index)
+
+    def _flatten_inputs(self, structure) -> list:
+        """One value (an array, or a shape) per model input, in the order of :attr:`inputs`,
+        from one value, a list, or a dict keyed by :attr:`input_names`."""
+        if isinstance(structure, dict):
+            missing = [name for name in self.input_names if name not in structure]
+            if missing:
+                raise ValueError(f"Model {self.name!r}: a dict of inputs must have the keys "
+                                 f"{self.input_names}; missing {missing} (got keys "
+                                 f"{sorted(structure)}).")
+            return [structure[name] for name in self.input_names]
+        try:
+            return _as_list(structure, len(self.inputs))
+        except ValueError:
+            got = len(structure) if isinstance(structure, list) else 1
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s) "
+                             f"{self.input_names}, but it received {got}.") from None
 
     def compute_output_shape(self, input_shape):
         """The output shape(s) for inputs of ``input_shape`` (one shape, or a list)."""
-        shapes: dict[int, Any] = dict(zip(map(id, self.inputs), _as_list(
-            input_shape, len(self.inputs)), strict=True))
+        shapes: dict[int, Any] = dict(zip(map(id, self.inputs), self._flatten_inputs(
+            input_shape), strict=True))
         for node in self._nodes:
             argument = map_arrays(lambda tensor: tuple(shapes[id(tensor)]), node.call_inputs)
             result = node.operation.compute_output_shape(argument)
@@ -348,6 +406,28 @@ def _as_list(value, length: int) -> list:
     return [value]
 
 
+def _flat_calls(calls: list) -> list[tuple[tuple[int, ...], tuple]]:
+    """Each layer call with its path, in order: its index in ``calls``, then, for the calls a
+    model used as a layer made, their path inside that model."""
+    flat = []
+    for index, (layer, cache) in enumerate(calls):
+        if isinstance(cache, GraphCache):
+            flat.extend(((index, *path), call) for path, call in _flat_calls(cache.calls))
+        else:
+            flat.append(((index,), (layer, cache)))
+    return flat
+
+
+def _call_starts(calls: list) -> list[int]:
+    """For each of ``calls``, the index in the flat list (:func:`_flat_calls`) of its first
+    call."""
+    starts, position = [], 0
+    for _, cache in calls:
+        starts.append(position)
+        position += len(_flat_calls(cache.calls)) if isinstance(cache, GraphCache) else 1
+    return starts
+
+
 def _accumulate(grads: dict, tensor: KerasTensor, grad: np.ndarray) -> None:
     """``δt += grad``: a tensor read by several layers sums their gradients (a fork)."""
     key = id(tensor)
@@ -361,8 +441,11 @@ def _add(a, b):
 
 
 def _pack(structure, flat):
+    """Fill ``structure`` with the items of ``flat``, taken in the flat order (a dict's keys
+    sorted); a dict keeps its own key order, as Keras' ``pack_sequence_as``."""
     if isinstance(structure, dict):
-        return {key: _pack(structure[key], flat) for key in sorted(structure)}
+        packed = {key: _pack(structure[key], flat) for key in sorted(structure)}
+        return {key: packed[key] for key in structure}
     if isinstance(structure, list | tuple):
-        return [_pack(item, flat) for item in structure]
+        return type(structure)(_pack(item, flat) for item in structure)
     return next(flat)

@@ -18,12 +18,13 @@ from minired.layers.node import Node
 
 
 def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]
-              ) -> tuple[list[Node], list]:
-    """Return ``(nodes, layers)``: the nodes in execution order (deepest first; the nodes of
-    ``Input`` layers included) and the layers in Keras' order.
+              ) -> tuple[dict[int, list[Node]], list]:
+    """Return ``(nodes_by_depth, layers)``: the nodes grouped by depth, deepest first (the
+    execution order; the nodes of ``Input`` layers included), and the layers in Keras' order.
 
     Raises ValueError for a cycle, an output that cannot be computed from ``inputs``
-    ("graph disconnected") or two layers with the same name.
+    ("graph disconnected": it reads an ``Input`` or a tensor that ``inputs`` do not lead to)
+    or two layers with the same name.
     """
     ordered_nodes, first_seen = _topological_order(inputs, outputs)
     in_graph = set(ordered_nodes)
@@ -52,11 +53,17 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]
         layers_by_depth[depth].append(layer)
     layers = [layer for depth in sorted(layers_by_depth, reverse=True)
               for layer in sorted(layers_by_depth[depth], key=first_seen.__getitem__)]
-    nodes = [node for depth in sorted(nodes_by_depth, reverse=True)
-             for node in nodes_by_depth[depth]]
+    nodes_by_depth = {depth: nodes_by_depth[depth]
+                      for depth in sorted(nodes_by_depth, reverse=True)}
+    nodes = [node for depth_nodes in nodes_by_depth.values() for node in depth_nodes]
 
     computable = {id(t) for t in inputs}
     for node in nodes:
+        if node.is_input and id(node.outputs[0]) not in computable:
+            raise ValueError(
+                f"Graph disconnected: the outputs depend on the Input {node.operation.name!r}, "
+                "which is not in the model's `inputs`. Pass every mr.Input the outputs depend "
+                "on in `inputs`.")
         for tensor in node.input_tensors:
             if id(tensor) not in computable:
                 raise ValueError(
@@ -69,7 +76,7 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]
         if names.count(name) != 1:
             raise ValueError(f'The name "{name}" is used {names.count(name)} times in the '
                              "model. All layer names should be unique.")
-    return nodes, layers
+    return nodes_by_depth, layers
 
 
 def _topological_order(inputs, outputs) -> tuple[list[Node], dict]:

@@ -30,8 +30,12 @@ class Model(Trainer, Layer):
         if cls is Model:
             from minired.models.functional import Functional
 
-            if args or "inputs" in kwargs or "outputs" in kwargs:
+            given = len(args) + ("inputs" in kwargs) + ("outputs" in kwargs)
+            if given >= 2:
                 return super().__new__(Functional)
+            if given == 1:
+                raise ValueError("mr.Model needs both `inputs` and `outputs`: "
+                                 "mr.Model(inputs, outputs).")
             raise TypeError(
                 "mr.Model needs `inputs` and `outputs`: mr.Model(inputs, outputs), with "
                 "inputs = mr.Input(shape) and outputs the result of calling layers on them. "
@@ -41,3 +45,24 @@ class Model(Trainer, Layer):
     def __init__(self, name: str | None = None, trainable: bool = True) -> None:
         Trainer.__init__(self)
         Layer.__init__(self, name=name, trainable=trainable)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer updates this model's weights.
+
+        As in Keras, setting it also sets it on every layer of the model (and, through a
+        model used as a layer, on that model's layers), so ``base.trainable = False``
+        freezes all of ``base`` and ``base.layers[1].trainable`` then says ``False``.
+        """
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers (see the subclasses)."""
+        return []

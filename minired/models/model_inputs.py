@@ -93,6 +93,19 @@ def _check_array(tensor, x, argument: str, name_input: bool) -> np.ndarray:
     return x
 
 
+def check_shape(model_name: str, tensor, shape: tuple, index: int = 0) -> None:
+    """Refuse a symbolic input of ``shape`` for the model input ``tensor`` (a model called
+    as a layer): the same rank, and the same size on every axis after the batch axis where
+    both are known (Keras' ``input_spec`` of a functional model)."""
+    expected = tuple(tensor.shape)
+    if len(shape) != len(expected) or any(
+            want is not None and got is not None and got != want
+            for got, want in zip(shape[1:], expected[1:], strict=True)):
+        raise ValueError(f"Input {index} with name {tensor.name!r} of layer {model_name!r} is "
+                         f"incompatible with the layer: expected shape={expected}, found "
+                         f"shape={tuple(shape)}.")
+
+
 def _adjust_rank(x: np.ndarray, shape: tuple) -> np.ndarray:
     """Keras' one-axis tolerance: an extra trailing axis of size 1 is dropped, a missing one
     is added (``x`` of shape ``(N,)`` feeds ``Input((1,))``)."""

@@ -44,8 +44,8 @@ class Sequential(Functional):
 
     def __init__(self, layers: list[Layer] | None = None, name: str | None = None,
                  trainable: bool = True) -> None:
-        Model.__init__(self, name=name, trainable=trainable)
         self._layers: list[Layer] = []
+        Model.__init__(self, name=name, trainable=trainable)
         self._input_layer: InputLayer | None = None
         self.built = False
         if layers is not None and not isinstance(layers, list | tuple):
@@ -136,6 +136,19 @@ class Sequential(Functional):
         """The layers, each once (a layer added twice shares its weights), in order."""
         unique = {id(layer): layer for layer in reversed(self._layers)}
         return [layer for layer in self._layers if unique.pop(id(layer), None) is not None]
+
+    @property
+    def input(self):
+        """As in Keras, the input of the model's first call as a layer inside another model
+        (its own graph's input is ``inputs[0]``)."""
+        return Layer.input.fget(self)
+
+    @property
+    def output(self):
+        """As in Keras, the output of the model's first call as a layer inside another model,
+        e.g. ``mr.Model(outer.inputs, outer.get_layer("sequential").output)`` (its own graph's
+        output is ``outputs[0]``)."""
+        return Layer.output.fget(self)
 
     @property
     def output_keys(self) -> list[str]:

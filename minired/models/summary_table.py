@@ -13,7 +13,11 @@ def sequential_summary(model) -> str:
 
 
 def functional_summary(model) -> str:
-    """One row per layer, with the tensors it reads: ``name[node][tensor]`` as Keras."""
+    """One row per layer, with the tensors it reads: ``name[node][tensor]`` as Keras.
+
+    As Keras, a graph that is a plain line of calls (see :func:`_sequential_like`) leaves
+    the "Connected to" column out: each layer reads the row above it.
+    """
     rows = []
     for layer in model.layers:
         nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
@@ -24,7 +28,20 @@ def functional_summary(model) -> str:
         rows.append((f"{layer.name} ({type(layer).__name__})",
                      str(shapes[0] if len(shapes) == 1 else shapes),
                      f"{layer.count_params():,}", ", ".join(sources) or "-"))
+    if _sequential_like(model):
+        return _table(model, HEADERS, [row[:3] for row in rows])
     return _table(model, (*HEADERS, "Connected to"), rows)
+
+
+def _sequential_like(model) -> bool:
+    """Keras' test: at most one call per depth of the graph, none reading several tensors,
+    and no layer called twice."""
+    calls = [node for nodes in model._nodes_by_depth.values() for node in nodes]
+    if any(len(nodes) > 1 for nodes in model._nodes_by_depth.values()):
+        return False
+    if any(len(node.input_tensors) > 1 for node in calls):
+        return False
+    return len({id(node.operation) for node in calls}) == len(calls)
 
 
 def _output_shapes(model) -> list:

@@ -38,6 +38,8 @@ class Merge(Layer):
         (None, 3, 4)
     """
 
+    _takes_several_inputs = True
+
     # -- shapes -------------------------------------------------------------------------------
     def build(self, input_shape: list[tuple]) -> None:
         """Check the shapes (one per input, batch dimension first) and record them."""
@@ -56,6 +58,11 @@ class Merge(Layer):
             )
         self.compute_output_shape(shapes)       # raises if the shapes do not broadcast
         return shapes
+
+    def _check_call_shape(self, input_shape) -> None:
+        """Every call is checked as the first one was: a merge layer has no weights, so a
+        built one takes any list of shapes that ``build`` would accept."""
+        self._check_shapes(input_shape)
 
     def compute_output_shape(self, input_shape: list[tuple]) -> tuple:
         """The shape the inputs broadcast to (see the class docstring)."""
