@@ -204,3 +204,25 @@ def test_weights_that_do_not_fit_a_sequence_output_are_refused_before_any_step()
     per_sample = model.evaluate(x, y, sample_weight=np.full((4, 1), 2.0), verbose=0)
     per_step = model.evaluate(x, y, sample_weight=np.full((4, 5), 2.0), verbose=0)
     assert per_sample == per_step == 2 * model.evaluate(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("loss", ["mse", {"value": "mse", "probs": "mse"}])
+def test_output_losses_are_listed_in_the_order_keras_lists_them(data, loss):
+    """A dict of outputs keeps its written order ("value" before "probs"), and a loss dict
+    its own; ``evaluate`` lists the per-output losses in that order, as Keras does."""
+    x, y_probs, y_value, _ = data
+
+    def model(lib):
+        inputs = lib.Input((4,), name="x")
+        hidden = lib.layers.Dense(6, activation="tanh")(inputs)
+        return lib.Model(inputs, {"value": lib.layers.Dense(1)(hidden),
+                                  "probs": lib.layers.Dense(3, activation="softmax")(hidden)})
+
+    with precision("float64"):
+        ours, theirs = model(mr), model(keras)
+        ours.set_weights(theirs.get_weights())
+        ours.compile(optimizer="sgd", loss=loss)
+        theirs.compile(optimizer="sgd", loss=loss)
+        y = {"probs": y_probs, "value": y_value}
+        np.testing.assert_allclose(ours.evaluate(x, y, verbose=0),
+                                   theirs.evaluate(x, y, verbose=0), rtol=TOLERANCE)

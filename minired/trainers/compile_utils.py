@@ -48,8 +48,10 @@ def per_output(argument: str, value, keys: list[str]) -> list:
     return [value] * len(keys)
 
 
-def resolve_losses(loss, loss_weights, keys: list[str]) -> list[OutputLoss]:
-    """One :class:`OutputLoss` per output that has a loss, in output order."""
+def resolve_losses(loss, loss_weights, keys: list[str], output_order: list[str] | None = None
+                   ) -> list[OutputLoss]:
+    """One :class:`OutputLoss` per output that has a loss, in Keras' order (``output_order``
+    is the order a dict of outputs was written in)."""
     if loss is None:
         raise ValueError(
             "compile: `loss` is required (e.g. 'mse' or 'categorical_crossentropy').")
@@ -73,6 +75,11 @@ def resolve_losses(loss, loss_weights, keys: list[str]) -> list[OutputLoss]:
     if not resolved:
         raise ValueError("compile: `loss` gives no output a loss.")
     many = len(resolved) > 1
+    # Keras lists the per-output losses in the order of the outputs, except for a dict of
+    # outputs, where a loss dict's order wins over the order the outputs were written in.
+    order = keys if output_order is None else list(loss) if isinstance(loss, dict) else (
+        output_order)
+    resolved.sort(key=lambda r: order.index(keys[r[0]]))
     return [OutputLoss(i, keys[i], item, None if w is None else float(w),
                        Mean(name=f"{keys[i]}_loss") if many else None)
             for i, item, w in resolved]

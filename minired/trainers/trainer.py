@@ -84,7 +84,9 @@ class Trainer:
                              "optimizer object, got None. Leave it out for Keras' default, "
                              "'rmsprop'.")
         keys = self.output_keys
-        self._output_losses = compile_utils.resolve_losses(loss, loss_weights, keys)
+        outputs = getattr(self, "_outputs_struct", None)
+        self._output_losses = compile_utils.resolve_losses(
+            loss, loss_weights, keys, list(outputs) if isinstance(outputs, dict) else None)
         self._metric_identifiers = compile_utils.check_metrics(metrics, keys)
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = self._output_losses[0].loss if len(keys) == 1 else loss
