@@ -349,7 +349,8 @@ def test_ignored_loss_weights_are_caught(monkeypatch, dtype):
         assert passes(case_id, dtype)
     resolve_losses = compile_utils.resolve_losses
     monkeypatch.setattr(compile_utils, "resolve_losses",
-                        lambda loss, loss_weights, keys: resolve_losses(loss, None, keys))
+                        lambda loss, loss_weights, keys, *order: resolve_losses(loss, None, keys,
+                                                                                *order))
     for case_id in case_ids:
         assert not passes(case_id, dtype)
 
