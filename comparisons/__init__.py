@@ -7,3 +7,8 @@ Run ``python -m comparisons`` (see ``comparisons/__main__.py``). Each area modul
 fed to both libraries come from ``data``; the z-scores of the statistical cases from
 ``sampling``.
 """
+
+from comparisons import (
+    losses_catalog,  # noqa: E402, F401  (registers the "losses" cases)
+    saving,  # noqa: E402, F401  (registers the "saving" cases)
+)

@@ -335,11 +335,13 @@ def _reject_unsupported(layer, config: dict) -> None:
 
 def _activation_name(layer, activation) -> str:
     name = getattr(activation, "__name__", repr(activation))
-    if name not in mr.activations.ALL_ACTIVATIONS:
+    try:
+        mr.activations.get(name)
+    except ValueError:
         raise ValueError(
             f"from_keras: layer {layer.name!r} uses activation {name!r}, which minired does "
-            f"not have (it has {', '.join(sorted(mr.activations.ALL_ACTIVATIONS))})."
-        )
+            "not have."
+        ) from None
     return name
 
 

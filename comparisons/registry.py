@@ -154,11 +154,14 @@ def case(area: str, name: str, kind: str = "step",
 def all_cases() -> dict[str, Case]:
     """Import every area module (each registers its cases) and return the registry."""
     from comparisons import (  # noqa: F401  (imported for their @case registrations)
+        activations_catalog,
+        catalog_misc,
         dropout,
         forward,
         gradients,
         graphs,
         initializers,
+        metrics_catalog,
         optimizers,
         saturation,
         training,

@@ -19,6 +19,7 @@ from minired import (
     optimizers,
     plot,
     regularizers,
+    saving,
     utils,
     wrappers,
 )
@@ -29,6 +30,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Model", "Sequential", "Input", "activations", "callbacks", "config", "gradcheck",
-    "initializers", "layers", "losses", "metrics", "optimizers", "plot", "regularizers",
+    "initializers", "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "saving",
     "utils", "wrappers",
 ]

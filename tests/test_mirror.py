@@ -79,9 +79,11 @@ def test_from_keras_of_a_keras_built_model():
 
 
 def test_from_keras_names_what_it_cannot_map():
-    keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="elu")])
-    with pytest.raises(ValueError, match="activation 'elu'"):
+    keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="celu")])
+    with pytest.raises(ValueError, match="activation 'celu'"):
         from_keras(keras_model)
+    keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="gelu")])
+    assert from_keras(keras_model).layers[0].activation.__name__ == "gelu"
     keras_model = keras.Sequential([keras.Input((3, 1)), keras.layers.Conv1D(2, 2)])
     with pytest.raises(ValueError, match="Conv1D"):
         from_keras(keras_model)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from minired.keras_numerics import as_keras_constant
+
 
 def _backward_of(forward: Callable) -> Callable:
     """Attach the decorated function to ``forward`` as ``forward.backward``."""
@@ -41,21 +43,67 @@ def linear_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarra
     return grad
 
 
-def relu(x: np.ndarray) -> np.ndarray:
+def relu(x: np.ndarray, negative_slope: float = 0.0, max_value: float | None = None,
+         threshold: float = 0.0) -> np.ndarray:
     """Rectified linear unit: ``a = max(z, 0)``.
 
     Backward: ``δz = δa · 1[z > 0]`` (the derivative at 0 is taken as 0, like TensorFlow).
 
+    Keras' three optional arguments (those of the :class:`~minired.layers.ReLU` layer) bend
+    it, in this order: with a threshold ``θ``, a cap ``m`` and a slope ``s``::
+
+        a = z if z > θ else 0        (threshold: only values above θ pass)
+        a = min(a, m)                (max_value)
+        a = a - s · max(θ - z, 0)    (negative_slope: a slope s below the threshold)
+
+    so ``a = s (z - θ)`` for ``z <= θ``, ``z`` for ``θ < z < m`` and ``m`` above, and
+    ``δz = δa · (1[θ < z <= m] + s · 1[z < θ])``, TensorFlow's choices at the kinks: 0 at
+    ``z = θ``, 1 at ``z = m`` (but 0 at ``m = 6`` without threshold, where Keras calls
+    :func:`~minired.activations.relu6`). With only ``negative_slope``, Keras calls
+    :func:`~minired.activations.leaky_relu` instead, whose derivative at 0 is ``s``. In
+    float64, ``θ`` (in ``z > θ``) and ``m`` keep float32 precision, as in Keras
+    (:func:`~minired.keras_numerics.as_keras_constant`).
+
     Example:
         >>> relu(np.array([-1.0, 2.0]))
         array([0., 2.])
+        >>> relu(np.array([-10.0, -5.0, 0.0, 5.0, 10.0]), negative_slope=0.5, max_value=8.0)
+        array([-5. , -2.5,  0. ,  5. ,  8. ])
     """
-    return np.maximum(x, 0).astype(x.dtype, copy=False)
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return np.maximum(x, 0).astype(x.dtype, copy=False)
+    if max_value is None and threshold == 0:                   # Keras' leaky_relu shortcut
+        return np.where(x > 0, x, x * _leaky_slope(negative_slope, x.dtype))
+    if threshold != 0:
+        a = np.where(x > as_keras_constant(threshold, x.dtype), x, 0).astype(x.dtype, copy=False)
+    else:
+        a = np.maximum(x, 0).astype(x.dtype, copy=False)
+    if max_value is not None:
+        a = np.minimum(a, as_keras_constant(max_value, x.dtype))
+    if negative_slope != 0:
+        a = a - negative_slope * np.maximum(threshold - x, 0)
+    return a
 
 
 @_backward_of(relu)
-def relu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    return grad * (z > 0)
+def relu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, negative_slope: float = 0.0,
+                  max_value: float | None = None, threshold: float = 0.0) -> np.ndarray:
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return grad * (z > 0)
+    if max_value is None and threshold == 0:                   # leaky_relu: slope s at z <= 0
+        return np.where(z > 0, grad, grad * _leaky_slope(negative_slope, z.dtype))
+    passes = z > (as_keras_constant(threshold, z.dtype) if threshold != 0 else 0)
+    if max_value is not None:       # tf.minimum passes δa at z = m; Keras' relu6 (m = 6) does not
+        relu6_shortcut = max_value == 6 and threshold == 0
+        passes &= (z < 6) if relu6_shortcut else (z <= as_keras_constant(max_value, z.dtype))
+    below = threshold - z > 0                                  # where -s·max(θ - z, 0) acts
+    return np.where(passes, grad, np.where(below, grad * negative_slope, 0))
+
+
+def _leaky_slope(negative_slope: float, dtype: np.dtype) -> np.floating:
+    """The slope TensorFlow's ``LeakyRelu`` multiplies by: its ``alpha`` is a float32
+    attribute, so in float64 ``0.2`` acts as ``0.20000000298023224``."""
+    return np.dtype(dtype).type(np.float32(negative_slope))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -95,7 +143,7 @@ def tanh_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Softmax over the last axis: ``a_i = e^{z_i} / Σ_j e^{z_j}``.
+    """Softmax over the last axis (or ``axis``): ``a_i = e^{z_i} / Σ_j e^{z_j}``.
 
     Computed as ``e^{z - max z}``: the same value, and the exponentials cannot overflow.
 
@@ -116,8 +164,9 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 @_backward_of(softmax)
-def softmax_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    return a * (grad - np.sum(grad * a, axis=-1, keepdims=True))
+def softmax_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, axis: int = -1
+                     ) -> np.ndarray:
+    return a * (grad - np.sum(grad * a, axis=axis, keepdims=True))
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -137,5 +186,6 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 @_backward_of(log_softmax)
-def log_softmax_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    return grad - np.exp(a) * np.sum(grad, axis=-1, keepdims=True)
+def log_softmax_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, axis: int = -1
+                         ) -> np.ndarray:
+    return grad - np.exp(a) * np.sum(grad, axis=axis, keepdims=True)

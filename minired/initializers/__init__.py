@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from minired.initializers.constant_initializers import Constant, Ones, Zeros
+from minired.initializers.constant_initializers import Constant, Identity, Ones, Zeros
 from minired.initializers.initializer import Initializer
 from minired.initializers.random_initializers import (
     GlorotNormal,
@@ -13,6 +13,7 @@ from minired.initializers.random_initializers import (
     HeUniform,
     LecunNormal,
     LecunUniform,
+    Orthogonal,
     RandomNormal,
     RandomUniform,
     TruncatedNormal,
@@ -37,6 +38,8 @@ _NAMED = {
     "HeUniform": HeUniform,
     "LecunNormal": LecunNormal,
     "LecunUniform": LecunUniform,
+    "Orthogonal": Orthogonal,
+    "Identity": Identity,
 }
 _SNAKE = {
     "zeros": Zeros,
@@ -51,8 +54,11 @@ _SNAKE = {
     "he_uniform": HeUniform,
     "lecun_normal": LecunNormal,
     "lecun_uniform": LecunUniform,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
 }
-_ALIASES = {"zero": Zeros, "one": Ones, "normal": RandomNormal, "uniform": RandomUniform}
+_ALIASES = {"zero": Zeros, "one": Ones, "normal": RandomNormal, "uniform": RandomUniform,
+            "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
 ALL_INITIALIZERS = {**_NAMED, **_SNAKE, **_ALIASES}
 
 
@@ -96,6 +102,8 @@ __all__ = [
     "HeUniform",
     "LecunNormal",
     "LecunUniform",
+    "Orthogonal",
+    "Identity",
     "compute_fans",
     "get",
 ]

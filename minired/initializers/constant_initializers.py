@@ -62,3 +62,38 @@ class Constant(Initializer):
 
     def get_config(self) -> dict:
         return {"value": self.value}
+
+
+class Identity(Initializer):
+    """The identity matrix times ``gain``: ``W = gain · I`` (ones on the main diagonal).
+
+    Only for 2-D shapes. A non-square shape ``(rows, cols)`` gets ones at ``(i, i)`` for
+    ``i < min(rows, cols)`` and zeros elsewhere, as ``np.eye(rows, cols)``. A Dense layer
+    with this kernel (and a zero bias) starts as ``a = f(gain · x)``, passing its inputs
+    through.
+
+    ``get_config()`` returns ``{"gain": gain}``; Keras 3.15 returns ``{}``, so a Keras
+    ``Identity(gain=2.0)`` comes back from its config with gain 1.0.
+
+    Args:
+        gain: the factor on the diagonal (default 1.0).
+
+    Example:
+        >>> Identity(gain=2.0)((2, 3), dtype="float32")
+        array([[2., 0., 0.],
+               [0., 2., 0.]], dtype=float32)
+    """
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+        shape = standardize_shape(shape)
+        if len(shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        dtype = standardize_dtype(dtype)
+        return (self.gain * np.eye(*shape, dtype=dtype)).astype(dtype, copy=False)
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain}

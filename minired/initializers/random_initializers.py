@@ -421,3 +421,51 @@ class LecunUniform(_PresetVarianceScaling):
     """
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_in", "uniform"
+
+
+class Orthogonal(RandomInitializer):
+    """A random orthogonal matrix times ``gain``: ``Wᵀ W = gain² I`` (or ``W Wᵀ``).
+
+    For a shape ``(*leading, cols)`` with ``rows = prod(leading)``, as Keras does::
+
+        A ~ N(0, 1) of shape (max(rows, cols), min(rows, cols))
+        Q, R = qr(A)                   Q: orthonormal columns, R: upper triangular
+        Q = Q · sign(diag(R))          flip column signs: Q is then uniform (Haar)
+        W = gain · reshape(Q, shape)   (Qᵀ first when rows < cols)
+
+    So the columns of ``W`` are orthonormal when ``rows >= cols`` and its rows are when
+    ``rows < cols``: a Dense kernel ``(in, out)`` with ``in >= out`` keeps the norm of
+    every input, ``‖x W‖ = gain·‖x‖`` for ``x`` in the span of its columns, which keeps
+    signals (and, in recurrent networks, gradients) from growing or vanishing.
+
+    Args:
+        gain: the factor applied to the orthogonal matrix (default 1.0).
+        seed: an int, or ``None`` (drawn once, at creation).
+
+    Example:
+        >>> w = Orthogonal(seed=0)((5, 3), dtype="float64")
+        >>> bool(np.allclose(w.T @ w, np.eye(3)))
+        True
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain = gain
+        super().__init__(seed=seed)
+
+    def __call__(self, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+        dtype = self._float_dtype(dtype)
+        shape = standardize_shape(shape)
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        num_rows, num_cols = math.prod(shape[:-1]), shape[-1]
+        flat_shape = (max(num_rows, num_cols), min(num_rows, num_cols))
+        a = normal(self._generator(), flat_shape, 0.0, 1.0, dtype)
+        q, r = np.linalg.qr(a)              # reduced: q (max, min), r (min, min)
+        q = q * np.sign(np.diag(r))         # column j times the sign of r_jj
+        if num_rows < num_cols:
+            q = q.T
+        return dtype.type(self.gain) * q.reshape(shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "gain": self.gain}

@@ -9,6 +9,7 @@ import numpy as np
 
 from minired import activations
 from minired.layers.layer import Layer
+from minired.saving import serialization_lib
 
 
 class Activation(Layer):
@@ -43,6 +44,10 @@ class Activation(Layer):
     def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
         """The input *is* z here, so ``δx = δz``."""
         return grad_z
+
+    def get_config(self) -> dict:
+        return {**super().get_config(),
+                "activation": serialization_lib.serialize_activation(self.activation)}
 
 
 class ActivationCache(NamedTuple):

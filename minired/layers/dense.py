@@ -9,6 +9,7 @@ import numpy as np
 
 from minired import activations, initializers, regularizers
 from minired.layers.layer import Layer
+from minired.saving import serialization_lib
 
 
 class Dense(Layer):
@@ -156,6 +157,23 @@ class Dense(Layer):
         if self.use_bias:
             triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
         return triples
+
+    def get_config(self) -> dict:
+        """Keras' Dense config (the Keras-only constraints written as None)."""
+        serialize = serialization_lib.serialize_keras_object
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": serialization_lib.serialize_activation(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "kernel_constraint": None,      # Keras-only arguments, at Keras' default
+            "bias_constraint": None,
+            "quantization_config": None,
+        }
 
 
 class DenseCache(NamedTuple):

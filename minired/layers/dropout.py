@@ -93,3 +93,11 @@ class Dropout(Layer):
     def passes_logits_through(self, training: bool) -> bool:
         """An inactive Dropout (``training=False`` or ``rate=0``) returns its input itself."""
         return not (training and self.rate > 0)
+
+    _keras_build_config = False     # Keras writes no build_config for a Dropout
+    _keras_node_kwargs = {"training": False}    # what Keras records for a call
+
+    def get_config(self) -> dict:
+        noise_shape = None if self.noise_shape is None else list(self.noise_shape)
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": noise_shape}

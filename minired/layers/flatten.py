@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from minired.layers.layer import Layer
+from minired.saving import serialization_lib
 
 
 class Flatten(Layer):
@@ -26,3 +27,8 @@ class Flatten(Layer):
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
         return grad_outputs.reshape(self.cache)
+
+    _keras_build_config = True      # Keras records the input shape of a Flatten
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), **serialization_lib.KERAS_ONLY_DEFAULTS["Flatten"]}

@@ -8,6 +8,7 @@ from minired import config
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer
 from minired.layers.node import Node
+from minired.saving import serialization_lib
 
 
 class InputLayer(Layer):
@@ -54,6 +55,25 @@ class InputLayer(Layer):
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
         return grad_outputs
+
+    _keras_build_config = False
+
+    def get_config(self) -> dict:
+        """Keras' InputLayer config (no ``trainable``; ``dtype`` is the inputs' dtype)."""
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False,
+                "ragged": False, "name": self.name, "optional": False}
+
+    @classmethod
+    def from_config(cls, config: dict) -> InputLayer:
+        config = serialization_lib.strip_keras_only(cls, "layers", dict(config))
+        config.pop("trainable", None)
+        if "batch_input_shape" in config:           # Keras 2's name
+            config["batch_shape"] = config.pop("batch_input_shape")
+        batch_shape = config.pop("batch_shape", None)
+        if batch_shape is not None:
+            config["batch_shape"] = serialization_lib.shape_from_json(batch_shape)
+        serialization_lib.check_arguments(cls, config)
+        return cls(**config)
 
 
 def _check_shape(shape, argument: str) -> tuple:

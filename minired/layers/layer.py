@@ -28,6 +28,7 @@ import numpy as np
 from minired import config
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.node import Node, flatten_tensors
+from minired.saving import serialization_lib
 from minired.utils.naming import auto_name
 
 
@@ -223,8 +224,55 @@ class Layer:
     def _float_dtype(self) -> np.dtype:
         return config.dtype()
 
+    # -- saving (Keras' config format: see minired.saving) --------------------------------
+    #: Whether the config records the shape the layer was built with (Keras' build_config).
+    #: None: when the class defines its own ``build``, as Keras decides.
+    _keras_build_config: bool | None = None
+
+    def get_config(self) -> dict:
+        """The constructor arguments, with Keras' keys: ``Dense.from_config(d.get_config())``
+        makes a layer like ``d`` (new weights). ``dtype`` is Keras' dtype policy."""
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": serialization_lib.dtype_policy(self._float_dtype())}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Create a layer from :meth:`get_config`'s output (minired's or Keras')."""
+        config = serialization_lib.strip_keras_only(cls, "layers", dict(config))
+        check_dtype_policy(config.pop("dtype", None), cls.__name__)
+        config = {key: serialization_lib._deserialize(value)
+                  if serialization_lib.is_serialized_object(value) else value
+                  for key, value in config.items()}
+        return cls(**config)
+
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": ...}``, the shape the layer was built with, or None."""
+        writes = self._keras_build_config
+        if writes is None:
+            writes = type(self).build is not Layer.build
+        if not writes or not self.built or self.input_shape is None:
+            return None
+        return {"input_shape": self.input_shape}
+
+    def build_from_config(self, config: dict) -> None:
+        """Build (create the weights) from :meth:`get_build_config`'s output."""
+        shape = serialization_lib.shape_from_json(config.get("input_shape"))
+        if shape is not None:
+            self.build(shape)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def check_dtype_policy(policy, owner: str) -> None:
+    """Refuse a saved dtype other than minired's floatx: minired computes every layer in
+    ``mr.config.floatx()``, so a float64 model needs ``mr.config.set_floatx("float64")``."""
+    name = policy.get("config", {}).get("name") if isinstance(policy, dict) else policy
+    if name is not None and name != config.floatx():
+        raise ValueError(f"{owner}: the file computes in {name!r}, but mr.config.floatx() is "
+                         f"{config.floatx()!r}. Call mr.config.set_floatx({name!r}) before "
+                         "loading (minired runs every layer in floatx; mixed precision is not "
+                         "available).")
 
 
 def _input_shape_argument(cls_name: str, input_shape, input_dim) -> tuple | None:

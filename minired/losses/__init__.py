@@ -1,54 +1,120 @@
-"""Losses by Keras name: ``mr.losses.get("categorical_crossentropy")``."""
+"""Losses by Keras name: ``mr.losses.get("categorical_crossentropy")``.
+
+Each loss lives in its own file, as a class (``MeanAbsoluteError``) and a function
+(``mean_absolute_error``) that returns the per-sample losses. Every class writes out the
+loss ``ℓ`` and its gradient ``∂ℓ/∂ŷ``; the base class :class:`Loss` (``loss.py``) adds the
+reduction over the batch and the sample weights.
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from minired.losses.binary_crossentropy import BinaryCrossentropy, binary_crossentropy
+from minired.losses.binary_focal_crossentropy import (
+    BinaryFocalCrossentropy,
+    binary_focal_crossentropy,
+)
 from minired.losses.categorical_crossentropy import (
     CategoricalCrossentropy,
     categorical_crossentropy,
 )
+from minired.losses.categorical_hinge import CategoricalHinge, categorical_hinge
+from minired.losses.cosine_similarity import CosineSimilarity, cosine_similarity
+from minired.losses.hinge import Hinge, hinge
+from minired.losses.huber import Huber, huber
+from minired.losses.kl_divergence import KLDivergence, kl_divergence
+from minired.losses.log_cosh import LogCosh, log_cosh
 from minired.losses.loss import Loss
+from minired.losses.mean_absolute_error import MeanAbsoluteError, mean_absolute_error
+from minired.losses.mean_absolute_percentage_error import (
+    MeanAbsolutePercentageError,
+    mean_absolute_percentage_error,
+)
 from minired.losses.mean_squared_error import MeanSquaredError, mean_squared_error
+from minired.losses.mean_squared_logarithmic_error import (
+    MeanSquaredLogarithmicError,
+    mean_squared_logarithmic_error,
+)
+from minired.losses.poisson import Poisson, poisson
 from minired.losses.sparse_categorical_crossentropy import (
     SparseCategoricalCrossentropy,
     sparse_categorical_crossentropy,
 )
+from minired.losses.squared_hinge import SquaredHinge, squared_hinge
 from minired.utils.naming import lookup
 
+# Short names, as Keras' `losses.get` knows them ("logcosh" is Keras 2's, gone from Keras 3).
 mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+bce = BCE = binary_crossentropy
+logcosh = log_cosh
 
-_BY_NAME: dict[str, type[Loss]] = {
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
-    "MeanSquaredError": MeanSquaredError,
-    "binary_crossentropy": BinaryCrossentropy, "BinaryCrossentropy": BinaryCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "CategoricalCrossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "SparseCategoricalCrossentropy": SparseCategoricalCrossentropy,
+#: Each loss class with its function; both names resolve to the class.
+_CLASSES_AND_FUNCTIONS: dict[type[Loss], Callable] = {
+    MeanSquaredError: mean_squared_error,
+    MeanAbsoluteError: mean_absolute_error,
+    MeanAbsolutePercentageError: mean_absolute_percentage_error,
+    MeanSquaredLogarithmicError: mean_squared_logarithmic_error,
+    CosineSimilarity: cosine_similarity,
+    Huber: huber,
+    LogCosh: log_cosh,
+    Hinge: hinge,
+    SquaredHinge: squared_hinge,
+    CategoricalHinge: categorical_hinge,
+    KLDivergence: kl_divergence,
+    Poisson: poisson,
+    BinaryCrossentropy: binary_crossentropy,
+    BinaryFocalCrossentropy: binary_focal_crossentropy,
+    CategoricalCrossentropy: categorical_crossentropy,
+    SparseCategoricalCrossentropy: sparse_categorical_crossentropy,
 }
 _BY_FUNCTION: dict[Callable, type[Loss]] = {
-    mean_squared_error: MeanSquaredError,
-    binary_crossentropy: BinaryCrossentropy,
-    categorical_crossentropy: CategoricalCrossentropy,
-    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    function: cls for cls, function in _CLASSES_AND_FUNCTIONS.items()}
+_ALIASES = {"mse": mse, "MSE": MSE, "mae": mae, "MAE": MAE, "mape": mape, "MAPE": MAPE,
+            "msle": msle, "MSLE": MSLE, "kld": kld, "KLD": KLD, "bce": bce, "BCE": BCE,
+            "logcosh": logcosh}
+_BY_NAME: dict[str, type[Loss]] = {
+    **{cls.__name__: cls for cls in _CLASSES_AND_FUNCTIONS},
+    **{function.__name__: cls for cls, function in _CLASSES_AND_FUNCTIONS.items()},
+    **{alias: _BY_FUNCTION[function] for alias, function in _ALIASES.items()},
 }
 
 
-def get(identifier: str | Loss | Callable) -> Loss:
+def get(identifier: str | Loss | type | Callable) -> Loss:
     """Return a loss object for a Keras name, a loss function of this module, or a Loss.
+
+    A Loss class is instantiated with its defaults. A Python function minired does not
+    know is refused: its gradient would need automatic differentiation.
 
     Example:
         >>> get("mse").name
         'mean_squared_error'
+        >>> type(get("mae")).__name__
+        'MeanAbsoluteError'
     """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
         return lookup("loss", identifier, _BY_NAME)()
+    if inspect.isclass(identifier) and issubclass(identifier, Loss):
+        return identifier()
     if callable(identifier) and identifier in _BY_FUNCTION:
         return _BY_FUNCTION[identifier]()
+    if callable(identifier):
+        name = getattr(identifier, "__qualname__", None) or repr(identifier)
+        raise TypeError(
+            f"`loss`: {name!r} is a Python function minired does not know. Keras would "
+            "differentiate it automatically; minired writes the gradient ∂L/∂y_pred of "
+            "every loss by hand, so an arbitrary function fn(y_true, y_pred) needs automatic "
+            "differentiation, which comes with `mr.ops`. Until then, use a built-in loss "
+            "(e.g. 'mae', 'huber', 'log_cosh'; see mr.losses) or subclass mr.losses.Loss and "
+            "write its `values` and `gradients`."
+        )
     raise TypeError(
         "`loss` must be a Keras loss name, a minired.losses function or a Loss object, got "
         f"{identifier!r}."
@@ -56,7 +122,15 @@ def get(identifier: str | Loss | Callable) -> Loss:
 
 
 __all__ = [
-    "Loss", "MeanSquaredError", "BinaryCrossentropy", "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy", "mean_squared_error", "mse", "MSE", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy", "get",
+    "Loss",
+    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "CosineSimilarity", "Huber", "LogCosh", "Hinge",
+    "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson", "BinaryCrossentropy",
+    "BinaryFocalCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "cosine_similarity", "huber", "log_cosh", "hinge",
+    "squared_hinge", "categorical_hinge", "kl_divergence", "poisson", "binary_crossentropy",
+    "binary_focal_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "bce", "BCE",
+    "logcosh", "get",
 ]

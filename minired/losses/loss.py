@@ -39,6 +39,10 @@ class Loss:
     uses_output_logits = False
     #: Whether ``y_pred`` holds logits; the cross-entropies take it as an argument.
     from_logits = False
+    #: The axis of ``y_pred`` that one loss value reduces (the outputs or classes). Losses
+    #: with an ``axis`` argument (CosineSimilarity, BinaryFocalCrossentropy) set it; every
+    #: other axis indexes loss values.
+    axis = -1
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
         if reduction not in REDUCTIONS:
@@ -68,15 +72,27 @@ class Loss:
         return squeeze_or_expand_to_same_rank(y_true, y_pred)
 
     # -- shared machinery ---------------------------------------------------------------------
+    def _prepare_along_axis(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`prepare`, then ``axis`` moved last, so that :meth:`values` and
+        :meth:`gradients` always reduce the last axis. Returns the axis to move back."""
+        y_true, y_pred = self.prepare(y_true, y_pred)
+        if self.axis == -1 or y_pred.ndim == 0:
+            return y_true, y_pred, -1
+        if not -y_pred.ndim <= self.axis < y_pred.ndim:
+            raise ValueError(f"{self.name}: `axis={self.axis}` is out of range for predictions "
+                             f"of shape {y_pred.shape}.")
+        axis = self.axis % y_pred.ndim
+        return np.moveaxis(y_true, axis, -1), np.moveaxis(y_pred, axis, -1), axis
+
     def call(self, y_true, y_pred) -> np.ndarray:
         """Unreduced losses (Keras' ``Loss.call``)."""
-        y_true, y_pred = self.prepare(y_true, y_pred)
+        y_true, y_pred, _ = self._prepare_along_axis(y_true, y_pred)
         return self.values(y_true, y_pred, self.from_logits)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """Reduced loss ``L`` (a float; an array of ``w ℓ`` with ``reduction="none"``)."""
         if self.reduction in ("none", None):
-            y_true, y_pred = self.prepare(y_true, y_pred)
+            y_true, y_pred, _ = self._prepare_along_axis(y_true, y_pred)
             losses, weights = self._match_weights(
                 self.values(y_true, y_pred, self.from_logits), sample_weight)
             return losses * weights
@@ -119,7 +135,7 @@ class Loss:
         if from_logits is None:
             from_logits = self.from_logits
         y_pred_shape = np.shape(y_pred)
-        y_true, y_pred = self.prepare(y_true, y_pred)
+        y_true, y_pred, axis = self._prepare_along_axis(y_true, y_pred)
         losses, weights = self._match_weights(self.values(y_true, y_pred, from_logits),
                                               sample_weight)
         divisor = self._divisor(losses, weights)
@@ -130,7 +146,8 @@ class Loss:
         dL_dloss = np.broadcast_to(_divide_no_nan(weights, divisor), losses.shape)
         grad = self.gradients(y_true, y_pred, from_logits) * dL_dloss.reshape(
             y_pred.shape[:-1] + (1,))
-        return value, grad.reshape(y_pred_shape)       # undo prepare's squeeze or expand
+        grad = np.moveaxis(grad, -1, axis)              # undo the move of `axis`, then
+        return value, grad.reshape(y_pred_shape)       # prepare's squeeze or expand
 
     def _match_weights(self, losses: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarray]:
         """``(ℓ, w)`` shaped to be multiplied, as Keras' ``reduce_weighted_values`` shapes them.

@@ -1,56 +1,131 @@
-"""Metrics, and how ``compile(metrics=["accuracy"])`` picks one from the shapes."""
+"""Metrics: Keras' catalog, and how ``compile(metrics=[...])`` resolves a name.
+
+A metric accumulates running sums over the batches of an epoch (``update_state``), turns
+them into the reported number (``result``) and starts again (``reset_state``). The files
+follow Keras': ``metric`` (the base class, ``Mean``, ``Sum``), ``accuracy_metrics``,
+``regression_metrics``, ``confusion_metrics`` (counts, precision, recall, AUC) and
+``f_score_metrics``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from minired.metrics.accuracy_metrics import (
+    Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
     binary_accuracy,
     categorical_accuracy,
     sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )
-from minired.metrics.metric import Mean, MeanMetricWrapper
-from minired.utils.naming import lookup
+from minired.metrics.confusion_metrics import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from minired.metrics.f_score_metrics import F1Score, FBetaScore
+from minired.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
+from minired.metrics.regression_metrics import (
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    R2Score,
+    RootMeanSquaredError,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+)
+from minired.utils.naming import lookup, to_snake_case
 
-_BY_NAME = {
-    "binary_accuracy": BinaryAccuracy, "BinaryAccuracy": BinaryAccuracy,
-    "categorical_accuracy": CategoricalAccuracy, "CategoricalAccuracy": CategoricalAccuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "SparseCategoricalAccuracy": SparseCategoricalAccuracy,
-}
+ALL_OBJECTS = (
+    Metric, Mean, Sum, MeanMetricWrapper,
+    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, R2Score,
+    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    F1Score, FBetaScore,
+)
+# Keras' table: each class by its name and its snake_case name ("AUC" -> "auc",
+# "F1Score" -> "f1_score"), plus a few short names. There is no "rmse".
+_BY_NAME = {cls.__name__: cls for cls in ALL_OBJECTS}
+_BY_NAME.update({to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
+_BY_NAME.update({
+    "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+})
 _ACCURACY_NAMES = ("accuracy", "acc")
 
 
 def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None = None):
     """Return a metric object for a Keras name or a metric instance.
 
-    ``"accuracy"``/``"acc"`` is resolved from the shapes, as Keras does (not from the loss):
-    ``y_pred`` with one output gives BinaryAccuracy; integer labels (``y_true`` of lower rank,
-    or a last axis of 1 against several outputs) give SparseCategoricalAccuracy; otherwise
-    CategoricalAccuracy. The metric keeps the name typed (``"accuracy"``).
+    A name gives a new instance with default arguments and its default name
+    (``get("mae").name == "mean_absolute_error"``; ``compile`` then renames it to the
+    string typed, so the logs say ``mae``).
+
+    Given the shapes (``compile`` passes a batch's ``y_true`` and ``y_pred``),
+    ``"accuracy"``/``"acc"`` (any case) is resolved from them, as Keras does (not from the
+    loss): ``y_pred`` with one output gives BinaryAccuracy; integer labels (``y_true`` of
+    lower rank, or a last axis of 1 against several outputs) give
+    SparseCategoricalAccuracy; otherwise CategoricalAccuracy, each named as typed. Without
+    shapes, ``"accuracy"`` is the class :class:`Accuracy` (exact equality) and ``"acc"`` is
+    unknown, as in ``keras.metrics.get``.
     """
-    if isinstance(identifier, Mean):
+    if isinstance(identifier, Metric):
         return identifier
     if not isinstance(identifier, str):
         raise TypeError(f"`metrics` entries must be names or metric objects, got {identifier!r}.")
-    if identifier.lower() in _ACCURACY_NAMES:  # Keras lower-cases here: "Accuracy" works too
-        if y_true is None or y_pred is None:
-            raise ValueError("'accuracy' is resolved from the shapes of y_true and y_pred.")
+    shapes_given = y_true is not None and y_pred is not None
+    if shapes_given and identifier.lower() in _ACCURACY_NAMES:  # "Accuracy" works too
         if y_pred.shape[-1] == 1:
             return BinaryAccuracy(name=identifier)
         if y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1):
             return SparseCategoricalAccuracy(name=identifier)
         return CategoricalAccuracy(name=identifier)
-    # The accuracy names were resolved above; they are in the table so an error lists them.
-    known = {**_BY_NAME, **dict.fromkeys(_ACCURACY_NAMES)}
-    return lookup("metric", identifier, known)()
+    return _lookup(identifier)()
+
+
+def _lookup(name: str):
+    return lookup("metric", name, _BY_NAME)
+
+
+def check(identifier) -> None:
+    """Raise now if ``identifier`` is neither a metric object nor a known name (what
+    ``compile`` checks before any data is seen), without building the metric."""
+    if isinstance(identifier, Metric):
+        return
+    if not isinstance(identifier, str):
+        raise TypeError(f"`metrics` entries must be names or metric objects, got {identifier!r}.")
+    if identifier.lower() not in _ACCURACY_NAMES:
+        _lookup(identifier)
 
 
 __all__ = [
-    "Mean", "MeanMetricWrapper", "BinaryAccuracy", "CategoricalAccuracy",
-    "SparseCategoricalAccuracy", "binary_accuracy", "categorical_accuracy",
-    "sparse_categorical_accuracy", "get",
+    "Metric", "Mean", "Sum", "MeanMetricWrapper",
+    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "R2Score",
+    "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
+    "Precision", "Recall", "AUC", "F1Score", "FBetaScore",
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "get", "check",
 ]

@@ -1,20 +1,147 @@
-"""Running means: how Keras averages the loss and the metrics over an epoch."""
+"""The metric contract, and the running means and sums most metrics are made of.
+
+A metric is a small accumulator: ``update_state(...)`` adds one batch to running sums (its
+*state*), ``result()`` turns the sums into the number reported, ``reset_state()`` zeroes
+them (``fit`` does it at the start of every epoch). A metric has no gradient: it is only
+reported, never minimised. Keras keeps the state as variables in ``floatx``; here they are
+NumPy arrays of the metric's ``dtype``, so the sums round as Keras' do.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from minired import config
+from minired.losses.loss import squeeze_or_expand_to_same_rank
+from minired.utils.naming import auto_name
 
 
-class Mean:
-    """Weighted running mean ``total / count``, accumulated in floatx like Keras.
+class Metric:
+    """Base class: a name, a dtype, and the ``update_state`` / ``result`` /
+    ``reset_state`` contract.
 
-    ``update_state(values, sample_weight)`` adds ``Σ w·v`` to ``total`` and ``Σ w`` to
-    ``count`` (``count += len(values)`` without weights). ``fit`` feeds it each batch's loss
-    with weight ``n_b`` (the batch size), so the epoch loss is
-    ``Σ_b n_b L_b / Σ_b n_b``: a batch-size-weighted mean of the losses computed *before*
-    each update.
+    Args:
+        dtype: the dtype of the state and of the result; ``None`` means ``floatx()``.
+        name: the name in the logs; ``None`` gives the snake_case class name, numbered from
+            its second use in the session (``"precision"``, ``"precision_1"``), as Keras.
+
+    Example:
+        >>> class Count(Metric):
+        ...     def __init__(self, name="count"):
+        ...         super().__init__(name=name); self.reset_state()
+        ...     def reset_state(self): self.n = 0
+        ...     def update_state(self, y_true, y_pred, sample_weight=None): self.n += len(y_true)
+        ...     def result(self): return float(self.n)
+        >>> Count()([1, 2], [1, 2])
+        2.0
+    """
+
+    def __init__(self, dtype: str | None = None, name: str | None = None) -> None:
+        self.name = name or auto_name(type(self).__name__)
+        self.dtype = np.dtype(dtype or config.floatx()).name
+
+    def reset_state(self) -> None:
+        raise NotImplementedError
+
+    def update_state(self, *args, **kwargs) -> None:
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        """``update_state(*args, **kwargs)``, then ``result()``."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self) -> dict:
+        """The constructor arguments, with Keras' keys (``name``, ``dtype``, ...)."""
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def _zeros(self, shape=()) -> np.ndarray:
+        return np.zeros(shape, dtype=self.dtype)
+
+
+def as_result(value):
+    """A metric's result as Keras logs it: a Python float, or an array for vector results."""
+    value = np.asarray(value)
+    return float(value) if value.ndim == 0 else value
+
+
+def divide_no_nan(numerator, denominator) -> np.ndarray:
+    """``numerator / denominator``, and 0 where the denominator is 0 (Keras' divide_no_nan)."""
+    numerator, denominator = np.broadcast_arrays(np.asarray(numerator), np.asarray(denominator))
+    out = np.zeros(numerator.shape, dtype=np.result_type(numerator, denominator))
+    return np.divide(numerator, denominator, out=out, where=denominator != 0)
+
+
+def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype: str):
+    """Keras' ``reduce_to_samplewise_values``: one value per sample, weighted.
+
+    ``values`` is cast to ``dtype``. With weights, ranks are matched (a trailing axis of 1),
+    the axes of ``values`` beyond the weights' rank are reduced, the weights are broadcast
+    and multiplied in, and weights of rank > 1 are reduced to one per sample. Finally every
+    axis after the first is reduced. ``reduce_fn`` is ``np.mean`` for :class:`Mean` and
+    ``np.sum`` for :class:`Sum`.
+    """
+    values = np.asarray(values, dtype=dtype)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=dtype)
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        weight_ndim = sample_weight.ndim
+        if values.ndim > weight_ndim:
+            values = reduce_fn(values, axis=tuple(range(weight_ndim, values.ndim)))
+        sample_weight = np.broadcast_to(sample_weight, values.shape)
+        values = values * sample_weight
+        if weight_ndim > 1:
+            sample_weight = reduce_fn(sample_weight, axis=tuple(range(1, weight_ndim)))
+    if values.ndim > 1:
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+    return values, sample_weight
+
+
+class Sum(Metric):
+    """Weighted running sum ``total = Σ w·v`` over every batch.
+
+    Values of rank > 1 are first summed to one value per sample.
+
+    Example:
+        >>> m = Sum(); m.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0]); m.result()
+        4.0
+    """
+
+    def __init__(self, name: str = "sum", dtype: str | None = None) -> None:
+        super().__init__(dtype=dtype, name=name)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.total = self._zeros()
+
+    def update_state(self, values, sample_weight=None) -> None:
+        values, _ = reduce_to_samplewise_values(values, sample_weight, np.sum, self.dtype)
+        self.total += np.sum(values)
+
+    def result(self) -> float:
+        return float(self.total)
+
+
+class Mean(Metric):
+    """Weighted running mean ``total / count``, accumulated in the metric's dtype like Keras.
+
+    ``update_state(values, sample_weight)`` reduces ``values`` to one value per sample (mean
+    over the other axes), then adds ``Σ w·v`` to ``total`` and ``Σ w`` to ``count``
+    (``count += len(values)`` without weights). Weights of lower rank than the values
+    average the extra axes first, as Keras: ``update_state([1, 3], sample_weight=2)``
+    adds ``2 · mean(1, 3)`` to ``total`` and 2 to ``count``. ``result()`` is
+    ``total / count``, or 0 before any update.
+
+    ``fit`` feeds one to each batch's loss with weight ``n_b`` (the batch size), so the
+    epoch loss is ``Σ_b n_b L_b / Σ_b n_b``: a batch-size-weighted mean of the losses
+    computed *before* each update.
 
     Example:
         >>> m = Mean(); m.update_state(2.0, sample_weight=3); m.update_state(1.0, sample_weight=1)
@@ -22,43 +149,53 @@ class Mean:
         1.75
     """
 
+    # Kept for the loss trackers, which are Means: a monitored "<output>_loss" is minimised.
     _direction = "down"
 
-    def __init__(self, name: str = "mean") -> None:
-        self.name = name
+    def __init__(self, name: str = "mean", dtype: str | None = None) -> None:
+        super().__init__(dtype=dtype, name=name)
         self.reset_state()
 
     def reset_state(self) -> None:
-        self.total = np.zeros((), dtype=config.floatx())
-        self.count = np.zeros((), dtype=config.floatx())
+        self.total = self._zeros()
+        self.count = self._zeros()
 
     def update_state(self, values, sample_weight=None) -> None:
-        values = np.asarray(values, dtype=self.total.dtype)
-        if sample_weight is None:
-            self.total += np.sum(values)
-            self.count += values.shape[0] if values.ndim >= 1 else 1
+        values, sample_weight = reduce_to_samplewise_values(
+            values, sample_weight, np.mean, self.dtype)
+        self.total += np.sum(values)
+        if sample_weight is not None:
+            self.count += np.sum(sample_weight)
         else:
-            weights = np.asarray(sample_weight, dtype=self.total.dtype)
-            self.total += np.sum(values * weights)
-            self.count += np.sum(weights) if weights.ndim else weights
+            self.count += values.shape[0] if values.ndim >= 1 else 1
 
     def result(self) -> float:
-        if self.count == 0:
-            return 0.0
-        return float(self.total / self.count)
+        return float(divide_no_nan(self.total, self.count))
 
 
 class MeanMetricWrapper(Mean):
-    """A :class:`Mean` of per-sample values ``fn(y_true, y_pred)`` (e.g. 0/1 for accuracy)."""
+    """A :class:`Mean` of per-sample values ``fn(y_true, y_pred, **kwargs)``.
 
-    def __init__(self, fn, name: str, direction: str = "up", **kwargs) -> None:
-        super().__init__(name=name)
+    The metric is ``Σᵢ wᵢ vᵢ / Σᵢ wᵢ`` over every sample seen since the last reset, where
+    ``vᵢ`` is ``fn``'s value for sample i (averaged over any further axes), e.g. 0 or 1
+    for an accuracy, ``|y - ŷ|`` averaged over the last axis for the mean absolute error.
+
+    Args:
+        fn: ``fn(y_true, y_pred, **kwargs) -> values`` (one value per sample, or more).
+        name: the name in the logs.
+        dtype: the dtype of the running sums (``None``: floatx).
+        **kwargs: passed on to ``fn`` (e.g. ``threshold``, ``k``).
+    """
+
+    def __init__(self, fn, name: str | None = None, dtype: str | None = None,
+                 **kwargs) -> None:
+        super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        self._direction = direction
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        if values.ndim > 1:  # one value per sample: average over the other axes
-            values = values.reshape(values.shape[0], -1).mean(axis=1)
         super().update_state(values, sample_weight)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "fn": self._fn, **self._fn_kwargs}

@@ -384,6 +384,30 @@ class Functional(Model):
         is connected to."""
         print_fn(summary_table.functional_summary(self))
 
+    # -- saving (Keras' config format: see minired.saving) ------------------------------------
+    _keras_node_kwargs = {"mask": None}    # what Keras records for a call of a model
+
+    def get_config(self) -> dict:
+        """Keras' functional config: each layer with the calls (``inbound_nodes``) that are
+        part of this model, then the ``input_layers`` and ``output_layers``, each tensor as
+        ``[layer name, node index, tensor index]``. ``Model.from_config`` rebuilds it."""
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """Rebuild a functional model from :meth:`get_config` (minired's or Keras'): new
+        layers, new weights, the same graph."""
+        from minired.saving import serialization_lib
+
+        with serialization_lib.deserialization_scope(custom_objects):
+            return functional_from_config(cls, config)
+
+    def get_build_config(self) -> dict:
+        return {"input_shape": None}       # a functional model is built by its graph
+
+    def build_from_config(self, config: dict) -> None:
+        """Nothing to build: the graph made the weights."""
+
 
 class GraphCache(NamedTuple):
     """What one forward pass of a model keeps for its backward pass."""
@@ -449,3 +473,138 @@ def _pack(structure, flat):
     if isinstance(structure, list | tuple):
         return type(structure)(_pack(item, flat) for item in structure)
     return next(flat)
+
+
+# -- the functional config (Keras' ``Functional.get_config`` / ``functional_from_config``) -----
+def _counts_own_node(operation) -> int:
+    """Keras numbers the calls of a functional model (not a Sequential) from 1: its node 0
+    is the one linking its own inputs to its outputs."""
+    from minired.models.sequential import Sequential
+
+    return 1 if isinstance(operation, Functional) and not isinstance(operation,
+                                                                     Sequential) else 0
+
+
+def functional_config(model: Functional) -> dict:
+    from minired.saving import serialization_lib
+
+    own = {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+
+    def own_index(operation, node_index: int) -> int:
+        """The index of a call among the calls of ``operation`` that are in this model."""
+        return sum(id(node) in own for node in operation._inbound_nodes[:node_index])
+
+    def tensor_config(tensor) -> dict:
+        operation, node_index, tensor_index = tensor._keras_history
+        return {"class_name": "__keras_tensor__", "config": {
+            "shape": list(tensor.shape), "dtype": tensor.dtype,
+            "keras_history": [operation.name, own_index(operation, node_index), tensor_index]}}
+
+    layers = []
+    for layer in model.layers:
+        entry = serialization_lib.serialize_keras_object(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            {"args": [map_arrays(tensor_config, node.call_inputs)],
+             "kwargs": dict(getattr(layer, "_keras_node_kwargs", {}))}
+            for node in layer._inbound_nodes if id(node) in own and not node.is_input]
+        layers.append(entry)
+
+    def layer_reference(tensor) -> list:
+        operation, node_index, tensor_index = tensor._keras_history
+        return [operation.name, own_index(operation, node_index) + _counts_own_node(operation),
+                tensor_index]
+
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
+            "input_layers": map_arrays(layer_reference, model._inputs_struct),
+            "output_layers": map_arrays(layer_reference, model._outputs_struct)}
+
+
+class _NotReadyError(Exception):
+    """A call reads a tensor that an earlier call in the file has not made yet."""
+
+
+def functional_from_config(cls, config: dict):
+    from minired.saving import serialization_lib
+
+    for key in ("layers", "input_layers", "output_layers"):
+        if key not in config:
+            raise ValueError(f"A functional model config needs {key!r}; got keys "
+                             f"{sorted(config)}.")
+    created: dict[str, Layer] = {}
+    outputs: dict[str, list] = {}     # layer name -> the outputs of each of its calls
+    pending: dict[str, list] = {}
+    for layer_data in config["layers"]:
+        name = layer_data.get("name")
+        layer = serialization_lib._deserialize(layer_data)
+        if not isinstance(layer, Layer):
+            raise ValueError(f"The config of {name!r} does not describe a layer.")
+        created[name] = layer
+        outputs[name] = ([[layer.output_tensor]] if isinstance(layer, InputLayer)
+                         else [None] * _counts_own_node(layer))
+        pending[name] = list(layer_data.get("inbound_nodes", []))
+
+    def tensor(reference, offset: bool):
+        if not (isinstance(reference, list | tuple) and len(reference) == 3
+                and isinstance(reference[0], str)):
+            raise ValueError(f"Invalid tensor reference in a model config: {reference!r}.")
+        name, node_index, tensor_index = reference
+        if name not in created:
+            raise ValueError(f"The model config refers to an unknown layer {name!r}.")
+        index = node_index + (_counts_own_node(created[name]) if offset else 0)
+        calls = outputs[name]
+        if not 0 <= index < len(calls) or calls[index] is None:
+            raise _NotReadyError(name)
+        return calls[index][tensor_index]
+
+    def revive(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return tensor(value["config"]["keras_history"], offset=True)
+        if isinstance(value, dict):
+            return {key: revive(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [revive(item) for item in value]
+        return value
+
+    while any(pending.values()):
+        progress = False
+        for name, nodes in pending.items():
+            while nodes:
+                node_data = nodes[0]
+                if isinstance(node_data, list):
+                    raise ValueError("This model config uses the Keras 2 node format, which "
+                                     "minired does not read; save it again with Keras 3.")
+                try:
+                    args = revive(node_data.get("args", []))
+                except _NotReadyError:
+                    break
+                extra = {k: v for k, v in node_data.get("kwargs", {}).items()
+                         if k not in ("training", "mask") and v is not None}
+                if extra or len(args) != 1:
+                    raise ValueError(f"Layer {name!r} is called with arguments minired does "
+                                     f"not support: {len(args)} positional, kwargs {extra}.")
+                result = created[name](args[0])
+                outputs[name].append(flatten_tensors(result))
+                nodes.pop(0)
+                progress = True
+        if not progress:
+            stuck = sorted(name for name, nodes in pending.items() if nodes)
+            raise ValueError("Invalid functional model config: the calls of the layers "
+                             f"{stuck} read tensors no call makes (a loop or a missing layer).")
+
+    def references(structure):
+        if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
+            return tensor(structure, offset=False)
+        if isinstance(structure, dict):
+            return {key: references(value) for key, value in structure.items()}
+        return [references(value) for value in structure]
+
+    try:
+        inputs = references(config["input_layers"])
+        model_outputs = references(config["output_layers"])
+    except _NotReadyError as missing:
+        raise ValueError(f"The model config's inputs or outputs refer to a call of "
+                         f"{missing} that does not exist.") from None
+    model_cls = Functional if cls.__name__ == "Model" else cls
+    return model_cls(inputs, model_outputs, name=config.get("name"),
+                     trainable=config.get("trainable", True))

@@ -8,6 +8,8 @@ Every model is also a layer, so a model can be called inside another one.
 
 from __future__ import annotations
 
+import inspect
+
 from minired.layers.layer import Layer
 from minired.trainers.trainer import Trainer
 
@@ -66,3 +68,89 @@ class Model(Trainer, Layer):
     def layers(self) -> list[Layer]:
         """The model's layers (see the subclasses)."""
         return []
+
+    # -- saving (see minired.saving) ----------------------------------------------------------
+    def compile(self, *args, **kwargs) -> None:
+        """:meth:`Trainer.compile`, remembering the arguments so that a saved model can be
+        compiled the same way when it is loaded (Keras' ``compile_config``)."""
+        arguments = inspect.signature(Trainer.compile).bind(self, *args, **kwargs).arguments
+        super().compile(*args, **kwargs)
+        self._compile_arguments = {k: v for k, v in arguments.items() if k != "self"}
+
+    def get_compile_config(self) -> dict:
+        """The compile arguments as Keras writes them (``{}`` if not compiled)."""
+        from minired.saving.serialization_lib import serialize_keras_object
+
+        arguments = getattr(self, "_compile_arguments", None)
+        if not self.compiled or arguments is None:
+            return {}
+        return {
+            "optimizer": serialize_keras_object(self.optimizer),
+            "loss": serialize_keras_object(arguments.get("loss")),
+            "loss_weights": serialize_keras_object(arguments.get("loss_weights")),
+            "metrics": serialize_keras_object(arguments.get("metrics")),
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": False,
+        }
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compile from :meth:`get_compile_config` (minired's or Keras')."""
+        from minired.saving import serialization_lib
+
+        config = dict(config)
+        if config.pop("weighted_metrics", None) is not None:
+            raise ValueError("The file compiles the model with `weighted_metrics`, which "
+                             "minired does not implement; load it with compile=False.")
+        for key in ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"):
+            config.pop(key, None)           # how Keras runs the step, not what it computes
+        arguments = {key: serialization_lib._deserialize(value)
+                     for key, value in config.items()}
+        try:
+            self.compile(**arguments)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"The saved compile arguments do not work in minired: {error} "
+                             "Load the model with compile=False and compile it yourself."
+                             ) from None
+
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture as Keras' JSON (``mr.models.model_from_json`` reads it,
+        and so does ``keras.models.model_from_json``)."""
+        import json
+
+        from minired.saving.serialization_lib import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def save(self, filepath, overwrite: bool = True, zipped: bool = True) -> None:
+        """Save the model as a ``.keras`` archive: architecture, compile arguments, weights
+        and optimizer state. ``keras.saving.load_model(filepath)`` opens it."""
+        from minired.saving import saving_lib
+
+        if not zipped:
+            raise ValueError("minired saves zipped .keras archives only (zipped=True).")
+        saving_lib.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Save the weights (and optimizer state) to a ``.weights.h5`` file, Keras' layout."""
+        from minired.saving import saving_lib
+
+        saving_lib.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights from a ``.weights.h5`` file or a ``.keras`` archive (all shapes are
+        checked before any weight changes)."""
+        from minired.saving import saving_lib
+
+        saving_lib.load_weights(self, filepath)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """A model from its config: ``mr.Model.from_config(model.get_config())``."""
+        from minired.models.functional import Functional
+
+        if cls is Model:
+            if "input_layers" not in config:
+                raise ValueError("Model.from_config needs a functional model's config (with "
+                                 "'layers', 'input_layers' and 'output_layers').")
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)

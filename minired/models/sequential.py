@@ -219,3 +219,49 @@ class Sequential(Functional):
             raise TypeError(f"{method}: `{argument}` must be an array; a dict of inputs needs a "
                             "model with named inputs, which Sequential does not have.")
         return super()._prepare_x(x, argument, allow_empty, method)
+
+    # -- saving (Keras' config format: see minired.saving) ------------------------------------
+    def get_config(self) -> dict:
+        """Keras' Sequential config: the layers in order (the Input first, when there is
+        one) and the input shape the model was built with."""
+        from minired.saving import serialization_lib
+
+        layers = ([self._input_layer] if self._input_layer is not None else []) + self._layers
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": serialization_lib.dtype_policy(self._float_dtype()),
+                  "layers": [serialization_lib.serialize_keras_object(layer)
+                             for layer in layers]}
+        if self.built:
+            config["build_input_shape"] = list(self._input_layer.batch_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
+        """Rebuild a Sequential from :meth:`get_config` (minired's or Keras'), new weights."""
+        from minired.layers.layer import check_dtype_policy
+        from minired.saving import serialization_lib
+
+        check_dtype_policy(config.get("dtype"), cls.__name__)
+        with serialization_lib.deserialization_scope(custom_objects):
+            model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+            for layer_config in config.get("layers", []):
+                layer = serialization_lib._deserialize(layer_config)
+                if not isinstance(layer, Layer):
+                    raise ValueError(f"Sequential.from_config: {layer_config.get('class_name')!r}"
+                                     " is not a layer.")
+                model.add(layer, rebuild=False)
+            model._maybe_rebuild()
+            shape = config.get("build_input_shape")
+            if not model.built and shape:
+                model.build(serialization_lib.shape_from_json(shape))
+        return model
+
+    def get_build_config(self) -> dict | None:
+        return {"input_shape": list(self._input_layer.batch_shape)} if self.built else None
+
+    def build_from_config(self, config: dict) -> None:
+        from minired.saving import serialization_lib
+
+        shape = serialization_lib.shape_from_json(config.get("input_shape"))
+        if shape is not None and not self.built:
+            self.build(shape)

@@ -46,6 +46,8 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 
+    _keras_slot_order = (("_accumulators",),)  # Keras' creation order (see Optimizer)
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._accumulators = self.add_slots(variables, fill=self.initial_accumulator_value)
 

@@ -56,6 +56,9 @@ class Adam(Optimizer):
         self.epsilon = epsilon
         self.amsgrad = amsgrad
 
+    # the state in Keras' creation order (see Optimizer.save_own_variables)
+    _keras_slot_order = (("_momentums", "_velocities"), ("_velocity_hats",))
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._momentums = self.add_slots(variables)
         self._velocities = self.add_slots(variables)

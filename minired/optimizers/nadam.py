@@ -58,6 +58,9 @@ class Nadam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
+    _keras_slot_order = (("_momentums", "_velocities"),)  # Keras' creation order (see Optimizer)
+    _keras_scalar_state = ("_u_product",)
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._momentums = self.add_slots(variables)
         self._velocities = self.add_slots(variables)

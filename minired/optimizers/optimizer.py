@@ -471,5 +471,71 @@ class Optimizer:
             config["learning_rate"] = deserialize_schedule(config["learning_rate"])
         return cls(**config)
 
+    # -- saving: the state in Keras' order (minired.saving) -----------------------------------
+    #: The slot lists in the order Keras creates them. Each tuple is one call of Keras'
+    #: ``add_optimizer_variables``, which interleaves its lists variable by variable (Adam:
+    #: m₀, v₀, m₁, v₁, ...).
+    _keras_slot_order: tuple[tuple[str, ...], ...] = ()
+    #: Scalar state Keras creates after the slots (Nadam's running product).
+    _keras_scalar_state: tuple[str, ...] = ()
+
+    def _keras_state(self) -> list[np.ndarray]:
+        """The optimizer's variables as Keras lists them: ``iterations`` (int64), the
+        learning rate (unless it is a schedule or a function), then the slots."""
+        state = [np.asarray(self.iterations, dtype=np.int64)]
+        if not callable(self._learning_rate):
+            state.append(np.asarray(self._learning_rate))
+        if self.built:
+            for group in self._keras_slot_order:
+                lists = [getattr(self, name, []) for name in group]
+                for i in range(len(self._trainable_variables)):
+                    state.extend(slots[i] for slots in lists if slots)
+            state.extend(np.asarray(getattr(self, name)) for name in self._keras_scalar_state)
+        return state
+
+    def save_own_variables(self, store: dict) -> None:
+        """Write the state into ``store`` as ``"0", "1", ...``, in Keras' order."""
+        for i, value in enumerate(self._keras_state()):
+            store[str(i)] = value
+
+    def check_own_variables(self, values: list, variables: list[np.ndarray]) -> list:
+        """Check saved state (Keras' order) against this optimizer built on ``variables``;
+        return it ready for :meth:`load_own_variables`. Nothing is changed except building
+        the optimizer (empty state) when the file holds slots."""
+        fixed = 2 if not callable(self._learning_rate) else 1
+        if len(values) > fixed and not self.built:
+            self.build(variables)
+        expected = self._keras_state() if len(values) > fixed else self._keras_state()[:fixed]
+        if len(values) != len(expected):
+            raise ValueError(
+                f"Optimizer {self.name!r} ({type(self).__name__}) has {len(expected)} state "
+                f"variables for this model, but the file has {len(values)}: it was saved "
+                "with other optimizer settings (e.g. momentum, amsgrad) or another model.")
+        for i, (target, value) in enumerate(zip(expected, values, strict=True)):
+            if np.shape(value) != np.shape(target):
+                raise ValueError(f"Optimizer {self.name!r}: state variable {i} has shape "
+                                 f"{np.shape(value)} in the file, {np.shape(target)} here.")
+        return values
+
+    def load_own_variables(self, values: list, variables: list[np.ndarray]) -> None:
+        """Restore the state checked by :meth:`check_own_variables`."""
+        self.iterations = int(values[0])
+        position = 1
+        if not callable(self._learning_rate):
+            self._learning_rate = self._learning_rate.dtype.type(values[1])
+            position = 2
+        if len(values) <= position:
+            return
+        for group in self._keras_slot_order:
+            lists = [getattr(self, name, []) for name in group]
+            for i in range(len(self._trainable_variables)):
+                for slot_list in lists:
+                    if slot_list:
+                        slot_list[i][...] = values[position]
+                        position += 1
+        for name in self._keras_scalar_state:
+            setattr(self, name, type(getattr(self, name))(values[position]))
+            position += 1
+
 
 Optimizer.__doc__ = _fill_template(Optimizer.__doc__)  # subclasses are filled as they are defined

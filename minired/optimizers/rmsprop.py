@@ -56,6 +56,9 @@ class RMSprop(Optimizer):
         self.epsilon = epsilon
         self.centered = centered
 
+    # the state in Keras' creation order (see Optimizer.save_own_variables)
+    _keras_slot_order = (("_velocities",), ("_momentums",), ("_average_gradients",))
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._velocities = self.add_slots(variables)
         self._momentums = self.add_slots(variables) if self.momentum > 0 else []

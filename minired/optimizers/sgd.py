@@ -56,6 +56,8 @@ class SGD(Optimizer):
         self.momentum = momentum
         self.nesterov = nesterov
 
+    _keras_slot_order = (("_momentums",),)
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         # Plain gradient descent keeps no state.
         self._momentums = self.add_slots(variables) if self.momentum != 0 else []

@@ -108,19 +108,28 @@ def check_metrics(metrics, keys: list[str]) -> list[list]:
     for output_metrics in per:
         for metric in output_metrics:     # a misspelt name fails now, not at the first fit
             if not (isinstance(metric, str) and metric.lower() in ("accuracy", "acc")):
-                metrics_module.get(metric)
+                metrics_module.check(metric)
     return per
 
 
 def build_metrics(per_output_ids: list[list], ys: list, y_pred_stubs: list,
                   keys: list[str]) -> list[tuple[int, object]]:
-    """``(output index, metric)`` pairs; with several outputs each metric's name is prefixed
-    by its output's (``out_accuracy``)."""
-    built = []
+    """``(output index, metric)`` pairs, named as Keras logs them: a metric given as a string
+    takes that string as its name (``"mae"``, not ``"mean_absolute_error"``), an object keeps
+    its own; with several outputs the name is prefixed by the output's (``out_accuracy``);
+    a name already taken gets ``_1``, ``_2``... (``["mae", "mae"]`` logs ``mae``, ``mae_1``)."""
+    built, taken = [], {}
     for i, identifiers in enumerate(per_output_ids):
         for identifier in identifiers:
             metric = metrics_module.get(identifier, ys[i], y_pred_stubs[i])
+            name = identifier if isinstance(identifier, str) else metric.name
             if len(keys) > 1:
-                metric.name = f"{keys[i]}_{metric.name}"
+                name = f"{keys[i]}_{name}"
+            if name in taken:
+                taken[name] += 1
+                name = f"{name}_{taken[name] - 1}"
+            else:
+                taken[name] = 1
+            metric.name = name
             built.append((i, metric))
     return built

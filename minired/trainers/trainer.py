@@ -25,7 +25,7 @@ from minired import optimizers as optimizers_module
 from minired.callbacks import CallbackList, History
 from minired.layers.layer import Layer
 from minired.metrics.metric import Mean
-from minired.trainers import compile_utils, data_adapter
+from minired.trainers import compile_utils, data_adapter, epoch_iterator
 from minired.utils import rng_utils
 
 
@@ -131,10 +131,11 @@ class Trainer:
     def train_step(self, x, y: list, sample_weight=None) -> float:
         """Forward, loss, backward and update on one batch; returns the batch's loss."""
         loss, y_pred, output_values = self._forward_backward(x, y, sample_weight, training=True)
-        if not np.isfinite(loss):
-            return loss  # fit reports where it happened; no update with a broken gradient
-        self.optimizer.apply(self.trainable_gradients, self.trainable_weights)
+        # The running means see every loss, a non-finite one too (as Keras' logs do; fit
+        # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
         self._update_trackers(loss, output_values, y, y_pred)
+        if np.isfinite(loss):
+            self.optimizer.apply(self.trainable_gradients, self.trainable_weights)
         return loss
 
     def test_step(self, x, y: list, sample_weight=None) -> float:
@@ -251,7 +252,8 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
             callbacks=None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, class_weight=None, sample_weight=None,
-            initial_epoch: int = 0, validation_batch_size=None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size=None,
             validation_freq: int | list[int] = 1
             ) -> History:
         """Train for ``epochs`` epochs and return a :class:`History`.
@@ -261,7 +263,10 @@ class Trainer:
         draws a new order every epoch; the epoch loss and metrics are batch-size-weighted
         means of the values computed before each update; validation runs on the weights at
         the end of the epoch, every ``validation_freq`` epochs, and never uses
-        ``class_weight``.
+        ``class_weight``. ``x`` may also be a generator, a :class:`~minired.utils.PyDataset`
+        or a ``tf.data.Dataset`` of ``(x, y)`` or ``(x, y, sample_weight)`` batches (then
+        ``y`` is None); ``steps_per_epoch`` and ``validation_steps`` count batches (see
+        :mod:`~minired.trainers.epoch_iterator`).
 
         Example:
             >>> history = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
@@ -269,20 +274,28 @@ class Trainer:
             ['accuracy', 'loss']
         """
         self._require_compiled("fit")
+        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"fit: `{name}` must be a non-negative int, got {value!r}.")
+        _check_validation_freq(validation_freq)
+        steps_per_epoch = _check_steps(steps_per_epoch, "fit: `steps_per_epoch`")
+        validation_steps = _check_steps(validation_steps, "fit: `validation_steps`")
+        if epoch_iterator.is_data_source(x):
+            return self._fit_source(x, y, epochs, verbose, callbacks, validation_split,
+                                    validation_data, sample_weight, class_weight, initial_epoch,
+                                    steps_per_epoch, validation_steps, validation_freq)
         if y is None:
             raise ValueError("fit: `y` is required: give the targets, one per sample of `x` "
-                             "(minired trains on arrays, not on datasets or generators).")
+                             "(or give `x` as a generator or dataset of (x, y) batches).")
         x = self._prepare_x(x, "x", allow_empty=False, method="fit")
         y = self._prepare_y(y, _num_samples(x))
         if sample_weight is not None and class_weight is not None:
             raise ValueError("fit: give `sample_weight` or `class_weight`, not both.")
         sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
         batch_size = data_adapter.check_batch_size(batch_size)
-        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"fit: `{name}` must be a non-negative int, got {value!r}.")
-        _check_validation_freq(validation_freq)
-        if validation_data is not None:
+        if epoch_iterator.is_data_source(validation_data):
+            x_val = y_val = sw_val = None
+        elif validation_data is not None:
             x_val, y_val, sw_val = self._unpack_validation_data(validation_data)
         elif validation_split:
             (x, y, sample_weight), (x_val, y_val, sw_val) = data_adapter.train_validation_split(
@@ -298,37 +311,107 @@ class Trainer:
         verbose = _resolve_verbose(verbose)
         validation_batch_size = data_adapter.check_batch_size(validation_batch_size,
                                                               default=batch_size)
-        n_samples = _num_samples(x)
-        steps = data_adapter.num_batches(n_samples, batch_size)
+        shuffler = rng_utils.generator("shuffle")  # reset by set_random_seed
+        batches = epoch_iterator.EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch,
+                                               shuffle, shuffler)
+        if epoch_iterator.is_data_source(validation_data):
+            validation = epoch_iterator.EpochIterator(validation_data,
+                                                      steps_per_epoch=validation_steps)
+        elif x_val is not None:
+            validation = epoch_iterator.EpochIterator(x_val, y_val, sw_val,
+                                                      validation_batch_size, validation_steps)
+        else:
+            validation = None
+        self._build_metrics(y, x)
+        return self._fit_loop(batches, validation, epochs, verbose, callbacks, initial_epoch,
+                              validation_freq)
+
+    def _fit_source(self, x, y, epochs, verbose, callbacks, validation_split, validation_data,
+                    sample_weight, class_weight, initial_epoch, steps_per_epoch,
+                    validation_steps, validation_freq) -> History:
+        """``fit`` on batches from a generator, a PyDataset or a tf.data.Dataset: each batch
+        is checked as it arrives, before its step."""
+        for argument, value in (("y", y), ("sample_weight", sample_weight),
+                                ("class_weight", class_weight)):
+            if value is not None:
+                raise ValueError(f"fit: `{argument}` is not supported when `x` is a generator "
+                                 "or a dataset: give it in each batch, (x, y, sample_weight).")
+        if validation_split:
+            raise ValueError("fit: `validation_split` is only supported for arrays; give "
+                             "`validation_data` instead.")
+        batches = epoch_iterator.EpochIterator(x, steps_per_epoch=steps_per_epoch)
+        if validation_data is None:
+            validation = None
+        elif epoch_iterator.is_data_source(validation_data):
+            validation = epoch_iterator.EpochIterator(validation_data,
+                                                      steps_per_epoch=validation_steps)
+        else:
+            x_val, y_val, sw_val = self._unpack_validation_data(validation_data)
+            self._check_targets(y_val, "validation_data[1]", x_val, sw_val)
+            validation = epoch_iterator.EpochIterator(x_val, y_val, sw_val, 32,
+                                                      validation_steps)
+        return self._fit_loop(batches, validation, epochs, verbose, callbacks, initial_epoch,
+                              validation_freq)
+
+    def _checked_batch(self, batches, batch: tuple, method: str) -> tuple:
+        """A batch as ``(x, y, sample_weight)``: arrays' batches were checked up front; a
+        batch from a data source is checked now, before its step."""
+        if batches.source is None:
+            return batch
+        x, y, sample_weight = batch
+        x = self._prepare_x(x, "x (a batch of the data)", allow_empty=False, method=method)
+        if y is None and method != "predict":
+            raise ValueError(f"{method}: each batch of the data must hold the targets: "
+                             "(x, y) or (x, y, sample_weight), got x alone.")
+        if method == "predict":
+            return x, None, None
+        y = self._prepare_y(y, _num_samples(x), "y (a batch of the data)")
+        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        self._check_targets(y, "y (a batch of the data)", x, sample_weight)
+        self._build_metrics(y, x)
+        return x, y, sample_weight
+
+    def _fit_loop(self, batches, validation, epochs: int, verbose, callbacks,
+                  initial_epoch: int, validation_freq) -> History:
+        """The epochs: a step per batch, then validation and the callbacks."""
+        verbose = _resolve_verbose(verbose)
+        steps = batches.steps
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs, steps=steps)
-        self._build_metrics(y, x)
         self.stop_training = False
-        shuffler = rng_utils.generator("shuffle")  # reset by set_random_seed
+        # With TerminateOnNaN a non-finite loss is not an error: the callback stops the run.
+        keras_nan_handling = any(getattr(callback, "handles_non_finite_loss", False)
+                                 for callback in callback_list.callbacks)
 
         callback_list.on_train_begin()
+        # A callback may resume an interrupted run (BackupAndRestore sets it, as in Keras).
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         epoch_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            order = shuffler.permutation(n_samples) if shuffle else np.arange(n_samples)
-            for step, batch in enumerate(data_adapter.batch_slices(order, batch_size)):
+            step = -1
+            for step, batch in batches.enumerate_epoch():
                 callback_list.on_train_batch_begin(step)
-                sw = None if sample_weight is None else _take(sample_weight, batch)
-                loss = self.train_step(_take(x, batch), _take(y, batch), sw)
-                if not np.isfinite(loss):
+                x, y, sw = self._checked_batch(batches, batch, "fit")
+                loss = self.train_step(x, y, sw)
+                if not np.isfinite(loss) and not keras_nan_handling:
                     raise ValueError(
                         f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, batch "
-                        f"{step + 1}/{steps}. Lower the learning rate or check the data."
-                    )
+                        f"{step + 1}/{steps or '?'}. Lower the learning rate or check the "
+                        "data.")
                 callback_list.on_train_batch_end(step, self._logs())
                 if self.stop_training:  # a callback may stop in the middle of an epoch
                     break
+            if batches.ran_out:           # a generator had nothing more: Keras stops here
+                break
             epoch_logs = _sorted(self._logs())
-            if x_val is not None and should_validate(epoch, validation_freq):
-                val_logs = self._evaluate_arrays(x_val, y_val, sw_val, validation_batch_size,
-                                                 callback_list)
-                self._check_validation_loss(val_logs["loss"], epoch, epochs, step, steps)
+            if validation is not None and should_validate(epoch, validation_freq):
+                val_logs = self._evaluate_batches(validation, callback_list)
+                if not keras_nan_handling:
+                    self._check_validation_loss(val_logs["loss"], epoch, epochs, step,
+                                                steps or step + 1)
                 epoch_logs.update({f"val_{k}": v for k, v in _sorted(val_logs).items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -490,11 +573,12 @@ class Trainer:
 
     # -- evaluate / predict -------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 callbacks=None, return_dict: bool = False):
+                 steps: int | None = None, callbacks=None, return_dict: bool = False):
         """Return the loss (and metrics) on ``(x, y)``, with ``training=False``.
 
         Returns a float when there are no metrics, else ``[loss, *metrics]``, or a dict
-        with ``return_dict=True``.
+        with ``return_dict=True``. ``x`` may also be a generator or dataset of ``(x, y)``
+        batches; ``steps`` then limits how many are read.
 
         Example:
             >>> loss, accuracy = model.evaluate(x, y, verbose=0)
@@ -502,62 +586,78 @@ class Trainer:
             True
         """
         self._require_compiled("evaluate")
-        if y is None:
-            raise ValueError("evaluate: `y` is required: give the targets, one per sample of "
-                             "`x`.")
-        x = self._prepare_x(x, "x", allow_empty=False, method="evaluate")
-        y = self._prepare_y(y, _num_samples(x))
-        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
-        self._check_targets(y, "y", x, sample_weight)
-        batch_size = data_adapter.check_batch_size(batch_size)
+        steps = _check_steps(steps, "evaluate: `steps`")
+        if epoch_iterator.is_data_source(x):
+            for argument, value in (("y", y), ("sample_weight", sample_weight)):
+                if value is not None:
+                    raise ValueError(f"evaluate: `{argument}` is not supported when `x` is a "
+                                     "generator or a dataset: give it in each batch.")
+            batches = epoch_iterator.EpochIterator(x, steps_per_epoch=steps)
+        else:
+            if y is None:
+                raise ValueError("evaluate: `y` is required: give the targets, one per sample "
+                                 "of `x`.")
+            x = self._prepare_x(x, "x", allow_empty=False, method="evaluate")
+            y = self._prepare_y(y, _num_samples(x))
+            sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+            self._check_targets(y, "y", x, sample_weight)
+            self._build_metrics(y, x)
+            batches = epoch_iterator.EpochIterator(
+                x, y, sample_weight, data_adapter.check_batch_size(batch_size), steps)
         verbose = _resolve_verbose(verbose)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1,
-                                     steps=data_adapter.num_batches(_num_samples(x), batch_size))
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
+                                     verbose=verbose, epochs=1, steps=batches.steps)
+        logs = self._evaluate_batches(batches, callback_list)
         return self._batch_result(return_dict, logs)
 
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list) -> dict:
-        self._build_metrics(y, x)
+    def _evaluate_batches(self, batches, callback_list) -> dict:
+        """Test steps over one pass of ``batches``; the averaged logs."""
         self.reset_metrics()
         callback_list.on_test_begin()
-        for step, batch in enumerate(data_adapter.batch_slices(np.arange(_num_samples(x)),
-                                                               batch_size)):
+        for step, batch in batches.enumerate_epoch():
             callback_list.on_test_batch_begin(step)
-            sw = None if sample_weight is None else _take(sample_weight, batch)
-            self.test_step(_take(x, batch), _take(y, batch), sw)
+            self.test_step(*self._checked_batch(batches, batch, "evaluate"))
             callback_list.on_test_batch_end(step, self._logs())
         logs = self._logs()
         callback_list.on_test_end(logs)
         return logs
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None) -> np.ndarray:
+    def predict(self, x, batch_size=None, verbose="auto", steps: int | None = None,
+                callbacks=None):
         """Return the model's outputs for ``x`` (``training=False``: no dropout).
+
+        ``x`` may also be a generator or dataset of batches (``x`` or ``(x, ...)``).
 
         Example:
             >>> model.predict(x[:2], verbose=0).shape
             (2, 3)
         """
-        x = self._prepare_x(x, "x", method="predict")
-        batch_size = data_adapter.check_batch_size(batch_size)
+        steps = _check_steps(steps, "predict: `steps`")
+        if epoch_iterator.is_data_source(x):
+            batches = epoch_iterator.EpochIterator(x, steps_per_epoch=steps)
+        else:
+            x = self._prepare_x(x, "x", method="predict")
+            if _num_samples(x) == 0:   # nothing to run: an empty array of each output's shape
+                return self._pack_outputs([np.zeros((0, *shape[1:]), dtype=config.floatx())
+                                           for shape in self._output_shapes(x)])
+            batches = epoch_iterator.EpochIterator(
+                x, batch_size=data_adapter.check_batch_size(batch_size), steps_per_epoch=steps)
         verbose = _resolve_verbose(verbose)
-        n_samples = _num_samples(x)
-        if n_samples == 0:   # nothing to run: an empty array of each output's shape
-            return self._pack_outputs([np.zeros((0, *shape[1:]), dtype=config.floatx())
-                                       for shape in self._output_shapes(x)])
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1,
-                                     steps=data_adapter.num_batches(n_samples, batch_size))
+                                     verbose=verbose, epochs=1, steps=batches.steps)
         callback_list.on_predict_begin()
-        batches = []
-        for step, batch in enumerate(data_adapter.batch_slices(np.arange(n_samples),
-                                                               batch_size)):
+        outputs_by_batch = []
+        for step, batch in batches.enumerate_epoch():
             callback_list.on_predict_batch_begin(step)
-            batches.append(self._flat_outputs(self.forward(_take(x, batch), training=False)))
+            x_batch = self._checked_batch(batches, batch, "predict")[0]
+            outputs_by_batch.append(self._flat_outputs(self.forward(x_batch, training=False)))
             callback_list.on_predict_batch_end(step, {"outputs": self._pack_outputs(
-                batches[-1])})
+                outputs_by_batch[-1])})
         callback_list.on_predict_end()
-        outputs = [np.concatenate(parts, axis=0) for parts in zip(*batches, strict=True)]
+        if not outputs_by_batch:
+            raise ValueError("predict: the data gave no batches.")
+        outputs = [np.concatenate(parts, axis=0)
+                   for parts in zip(*outputs_by_batch, strict=True)]
         return self._pack_outputs(outputs)
 
     # -- single batches -----------------------------------------------------------------------
@@ -607,6 +707,14 @@ class Trainer:
         names = [n for n in in_order if n in logs]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
+
+
+def _check_steps(steps, argument: str) -> int | None:
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"{argument} must be a positive int or None, got {steps!r}.")
+    return int(steps)
 
 
 def _num_samples(x) -> int:

@@ -79,6 +79,9 @@ class Concatenate(Merge):
         ends = np.cumsum(self.cache)[:-1]                     # d₁, d₁ + d₂, …
         return [part.copy() for part in np.split(grad_outputs, ends, axis=self.axis)]
 
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
 
 def concatenate(inputs: list, axis: int = -1, **kwargs):
     """Join a list of inputs along ``axis``: ``Concatenate(axis=axis, **kwargs)(inputs)``

@@ -1,0 +1,158 @@
+"""Metrics: the Keras catalog reported by ``fit``, epoch by epoch, as Keras reports it.
+
+Each case compiles a small model with a list of metrics (strings and objects) and lets
+:func:`~comparisons.training.compare_fit` compare every History entry, its key included,
+over 5 epochs. The Keras twin made by :func:`~comparisons.mirror.to_keras` is recompiled
+here with Keras metric objects built from the *same* class names and arguments (the mirror
+copies only metric names), so ``AUC(curve="PR")`` really meets ``AUC(curve="PR")``.
+
+Metric objects are given explicit names: an unnamed ``Precision()`` is called
+``precision``, ``precision_1``... by a per-session counter, which differs between the two
+libraries after other cases ran (``tests/test_metrics_catalog.py`` checks the default
+names from a fresh counter).
+"""
+
+from __future__ import annotations
+
+from comparisons.data import N_FEATURES, blobs, one_hot, regression
+from comparisons.keras_env import keras, mr, precision
+from comparisons.mirror import loss_to_keras, optimizer_to_keras, to_keras
+from comparisons.registry import case
+from comparisons.training import classifier, compare_fit
+
+
+def build(spec, library):
+    """A metric of ``library`` (``mr`` or ``keras``) from a spec: a string is passed as it
+    is, ``(class_name, kwargs)`` builds that class."""
+    if isinstance(spec, str):
+        return spec
+    class_name, kwargs = spec
+    return getattr(library.metrics, class_name)(**kwargs)
+
+
+def fit_with_metrics(model, specs, x, y, losses, **fit_kwargs):
+    """Compile ``model`` with SGD, ``losses`` and the metrics ``specs`` (a list, or a list
+    of lists for several outputs), make the Keras twin alike, and compare their fits."""
+    def metrics(library):
+        if specs and isinstance(specs[0], list):
+            return [[build(s, library) for s in output] for output in specs]
+        return [build(s, library) for s in specs]
+
+    model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.05, momentum=0.5),
+                  loss=losses, metrics=metrics(mr))
+    keras_model = to_keras(model)
+    keras_losses = [loss_to_keras(out.loss) for out in model._output_losses]
+    keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
+                        loss=keras_losses if len(keras_losses) > 1 else keras_losses[0],
+                        metrics=metrics(keras))
+    return compare_fit(model, x, y, keras_model=keras_model, batch_size=16, **fit_kwargs)
+
+
+@case("metrics", "classifier_catalog", kind="training")
+def classifier_catalog(dtype):
+    """Softmax classifier, one-hot labels: accuracy, top-k (float32: TF's in_top_k has no
+    float64 kernel), precision/recall/counts over thresholds, ROC and PR AUC, F-scores, mae."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(40, dtype, seed=1)
+        specs = [
+            "accuracy", "mae", "mse",
+            ("Precision", {"name": "precision"}),
+            ("Recall", {"thresholds": [0.3, 0.6], "name": "recall"}),
+            ("Precision", {"top_k": 1, "name": "precision_top_1"}),
+            ("Recall", {"class_id": 2, "name": "recall_class_2"}),
+            ("AUC", {"name": "auc"}),
+            ("AUC", {"curve": "PR", "num_thresholds": 50, "name": "pr_auc"}),
+            ("TruePositives", {"name": "tp"}), ("FalsePositives", {"name": "fp"}),
+            ("TrueNegatives", {"name": "tn"}), ("FalseNegatives", {"name": "fn"}),
+            ("F1Score", {"average": "macro"}),
+            ("FBetaScore", {"beta": 0.5, "average": "weighted", "threshold": 0.4}),
+            ("F1Score", {"name": "f1_per_class"}),
+        ]
+        if dtype == "float32":
+            specs += ["top_k_categorical_accuracy",
+                      ("TopKCategoricalAccuracy", {"k": 2, "name": "top_2"})]
+        return fit_with_metrics(classifier(), specs, x, one_hot(labels, dtype),
+                                "categorical_crossentropy",
+                                validation_data=(x_val, one_hot(val_labels, dtype)))
+
+
+@case("metrics", "binary_catalog", kind="training")
+def binary_catalog(dtype):
+    """Sigmoid output, 0/1 labels: binary accuracy, AUC (ROC, PR, minoring), precision,
+    recall, the four counts (over several thresholds), F1 with a threshold.
+
+    No validation data here: Keras' History entry of a count over several thresholds
+    holds its variable's buffer, so with validation_data the *training* key ends up with
+    the validation counts (``tn`` == ``val_tn``), a Keras aliasing bug minired does not copy.
+    """
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        y = (labels == 0).astype(dtype).reshape(-1, 1)
+        specs = [
+            "accuracy", "binary_accuracy",
+            ("AUC", {"name": "auc"}), ("AUC", {"curve": "PR", "name": "pr_auc"}),
+            ("AUC", {"curve": "PR", "summation_method": "minoring", "num_thresholds": 20,
+                     "name": "pr_auc_minoring"}),
+            ("AUC", {"thresholds": [0.25, 0.5, 0.75], "name": "auc_even"}),
+            ("Precision", {"thresholds": [0.0, 0.5, 1.0], "name": "precision"}),
+            ("Recall", {"name": "recall"}),
+            ("TruePositives", {"name": "tp"}), ("FalsePositives", {"name": "fp"}),
+            ("TrueNegatives", {"thresholds": [0.2, 0.8], "name": "tn"}),
+            ("FalseNegatives", {"thresholds": [0.0, 0.25, 0.5, 0.75, 1.0], "name": "fn"}),
+            ("F1Score", {"threshold": 0.5}),
+        ]
+        model = classifier(output_units=1, output_activation="sigmoid")
+        return fit_with_metrics(model, specs, x, y, "binary_crossentropy")
+
+
+@case("metrics", "sparse_catalog", kind="training")
+def sparse_catalog(dtype):
+    """Integer labels: sparse accuracy and (float32 only) sparse top-k with k=1 and k=2."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        specs = ["accuracy", "sparse_categorical_accuracy"]
+        if dtype == "float32":
+            specs += [("SparseTopKCategoricalAccuracy", {"k": 1, "name": "top_1"}),
+                      ("SparseTopKCategoricalAccuracy", {"k": 2, "name": "top_2"})]
+        return fit_with_metrics(classifier(), specs, x, labels,
+                                "sparse_categorical_crossentropy")
+
+
+@case("metrics", "regression_catalog", kind="training")
+def regression_catalog(dtype):
+    """Two linear targets: mae, mse, mape, msle, RMSE, R² (three aggregations)."""
+    with precision(dtype):
+        x, y = regression(96, dtype)
+        x_val, y_val = regression(40, dtype, seed=1)
+        specs = [
+            "mae", "mse", "mape", "msle", "MeanSquaredLogarithmicError",
+            ("RootMeanSquaredError", {}), ("MeanAbsoluteError", {}),
+            ("MeanAbsolutePercentageError", {"name": "percent"}),
+            ("R2Score", {}),
+            ("R2Score", {"class_aggregation": "variance_weighted_average", "name": "r2_var"}),
+            ("R2Score", {"class_aggregation": None, "name": "r2_each"}),
+        ]
+        # Not R2Score(num_regressors=p): Keras' adjusted score tests a tensor in a Python
+        # `if`, which fails inside fit's tf.function (it works eagerly; see the tests).
+        model = classifier(output_units=2, output_activation="linear")
+        return fit_with_metrics(model, specs, x, y, "mse", validation_data=(x_val, y_val))
+
+
+@case("metrics", "two_outputs", kind="training")
+def two_outputs(dtype):
+    """Two outputs: History keys ``<output>_<metric>``, a string named as typed, an object
+    by its name, and a repeat numbered ``_1``."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        mr.utils.set_random_seed(0)
+        inputs = mr.Input((N_FEATURES,))
+        hidden = mr.layers.Dense(8, activation="relu", name="hidden")(inputs)
+        kind = mr.layers.Dense(3, activation="softmax", name="kind")(hidden)
+        size = mr.layers.Dense(1, name="size")(hidden)
+        model = mr.Model(inputs, [kind, size])
+        y = [one_hot(labels, dtype), x[:, :1] + labels[:, None].astype(dtype)]
+        specs = [["accuracy", ("AUC", {"name": "auc"}), "mae", "mae"],
+                 ["mae", ("MeanAbsoluteError", {}), ("RootMeanSquaredError", {}),
+                  ("R2Score", {})]]
+        return fit_with_metrics(model, specs, x, y, ["categorical_crossentropy", "mse"])

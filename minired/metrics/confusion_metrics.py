@@ -1,0 +1,430 @@
+"""Metrics from the confusion matrix: counts of true/false positives/negatives, per threshold.
+
+Every metric here keeps running (weighted) counts, one per threshold ``t``: a prediction is
+positive when ``ŷ > t`` (strictly), a label is positive when ``y ≠ 0``::
+
+    TP(t) = Σᵢ wᵢ 1[yᵢ ≠ 0] 1[ŷᵢ > t]      FP(t) = Σᵢ wᵢ 1[yᵢ = 0] 1[ŷᵢ > t]
+    FN(t) = Σᵢ wᵢ 1[yᵢ ≠ 0] 1[ŷᵢ ≤ t]      TN(t) = Σᵢ wᵢ 1[yᵢ = 0] 1[ŷᵢ ≤ t]
+
+Every element of ``y_pred`` counts as one prediction (a ``(N, C)`` output gives ``N·C``).
+Keras counts in two ways, and both are reproduced: a direct comparison with each threshold,
+and, when the thresholds are evenly spaced (AUC's default), buckets: ``ŷ`` is clipped to
+[0, 1] and falls in bucket ``⌈ŷ (T - 1)⌉ - 1``, and the counts are cumulative sums of the
+buckets from the top. The two agree except for predictions outside [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minired import config
+from minired.losses.loss import squeeze_or_expand_to_same_rank
+from minired.metrics.metric import Metric, as_result, divide_no_nan
+
+NEG_INF = -1e10  # Keras' stand-in for -inf (the default threshold with top_k)
+
+
+def parse_thresholds(thresholds, default: float) -> list[float]:
+    """The thresholds as a list (one float gives one threshold), each checked in [0, 1]."""
+    if thresholds is None:
+        return [default]
+    values = list(thresholds) if isinstance(thresholds, list | tuple) else [thresholds]
+    invalid = [t for t in values if t is None or t < 0 or t > 1]
+    if invalid:
+        raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+    return values
+
+
+def is_evenly_distributed(thresholds) -> bool:
+    """True for 3 or more thresholds within ``1e-7`` of ``i / (T - 1)``: Keras then counts
+    with buckets instead of comparisons (same result for predictions in [0, 1])."""
+    n = len(thresholds)
+    if n < 3:
+        return False
+    even = np.arange(n, dtype=np.float32) / (n - 1)
+    return bool(np.allclose(thresholds, even, atol=config.epsilon()))
+
+
+def filter_top_k(x: np.ndarray, k: int) -> np.ndarray:
+    """Keep the k largest scores of each row, set the others to ``-1e10`` (TF's ``top_k``:
+    of equal scores the lower index is kept)."""
+    top = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    mask = np.zeros_like(x)
+    np.put_along_axis(mask, top, 1, axis=-1)
+    return x * mask + x.dtype.type(NEG_INF) * (1 - mask)
+
+
+def update_confusion_matrix(counts: dict[str, np.ndarray], y_true, y_pred, thresholds,
+                            top_k: int | None = None, class_id: int | None = None,
+                            sample_weight=None, label_weights=None,
+                            thresholds_distributed_evenly: bool = False) -> None:
+    """Add one batch to ``counts`` (arrays of shape ``(T,)`` keyed ``"tp"``, ``"fp"``,
+    ``"tn"``, ``"fn"``), in place, as Keras' ``update_confusion_matrix_variables``.
+
+    ``top_k`` keeps only the k best scores of each row (the others are negatives);
+    ``class_id`` looks at one column of ``(N, C)`` labels and predictions; ``sample_weight``
+    of shape ``(N,)`` or ``(N, 1)`` weighs each sample (broadcast over the columns).
+    """
+    dtype = next(iter(counts.values())).dtype
+    y_true = np.asarray(y_true).astype(dtype)
+    y_pred = np.asarray(y_pred).astype(dtype)
+    with_epsilon = thresholds[0] < 0.0 or thresholds[-1] > 1.0
+    thresholds = np.asarray(thresholds, dtype=dtype)
+    y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=dtype)[..., None]
+        # Keras' squeeze_or_expand_to_same_rank(y_true, w, expand_rank_1=False)
+        if sample_weight.ndim == y_true.ndim + 1 and sample_weight.shape[-1] == 1:
+            sample_weight = sample_weight[..., 0]
+    if top_k is not None:
+        y_pred = filter_top_k(y_pred, top_k)
+    if class_id is not None:
+        if y_pred.ndim == 1:
+            raise ValueError("When class_id is provided, y_pred must be a 2D array with shape "
+                             f"(num_samples, num_classes), found shape: {y_pred.shape}")
+        y_true, y_pred = y_true[..., class_id, None], y_pred[..., class_id, None]
+    weights = None
+    if sample_weight is not None:
+        weights = np.broadcast_to(sample_weight, y_pred.shape).reshape(-1)
+    if label_weights is not None:
+        label_weights = np.broadcast_to(np.asarray(label_weights, dtype=dtype)[None],
+                                        y_pred.shape).reshape(-1)
+        weights = label_weights if weights is None else weights * label_weights
+    labels, preds = y_true.reshape(-1) != 0, y_pred.reshape(-1)
+    if thresholds_distributed_evenly:
+        found = _bucket_counts(labels, preds, len(thresholds), weights, with_epsilon, dtype)
+    else:
+        found = _threshold_counts(labels, preds, thresholds, weights, dtype)
+    for key in counts:
+        counts[key] += found[key]
+
+
+def _threshold_counts(labels, preds, thresholds, weights, dtype) -> dict[str, np.ndarray]:
+    """Compare every prediction with every threshold: ``(T, n)`` booleans, summed per row."""
+    pred_pos = preds[None, :] > thresholds[:, None]
+    label_pos = np.broadcast_to(labels[None, :], pred_pos.shape)
+
+    def total(condition):
+        if weights is None:
+            return np.sum(condition.astype(dtype), axis=1)
+        return np.sum(np.where(condition, weights, dtype.type(0)), axis=1)
+
+    return {"tp": total(label_pos & pred_pos), "fp": total(~label_pos & pred_pos),
+            "tn": total(~label_pos & ~pred_pos), "fn": total(label_pos & ~pred_pos)}
+
+
+def _bucket_counts(labels, preds, n_thresholds, weights, with_epsilon, dtype
+                   ) -> dict[str, np.ndarray]:
+    """Keras' evenly-spaced shortcut: each prediction goes to one bucket, and
+    ``TP(t_i) = Σ_{b ≥ i} (weighted positives in bucket b)``; likewise FP; then
+    ``TN = Σ w·1[y = 0] - FP`` and ``FN = Σ w·1[y ≠ 0] - TP``."""
+    weights = dtype.type(1.0) if weights is None else weights.astype(dtype)
+    y = labels.astype(dtype)
+    true_labels, false_labels = y * weights, (1.0 - y) * weights
+    preds = np.clip(preds, 0.0, 1.0)
+    buckets = np.ceil(preds * dtype.type(n_thresholds - 1)) - 1
+    if with_epsilon:        # thresholds -ε and 1+ε at the ends: ŷ = 0 goes to bucket 0
+        buckets = np.maximum(buckets, 0)
+    buckets = buckets.astype(np.int32)
+    kept = buckets >= 0     # TF's segment sum drops negative ids (ŷ = 0 when no ε)
+
+    def cumulative(values):
+        per_bucket = np.zeros(n_thresholds, dtype=dtype)
+        np.add.at(per_bucket, buckets[kept], np.broadcast_to(values, buckets.shape)[kept])
+        return np.cumsum(per_bucket[::-1])[::-1]
+
+    tp, fp = cumulative(true_labels), cumulative(false_labels)
+    return {"tp": tp, "fp": fp, "tn": np.sum(false_labels) - fp, "fn": np.sum(true_labels) - tp}
+
+
+class _ConfusionMatrixConditionCount(Metric):
+    """One weighted count per threshold (default ``0.5``): see the module docstring."""
+
+    _condition = "tp"
+
+    def __init__(self, thresholds=None, name: str | None = None,
+                 dtype: str | None = None) -> None:
+        super().__init__(dtype=dtype, name=name)
+        self.init_thresholds = thresholds
+        self.thresholds = parse_thresholds(thresholds, 0.5)
+        self._thresholds_distributed_evenly = is_evenly_distributed(self.thresholds)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.accumulator = self._zeros(len(self.thresholds))
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        update_confusion_matrix({self._condition: self.accumulator}, y_true, y_pred,
+                                self.thresholds, sample_weight=sample_weight,
+                                thresholds_distributed_evenly=(
+                                    self._thresholds_distributed_evenly))
+
+    def result(self):
+        return as_result(self.accumulator[0] if len(self.thresholds) == 1
+                         else self.accumulator)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConfusionMatrixConditionCount):
+    """Weighted count of true positives ``TP(t) = Σᵢ wᵢ 1[yᵢ ≠ 0] 1[ŷᵢ > t]``, per threshold
+    (a float for one threshold, an array for several).
+
+    Example:
+        >>> m = TruePositives(); m.update_state([0, 1, 1, 1], [1, 0, 1, 1]); m.result()
+        2.0
+    """
+
+    _condition = "tp"
+
+
+class FalsePositives(_ConfusionMatrixConditionCount):
+    """Weighted count of false positives ``FP(t) = Σᵢ wᵢ 1[yᵢ = 0] 1[ŷᵢ > t]``.
+
+    Example:
+        >>> m = FalsePositives(); m.update_state([0, 1, 0, 0], [0, 0, 1, 1]); m.result()
+        2.0
+    """
+
+    _condition = "fp"
+
+
+class TrueNegatives(_ConfusionMatrixConditionCount):
+    """Weighted count of true negatives ``TN(t) = Σᵢ wᵢ 1[yᵢ = 0] 1[ŷᵢ ≤ t]``.
+
+    Example:
+        >>> m = TrueNegatives(); m.update_state([0, 1, 0, 0], [1, 1, 0, 0]); m.result()
+        2.0
+    """
+
+    _condition = "tn"
+
+
+class FalseNegatives(_ConfusionMatrixConditionCount):
+    """Weighted count of false negatives ``FN(t) = Σᵢ wᵢ 1[yᵢ ≠ 0] 1[ŷᵢ ≤ t]``.
+
+    Example:
+        >>> m = FalseNegatives(); m.update_state([0, 1, 1, 1], [0, 1, 0, 0]); m.result()
+        2.0
+    """
+
+    _condition = "fn"
+
+
+class _PrecisionRecall(Metric):
+    """Shared by Precision and Recall: TP and one other count, per threshold."""
+
+    _direction = "up"
+    _other = "fp"
+
+    def __init__(self, thresholds=None, top_k: int | None = None, class_id: int | None = None,
+                 name: str | None = None, dtype: str | None = None) -> None:
+        super().__init__(dtype=dtype, name=name)
+        self.init_thresholds = thresholds
+        self.top_k = top_k
+        self.class_id = class_id
+        self.thresholds = parse_thresholds(thresholds, 0.5 if top_k is None else NEG_INF)
+        self._thresholds_distributed_evenly = is_evenly_distributed(self.thresholds)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.counts = {"tp": self._zeros(len(self.thresholds)),
+                       self._other: self._zeros(len(self.thresholds))}
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        update_confusion_matrix(self.counts, y_true, y_pred, self.thresholds,
+                                top_k=self.top_k, class_id=self.class_id,
+                                sample_weight=sample_weight,
+                                thresholds_distributed_evenly=(
+                                    self._thresholds_distributed_evenly))
+
+    def result(self):
+        tp = self.counts["tp"]
+        value = divide_no_nan(tp, tp + self.counts[self._other])
+        return as_result(value[0] if len(self.thresholds) == 1 else value)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "thresholds": self.init_thresholds,
+                "top_k": self.top_k, "class_id": self.class_id}
+
+
+class Precision(_PrecisionRecall):
+    """Precision ``TP / (TP + FP)`` of the predictions ``ŷ > threshold`` (0 when nothing
+    is predicted positive), from weighted counts over every batch.
+
+    Args:
+        thresholds: a float or a list (one result per threshold); default 0.5, or, with
+            ``top_k``, ``-1e10`` (every kept score is positive).
+        top_k: only the k highest scores of each row can be positive.
+        class_id: only column ``class_id`` of ``(N, C)`` data is looked at.
+        name, dtype: as every metric (default name ``"precision"``, then ``"precision_1"``).
+
+    Example:
+        >>> m = Precision(); m.update_state([0, 1, 1, 1], [1, 0, 1, 1]); m.result()   # 2/3
+        0.6666666865348816
+    """
+
+    _other = "fp"
+
+
+class Recall(_PrecisionRecall):
+    """Recall ``TP / (TP + FN)``: the weighted fraction of positive labels predicted
+    ``ŷ > threshold`` (0 when there is no positive label). Arguments as :class:`Precision`.
+
+    Example:
+        >>> m = Recall(); m.update_state([0, 1, 1, 1], [1, 0, 1, 1]); m.result()   # 2/3
+        0.6666666865348816
+    """
+
+    _other = "fn"
+
+
+_CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
+_SUMMATIONS = ("interpolation", "majoring", "minoring")
+
+
+class AUC(Metric):
+    """Area under the ROC or the precision-recall curve, from counts at fixed thresholds.
+
+    The thresholds are ``[-ε, 1/(T-1), 2/(T-1), ..., (T-2)/(T-1), 1+ε]`` with ``ε = 1e-7``
+    and ``T = num_thresholds`` (or ``[-ε, *sorted(thresholds), 1+ε]``), so that
+    predictions of exactly 0 and 1 are counted. At each threshold ``tᵢ``: ``TPR = TP/(TP+FN)``,
+    ``FPR = FP/(FP+TN)``, ``precision = TP/(TP+FP)`` (0 where a denominator is 0).
+
+    - ``curve="ROC"``, ``summation_method="interpolation"`` (trapezoids):
+      ``AUC = Σᵢ (FPRᵢ - FPRᵢ₊₁) (TPRᵢ + TPRᵢ₊₁) / 2``; ``"minoring"``/``"majoring"`` use
+      ``min``/``max`` of the two heights instead.
+    - ``curve="PR"``, interpolation: Davis & Goadrich's interpolation, as Keras. Between
+      two thresholds with ``P = TP + FP``, ``ΔTP = TPᵢ - TPᵢ₊₁``, ``ΔP = Pᵢ - Pᵢ₊₁``, the
+      slope is ``s = ΔTP / max(ΔP, 0)`` and ``b = TPᵢ₊₁ - s Pᵢ₊₁``, and the piece adds
+      ``s (ΔTP + b · log(Pᵢ / Pᵢ₊₁)) / (TPᵢ₊₁ + FNᵢ₊₁)`` (the log is 0 unless both P > 0;
+      a zero denominator gives 0).
+    - ``curve="PR"`` with minoring/majoring, and ``"PRGAIN"``: the Riemann sums above
+      with ``x = recall`` and ``y = precision`` (or the gains).
+
+    Args:
+        num_thresholds: T > 1, default 200.
+        curve: ``"ROC"`` (default), ``"PR"`` or ``"PRGAIN"``.
+        summation_method: ``"interpolation"`` (default), ``"minoring"`` or ``"majoring"``.
+        name, dtype: as every metric (default name ``"auc"``).
+        thresholds: explicit thresholds in [0, 1] (then ``num_thresholds`` is ignored).
+        multi_label: only ``False`` (every element of ``y_pred`` is one prediction).
+        num_labels: only with ``multi_label``; must be None.
+        label_weights: per-column weights of ``(N, C)`` data, multiplied into the counts.
+        from_logits: apply a sigmoid to ``y_pred`` first.
+
+    Example:
+        >>> m = AUC(num_thresholds=3)   # thresholds -1e-7, 0.5, 1+1e-7
+        >>> m.update_state([0, 0, 1, 1], [0.0, 0.5, 0.3, 0.9]); m.result()
+        0.75
+    """
+
+    _direction = "up"
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
+                 summation_method: str = "interpolation", name: str | None = None,
+                 dtype: str | None = None, thresholds=None, multi_label: bool = False,
+                 num_labels: int | None = None, label_weights=None,
+                 from_logits: bool = False) -> None:
+        if str(curve).lower() not in _CURVES:
+            raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are '
+                             '["PR", "ROC", "PRGAIN"]')
+        if str(summation_method).lower() not in _SUMMATIONS:
+            raise ValueError(f'Invalid AUC summation method value: "{summation_method}". '
+                             'Expected values are ["interpolation", "majoring", "minoring"]')
+        if multi_label:
+            raise NotImplementedError("AUC(multi_label=True) is not part of minired: every "
+                                      "element of y_pred is counted as one prediction.")
+        if num_labels:
+            raise ValueError("`num_labels` is needed only when `multi_label` is True.")
+        self._init_from_thresholds = thresholds is not None
+        if thresholds is not None:
+            self.num_thresholds = len(thresholds) + 2
+            thresholds = sorted(thresholds)
+            self._thresholds_distributed_evenly = is_evenly_distributed(
+                np.array([0.0, *thresholds, 1.0]))
+        else:
+            if num_thresholds <= 1:
+                raise ValueError("Argument `num_thresholds` must be an integer > 1. "
+                                 f"Received: num_thresholds={num_thresholds}")
+            self.num_thresholds = num_thresholds
+            thresholds = [(i + 1) * 1.0 / (num_thresholds - 1)
+                          for i in range(num_thresholds - 2)]
+            self._thresholds_distributed_evenly = True
+        self._thresholds = np.array([0.0 - config.epsilon(), *thresholds,
+                                     1.0 + config.epsilon()])
+        self.curve = _CURVES[str(curve).lower()]
+        self.summation_method = str(summation_method).lower()
+        super().__init__(dtype=dtype, name=name)
+        self.multi_label = multi_label
+        self.num_labels = num_labels
+        self.label_weights = (None if label_weights is None
+                              else np.asarray(label_weights, dtype=self.dtype))
+        self._from_logits = from_logits
+        self.reset_state()
+
+    @property
+    def thresholds(self) -> list[float]:
+        return list(self._thresholds)
+
+    def reset_state(self) -> None:
+        self.counts = {key: self._zeros(self.num_thresholds) for key in ("tp", "tn", "fp", "fn")}
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        if self._from_logits:
+            from minired.activations import sigmoid
+            y_pred = sigmoid(np.asarray(y_pred))
+        update_confusion_matrix(self.counts, y_true, y_pred, self.thresholds,
+                                sample_weight=sample_weight, label_weights=self.label_weights,
+                                thresholds_distributed_evenly=(
+                                    self._thresholds_distributed_evenly))
+
+    def _interpolate_pr_auc(self):
+        tp, fp, fn = self.counts["tp"], self.counts["fp"], self.counts["fn"]
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        prec_slope = divide_no_nan(dtp, np.maximum(dp, 0))
+        intercept = tp[1:] - prec_slope * p[1:]
+        both_positive = (p[:-1] > 0) & (p[1:] > 0)
+        safe_p_ratio = np.where(both_positive, divide_no_nan(p[:-1], np.maximum(p[1:], 0)),
+                                np.ones_like(p[1:]))
+        with np.errstate(divide="ignore"):
+            log_ratio = np.log(safe_p_ratio)
+        increment = divide_no_nan(prec_slope * (dtp + intercept * log_ratio),
+                                  np.maximum(tp[1:] + fn[1:], 0))
+        return np.sum(increment)
+
+    def result(self) -> float:
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return as_result(self._interpolate_pr_auc())
+        tp, fp, tn, fn = (self.counts[k] for k in ("tp", "fp", "tn", "fn"))
+        recall = divide_no_nan(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = divide_no_nan(fp, fp + tn), recall
+        elif self.curve == "PR":
+            x, y = recall, divide_no_nan(tp, tp + fp)
+        else:   # PRGAIN
+            scale = divide_no_nan(tp + fn, tn + fp)
+            recall_gain = 1.0 - scale * divide_no_nan(fn, tp)
+            precision_gain = 1.0 - scale * divide_no_nan(fp, tp)
+            x = np.maximum(np.where(tp == 0, 0.0, recall_gain), 0.0).astype(self.dtype)
+            y = np.where(tp == 0, 1.0, precision_gain).astype(self.dtype)
+        if self.summation_method == "interpolation":
+            heights = (y[:-1] + y[1:]) / 2.0
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:-1], y[1:])
+        else:
+            heights = np.maximum(y[:-1], y[1:])
+        return as_result(np.sum((x[:-1] - x[1:]) * heights))
+
+    def get_config(self) -> dict:
+        label_weights = None if self.label_weights is None else self.label_weights.tolist()
+        config_ = {**super().get_config(), "num_thresholds": self.num_thresholds,
+                   "curve": self.curve, "summation_method": self.summation_method,
+                   "multi_label": self.multi_label, "num_labels": self.num_labels,
+                   "label_weights": label_weights, "from_logits": self._from_logits}
+        if self._init_from_thresholds:
+            config_["thresholds"] = self.thresholds[1:-1]
+        return config_

@@ -1,0 +1,95 @@
+"""clone_model: the same architecture with new weights, as ``keras.models.clone_model``.
+
+Each layer is copied by ``clone_function(layer)``, by default
+``layer.__class__.from_config(layer.get_config())``: the same arguments, new weights (drawn
+again by the initializers). The graph is then replayed call by call on new inputs, so a
+shared layer stays shared and a model used as a layer is cloned in turn. Copy the weights
+yourself if you want them: ``clone.set_weights(model.get_weights())``.
+"""
+
+from __future__ import annotations
+
+from minired.layers.input_layer import InputLayer
+from minired.layers.layer import map_arrays
+from minired.layers.node import flatten_tensors
+
+
+def _default_clone(layer):
+    return layer.__class__.from_config(layer.get_config())
+
+
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
+                recursive: bool = False, **kwargs):
+    """Return a new model with ``model``'s architecture and new weights.
+
+    Args:
+        model: a Sequential or functional model.
+        input_tensors: optional symbolic inputs (from ``mr.Input``) to build the clone on.
+        clone_function: ``layer -> new layer``; default: from the layer's config.
+        call_function: ``(layer, inputs) -> outputs``, to change how a layer is called.
+        recursive: clone models used as layers layer by layer with ``clone_function`` too
+            (default: such a model is cloned whole, by ``clone_function``).
+
+    Example:
+        >>> clone = mr.models.clone_model(model)
+        >>> [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]
+        True
+    """
+    from minired.models.functional import Functional
+    from minired.models.sequential import Sequential
+
+    if kwargs:
+        raise ValueError(f"clone_model: unexpected arguments {sorted(kwargs)}.")
+    if not isinstance(model, Functional):
+        raise ValueError("clone_model: `model` must be a Sequential or functional model, got "
+                         f"{type(model).__name__}.")
+    if clone_function is None and call_function is None and input_tensors is None:
+        return type(model).from_config(model.get_config())
+    clone = clone_function or _default_clone
+    clones: dict[int, object] = {}
+
+    def cloned(layer):
+        if id(layer) not in clones:
+            if recursive and isinstance(layer, Functional):
+                clones[id(layer)] = clone_model(layer, clone_function=clone_function,
+                                                call_function=call_function, recursive=True)
+            else:
+                clones[id(layer)] = clone(layer)
+        return clones[id(layer)]
+
+    def call(layer, inputs):
+        return call_function(layer, inputs) if call_function else layer(inputs)
+
+    if isinstance(model, Sequential):
+        if not model.built:
+            return Sequential([cloned(layer) for layer in model.layers], name=model.name)
+        inputs = input_tensors
+        if inputs is None:
+            inputs = InputLayer.from_config(model._input_layer.get_config()).output_tensor
+        outputs = inputs
+        for layer in model.layers:
+            outputs = call(cloned(layer), outputs)
+        result = Sequential(name=model.name, trainable=model.trainable)
+        result._init_graph(inputs, outputs)     # the clone is this graph
+        result._layers = [cloned(layer) for layer in model.layers]
+        result._input_layer = flatten_tensors(inputs)[0]._keras_history.operation
+        return result
+
+    tensors: dict[int, object] = {}
+    if input_tensors is None:
+        new_inputs = [InputLayer.from_config(t._keras_history.operation.get_config())
+                      .output_tensor for t in model.inputs]
+    else:
+        new_inputs = flatten_tensors(input_tensors)
+        if len(new_inputs) != len(model.inputs):
+            raise ValueError(f"clone_model: the model has {len(model.inputs)} inputs, but "
+                             f"{len(new_inputs)} input_tensors were given.")
+    tensors.update(zip(map(id, model.inputs), new_inputs, strict=True))
+    for node in model._nodes:
+        arguments = map_arrays(lambda t: tensors[id(t)], node.call_inputs)
+        outputs = call(cloned(node.operation), arguments)
+        tensors.update(zip(map(id, node.outputs), flatten_tensors(outputs), strict=True))
+    inputs_struct = map_arrays(lambda t: tensors[id(t)], model._inputs_struct)
+    outputs_struct = map_arrays(lambda t: tensors[id(t)], model._outputs_struct)
+    return Functional(inputs_struct, outputs_struct, name=model.name,
+                      trainable=model.trainable)

@@ -1,0 +1,394 @@
+"""The ``.keras`` archive: what ``model.save`` writes and ``load_model`` reads.
+
+A ``.keras`` file is a zip (stored, not compressed) of three members, exactly as Keras 3
+writes it::
+
+    metadata.json       {"keras_version": ..., "date_saved": ...}
+    config.json         the model (serialization_lib), with "compile_config"
+    model.weights.h5    an HDF5 file of arrays, one group per object:
+        vars                          (attrs name=<model name>: the model itself, empty)
+        layers/dense/vars/0, /1       kernel, bias of the first Dense
+        layers/dense_1/vars/0, /1     the second Dense ...
+        layers/input_layer/vars       (empty: an InputLayer has no weights)
+        layers/sequential/layers/dense/vars/0 ...   a model used as a layer
+        optimizer/vars/0, /1, ...     iterations, learning_rate, then the slots
+
+A layer's group is named after its **class** (snake_case, numbered in order of
+``model.layers``), not after the layer: two models with the same architecture have the
+same paths whatever their layers are called. The optimizer's variables are in Keras' order
+(see ``Optimizer.save_own_variables``), so Keras continues training where minired stopped.
+
+Writing is atomic: the archive is built in memory, written to a temporary file in the same
+directory, flushed to disk (``fsync``) and renamed over the target (``os.replace``): the
+file on disk is always the old one or the new one, never a mixture.
+
+Reading is careful: the zip's member count and sizes are checked before anything is read,
+members are read into memory with those limits, JSON is parsed as JSON, arrays are read
+from HDF5 datasets of plain numeric types (h5py never unpickles), and every shape is checked
+against the model before the first weight is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from minired.saving import serialization_lib
+from minired.utils.naming import to_snake_case
+
+#: The Keras version whose format this module writes (keras.saving reads it).
+KERAS_VERSION = "3.15.1"
+
+_CONFIG_FILENAME = "config.json"
+_METADATA_FILENAME = "metadata.json"
+_VARS_FNAME_H5 = "model.weights.h5"
+
+#: Limits when reading: the archive, each JSON member, the weights and the member count.
+MAX_ARCHIVE_BYTES = 4 << 30
+MAX_JSON_BYTES = 64 << 20
+MAX_WEIGHTS_BYTES = 4 << 30
+MAX_MEMBERS = 1000
+_MAX_DEFLATE_RATIO = 1100        # DEFLATE cannot expand more than ~1032:1
+
+
+# -- the h5 layout ----------------------------------------------------------------------------
+def _model_entries(model, path: str = ""):
+    """``(path, name, weights)`` for the model and every layer in it, Keras' walk: the model
+    itself, then ``model.layers`` (each object once, named after its class)."""
+    from minired.models.functional import Functional
+
+    yield path, model.name, []
+    used: dict[str, int] = {}
+    visited: set[int] = set()
+    for layer in model.layers:
+        name = _unique_name(to_snake_case(type(layer).__name__), used)
+        if id(layer) in visited:
+            continue
+        visited.add(id(layer))
+        layer_path = f"{path}/layers/{name}" if path else f"layers/{name}"
+        if isinstance(layer, Functional):
+            yield from _model_entries(layer, layer_path)
+        else:
+            yield layer_path, layer.name, layer.weights
+
+
+def _unique_name(name: str, used: dict[str, int]) -> str:
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def weights_to_h5(model, include_optimizer: bool = True) -> bytes:
+    """The bytes of ``model.weights.h5`` for ``model`` (and its optimizer's state)."""
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        for path, name, arrays in _model_entries(model):
+            _write_group(f, path, name, arrays)
+        optimizer = getattr(model, "optimizer", None)
+        if include_optimizer and optimizer is not None:
+            store: dict[str, np.ndarray] = {}
+            optimizer.save_own_variables(store)
+            _write_group(f, "optimizer", optimizer.name, [store[str(i)]
+                                                          for i in range(len(store))])
+    return buffer.getvalue()
+
+
+def _write_group(f, path: str, name: str, arrays) -> None:
+    group = f.create_group(f"{path}/vars" if path else "vars")
+    group.attrs["name"] = name
+    for i, array in enumerate(arrays):
+        group[str(i)] = np.asarray(array)
+
+
+def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> None:
+    """Copy the arrays of ``data`` (a ``model.weights.h5``) into ``model``.
+
+    Every array is read and checked (count, shape, dtype) first; only then is anything
+    written, so a file that does not fit leaves the model as it was.
+    """
+    import h5py
+
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError as error:
+        raise ValueError(f"The weights file is not a valid HDF5 file ({error}).") from None
+    budget = [len(data) * 2 + (1 << 20)]     # no array may claim more than the file holds
+    with f:
+        staged = []
+        for path, name, weights in _model_entries(model):
+            values = _read_group(f, path, budget)
+            if len(values) != len(weights):
+                raise ValueError(
+                    f"Layer {name!r} (file path {path or '/'}) expects {len(weights)} weights, "
+                    f"but the file has {len(values)}. The file is of another architecture.")
+            for i, (target, value) in enumerate(zip(weights, values, strict=True)):
+                if value.shape != target.shape:
+                    raise ValueError(
+                        f"Layer {name!r}: weight {i} has shape {value.shape} in the file, but "
+                        f"the model's has shape {target.shape}.")
+                if value.dtype.kind not in "fiu" or (value.dtype.kind == "f") != (
+                        target.dtype.kind == "f"):
+                    kind = "a float" if target.dtype.kind == "f" else "an integer"
+                    raise ValueError(f"Layer {name!r}: weight {i} has dtype {value.dtype} in "
+                                     f"the file; {kind} array is needed.")
+                staged.append((target, value))
+        optimizer = getattr(model, "optimizer", None)
+        optimizer_values = None
+        if include_optimizer and optimizer is not None and _has_group(f, "optimizer"):
+            optimizer_values = _read_group(f, "optimizer", budget)
+            optimizer_staged = optimizer.check_own_variables(optimizer_values,
+                                                             model.trainable_weights)
+    for target, value in staged:
+        target[...] = value
+    if optimizer_values is not None:
+        optimizer.load_own_variables(optimizer_staged, model.trainable_weights)
+
+
+def _has_group(f, path: str) -> bool:
+    import h5py
+
+    link = f.get(path, getlink=True)
+    return isinstance(link, h5py.HardLink)
+
+
+def _read_group(f, path: str, budget: list[int]) -> list[np.ndarray]:
+    """The arrays ``0, 1, ...`` of ``path/vars`` (none if absent), checked one by one: hard
+    links only, plain numeric dtypes, no external or virtual storage, sizes within budget."""
+    import h5py
+
+    group_path = f"{path}/vars" if path else "vars"
+    for prefix in _prefixes(group_path):
+        link = f.get(prefix, getlink=True)
+        if link is None:
+            return []
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(f"The weights file links {prefix!r} elsewhere; refused.")
+    group = f[group_path]
+    if not isinstance(group, h5py.Group):
+        raise ValueError(f"The weights file has {group_path!r} as a dataset, not a group.")
+    names = list(group.keys())
+    if sorted(names, key=lambda n: (len(n), n)) != [str(i) for i in range(len(names))]:
+        raise ValueError(f"The weights file has unexpected entries in {group_path!r}: "
+                         f"{names[:10]}.")
+    values = []
+    for i in range(len(names)):
+        if not isinstance(group.get(str(i), getlink=True), h5py.HardLink):
+            raise ValueError(f"{group_path}/{i} is a link; refused.")
+        dataset = group[str(i)]
+        if not isinstance(dataset, h5py.Dataset):
+            raise ValueError(f"{group_path}/{i} is not a dataset.")
+        dtype = dataset.dtype
+        if dtype.kind not in "fiub" or dtype.hasobject or dtype.names is not None:
+            raise ValueError(f"{group_path}/{i} has dtype {dtype}; only numbers are read.")
+        if dataset.is_virtual or dataset.external:
+            raise ValueError(f"{group_path}/{i} uses external storage; refused.")
+        size = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
+        budget[0] -= size
+        if budget[0] < 0:
+            raise ValueError(f"{group_path}/{i} claims {size} bytes, more than the file "
+                             "holds: the file is corrupt or hostile.")
+        values.append(np.asarray(dataset[()]))
+    return values
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+# -- writing files ----------------------------------------------------------------------------
+def save_model(model, filepath, overwrite: bool = True) -> None:
+    """Write ``model`` (architecture, compile arguments, weights, optimizer state) to a
+    ``.keras`` archive that ``keras.saving.load_model`` opens.
+
+    Example:
+        >>> model.save(tmp_path / "model.keras")              # doctest: +SKIP
+    """
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError("Invalid `filepath` argument: expected a `.keras` extension. "
+                         f"Received: filepath={filepath}")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+    atomic_write(filepath, archive_bytes(model))
+
+
+def archive_bytes(model) -> bytes:
+    """The bytes of the ``.keras`` zip for ``model``."""
+    if not getattr(model, "built", False):
+        raise ValueError(f"Cannot save the model {model.name!r}: it is not built yet (give it "
+                         "an Input, call build(), or train it first).")
+    config_json = json.dumps(serialization_lib.serialize_keras_object(model))
+    metadata_json = json.dumps({
+        "keras_version": KERAS_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    })
+    weights = weights_to_h5(model)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(_METADATA_FILENAME, metadata_json)
+        zf.writestr(_CONFIG_FILENAME, config_json)
+        zf.writestr(_VARS_FNAME_H5, weights)
+    return buffer.getvalue()
+
+
+def save_weights(model, filepath, overwrite: bool = True) -> None:
+    """Write the weights (and optimizer state) to a ``.weights.h5`` file, Keras' layout."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".weights.h5"):
+        raise ValueError("The filename must end in `.weights.h5`. "
+                         f"Received: filepath={filepath}")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+    atomic_write(filepath, weights_to_h5(model))
+
+
+def atomic_write(filepath: str, data: bytes) -> None:
+    """Replace ``filepath`` by ``data`` in one step: a temporary file in the same directory,
+    written, flushed to disk, then renamed over the target. A crash at any moment leaves
+    the old file or the new one, never a mixture (and at worst a stray ``.tmp`` file)."""
+    directory = os.path.dirname(os.path.abspath(filepath))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp",
+                                     dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)      # the permissions of an ordinary new file
+        os.replace(temporary, filepath)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    if hasattr(os, "O_DIRECTORY"):                # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# -- reading files ----------------------------------------------------------------------------
+def read_archive(filepath) -> tuple[dict, bytes | None]:
+    """``(config, weights bytes)`` from a ``.keras`` file, with every size checked first."""
+    filepath = os.fspath(filepath)
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"No such file: {filepath!r}.")
+    size = os.path.getsize(filepath)
+    if size > MAX_ARCHIVE_BYTES:
+        raise ValueError(f"{filepath}: {size} bytes is larger than the limit "
+                         f"(minired.saving.saving_lib.MAX_ARCHIVE_BYTES = {MAX_ARCHIVE_BYTES}).")
+    try:
+        with open(filepath, "rb") as f, zipfile.ZipFile(f) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise ValueError(f"{filepath}: the archive has {len(infos)} members, more than "
+                                 f"{MAX_MEMBERS}: not a model file.")
+            by_name = {info.filename: info for info in infos}
+            if _CONFIG_FILENAME not in by_name:
+                raise ValueError(f"{filepath} is a zip but not a .keras archive: it has no "
+                                 f"{_CONFIG_FILENAME}.")
+            config_json = _read_member(zf, by_name[_CONFIG_FILENAME], MAX_JSON_BYTES)
+            weights = None
+            if _VARS_FNAME_H5 in by_name:
+                weights = _read_member(zf, by_name[_VARS_FNAME_H5], MAX_WEIGHTS_BYTES)
+            elif any(name.startswith("model.weights") for name in by_name):
+                raise ValueError(f"{filepath}: minired reads weights from {_VARS_FNAME_H5} "
+                                 "only (this archive stores them in another format).")
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{filepath} is not a valid .keras archive (truncated or corrupt: "
+                         f"{error}). Nothing was loaded.") from None
+    try:
+        config = json.loads(config_json.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{filepath}: config.json is not valid JSON ({error}).") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{filepath}: config.json must hold a JSON object.")
+    return config, weights
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """One member, in memory, refusing sizes above ``limit``, zip bombs and encryption."""
+    if info.flag_bits & 0x1:
+        raise ValueError(f"{info.filename} is encrypted; refused.")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValueError(f"{info.filename} uses an unsupported compression; refused.")
+    if info.file_size > limit:
+        raise ValueError(f"{info.filename} declares {info.file_size} bytes, more than the "
+                         f"limit {limit}; refused.")
+    if (info.compress_type == zipfile.ZIP_DEFLATED
+            and info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024):
+        ratio = info.file_size / max(info.compress_size, 1)
+        raise ValueError(f"{info.filename} expands {ratio:.0f} times: a zip bomb; refused.")
+    with zf.open(info) as member:
+        data = member.read(limit + 1)
+    if len(data) != info.file_size:
+        raise ValueError(f"{info.filename} holds {len(data)} bytes but declares "
+                         f"{info.file_size}: the archive is corrupt.")
+    return data
+
+
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True):
+    """Load a ``.keras`` archive written by minired or by Keras.
+
+    Args:
+        filepath: the ``.keras`` file.
+        custom_objects: ``{name: class or function}`` for your own classes (or register them
+            with :func:`~minired.saving.register_keras_serializable`).
+        compile: compile the model with the saved optimizer (its state restored), loss and
+            metrics, so ``fit`` continues where it stopped.
+        safe_mode: accepted for Keras' signature; minired is always safe (it never runs code
+            from a file, so ``safe_mode=False`` does not enable ``Lambda`` layers).
+
+    Raises:
+        ValueError: for anything minired cannot represent (a class it lacks, an argument it
+            does not implement, a weight of the wrong shape) or a damaged file; nothing is
+            half-loaded.
+    """
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
+        raise ValueError(f"{filepath}: the legacy Keras 2 HDF5 format is not supported; save "
+                         "it with model.save('model.keras') in Keras first.")
+    config, weights = read_archive(filepath)
+    with serialization_lib.deserialization_scope(custom_objects, safe_mode):
+        model = serialization_lib._deserialize(config, compile=compile)
+    from minired.models.functional import Functional
+
+    if not isinstance(model, Functional):
+        raise ValueError(f"{filepath} holds a {type(model).__name__}, not a model.")
+    if weights is not None:
+        load_weights_from_h5(model, weights, include_optimizer=compile)
+    return model
+
+
+def load_weights(model, filepath) -> None:
+    """Load weights into ``model`` from a ``.weights.h5`` file or a ``.keras`` archive."""
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        _, data = read_archive(filepath)
+        if data is None:
+            raise ValueError(f"{filepath} holds no {_VARS_FNAME_H5}.")
+    elif filepath.endswith(".weights.h5"):
+        size = os.path.getsize(filepath)
+        if size > MAX_WEIGHTS_BYTES:
+            raise ValueError(f"{filepath}: {size} bytes exceeds MAX_WEIGHTS_BYTES.")
+        with open(filepath, "rb") as f:
+            data = f.read()
+    else:
+        raise ValueError("The filename must end in `.weights.h5` or `.keras`. "
+                         f"Received: filepath={filepath}")
+    load_weights_from_h5(model, data)
