@@ -785,3 +785,9 @@ for i, capa in [(0, "comun"), (2, "clase"), (4, "valor")]:
 #         comun: g[2, 1] = 2·g[1, 1]: False
 #         comun: g[2, 1] - g[1, 1] = ∂L₁/∂W: 2.7755575615628914e-16
 #         ```
+#
+# ## Y después
+#
+# Con esto, minired entrena los mismos modelos que se escriben en Keras, en línea o en grafo. La
+# [lección 14](../docs/14-guardar-y-pasar-a-keras.md) cuenta cómo guardarlos en un archivo, seguir
+# entrenando donde se quedaron y abrirlos en Keras para llevarlos más allá de minired.
