@@ -68,8 +68,9 @@ def _saving_case(name: str, optimizer: str, arguments: dict, direction: str):
         pairs = [("losses", np.array(first + second), np.array(whole))]
         pairs += [(f"weight {i}", np.asarray(a), np.asarray(b)) for i, (a, b) in enumerate(
             zip(continued.get_weights(), reference.get_weights(), strict=True))]
-        return Outcome(pairs, curves={"minired" if direction == "mr_to_keras" else "keras":
-                                      first + second, "keras": whole},
+        # "minired": the run that stopped and went on in the other library; "keras": the
+        # uninterrupted Keras run it must equal.
+        return Outcome(pairs, curves={"minired": first + second, "keras": whole},
                        notes=f"{_N} epochs, save, load in the other library, {_M} more")
 
     source, target = ("minired", "Keras") if direction == "mr_to_keras" else ("Keras",

@@ -13,6 +13,8 @@ RUNS = [(case, dtype) for case in all_cases().values() for dtype in case.precisi
 def test_comparison(case, dtype):
     measurement = case.run(dtype)
     assert measurement.error is None, measurement.error
+    if measurement.outcome.curves is not None:   # the report draws both curves
+        assert set(measurement.outcome.curves) == {"minired", "keras"}
     assert measurement.max_rel < measurement.tolerance, (
         f"{case.id} ({dtype}): relative difference {measurement.max_rel:.3e} in "
         f"{measurement.worst!r} exceeds {measurement.tolerance:.0e}"
