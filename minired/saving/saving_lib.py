@@ -212,7 +212,11 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     ``.keras`` archive that ``keras.saving.load_model`` opens.
 
     Example:
-        >>> model.save(tmp_path / "model.keras")              # doctest: +SKIP
+        >>> import pathlib, tempfile, zipfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.keras"
+        >>> model.save(path)
+        >>> sorted(zipfile.ZipFile(path).namelist())
+        ['config.json', 'metadata.json', 'model.weights.h5']
     """
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
