@@ -24,6 +24,30 @@ def check_batch_size(batch_size, default: int = 32) -> int:
     return int(batch_size)
 
 
+def num_samples(x) -> int:
+    """The number of samples of an array, or of a list of arrays (one per model input).
+
+    Example:
+        >>> num_samples(np.zeros((5, 2))), num_samples([np.zeros((3, 1)), np.zeros((3, 4))])
+        (5, 3)
+    """
+    return len(x[0]) if isinstance(x, list) else len(x)
+
+
+def take(arrays, index: np.ndarray):
+    """The samples ``index`` of an array, or of each array of a list (``None`` stays).
+
+    Example:
+        >>> take([np.arange(4), None], np.array([3, 0]))
+        [array([3, 0]), None]
+    """
+    if arrays is None:
+        return None
+    if isinstance(arrays, list):
+        return [None if a is None else a[index] for a in arrays]
+    return arrays[index]
+
+
 def num_batches(n_samples: int, batch_size: int) -> int:
     """``ceil(N / batch_size)``: the last, smaller batch is kept.
 

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from minired.trainers import data_adapter
+from minired.trainers.data_adapter import num_samples, take
 
 RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your dataset "
            "or generator can generate at least `steps_per_epoch * epochs` batches. You may "
@@ -104,7 +105,7 @@ class EpochIterator:
 
     def _batches_per_pass(self) -> int | None:
         if self.source is None:
-            return data_adapter.num_batches(_num_samples(self.arrays[0]), self.batch_size)
+            return data_adapter.num_batches(num_samples(self.arrays[0]), self.batch_size)
         try:
             return len(self.source)
         except TypeError:
@@ -118,9 +119,9 @@ class EpochIterator:
         """One pass over the data, each batch as ``(x, y, sample_weight)``."""
         if self.source is None:
             x, y, sample_weight = self.arrays
-            n = _num_samples(x)
+            n = num_samples(x)
             order = self.shuffler.permutation(n) if self.shuffle else np.arange(n)
-            return ((_take(x, b), _take(y, b), _take(sample_weight, b))
+            return ((take(x, b), take(y, b), take(sample_weight, b))
                     for b in data_adapter.batch_slices(order, self.batch_size))
         if hasattr(self.source, "as_numpy_iterator"):                 # tf.data.Dataset
             return iter(self.source.as_numpy_iterator())
@@ -136,16 +137,3 @@ def unpack(batch) -> tuple:
                              f", got a tuple of {len(batch)} items.")
         return (*batch, *(None,) * (3 - len(batch)))
     return batch, None, None
-
-
-def _num_samples(x) -> int:
-    return len(x[0]) if isinstance(x, list) else len(x)
-
-
-def _take(arrays, index: np.ndarray):
-    """The samples ``index`` of an array, or of each array of a list (``None`` stays)."""
-    if arrays is None:
-        return None
-    if isinstance(arrays, list):
-        return [None if a is None else a[index] for a in arrays]
-    return arrays[index]

@@ -26,6 +26,7 @@ from minired.callbacks import CallbackList, History
 from minired.layers.layer import Layer
 from minired.metrics.metric import Mean
 from minired.trainers import compile_utils, data_adapter, epoch_iterator
+from minired.trainers.data_adapter import num_samples
 from minired.utils import rng_utils
 
 
@@ -241,7 +242,7 @@ class Trainer:
         """
         self._require_compiled("loss_and_gradients")
         x = self._prepare_x(x, "x", allow_empty=False, method="loss_and_gradients")
-        n = _num_samples(x)
+        n = num_samples(x)
         y = self._prepare_y(y, n)
         sample_weight = self._prepare_sample_weight(sample_weight, n)
         self._check_targets(y, "y", x, sample_weight)
@@ -288,10 +289,10 @@ class Trainer:
             raise ValueError("fit: `y` is required: give the targets, one per sample of `x` "
                              "(or give `x` as a generator or dataset of (x, y) batches).")
         x = self._prepare_x(x, "x", allow_empty=False, method="fit")
-        y = self._prepare_y(y, _num_samples(x))
+        y = self._prepare_y(y, num_samples(x))
         if sample_weight is not None and class_weight is not None:
             raise ValueError("fit: give `sample_weight` or `class_weight`, not both.")
-        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, num_samples(x))
         batch_size = data_adapter.check_batch_size(batch_size)
         if epoch_iterator.is_data_source(validation_data):
             x_val = y_val = sw_val = None
@@ -365,8 +366,8 @@ class Trainer:
                              "(x, y) or (x, y, sample_weight), got x alone.")
         if method == "predict":
             return x, None, None
-        y = self._prepare_y(y, _num_samples(x), "y (a batch of the data)")
-        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        y = self._prepare_y(y, num_samples(x), "y (a batch of the data)")
+        sample_weight = self._prepare_sample_weight(sample_weight, num_samples(x))
         self._check_targets(y, "y (a batch of the data)", x, sample_weight)
         self._build_metrics(y, x)
         return x, y, sample_weight
@@ -565,8 +566,8 @@ class Trainer:
                              "(x_val, y_val, sample_weight), got "
                              f"{type(validation_data).__name__}.")
         x_val = self._prepare_x(validation_data[0], "validation_data[0]", allow_empty=False)
-        y_val = self._prepare_y(validation_data[1], _num_samples(x_val), "validation_data[1]")
-        sw_val = (self._prepare_sample_weight(validation_data[2], _num_samples(x_val),
+        y_val = self._prepare_y(validation_data[1], num_samples(x_val), "validation_data[1]")
+        sw_val = (self._prepare_sample_weight(validation_data[2], num_samples(x_val),
                                               "validation_data[2]")
                   if len(validation_data) == 3 else None)
         return x_val, y_val, sw_val
@@ -598,8 +599,8 @@ class Trainer:
                 raise ValueError("evaluate: `y` is required: give the targets, one per sample "
                                  "of `x`.")
             x = self._prepare_x(x, "x", allow_empty=False, method="evaluate")
-            y = self._prepare_y(y, _num_samples(x))
-            sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+            y = self._prepare_y(y, num_samples(x))
+            sample_weight = self._prepare_sample_weight(sample_weight, num_samples(x))
             self._check_targets(y, "y", x, sample_weight)
             self._build_metrics(y, x)
             batches = epoch_iterator.EpochIterator(
@@ -637,7 +638,7 @@ class Trainer:
             batches = epoch_iterator.EpochIterator(x, steps_per_epoch=steps)
         else:
             x = self._prepare_x(x, "x", method="predict")
-            if _num_samples(x) == 0:   # nothing to run: an empty array of each output's shape
+            if num_samples(x) == 0:   # nothing to run: an empty array of each output's shape
                 return self._pack_outputs([np.zeros((0, *shape[1:]), dtype=config.floatx())
                                            for shape in self._output_shapes(x)])
             batches = epoch_iterator.EpochIterator(
@@ -665,10 +666,10 @@ class Trainer:
         """One training step on one batch; returns its loss (and metrics)."""
         self._require_compiled("train_on_batch")
         x = self._prepare_x(x, "x", allow_empty=False, method="train_on_batch")
-        y = self._prepare_y(y, _num_samples(x))
+        y = self._prepare_y(y, num_samples(x))
         if sample_weight is not None and class_weight is not None:
             raise ValueError("train_on_batch: give `sample_weight` or `class_weight`, not both.")
-        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, num_samples(x))
         if class_weight is not None:
             sample_weight = self._class_weights(y, class_weight, "train_on_batch")
         self._check_targets(y, "y", x, sample_weight)
@@ -683,8 +684,8 @@ class Trainer:
         """Loss (and metrics) on one batch, ``training=False``."""
         self._require_compiled("test_on_batch")
         x = self._prepare_x(x, "x", allow_empty=False, method="test_on_batch")
-        y = self._prepare_y(y, _num_samples(x))
-        sample_weight = self._prepare_sample_weight(sample_weight, _num_samples(x))
+        y = self._prepare_y(y, num_samples(x))
+        sample_weight = self._prepare_sample_weight(sample_weight, num_samples(x))
         self._check_targets(y, "y", x, sample_weight)
         self._build_metrics(y, x)
         self.reset_metrics()
@@ -715,17 +716,6 @@ def _check_steps(steps, argument: str) -> int | None:
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
         raise ValueError(f"{argument} must be a positive int or None, got {steps!r}.")
     return int(steps)
-
-
-def _num_samples(x) -> int:
-    return len(x[0]) if isinstance(x, list) else len(x)
-
-
-def _take(arrays, index: np.ndarray):
-    """The samples ``index`` of an array, or of each array of a list (``None`` stays)."""
-    if isinstance(arrays, list):
-        return [None if a is None else a[index] for a in arrays]
-    return arrays[index]
 
 
 def should_validate(epoch: int, validation_freq: int | list[int]) -> bool:
