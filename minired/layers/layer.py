@@ -1,4 +1,4 @@
-"""The base class of every layer: the forward/backward contract.
+"""The base class of every layer: the forward/backward contract, or just ``call()``.
 
 A layer is a function ``a = f(x; w)`` that can also run backwards:
 
@@ -16,6 +16,12 @@ zeroes the gradients (:meth:`zero_gradients`) before each backward pass, and add
 gradient of the penalties (``∂R/∂W``, :meth:`add_penalty_gradients`) once at the end.
 
 ``backward`` never changes a weight: the optimizer does that, so gradients can be checked.
+
+**Your own layer**, as in Keras, writes ``call(inputs)`` with ``mr.ops`` instead of the two
+passes, and creates its weights with :meth:`Layer.add_weight` (in ``__init__`` or in
+``build(input_shape)``). Its ``forward`` then runs ``call`` on a tape and its ``backward``
+walks that tape (see :mod:`minired.autodiff.layer_calls`): automatic differentiation for the
+code the user writes, hand-written backward passes for the built-in layers.
 """
 
 from __future__ import annotations
@@ -26,14 +32,17 @@ from typing import Any
 import numpy as np
 
 from minired import config
+from minired.autodiff import layer_calls
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.node import Node, flatten_tensors
 from minired.saving import serialization_lib
 from minired.utils.naming import auto_name
+from minired.variables import Variable
 
 
 class Layer:
-    """Base layer: subclasses implement ``build``, ``forward`` and ``backward``.
+    """Base layer: subclasses implement ``build`` and either ``forward`` and ``backward``
+    (the built-in layers) or ``call`` (yours; the tape differentiates it).
 
     Args:
         name: the layer's name; a unique Keras-style name is made when ``None``.
@@ -41,11 +50,23 @@ class Layer:
         input_shape: shape of one sample, accepted on the first layer of a ``Sequential``
             with a warning, as Keras 3 does (prefer ``Input(shape)``).
         input_dim: the same for 1-D samples: ``input_dim=4`` means ``input_shape=(4,)``.
+        dtype: accepted for Keras' configs when it is ``mr.config.floatx()`` (minired
+            computes every layer in floatx).
 
     Example:
         >>> layer = Layer(name="identity")
         >>> layer.name, layer.built, layer.weights
         ('identity', False, [])
+
+        A layer of your own, as in Keras:
+
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.s = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, inputs):
+        ...         return inputs * self.s
+        >>> Scale()(np.ones((2, 3))).shape
+        (2, 3)
     """
 
     #: Whether the layer is called on a list of tensors (merge layers, models with several
@@ -54,10 +75,15 @@ class Layer:
 
     def __init__(self, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
+        check_dtype_policy(kwargs.pop("dtype", None), type(self).__name__)
+        for key in ("autocast", "activity_regularizer"):
+            if kwargs.get(key, None) in (None, True) and key in kwargs:
+                kwargs.pop(key)
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{kwargs}.")
         self.name = name if name is not None else auto_name(type(self).__name__)
+        self._init_tracking()
         self.trainable = trainable
         self.built = False
         self.input_shape: tuple | None = None
@@ -74,15 +100,63 @@ class Layer:
         self.built = True
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        """Return the output shape for ``input_shape``; the default keeps the shape."""
+        """Return the output shape for ``input_shape``; the default keeps the shape, and for
+        a layer written with ``call`` runs it on a batch of one sample of zeros (changing
+        no Variable) and reads the shape of the result."""
+        if self._uses_call():
+            return layer_calls.infer_output_shape(self, input_shape)
         return tuple(input_shape)
 
+    # -- what a layer holds: sublayers and Variables, tracked as Keras tracks them ------------
+    def _init_tracking(self) -> None:
+        self.__dict__.setdefault("_tracked_layers", [])    # layers set as attributes
+        self.__dict__.setdefault("_own_variables", [])     # add_weight / mr.Variable attributes
+        self.__dict__.setdefault("_last_losses", [])       # add_loss values of the last call
+
+    def __setattr__(self, name: str, value) -> None:
+        """``self.dense = Dense(4)`` makes the Dense a sublayer (its weights are this layer's
+        too); ``self.w = mr.Variable(...)`` makes ``w`` one of this layer's weights."""
+        if "_tracked_layers" not in self.__dict__:
+            self._init_tracking()
+        if isinstance(value, Layer) and value is not self:
+            if all(value is not known for known in self._tracked_layers):
+                self._tracked_layers.append(value)
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, Layer)
+                                                               for v in value):
+            self._tracked_layers.extend(v for v in value
+                                        if all(v is not k for k in self._tracked_layers))
+        elif isinstance(value, Variable) and all(value is not v for v in self._own_variables):
+            self._own_variables.append(value)
+        super().__setattr__(name, value)
+
     # -- the two passes -----------------------------------------------------------------------
+    def call(self, inputs, training=None):
+        """What the layer computes, written with ``mr.ops`` (your layers implement this;
+        the built-in ones implement ``forward`` and ``backward`` instead)."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` "
+                                  "method implemented.")
+
+    def _uses_call(self) -> bool:
+        """Whether this layer is written with ``call`` (differentiated by the tape)."""
+        cls = type(self)
+        return cls.call is not Layer.call and cls.forward is Layer.forward
+
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        raise NotImplementedError
+        """For a layer written with ``call``: run it on a tape (kept in ``self.cache``)."""
+        if not self._uses_call():
+            raise NotImplementedError(f"Layer {type(self).__name__} implements neither "
+                                      "`call()` nor `forward()`/`backward()`.")
+        outputs, self.cache = layer_calls.run_call(self, inputs, training)
+        self._last_losses = self.cache.losses
+        return outputs
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """For a layer written with ``call``: walk its tape back from ``δa`` (see
+        :func:`~minired.autodiff.layer_calls.backward_call`)."""
+        if not self._uses_call():
+            raise NotImplementedError(f"Layer {type(self).__name__} implements neither "
+                                      "`call()` nor `forward()`/`backward()`.")
+        return layer_calls.backward_call(self, self.cache, grad_outputs)
 
     def passes_logits_through(self, training: bool) -> bool:
         """Whether this call returns its input unchanged, so a loss can still read the
@@ -93,29 +167,50 @@ class Layer:
         """
         return False
 
-    def __call__(self, inputs, training: bool = False):
+    def __call__(self, inputs, training: bool | None = None):
         """Run the layer on arrays, or add it to a graph when called on symbolic tensors.
 
-        On arrays (one, or a list for a merge layer): build on first use, then ``forward``.
+        On arrays (one, or a list for a merge layer): build on first use, then ``forward``
+        (for a layer written with ``call``, ``call`` itself; inside another layer's recorded
+        ``call``, as one operation on its tape). ``training`` defaults to the one of the call
+        this call runs inside, else False.
         On :class:`~minired.layers.keras_tensor.KerasTensor` (from ``mr.Input``): build on
         first use, check the shapes, record a :class:`~minired.layers.node.Node` and return
         symbolic outputs of shape ``compute_output_shape(...)``; nothing is computed.
         """
         if any(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
             return self._symbolic_call(inputs)
+        training = layer_calls.current_training(training)
         inputs = map_arrays(self._cast_input, inputs)
         shapes = map_arrays(lambda a: (None, *a.shape[1:]), inputs)
-        if not self.built:
-            self.build(shapes)
-        else:
-            self._check_call_shape(shapes)
+        self._build_once(shapes)
+        if layer_calls.inside_recording():
+            if self._uses_call():            # its operations go on the same tape
+                start = len(layer_calls.active_tape().losses)
+                outputs = layer_calls.call_with_training(self, inputs, training)
+                self._last_losses = layer_calls.active_tape().losses[start:]
+                return outputs
+            return layer_calls.record_layer_call(self, inputs, training)
         return self.forward(inputs, training=training)
 
+    def _build_once(self, shapes) -> None:
+        """Build on the first call (Keras' ``_maybe_build``), else check the shapes."""
+        if not self.built:
+            self.build(shapes)
+            self.built = True          # a user's build need not call super().build
+        else:
+            self._check_call_shape(shapes)
+
     def _cast_input(self, array) -> np.ndarray:
-        array = np.asarray(array)
-        if np.issubdtype(array.dtype, np.floating):
+        if not isinstance(array, np.ndarray):
+            array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.floating) and array.dtype != self._float_dtype():
             # Keras autocasts floating inputs to the layer's dtype (float64 -> float32).
-            array = array.astype(self._float_dtype(), copy=False)
+            if layer_calls.inside_recording():
+                from minired import ops
+
+                return ops.cast(array, self._float_dtype())
+            array = array.astype(self._float_dtype())
         return array
 
     def _symbolic_call(self, inputs):
@@ -132,10 +227,7 @@ class Layer:
         if isinstance(inputs, tuple):
             inputs = list(inputs)
         shapes = map_arrays(lambda t: t.shape, inputs)
-        if not self.built:
-            self.build(shapes)
-        else:
-            self._check_call_shape(shapes)
+        self._build_once(shapes)
         output_shape = self.compute_output_shape(shapes)
         dtype = str(self._float_dtype())
         if isinstance(output_shape, list):      # several outputs (a model used as a layer)
@@ -181,22 +273,100 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
-        return self.weights if self.trainable else []
+        """The weights the optimizer updates: none when ``trainable`` is False, else every
+        weight but the non-trainable Variables (counters, moving means)."""
+        return [w for w, _ in self._trainable_pairs()]
 
     @property
     def trainable_gradients(self) -> list[np.ndarray]:
         """The gradients of :attr:`trainable_weights`, in the same order."""
-        return self.gradients if self.trainable else []
+        return [g for _, g in self._trainable_pairs()]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        """The weights the optimizer leaves alone."""
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    def _trainable_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        if not self.trainable:
+            return []
+        in_sublayers = {id(t[0]) for layer in self._tracked_layers
+                        for t in layer._weight_triples()}
+        own = [(w, g) for w, g, _ in self._weight_triples()
+               if id(w) not in in_sublayers and getattr(w, "trainable", True)]
+        return _unique_by_id(own + [pair for layer in self._tracked_layers
+                                    for pair in layer._trainable_pairs()])
 
     @property
     def losses(self) -> list[float]:
-        """Penalties ``R(w)`` this layer adds to the loss (regularizers), on the current
-        weights."""
-        return [r(w) for w, _, r in self._weight_triples() if r is not None]
+        """The values ``call`` passed to :meth:`add_loss` in the last call (this layer's
+        and its sublayers'), then the penalties ``R(w)`` of the regularized weights."""
+        penalties = [r(w) for w, _, r in self._weight_triples() if r is not None]
+        return [*self._last_losses, *penalties]
 
     def _weight_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
-        """``(weight, its gradient, its regularizer or None)`` for every weight array."""
-        return []
+        """``(weight, its gradient, its regularizer or None)`` for every weight array.
+
+        The built-in layers list their arrays; the base class lists the Variables made by
+        :meth:`add_weight` (trainable ones first, as Keras), then the sublayers' weights.
+        """
+        own = sorted(self._own_variables, key=lambda v: not v.trainable)
+        triples = [(v, v.gradient, v.regularizer) for v in own]
+        triples += [t for layer in self._tracked_layers for t in layer._weight_triples()]
+        return _unique_by_id(triples)
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   autocast: bool = True, regularizer=None, constraint=None,
+                   aggregation: str = "none", overwrite_with_gradient: bool = False,
+                   name: str | None = None):
+        """Create a weight of this layer: a :class:`~minired.variables.Variable`.
+
+        Args:
+            shape: its shape (``()`` when None).
+            initializer: a Keras name, an initializer or a function ``f(shape, dtype)``;
+                ``"glorot_uniform"`` for floats and ``"zeros"`` otherwise, as Keras.
+            dtype: ``floatx`` when None.
+            trainable: whether the optimizer updates it (False for a counter or a mean).
+            regularizer: a penalty ``R(w)`` added to the loss (a name or a Regularizer).
+            name: its name.
+
+        Example:
+            >>> layer = Layer()
+            >>> w = layer.add_weight(shape=(2, 3), initializer="ones", name="w")
+            >>> layer.weights[0] is w, w.shape
+            (True, (2, 3))
+        """
+        from minired import regularizers
+        from minired.variables import Variable
+
+        if constraint is not None:
+            raise ValueError(f"{self.name}.add_weight: weight constraints are not implemented "
+                             "in minired; leave `constraint` as None.")
+        if overwrite_with_gradient:
+            raise ValueError(f"{self.name}.add_weight: `overwrite_with_gradient=True` is not "
+                             "implemented in minired.")
+        dtype = np.dtype(dtype or self._float_dtype())
+        if initializer is None:
+            initializer = "glorot_uniform" if np.issubdtype(dtype, np.floating) else "zeros"
+        variable = Variable(initializer, shape=() if shape is None else shape, dtype=dtype,
+                            trainable=trainable, name=name,
+                            regularizer=regularizers.get(regularizer))
+        if all(variable is not v for v in self._own_variables):
+            self._own_variables.append(variable)
+        return variable
+
+    def add_loss(self, loss) -> None:
+        """Add ``loss`` (a scalar computed in ``call``, e.g. an activity penalty) to the
+        model's loss: ``L = loss(y, ŷ) + Σ added losses``; its gradient flows back through
+        the tape. It shows in :attr:`losses` until the next call."""
+        from minired.autodiff.tape import active_tape
+
+        tape = active_tape()
+        if tape is not None:
+            tape.losses.append(loss)
+        else:
+            self._last_losses = [*self._last_losses, loss]
 
     def zero_gradients(self) -> None:
         """Set every ∂L/∂w to 0: the start of a backward pass."""
@@ -211,8 +381,8 @@ class Layer:
                 gradient += regularizer.gradient(weight)
 
     def get_weights(self) -> list[np.ndarray]:
-        """Return copies of the weights."""
-        return [w.copy() for w in self.weights]
+        """Return copies of the weights (plain arrays)."""
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights: list) -> None:
         """Copy ``weights`` into the layer's arrays in place (the optimizer keeps its state)."""
@@ -293,6 +463,17 @@ def _input_shape_argument(cls_name: str, input_shape, input_dim) -> tuple | None
         "Sequential models, prefer using an `Input(shape)` object as the first layer in "
         "the model instead.", UserWarning, stacklevel=4)
     return tuple(int(d) for d in input_shape)
+
+
+def _unique_by_id(items: list[tuple]) -> list[tuple]:
+    """Keep the first of the tuples whose first element is the same array (a shared
+    sublayer's weights count once)."""
+    seen, unique = set(), []
+    for item in items:
+        if id(item[0]) not in seen:
+            seen.add(id(item[0]))
+            unique.append(item)
+    return unique
 
 
 def map_arrays(function, structure):

@@ -1,0 +1,182 @@
+"""How a layer written with ``call()`` runs forward and backward: through the tape.
+
+A built-in layer has a hand-written ``forward``/``backward`` pair. A user's layer (or
+model) only writes ``call(inputs)``; minired then
+
+1. runs ``call`` while a :class:`~minired.autodiff.tape.GradientTape` records
+   (:func:`run_call`): every ``mr.ops`` operation, and every built-in layer the call uses
+   (:func:`record_layer_call`, whose VJP is that layer's own ``backward``), lands on it;
+2. on the way back (:func:`backward_call`), walks the tape from ``δa = ∂L/∂a`` of the
+   outputs and ``1`` for each loss the call passed to ``add_loss``, adds ``∂L/∂w`` to each
+   Variable's ``gradient`` and returns ``δx`` for the layer below.
+
+So hand-written and taped layers mix freely: a Dense inside a user's layer backpropagates
+with its own ``backward``, a user's layer inside a functional model with the tape.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from minired.autodiff.tape import GradientTape, active_tape, record
+from minired.autodiff.tensor import Tensor, as_leaf
+
+_TRAINING: list[bool] = []    # the `training` of the calls running now, innermost last
+
+
+class CallCache(NamedTuple):
+    """What a taped call keeps for its backward pass."""
+
+    tape: GradientTape     #: the records of the call
+    inputs: Any            #: the watched inputs (the structure the call received)
+    outputs: Any           #: the call's outputs, as traced arrays
+    losses: list           #: the values passed to ``add_loss`` during the call
+
+
+def current_training(training: bool | None) -> bool:
+    """``training`` as given, or the one of the call this call runs inside (Keras passes it
+    down to the layers a ``call`` uses), or False."""
+    if training is not None:
+        return bool(training)
+    return _TRAINING[-1] if _TRAINING else False
+
+
+def call_with_training(layer, inputs, training: bool):
+    """``layer.call(inputs)``, with ``training=`` when its signature takes it."""
+    _TRAINING.append(training)
+    try:
+        if _accepts_training(type(layer)):
+            return layer.call(inputs, training=training)
+        return layer.call(inputs)
+    finally:
+        _TRAINING.pop()
+
+
+def run_call(layer, inputs, training: bool):
+    """Run ``layer.call`` on a new tape: returns ``(outputs as plain arrays, CallCache)``."""
+    with GradientTape() as tape:
+        watched = map_structure(_watch_float, inputs)
+        outputs = call_with_training(layer, watched, training)
+    plain = map_structure(_plain_array, outputs)
+    return plain, CallCache(tape, watched, outputs, list(tape.losses))
+
+
+def backward_call(layer, cache: CallCache, grad_outputs):
+    """Backpropagate through a taped call: ``∂L/∂w`` added to every Variable's
+    ``gradient``, ``δx`` returned (zeros for an input the outputs do not depend on).
+
+    The seeds are ``δa`` for each output and ``1`` for each ``add_loss`` value: the model's
+    loss is ``L = loss(y, ŷ) + Σ added losses``, so ``∂L/∂(added loss) = 1``.
+    """
+    outputs = flatten(cache.outputs)
+    grads_out = flatten(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    seeds = list(zip(outputs, grads_out, strict=True))
+    seeds += [(loss, np.ones_like(np.asarray(loss))) for loss in cache.losses]
+    grads = cache.tape.backward(seeds)
+    for weight, gradient, _ in layer._weight_triples():
+        if isinstance(weight, Tensor) and id(weight) in grads:
+            gradient += grads[id(weight)]
+    return map_structure(lambda x: grads.get(id(x), np.zeros(np.shape(x), np.result_type(x)))
+                         if isinstance(x, Tensor) else None, cache.inputs)
+
+
+def record_layer_call(layer, inputs, training: bool):
+    """Run a layer with a hand-written ``forward`` inside a recording call, as one op on
+    the tape whose VJP is the layer's own ``backward``.
+
+    The layer's cache is kept with the record, so a layer called twice backpropagates each
+    call with its own cache.
+    """
+    # Inputs the tape does not follow yet (a constant) become leaves, so the call is recorded
+    # and the layer's weights still get their gradient.
+    inputs = map_structure(lambda x: x if isinstance(x, Tensor) else _watch_float(x),
+                           inputs)
+    flat_inputs = flatten(inputs)
+    outputs = layer.forward(map_structure(_plain_array, inputs), training=training)
+    cache = layer.cache
+    flat_outputs = flatten(outputs)
+
+    def vjp_for(index: int):
+        def vjp(grad):
+            layer.cache = cache
+            grads = [None] * len(flat_outputs)
+            grads[index] = grad
+            grad_inputs = layer.backward(grads[0] if len(grads) == 1 else grads)
+            return tuple(flatten(grad_inputs))
+        return vjp
+
+    recorded = [record(out, tuple(flat_inputs), vjp_for(i)) for i, out in enumerate(flat_outputs)]
+    return recorded[0] if not isinstance(outputs, list | tuple) else recorded
+
+
+def infer_output_shape(layer, input_shape):
+    """The output shape of ``layer.call`` for inputs of ``input_shape``: run it on one
+    sample of zeros (no Variable changes, nothing recorded) and read the result's shape,
+    with the batch axis as given."""
+    from minired.variables import frozen_variables
+
+    def zeros(shape):
+        return np.zeros((1, *[1 if d is None else d for d in shape[1:]]),
+                        dtype=layer._float_dtype())
+
+    is_shape = isinstance(input_shape, tuple) and all(
+        d is None or isinstance(d, int | np.integer) for d in input_shape)
+    sample = zeros(input_shape) if is_shape else map_shapes(zeros, input_shape)
+    batch = input_shape[0] if is_shape else None
+    with frozen_variables():
+        outputs = call_with_training(layer, sample, False)
+    shapes = [(batch, *np.shape(out)[1:]) for out in flatten(outputs)]
+    return shapes[0] if not isinstance(outputs, list | tuple | dict) else shapes
+
+
+def map_shapes(function, shapes):
+    """Apply ``function`` to each shape of a list or dict of shapes."""
+    if isinstance(shapes, dict):
+        return {key: map_shapes(function, value) for key, value in shapes.items()}
+    if isinstance(shapes, list) or (isinstance(shapes, tuple) and shapes
+                                    and isinstance(shapes[0], tuple | list)):
+        return [map_shapes(function, s) for s in shapes]
+    return function(shapes)
+
+
+def inside_recording() -> bool:
+    """Whether a layer is called inside a recording call (from a ``call()``)."""
+    return active_tape() is not None
+
+
+def _accepts_training(cls) -> bool:
+    parameters = inspect.signature(cls.call).parameters
+    return "training" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def _watch_float(x):
+    """A float array as a traced leaf; an integer one (labels, indices) stays a constant."""
+    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    return as_leaf(x) if np.issubdtype(x.dtype, np.floating) else x
+
+
+def _plain_array(x):
+    """A call's output as a plain ndarray (the tape still holds the traced one)."""
+    return x.view(np.ndarray) if isinstance(x, Tensor) else np.asarray(x)
+
+
+def flatten(structure) -> list:
+    """The leaves of a value, a list/tuple or a dict, in order."""
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in flatten(value)]
+    if isinstance(structure, list | tuple):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def map_structure(function, structure):
+    """Apply ``function`` to each leaf, keeping lists, tuples and dicts."""
+    if isinstance(structure, dict):
+        return {key: map_structure(function, value) for key, value in structure.items()}
+    if isinstance(structure, list | tuple):
+        return type(structure)(map_structure(function, item) for item in structure)
+    return function(structure)
