@@ -9,6 +9,7 @@
 
 from minired import (
     activations,
+    autodiff,
     callbacks,
     config,
     gradcheck,
@@ -16,8 +17,10 @@ from minired import (
     layers,
     losses,
     metrics,
+    ops,
     optimizers,
     plot,
+    random,
     regularizers,
     saving,
     utils,
@@ -25,11 +28,12 @@ from minired import (
 )
 from minired.layers import Input
 from minired.models import Model, Sequential
+from minired.variables import Variable
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Model", "Sequential", "Input", "activations", "callbacks", "config", "gradcheck",
-    "initializers", "layers", "losses", "metrics", "optimizers", "plot", "regularizers", "saving",
-    "utils", "wrappers",
+    "Model", "Sequential", "Input", "Variable", "activations", "autodiff", "callbacks", "config",
+    "gradcheck", "initializers", "layers", "losses", "metrics", "ops", "optimizers", "plot",
+    "random", "regularizers", "saving", "utils", "wrappers",
 ]

@@ -236,14 +236,23 @@ def test_constructor_defaults_match_keras(keras, cls, defaults):
     assert [p for p in ours] == [p for p in theirs if p != "dtype"]
 
 
-def test_an_unknown_python_function_is_refused_at_compile():
+def test_a_python_function_is_a_loss_differentiated_by_the_tape(float64):
+    """``compile(loss=fn)``: Keras wraps the function (LossFunctionWrapper) and reduces its
+    values; the tape derives ∂L/∂ŷ. |y − ŷ| per output, averaged, is MAE for one output."""
     def my_loss(y_true, y_pred):
         return abs(y_true - y_pred)
 
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    y = np.random.default_rng(1).normal(size=(6, 1))
     model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(1)])
-    with pytest.raises(TypeError, match=r"'.*my_loss' is a Python function minired does not "
-                                        r"know.*automatic differentiation.*mr\.ops"):
-        model.compile(optimizer="sgd", loss=my_loss)
+    model.compile(optimizer="sgd", loss=my_loss)
+    assert type(model.loss).__name__ == "LossFunctionWrapper" and model.loss.name == "my_loss"
+    ours = model.loss_and_gradients(x, y)
+    model.compile(optimizer="sgd", loss="mae")
+    reference = model.loss_and_gradients(x, y)
+    assert ours[0] == pytest.approx(reference[0], rel=1e-14)
+    for a, b in zip(ours[1], reference[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
 def test_one_dimensional_arrays_give_one_loss_like_keras(keras, float64):

@@ -77,7 +77,7 @@ def backward_call(layer, cache: CallCache, grad_outputs):
     seeds += [(loss, np.ones_like(np.asarray(loss))) for loss in cache.losses]
     grads = cache.tape.backward(seeds)
     for weight, gradient, _ in layer._weight_triples():
-        if isinstance(weight, Tensor) and id(weight) in grads:
+        if id(weight) in grads:
             gradient += grads[id(weight)]
     return map_structure(lambda x: grads.get(id(x), np.zeros(np.shape(x), np.result_type(x)))
                          if isinstance(x, Tensor) else None, cache.inputs)
@@ -87,8 +87,11 @@ def record_layer_call(layer, inputs, training: bool):
     """Run a layer with a hand-written ``forward`` inside a recording call, as one op on
     the tape whose VJP is the layer's own ``backward``.
 
-    The layer's cache is kept with the record, so a layer called twice backpropagates each
-    call with its own cache.
+    The op's inputs are the layer's inputs **and its weights**: the VJP runs ``backward``
+    on zeroed gradient arrays and hands the tape ``δx`` and each ``∂L/∂w`` (then puts the
+    arrays back as they were), so the weights' gradients add up on the tape like any
+    other, and ``tape.gradient(loss, layer.weights)`` works. The layer's cache is kept
+    with the record, so a layer called twice backpropagates each call with its own cache.
     """
     # Inputs the tape does not follow yet (a constant) become leaves, so the call is recorded
     # and the layer's weights still get their gradient.
@@ -99,16 +102,24 @@ def record_layer_call(layer, inputs, training: bool):
     cache = layer.cache
     flat_outputs = flatten(outputs)
 
+    weights = layer.weights
+
     def vjp_for(index: int):
         def vjp(grad):
             layer.cache = cache
             grads = [None] * len(flat_outputs)
             grads[index] = grad
+            saved = [g.copy() for g in layer.gradients]
+            layer.zero_gradients()
             grad_inputs = layer.backward(grads[0] if len(grads) == 1 else grads)
-            return tuple(flatten(grad_inputs))
+            grad_weights = [g.copy() for g in layer.gradients]
+            for gradient, before in zip(layer.gradients, saved, strict=True):
+                gradient[...] = before
+            return (*flatten(grad_inputs), *grad_weights)
         return vjp
 
-    recorded = [record(out, tuple(flat_inputs), vjp_for(i)) for i, out in enumerate(flat_outputs)]
+    recorded = [record(out, (*flat_inputs, *weights), vjp_for(i))
+                for i, out in enumerate(flat_outputs)]
     return recorded[0] if not isinstance(outputs, list | tuple) else recorded
 
 

@@ -100,7 +100,8 @@ class GradientTape:
 
     def backward(self, seeds: list[tuple[Any, Any]]) -> dict[int, np.ndarray]:
         """The walk: from ``(target, δtarget)`` pairs to ``{id(array): δarray}`` for every
-        traced array the targets depend on."""
+        array the targets depend on (traced ones, and the weights of built-in layers, which
+        their records list as inputs)."""
         grads: dict[int, np.ndarray] = {}
         for target, seed in seeds:
             if seed is not None:
@@ -110,7 +111,7 @@ class GradientTape:
             if grad is None:                  # nothing downstream depends on this op
                 continue
             for x, grad_x in zip(record.inputs, record.vjp(grad), strict=True):
-                if grad_x is not None and is_traced(x):
+                if grad_x is not None and isinstance(x, np.ndarray):
                     _accumulate(grads, x, unbroadcast(np.asarray(grad_x), np.shape(x)))
         return grads
 

@@ -38,8 +38,8 @@ class Tensor(np.ndarray):
                              + ("" if method == "__call__" else f".{method}"), inputs, kwargs)
         if recording and any(isinstance(o, Tensor) and o._origin in _FOLLOWED for o in out):
             raise TypeError(
-                "An in-place operation (e.g. `x += 1`) on an array the tape records would "
-                "change a value its backward pass needs: write `x = x + 1` instead.")
+                "An in-place operation (e.g. `np.add(x, 1, out=x)`) on an array the tape "
+                "records would change a value its backward pass needs: write `x = x + 1`.")
         inputs = tuple(_plain(x) for x in inputs)
         if out is not None:
             kwargs["out"] = tuple(_plain(o) for o in out)
@@ -97,6 +97,22 @@ class Tensor(np.ndarray):
         from minired import ops
 
         return ops.min(self, axis=axis, keepdims=keepdims)
+
+    # -- `x += y` on a recorded array makes a new one (as on a TensorFlow tensor) -------------
+    def _rebinds(self) -> bool:
+        return active_tape() is not None and self._origin in ("op", "leaf")
+
+    def __iadd__(self, other):
+        return self + other if self._rebinds() else super().__iadd__(other)
+
+    def __isub__(self, other):
+        return self - other if self._rebinds() else super().__isub__(other)
+
+    def __imul__(self, other):
+        return self * other if self._rebinds() else super().__imul__(other)
+
+    def __itruediv__(self, other):
+        return self / other if self._rebinds() else super().__itruediv__(other)
 
     def numpy(self) -> np.ndarray:
         """A plain copy, as Keras' ``tensor.numpy()``."""

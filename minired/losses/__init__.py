@@ -26,7 +26,7 @@ from minired.losses.hinge import Hinge, hinge
 from minired.losses.huber import Huber, huber
 from minired.losses.kl_divergence import KLDivergence, kl_divergence
 from minired.losses.log_cosh import LogCosh, log_cosh
-from minired.losses.loss import Loss
+from minired.losses.loss import Loss, LossFunctionWrapper
 from minired.losses.mean_absolute_error import MeanAbsoluteError, mean_absolute_error
 from minired.losses.mean_absolute_percentage_error import (
     MeanAbsolutePercentageError,
@@ -88,8 +88,8 @@ _BY_NAME: dict[str, type[Loss]] = {
 def get(identifier: str | Loss | type | Callable) -> Loss:
     """Return a loss object for a Keras name, a loss function of this module, or a Loss.
 
-    A Loss class is instantiated with its defaults. A Python function minired does not
-    know is refused: its gradient would need automatic differentiation.
+    A Loss class is instantiated with its defaults. Any other function ``fn(y_true,
+    y_pred)`` becomes a :class:`LossFunctionWrapper`: the tape differentiates it.
 
     Example:
         >>> get("mse").name
@@ -105,16 +105,8 @@ def get(identifier: str | Loss | type | Callable) -> Loss:
         return identifier()
     if callable(identifier) and identifier in _BY_FUNCTION:
         return _BY_FUNCTION[identifier]()
-    if callable(identifier):
-        name = getattr(identifier, "__qualname__", None) or repr(identifier)
-        raise TypeError(
-            f"`loss`: {name!r} is a Python function minired does not know. Keras would "
-            "differentiate it automatically; minired writes the gradient ∂L/∂y_pred of "
-            "every loss by hand, so an arbitrary function fn(y_true, y_pred) needs automatic "
-            "differentiation, which comes with `mr.ops`. Until then, use a built-in loss "
-            "(e.g. 'mae', 'huber', 'log_cosh'; see mr.losses) or subclass mr.losses.Loss and "
-            "write its `values` and `gradients`."
-        )
+    if callable(identifier) and not isinstance(identifier, type):
+        return LossFunctionWrapper(identifier)
     raise TypeError(
         "`loss` must be a Keras loss name, a minired.losses function or a Loss object, got "
         f"{identifier!r}."
@@ -122,7 +114,7 @@ def get(identifier: str | Loss | type | Callable) -> Loss:
 
 
 __all__ = [
-    "Loss",
+    "Loss", "LossFunctionWrapper",
     "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "CosineSimilarity", "Huber", "LogCosh", "Hinge",
     "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson", "BinaryCrossentropy",

@@ -21,6 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from minired import config
+from minired.autodiff import layer_calls
+from minired.autodiff.tape import GradientTape, record
+from minired.autodiff.tensor import Tensor
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -44,7 +47,11 @@ class Loss:
     #: other axis indexes loss values.
     axis = -1
 
-    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
+                 dtype=None):
+        from minired.layers.layer import check_dtype_policy
+
+        check_dtype_policy(dtype, type(self).__name__)
         if reduction not in REDUCTIONS:
             raise ValueError(
                 f"{type(self).__name__}: `reduction` must be one of {REDUCTIONS}, "
@@ -85,12 +92,33 @@ class Loss:
         return np.moveaxis(y_true, axis, -1), np.moveaxis(y_pred, axis, -1), axis
 
     def call(self, y_true, y_pred) -> np.ndarray:
-        """Unreduced losses (Keras' ``Loss.call``)."""
+        """Unreduced losses (Keras' ``Loss.call``).
+
+        A loss of your own overrides this with ``mr.ops`` code, as in Keras; minired then
+        differentiates it with the tape (:meth:`_compute_with_tape`).
+        """
         y_true, y_pred, _ = self._prepare_along_axis(y_true, y_pred)
         return self.values(y_true, y_pred, self.from_logits)
 
+    def _uses_call(self) -> bool:
+        """Whether this loss is written as ``call`` (a user's subclass, or a function)."""
+        return type(self).call is not Loss.call
+
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """Reduced loss ``L`` (a float; an array of ``w ℓ`` with ``reduction="none"``)."""
+        """Reduced loss ``L`` (a float; an array of ``w ℓ`` with ``reduction="none"``).
+
+        Inside a recording tape (a training loop written by hand), the loss is one
+        operation on the tape, whose VJP is the loss's own gradient.
+        """
+        if layer_calls.inside_recording() and isinstance(y_pred, Tensor) and \
+                self.reduction not in ("none", None):
+            value, grad = self.compute(y_true, y_pred.view(np.ndarray), sample_weight)
+            return record(np.asarray(value, dtype=grad.dtype), (y_pred,),
+                          lambda g: (g * grad,))
+        if self.reduction in ("none", None) and self._uses_call():
+            losses = np.asarray(self._call_on_floats(y_true, y_pred))
+            losses, weights = self._match_weights(losses, sample_weight)
+            return losses * weights
         if self.reduction in ("none", None):
             y_true, y_pred, _ = self._prepare_along_axis(y_true, y_pred)
             losses, weights = self._match_weights(
@@ -132,6 +160,8 @@ class Loss:
                 f"{self.name}: a gradient needs a scalar loss, but `reduction` is "
                 f"{self.reduction!r}; use 'sum_over_batch_size' or 'sum'."
             )
+        if self._uses_call():
+            return self._compute_with_tape(y_true, y_pred, sample_weight, gradient)
         if from_logits is None:
             from_logits = self.from_logits
         y_pred_shape = np.shape(y_pred)
@@ -148,6 +178,28 @@ class Loss:
             y_pred.shape[:-1] + (1,))
         grad = np.moveaxis(grad, -1, axis)              # undo the move of `axis`, then
         return value, grad.reshape(y_pred_shape)       # prepare's squeeze or expand
+
+    def _call_on_floats(self, y_true, y_pred):
+        """``call`` on both arrays cast to floatx, as Keras' ``Loss.__call__`` casts them."""
+        dtype = config.floatx()
+        y_true = np.asarray(y_true, dtype=dtype)
+        y_pred = y_pred if isinstance(y_pred, Tensor) else np.asarray(y_pred, dtype=dtype)
+        return self.call(y_true, y_pred)
+
+    def _compute_with_tape(self, y_true, y_pred, sample_weight, gradient: bool):
+        """:meth:`compute` for a loss written as ``call``: the same reduction, and
+        ``∂L/∂ŷ`` from the tape, seeded with ``∂L/∂ℓ = w / M`` for every loss value ℓ."""
+        with GradientTape() as tape:
+            watched = tape.watch(np.asarray(y_pred, dtype=config.floatx()))
+            losses = self._call_on_floats(y_true, watched)
+        values = np.asarray(losses)
+        shaped, weights = self._match_weights(values, sample_weight)
+        divisor = self._divisor(shaped, weights)
+        value = float(_divide_no_nan(np.sum(shaped * weights), divisor))
+        if not gradient:
+            return value, None
+        seed = np.broadcast_to(_divide_no_nan(weights, divisor), shaped.shape)
+        return value, tape.gradient(losses, watched, seed.reshape(values.shape))
 
     def _match_weights(self, losses: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarray]:
         """``(ℓ, w)`` shaped to be multiplied, as Keras' ``reduce_weighted_values`` shapes them.
@@ -199,6 +251,38 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
+
+
+class LossFunctionWrapper(Loss):
+    """A loss written as a function ``fn(y_true, y_pred) -> ℓ`` (one value per sample),
+    with the base class's reduction and sample weights: what ``compile(loss=fn)`` makes of
+    a function, as in Keras. The tape differentiates ``fn``.
+
+    Example:
+        >>> from minired import ops
+        >>> def mean_cube(y_true, y_pred):
+        ...     return ops.mean((y_pred - y_true) ** 3, axis=-1)
+        >>> LossFunctionWrapper(mean_cube).compute([[1.0]], [[3.0]])
+        (8.0, array([[12.]], dtype=float32))
+    """
+
+    def __init__(self, fn, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction,
+                         dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        """``fn(y_true, y_pred)`` after Keras' rank matching."""
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self) -> dict:
+        from minired.saving.serialization_lib import serialize_keras_object
+
+        return {**super().get_config(), "fn": serialize_keras_object(self.fn),
+                **self._fn_kwargs}
 
 
 def _divide_no_nan(numerator, divisor):

@@ -39,9 +39,48 @@ class Metric:
     def __init__(self, dtype: str | None = None, name: str | None = None) -> None:
         self.name = name or auto_name(type(self).__name__)
         self.dtype = np.dtype(dtype or config.floatx()).name
+        self._variables: list = []
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation: str = "sum",
+                     name: str | None = None):
+        """A state Variable of this metric (a running sum, a count...), as Keras'
+        ``Metric.add_variable``: :meth:`reset_state` sets it back to zeros.
+
+        Example:
+            >>> class TruePositives(Metric):
+            ...     def __init__(self, name="tp"):
+            ...         super().__init__(name=name)
+            ...         self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+            ...     def update_state(self, y_true, y_pred, sample_weight=None):
+            ...         hits = (np.asarray(y_true) == 1) & (np.asarray(y_pred) > 0.5)
+            ...         self.tp.assign_add(hits.sum())
+            ...     def result(self):
+            ...         return self.tp
+            >>> metric = TruePositives()
+            >>> metric([1, 1, 0], [0.9, 0.2, 0.8])
+            1.0
+        """
+        from minired.variables import Variable
+
+        variable = Variable(initializer, shape=shape, dtype=dtype or self.dtype,
+                            trainable=False, name=name)
+        self.__dict__.setdefault("_variables", []).append(variable)
+        return variable
+
+    add_weight = add_variable      # Keras 2's name, kept by Keras 3
+
+    @property
+    def variables(self) -> list:
+        """The Variables made by :meth:`add_variable`."""
+        return list(self.__dict__.get("_variables", []))
 
     def reset_state(self) -> None:
-        raise NotImplementedError
+        """Zero every Variable of the metric (a metric with other state overrides this)."""
+        if not self.variables:
+            raise NotImplementedError(f"{type(self).__name__} must implement reset_state() "
+                                      "or keep its state in add_variable() Variables.")
+        for variable in self.variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
     def update_state(self, *args, **kwargs) -> None:
         raise NotImplementedError
@@ -50,9 +89,9 @@ class Metric:
         raise NotImplementedError
 
     def __call__(self, *args, **kwargs):
-        """``update_state(*args, **kwargs)``, then ``result()``."""
+        """``update_state(*args, **kwargs)``, then ``result()`` (a float, or an array)."""
         self.update_state(*args, **kwargs)
-        return self.result()
+        return as_result(self.result())
 
     def get_config(self) -> dict:
         """The constructor arguments, with Keras' keys (``name``, ``dtype``, ...)."""
@@ -68,7 +107,7 @@ class Metric:
 
 def as_result(value):
     """A metric's result as Keras logs it: a Python float, or an array for vector results."""
-    value = np.asarray(value)
+    value = np.array(value)             # a copy: a Variable's later updates do not show
     return float(value) if value.ndim == 0 else value
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minired import keras_numerics
+from minired.autodiff import layer_calls
 from minired.layers.input_layer import InputLayer
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer, assign_weights, map_arrays
@@ -233,7 +234,9 @@ class Functional(Model):
             else:
                 if here_z:
                     inputs_grad = layer.backward_from_z(here_z[0])
-                if any(g is not None for g in grad_a):
+                # A call with add_loss values backpropagates them even if its outputs
+                # get no gradient.
+                if any(g is not None for g in grad_a) or _added_losses(layer.cache):
                     more = layer.backward(grad_a[0] if len(grad_a) == 1 else grad_a)
                     inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
             if inputs_grad is not None:
@@ -376,8 +379,10 @@ class Functional(Model):
 
     @property
     def losses(self) -> list[float]:
-        """The penalties of every regularized weight, each weight once."""
-        return [r(w) for w, _, r in self._weight_triples() if r is not None]
+        """The values layers passed to ``add_loss`` in the last forward pass (one per call),
+        then the penalties of every regularized weight, each weight once."""
+        added = [loss for _, cache in self.calls for loss in _added_losses(cache)]
+        return [*added, *(r(w) for w, _, r in self._weight_triples() if r is not None)]
 
     def summary(self, line_length: int | None = None, print_fn=print) -> None:
         """Print Keras' table: layer (type), output shape, parameters, and what each layer
@@ -456,6 +461,11 @@ def _accumulate(grads: dict, tensor: KerasTensor, grad: np.ndarray) -> None:
     """``δt += grad``: a tensor read by several layers sums their gradients (a fork)."""
     key = id(tensor)
     grads[key] = grad if key not in grads else grads[key] + grad
+
+
+def _added_losses(cache) -> list:
+    """The ``add_loss`` values of one call (a layer written with ``call``), or []."""
+    return cache.losses if isinstance(cache, layer_calls.CallCache) else []
 
 
 def _add(a, b):

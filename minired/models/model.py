@@ -1,14 +1,22 @@
-"""Model: ``mr.Model(inputs, outputs)``, a graph of layers that can be trained.
+"""Model: ``mr.Model(inputs, outputs)``, a graph of layers that can be trained, or your own
+subclass of ``mr.Model`` with a ``call()``.
 
 As in Keras, ``mr.Model(inputs=..., outputs=...)`` returns a
 :class:`~minired.models.functional.Functional` model, and
 :class:`~minired.models.Sequential` is a functional model whose graph is a straight line.
 Every model is also a layer, so a model can be called inside another one.
+
+A **subclassed** model sets its layers as attributes in ``__init__`` and writes ``call``;
+like any layer written with ``call``, it runs forward on a tape and backward through it
+(see :mod:`minired.autodiff.layer_calls`), so ``fit``, ``evaluate`` and ``predict`` work
+on it unchanged.
 """
 
 from __future__ import annotations
 
 import inspect
+
+import numpy as np
 
 from minired.layers.layer import Layer
 from minired.trainers.trainer import Trainer
@@ -26,6 +34,21 @@ class Model(Trainer, Layer):
         >>> model = mr.Model(inputs, outputs)
         >>> type(model).__name__, model.predict(np.ones((3, 4)), verbose=0).shape
         ('Functional', (3, 2))
+
+        A subclassed model:
+
+        >>> class TwoLayers(mr.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = mr.layers.Dense(8, activation="relu")
+        ...         self.out = mr.layers.Dense(1)
+        ...     def call(self, inputs):
+        ...         return self.out(self.hidden(inputs))
+        >>> model = TwoLayers()
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2, verbose=0)
+        >>> len(model.weights), model.predict(np.ones((2, 3)), verbose=0).shape
+        (4, (2, 1))
     """
 
     def __new__(cls, *args, **kwargs):
@@ -40,13 +63,18 @@ class Model(Trainer, Layer):
                                  "mr.Model(inputs, outputs).")
             raise TypeError(
                 "mr.Model needs `inputs` and `outputs`: mr.Model(inputs, outputs), with "
-                "inputs = mr.Input(shape) and outputs the result of calling layers on them. "
-                "(Subclassing mr.Model with a call() method is not available yet.)")
+                "inputs = mr.Input(shape) and outputs the result of calling layers on them; "
+                "or subclass mr.Model and write its call() method.")
         return super().__new__(cls)
 
-    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise TypeError(f"{type(self).__name__}: a subclass of mr.Model calls "
+                            "super().__init__() with keyword arguments such as name=...; "
+                            "a functional subclass (super().__init__(inputs, outputs)) is not "
+                            "implemented in minired.")
         Trainer.__init__(self)
-        Layer.__init__(self, name=name, trainable=trainable)
+        Layer.__init__(self, **kwargs)
 
     @property
     def trainable(self) -> bool:
@@ -66,8 +94,69 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list[Layer]:
-        """The model's layers (see the subclasses)."""
+        """The model's layers: for a subclassed model, the layers set as its attributes, in
+        the order they were set (Keras' ``_layers``)."""
+        return list(self._tracked_layers)
+
+    # -- a subclassed model: what the Trainer needs besides forward/backward -------------------
+    # Functional overrides every method of this section with its graph's version.
+    @property
+    def output_keys(self) -> list[str]:
+        """The names of the outputs in losses, metrics and logs (one output: ``"output"``)."""
+        return ["output"]
+
+    @property
+    def calls(self) -> list:
+        """A subclassed model keeps one tape, not a list of layer calls."""
         return []
+
+    def backward(self, grad_outputs, top=None):
+        """Backpropagate ``δŷ`` through the tape of the last ``call`` (``top`` is never set:
+        see :meth:`_logits_call`)."""
+        return Layer.backward(self, grad_outputs)
+
+    def _logits_call(self, output_index: int, loss, training: bool) -> None:
+        """None: a subclassed model's loss reads its output. (Keras on TensorFlow also finds
+        the logits of a softmax at the end of ``call``; see the README's differences.)"""
+        return None
+
+    def _pack_outputs(self, flat):
+        """One output: the array itself."""
+        return flat[0] if isinstance(flat, list) and len(flat) == 1 else flat
+
+    def _prepare_x(self, x, argument: str, allow_empty: bool = True, method: str = "fit"):
+        """Check the inputs of a subclassed model: one array (or a list of arrays) of numbers,
+        finite, one sample per row (see :mod:`minired.models.model_inputs`)."""
+        from minired.models import model_inputs
+
+        arrays = model_inputs.prepare_free(x, argument, allow_empty, method)
+        return arrays[0] if len(arrays) == 1 else arrays
+
+    def forward(self, inputs, training: bool = False):
+        """Run ``call`` on a tape (building the model on its first batch)."""
+        if not self.built:
+            self._build_once(_batch_shapes(inputs))
+        outputs = Layer.forward(self, inputs, training=training)
+        if isinstance(outputs, list | tuple | dict):
+            raise ValueError(f"{self.name}: call() returned {type(outputs).__name__} of "
+                             "outputs; minired trains subclassed models with one output. Build "
+                             "a model with several outputs with the functional API, "
+                             "mr.Model(inputs, [out1, out2]).")
+        return outputs
+
+    def build(self, input_shape=None) -> None:
+        """Create the weights: run ``call`` once on a sample of zeros of ``input_shape``
+        (Keras traces it symbolically), changing no Variable."""
+        if input_shape is not None and self._uses_call():
+            self.built = True
+            self.compute_output_shape(input_shape)
+        self.built = True
+
+    def summary(self, line_length: int | None = None, print_fn=print) -> None:
+        """Keras' table for a subclassed model: its layers and their parameters."""
+        from minired.models import summary_table
+
+        print_fn(summary_table.subclassed_summary(self))
 
     # -- saving (see minired.saving) ----------------------------------------------------------
     def compile(self, *args, **kwargs) -> None:
@@ -154,3 +243,10 @@ class Model(Trainer, Layer):
                                  "'layers', 'input_layers' and 'output_layers').")
             return Functional.from_config(config, custom_objects=custom_objects)
         return super().from_config(config)
+
+
+def _batch_shapes(inputs):
+    """The shapes of a batch of inputs, with the batch axis as None."""
+    if isinstance(inputs, list | tuple):
+        return [(None, *np.shape(a)[1:]) for a in inputs]
+    return (None, *np.shape(inputs)[1:])

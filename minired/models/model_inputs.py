@@ -9,7 +9,11 @@ not numbers or not finite (or overflow float32), a shape that does not fit the i
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+from minired import config
 
 
 def prepare(model, x, argument: str, allow_empty: bool, method: str) -> list[np.ndarray]:
@@ -53,6 +57,42 @@ def prepare(model, x, argument: str, allow_empty: bool, method: str) -> list[np.
         raise ValueError(f"{method}: `{argument}` has no samples (shape {arrays[0].shape}); "
                          "there is nothing to compute a loss on.")
     return arrays
+
+
+def prepare_free(x, argument: str, allow_empty: bool, method: str) -> list[np.ndarray]:
+    """Check the inputs of a model without declared Inputs (a subclassed model): one array
+    or a list/tuple of arrays, numeric, finite, with a batch axis and the same number of
+    samples. Floats are cast to floatx, integers (indices, labels) keep their type."""
+    if x is None:
+        raise ValueError(f"{method}: `{argument}` is required: give the inputs as an array of "
+                         "shape (samples, features...).")
+    if isinstance(x, dict):
+        raise ValueError(f"{method}: `{argument}` is a dict; a subclassed model takes one array "
+                         "or a list of arrays.")
+    items = list(x) if isinstance(x, list | tuple) else [x]
+    arrays = []
+    for i, item in enumerate(items):
+        name = f"{argument}[{i}]" if len(items) > 1 else argument
+        array = np.asarray(item)
+        integer = np.issubdtype(array.dtype, np.integer) or array.dtype == bool
+        spec = _FreeInput(array.dtype if integer else np.dtype(config.floatx()),
+                          (None, *[None] * (array.ndim - 1)) if array.ndim else (None, None))
+        arrays.append(_check_array(spec, item, name, False))
+    counts = {len(a) for a in arrays}
+    if len(counts) > 1:
+        raise ValueError(f"{method}: the arrays of `{argument}` must have the same number of "
+                         f"samples, got {[len(a) for a in arrays]}.")
+    if not allow_empty and len(arrays[0]) == 0:
+        raise ValueError(f"{method}: `{argument}` has no samples (shape {arrays[0].shape}); "
+                         "there is nothing to compute a loss on.")
+    return arrays
+
+
+class _FreeInput(NamedTuple):
+    """The dtype and shape an input must have when the model declares none."""
+
+    dtype: np.dtype
+    shape: tuple
 
 
 def _check_array(tensor, x, argument: str, name_input: bool) -> np.ndarray:

@@ -33,6 +33,14 @@ def functional_summary(model) -> str:
     return _table(model, (*HEADERS, "Connected to"), rows)
 
 
+def subclassed_summary(model) -> str:
+    """One row per layer set as an attribute; the output shapes are unknown until traced,
+    as in Keras' summary of a subclassed model ("?")."""
+    rows = [(f"{layer.name} ({type(layer).__name__})", "?", f"{layer.count_params():,}")
+            for layer in model.layers]
+    return _table(model, HEADERS, rows)
+
+
 def _sequential_like(model) -> bool:
     """Keras' test: at most one call per depth of the graph, none reading several tensors,
     and no layer called twice."""

@@ -52,9 +52,10 @@ def resolve_losses(loss, loss_weights, keys: list[str], output_order: list[str] 
                    ) -> list[OutputLoss]:
     """One :class:`OutputLoss` per output that has a loss, in Keras' order (``output_order``
     is the order a dict of outputs was written in)."""
-    if loss is None:
-        raise ValueError(
-            "compile: `loss` is required (e.g. 'mse' or 'categorical_crossentropy').")
+    if loss is None:        # allowed when the model adds its own losses (Keras' add_loss)
+        if loss_weights is not None:
+            raise ValueError("compile: `loss_weights` needs a `loss`.")
+        return []
     if isinstance(loss, list | tuple) and len(keys) == 1:
         if len(loss) != 1:
             raise ValueError(f"compile: the model has 1 output, but `loss` lists {len(loss)} "

@@ -24,7 +24,7 @@ from minired import config, keras_numerics
 from minired import optimizers as optimizers_module
 from minired.callbacks import CallbackList, History
 from minired.layers.layer import Layer
-from minired.metrics.metric import Mean
+from minired.metrics.metric import Mean, as_result
 from minired.trainers import compile_utils, data_adapter, epoch_iterator
 from minired.trainers.data_adapter import num_samples
 from minired.utils import rng_utils
@@ -69,9 +69,10 @@ class Trainer:
 
         Args:
             optimizer: a Keras name (``"sgd"``, ``"adam"``, ``"rmsprop"``...) or an optimizer.
-            loss: a Keras name (``"mse"``, ``"categorical_crossentropy"``...) or a Loss; for
-                a model with several outputs, also a list (one per output) or a dict by output
-                name.
+            loss: a Keras name (``"mse"``, ``"categorical_crossentropy"``...), a Loss, or a
+                function ``fn(y_true, y_pred)`` written with ``mr.ops``; for a model with
+                several outputs, also a list (one per output) or a dict by output name.
+                None when the model's layers add their own losses (``add_loss``).
             loss_weights: the weights ``wᵢ`` of ``L = Σᵢ wᵢ Lᵢ``: a float, a list or a dict.
             metrics: a list of names (``["accuracy"]``) or metric objects; for several
                 outputs, one entry per output (a list) or a dict by output name.
@@ -90,7 +91,8 @@ class Trainer:
             loss, loss_weights, keys, list(outputs) if isinstance(outputs, dict) else None)
         self._metric_identifiers = compile_utils.check_metrics(metrics, keys)
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = self._output_losses[0].loss if len(keys) == 1 else loss
+        self.loss = (self._output_losses[0].loss if len(keys) == 1 and self._output_losses
+                     else loss)
         self._compile_metrics = None  # resolved from the data's shapes on first use
         self.compiled = True
 
@@ -120,7 +122,7 @@ class Trainer:
             metric.reset_state()
 
     def _logs(self) -> dict[str, float]:
-        return {m.name: m.result() for m in self.metrics}
+        return {m.name: as_result(m.result()) for m in self.metrics}
 
     def _output_shapes(self, x) -> list[tuple]:
         """The shape of each output for the inputs ``x`` (arrays)."""
@@ -167,6 +169,7 @@ class Trainer:
         its penalty, added once.
         """
         y_pred = self._flat_outputs(self.forward(x, training=training))
+        self._check_some_loss()
         values, grads, tops = self._output_loss(y, y_pred, sample_weight, training,
                                                 gradient=True)
         self.zero_gradients()
@@ -174,6 +177,16 @@ class Trainer:
                       top=tops if len(tops) > 1 else tops[0])
         self.add_penalty_gradients()
         return self._total_loss(values), y_pred, values
+
+    def _metric_identifiers_given(self) -> bool:
+        return any(self._metric_identifiers)
+
+    def _check_some_loss(self) -> None:
+        """Without a compiled loss, the model must have added one (``add_loss``) in the
+        forward pass just run: else there is nothing to minimise (Keras' error)."""
+        if not self._output_losses and not self.losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
+                             "or call `self.add_loss(...)` in a layer's call().")
 
     def _output_loss(self, y: list, y_pred: list, sample_weight, training: bool,
                      gradient: bool):
@@ -285,7 +298,7 @@ class Trainer:
             return self._fit_source(x, y, epochs, verbose, callbacks, validation_split,
                                     validation_data, sample_weight, class_weight, initial_epoch,
                                     steps_per_epoch, validation_steps, validation_freq)
-        if y is None:
+        if y is None and (self._output_losses or self._metric_identifiers_given()):
             raise ValueError("fit: `y` is required: give the targets, one per sample of `x` "
                              "(or give `x` as a generator or dataset of (x, y) batches).")
         x = self._prepare_x(x, "x", allow_empty=False, method="fit")
@@ -444,6 +457,8 @@ class Trainer:
         """One checked target array per output (``y`` is an array, a list with one array
         per output, or a dict by output name)."""
         keys = self.output_keys
+        if not self._output_losses and not self._metric_identifiers_given():
+            return [None] * len(keys)    # no loss, no metric: the targets are not read
         if y is None:
             raise ValueError(f"`{argument}` is required: give the targets, one per sample.")
         if len(keys) == 1:
