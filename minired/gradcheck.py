@@ -207,7 +207,8 @@ def check_model(model, x: np.ndarray, y: np.ndarray, sample_weight=None,
         return model.loss_and_gradients(x, y, sample_weight=sample_weight)[0]
 
     results = []
-    for layer in model.unique_layers:       # a layer used twice has one set of weights
+    # A layer used twice has one set of weights; a subclassed model lists all of them.
+    for layer in getattr(model, "unique_layers", [model]):
         for i, weight in enumerate(layer.weights):
             _require_float64(weight)
             index = len(results)

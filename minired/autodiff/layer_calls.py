@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from minired import keras_numerics
 from minired.autodiff.tape import GradientTape, active_tape, record
 from minired.autodiff.tensor import Tensor, as_leaf
 
@@ -64,16 +65,26 @@ def run_call(layer, inputs, training: bool):
     return plain, CallCache(tape, watched, outputs, list(tape.losses))
 
 
-def backward_call(layer, cache: CallCache, grad_outputs):
-    """Backpropagate through a taped call: ``∂L/∂w`` added to every Variable's
-    ``gradient``, ``δx`` returned (zeros for an input the outputs do not depend on).
+def backward_call(layer, cache: CallCache, grad_outputs, top: int | None = None):
+    """Backpropagate through a taped call: ``∂L/∂w`` added to every weight's gradient
+    array, ``δx`` returned (zeros for an input the outputs do not depend on).
 
     The seeds are ``δa`` for each output and ``1`` for each ``add_loss`` value: the model's
-    loss is ``L = loss(y, ŷ) + Σ added losses``, so ``∂L/∂(added loss) = 1``.
+    loss is ``L = loss(y, ŷ) + Σ added losses``, so ``∂L/∂(added loss) = 1``. With ``top``
+    (see :func:`output_logits_record`), ``grad_outputs`` is ``δz`` of that softmax/sigmoid
+    layer call instead: its ``backward_from_z`` seeds the call's inputs and weights.
     """
     outputs = flatten(cache.outputs)
-    grads_out = flatten(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
-    seeds = list(zip(outputs, grads_out, strict=True))
+    if top is not None:
+        record_ = layer_records(cache)[top]
+        called, called_cache = record_.call
+        grads_in = isolated_backward(called, called_cache,
+                                     lambda: called.backward_from_z(grad_outputs))
+        seeds = list(zip(record_.inputs, grads_in, strict=True))
+    else:
+        grads_out = (flatten(grad_outputs) if grad_outputs is not None
+                     else [None] * len(outputs))
+        seeds = list(zip(outputs, grads_out, strict=True))
     seeds += [(loss, np.ones_like(np.asarray(loss))) for loss in cache.losses]
     grads = cache.tape.backward(seeds)
     for weight, gradient, _ in layer._weight_triples():
@@ -106,21 +117,52 @@ def record_layer_call(layer, inputs, training: bool):
 
     def vjp_for(index: int):
         def vjp(grad):
-            layer.cache = cache
             grads = [None] * len(flat_outputs)
             grads[index] = grad
-            saved = [g.copy() for g in layer.gradients]
-            layer.zero_gradients()
-            grad_inputs = layer.backward(grads[0] if len(grads) == 1 else grads)
-            grad_weights = [g.copy() for g in layer.gradients]
-            for gradient, before in zip(layer.gradients, saved, strict=True):
-                gradient[...] = before
-            return (*flatten(grad_inputs), *grad_weights)
+            return isolated_backward(layer, cache,
+                                     lambda: layer.backward(grads[0] if len(grads) == 1
+                                                            else grads))
         return vjp
 
-    recorded = [record(out, (*flat_inputs, *weights), vjp_for(i))
+    recorded = [record(out, (*flat_inputs, *weights), vjp_for(i), call=(layer, cache))
                 for i, out in enumerate(flat_outputs)]
     return recorded[0] if not isinstance(outputs, list | tuple) else recorded
+
+
+def isolated_backward(layer, cache, run) -> tuple:
+    """Run ``run()`` (the layer's ``backward`` or ``backward_from_z``) on this call's cache
+    with the layer's gradient arrays zeroed, and return ``(*δx, *∂L/∂w)`` for the tape; the
+    gradient arrays are then put back as they were (the tape adds the ∂L/∂w itself)."""
+    layer.cache = cache
+    saved = [g.copy() for g in layer.gradients]
+    layer.zero_gradients()
+    grad_inputs = run()
+    grad_weights = [g.copy() for g in layer.gradients]
+    for gradient, before in zip(layer.gradients, saved, strict=True):
+        gradient[...] = before
+    return (*flatten(grad_inputs), *grad_weights)
+
+
+def layer_records(cache: CallCache) -> list:
+    """The records of built-in layer calls on a call's tape, in order."""
+    return [r for r in cache.tape.records if r.call is not None]
+
+
+def output_logits_record(cache: CallCache, loss, training: bool) -> int | None:
+    """The index in :func:`layer_records` of the softmax/sigmoid layer call whose logits a
+    cross-entropy reads, when ``call`` returned that layer's output (maybe through an
+    inactive Dropout), as Keras on TensorFlow finds it; else None."""
+    producers = {id(r.output): r for r in cache.tape.records}
+    chain, record_ = [], producers.get(id(cache.outputs))
+    while record_ is not None and record_.call is not None:
+        chain.insert(0, record_)
+        if not record_.call[0].passes_logits_through(training):
+            break
+        record_ = producers.get(id(record_.inputs[0]))
+    found = keras_numerics.logits_call([r.call for r in chain], loss, training)
+    if found is None:
+        return None
+    return next(i for i, r in enumerate(layer_records(cache)) if r is chain[found])
 
 
 def infer_output_shape(layer, input_shape):

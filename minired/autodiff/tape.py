@@ -44,6 +44,7 @@ class Record(NamedTuple):
     output: Any                 #: the Tensor the op returned
     inputs: tuple               #: the op's arguments that may need a gradient
     vjp: Callable               #: δoutput -> one δ per input (None: no gradient)
+    call: tuple | None = None   #: (layer, cache) when the op is a built-in layer's call
 
 
 class GradientTape:
@@ -129,7 +130,7 @@ def is_traced(value) -> bool:
     return isinstance(value, Tensor)
 
 
-def record(output, inputs: tuple, vjp: Callable):
+def record(output, inputs: tuple, vjp: Callable, call: tuple | None = None):
     """Return an op's ``output``: traced and recorded when a tape is active and one of the
     ``inputs`` is traced, else as a plain NumPy array.
 
@@ -144,7 +145,7 @@ def record(output, inputs: tuple, vjp: Callable):
     for x in inputs:
         check_recordable(x)
     out = traced(output)
-    tape.records.append(Record(out, tuple(inputs), vjp))
+    tape.records.append(Record(out, tuple(inputs), vjp, call))
     return out
 
 
@@ -171,5 +172,5 @@ def _accumulate(grads: dict, array, grad: np.ndarray) -> None:
 
 
 def _float_dtype(value) -> np.dtype:
-    dtype = np.result_type(value)
+    dtype = np.asarray(value).dtype        # (np.result_type would dispatch to mr.ops)
     return dtype if np.issubdtype(dtype, np.floating) else np.dtype("float64")

@@ -114,6 +114,21 @@ class Tensor(np.ndarray):
     def __itruediv__(self, other):
         return self / other if self._rebinds() else super().__itruediv__(other)
 
+    def prod(self, axis=None, keepdims=False, **kwargs):
+        from minired import ops
+
+        return ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, **kwargs):
+        from minired import ops
+
+        return ops.var(self, axis=axis, keepdims=keepdims)
+
+    def std(self, axis=None, keepdims=False, **kwargs):
+        from minired import ops
+
+        return ops.std(self, axis=axis, keepdims=keepdims)
+
     def numpy(self) -> np.ndarray:
         """A plain copy, as Keras' ``tensor.numpy()``."""
         return np.array(self, copy=True).view(np.ndarray)

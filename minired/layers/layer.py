@@ -76,9 +76,11 @@ class Layer:
     def __init__(self, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
         check_dtype_policy(kwargs.pop("dtype", None), type(self).__name__)
-        for key in ("autocast", "activity_regularizer"):
-            if kwargs.get(key, None) in (None, True) and key in kwargs:
-                kwargs.pop(key)
+        kwargs.pop("autocast", None)          # minired computes every layer in floatx
+        if kwargs.pop("activity_regularizer", None) is not None:
+            raise ValueError(f"{type(self).__name__}: `activity_regularizer` is not "
+                             "implemented in minired; add the penalty with self.add_loss(...) "
+                             "in call().")
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{kwargs}.")

@@ -18,6 +18,7 @@ import inspect
 
 import numpy as np
 
+from minired.autodiff import layer_calls
 from minired.layers.layer import Layer
 from minired.trainers.trainer import Trainer
 
@@ -107,18 +108,22 @@ class Model(Trainer, Layer):
 
     @property
     def calls(self) -> list:
-        """A subclassed model keeps one tape, not a list of layer calls."""
-        return []
+        """``(layer, cache)`` of each built-in layer called on the tape of the last
+        ``call``, in order."""
+        if not isinstance(self.cache, layer_calls.CallCache):
+            return []
+        return [r.call for r in layer_calls.layer_records(self.cache)]
 
     def backward(self, grad_outputs, top=None):
-        """Backpropagate ``δŷ`` through the tape of the last ``call`` (``top`` is never set:
-        see :meth:`_logits_call`)."""
-        return Layer.backward(self, grad_outputs)
+        """Backpropagate ``δŷ`` through the tape of the last ``call`` (or ``δz`` of the
+        call ``top``, see :meth:`_logits_call`)."""
+        return layer_calls.backward_call(self, self.cache, grad_outputs, top)
 
-    def _logits_call(self, output_index: int, loss, training: bool) -> None:
-        """None: a subclassed model's loss reads its output. (Keras on TensorFlow also finds
-        the logits of a softmax at the end of ``call``; see the README's differences.)"""
-        return None
+    def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
+        """The index in :attr:`calls` of the softmax/sigmoid layer whose output ``call``
+        returned, for a cross-entropy to read its logits, as Keras on TensorFlow does
+        (:func:`~minired.autodiff.layer_calls.output_logits_record`)."""
+        return layer_calls.output_logits_record(self.cache, loss, training)
 
     def _pack_outputs(self, flat):
         """One output: the array itself."""

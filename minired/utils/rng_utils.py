@@ -10,6 +10,7 @@ stream                    draws
 ``"initializers"``        the seed of each unseeded initializer (initial weights)
 ``"dropout"``             the seed of each unseeded Dropout layer
 ``"shuffle"``             the order of the samples in each epoch of ``fit``
+``"random"``              the seed of each unseeded ``mr.random`` draw or ``SeedGenerator``
 ========================  ====================================================
 
 Separate streams keep one kind of randomness from moving another: fitting model A (which
@@ -24,7 +25,7 @@ import random
 
 import numpy as np
 
-STREAMS = ("initializers", "dropout", "shuffle")
+STREAMS = ("initializers", "dropout", "shuffle", "random")
 
 
 def _new_streams(seed: int | None) -> dict[str, np.random.Generator]:
