@@ -290,3 +290,76 @@ def test_a_model_with_integer_weights_saves_and_loads(tmp_path):
     model.save(tmp_path / "normalized.keras")
     loaded = mr.models.load_model(tmp_path / "normalized.keras")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def _custom_block_classes(library, ops):
+    """A layer written with call, holding Variables (one non-trainable), a Dense, a taped
+    sublayer and a list of Dense layers: the same classes for minired and for Keras."""
+
+    class Inner(library.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+        def call(self, inputs):
+            return inputs * self.w
+
+    class Block(library.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = library.layers.Dense(3)
+            self.inner = Inner()
+            self.stack = [library.layers.Dense(3), library.layers.Dense(2)]
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False)
+            self.scale = self.add_weight(shape=(), initializer="ones")
+
+        def call(self, inputs):
+            h = self.inner(self.dense(inputs))
+            for layer in self.stack:
+                h = layer(h)
+            return ops.tanh(h) * self.scale
+
+    return Block
+
+
+def test_a_custom_layer_s_weights_are_named_as_keras_names_them(tmp_path, keras_env):
+    """Keras saves a layer written with call as its own Variables, then each sublayer under
+    its attribute's name: weights written by one library load in the other."""
+    keras = keras_env.keras
+    models = {}
+    for name, library, ops in (("mr", mr, mr.ops), ("keras", keras, keras.ops)):
+        block = _custom_block_classes(library, ops)
+        inputs = library.Input((4,))
+        models[name] = library.Model(inputs, block()(inputs))
+    rng = np.random.default_rng(0)
+    models["mr"].set_weights([rng.normal(size=w.shape).astype("float32")
+                              for w in models["mr"].get_weights()])
+    models["mr"].save_weights(tmp_path / "m.weights.h5")
+    models["keras"].load_weights(tmp_path / "m.weights.h5")
+    x = rng.normal(size=(5, 4)).astype("float32")
+    np.testing.assert_allclose(models["keras"].predict(x, verbose=0),
+                               models["mr"].predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    models["keras"].set_weights([w * 0.5 for w in models["keras"].get_weights()])
+    models["keras"].save_weights(tmp_path / "k.weights.h5")
+    models["mr"].load_weights(tmp_path / "k.weights.h5")
+    for a, b in zip(models["mr"].get_weights(), models["keras"].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, np.asarray(b))
+
+
+def test_a_subclassed_model_is_not_saved_half_right(tmp_path):
+    @mr.saving.register_keras_serializable(package="Tests")
+    class Net(mr.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = mr.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = Net()
+    model(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="subclassed model .* not implemented"):
+        model.save(tmp_path / "n.keras")
+    with pytest.raises(ValueError, match="subclassed model .* not implemented"):
+        model.save_weights(tmp_path / "n.weights.h5")
+    assert not list(tmp_path.iterdir())
+    del mr.saving.get_custom_objects()["Tests>Net"]

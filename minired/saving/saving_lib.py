@@ -63,6 +63,11 @@ def _model_entries(model, path: str = ""):
     itself, then ``model.layers`` (each object once, named after its class)."""
     from minired.models.functional import Functional
 
+    if not isinstance(model, Functional):
+        raise ValueError(f"Saving the subclassed model {model.name!r} is not implemented in "
+                         "minired (Keras names its weights after the model's attributes). "
+                         "Build it with the functional API to save it, or keep its weights "
+                         "with model.get_weights().")
     yield path, model.name, []
     used: dict[str, int] = {}
     visited: set[int] = set()
@@ -74,8 +79,43 @@ def _model_entries(model, path: str = ""):
         layer_path = f"{path}/layers/{name}" if path else f"layers/{name}"
         if isinstance(layer, Functional):
             yield from _model_entries(layer, layer_path)
+        elif layer._uses_call():
+            yield from _custom_layer_entries(layer, layer_path, visited)
         else:
             yield layer_path, layer.name, layer.weights
+
+
+def _custom_layer_entries(layer, path: str, visited: set[int]):
+    """A layer written with ``call``, as Keras saves it: its own Variables in ``path/vars``,
+    then each sublayer under the name of the attribute holding it (attributes sorted, the
+    private ones last; a list of layers as ``attribute/<class>``, ``attribute/<class>_1``)."""
+    from minired.layers.layer import Layer
+
+    own = sorted(layer._own_variables, key=lambda v: not v.trainable)
+    yield path, layer.name, own
+    base_attributes = set(dir(Layer)) | set(vars(Layer()))
+    for attribute in sorted(vars(layer), key=lambda a: f"~{a}" if a.startswith("_") else a):
+        value = vars(layer)[attribute]
+        if attribute in base_attributes:
+            continue
+        if isinstance(value, Layer):
+            children = [(f"{path}/{attribute}", value)]
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, Layer)
+                                                                 for v in value):
+            used: dict[str, int] = {}
+            children = [(f"{path}/{attribute}/"
+                         f"{_unique_name(to_snake_case(type(v).__name__), used)}", v)
+                        for v in value]
+        else:
+            continue
+        for child_path, child in children:
+            if id(child) in visited:
+                continue
+            visited.add(id(child))
+            if child._uses_call():
+                yield from _custom_layer_entries(child, child_path, visited)
+            else:
+                yield child_path, child.name, child.weights
 
 
 def _unique_name(name: str, used: dict[str, int]) -> str:
@@ -373,7 +413,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     from minired.models.functional import Functional
 
     if not isinstance(model, Functional):
-        raise ValueError(f"{filepath} holds a {type(model).__name__}, not a model.")
+        raise ValueError(f"{filepath} holds a {type(model).__name__}: minired loads "
+                         "functional and Sequential models (loading a subclassed model is "
+                         "not implemented).")
     if weights is not None:
         load_weights_from_h5(model, weights, include_optimizer=compile)
     return model
