@@ -36,9 +36,15 @@ def test_training_methods_need_compile(method, data):
         getattr(model, method)(*data)
 
 
-def test_compile_needs_a_loss():
-    with pytest.raises(ValueError, match=r"compile: `loss` is required"):
-        make_model(compile=False).compile(optimizer="sgd")
+def test_a_model_without_any_loss_is_refused_before_an_update():
+    """compile without a loss is Keras' way for models whose layers add_loss; with none,
+    fit stops at the first step, before the weights move."""
+    model = make_model(compile=False)
+    model.compile(optimizer="sgd")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"No loss to compute. Provide a `loss` argument"):
+        model.fit(np.ones((4, 4)), np.ones((4, 3)), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
 
 @pytest.mark.parametrize("method", ["get_weights", "summary"])

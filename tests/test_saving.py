@@ -363,3 +363,41 @@ def test_a_subclassed_model_is_not_saved_half_right(tmp_path):
         model.save_weights(tmp_path / "n.weights.h5")
     assert not list(tmp_path.iterdir())
     del mr.saving.get_custom_objects()["Tests>Net"]
+
+
+def test_a_custom_layer_without_get_config_saves_its_arguments(tmp_path, keras_env):
+    """Keras' automatic config: the constructor's plain arguments, defaults included."""
+
+    @mr.saving.register_keras_serializable(package="Tests")
+    class Power(mr.layers.Layer):
+        def __init__(self, exponent=2.0, offsets=(1, 2)):
+            super().__init__()
+            self.exponent, self.offsets = exponent, offsets
+
+        def call(self, inputs):
+            return inputs ** self.exponent + self.offsets[0]
+
+    layer = Power(3.0)
+    config = layer.get_config()
+    assert config == {"exponent": 3.0, "offsets": (1, 2), "trainable": True,
+                      "dtype": config["dtype"]}
+    assert Power.from_config(config).exponent == 3.0
+
+    keras = keras_env.keras
+
+    @keras.saving.register_keras_serializable(package="Tests")
+    class KerasPower(keras.layers.Layer):
+        def __init__(self, exponent=2.0, offsets=(1, 2)):
+            super().__init__()
+            self.exponent, self.offsets = exponent, offsets
+
+    keras_config = KerasPower(3.0).get_config()
+    assert {k: v for k, v in keras_config.items() if k != "dtype"} == {
+        k: v for k, v in config.items() if k != "dtype"}
+
+    inputs = mr.Input((2,))
+    model = mr.Model(inputs, Power(3.0)(inputs))
+    model.save(tmp_path / "p.keras")
+    loaded = mr.models.load_model(tmp_path / "p.keras")
+    assert loaded.layers[1].exponent == 3.0
+    del mr.saving.get_custom_objects()["Tests>Power"]

@@ -172,15 +172,6 @@ def test_added_losses_work_with_fit_with_and_without_a_compiled_loss():
     assert len(history.history["loss"]) == 1
 
 
-def test_no_loss_at_all_is_refused_before_the_first_update():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam")
-    before = model.get_weights()
-    with pytest.raises(ValueError, match="No loss to compute"):
-        model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
-    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
-
-
 def test_serialization_with_get_config():
     layer = LazyLinear(64)
     config = layer.get_config()

@@ -26,6 +26,7 @@ code the user writes, hand-written backward passes for the built-in layers.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -72,6 +73,11 @@ class Layer:
     #: Whether the layer is called on a list of tensors (merge layers, models with several
     #: inputs) rather than on one tensor.
     _takes_several_inputs = False
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        instance.__dict__["_auto_config"] = _auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
@@ -402,8 +408,19 @@ class Layer:
 
     def get_config(self) -> dict:
         """The constructor arguments, with Keras' keys: ``Dense.from_config(d.get_config())``
-        makes a layer like ``d`` (new weights). ``dtype`` is Keras' dtype policy."""
-        return {"name": self.name, "trainable": self.trainable,
+        makes a layer like ``d`` (new weights). ``dtype`` is Keras' dtype policy.
+
+        A layer of your own that does not override it gets, as in Keras, the arguments its
+        constructor was called with, when they are plain values (str, int, float, bool,
+        None, and lists or dicts of them).
+        """
+        config = {"name": self.name}
+        auto = self.__dict__.get("_auto_config")
+        if type(self).get_config is Layer.get_config and auto is not None:
+            config.update(auto)
+            if not _init_takes(type(self), "name"):
+                config.pop("name")
+        return {**config, "trainable": self.trainable,
                 "dtype": serialization_lib.dtype_policy(self._float_dtype())}
 
     @classmethod
@@ -414,7 +431,12 @@ class Layer:
         config = {key: serialization_lib._deserialize(value)
                   if serialization_lib.is_serialized_object(value) else value
                   for key, value in config.items()}
-        return cls(**config)
+        trainable = config.get("trainable", True)
+        if not _init_takes(cls, "trainable"):     # a user's __init__(self, units) only
+            config.pop("trainable", None)
+        layer = cls(**config)
+        layer.trainable = trainable
+        return layer
 
     def get_build_config(self) -> dict | None:
         """``{"input_shape": ...}``, the shape the layer was built with, or None."""
@@ -464,6 +486,41 @@ def _input_shape_argument(cls_name: str, input_shape, input_dim) -> tuple | None
         "Sequential models, prefer using an `Input(shape)` object as the first layer in "
         "the model instead.", UserWarning, stacklevel=4)
     return tuple(int(d) for d in input_shape)
+
+
+def _auto_config(cls: type, args: tuple, kwargs: dict) -> dict | None:
+    """The arguments of ``cls(*args, **kwargs)`` by name, defaults included, when they are
+    all plain values (Keras' automatic config of a layer without ``get_config``)."""
+    if cls.__init__ is Layer.__init__:
+        return None
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return None                   # __init__ will raise it, with Python's message
+    bound.apply_defaults()
+    parameters = inspect.signature(cls.__init__).parameters
+    arguments = dict(bound.arguments)
+    for name, parameter in parameters.items():
+        if parameter.kind is parameter.VAR_KEYWORD:
+            arguments |= arguments.pop(name, {})
+        elif parameter.kind is parameter.VAR_POSITIONAL and arguments.pop(name, ()):
+            return None
+    arguments.pop(next(iter(parameters)), None)          # self
+    arguments.pop("name", None)
+    return arguments if _plain(arguments) else None
+
+
+def _plain(value) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return isinstance(value, str | int | float | bool | type(None))
+
+
+def _init_takes(cls: type, argument: str) -> bool:
+    parameters = inspect.signature(cls.__init__).parameters
+    return argument in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _unique_by_id(items: list[tuple]) -> list[tuple]:

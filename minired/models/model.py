@@ -66,7 +66,7 @@ class Model(Trainer, Layer):
                 "mr.Model needs `inputs` and `outputs`: mr.Model(inputs, outputs), with "
                 "inputs = mr.Input(shape) and outputs the result of calling layers on them; "
                 "or subclass mr.Model and write its call() method.")
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs) -> None:
         if args or "inputs" in kwargs or "outputs" in kwargs:
