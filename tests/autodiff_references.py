@@ -1,0 +1,503 @@
+"""Reference forwards written with ``mr.ops``, for ``test_autodiff_crosscheck.py``.
+
+Every built-in activation, loss and layer of minired has a hand-written backward pass. Each
+function below computes the **same forward** again, from Keras' formula (the TensorFlow
+backend's, constants and clips included), with ``mr.ops`` only, so that the tape can
+differentiate it. The cross-check then compares the two gradients: the hand-written one and
+the one the tape derives from these lines. Nothing here calls a minired activation, loss or
+layer.
+
+Only elementary ops are used (``exp``, ``log1p``, ``where``, ``maximum``, ``matmul``...), not
+the composite ones of ``mr.ops.nn`` (``softmax``, ``sigmoid``...), whose VJPs are written by
+hand too: the tape must *derive* every gradient it is compared with.
+
+A Python float constant that Keras passes through ``ops.cast(value, x.dtype)`` is rounded
+to float32 first on TensorFlow (:func:`f32`); a Python float met by a tensor in ``x * 0.5``
+keeps its float64 value. Each reference says which one Keras uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minired import config, ops
+
+
+def f32(value: float) -> float:
+    """``ops.cast(value, "float64")`` of a Python float on TensorFlow: float32 precision."""
+    return float(np.float32(value))
+
+
+def eps() -> float:
+    """``keras.backend.epsilon()``, read at call time (1e-7 unless a test changes it)."""
+    return config.epsilon()
+
+
+# ================================================================================================
+# Activations: one reference per Keras name, with the same keyword arguments as minired's
+# ================================================================================================
+def linear(x):
+    return x
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras' ``ReLU.static_call`` (``keras/src/activations/activations.py``), step by step."""
+    if negative_slope != 0.0 and max_value is None and threshold == 0:
+        return leaky_relu(x, negative_slope=negative_slope)     # Keras' shortcut
+    if negative_slope != 0.0:
+        negative_part = ops.maximum(ops.add(ops.negative(x), threshold), 0.0)   # relu(-x + θ)
+    clip_max = max_value is not None
+    if threshold != 0:
+        passes = ops.cast(ops.greater(x, f32(threshold)), "float64")    # ops.cast(θ, x.dtype)
+        x = ops.multiply(x, passes)
+    elif max_value == 6:
+        x = relu6(x)                                                     # Keras' relu6 shortcut
+        clip_max = False
+    else:
+        x = ops.maximum(x, 0.0)
+    if clip_max:
+        x = ops.clip(x, 0.0, f32(max_value))                             # ops.cast(m, x.dtype)
+    if negative_slope != 0.0:
+        x = ops.subtract(x, ops.multiply(negative_slope, negative_part))
+    return x
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """``tf.nn.leaky_relu``: its ``alpha`` is a float32 attribute of the op."""
+    return ops.where(ops.greater(x, 0.0), x, ops.multiply(x, f32(negative_slope)))
+
+
+def relu6(x):
+    return ops.minimum(ops.maximum(x, 0.0), 6.0)
+
+
+def sigmoid(x):
+    """``1 / (1 + e^{-x})`` (the inputs stay moderate, so ``e^{-x}`` cannot overflow)."""
+    return ops.divide(1.0, ops.add(1.0, ops.exp(ops.negative(x))))
+
+
+def tanh(x):
+    return ops.tanh(x)
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list | tuple) else axis
+
+
+def softmax(x, axis=-1):
+    """``e^{x - max x} / Σ e^{x - max x}``; the shift by the max is differentiated too (its
+    contributions cancel)."""
+    axis = _axis(axis)
+    e = ops.exp(ops.subtract(x, ops.max(x, axis=axis, keepdims=True)))
+    return ops.divide(e, ops.sum(e, axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1):
+    """``(x - max x) - log Σ e^{x - max x}``."""
+    axis = _axis(axis)
+    shifted = ops.subtract(x, ops.max(x, axis=axis, keepdims=True))
+    return ops.subtract(shifted, ops.log(ops.sum(ops.exp(shifted), axis=axis, keepdims=True)))
+
+
+def elu(x, alpha=1.0):
+    """``tf.nn.elu`` (``e^x - 1``, the kernel's form, of ``min(x, 0)``), then Keras'
+    ``where(x > 0, res, alpha * res)`` for ``alpha != 1``."""
+    res = ops.where(ops.greater(x, 0.0), x, ops.subtract(ops.exp(ops.minimum(x, 0.0)), 1.0))
+    if alpha == 1:
+        return res
+    return ops.where(ops.greater(x, 0.0), res, ops.multiply(alpha, res))
+
+
+#: ``tf.nn.selu``'s constants: ``λ`` and ``λα``.
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_SCALE_ALPHA = 1.7580993408473768599402175208123
+
+
+def selu(x):
+    """TensorFlow's kernel: ``λα (e^x - 1)`` for ``x < 0``, ``λ x`` otherwise."""
+    negative = ops.multiply(SELU_SCALE_ALPHA, ops.subtract(ops.exp(ops.minimum(x, 0.0)), 1.0))
+    return ops.where(ops.less(x, 0.0), negative, ops.multiply(SELU_SCALE, x))
+
+
+def softplus(x):
+    """TensorFlow's kernel: with ``t = log(ε_machine) + 2``, ``x`` above ``-t``, ``e^x`` below
+    ``t``, ``log1p(e^x)`` between."""
+    t = float(np.log(np.finfo(np.float64).eps)) + 2
+    e = ops.exp(ops.minimum(x, -t))
+    return ops.where(ops.greater(x, -t), x,
+                     ops.where(ops.less(x, t), e, ops.log1p(e)))
+
+
+def softsign(x):
+    return ops.divide(x, ops.add(ops.abs(x), 1.0))
+
+
+def silu(x):
+    return ops.multiply(x, sigmoid(x))
+
+
+def gelu(x, approximate=False):
+    """``tf.nn.gelu``: its two constants go through ``math_ops.cast`` (float32 precision).
+
+    Exact: ``½ x erfc(-x/√2)``, with ``erfc(u) = 1 - erf(u)`` (``mr.ops`` has no erfc)."""
+    if approximate:
+        cubic = ops.multiply(f32(0.044715), ops.power(x, 3))
+        t = ops.tanh(ops.multiply(0.7978845608028654, ops.add(x, cubic)))
+        return ops.multiply(ops.multiply(0.5, x), ops.add(1.0, t))
+    u = ops.multiply(ops.negative(x), f32(0.7071067811865476))
+    return ops.multiply(ops.multiply(0.5, x), ops.subtract(1.0, ops.erf(u)))
+
+
+def hard_sigmoid(x):
+    """Keras' TensorFlow backend: ``relu6(x + 3) / 6``."""
+    return ops.divide(relu6(ops.add(x, 3.0)), 6.0)
+
+
+def hard_silu(x):
+    return ops.multiply(x, hard_sigmoid(x))
+
+
+def exponential(x):
+    return ops.exp(x)
+
+
+def mish(x):
+    return ops.multiply(x, ops.tanh(softplus(x)))
+
+
+#: Keras name -> reference. An alias (``swish``) is checked through its function's name.
+ACTIVATIONS = {
+    "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
+    "log_softmax": log_softmax, "leaky_relu": leaky_relu, "relu6": relu6, "elu": elu,
+    "selu": selu, "softplus": softplus, "softsign": softsign, "silu": silu, "gelu": gelu,
+    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "exponential": exponential,
+    "mish": mish,
+}
+
+
+# ================================================================================================
+# Losses: the per-sample values ℓ of ``keras/src/losses/losses.py``, with the same arguments
+# as minired's loss classes (reduction and name aside)
+# ================================================================================================
+def mean_squared_error(y_true, y_pred):
+    return ops.mean(ops.square(ops.subtract(y_true, y_pred)), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    return ops.mean(ops.abs(ops.subtract(y_true, y_pred)), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``epsilon = ops.convert_to_tensor(backend.epsilon(), dtype=y_pred.dtype)``: exact."""
+    scale = ops.maximum(ops.abs(y_true), eps())
+    return ops.multiply(100.0, ops.mean(ops.abs(ops.divide(ops.subtract(y_true, y_pred), scale)),
+                                        axis=-1))
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``epsilon = ops.convert_to_tensor(backend.epsilon())`` has no dtype: float32."""
+    e = f32(eps())
+    first = ops.log(ops.add(ops.maximum(y_pred, e), 1.0))
+    second = ops.log(ops.add(ops.maximum(y_true, e), 1.0))
+    return ops.mean(ops.square(ops.subtract(first, second)), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    """Keras' ``ops.normalize(x, axis)`` (order 2): ``x · min(rsqrt(Σ x²), 1/ε)``."""
+    inverse_norm = ops.divide(1.0, ops.sqrt(ops.sum(ops.square(x), axis=axis, keepdims=True)))
+    return ops.multiply(x, ops.minimum(inverse_norm, 1.0 / eps()))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    return ops.negative(ops.sum(ops.multiply(_l2_normalize(y_true, axis),
+                                             _l2_normalize(y_pred, axis)), axis=axis))
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """``delta`` and ``0.5`` are converted with ``dtype=y_pred.dtype``: exact."""
+    error = ops.subtract(y_pred, y_true)
+    abs_error = ops.abs(error)
+    quadratic = ops.multiply(0.5, ops.square(error))
+    linear_part = ops.subtract(ops.multiply(delta, abs_error), 0.5 * delta * delta)
+    return ops.mean(ops.where(ops.less_equal(abs_error, delta), quadratic, linear_part), axis=-1)
+
+
+#: ``ops.log(2.0)`` is a float32 tensor, then cast to the predictions' dtype.
+LOG_2 = f32(np.log(2.0))
+
+
+def log_cosh(y_true, y_pred):
+    """``x + softplus(-2x) - log 2`` with ``x = ŷ - y``."""
+    x = ops.subtract(y_pred, y_true)
+    return ops.mean(ops.subtract(ops.add(x, softplus(ops.multiply(x, -2.0))), LOG_2), axis=-1)
+
+
+def _hinge_labels(y_true):
+    """Keras' ``convert_binary_labels_to_hinge``: {0, 1} -> {-1, 1} when every label is 0 or 1."""
+    y = np.asarray(y_true)
+    return 2.0 * y - 1.0 if np.all((y == 0) | (y == 1)) else y
+
+
+def hinge(y_true, y_pred):
+    margin = ops.subtract(1.0, ops.multiply(_hinge_labels(y_true), y_pred))
+    return ops.mean(ops.maximum(margin, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    margin = ops.subtract(1.0, ops.multiply(_hinge_labels(y_true), y_pred))
+    return ops.mean(ops.square(ops.maximum(margin, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    pos = ops.sum(ops.multiply(y_true, y_pred), axis=-1)
+    neg = ops.max(ops.multiply(ops.subtract(1.0, y_true), y_pred), axis=-1)
+    return ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0)
+
+
+def kl_divergence(y_true, y_pred):
+    """``ops.clip(·, backend.epsilon(), 1)``: TensorFlow converts the bounds exactly."""
+    y = ops.clip(y_true, eps(), 1.0)
+    p = ops.clip(y_pred, eps(), 1.0)
+    return ops.sum(ops.multiply(y, ops.log(ops.divide(y, p))), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    return ops.mean(ops.subtract(y_pred, ops.multiply(y_true, ops.log(ops.add(y_pred, eps())))),
+                    axis=-1)
+
+
+def _binary_crossentropy_elementwise(target, output, from_logits):
+    """Keras' TensorFlow ``binary_crossentropy`` op, element by element.
+
+    Logits: ``tf.nn.sigmoid_cross_entropy_with_logits``,
+    ``relu(z) - z t + log1p(e^{-|z|})`` with TensorFlow's two ``where``s. Probabilities:
+    ``p`` clipped to ``[ε, 1 - ε]``, then ``-(t log p + (1 - t) log(1 - p))``."""
+    if from_logits:
+        z = output
+        positive = ops.greater_equal(z, 0.0)
+        relu_z = ops.where(positive, z, 0.0)
+        minus_abs_z = ops.where(positive, ops.negative(z), z)
+        return ops.add(ops.subtract(relu_z, ops.multiply(z, target)),
+                       ops.log1p(ops.exp(minus_abs_z)))
+    p = ops.clip(output, eps(), 1.0 - eps())
+    bce = ops.add(ops.multiply(target, ops.log(p)),
+                  ops.multiply(ops.subtract(1.0, target), ops.log(ops.subtract(1.0, p))))
+    return ops.negative(bce)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y = y_true
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return ops.mean(_binary_crossentropy_elementwise(y, y_pred, from_logits), axis=-1)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
+                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Keras' ``binary_focal_crossentropy``. From logits it computes ``p = sigmoid(z)`` and
+    calls ``ops.binary_crossentropy(y, p, from_logits=False)``; on TensorFlow that op reads
+    the logits kept on the sigmoid's output (``_keras_logits``), so the cross-entropy is the
+    logits formula, while the focal factor uses ``p``."""
+    y = y_true
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        p = sigmoid(y_pred)
+        bce = _binary_crossentropy_elementwise(y, y_pred, from_logits=True)
+    else:
+        p = y_pred
+        bce = _binary_crossentropy_elementwise(y, y_pred, from_logits=False)
+    p_t = ops.add(ops.multiply(y, p), ops.multiply(1.0 - y, ops.subtract(1.0, p)))
+    focal_bce = ops.multiply(ops.power(ops.subtract(1.0, p_t), gamma), bce)
+    if apply_class_balancing:
+        focal_bce = ops.multiply(y * alpha + (1.0 - y) * (1.0 - alpha), focal_bce)
+    return ops.mean(focal_bce, axis=axis)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """Logits: ``tf.nn.softmax_cross_entropy_with_logits``, ``-Σ y log_softmax(z)``.
+    Probabilities: rescaled to sum to 1, clipped to ``[ε, 1 - ε]``, ``-Σ y log p``."""
+    y = y_true
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[-1]
+    if from_logits:
+        log_p = log_softmax(y_pred)
+    else:
+        p = ops.divide(y_pred, ops.sum(y_pred, axis=-1, keepdims=True))
+        log_p = ops.log(ops.clip(p, eps(), 1.0 - eps()))
+    return ops.negative(ops.sum(ops.multiply(y, log_p), axis=-1))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """``tf.nn.sparse_softmax_cross_entropy_with_logits``; probabilities are clipped to
+    ``[ε, 1 - ε]`` and their log handed to it as logits."""
+    labels = np.asarray(y_true).astype(np.int64)
+    if labels.ndim == y_pred.ndim:            # (N, 1) labels
+        labels = labels[..., 0]
+    logits = y_pred if from_logits else ops.log(ops.clip(y_pred, eps(), 1.0 - eps()))
+    picked = ops.take_along_axis(log_softmax(logits), labels[..., None], axis=-1)
+    return ops.negative(ops.squeeze(picked, axis=-1))
+
+
+#: minired loss class name -> reference of its per-sample values.
+LOSSES = {
+    "MeanSquaredError": mean_squared_error,
+    "MeanAbsoluteError": mean_absolute_error,
+    "MeanAbsolutePercentageError": mean_absolute_percentage_error,
+    "MeanSquaredLogarithmicError": mean_squared_logarithmic_error,
+    "CosineSimilarity": cosine_similarity,
+    "Huber": huber,
+    "LogCosh": log_cosh,
+    "Hinge": hinge,
+    "SquaredHinge": squared_hinge,
+    "CategoricalHinge": categorical_hinge,
+    "KLDivergence": kl_divergence,
+    "Poisson": poisson,
+    "BinaryCrossentropy": binary_crossentropy,
+    "BinaryFocalCrossentropy": binary_focal_crossentropy,
+    "CategoricalCrossentropy": categorical_crossentropy,
+    "SparseCategoricalCrossentropy": sparse_categorical_crossentropy,
+}
+
+
+def reduce_losses(losses, sample_weight, reduction: str):
+    """Keras' ``reduce_weighted_values``: ``Σ w ℓ`` divided by the number of loss values
+    (``sum_over_batch_size``), by 1 (``sum``) or by ``Σ w`` (``mean_with_sample_weight``)."""
+    weights = np.ones(losses.shape) if sample_weight is None else sample_weight
+    total = ops.sum(ops.multiply(losses, weights))
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight":
+        return ops.divide(total, float(np.sum(weights)))
+    return ops.divide(total, float(losses.size))
+
+
+# ================================================================================================
+# Regularizers and layers: Keras' ``call`` of each layer, on the weights handed in (the watched
+# copies of the layer's trainable weights, in ``layer.trainable_weights`` order)
+# ================================================================================================
+def penalty(regularizer, w):
+    """Keras' ``L1``/``L2``/``L1L2``: ``ops.cast(l, x.dtype) · Σ|w|`` and ``· Σ w²``."""
+    terms = []
+    if getattr(regularizer, "l1", 0.0):
+        terms.append(ops.multiply(f32(regularizer.l1), ops.sum(ops.abs(w))))
+    if getattr(regularizer, "l2", 0.0):
+        terms.append(ops.multiply(f32(regularizer.l2), ops.sum(ops.square(w))))
+    total = terms[0]
+    for term in terms[1:]:
+        total = ops.add(total, term)
+    return total
+
+
+def dense(layer, x, weights):
+    z = ops.matmul(x, weights[0])
+    if layer.use_bias:
+        z = ops.add(z, weights[1])
+    return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def activation(layer, x, weights):
+    return ACTIVATIONS[layer.activation.__name__](x)
+
+
+def relu_layer(layer, x, weights):
+    return relu(x, negative_slope=layer.negative_slope, max_value=layer.max_value,
+                threshold=layer.threshold)
+
+
+def leaky_relu_layer(layer, x, weights):
+    return leaky_relu(x, negative_slope=layer.negative_slope)
+
+
+def elu_layer(layer, x, weights):
+    return elu(x, alpha=layer.alpha)
+
+
+def softmax_layer(layer, x, weights):
+    return softmax(x, axis=layer.axis)
+
+
+def prelu(layer, x, weights):
+    """Keras: ``relu(x) - α · relu(-x)``."""
+    (alpha,) = weights
+    return ops.subtract(ops.maximum(x, 0.0), ops.multiply(alpha, ops.maximum(ops.negative(x), 0.0)))
+
+
+def dropout(layer, x, weights):
+    """``tf.nn.dropout``: ``x · 1/(1 - rate)``, times the keep mask, replayed from the cache
+    of the hand-written call (None when that call was the identity)."""
+    if layer.cache is None:
+        return x
+    mask, scale = layer.cache
+    return ops.multiply(ops.multiply(x, scale), mask)
+
+
+def flatten(layer, x, weights):
+    return ops.reshape(x, (x.shape[0], -1))
+
+
+def _same_rank(inputs):
+    """Keras' merge rule: a lower-rank input gains axes of size 1 right after the batch."""
+    rank = max(x.ndim for x in inputs)
+    out = []
+    for x in inputs:
+        for _ in range(rank - x.ndim):
+            x = ops.expand_dims(x, axis=1)
+        out.append(x)
+    return out
+
+
+def _fold(function, inputs):
+    xs = _same_rank(inputs)
+    a = xs[0]
+    for x in xs[1:]:
+        a = function(a, x)
+    return a
+
+
+def add(layer, inputs, weights):
+    return _fold(ops.add, inputs)
+
+
+def subtract(layer, inputs, weights):
+    return _fold(ops.subtract, inputs)
+
+
+def multiply(layer, inputs, weights):
+    return _fold(ops.multiply, inputs)
+
+
+def average(layer, inputs, weights):
+    return ops.divide(_fold(ops.add, inputs), float(len(inputs)))
+
+
+def maximum(layer, inputs, weights):
+    return _fold(ops.maximum, inputs)
+
+
+def minimum(layer, inputs, weights):
+    return _fold(ops.minimum, inputs)
+
+
+def concatenate(layer, inputs, weights):
+    return ops.concatenate(list(inputs), axis=layer.axis)
+
+
+def rescaling(layer, x, weights):
+    """``x · cast(scale) + cast(offset)``: a Python float goes through float32 (a NumPy
+    float64, a subclass of float, keeps its value)."""
+    def cast(value):
+        return f32(value) if type(value) is float else np.asarray(value, dtype=np.float64)
+
+    return ops.add(ops.multiply(x, cast(layer.scale)), cast(layer.offset))
+
+
+def normalization(layer, x, weights, mean=None, variance=None):
+    """``(x - mean) / max(√variance, ε)`` (``mean + x · max(√variance, ε)`` inverted), with
+    the adapted statistics as constants (Keras does not train them)."""
+    if mean is None:
+        mean, variance = (np.asarray(w, dtype=np.float64) for w in layer.weights[:2])
+    sigma = np.maximum(np.sqrt(variance), eps())
+    if layer.invert:
+        return ops.add(mean, ops.multiply(x, sigma))
+    return ops.divide(ops.subtract(x, mean), sigma)
