@@ -157,6 +157,7 @@ def all_cases() -> dict[str, Case]:
         activations_catalog,
         catalog_misc,
         dropout,
+        extending,
         forward,
         gradients,
         graphs,

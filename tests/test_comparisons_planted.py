@@ -409,3 +409,83 @@ def test_a_broadcast_input_with_an_averaged_gradient_is_caught(monkeypatch, dtyp
     monkeypatch.setattr(add_module, "unbroadcast", unbroadcast_averaged)
     assert not passes("graphs/add_broadcast_gradients", dtype)
     assert passes("graphs/add_gradients", dtype)         # nothing stretched: unchanged
+
+
+# -- extending: user code differentiated by the tape -----------------------------------------
+
+importlib.import_module("comparisons.extending")
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_a_tape_that_averages_a_broadcast_gradient_is_caught(monkeypatch, dtype):
+    """The tape's ``unbroadcast`` averaging over the copies instead of summing: the bias of
+    the user's Linear (``ops.matmul(x, w) + b``, ``b`` added to every row) then gets the mean
+    of the rows' gradients."""
+    from minired.autodiff import tape as tape_module
+
+    case_ids = ("extending/linear_layer_gradients", "extending/linear_layer_training")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    unbroadcast = tape_module.unbroadcast
+
+    def unbroadcast_averaged(grad, shape):
+        summed = unbroadcast(grad, shape)
+        return summed * (summed.size / grad.size)                    # the plant: a mean
+
+    monkeypatch.setattr(tape_module, "unbroadcast", unbroadcast_averaged)
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+    # No user weight is broadcast there: unchanged.
+    assert passes("extending/layer_with_sublayer_gradients", dtype)
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_added_losses_left_out_of_the_backward_pass_are_caught(monkeypatch, dtype):
+    """``backward_call`` seeding only the outputs, not the values passed to ``add_loss``: the
+    reported loss still includes them, the gradient does not (with no compiled loss, the
+    gradient is then zero)."""
+    from minired.autodiff import layer_calls
+
+    case_ids = ("extending/add_loss_gradients", "extending/add_loss_training",
+                "extending/add_loss_only_gradients", "extending/add_loss_only_training")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    backward_call = layer_calls.backward_call
+    monkeypatch.setattr(layer_calls, "backward_call",
+                        lambda layer, cache, grad_outputs: backward_call(
+                            layer, cache._replace(losses=[]), grad_outputs))  # the plant
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+    assert passes("extending/linear_layer_gradients", dtype)   # no add_loss: unchanged
+
+
+def trainable_pairs(respect_trainable: bool):
+    """minired's ``Layer._trainable_pairs``, copied; optionally handing every Variable of the
+    layer to the optimizer, the non-trainable ones (counters, moving means) too."""
+    from minired.layers.layer import _unique_by_id
+
+    def _trainable_pairs(self):
+        if not self.trainable:
+            return []
+        in_sublayers = {id(t[0]) for layer in self._tracked_layers
+                        for t in layer._weight_triples()}
+        own = [(w, g) for w, g, _ in self._weight_triples()
+               if id(w) not in in_sublayers
+               and (getattr(w, "trainable", True) or not respect_trainable)]  # the plant
+        return _unique_by_id(own + [pair for layer in self._tracked_layers
+                                    for pair in layer._trainable_pairs()])
+
+    return _trainable_pairs
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_non_trainable_weights_given_to_the_optimizer_are_caught(monkeypatch, dtype):
+    """A moving mean (``trainable=False``, changed by ``assign`` in ``call``) also stepped by
+    the optimizer along its gradient: its value after fit leaves Keras' and the one
+    recomputed from the data."""
+    case_id = "extending/non_trainable_state_training"
+    assert passes(case_id, dtype)
+    monkeypatch.setattr(mr.layers.Layer, "_trainable_pairs", trainable_pairs(True))
+    assert passes(case_id, dtype)                    # the copy is faithful
+    monkeypatch.setattr(mr.layers.Layer, "_trainable_pairs", trainable_pairs(False))
+    assert not passes(case_id, dtype)

@@ -178,7 +178,7 @@ def infer_output_shape(layer, input_shape):
     is_shape = isinstance(input_shape, tuple) and all(
         d is None or isinstance(d, int | np.integer) for d in input_shape)
     sample = zeros(input_shape) if is_shape else map_shapes(zeros, input_shape)
-    batch = input_shape[0] if is_shape else None
+    batch = (input_shape if is_shape else flatten_shapes(input_shape)[0])[0]
     with frozen_variables():
         outputs = call_with_training(layer, sample, False)
     shapes = [(batch, *np.shape(out)[1:]) for out in flatten(outputs)]
@@ -193,6 +193,16 @@ def map_shapes(function, shapes):
                                     and isinstance(shapes[0], tuple | list)):
         return [map_shapes(function, s) for s in shapes]
     return function(shapes)
+
+
+def flatten_shapes(shapes) -> list[tuple]:
+    """The shapes of a list or dict of shapes, in order."""
+    if isinstance(shapes, dict):
+        return [s for value in shapes.values() for s in flatten_shapes(value)]
+    if isinstance(shapes, list) or (isinstance(shapes, tuple) and shapes
+                                    and isinstance(shapes[0], tuple | list)):
+        return [s for item in shapes for s in flatten_shapes(item)]
+    return [tuple(shapes)]
 
 
 def inside_recording() -> bool:

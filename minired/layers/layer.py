@@ -226,7 +226,8 @@ class Layer:
             raise TypeError(f"Layer {self.name!r} was called on a mix of symbolic tensors and "
                             "arrays: call it on the outputs of mr.Input and of other layers "
                             "only.")
-        if isinstance(inputs, list | tuple | dict) and not self._takes_several_inputs:
+        if isinstance(inputs, list | tuple | dict) and not (self._takes_several_inputs
+                                                            or self._uses_call()):
             count = len(flatten_tensors(inputs))
             raise ValueError(f"Layer {self.name!r} expects 1 input, but it received {count} "
                              f"input tensor{'s' * (count != 1)} in a {type(inputs).__name__}: "

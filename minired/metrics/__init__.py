@@ -73,7 +73,8 @@ _ACCURACY_NAMES = ("accuracy", "acc")
 
 
 def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None = None):
-    """Return a metric object for a Keras name or a metric instance.
+    """Return a metric object for a Keras name, a metric instance, or a function
+    ``fn(y_true, y_pred)`` (wrapped in a :class:`MeanMetricWrapper` named after it).
 
     A name gives a new instance with default arguments and its default name
     (``get("mae").name == "mean_absolute_error"``; ``compile`` then renames it to the
@@ -89,8 +90,12 @@ def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None 
     """
     if isinstance(identifier, Metric):
         return identifier
+    if callable(identifier) and not isinstance(identifier, type):
+        # A function fn(y_true, y_pred) of per-sample values: its running mean, as Keras.
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
     if not isinstance(identifier, str):
-        raise TypeError(f"`metrics` entries must be names or metric objects, got {identifier!r}.")
+        raise TypeError("`metrics` entries must be names, metric objects or functions "
+                        f"fn(y_true, y_pred), got {identifier!r}.")
     shapes_given = y_true is not None and y_pred is not None
     if shapes_given and identifier.lower() in _ACCURACY_NAMES:  # "Accuracy" works too
         if y_pred.shape[-1] == 1:
@@ -108,10 +113,12 @@ def _lookup(name: str):
 def check(identifier) -> None:
     """Raise now if ``identifier`` is neither a metric object nor a known name (what
     ``compile`` checks before any data is seen), without building the metric."""
-    if isinstance(identifier, Metric):
+    if isinstance(identifier, Metric) or (callable(identifier)
+                                          and not isinstance(identifier, type)):
         return
     if not isinstance(identifier, str):
-        raise TypeError(f"`metrics` entries must be names or metric objects, got {identifier!r}.")
+        raise TypeError("`metrics` entries must be names, metric objects or functions "
+                        f"fn(y_true, y_pred), got {identifier!r}.")
     if identifier.lower() not in _ACCURACY_NAMES:
         _lookup(identifier)
 

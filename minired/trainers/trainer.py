@@ -159,7 +159,8 @@ class Trainer:
         """``Σᵢ wᵢ Lᵢ`` over the outputs, plus the penalties of the regularizers."""
         data_loss = sum(value if out.weight is None else value * out.weight
                         for value, out in zip(values, self._output_losses, strict=True))
-        return data_loss + sum(float(p) for p in self.losses)
+        # An added loss that is an array counts as its sum (Keras' _aggregate_additional_loss).
+        return data_loss + sum(float(np.sum(p)) for p in self.losses)
 
     def _forward_backward(self, x, y: list, sample_weight, training: bool):
         """One forward and one backward pass; returns ``(L, ŷ, [Lᵢ])`` and leaves ``∂L/∂w``

@@ -1,0 +1,229 @@
+"""BaseConv: what Conv1D and Conv2D share (a convolution over ``rank`` spatial axes).
+
+The math is in :class:`~minired.layers.convolutional.Conv2D`'s docstring; this file holds
+the code, which is the same for one or two spatial axes:
+
+- forward: ``cols = patches(x)`` reshaped to ``(N·out, k·C)`` (one copy), then
+  ``z = cols · W`` (one matmul) ``+ b``, ``a = f(z)``;
+- backward: ``∂L/∂W = colsᵀ δz`` (one matmul), ``∂L/∂b = Σ δz``,
+  ``δcols = δz Wᵀ`` (one matmul), ``δx = scatter_patches(δcols)`` (col2im).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from minired import activations, initializers, regularizers
+from minired.layers.convolutional import im2col
+from minired.layers.layer import Layer
+from minired.saving import serialization_lib
+
+#: Keras arguments minired has no concept of, accepted at their default only (the
+#: constructor refuses any other value; get_config writes them, as Keras does).
+KERAS_ONLY = {"activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+_LORA = ("lora_rank", "lora_alpha")      # Keras writes these only when LoRA is on
+
+
+class BaseConv(Layer):
+    """A convolution over ``rank`` spatial axes, channels last (see Conv1D and Conv2D)."""
+
+    rank: int = 2
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate=1,
+        groups: int = 1,
+        activation: str | Callable | None = None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs,
+    ) -> None:
+        cls = type(self).__name__
+        for key in (*KERAS_ONLY, *_LORA):
+            if key != "activity_regularizer" and kwargs.pop(key, None) is not None:
+                raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it "
+                                 "as None.")
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, int | np.integer) or filters <= 0:
+            raise ValueError(f"{cls}: `filters` must be a positive int, got {filters!r}.")
+        self.filters = int(filters)
+        self.kernel_size = _standardize_tuple(kernel_size, self.rank, "kernel_size", cls)
+        self.strides = _standardize_tuple(strides, self.rank, "strides", cls)
+        self.dilation_rate = _standardize_tuple(dilation_rate, self.rank, "dilation_rate", cls)
+        allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
+        self.padding = padding.lower() if isinstance(padding, str) else padding
+        if self.padding not in allowed:
+            raise ValueError(f"{cls}: `padding` must be one of {allowed}, got {padding!r}.")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{cls}: only data_format='channels_last' (inputs of shape "
+                             f"(batch, {'steps' if self.rank == 1 else 'rows, cols'}, "
+                             f"channels)) is implemented in minired, got {data_format!r}. "
+                             "Move the channels last with np.moveaxis(x, 1, -1).")
+        self.data_format = "channels_last"
+        if isinstance(groups, bool) or not isinstance(groups, int | np.integer) or groups <= 0:
+            raise ValueError(f"{cls}: `groups` must be a positive int, got {groups!r}.")
+        if groups != 1:
+            raise ValueError(f"{cls}: grouped convolutions (groups={groups}) are not "
+                             "implemented in minired; use groups=1.")
+        self.groups = 1
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(           # Keras' message: TensorFlow cannot do both at once
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    # -- shapes -------------------------------------------------------------------------------
+    def _expected_shape(self) -> str:
+        return "(batch, steps, channels)" if self.rank == 1 else "(batch, rows, cols, channels)"
+
+    def build(self, input_shape: tuple) -> None:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != self.rank + 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: inputs must have shape "
+                f"{self._expected_shape()} with a known number of channels, got {input_shape}.")
+        self.compute_output_shape(input_shape)          # refuses a window that does not fit
+        dtype = self._float_dtype()
+        kernel_shape = (*self.kernel_size, input_shape[-1], self.filters)   # Keras' layout
+        self.kernel = np.asarray(self.kernel_initializer(kernel_shape, dtype=dtype))
+        self.kernel_gradient = np.zeros_like(self.kernel)
+        if self.use_bias:
+            self.bias = np.asarray(self.bias_initializer((self.filters,), dtype=dtype))
+            self.bias_gradient = np.zeros_like(self.bias)
+        super().build(input_shape)
+
+    def _check_call_shape(self, input_shape: tuple) -> None:
+        """Keras' ``InputSpec(min_ndim=rank + 2, axes={-1: in_channels})``, and a window
+        that fits in the input."""
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
+                f"ndim={self.rank + 2} {self._expected_shape()}, found ndim={len(input_shape)}. "
+                f"Full shape received: {tuple(input_shape)}.")
+        channels = self.kernel.shape[-2]
+        if input_shape[-1] not in (None, channels):
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
+                f"-1 of input shape to have value {channels} (the channels it was built with), "
+                f"but received input with shape {tuple(input_shape)}.")
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """``(N, *out, filters)`` with ``out`` from :func:`~.im2col.output_size` per axis."""
+        spatial = input_shape[1:-1]
+        if len(spatial) != self.rank:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: inputs must have shape "
+                             f"{self._expected_shape()}, got {tuple(input_shape)}.")
+        out = tuple(im2col.output_size(n, k, s, d, self.padding) for n, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True))
+        if any(o is not None and o <= 0 for o in out):
+            raise ValueError(
+                "Computed output size would be zero or negative. Received "
+                f"`inputs shape={tuple(input_shape)}`, `kernel_size={self.kernel_size}`, "
+                f"`dilation_rate={self.dilation_rate}`, `strides={self.strides}`, "
+                f"`padding={self.padding}`. Use padding='same' or a smaller kernel.")
+        return (input_shape[0], *out, self.filters)
+
+    # -- the two passes -----------------------------------------------------------------------
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)
+        windows = im2col.patches(x, self.kernel_size, self.strides, self.dilation_rate,
+                                 self.padding)                   # (N, *out, *k, C), a view
+        out_shape = windows.shape[:self.rank + 1]                # (N, *out)
+        cols = windows.reshape(math.prod(out_shape), -1)         # (N·out, k·C), the copy
+        z = cols @ self.kernel.reshape(-1, self.filters)         # z = cols W: one matmul
+        if self.use_bias:
+            z += self.bias                                       #   + b
+        z = z.reshape(*out_shape, self.filters)
+        a = self.activation(z)                                   # a = f(z)
+        self.cache = ConvCache(x.shape, cols, z, a)
+        return a
+
+    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+        grad_z = self.activation.backward(self.cache.z, self.cache.a, grad_outputs)  # δz
+        return self.backward_from_z(grad_z)
+
+    def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
+        """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``)."""
+        input_shape, cols = self.cache.input_shape, self.cache.cols
+        grad_z = grad_z.reshape(-1, self.filters)                # (N·out, F)
+        kernel = self.kernel.reshape(-1, self.filters)           # (k·C, F)
+        self.kernel_gradient += (cols.T @ grad_z).reshape(self.kernel.shape)  # ∂L/∂W += colsᵀδz
+        if self.use_bias:
+            self.bias_gradient += np.sum(grad_z, axis=0)                     # ∂L/∂b += Σ δz
+        grad_cols = grad_z @ kernel.T                            # δcols = δz Wᵀ, (N·out, k·C)
+        out_shape = self.cache.z.shape[:-1]                      # (N, *out)
+        grad_windows = grad_cols.reshape(*out_shape, *self.kernel_size, input_shape[-1])
+        return im2col.scatter_patches(grad_windows, input_shape, self.kernel_size,
+                                      self.strides, self.dilation_rate, self.padding)
+
+    def _weight_triples(self) -> list:
+        if not self.built:
+            return []
+        triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
+        if self.use_bias:
+            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
+        return triples
+
+    def get_config(self) -> dict:
+        """Keras' config for the layer (the Keras-only arguments written as None)."""
+        serialize = serialization_lib.serialize_keras_object
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": serialization_lib.serialize_activation(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            **KERAS_ONLY,
+        }
+
+
+class ConvCache(NamedTuple):
+    """What one call of a convolution keeps for its backward pass."""
+
+    input_shape: tuple    #: the shape of x, (N, *spatial, C): δx gets it
+    cols: np.ndarray      #: the patches as a matrix, (N·out, k·C): ∂L/∂W = colsᵀ δz
+    z: np.ndarray         #: the pre-activation, (N, *out, F): f'(z) needs it
+    a: np.ndarray         #: the outputs f(z), (N, *out, F)
+
+
+def _standardize_tuple(value, rank: int, argument: str, owner: str) -> tuple[int, ...]:
+    """An int or ``rank`` positive ints, as a tuple (Keras' ``standardize_tuple``)."""
+    values = (value,) * rank if isinstance(value, int | np.integer) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        values = ()
+    if len(values) != rank or not all(isinstance(v, int | np.integer)
+                                      and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"{owner}: `{argument}` must be a positive int or a tuple of {rank} "
+                         f"positive ints, got {value!r}.")
+    return tuple(int(v) for v in values)

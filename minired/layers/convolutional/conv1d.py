@@ -1,0 +1,74 @@
+"""Conv1D: a 1-D convolution (sequences), computed as one matrix product over the patches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from minired.layers.convolutional.base_conv import BaseConv
+
+
+class Conv1D(BaseConv):
+    """1-D convolution: ``filters`` kernels slide along the steps of a sequence.
+
+    For ``x`` of shape ``(N, L, C)``, a kernel ``W`` of shape ``(k, C, F)`` and ``b`` of
+    shape ``(F,)``::
+
+        z[n, t, f] = Σ_{a<k, c<C} x[n, t·s + a·d, c] · W[a, c, f] + b[f]      z: (N, L', F)
+        a = act(z)
+
+    It is :class:`~minired.layers.convolutional.Conv2D` with one spatial axis: the same
+    im2col product ``z = cols · W + b`` with ``cols`` of shape ``(N·L', k·C)``, the same
+    backward (``∂L/∂W = colsᵀ δz``, ``δx = col2im(δz Wᵀ)``); see Conv2D for the details.
+
+    ``padding="causal"`` (as Keras) puts all ``(k-1)·d`` zeros before the sequence, so
+    ``z[:, t]`` depends on ``x[:, :t+1]`` only (for models that must not see the future).
+
+    Args:
+        filters: number of kernels ``F`` (output channels).
+        kernel_size: ``k`` (an int or a tuple of one int).
+        strides: the step ``s`` between windows.
+        padding: ``"valid"``, ``"same"`` or ``"causal"``.
+        data_format: ``None`` or ``"channels_last"`` (the only layout minired implements).
+        dilation_rate: the gap ``d`` between the kernel's taps (not with ``strides > 1``).
+        groups: 1 (grouped convolutions are not implemented).
+        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+            bias_regularizer, name, trainable: as for :class:`~minired.layers.Dense`.
+        **kwargs: as for Conv2D.
+
+    Example:
+        >>> layer = Conv1D(2, 3, padding="causal", dilation_rate=2)
+        >>> layer(np.ones((4, 10, 3), dtype="float32")).shape
+        (4, 10, 2)
+        >>> layer.kernel.shape
+        (3, 3, 2)
+    """
+
+    rank = 1
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate=1,
+        groups: int = 1,
+        activation: str | Callable | None = None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, groups=groups,
+                         activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer, name=name, trainable=trainable,
+                         **kwargs)

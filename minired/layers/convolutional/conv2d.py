@@ -1,0 +1,95 @@
+"""Conv2D: a 2-D convolution (images), computed as one matrix product over the patches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from minired.layers.convolutional.base_conv import BaseConv
+
+
+class Conv2D(BaseConv):
+    """2-D convolution: ``filters`` small kernels slide over the image, each giving a map.
+
+    **Definition.** For a batch ``x`` of shape ``(N, H, W, C)``, a kernel ``W`` of shape
+    ``(kh, kw, C, F)`` and a bias ``b`` of shape ``(F,)``, with strides ``s`` and dilation
+    ``d`` (per axis; written once here)::
+
+        z[n, i, j, f] = Σ_{a<kh, b<kw, c<C} x[n, i·s + a·d, j·s + b·d, c] · W[a, b, c, f] + b[f]
+        a = act(z)                                          z, a: (N, H', W', F)
+
+    With ``padding="valid"``, ``x`` is read as it is and ``H' = floor((H - (kh-1)·d - 1)/s) + 1``;
+    with ``"same"`` it is first padded with zeros so that ``H' = ceil(H / s)`` (TensorFlow's
+    rule, the odd zero after: see :func:`~minired.layers.convolutional.im2col.pad_amounts`).
+
+    **As one matmul (im2col).** Gather every window into a row: the ``(kh, kw, C)`` values
+    under output position ``(n, i, j)`` make one row of ``cols``, of shape
+    ``(N·H'·W', kh·kw·C)``. The kernel reshaped to ``(kh·kw·C, F)`` is a Dense kernel, and::
+
+        z = cols · W + b                 (N·H'·W', F), reshaped to (N, H', W', F)
+
+    **Backward**, given ``δa = ∂L/∂a`` (as Dense's, on the rows of ``cols``)::
+
+        δz     = act'(z) ⊙ δa
+        ∂L/∂W  = colsᵀ δz                (kh·kw·C, F), reshaped to (kh, kw, C, F)
+        ∂L/∂b  = Σ_{n,i,j} δz[n, i, j]   (F,)
+        δcols  = δz Wᵀ                   (N·H'·W', kh·kw·C)
+        δx     = col2im(δcols)           (N, H, W, C)
+
+    ``col2im`` adds each window's gradient back where the window read: an input pixel
+    under several windows gets the sum (see
+    :func:`~minired.layers.convolutional.im2col.scatter_patches`). As for Dense,
+    ``backward`` *adds* ∂L/∂W and ∂L/∂b to ``kernel_gradient`` and ``bias_gradient``.
+
+    Args:
+        filters: number of kernels ``F`` (output channels).
+        kernel_size: ``(kh, kw)``, or one int for both.
+        strides: ``(s_h, s_w)`` or one int: the step between windows.
+        padding: ``"valid"`` (no padding) or ``"same"`` (zeros around, output ``ceil(H/s)``).
+        data_format: ``None`` or ``"channels_last"`` (the only layout minired implements).
+        dilation_rate: ``(d_h, d_w)`` or one int: the gap between the kernel's taps
+            (Keras refuses ``strides > 1`` together with ``dilation_rate > 1``).
+        groups: 1 (grouped convolutions are not implemented).
+        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+            bias_regularizer, name, trainable: as for :class:`~minired.layers.Dense`.
+        **kwargs: ``input_shape`` on a first layer; Keras' ``activity_regularizer``,
+            ``kernel_constraint`` and ``bias_constraint``, accepted as None only.
+
+    Example:
+        >>> layer = Conv2D(4, 3, padding="same", activation="relu")
+        >>> layer(np.ones((2, 8, 8, 1), dtype="float32")).shape
+        (2, 8, 8, 4)
+        >>> layer.kernel.shape, layer.count_params()           # 3·3·1·4 + 4
+        ((3, 3, 1, 4), 40)
+        >>> Conv2D(4, 3, strides=2).compute_output_shape((None, 8, 8, 1))
+        (None, 3, 3, 4)
+    """
+
+    rank = 2
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=(1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate=(1, 1),
+        groups: int = 1,
+        activation: str | Callable | None = None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, groups=groups,
+                         activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer, name=name, trainable=trainable,
+                         **kwargs)

@@ -1,0 +1,28 @@
+"""Pooling layers: shrink the spatial axes of ``(N, *spatial, C)`` inputs, as ``keras.layers``.
+
+- ``windows.py``: the windows a pooling layer slides over its input (a view, no copy),
+  TensorFlow's "same" padding rule, and the backward that adds window gradients back;
+- ``base_pooling.py``: the arguments and shapes max and average pooling share;
+- ``max_pooling.py``: :class:`MaxPooling1D`, :class:`MaxPooling2D`, the largest value of
+  each window (its gradient goes to the first maximum, as TensorFlow);
+- ``average_pooling.py``: :class:`AveragePooling1D`, :class:`AveragePooling2D`, the mean of
+  each window (with "same" padding, of the real values only);
+- ``global_pooling.py``: :class:`GlobalAveragePooling1D`/``2D`` and
+  :class:`GlobalMaxPooling1D`/``2D``, one value per channel (ties share the gradient).
+
+No layer here has weights; inputs are channels-last.
+"""
+
+from minired.layers.pooling.average_pooling import AveragePooling1D, AveragePooling2D
+from minired.layers.pooling.global_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
+from minired.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
+
+__all__ = [
+    "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+]

@@ -1,0 +1,117 @@
+"""Max pooling: keep the largest value of each window (MaxPooling1D, MaxPooling2D)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minired.layers.pooling.base_pooling import BasePooling
+from minired.layers.pooling.windows import crop_spatial, pad_spatial, windows
+
+
+class _MaxPooling(BasePooling):
+    """Forward, for each window ``W`` of the input (one channel, ``pool_size`` values)::
+
+        a = max_{k ∈ W} x_k                     k* = the position of that maximum
+
+    Backward: the window's gradient goes to its maximum only, ``δx_{k*} += δa`` (the max
+    does not move when another value changes a little, so their gradient is 0). Windows
+    that overlap (``strides < pool_size``) can pick the same ``k*``: the gradients add up.
+
+    **Ties**: when several values of a window equal its maximum, the gradient goes to the
+    **first** of them in row-major order inside the window (row by row, then column by
+    column), as TensorFlow's ``MaxPoolGrad`` does (measured, TF 2.21).
+
+    With ``padding="same"`` the input is padded with ``-inf`` (as TensorFlow), so padding
+    never wins a window.
+
+    The cache is the winner ``k*`` of each window (its flat index inside the window), the
+    padded input's shape and the padding: all backward needs.
+    """
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        x = self._as_float(inputs)
+        pads = self._pads(x.shape)
+        padded = pad_spatial(x, pads, -np.inf)               # padding never wins a window
+        view = windows(padded, self.pool_size, self.strides)  # (N, *out, C, *pool_size)
+        flat = view.reshape(*view.shape[:-self.spatial], -1)  # (N, *out, C, K)
+        winner = flat.argmax(axis=-1)      # k*: the first maximum, TensorFlow's tie rule
+        self.cache = (winner, padded.shape, pads)
+        return np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+        winner, padded_shape, pads = self.cache
+        # Where each window's winner sits in the (padded) input: window start + offset k*.
+        offsets = np.unravel_index(winner, self.pool_size)         # one array per axis
+        n, *starts, c = np.indices(winner.shape, sparse=True)      # window index grids
+        positions = [start * stride + offset
+                     for start, stride, offset in zip(starts, self.strides, offsets, strict=True)]
+        grad = np.zeros(padded_shape, dtype=grad_outputs.dtype)
+        # Scatter-add, window after window: a winner shared by overlapping windows sums
+        # their gradients (in the windows' order, as TensorFlow: bit-identical to Keras).
+        np.add.at(grad, (n, *positions, c), grad_outputs)
+        return crop_spatial(grad, pads)
+
+
+class MaxPooling2D(_MaxPooling):
+    """Max pooling over rows and columns: inputs ``(N, H, W, C)``, outputs
+    ``(N, H_out, W_out, C)``, the largest value of each ``pool_size`` window, per channel.
+
+    Forward and backward, per window ``W`` (see ``_MaxPooling`` for ties and padding)::
+
+        a[n, i, j, c] = max over (p, q) in the window of x[n, i·sh + p, j·sw + q, c]
+        δx at the window's first maximum  +=  δa[n, i, j, c]        (0 elsewhere)
+
+    ``H_out = ⌊(H - ph) / sh⌋ + 1`` with ``padding="valid"``, ``⌈H / sh⌉`` with
+    ``padding="same"`` (the same for ``W``).
+
+    Args:
+        pool_size: ``(ph, pw)``, or one int for both: the window.
+        strides: ``(sh, sw)``, or one int; ``None`` means ``pool_size`` (windows that touch
+            without overlapping).
+        padding: ``"valid"`` (windows inside the input only) or ``"same"`` (pad with -inf
+            so that every input position starts a window when ``strides=1``).
+        data_format: ``"channels_last"`` (or None); minired has no channels-first layout.
+        name: layer name.
+
+    Example:
+        >>> x = np.array([[1., 2., 0., 1.],
+        ...               [3., 4., 1., 5.]]).reshape(1, 2, 4, 1)
+        >>> MaxPooling2D(pool_size=(2, 2))(x)[0, :, :, 0]
+        array([[4., 5.]], dtype=float32)
+    """
+
+    spatial = 2
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid",
+                 data_format=None, name: str | None = None, **kwargs) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class MaxPooling1D(_MaxPooling):
+    """Max pooling along time: inputs ``(N, L, C)``, outputs ``(N, L_out, C)``.
+
+    Forward and backward (see ``_MaxPooling`` for ties and padding)::
+
+        a[n, i, c] = max_{p < pool} x[n, i·stride + p, c]
+        δx at the window's first maximum  +=  δa[n, i, c]
+
+    ``L_out = ⌊(L - pool) / stride⌋ + 1`` ("valid") or ``⌈L / stride⌉`` ("same").
+
+    Args:
+        pool_size: the window length (an int, or a tuple of one int).
+        strides: the step between windows; ``None`` means ``pool_size``.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_last"`` (or None).
+        name: layer name.
+
+    Example:
+        >>> x = np.array([1., 3., 2., 0., 5.]).reshape(1, 5, 1)
+        >>> MaxPooling1D(pool_size=2, strides=1)(x)[0, :, 0]
+        array([3., 3., 2., 5.], dtype=float32)
+    """
+
+    spatial = 1
+
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format=None,
+                 name: str | None = None, **kwargs) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
