@@ -14,6 +14,8 @@ file                           lesson        what it shows
 ``regularizacion.png``         9 and 10      overfitting: plain, Dropout, L2, EarlyStopping
 ``grafo-residual.png``         13            mean |δ| at each tensor of a 4-layer network,
                                              with skip connections and without
+``cinta-autodiff.png``         15            the tape of ``y = tanh(x @ W + b)``: three
+                                             records forward, their VJPs walked backwards
 =============================  ============  ==================================================
 
 Each figure is two functions: ``*_data()`` computes the numbers with minired (the optimizers'
@@ -733,6 +735,102 @@ def residual_figure(data: dict) -> Figure:
     return figure
 
 
+# -- 7. the tape of automatic differentiation (lesson 15) -------------------------------------
+
+TAPE_EXAMPLE = {"x": [[1.0, -0.5], [0.2, 0.8]], "W": [[0.6, -0.4], [0.3, 0.9]],
+                "b": [0.1, -0.2], "t": [[0.5, -0.5], [0.0, 1.0]]}
+
+
+def tape_data(example: dict = TAPE_EXAMPLE) -> dict:
+    """``y = tanh(x @ W + b)`` and ``L = mean((y − t)²)`` on a GradientTape, in float64.
+
+    Returns the forward values (``z1``, ``z``, ``y``, ``loss``), the names of the tape's
+    records in order (``records``), the gradients ``tape.gradient`` gives (``dW``, ``db``,
+    ``dx``) and every ``δ`` of the backward walk, each computed by calling the VJP kept in
+    its record (``delta_y``, ``delta_z``, ``delta_z1``, and the VJP's outputs ``vjp_add``,
+    ``vjp_matmul``), so the figure shows what the tape holds.
+    """
+    x, W, b, t = (np.array(example[key], dtype=np.float64) for key in ("x", "W", "b", "t"))
+    with mr.autodiff.GradientTape() as tape:
+        leaves = {"x": tape.watch(x), "W": mr.Variable(W, dtype="float64", name="W"),
+                  "b": mr.Variable(b, dtype="float64", name="b")}
+        z1 = mr.ops.matmul(leaves["x"], leaves["W"])
+        z = z1 + leaves["b"]
+        y = mr.ops.tanh(z)
+        loss = mr.ops.mean(mr.ops.square(y - t))
+    names = [record.vjp.__qualname__.split(".")[0] for record in tape.records]
+    dx, dW, db, delta_y = tape.gradient(loss, [leaves["x"], leaves["W"], leaves["b"], y])
+    by_output = {id(record.output): record for record in tape.records}
+    (delta_z,) = by_output[id(y)].vjp(delta_y)            # record 3: tanh
+    vjp_add = by_output[id(z)].vjp(delta_z)                # record 2: add, (δz₁, δb before Σ)
+    vjp_matmul = by_output[id(z1)].vjp(vjp_add[0])         # record 1: matmul, (δx, δW)
+    plain = {key: np.asarray(value, dtype=np.float64).copy()
+             for key, value in {"z1": z1, "z": z, "y": y}.items()}
+    return {"x": x, "W": W, "b": b, "t": t, **plain, "loss": float(loss), "records": names,
+            "delta_y": np.asarray(delta_y), "delta_z": np.asarray(delta_z),
+            "delta_z1": np.asarray(vjp_add[0]), "vjp_add": vjp_add, "vjp_matmul": vjp_matmul,
+            "dx": dx, "dW": dW, "db": db}
+
+
+def matrix(array: np.ndarray, digits: int = 2) -> str:
+    """A small array as text, one row per line, with typographic minus signs."""
+    rows = np.atleast_2d(array)
+    return "\n".join("[" + "  ".join(f"{v:+.{digits}f}".replace("-", "−") for v in row) + "]"
+                     for row in rows)
+
+
+def tape_figure(data: dict) -> Figure:
+    """The three records of ``y = tanh(x @ W + b)`` as a circuit: forward, each value (black,
+    above its arrow) with its shape; backward, the δ of each value (red, below), which the
+    VJP of the record that made it turned into the δ of its inputs."""
+    figure, ax = plt.subplots(figsize=(14, 6.8), layout="constrained")
+    ax.set(xlim=(0, 15.2), ylim=(-2.5, 6.0))
+    ax.axis("off")
+    row = 2.4
+    matmul, add, tanh, loss = (3.7, row), (7.1, row), (10.4, row), (13.3, row)
+    notes = {matmul: "registro 1:  z₁ = x @ W\nVJP:  δz₁ ↦ (δz₁ Wᵀ,  xᵀ δz₁)",
+             add: "registro 2:  z = z₁ + b\nVJP:  δz ↦ (δz,  δz)\n(b, sumado a cada fila: "
+                  "Σ filas)",
+             tanh: "registro 3:  y = tanh(z)\nVJP:  δy ↦ δy ⊙ (1 − y²)",
+             loss: "la pérdida (3 registros más)\nL = media((y − t)²)\nδy = 2(y − t) / 4"}
+    for (xy, note), symbol in zip(notes.items(), ("@", "+", "tanh", "L"), strict=True):
+        _operation(ax, xy, symbol, "")
+        ax.text(xy[0], 4.55, note, ha="center", va="bottom", fontsize=10, color="0.25",
+                bbox={"boxstyle": "round,pad=0.35", "facecolor": "#f4f6f9",
+                      "edgecolor": "0.6", "linestyle": "--"})
+        ax.annotate("", xy=(xy[0], xy[1] + 0.45), xytext=(xy[0], 4.45),
+                    arrowprops={"arrowstyle": "-", "color": "0.6", "linestyle": ":"})
+
+    def label(name, value, shape=""):
+        return f"{name}  {shape}\n{matrix(value)}".replace("  \n", "\n")
+
+    _edge(ax, [(0.2, 3.9), (2.4, 3.9), (2.4, row + 0.4), (3.3, row + 0.18)],
+          label("x", data["x"], "(2, 2)"), label("δx = δz₁ Wᵀ", data["dx"]),
+          label_at=0.5, shrink_end=0.1)
+    _edge(ax, [(0.2, 0.6), (2.4, 0.6), (2.4, row - 0.4), (3.3, row - 0.18)],
+          label("W", data["W"], "(2, 2)"), label("∂L/∂W = xᵀ δz₁", data["dW"]),
+          label_at=0.5, shrink_end=0.1)
+    _edge(ax, [(4.9, -0.7), (7.1, -0.7), add], label("b", data["b"], "(2,)"),
+          label("∂L/∂b = Σ filas δz", data["db"]), label_at=0.5, shrink_end=0.4)
+    _edge(ax, [matmul, add], label("z₁", data["z1"], "(2, 2)"),
+          label("δz₁ = δz", data["delta_z1"]), shrink_start=0.4, shrink_end=0.4)
+    _edge(ax, [add, tanh], label("z", data["z"], "(2, 2)"),
+          label("δz = δy ⊙ (1 − y²)", data["delta_z"]), shrink_start=0.4, shrink_end=0.62)
+    _edge(ax, [tanh, loss], label("y", data["y"], "(2, 2)"), label("δy", data["delta_y"]),
+          shrink_start=0.62, shrink_end=0.4)
+    _edge(ax, [loss, (15.1, row)], f"L = {number(data['loss'])}", "δL = 1",
+          shrink_start=0.4, shrink_end=0.0)
+
+    order = " → ".join(data["records"])
+    ax.text(7.6, -2.45, f"La cinta, en orden: {order}.\ntape.gradient(L, [x, W, b]) la "
+            "recorre al revés: cada registro recibe el δ de su salida, ya completo, y su VJP "
+            "lo reparte entre sus entradas.", ha="center", va="bottom", fontsize=10.5)
+    ax.set_title("La cinta de y = tanh(x @ W + b): hacia delante, cada operación deja un "
+                 "registro y su valor (negro); hacia atrás, cada VJP da el δ de sus entradas "
+                 "(rojo)", fontsize=12.5)
+    return figure
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 FIGURES = {
@@ -742,6 +840,7 @@ FIGURES = {
     "dropout-mascaras.png": (dropout_data, dropout_figure),
     "regularizacion.png": (regularization_data, regularization_figure),
     "grafo-residual.png": (residual_data, residual_figure),
+    "cinta-autodiff.png": (tape_data, tape_figure),
 }
 
 

@@ -281,3 +281,14 @@ def test_mistakes_get_clear_errors():
         mr.layers.Layer().add_weight(shape=(2,), constraint="non_neg")
     with pytest.raises(NotImplementedError, match="does not have a `call\\(\\)`"):
         mr.layers.Layer().call(np.ones(2))
+
+
+def test_the_gradient_with_respect_to_an_intermediate_value(float64):
+    """As TensorFlow's tape: an op's output can be a source too."""
+    with GradientTape() as tape:
+        x = tape.watch(np.array([1.0, 2.0]))
+        y = x * 3
+        loss = ops.sum(y * y)
+    grad_y, grad_x = tape.gradient(loss, [y, x])
+    np.testing.assert_array_equal(grad_y, [6.0, 12.0])
+    np.testing.assert_array_equal(grad_x, [18.0, 36.0])

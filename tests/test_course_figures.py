@@ -59,7 +59,7 @@ def texts(figure) -> list[str]:
 def test_every_figure_is_a_png_of_a_sensible_size(course):
     names = set(course.script.FIGURES)
     assert {path.name for path in course.folder.iterdir()} == names
-    assert len(names) == 6
+    assert len(names) == 7
     for name in names:
         data = (course.folder / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE), name
@@ -347,3 +347,34 @@ def test_the_residual_graph_shows_the_measured_numbers(course):
     for k in range(1, script.RESIDUAL["blocks"] + 1):
         copied = data["residual"]["sent"][f"suma_{k}"][0]
         assert f"salto: {script.number_e(np.mean(np.abs(copied)))}" in drawn
+
+
+# -- 7. the tape of automatic differentiation ------------------------------------------------
+
+def test_the_tape_walk_is_the_chain_rule_of_lesson_5(course):
+    data = course.data["cinta-autodiff.png"]
+    assert data["records"] == ["matmul", "add", "tanh", "subtract", "square", "mean"]
+    x, W, b, t = (data[key] for key in ("x", "W", "b", "t"))
+    y = np.tanh(x @ W + b)
+    delta_y = 2 * (y - t) / y.size
+    delta_z = delta_y * (1 - y**2)
+    expected = {"z1": x @ W, "z": x @ W + b, "y": y, "delta_y": delta_y, "delta_z": delta_z,
+                "delta_z1": delta_z, "dW": x.T @ delta_z, "db": delta_z.sum(axis=0),
+                "dx": delta_z @ W.T}
+    for key, value in expected.items():
+        np.testing.assert_allclose(data[key], value, rtol=1e-12, atol=1e-15, err_msg=key)
+    assert data["loss"] == pytest.approx(np.mean((y - t) ** 2), rel=1e-12)
+    # the VJPs kept in the records: add copies δz (b's copy is summed over the rows later),
+    # matmul gives (δz₁ Wᵀ, xᵀ δz₁)
+    np.testing.assert_allclose(data["vjp_add"][1].sum(axis=0), data["db"], rtol=1e-12)
+    np.testing.assert_allclose(data["vjp_matmul"][0], data["dx"], rtol=1e-12)
+    np.testing.assert_allclose(data["vjp_matmul"][1], data["dW"], rtol=1e-12)
+
+
+def test_the_tape_figure_shows_the_measured_numbers(course):
+    script, data = course.script, course.data["cinta-autodiff.png"]
+    drawn = " | ".join(texts(script.tape_figure(data)))
+    for key in ("x", "W", "b", "z1", "z", "y", "dW", "db", "dx", "delta_z", "delta_y"):
+        assert script.matrix(data[key]) in drawn, key
+    assert f"L = {script.number(data['loss'])}" in drawn
+    assert "matmul → add → tanh → subtract → square → mean" in drawn

@@ -77,8 +77,8 @@ def test_get_passes_metric_objects_through():
 
 
 def test_get_rejects_other_types():
-    with pytest.raises(TypeError, match=r"`metrics` entries must be names or metric objects, "
-                                        r"got 3"):
+    with pytest.raises(TypeError, match=r"`metrics` entries must be names, metric objects or "
+                                        r"functions fn\(y_true, y_pred\), got 3"):
         mr.metrics.get(3)
 
 

@@ -108,7 +108,7 @@ class GradientTape:
             if seed is not None:
                 _accumulate(grads, target, np.asarray(seed, dtype=_float_dtype(target)))
         for record in reversed(self.records):
-            grad = grads.pop(id(record.output), None)
+            grad = grads.get(id(record.output))
             if grad is None:                  # nothing downstream depends on this op
                 continue
             for x, grad_x in zip(record.inputs, record.vjp(grad), strict=True):

@@ -84,10 +84,12 @@ def full(shape, fill_value, dtype=None) -> np.ndarray:
 
 
 def zeros_like(x, dtype=None) -> np.ndarray:
+    """Zeros of ``x``'s shape (and dtype, unless ``dtype`` is given)."""
     return np.zeros_like(np.asarray(x), dtype=dtype)
 
 
 def ones_like(x, dtype=None) -> np.ndarray:
+    """Ones of ``x``'s shape (and dtype, unless ``dtype`` is given)."""
     return np.ones_like(np.asarray(x), dtype=dtype)
 
 
