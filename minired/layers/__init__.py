@@ -1,7 +1,9 @@
-"""Layers: each has ``forward(inputs, training)`` and ``backward(grad_outputs)``."""
+"""Layers: each has ``forward(inputs, training)`` and ``backward(grad_outputs)`` (or, for
+your own layers, ``call``: see :class:`Layer`)."""
 
 from minired.layers.activation import Activation
 from minired.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minired.layers.convolutional import Conv1D, Conv2D
 from minired.layers.dense import Dense
 from minired.layers.dropout import Dropout
 from minired.layers.flatten import Flatten
@@ -23,7 +25,20 @@ from minired.layers.merging import (
     multiply,
     subtract,
 )
+from minired.layers.normalization import BatchNormalization
+from minired.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from minired.layers.preprocessing import Normalization, Rescaling
+from minired.layers.reshaping import Reshape, UpSampling2D, ZeroPadding2D
+from minired.layers.spatial_dropout import SpatialDropout2D
 
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
@@ -34,4 +49,13 @@ __all__ = [
     "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
     # preprocessing: fixed transformations of the inputs
     "Normalization", "Rescaling",
+    # convolutional: kernels sliding over sequences and images
+    "Conv1D", "Conv2D",
+    # pooling: shrink the spatial axes (max, average, global)
+    "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+    # normalization: statistics of the batch (moving averages at inference)
+    "BatchNormalization",
+    # reshaping and spatial regularization
+    "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
 ]

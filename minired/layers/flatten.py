@@ -19,7 +19,9 @@ class Flatten(Layer):
     """
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return (input_shape[0], math.prod(input_shape[1:]))
+        """``(N, d1·d2·...)``; unknown (None) when any ``d`` is unknown, as Keras."""
+        sizes = input_shape[1:]
+        return (input_shape[0], None if None in sizes else math.prod(sizes))
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         self.cache = inputs.shape                       # backward reshapes back to it

@@ -10,11 +10,11 @@ from minired.layers.convolutional.base_conv import BaseConv
 class Conv1D(BaseConv):
     """1-D convolution: ``filters`` kernels slide along the steps of a sequence.
 
-    For ``x`` of shape ``(N, L, C)``, a kernel ``W`` of shape ``(k, C, F)`` and ``b`` of
+    For ``x`` of shape ``(N, L, C)``, a kernel ``W`` of shape ``(k, C, F)`` and a bias of
     shape ``(F,)``::
 
-        z[n, t, f] = Σ_{a<k, c<C} x[n, t·s + a·d, c] · W[a, c, f] + b[f]      z: (N, L', F)
-        a = act(z)
+        z[n, t, f] = Σ_{a<k, c<C} x[n, t·s + a·d, c] · W[a, c, f] + bias[f]   z: (N, L', F)
+        out = act(z)
 
     It is :class:`~minired.layers.convolutional.Conv2D` with one spatial axis: the same
     im2col product ``z = cols · W + b`` with ``cols`` of shape ``(N·L', k·C)``, the same

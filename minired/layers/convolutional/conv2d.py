@@ -11,11 +11,14 @@ class Conv2D(BaseConv):
     """2-D convolution: ``filters`` small kernels slide over the image, each giving a map.
 
     **Definition.** For a batch ``x`` of shape ``(N, H, W, C)``, a kernel ``W`` of shape
-    ``(kh, kw, C, F)`` and a bias ``b`` of shape ``(F,)``, with strides ``s`` and dilation
-    ``d`` (per axis; written once here)::
+    ``(kh, kw, C, F)`` and a bias of shape ``(F,)``, with strides ``s`` and dilation ``d``
+    (one per axis; written once here), output ``(i, j)`` of filter ``f`` is a weighted sum
+    of the window whose top-left corner is ``(i·s, j·s)``, tap ``(a, b)`` of the kernel
+    reading ``d`` pixels apart::
 
-        z[n, i, j, f] = Σ_{a<kh, b<kw, c<C} x[n, i·s + a·d, j·s + b·d, c] · W[a, b, c, f] + b[f]
-        a = act(z)                                          z, a: (N, H', W', F)
+        z[n, i, j, f] = Σ_{a<kh, b<kw, c<C} x[n, i·s + a·d, j·s + b·d, c] · W[a, b, c, f]
+                        + bias[f]
+        out = act(z)                                        z, out: (N, H', W', F)
 
     With ``padding="valid"``, ``x`` is read as it is and ``H' = floor((H - (kh-1)·d - 1)/s) + 1``;
     with ``"same"`` it is first padded with zeros so that ``H' = ceil(H / s)`` (TensorFlow's
@@ -25,20 +28,20 @@ class Conv2D(BaseConv):
     under output position ``(n, i, j)`` make one row of ``cols``, of shape
     ``(N·H'·W', kh·kw·C)``. The kernel reshaped to ``(kh·kw·C, F)`` is a Dense kernel, and::
 
-        z = cols · W + b                 (N·H'·W', F), reshaped to (N, H', W', F)
+        z = cols · W + bias              (N·H'·W', F), reshaped to (N, H', W', F)
 
-    **Backward**, given ``δa = ∂L/∂a`` (as Dense's, on the rows of ``cols``)::
+    **Backward**, given ``δout = ∂L/∂out`` (as Dense's, on the rows of ``cols``)::
 
-        δz     = act'(z) ⊙ δa
+        δz     = act'(z) ⊙ δout
         ∂L/∂W  = colsᵀ δz                (kh·kw·C, F), reshaped to (kh, kw, C, F)
-        ∂L/∂b  = Σ_{n,i,j} δz[n, i, j]   (F,)
+        ∂L/∂bias = Σ_{n,i,j} δz[n, i, j] (F,)
         δcols  = δz Wᵀ                   (N·H'·W', kh·kw·C)
         δx     = col2im(δcols)           (N, H, W, C)
 
     ``col2im`` adds each window's gradient back where the window read: an input pixel
     under several windows gets the sum (see
     :func:`~minired.layers.convolutional.im2col.scatter_patches`). As for Dense,
-    ``backward`` *adds* ∂L/∂W and ∂L/∂b to ``kernel_gradient`` and ``bias_gradient``.
+    ``backward`` *adds* ∂L/∂W and ∂L/∂bias to ``kernel_gradient`` and ``bias_gradient``.
 
     Args:
         filters: number of kernels ``F`` (output channels).
