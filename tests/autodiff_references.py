@@ -18,6 +18,9 @@ keeps its float64 value. Each reference says which one Keras uses.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 
 from minired import config, ops
@@ -501,3 +504,175 @@ def normalization(layer, x, weights, mean=None, variance=None):
     if layer.invert:
         return ops.add(mean, ops.multiply(x, sigma))
     return ops.divide(ops.subtract(x, mean), sigma)
+
+
+# ================================================================================================
+# Convolution, pooling, normalization, reshaping: the padding rule is written out here (not
+# imported from minired), and every window is a slice of the padded input
+# ================================================================================================
+def _same_padding(size: int, extent: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "same": ``ceil(size/stride)`` outputs, the odd zero after."""
+    total = max((math.ceil(size / stride) - 1) * stride + extent - size, 0)
+    return total // 2, total - total // 2
+
+
+def _pad_axis(x, axis: int, before: int, after: int, value: float = 0.0):
+    """``x`` with ``before``/``after`` constants ``value`` along ``axis`` (a concatenation:
+    its VJP drops the gradient of the padding)."""
+    if not before and not after:
+        return x
+
+    def block(n):
+        return np.full((*x.shape[:axis], n, *x.shape[axis + 1:]), value)
+
+    return ops.concatenate([block(before), x, block(after)], axis=axis)
+
+
+def _window_slices(extents, strides, outputs, dilations=None):
+    """For each tap ``(a, b, …)`` of the window (row-major order), the index of
+    ``x_padded[:, a·d : a·d + s·(out-1) + 1 : s, …, :]``: the values that tap sees in every
+    window."""
+    dilations = dilations or (1,) * len(extents)
+    for tap in itertools.product(*(range(k) for k in extents)):
+        rows = (slice(a * d, a * d + s * (o - 1) + 1, s)
+                for a, d, s, o in zip(tap, dilations, strides, outputs, strict=True))
+        yield tap, (slice(None), *rows, slice(None))
+
+
+def conv(layer, x, weights):
+    """Conv1D/Conv2D from the definition: pad with zeros (TensorFlow's rule), then
+    ``z = Σ_taps x[:, a·d : a·d + s·(out-1) + 1 : s, ...] · W[a, ...] + b``, one matmul per
+    kernel tap (the hand-written layer does one matmul over all the patches), ``a = f(z)``."""
+    kernel = weights[0]
+    axes = list(zip(layer.kernel_size, layer.strides, layer.dilation_rate, strict=True))
+    for axis, (k, s, d) in enumerate(axes, start=1):
+        extent = (k - 1) * d + 1
+        if layer.padding == "same":
+            before, after = _same_padding(x.shape[axis], extent, s)
+        elif layer.padding == "causal":
+            before, after = extent - 1, 0
+        else:
+            before, after = 0, 0
+        x = _pad_axis(x, axis, before, after)
+    outputs = [(x.shape[axis] - (k - 1) * d - 1) // s + 1
+               for axis, (k, s, d) in enumerate(axes, start=1)]
+    z = None
+    for tap, index in _window_slices(layer.kernel_size, layer.strides, outputs,
+                                     layer.dilation_rate):
+        term = ops.matmul(ops.getitem(x, index), ops.getitem(kernel, tap))
+        z = term if z is None else ops.add(z, term)
+    if layer.use_bias:
+        z = ops.add(z, weights[1])
+    return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def _pooling_windows(layer, x, pad_value):
+    """The padded input's window slices, stacked on a new last axis ``(N, *out, C, K)``
+    (taps in row-major order), and the padding of each axis."""
+    pads, axes = [], list(zip(layer.pool_size, layer.strides, strict=True))
+    for axis, (p, s) in enumerate(axes, start=1):
+        pads.append(_same_padding(x.shape[axis], p, s) if layer.padding == "same" else (0, 0))
+        x = _pad_axis(x, axis, *pads[-1], value=pad_value)
+    outputs = [(x.shape[axis] - p) // s + 1
+               for axis, (p, s) in enumerate(axes, start=1)]
+    taps = [ops.getitem(x, index)
+            for _, index in _window_slices(layer.pool_size, layer.strides, outputs)]
+    return ops.stack(taps, axis=-1), pads
+
+
+def max_pooling(layer, x, weights):
+    """The max of each window, padded with -inf ("same": padding never wins). ``ops.max``
+    splits a tie equally, so the inputs must have none (see :func:`max_pooling_first`)."""
+    stacked, _ = _pooling_windows(layer, x, -np.inf)
+    return ops.max(stacked, axis=-1)
+
+
+def max_pooling_first(layer, x, weights):
+    """TensorFlow's tie rule, written out: each window's value is taken at the **first**
+    maximum in row-major order (an index computed from the values: a constant for the
+    tape, which sends the whole gradient there)."""
+    stacked, _ = _pooling_windows(layer, x, -np.inf)
+    first = np.argmax(ops.convert_to_numpy(stacked), axis=-1)[..., None]
+    return ops.squeeze(ops.take_along_axis(stacked, first, axis=-1), axis=-1)
+
+
+def average_pooling(layer, x, weights):
+    """The sum of each window over the number of its **real** inputs (TensorFlow's "same":
+    the padded zeros are not counted); the counts are constants."""
+    stacked, pads = _pooling_windows(layer, x, 0.0)
+    ones = np.ones((1, *x.shape[1:-1], 1))
+    for axis, pad in enumerate(pads, start=1):
+        ones = np.pad(ones, [(0, 0)] * axis + [pad] + [(0, 0)] * (ones.ndim - axis - 1))
+    outputs = stacked.shape[1:-2]
+    counts = sum(ones[index] for _, index in _window_slices(layer.pool_size, layer.strides,
+                                                             outputs))
+    return ops.divide(ops.sum(stacked, axis=-1), counts)
+
+
+def global_average_pooling(layer, x, weights):
+    return ops.mean(x, axis=tuple(range(1, x.ndim - 1)), keepdims=layer.keepdims)
+
+
+def global_max_pooling(layer, x, weights):
+    """``reduce_max`` over the positions: a tie shares the gradient equally (``ops.max``'s
+    VJP, TensorFlow's rule), so tied inputs are checked too."""
+    return ops.max(x, axis=tuple(range(1, x.ndim - 1)), keepdims=layer.keepdims)
+
+
+def batch_normalization(layer, x, weights):
+    """Keras' (``tf.nn.batch_normalization``'s) folded form, ``a = x·s + (β − μ·s)`` with
+    ``s = γ / √(σ² + ε)``: training mode with the batch's ``μ = mean x`` and
+    ``σ² = mean (x − μ)²`` (functions of ``x``: the tape differentiates through them), else
+    the moving statistics as constants."""
+    axis = layer.axis % x.ndim
+    reduction = tuple(i for i in range(x.ndim) if i != axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    if layer.cache.batch_statistics:
+        mean = ops.mean(x, axis=reduction)
+        variance = ops.mean(ops.square(ops.subtract(x, ops.reshape(mean, shape))),
+                            axis=reduction)
+    else:
+        mean = np.array(layer.moving_mean, dtype=np.float64)
+        variance = np.array(layer.moving_variance, dtype=np.float64)
+    weights = list(weights)
+    s = ops.divide(1.0, ops.sqrt(ops.add(variance, layer.epsilon)))
+    if layer.scale:
+        s = ops.multiply(s, weights.pop(0))
+    shift = ops.negative(ops.multiply(mean, s))
+    if layer.center:
+        shift = ops.add(weights.pop(0), shift)
+    return ops.add(ops.multiply(x, ops.reshape(s, shape)), ops.reshape(shift, shape))
+
+
+def batch_normalization_textbook(layer, x, weights):
+    """The same map unfolded, ``γ (x − μ)/√(σ² + ε) + β`` (training mode): another
+    summation order of the same gradient."""
+    axis = layer.axis % x.ndim
+    reduction = tuple(i for i in range(x.ndim) if i != axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    centered = ops.subtract(x, ops.reshape(ops.mean(x, axis=reduction), shape))
+    variance = ops.mean(ops.square(centered), axis=reduction)
+    x_hat = ops.divide(centered, ops.reshape(ops.sqrt(ops.add(variance, layer.epsilon)), shape))
+    weights = list(weights)
+    if layer.scale:
+        x_hat = ops.multiply(x_hat, ops.reshape(weights.pop(0), shape))
+    if layer.center:
+        x_hat = ops.add(x_hat, ops.reshape(weights.pop(0), shape))
+    return x_hat
+
+
+def reshape(layer, x, weights):
+    return ops.reshape(x, (x.shape[0], *layer.target_shape))
+
+
+def zero_padding_2d(layer, x, weights):
+    for axis, (before, after) in enumerate(layer.padding, start=1):
+        x = _pad_axis(x, axis, before, after)
+    return x
+
+
+def up_sampling_2d(layer, x, weights):
+    """Nearest neighbour: every row repeated ``sh`` times, then every column ``sw`` times."""
+    return ops.repeat(ops.repeat(x, layer.size[0], axis=1), layer.size[1], axis=2)

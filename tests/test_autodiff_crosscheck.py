@@ -473,6 +473,7 @@ class LayerCase:
     training: bool = False
     kinks: tuple = ()                       #: inputs are kept away from these
     setup: Callable | None = None           #: (layer, rng, input shapes) after the build
+    draw: Callable | None = None            #: (rng, shape) -> inputs, instead of N(0, 1.5²)
 
     @property
     def cls(self) -> type:
@@ -482,6 +483,145 @@ class LayerCase:
     def several_inputs(self) -> bool:
         return self.cls._takes_several_inputs
 
+
+def _conv_case(label: str, shape: tuple, **kwargs) -> LayerCase:
+    cls = layers.Conv1D if len(shape) == 2 else layers.Conv2D
+    return LayerCase(f"{cls.__name__}({label})", partial(cls, **kwargs), [shape], refs.conv)
+
+
+#: Every padding (valid, same, causal), odd and even kernels (the odd "same" zero goes
+#: after), strides that do and do not divide the size, dilations, activations, no bias, and
+#: regularized kernels.
+CONV_CASES = [
+    _conv_case("2,3", (6, 3), filters=2, kernel_size=3),
+    _conv_case("2,4,same", (7, 2), filters=2, kernel_size=4, padding="same"),
+    _conv_case("3,3,strides=2,same,tanh", (8, 2), filters=3, kernel_size=3, strides=2,
+               padding="same", activation="tanh"),
+    _conv_case("2,2,strides=3", (8, 3), filters=2, kernel_size=2, strides=3),
+    _conv_case("2,3,causal,dilation=2", (7, 2), filters=2, kernel_size=3, padding="causal",
+               dilation_rate=2),
+    _conv_case("2,2,same,dilation=3,no bias", (6, 2), filters=2, kernel_size=2,
+               padding="same", dilation_rate=3, use_bias=False),
+    _conv_case("2,3,L1L2 kernel,L2 bias", (5, 2), filters=2, kernel_size=3,
+               kernel_regularizer=mr.regularizers.L1L2(0.01, 0.03),
+               bias_regularizer=mr.regularizers.L2(0.02)),
+    _conv_case("2,(2,3)", (4, 5, 2), filters=2, kernel_size=(2, 3)),
+    _conv_case("3,3,same,relu", (5, 4, 2), filters=3, kernel_size=3, padding="same",
+               activation="relu"),
+    _conv_case("2,(3,2),strides=(2,1),same", (5, 4, 2), filters=2, kernel_size=(3, 2),
+               strides=(2, 1), padding="same"),
+    _conv_case("2,2,strides=2,sigmoid", (5, 6, 1), filters=2, kernel_size=2, strides=2,
+               activation="sigmoid"),
+    _conv_case("2,(2,3),dilation=(2,1),same", (5, 5, 2), filters=2, kernel_size=(2, 3),
+               dilation_rate=(2, 1), padding="same"),
+    _conv_case("2,2,dilation=2,softmax,no bias", (5, 5, 2), filters=2, kernel_size=2,
+               dilation_rate=2, activation="softmax", use_bias=False),
+    _conv_case("2,3,L1 kernel,L1L2 bias", (4, 4, 2), filters=2, kernel_size=3,
+               kernel_regularizer=mr.regularizers.L1(0.01),
+               bias_regularizer=mr.regularizers.L1L2(0.02, 0.01)),
+]
+
+
+def _draw_ties(rng, shape):
+    """Integers from {-1, 0, 1, 2}: most windows (and every channel of the global cases)
+    hold tied maxima."""
+    return rng.integers(-1, 3, shape).astype(np.float64)
+
+
+def _pool_case(cls, label: str, shape: tuple, reference, **kwargs) -> LayerCase:
+    return LayerCase(f"{cls.__name__}({label})", partial(cls, **kwargs), [shape], reference)
+
+
+#: Max pooling on continuous inputs (no ties: the tape's max splits a tie equally, the layer
+#: gives it to the first maximum); overlapping windows, strides that leave inputs out, and
+#: "same" windows hanging over the border (-inf padding for max, real counts for average).
+#: The "[ties]" cases check TensorFlow's first-maximum rule against a reference that takes
+#: each window at its first maximum, and the global max's equal split against ``ops.max``.
+POOLING_CASES = [
+    _pool_case(layers.MaxPooling1D, "2", (6, 2), refs.max_pooling, pool_size=2),
+    _pool_case(layers.MaxPooling1D, "3,strides=1", (6, 2), refs.max_pooling, pool_size=3,
+               strides=1),
+    _pool_case(layers.MaxPooling1D, "2,same", (5, 2), refs.max_pooling, pool_size=2,
+               padding="same"),
+    _pool_case(layers.MaxPooling1D, "4,strides=3,same", (7, 1), refs.max_pooling,
+               pool_size=4, strides=3, padding="same"),
+    _pool_case(layers.MaxPooling2D, "2", (4, 5, 2), refs.max_pooling, pool_size=2),
+    _pool_case(layers.MaxPooling2D, "3,strides=2", (5, 6, 2), refs.max_pooling, pool_size=3,
+               strides=2),
+    _pool_case(layers.MaxPooling2D, "(2,3),strides=1,same", (3, 4, 2), refs.max_pooling,
+               pool_size=(2, 3), strides=1, padding="same"),
+    _pool_case(layers.MaxPooling2D, "2,same", (5, 3, 1), refs.max_pooling, pool_size=2,
+               padding="same"),
+    LayerCase("MaxPooling1D(3,strides=1)[ties]", partial(layers.MaxPooling1D, 3, strides=1),
+              [(6, 2)], refs.max_pooling_first, draw=_draw_ties),
+    LayerCase("MaxPooling2D(2,strides=1,same)[ties]",
+              partial(layers.MaxPooling2D, 2, strides=1, padding="same"), [(3, 4, 2)],
+              refs.max_pooling_first, draw=_draw_ties),
+    _pool_case(layers.AveragePooling1D, "2", (6, 2), refs.average_pooling, pool_size=2),
+    _pool_case(layers.AveragePooling1D, "3,strides=1,same", (5, 2), refs.average_pooling,
+               pool_size=3, strides=1, padding="same"),
+    _pool_case(layers.AveragePooling1D, "4,strides=3,same", (7, 1), refs.average_pooling,
+               pool_size=4, strides=3, padding="same"),
+    _pool_case(layers.AveragePooling2D, "2", (4, 5, 2), refs.average_pooling, pool_size=2),
+    _pool_case(layers.AveragePooling2D, "3,strides=2", (5, 6, 1), refs.average_pooling,
+               pool_size=3, strides=2),
+    _pool_case(layers.AveragePooling2D, "(2,3),strides=1,same", (3, 4, 2),
+               refs.average_pooling, pool_size=(2, 3), strides=1, padding="same"),
+    _pool_case(layers.AveragePooling2D, "2,same", (5, 3, 1), refs.average_pooling,
+               pool_size=2, padding="same"),
+    _pool_case(layers.GlobalAveragePooling1D, "", (5, 3), refs.global_average_pooling),
+    _pool_case(layers.GlobalAveragePooling1D, "keepdims", (4, 2),
+               refs.global_average_pooling, keepdims=True),
+    _pool_case(layers.GlobalAveragePooling2D, "", (3, 4, 2), refs.global_average_pooling),
+    _pool_case(layers.GlobalAveragePooling2D, "keepdims", (2, 3, 2),
+               refs.global_average_pooling, keepdims=True),
+    _pool_case(layers.GlobalMaxPooling1D, "", (5, 3), refs.global_max_pooling),
+    _pool_case(layers.GlobalMaxPooling1D, "keepdims", (4, 2), refs.global_max_pooling,
+               keepdims=True),
+    _pool_case(layers.GlobalMaxPooling2D, "", (3, 4, 2), refs.global_max_pooling),
+    _pool_case(layers.GlobalMaxPooling2D, "keepdims", (2, 3, 2), refs.global_max_pooling,
+               keepdims=True),
+    LayerCase("GlobalMaxPooling1D()[ties]", layers.GlobalMaxPooling1D, [(6, 3)],
+              refs.global_max_pooling, draw=_draw_ties),
+    LayerCase("GlobalMaxPooling2D()[ties]", layers.GlobalMaxPooling2D, [(3, 3, 2)],
+              refs.global_max_pooling, draw=_draw_ties),
+]
+
+
+def _moving_statistics(layer, rng, shapes):
+    """BatchNormalization: moving statistics away from their initial zeros and ones."""
+    channels = layer.moving_mean.shape[0]
+    layer.moving_mean.assign(rng.normal(0.0, 1.0, channels))
+    layer.moving_variance.assign(rng.uniform(0.2, 3.0, channels))
+
+
+def _bn_case(label: str, shape: tuple, training: bool, reference=refs.batch_normalization,
+             **kwargs) -> LayerCase:
+    mode = "training" if training else "inference"
+    shape_id = "x".join(map(str, ("N", *shape)))
+    return LayerCase(f"BatchNormalization({label})[{shape_id},{mode}]",
+                     partial(layers.BatchNormalization, **kwargs), [shape], reference,
+                     training=training, setup=_moving_statistics)
+
+
+#: Training mode (the batch's statistics, functions of x) and inference mode (the moving
+#: ones, constants), 2-D (m = N: a batch of one normalizes to 0), sequences and images,
+#: another axis, no γ or no β, and regularized γ and β. The reference is the layer's folded
+#: form; one case also checks it against the textbook form.
+BATCH_NORMALIZATION_CASES = [
+    _bn_case("", (3,), True),
+    _bn_case("", (3,), False),
+    _bn_case("", (4, 3), True),
+    _bn_case("", (3, 3, 2), True),
+    _bn_case("", (3, 3, 2), False),
+    _bn_case("axis=1", (3, 4), True, axis=1),
+    _bn_case("axis=1", (3, 4), False, axis=1),
+    _bn_case("scale=False", (4, 2), True, scale=False),
+    _bn_case("center=False,epsilon=0.1", (4, 2), True, center=False, epsilon=0.1),
+    _bn_case("L2 gamma,L1 beta", (4, 3), True, gamma_regularizer=mr.regularizers.L2(0.02),
+             beta_regularizer=mr.regularizers.L1(0.01)),
+    _bn_case("textbook form", (3, 3, 2), True, refs.batch_normalization_textbook),
+]
 
 GIVEN_MEAN = np.array([0.5, -1.0, 2.0])
 GIVEN_VARIANCE = np.array([4.0, 0.25, 0.0])     # a variance of 0: σ = ε
@@ -571,6 +711,22 @@ LAYER_CASES = [
     LayerCase("Normalization(mean,variance)",
               partial(layers.Normalization, mean=GIVEN_MEAN, variance=GIVEN_VARIANCE), [(3,)],
               partial(refs.normalization, mean=GIVEN_MEAN, variance=GIVEN_VARIANCE)),
+    *CONV_CASES,
+    *POOLING_CASES,
+    *BATCH_NORMALIZATION_CASES,
+    LayerCase("Reshape((3,4))", partial(layers.Reshape, (3, 4)), [(12,)], refs.reshape),
+    LayerCase("Reshape((-1,2))[3-D]", partial(layers.Reshape, (-1, 2)), [(3, 4)],
+              refs.reshape),
+    LayerCase("ZeroPadding2D()", layers.ZeroPadding2D, [(2, 3, 2)], refs.zero_padding_2d),
+    LayerCase("ZeroPadding2D(((1,0),(0,2)))", partial(layers.ZeroPadding2D, ((1, 0), (0, 2))),
+              [(3, 2, 1)], refs.zero_padding_2d),
+    LayerCase("UpSampling2D()", layers.UpSampling2D, [(2, 3, 2)], refs.up_sampling_2d),
+    LayerCase("UpSampling2D((1,3))", partial(layers.UpSampling2D, (1, 3)), [(3, 2, 1)],
+              refs.up_sampling_2d),
+    LayerCase("SpatialDropout2D(0.5)[training]", partial(layers.SpatialDropout2D, 0.5, seed=4),
+              [(2, 3, 5)], refs.dropout, training=True),
+    LayerCase("SpatialDropout2D(0.5)[inference]",
+              partial(layers.SpatialDropout2D, 0.5, seed=5), [(2, 3, 5)], refs.dropout),
 ]
 LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")
                 for case in LAYER_CASES for batch in (1, 4)]
@@ -580,14 +736,20 @@ def _regularizers(layer) -> list:
     """The regularizer of each trainable weight, in ``trainable_weights`` order."""
     if isinstance(layer, layers.Dense):
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
+    if isinstance(layer, layers.Conv1D | layers.Conv2D):
+        return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.PReLU):
         return [layer.alpha_regularizer]
+    if isinstance(layer, layers.BatchNormalization):
+        return (([layer.gamma_regularizer] if layer.scale else [])
+                + ([layer.beta_regularizer] if layer.center else []))
     return [None] * len(layer.trainable_weights)
 
 
 def _weight_scale(w: np.ndarray) -> float:
-    """A kernel ``(in, units)`` is scaled by ``1/in`` (as in ``tests/strategies.py``), so the
-    pre-activations stay within a few units.
+    """A kernel ``(in, units)`` is scaled by ``1/in`` (as in ``tests/strategies.py``), and a
+    convolution kernel ``(*kernel_size, C, F)`` by ``1/(prod(kernel_size)·C)``, its fan-in, so
+    the pre-activations stay within a few units.
 
     Why: a saturated softmax (``a ≈ one-hot``) makes ``δz = a ⊙ (δa - Σ δa a)`` a small
     difference of O(1) terms, which both sides compute with absolute rounding errors of
@@ -595,14 +757,14 @@ def _weight_scale(w: np.ndarray) -> float:
     unscaled kernels, Dense(3, softmax) reached 1.4e-13 over 40 seeds (the unit-scaled
     inputs of the activation cases: 9e-15); the weights here keep it near 1e-14.
     """
-    return 1.0 / w.shape[0] if w.ndim == 2 else 0.7
+    return 1.0 / int(np.prod(w.shape[:-1])) if w.ndim >= 2 else 0.7
 
 
 def crosscheck_layer(case: LayerCase, batch: int) -> dict[str, float]:
     """Outputs, ``δx`` of every input, every weight gradient and the penalties of a layer."""
     rng = np.random.default_rng(stable_seed(case.label, batch))
-    xs = [away_from(rng.normal(0.0, 1.5, (batch, *shape)), case.kinks)
-          for shape in case.shapes]
+    draw = case.draw or (lambda rng, shape: rng.normal(0.0, 1.5, shape))
+    xs = [away_from(draw(rng, (batch, *shape)), case.kinks) for shape in case.shapes]
     pack = (lambda arrays: list(arrays)) if case.several_inputs else (lambda arrays: arrays[0])
     layer = case.make()
     layer(pack([x.copy() for x in xs]), training=case.training)         # builds it

@@ -132,15 +132,21 @@ class Dense(Layer):
         self.cache = DenseCache(x, z, a)                  # what backward needs
         return a
 
-    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+    def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
         x, z, a = self.cache
         grad_z = self.activation.backward(z, a, grad_outputs)           # δz = f'(z) ⊙ δa
+        if not input_gradient:     # (a subclass may take only δz: pass the flag if set)
+            return self.backward_from_z(grad_z, input_gradient=False)
         return self.backward_from_z(grad_z)
 
-    def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
-        """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``)."""
+    def backward_from_z(self, grad_z: np.ndarray, input_gradient: bool = True) -> np.ndarray:
+        """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``).
+
+        ``input_gradient=False`` skips ``δx`` (returns None): the model asks so for a layer
+        that reads the model's inputs, whose gradient nobody uses in training.
+        """
         x = self.cache.x
-        grad_x = grad_z @ self.kernel.T                                 # δx = δz Wᵀ
+        grad_x = grad_z @ self.kernel.T if input_gradient else None    # δx = δz Wᵀ
         if x.ndim > 2:
             # (N, …, in) -> (N·…, in): each position along the middle axes is one more row,
             # so the sums over the batch below become sums over all the leading axes.

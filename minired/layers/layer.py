@@ -17,6 +17,10 @@ gradient of the penalties (``∂R/∂W``, :meth:`add_penalty_gradients`) once at
 
 ``backward`` never changes a weight: the optimizer does that, so gradients can be checked.
 
+A layer whose ``backward`` (and ``backward_from_z``) take ``input_gradient=False`` (Dense,
+the convolutions) can skip ``δx``: the model asks so for the layers that read the model's
+own inputs, a gradient no one uses in training (see :func:`takes_input_gradient`).
+
 **Your own layer**, as in Keras, writes ``call(inputs)`` with ``mr.ops`` instead of the two
 passes, and creates its weights with :meth:`Layer.add_weight` (in ``__init__`` or in
 ``build(input_shape)``). Its ``forward`` then runs ``call`` on a tape and its ``backward``
@@ -26,6 +30,7 @@ code the user writes, hand-written backward passes for the built-in layers.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from typing import Any
@@ -522,6 +527,15 @@ def _plain(value) -> bool:
 def _init_takes(cls: type, argument: str) -> bool:
     parameters = inspect.signature(cls.__init__).parameters
     return argument in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+@functools.cache
+def takes_input_gradient(cls: type) -> bool:
+    """Whether ``cls.backward`` (and ``backward_from_z``, if any) accept
+    ``input_gradient=False`` to skip ``δx`` (a subclass overriding them may not)."""
+    methods = [cls.backward] + ([cls.backward_from_z] if hasattr(cls, "backward_from_z")
+                                else [])
+    return all("input_gradient" in inspect.signature(m).parameters for m in methods)
 
 
 def _unique_by_id(items: list[tuple]) -> list[tuple]:

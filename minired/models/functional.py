@@ -17,7 +17,7 @@ from minired import keras_numerics
 from minired.autodiff import layer_calls
 from minired.layers.input_layer import InputLayer
 from minired.layers.keras_tensor import KerasTensor
-from minired.layers.layer import Layer, assign_weights, map_arrays
+from minired.layers.layer import Layer, assign_weights, map_arrays, takes_input_gradient
 from minired.layers.node import Node, flatten_tensors
 from minired.models import model_inputs, summary_table
 from minired.models.graph import map_graph
@@ -89,6 +89,9 @@ class Functional(Model):
                                    for node in nodes if not node.is_input]
         self._producer = {id(t): index for index, node in enumerate(self._nodes)
                           for t in node.outputs}   # tensor -> index of the call that makes it
+        input_ids = {id(t) for t in self.inputs}   # the calls that read only model inputs
+        self._reads_inputs_only = [all(id(t) in input_ids for t in node.input_tensors)
+                                   for node in self._nodes]
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
         # What a dict of input arrays is keyed by: the keys of a dict of inputs (sorted, the
         # order of ``inputs``), else the inputs' names.
@@ -191,8 +194,9 @@ class Functional(Model):
         the logits of a softmax inside it, as in Keras)."""
         return [] if self.cache is None else [call for _, call in _flat_calls(self.cache.calls)]
 
-    def backward(self, grad_outputs, top=None):
-        """Backpropagate ``δŷ`` through the calls of the last forward pass; return ``δx``.
+    def backward(self, grad_outputs, top=None, input_gradients: bool = True):
+        """Backpropagate ``δŷ`` through the calls of the last forward pass; return ``δx``
+        (None with ``input_gradients=False``: training needs only ``∂L/∂w``).
 
         Args:
             grad_outputs: ``δŷ = ∂L/∂ŷ`` (a list, one per output, when there are several;
@@ -209,10 +213,17 @@ class Functional(Model):
             if grad is not None and index is not None:
                 grads_z[index] = grad if index not in grads_z else grads_z[index] + grad
         return self._backward([g if index is None else None
-                               for g, index in zip(grad_outputs, tops, strict=True)], grads_z)
+                               for g, index in zip(grad_outputs, tops, strict=True)], grads_z,
+                              input_gradients)
 
-    def _backward(self, grad_outputs: list, grads_z: dict[int, np.ndarray]):
-        """``backward`` from ``δŷ`` per output (or None) and ``δz`` by index in :attr:`calls`."""
+    def _backward(self, grad_outputs: list, grads_z: dict[int, np.ndarray],
+                  input_gradients: bool = True):
+        """``backward`` from ``δŷ`` per output (or None) and ``δz`` by index in :attr:`calls`.
+
+        Without ``input_gradients``, a call that reads only the model's inputs skips its
+        ``δx`` (when its layer can: :func:`~minired.layers.layer.takes_input_gradient`):
+        nothing reads it.
+        """
         grads: dict[int, np.ndarray] = {}          # id(tensor) -> δ, summed over its readers
         for tensor, grad in zip(self.outputs, grad_outputs, strict=True):
             if grad is not None:
@@ -228,21 +239,26 @@ class Functional(Model):
             grad_a = [grads.pop(id(t), None) for t in node.outputs]
             here_z = node_grads_z.get(index, {})
             inputs_grad = None
+            needed = input_gradients or not self._reads_inputs_only[index]
             if isinstance(layer, Functional):      # a model used as a layer: one pass inside
                 if here_z or any(g is not None for g in grad_a):
-                    inputs_grad = layer._backward(grad_a, here_z)
+                    inputs_grad = layer._backward(grad_a, here_z, needed)
             else:
+                skip = {} if needed or not takes_input_gradient(type(layer)) else {
+                    "input_gradient": False}
                 if here_z:
-                    inputs_grad = layer.backward_from_z(here_z[0])
+                    inputs_grad = layer.backward_from_z(here_z[0], **skip)
                 # A call with add_loss values backpropagates them even if its outputs
                 # get no gradient.
                 if any(g is not None for g in grad_a) or _added_losses(layer.cache):
-                    more = layer.backward(grad_a[0] if len(grad_a) == 1 else grad_a)
+                    more = layer.backward(grad_a[0] if len(grad_a) == 1 else grad_a, **skip)
                     inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
             if inputs_grad is not None:
                 for tensor, grad in zip(node.input_tensors, _as_list(
                         inputs_grad, len(node.input_tensors)), strict=True):
                     _accumulate(grads, tensor, grad)
+        if not input_gradients:
+            return None
         result = [grads.get(id(t), np.zeros(shape, dtype)) for t, (shape, dtype) in
                   zip(self.inputs, self.cache.input_shapes, strict=True)]
         return result[0] if len(result) == 1 else result

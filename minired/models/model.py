@@ -114,9 +114,9 @@ class Model(Trainer, Layer):
             return []
         return [r.call for r in layer_calls.layer_records(self.cache)]
 
-    def backward(self, grad_outputs, top=None):
+    def backward(self, grad_outputs, top=None, input_gradients: bool = True):
         """Backpropagate ``δŷ`` through the tape of the last ``call`` (or ``δz`` of the
-        call ``top``, see :meth:`_logits_call`)."""
+        call ``top``, see :meth:`_logits_call`); the tape gives ``δx`` in any case."""
         return layer_calls.backward_call(self, self.cache, grad_outputs, top)
 
     def _logits_call(self, output_index: int, loss, training: bool) -> int | None:

@@ -38,8 +38,9 @@ class Trainer:
 
     - ``forward(x, training)``: ``ŷ`` (a list, one per output, when there are several),
       recording each layer call as ``(layer, cache)`` in ``self.calls``, in order;
-    - ``backward(grad_outputs, top=None)``: backpropagation through those calls in reverse,
-      from ``δŷ = ∂L/∂ŷ`` per output (or from ``δz = ∂L/∂z`` of the call ``top``);
+    - ``backward(grad_outputs, top=None, input_gradients=True)``: backpropagation through
+      those calls in reverse, from ``δŷ = ∂L/∂ŷ`` per output (or from ``δz = ∂L/∂z`` of the
+      call ``top``); training passes ``input_gradients=False`` (``δx`` is not needed);
     - ``_logits_call(output_index, loss, training)``: the call whose logits a cross-entropy
       reads (see :func:`~minired.keras_numerics.logits_call`);
     - ``output_keys``, ``trainable_weights``, ``trainable_gradients``, ``losses`` (the
@@ -175,7 +176,7 @@ class Trainer:
                                                 gradient=True)
         self.zero_gradients()
         self.backward(grads if len(grads) > 1 else grads[0],
-                      top=tops if len(tops) > 1 else tops[0])
+                      top=tops if len(tops) > 1 else tops[0], input_gradients=False)
         self.add_penalty_gradients()
         return self._total_loss(values), y_pred, values
 

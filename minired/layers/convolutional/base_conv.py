@@ -158,18 +158,23 @@ class BaseConv(Layer):
         self.cache = ConvCache(x.shape, cols, z, a)
         return a
 
-    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+    def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
         grad_z = self.activation.backward(self.cache.z, self.cache.a, grad_outputs)  # δz
+        if not input_gradient:     # (a subclass may take only δz: pass the flag if set)
+            return self.backward_from_z(grad_z, input_gradient=False)
         return self.backward_from_z(grad_z)
 
-    def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
-        """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``)."""
+    def backward_from_z(self, grad_z: np.ndarray, input_gradient: bool = True) -> np.ndarray:
+        """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``);
+        ``input_gradient=False`` skips ``δx`` (see :meth:`Layer.backward`)."""
         input_shape, cols = self.cache.input_shape, self.cache.cols
         grad_z = grad_z.reshape(-1, self.filters)                # (N·out, F)
         kernel = self.kernel.reshape(-1, self.filters)           # (k·C, F)
         self.kernel_gradient += (cols.T @ grad_z).reshape(self.kernel.shape)  # ∂L/∂W += colsᵀδz
         if self.use_bias:
             self.bias_gradient += np.sum(grad_z, axis=0)                     # ∂L/∂b += Σ δz
+        if not input_gradient:
+            return None
         grad_cols = grad_z @ kernel.T                            # δcols = δz Wᵀ, (N·out, k·C)
         out_shape = self.cache.z.shape[:-1]                      # (N, *out)
         grad_windows = grad_cols.reshape(*out_shape, *self.kernel_size, input_shape[-1])

@@ -24,32 +24,53 @@ class _MaxPooling(BasePooling):
     With ``padding="same"`` the input is padded with ``-inf`` (as TensorFlow), so padding
     never wins a window.
 
-    The cache is the winner ``k*`` of each window (its flat index inside the window), the
-    padded input's shape and the padding: all backward needs.
+    Both passes loop over the few offsets ``k`` inside a window (``prod(pool_size)``
+    iterations, each one vectorised over every sample, position and channel): the values
+    at offset ``k`` of all windows are one strided slice of the input.
     """
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         x = self._as_float(inputs)
         pads = self._pads(x.shape)
         padded = pad_spatial(x, pads, -np.inf)               # padding never wins a window
-        view = windows(padded, self.pool_size, self.strides)  # (N, *out, C, *pool_size)
-        flat = view.reshape(*view.shape[:-self.spatial], -1)  # (N, *out, C, K)
-        winner = flat.argmax(axis=-1)      # k*: the first maximum, TensorFlow's tie rule
-        self.cache = (winner, padded.shape, pads)
-        return np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
+        out = self.compute_output_shape(x.shape)               # (N, *out, C)
+        a = None
+        for offset in np.ndindex(*self.pool_size):           # a = max over the offsets k
+            values = padded[self._at(offset, out)]
+            a = values.copy() if a is None else np.maximum(a, values, out=a)
+        self.cache = (padded, a, pads)
+        return a
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        winner, padded_shape, pads = self.cache
-        # Where each window's winner sits in the (padded) input: window start + offset k*.
-        offsets = np.unravel_index(winner, self.pool_size)         # one array per axis
-        n, *starts, c = np.indices(winner.shape, sparse=True)      # window index grids
+        padded, a, pads = self.cache
+        grad = np.zeros(padded.shape, dtype=grad_outputs.dtype)
+        if all(s >= p for s, p in zip(self.strides, self.pool_size, strict=True)):
+            # Windows do not overlap: each input is in one window at most. Visit the
+            # offsets in row-major order; the first that holds the max takes δa.
+            open_ = np.ones(a.shape, dtype=bool)       # windows whose max is not yet found
+            for offset in np.ndindex(*self.pool_size):
+                at = self._at(offset, a.shape)
+                wins = np.equal(padded[at], a)
+                wins &= open_
+                open_ ^= wins
+                np.multiply(grad_outputs, wins, out=grad[at])     # δx_k* = δa, 0 elsewhere
+            return crop_spatial(grad, pads)
+        # Overlapping windows may share a winner: find each window's first maximum k* and
+        # scatter-add window after window, TensorFlow's order (bit-identical to Keras).
+        view = windows(padded, self.pool_size, self.strides)  # (N, *out, C, *pool_size)
+        winner = view.reshape(*view.shape[:-self.spatial], -1).argmax(axis=-1)
+        offsets = np.unravel_index(winner, self.pool_size)
+        n, *starts, c = np.indices(winner.shape, sparse=True)
         positions = [start * stride + offset
                      for start, stride, offset in zip(starts, self.strides, offsets, strict=True)]
-        grad = np.zeros(padded_shape, dtype=grad_outputs.dtype)
-        # Scatter-add, window after window: a winner shared by overlapping windows sums
-        # their gradients (in the windows' order, as TensorFlow: bit-identical to Keras).
         np.add.at(grad, (n, *positions, c), grad_outputs)
         return crop_spatial(grad, pads)
+
+    def _at(self, offset: tuple, out: tuple) -> tuple:
+        """The index of the values at window offset ``offset`` of every window: positions
+        ``o·stride + offset`` for the ``out`` window positions of each spatial axis."""
+        return (slice(None), *(slice(k, k + (o - 1) * s + 1, s) for k, o, s in
+                               zip(offset, out[1:-1], self.strides, strict=True)), slice(None))
 
 
 class MaxPooling2D(_MaxPooling):
