@@ -10,7 +10,8 @@ drawn is made once.
 - probabilities without logits: :func:`probabilities`;
 - small learnable problems for ``fit``: :func:`blobs` (three classes), :func:`regression`,
   :func:`classification_batch`;
-- optimizer inputs: :func:`gradient_rounds` (starting weights and gradients).
+- optimizer inputs: :func:`gradient_rounds` (starting weights and gradients);
+- images: :func:`digits` (scikit-learn's 8×8 digits) and :func:`digits_28` (the same, 28×28).
 """
 
 from __future__ import annotations
@@ -116,3 +117,25 @@ def gradient_rounds(dtype: str, shapes: Iterable[tuple[int, ...]], steps: int,
             for shape in shapes
         ])
     return initial, rounds
+
+
+# -- images ---------------------------------------------------------------------------------
+
+def digits(n: int, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` of scikit-learn's bundled 8×8 handwritten digits (nothing is downloaded), drawn
+    without replacement by ``seed``: images ``(n, 8, 8, 1)`` scaled to [0, 1], and their
+    integer labels 0-9."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    chosen = np.random.default_rng(seed).choice(len(data.images), size=n, replace=False)
+    images = (data.images[chosen] / 16.0)[..., None]
+    return images.astype(dtype), data.target[chosen]
+
+
+def digits_28(n: int, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`digits` as MNIST-sized images: each pixel repeated 3×3 (24×24), then 2 zero
+    rows and columns on each side, so ``(n, 28, 28, 1)`` in [0, 1], and the labels 0-9."""
+    images, labels = digits(n, dtype, seed)
+    large = np.repeat(np.repeat(images, 3, axis=1), 3, axis=2)
+    return np.pad(large, [(0, 0), (2, 2), (2, 2), (0, 0)]).astype(dtype), labels

@@ -30,8 +30,15 @@ KerasFunctional = keras.src.models.functional.Functional
 
 # Layers that merge a list of inputs and have no configuration besides their name.
 _MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
+# Layers whose get_config is Keras' own: each twin is made by the other library's
+# ``from_config`` (the Keras-only options left at their defaults; minired refuses others).
+_BY_CONFIG = ("Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+              "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+              "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "Reshape",
+              "ZeroPadding2D", "UpSampling2D", "SpatialDropout2D")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
-              "Minimum, Concatenate, and Sequential or functional models used as layers")
+              f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
+              "models used as layers")
 
 # -- minired -> Keras ----------------------------------------------------------------------
 
@@ -131,6 +138,8 @@ def _layer_to_keras(layer):
         return getattr(keras.layers, kind)(name=layer.name)
     if kind == "Concatenate":
         return keras.layers.Concatenate(axis=layer.axis, name=layer.name)
+    if kind in _BY_CONFIG:   # same config keys and values: name, initializers, regularizers
+        return getattr(keras.layers, kind).from_config(layer.get_config())
     raise ValueError(f"to_keras: no Keras equivalent known for layer {layer.name!r} ({kind}).")
 
 
@@ -318,6 +327,9 @@ def _layer_from_keras(layer):
         return getattr(mr.layers, kind)(name=layer.name)
     if kind == "Concatenate":
         return mr.layers.Concatenate(axis=config["axis"], name=layer.name)
+    if kind in _BY_CONFIG:
+        _reject_unsupported(layer, config)
+        return getattr(mr.layers, kind).from_config(config)
     raise ValueError(
         f"from_keras: layer {layer.name!r} is a {kind}, which minired does not have "
         f"(supported: {_SUPPORTED})."

@@ -166,6 +166,7 @@ def all_cases() -> dict[str, Case]:
         optimizers,
         saturation,
         training,
+        vision,
     )
 
     return CASES

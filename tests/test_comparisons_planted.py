@@ -329,9 +329,9 @@ def test_a_shared_layer_keeping_only_its_last_call_is_caught(monkeypatch, dtype)
         assert passes(case_id, dtype)
     backward = mr.layers.Dense.backward
 
-    def backward_forgetting_earlier_calls(self, grad_outputs):
+    def backward_forgetting_earlier_calls(self, grad_outputs, **kwargs):
         self.zero_gradients()                                        # the plant
-        return backward(self, grad_outputs)
+        return backward(self, grad_outputs, **kwargs)     # (input_gradient=False passes on)
 
     monkeypatch.setattr(mr.layers.Dense, "backward", backward_forgetting_earlier_calls)
     for case_id in case_ids:
@@ -489,3 +489,172 @@ def test_non_trainable_weights_given_to_the_optimizer_are_caught(monkeypatch, dt
     assert passes(case_id, dtype)                    # the copy is faithful
     monkeypatch.setattr(mr.layers.Layer, "_trainable_pairs", trainable_pairs(False))
     assert not passes(case_id, dtype)
+
+
+# -- vision: convolutions, pooling, batch normalization ---------------------------------------
+
+importlib.import_module("comparisons.vision")
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_same_padding_with_the_extra_zero_before_is_caught(monkeypatch, dtype):
+    """A convolution's "same" padding split with the odd zero *before* the input (TensorFlow
+    puts it after): only settings with an odd total (even kernels, strides 2) shift."""
+    from minired.layers.convolutional import im2col
+
+    case_ids = ("vision/conv2d_same", "vision/conv1d_same")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    pad_amounts = im2col.pad_amounts
+
+    def pad_amounts_swapped(size, kernel, stride=1, dilation=1, padding="valid"):
+        before, after = pad_amounts(size, kernel, stride, dilation, padding)
+        return (after, before) if padding == "same" else (before, after)   # the plant
+
+    monkeypatch.setattr(im2col, "pad_amounts", pad_amounts_swapped)
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+    # No "same" padding there: unchanged.
+    assert passes("vision/conv2d_valid", dtype)
+    assert passes("vision/conv1d_causal", dtype)
+
+
+def max_pooling(ties_to_last: bool):
+    """Max pooling's forward and backward, written independently of the engine's (the
+    first maximum of each window, as TensorFlow); optionally the **last** maximum."""
+    from minired.layers.pooling.windows import crop_spatial, pad_spatial, windows
+
+    def forward(self, inputs, training=False):
+        x = self._as_float(inputs)
+        pads = self._pads(x.shape)
+        padded = pad_spatial(x, pads, -np.inf)
+        view = windows(padded, self.pool_size, self.strides)     # (N, *out, C, *pool)
+        flat = view.reshape(*view.shape[:-self.spatial], -1)     # (N, *out, C, K)
+        if ties_to_last:                                         # the plant
+            winner = flat.shape[-1] - 1 - flat[..., ::-1].argmax(axis=-1)
+        else:
+            winner = flat.argmax(axis=-1)
+        self.cache = (winner, padded.shape, pads)
+        return np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_outputs):
+        winner, padded_shape, pads = self.cache
+        offsets = np.unravel_index(winner, self.pool_size)
+        n, *starts, c = np.indices(winner.shape, sparse=True)
+        positions = [start * stride + offset for start, stride, offset
+                     in zip(starts, self.strides, offsets, strict=True)]
+        grad = np.zeros(padded_shape, dtype=grad_outputs.dtype)
+        np.add.at(grad, (n, *positions, c), grad_outputs)
+        return crop_spatial(grad, pads)
+
+    return forward, backward
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_max_pooling_ties_to_the_last_maximum_are_caught(monkeypatch, dtype):
+    """A window's gradient given to its last maximum (``>=`` in a running max) instead of
+    the first, as TensorFlow: the forward is unchanged, only δx with ties moves."""
+    case_ids = ("vision/max_pooling2d_valid", "vision/max_pooling2d_same",
+                "vision/max_pooling1d_valid", "vision/max_pooling1d_same",
+                "vision/max_pooling2d_ties_normal_values")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    for cls in (mr.layers.MaxPooling1D, mr.layers.MaxPooling2D):
+        forward, backward = max_pooling(ties_to_last=False)
+        monkeypatch.setattr(cls, "forward", forward)
+        monkeypatch.setattr(cls, "backward", backward)
+    for case_id in case_ids:
+        assert passes(case_id, dtype)                # the copy is faithful
+    for cls in (mr.layers.MaxPooling1D, mr.layers.MaxPooling2D):
+        forward, backward = max_pooling(ties_to_last=True)
+        monkeypatch.setattr(cls, "forward", forward)
+        monkeypatch.setattr(cls, "backward", backward)
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+    # The convnet's ties sit on relu's zeros (blank background), whose gradient relu'(0) = 0
+    # stops whichever position takes it: only the tied-input cases can tell.
+    assert passes("vision/mnist_convnet_gradients", dtype)
+
+
+def batch_norm_forward(unbiased: bool):
+    """minired's BatchNormalization.forward, copied; optionally with the unbiased batch
+    variance Σ(x - μ)²/(m - 1) (NumPy's ``ddof=1``, PyTorch's running variance) where Keras
+    divides by m."""
+    from minired.layers.normalization.batch_normalization import BatchNormalizationCache
+
+    def forward(self, inputs, training=False):
+        x = np.asarray(inputs).astype(self._float_dtype(), copy=False)
+        per_channel = self._per_channel_shape(x.ndim)
+        batch_statistics = bool(training) and self.trainable
+        if batch_statistics:
+            mean = np.mean(x, axis=self._reduction_axes)
+            squares = np.square(x - mean.reshape(per_channel))
+            if unbiased:                                                  # the plant
+                m = x.size // mean.size
+                variance = (np.sum(squares, axis=self._reduction_axes) / (m - 1)).astype(
+                    x.dtype)
+            else:
+                variance = np.mean(squares, axis=self._reduction_axes)
+            self.moving_mean.assign(self.moving_mean.value * self.momentum
+                                    + mean * (1.0 - self.momentum))
+            self.moving_variance.assign(self.moving_variance.value * self.momentum
+                                        + variance * (1.0 - self.momentum))
+        else:
+            mean = self.moving_mean.value.copy()
+            variance = self.moving_variance.value.copy()
+        inv_std = 1.0 / np.sqrt(variance + self.epsilon)
+        s = inv_std * self.gamma if self.scale else inv_std
+        shift = self.beta - mean * s if self.center else -mean * s
+        a = x * s.reshape(per_channel) + shift.reshape(per_channel)
+        self.cache = BatchNormalizationCache(x, mean, inv_std, batch_statistics)
+        return a
+
+    return forward
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_batch_norm_with_the_unbiased_variance_is_caught(monkeypatch, dtype):
+    """Batch statistics with the unbiased variance (÷ (m-1)): outputs and moving variance
+    drift by m/(m-1); inference with given moving statistics is unchanged."""
+    case_ids = ("vision/batch_norm_training", "vision/batch_norm_convnet_training")
+    for case_id in (*case_ids, "vision/batch_norm_inference"):
+        assert passes(case_id, dtype)
+    monkeypatch.setattr(mr.layers.BatchNormalization, "forward", batch_norm_forward(False))
+    for case_id in case_ids:
+        assert passes(case_id, dtype)                # the copy is faithful
+    monkeypatch.setattr(mr.layers.BatchNormalization, "forward", batch_norm_forward(True))
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)
+    assert passes("vision/batch_norm_inference", dtype)   # no batch statistics: unchanged
+
+
+def global_max_forward(split_ties: bool):
+    """minired's global max pooling forward, copied; optionally giving **every** tied
+    maximum the whole gradient (the mask ``x == max``) instead of TensorFlow's 1/t share."""
+
+    def forward(self, inputs, training=False):
+        x = np.asarray(inputs).astype(self._float_dtype(), copy=False)
+        maximum = x.max(axis=self._axes(), keepdims=True)
+        is_max = (x == maximum).astype(x.dtype)
+        self.cache = (is_max / is_max.sum(axis=self._axes(), keepdims=True) if split_ties
+                      else is_max)                                        # the plant
+        return maximum if self.keepdims else maximum.reshape(x.shape[0], x.shape[-1])
+
+    return forward
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
+def test_global_max_pooling_ties_each_taking_the_gradient_are_caught(monkeypatch, dtype):
+    """Every tied maximum of a global max pooling passes the whole δa back (t times the
+    gradient in total) instead of 1/t each."""
+    case_ids = ("vision/global_max_pooling2d", "vision/global_max_pooling1d")
+    for case_id in case_ids:
+        assert passes(case_id, dtype)
+    for cls in (mr.layers.GlobalMaxPooling1D, mr.layers.GlobalMaxPooling2D):
+        monkeypatch.setattr(cls, "forward", global_max_forward(True))
+    for case_id in case_ids:
+        assert passes(case_id, dtype)                # the copy is faithful
+    for cls in (mr.layers.GlobalMaxPooling1D, mr.layers.GlobalMaxPooling2D):
+        monkeypatch.setattr(cls, "forward", global_max_forward(False))
+    for case_id in case_ids:
+        assert not passes(case_id, dtype)

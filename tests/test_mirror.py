@@ -84,8 +84,8 @@ def test_from_keras_names_what_it_cannot_map():
         from_keras(keras_model)
     keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="gelu")])
     assert from_keras(keras_model).layers[0].activation.__name__ == "gelu"
-    keras_model = keras.Sequential([keras.Input((3, 1)), keras.layers.Conv1D(2, 2)])
-    with pytest.raises(ValueError, match="Conv1D"):
+    keras_model = keras.Sequential([keras.Input((3, 3, 3, 1)), keras.layers.Conv3D(2, 2)])
+    with pytest.raises(ValueError, match="Conv3D"):
         from_keras(keras_model)
     keras_model = keras.Sequential([keras.Input((3,)),
                                     keras.layers.Dense(4, kernel_constraint="non_neg")])
@@ -293,3 +293,103 @@ def test_functional_translations_name_what_they_cannot_map():
     inputs = mr.Input((3,))
     with pytest.raises(ValueError, match="no Keras equivalent.*Doubling"):
         to_keras(mr.Model(inputs, Doubling(name="doubling")(inputs)))
+
+
+# -- vision layers -----------------------------------------------------------------------------
+
+def _vision_model():
+    """Every vision layer, with non-default settings and non-trivial BatchNormalization
+    statistics."""
+    mr.utils.set_random_seed(6)
+    model = mr.Sequential([
+        mr.Input((10, 9, 2)),
+        mr.layers.Conv2D(4, (3, 2), strides=2, padding="same", activation="relu",
+                         kernel_regularizer=mr.regularizers.L2(0.01),
+                         bias_initializer="random_normal", name="conv"),
+        mr.layers.BatchNormalization(momentum=0.9, epsilon=1e-2, name="bn",
+                                     moving_mean_initializer="random_normal"),
+        mr.layers.ZeroPadding2D(((1, 0), (2, 1)), name="pad"),
+        mr.layers.MaxPooling2D(2, strides=1, padding="same", name="max"),
+        mr.layers.UpSampling2D((2, 1), name="up"),
+        mr.layers.SpatialDropout2D(0.3, seed=2, name="spatial"),
+        mr.layers.AveragePooling2D((3, 2), strides=2, name="average"),
+        mr.layers.Conv2D(3, 2, dilation_rate=2, use_bias=False, name="dilated"),
+        mr.layers.GlobalMaxPooling2D(keepdims=True, name="global_max"),
+        mr.layers.Reshape((3, 1), name="reshape"),
+        mr.layers.Conv1D(5, 2, padding="causal", name="causal"),
+        mr.layers.MaxPooling1D(2, padding="same", name="max_1d"),
+        mr.layers.AveragePooling1D(1, name="average_1d"),
+        mr.layers.GlobalAveragePooling1D(name="global_average_1d"),
+        mr.layers.Reshape((5, 1), name="reshape_2"),
+        mr.layers.GlobalMaxPooling1D(name="global_max_1d"),
+        mr.layers.Reshape((1, 1, 1), name="reshape_3"),
+        mr.layers.GlobalAveragePooling2D(name="global_average"),
+        mr.layers.Flatten(name="flatten"),
+        mr.layers.Dense(2, activation="softmax", name="output"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model
+
+
+VISION_LAYERS = ["Conv2D", "BatchNormalization", "ZeroPadding2D", "MaxPooling2D",
+                 "UpSampling2D", "SpatialDropout2D", "AveragePooling2D", "Conv2D",
+                 "GlobalMaxPooling2D", "Reshape", "Conv1D", "MaxPooling1D", "AveragePooling1D",
+                 "GlobalAveragePooling1D", "Reshape", "GlobalMaxPooling1D", "Reshape",
+                 "GlobalAveragePooling2D", "Flatten", "Dense"]
+
+
+def test_vision_layers_cross_to_keras_and_back():
+    model = _vision_model()
+    x = np.random.default_rng(2).standard_normal((3, 10, 9, 2)).astype("float32")
+    model(x, training=True)                   # moving statistics away from 0 and 1
+    keras_model = to_keras(model)
+    assert [type(layer).__name__ for layer in keras_model.layers] == VISION_LAYERS
+    for ours, theirs in zip(model.get_weights(), keras_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert [w.path.split("/")[-1] for w in keras_model.get_layer("bn").weights] == [
+        "gamma", "beta", "moving_mean", "moving_variance"]
+    assert len(keras_model.get_layer("bn").non_trainable_weights) == 2
+    for layer in model.layers:
+        assert keras_model.get_layer(layer.name).get_config() == layer.get_config()
+    np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    back = from_keras(keras_model)
+    assert [type(layer).__name__ for layer in back.layers] == VISION_LAYERS
+    for layer in back.layers:
+        assert layer.get_config() == model.get_layer(layer.name).get_config()
+    for ours, theirs in zip(model.get_weights(), back.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_from_keras_of_a_keras_built_convnet():
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((12, 12, 1))
+    hidden = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
+    hidden = keras.layers.BatchNormalization()(hidden)
+    hidden = keras.layers.Activation("relu")(hidden)
+    hidden = keras.layers.MaxPooling2D()(hidden)
+    hidden = keras.layers.Conv2D(6, 3, activation="relu")(hidden)
+    outputs = keras.layers.Dense(3, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(hidden))
+    keras_model = keras.Model(inputs, outputs)
+    keras_model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model = from_keras(keras_model)
+    assert isinstance(model.get_layer(keras_model.layers[2].name),
+                      mr.layers.BatchNormalization)
+    x = np.random.default_rng(1).standard_normal((4, 12, 12, 1)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_from_keras_refuses_vision_options_minired_lacks():
+    keras_model = keras.Sequential([keras.Input((5, 5, 1)),
+                                    keras.layers.Conv2D(2, 2, kernel_constraint="non_neg")])
+    with pytest.raises(ValueError, match="kernel_constraint"):
+        from_keras(keras_model)
+    keras_model = keras.Sequential([keras.Input((5, 5, 1)),
+                                    keras.layers.Conv2D(2, 2, groups=1),
+                                    keras.layers.BatchNormalization(renorm=True)])
+    with pytest.raises(ValueError, match="renorm"):
+        from_keras(keras_model)

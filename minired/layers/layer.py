@@ -529,13 +529,18 @@ def _init_takes(cls: type, argument: str) -> bool:
     return argument in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-@functools.cache
 def takes_input_gradient(cls: type) -> bool:
     """Whether ``cls.backward`` (and ``backward_from_z``, if any) accept
     ``input_gradient=False`` to skip ``δx`` (a subclass overriding them may not)."""
     methods = [cls.backward] + ([cls.backward_from_z] if hasattr(cls, "backward_from_z")
                                 else [])
-    return all("input_gradient" in inspect.signature(m).parameters for m in methods)
+    return all(_has_input_gradient(method) for method in methods)
+
+
+@functools.cache
+def _has_input_gradient(method) -> bool:
+    """Cached per function object, so a method replaced later is inspected anew."""
+    return "input_gradient" in inspect.signature(method).parameters
 
 
 def _unique_by_id(items: list[tuple]) -> list[tuple]:
