@@ -16,6 +16,10 @@ file                           lesson        what it shows
                                              with skip connections and without
 ``cinta-autodiff.png``         15            the tape of ``y = tanh(x @ W + b)``: three
                                              records forward, their VJPs walked backwards
+``filtros-aprendidos.png``     16            the 3x3 kernels of a small convnet's first
+                                             Conv2D, before and after training on the digits
+``mapas-caracteristicas.png``  16            two digits and the feature maps of both Conv2D
+                                             layers of that trained convnet
 =============================  ============  ==================================================
 
 Each figure is two functions: ``*_data()`` computes the numbers with minired (the optimizers'
@@ -26,6 +30,7 @@ few seconds.
 """
 
 import argparse
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -621,9 +626,9 @@ def watched_backward(model: mr.Model, x: np.ndarray, y: np.ndarray) -> dict:
     """
     delta, sent = {}, {}
     for layer in model.unique_layers:
-        def watched(grad_outputs, layer=layer, backward=layer.backward):
+        def watched(grad_outputs, layer=layer, backward=layer.backward, **options):
             delta[layer.name] = grad_outputs
-            sent[layer.name] = backward(grad_outputs)
+            sent[layer.name] = backward(grad_outputs, **options)
             return sent[layer.name]
         layer.backward = watched
     try:
@@ -831,6 +836,131 @@ def tape_figure(data: dict) -> Figure:
     return figure
 
 
+# -- 8. a small convnet on the digits: learned filters and feature maps (lesson 16) -----------
+
+CONVNET = {"filters": (8, 16), "epochs": 20, "shown": (1, 9)}   # shown: test images drawn
+
+
+@functools.cache
+def convnet_data() -> dict:
+    """A small convnet trained on the 8x8 digits (``load_digits``, the split of
+    ``examples/digits.py``): ``Conv2D(8, 3, "same", relu)`` named ``conv_1``,
+    ``MaxPooling2D(2)``, ``Conv2D(16, 3, "same", relu)`` named ``conv_2``, ``MaxPooling2D(2)``,
+    ``Flatten``, ``Dense(10, softmax)``; Adam, ``CONVNET["epochs"]`` epochs.
+
+    Returns the first layer's kernel and bias before training (``kernel_before``) and after
+    (``kernel_1``, ``bias_1``), the second's (``kernel_2``, ``bias_2``), the test accuracy,
+    and, for the test images ``CONVNET["shown"]``, the images, their labels and predictions
+    and the feature maps of both layers (``maps_1`` ``(k, 8, 8, 8)``, ``maps_2``
+    ``(k, 4, 4, 16)``), read with a functional model over the same layers (lesson 13).
+    Cached: both figures of lesson 16 draw the same training run.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    mr.utils.set_random_seed(0)
+    digits = load_digits()
+    x = (digits.images / 16.0).astype("float32")[..., None]          # (N, 8, 8, 1)
+    y = mr.utils.to_categorical(digits.target, num_classes=10)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.25, random_state=0, stratify=digits.target)
+    first, second = CONVNET["filters"]
+    model = mr.Sequential([
+        mr.Input((8, 8, 1)),
+        mr.layers.Conv2D(first, 3, padding="same", activation="relu", name="conv_1"),
+        mr.layers.MaxPooling2D(2),
+        mr.layers.Conv2D(second, 3, padding="same", activation="relu", name="conv_2"),
+        mr.layers.MaxPooling2D(2),
+        mr.layers.Flatten(),
+        mr.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    kernel_before = model.get_layer("conv_1").get_weights()[0].copy()
+    model.fit(x_train, y_train, epochs=CONVNET["epochs"], batch_size=32, verbose=0)
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    shown = list(CONVNET["shown"])
+    images = x_test[shown]
+    extractor = mr.Model(model.inputs, [model.get_layer("conv_1").output,
+                                        model.get_layer("conv_2").output])
+    maps_1, maps_2 = extractor.predict(images, verbose=0)
+    kernel_1, bias_1 = model.get_layer("conv_1").get_weights()
+    kernel_2, bias_2 = model.get_layer("conv_2").get_weights()
+    return {"kernel_before": kernel_before, "kernel_1": kernel_1, "bias_1": bias_1,
+            "kernel_2": kernel_2, "bias_2": bias_2, "accuracy": float(accuracy),
+            "epochs": CONVNET["epochs"], "images": images,
+            "labels": np.argmax(y_test[shown], axis=1),
+            "predicted": np.argmax(model.predict(images, verbose=0), axis=1),
+            "maps_1": np.asarray(maps_1), "maps_2": np.asarray(maps_2)}
+
+
+def _kernel_panel(ax, kernel: np.ndarray, limit: float, title: str) -> None:
+    """A 3x3 kernel as coloured cells (blue negative, red positive) with its numbers."""
+    ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    for (i, j), value in np.ndenumerate(kernel):
+        ax.text(j, i, number(value, 2), ha="center", va="center", fontsize=8.5,
+                color="white" if abs(value) > 0.6 * limit else "black")
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def filters_figure(data: dict) -> Figure:
+    """The 3x3 kernels of ``conv_1``: each column one filter, before training (top row) and
+    after (bottom row), on one colour scale, each cell with its weight."""
+    before, after = data["kernel_before"][:, :, 0, :], data["kernel_1"][:, :, 0, :]
+    filters = after.shape[-1]
+    limit = float(max(np.abs(before).max(), np.abs(after).max()))
+    figure, axes = plt.subplots(2, filters, figsize=(15, 5.4), layout="constrained")
+    for f in range(filters):
+        _kernel_panel(axes[0, f], before[:, :, f], limit, f"filtro {f}")
+        _kernel_panel(axes[1, f], after[:, :, f], limit,
+                      f"filtro {f}, sesgo {number(data['bias_1'][f], 2)}")
+    axes[0, 0].set_ylabel("al empezar\n(glorot_uniform)", fontsize=11)
+    axes[1, 0].set_ylabel(f"tras {data['epochs']} épocas", fontsize=11)
+    figure.colorbar(plt.cm.ScalarMappable(norm=plt.Normalize(-limit, limit), cmap="RdBu_r"),
+                    ax=axes, shrink=0.8, pad=0.01, label="peso")
+    figure.suptitle(f"Los {filters} filtros 3x3 de la primera Conv2D, kernel (3, 3, 1, "
+                    f"{filters}): al empezar, números al azar; tras entrenar con los dígitos de "
+                    f"8x8 (exactitud en test {data['accuracy']:.1%}),\nla mayoría, una zona "
+                    "positiva (roja) frente a una negativa (azul): responden a bordes y trazos "
+                    "en una dirección", fontsize=12.5)
+    return figure
+
+
+def feature_maps_figure(data: dict) -> Figure:
+    """For each shown digit: the image, the 8 maps of ``conv_1`` (8x8) and, below, the 16
+    maps of ``conv_2`` (4x4, after a MaxPooling2D), each map on its own grey scale."""
+    first, second = data["maps_1"].shape[-1], data["maps_2"].shape[-1]
+    shown = len(data["images"])
+    figure = plt.figure(figsize=(15, 8), layout="constrained")
+    grid = figure.add_gridspec(2 * shown, 2 + second, height_ratios=[2, 1] * shown)
+    for k in range(shown):
+        image = figure.add_subplot(grid[2 * k:2 * k + 2, 0:2])
+        image.imshow(data["images"][k, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
+        image.set_title(f"entrada (8, 8, 1): un {data['labels'][k]}\n"
+                        f"la red dice {data['predicted'][k]}", fontsize=10)
+        image.set_xticks([])
+        image.set_yticks([])
+        for f in range(first):
+            ax = figure.add_subplot(grid[2 * k, 2 + 2 * f:4 + 2 * f])
+            ax.imshow(data["maps_1"][k, :, :, f], cmap="magma")
+            ax.set_title(f"conv_1, mapa {f}", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for f in range(second):
+            ax = figure.add_subplot(grid[2 * k + 1, 2 + f])
+            ax.imshow(data["maps_2"][k, :, :, f], cmap="magma")
+            ax.set_title(f"conv_2, {f}", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    figure.suptitle(f"Mapas de características: arriba, la salida ({8}, {8}, {first}) de "
+                    f"conv_1, un mapa por filtro (tras relu); debajo, la de conv_2 (4, 4, "
+                    f"{second}),\nque lee los mapas de conv_1 reducidos a 4x4 por "
+                    "MaxPooling2D. Cada mapa con su escala: claro = activación alta, negro = 0",
+                    fontsize=12.5)
+    return figure
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 FIGURES = {
@@ -841,6 +971,8 @@ FIGURES = {
     "regularizacion.png": (regularization_data, regularization_figure),
     "grafo-residual.png": (residual_data, residual_figure),
     "cinta-autodiff.png": (tape_data, tape_figure),
+    "filtros-aprendidos.png": (convnet_data, filters_figure),
+    "mapas-caracteristicas.png": (convnet_data, feature_maps_figure),
 }
 
 

@@ -251,7 +251,7 @@ print(f"red neuronal:        {accuracy:.3f}")
 #
 # | área | la entrada | las redes que se usan | en minired |
 # |---|---|---|---|
-# | visión por computador: clasificar imágenes, detectar objetos | píxeles en una rejilla 2-D | convolucionales (CNN); también *transformers* para imágenes | todavía no: la convolución está en la hoja de ruta; hoy, imágenes pequeñas aplanadas con `Flatten` y capas `Dense`, como los dígitos de 8x8 |
+# | visión por computador: clasificar imágenes, detectar objetos | píxeles en una rejilla 2-D | convolucionales (CNN); también *transformers* para imágenes | sí: `Conv2D`, `MaxPooling2D`, `BatchNormalization` ([lección 16](../docs/16-redes-convolucionales.md)), sobre imágenes pequeñas como los dígitos de 8x8 |
 # | lenguaje: traducir, resumir, responder | secuencias de *tokens* (palabras o trozos de palabra) | *transformers*; antes, redes recurrentes (LSTM, GRU) | no |
 # | voz: reconocer y sintetizar habla | el audio convertido en un espectrograma (energía por frecuencia y por instante) | convolucionales, recurrentes o *transformers* sobre el espectrograma | no |
 # | datos tabulares | columnas de números y categorías | redes densas; aquí los árboles (random forest, *gradient boosting*) suelen ser difíciles de batir | sí: `Dense`, `Dropout`, regularización |

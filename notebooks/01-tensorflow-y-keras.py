@@ -540,9 +540,9 @@ print(float(keras.ops.cast(np.float64(0.9), "float64")))   # un float64 de NumPy
 #         | | Keras sobre TensorFlow | minired |
 #         |---|---|---|
 #         | API | la de Keras 3 | la misma |
-#         | derivadas | automáticas | escritas a mano, una por capa, y comprobadas |
+#         | derivadas | automáticas | escritas a mano para cada capa de serie, y comprobadas; automáticas (una cinta) para las capas que escribas tú |
 #         | hardware | CPU, GPU, TPU | CPU (NumPy) |
-#         | capas | muchas: convolucionales, recurrentes, de atención... | `Dense`, `Dropout`, `Activation`, `Flatten` |
+#         | capas | muchas: convolucionales, recurrentes, de atención... | densas, convolucionales, de *pooling*, `BatchNormalization`, `Dropout`, de fusión y las que escribas tú; no recurrentes ni de atención |
 #         | despliegue | TensorFlow Serving, TensorFlow Lite, TensorFlow.js | ninguno propio; `to_keras` pasa el modelo a Keras |
 #         | leer el código | varias capas de abstracción hasta llegar a las cuentas | NumPy, con la fórmula en cada docstring |
 #         | errores | a menudo con los nombres internos del backend | nombran tus argumentos y cómo arreglarlo |

@@ -790,10 +790,9 @@ print("máx. diferencia de los pesos < 1e-12:", bool(diferencia < 1e-12))
 #
 # Las diferencias de minired: su cinta solo sigue las operaciones de `mr.ops` (y los operadores
 # y funciones de NumPy que se traducen a ellas), y una operación que no sabe derivar da un
-# error en vez de un gradiente equivocado; y `tape.gradient` da gradientes respecto de hojas
-# (`Variable` y arrays vigilados con `watch`): pedirlo respecto de un valor intermedio, como
-# la `y` de la primera sección, da hoy ceros (para ese $\delta$, empieza otra cinta con `y`
-# como hoja).
+# error en vez de un gradiente equivocado. Como en TensorFlow, `tape.gradient` da el
+# gradiente respecto de cualquier valor grabado: de las hojas (`Variable` y arrays vigilados
+# con `watch`) y también de un valor intermedio, como la `y` de la primera sección.
 #
 # ## Ejercicios
 #
@@ -953,8 +952,10 @@ print("máx. diferencia de los pesos < 1e-12:", bool(diferencia < 1e-12))
 #
 # ## Y después
 #
-# Con esto el curso cierra el círculo: las lecciones 2 a 13 escribieron a mano el paso hacia
+# Con esto se cierra un círculo: las lecciones 2 a 13 escribieron a mano el paso hacia
 # atrás de cada pieza para entenderlo, y esta muestra cómo lo hace Keras para cualquier código.
+# La [lección 16](../docs/16-redes-convolucionales.md) vuelve a las capas escritas a mano con las que
+# ven imágenes: la convolución, el *pooling* y la normalización por lotes.
 # Cuando escribas una capa propia en Keras, su `call` es todo lo que hace falta; si el
 # entrenamiento no va como esperabas, compara su gradiente con las diferencias finitas, como
 # hace el [apéndice A](../docs/apendice-a-comprobar-contra-keras.md) con minired.

@@ -59,7 +59,7 @@ def texts(figure) -> list[str]:
 def test_every_figure_is_a_png_of_a_sensible_size(course):
     names = set(course.script.FIGURES)
     assert {path.name for path in course.folder.iterdir()} == names
-    assert len(names) == 7
+    assert len(names) == 9
     for name in names:
         data = (course.folder / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE), name
@@ -378,3 +378,55 @@ def test_the_tape_figure_shows_the_measured_numbers(course):
         assert script.matrix(data[key]) in drawn, key
     assert f"L = {script.number(data['loss'])}" in drawn
     assert "matmul → add → tanh → subtract → square → mean" in drawn
+
+
+# -- 8. a small convnet on the digits: filters and feature maps -------------------------------
+
+def convolve_same(images: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``relu`` of a stride-1 ``"same"`` convolution, by its definition: a zero frame of
+    one pixel (3x3 kernels), then for each output pixel and filter the sum of the window
+    times the kernel, plus the bias."""
+    n, height, width, _ = images.shape
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    out = np.zeros((n, height, width, kernel.shape[-1]))
+    for i in range(height):
+        for j in range(width):
+            window = padded[:, i:i + 3, j:j + 3, :]                 # (n, 3, 3, C)
+            out[:, i, j, :] = np.einsum("nabc,abcf->nf", window, kernel) + bias
+    return np.maximum(out, 0)
+
+
+def test_the_feature_maps_are_the_sliding_window_by_hand(course):
+    data = course.data["mapas-caracteristicas.png"]
+    images = data["images"].astype(np.float64)
+    maps_1 = convolve_same(images, data["kernel_1"], data["bias_1"])
+    np.testing.assert_allclose(data["maps_1"], maps_1, rtol=1e-5, atol=1e-6)
+    # MaxPooling2D(2): the largest of each 2x2 block; then the second convolution
+    n, height, width, channels = maps_1.shape
+    pooled = maps_1.reshape(n, height // 2, 2, width // 2, 2, channels).max(axis=(2, 4))
+    maps_2 = convolve_same(pooled, data["kernel_2"], data["bias_2"])
+    np.testing.assert_allclose(data["maps_2"], maps_2, rtol=1e-5, atol=1e-5)
+    assert data["maps_1"].shape == (2, 8, 8, 8) and data["maps_2"].shape == (2, 4, 4, 16)
+
+
+def test_the_filters_were_learned_and_the_convnet_reads_digits(course):
+    data = course.data["filtros-aprendidos.png"]
+    assert data is course.data["mapas-caracteristicas.png"]       # one training run, cached
+    assert data["kernel_before"].shape == data["kernel_1"].shape == (3, 3, 1, 8)
+    # training moved every filter, well beyond float32 rounding
+    change = np.abs(data["kernel_1"] - data["kernel_before"]).max(axis=(0, 1, 2))
+    assert np.all(change > 0.05)
+    assert data["accuracy"] > 0.9
+    np.testing.assert_array_equal(data["predicted"], data["labels"])   # the digits shown
+
+
+def test_the_filter_figure_shows_the_weights_and_the_accuracy(course):
+    script, data = course.script, course.data["filtros-aprendidos.png"]
+    drawn = texts(script.filters_figure(data))
+    for kernel in (data["kernel_before"], data["kernel_1"]):
+        for value in kernel.ravel():
+            assert script.number(value, 2) in drawn
+    assert any(f"{data['accuracy']:.1%}" in text for text in drawn)
+    feature_maps = " | ".join(texts(script.feature_maps_figure(data)))
+    for label, predicted in zip(data["labels"], data["predicted"], strict=True):
+        assert f"un {label}\nla red dice {predicted}" in feature_maps

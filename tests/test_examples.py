@@ -32,6 +32,25 @@ def test_digits_reach_95_percent_test_accuracy(capsys):
     assert "exactitud en test" in capsys.readouterr().out
 
 
+def test_digits_convnet_reaches_98_percent_test_accuracy(capsys):
+    accuracy = load_example("digits_cnn").main()
+    assert accuracy >= 0.98
+    assert "exactitud en test" in capsys.readouterr().out
+
+
+def test_digits_convnet_on_28x28_digits_is_the_keras_io_mnist_network(capsys):
+    module = load_example("digits_cnn")
+    x_train, x_test, _, _ = module.split(28)
+    assert x_train.shape[1:] == x_test.shape[1:] == (28, 28, 1)
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    model = module.mnist_convnet()
+    assert model.count_params() == 34_826               # keras.io's summary: 34,826 params
+    accuracy = module.main_synthetic28(epochs=2)
+    assert 0.3 < accuracy <= 1.0
+    out = capsys.readouterr().out
+    assert "época 2:" in out and "s por época" in out
+
+
 def test_hyperparameter_search_ranks_every_combination(capsys):
     module = load_example("hyperparameters")
     results = module.main(epochs=3)

@@ -118,7 +118,7 @@ def test_nav_follows_the_course_outline():
               *appendices, "glosario.md"]
     assert files[:len(course)] == course
     assert all(name.startswith("api/") for name in files[len(course):])
-    assert lessons[0].startswith("00-") and lessons[-1].startswith("15-")
+    assert lessons[0].startswith("00-") and lessons[-1].startswith("16-")
 
 
 def test_every_page_is_built_with_its_title(site):

@@ -31,8 +31,9 @@ class Conv1D(BaseConv):
         data_format: ``None`` or ``"channels_last"`` (the only layout minired implements).
         dilation_rate: the gap ``d`` between the kernel's taps (not with ``strides > 1``).
         groups: 1 (grouped convolutions are not implemented).
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer, name, trainable: as for :class:`~minired.layers.Dense`.
+        activation: as for :class:`~minired.layers.Dense` (also ``use_bias``,
+            ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``,
+            ``bias_regularizer``, ``name`` and ``trainable``).
         **kwargs: as for Conv2D.
 
     Example:

@@ -52,8 +52,9 @@ class Conv2D(BaseConv):
         dilation_rate: ``(d_h, d_w)`` or one int: the gap between the kernel's taps
             (Keras refuses ``strides > 1`` together with ``dilation_rate > 1``).
         groups: 1 (grouped convolutions are not implemented).
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer, name, trainable: as for :class:`~minired.layers.Dense`.
+        activation: as for :class:`~minired.layers.Dense` (also ``use_bias``,
+            ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``,
+            ``bias_regularizer``, ``name`` and ``trainable``).
         **kwargs: ``input_shape`` on a first layer; Keras' ``activity_regularizer``,
             ``kernel_constraint`` and ``bias_constraint``, accepted as None only.
 

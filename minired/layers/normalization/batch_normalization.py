@@ -78,8 +78,8 @@ class BatchNormalization(Layer):
         moving_mean_initializer, moving_variance_initializer: how the moving statistics
             start (zeros, ones).
         beta_regularizer, gamma_regularizer: penalties on ``β`` and ``γ``.
-        beta_constraint, gamma_constraint, renorm, renorm_clipping, renorm_momentum,
-            synchronized: Keras-only; accepted at Keras' defaults only.
+        renorm: Keras-only, accepted at Keras' default only (as are ``renorm_clipping``,
+            ``renorm_momentum``, ``synchronized``, ``beta_constraint``, ``gamma_constraint``).
         name: layer name.
         trainable: False freezes the layer: no weight changes, and inference mode even in
             ``fit`` (Keras 3's rule for this layer).
