@@ -17,6 +17,7 @@ import os
 import pickle
 import signal
 import threading
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -969,3 +970,78 @@ def test_schedules_with_numpy_rates_match_keras(keras, floatx, name, args, kwarg
             np.testing.assert_array_equal(ours(step), expected)
     finally:
         keras.config.set_floatx(previous)
+
+
+# --- the per-step fast path: checks once, scalars once, no new arrays ------------------------
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [*ALL_CONFIGS, (mo.RMSprop, {}), (mo.SGD, {"momentum": 0.5, "weight_decay": 0.1})],
+)
+def test_a_step_allocates_no_array_the_size_of_a_variable(cls, kwargs):
+    # The updates write into scratch arrays made at build, so after the first step a step
+    # allocates nothing near the size of a variable (one temporary would be 800 kB here).
+    w = np.zeros(100_000)
+    g = np.full(100_000, 0.5)
+    opt = cls(learning_rate=0.01, **kwargs)
+    opt.apply([g], [w])
+    tracemalloc.start()
+    try:
+        opt.apply([g], [w])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < w.nbytes / 10
+    assert opt.iterations == 2
+
+
+def test_step_scalars_are_computed_once_per_step_and_dtype(monkeypatch):
+    opt = mo.Adam(0.01)
+    computed = []
+    compute = opt._compute_scalars
+    monkeypatch.setattr(opt, "_compute_scalars",
+                        lambda dt, lr: computed.append(dt) or compute(dt, lr))
+    variables = [np.zeros(2), np.zeros(3), np.zeros(2, dtype="float32")]
+    for _ in range(3):
+        opt.apply([np.ones(2), np.ones(3), np.ones(2, dtype="float32")], variables)
+    assert computed == [np.float64, np.float32] * 3
+
+
+def test_after_the_first_step_the_arguments_are_still_checked():
+    w = np.zeros(2)
+    opt = mo.Adam(0.1)
+    opt.apply([np.ones(2)], [w])
+    with pytest.raises(ValueError, match="shape"):
+        opt.apply([np.ones(1)], [w])             # would broadcast silently into w's shape
+    with pytest.raises(ValueError, match="never replaced"):
+        opt.apply([np.ones(2)], [w.copy()])
+    with pytest.raises(ValueError, match="one gradient per variable"):
+        opt.apply([np.ones(2), np.ones(2)], [w])
+    assert opt.iterations == 1
+    opt.apply([[1.0, 1.0]], (w,))                # a list as gradient, a tuple of variables
+    opt.apply(iter([np.ones(2)]), iter([w]))     # any iterables
+    assert opt.iterations == 3
+
+
+@pytest.mark.parametrize("cls, kwargs", ALL_CONFIGS)
+def test_scratch_arrays_are_neither_state_nor_saved_nor_copied(cls, kwargs):
+    variables = [np.zeros((3, 2)), np.zeros(2), np.zeros((), dtype="float32")]
+    grads = [np.ones((3, 2)), np.ones(2), np.ones((), dtype="float32")]
+    opt = cls(learning_rate=0.1, **kwargs)
+    opt.apply(grads, variables)
+    scratch = [array for arrays in opt._scratch for array in arrays]
+    assert scratch and all(a.shape == v.shape and a.dtype == v.dtype
+                           for arrays, v in zip(opt._scratch, variables, strict=True)
+                           for a in arrays)
+    assert not any(np.shares_memory(a, b) for a in scratch for b in [*opt.variables, *variables])
+    store = {}
+    opt.save_own_variables(store)
+    # iterations, learning rate, the slots (and Nadam's running product): nothing else
+    assert len(store) == 2 + len(opt.variables) + len(opt._keras_scalar_state)
+    assert opt.__getstate__()["_scratch"] == []
+    clone = pickle.loads(pickle.dumps(opt))
+    clone_variables = clone._trainable_variables
+    clone.apply(grads)
+    opt.apply(grads, variables)
+    for ours, theirs in zip(variables, clone_variables, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+

@@ -48,15 +48,30 @@ class Adagrad(Optimizer):
 
     _keras_slot_order = (("_accumulators",),)  # Keras' creation order (see Optimizer)
 
+    _scratch_per_variable = 2
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._accumulators = self.add_slots(variables, fill=self.initial_accumulator_value)
 
+    def _compute_scalars(self, dt: type, learning_rate) -> tuple:
+        """``lr`` and ``eps`` in the dtype ``dt``, once per step."""
+        return dt(learning_rate), dt(self.epsilon)
+
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
-        dt = variable.dtype.type
-        lr = dt(learning_rate)
-        accumulator = self._accumulators[self._get_variable_index(variable)]
-        accumulator += np.square(gradient)
-        variable -= (lr * gradient) / np.sqrt(accumulator + dt(self.epsilon))
+        lr, epsilon = self._scalars(variable.dtype, learning_rate)
+        index = self._get_variable_index(variable)
+        accumulator = self._accumulators[index]
+        # scratch arrays, of the variable's shape (see Optimizer._create_scratch)
+        step, denominator = self._scratch[index]
+        # a <- a + g²
+        np.square(gradient, out=step)                   # free until the step: holds g²
+        accumulator += step
+        # w <- w - lr·g / sqrt(a + eps)
+        np.add(accumulator, epsilon, out=denominator)
+        np.sqrt(denominator, out=denominator)
+        np.multiply(gradient, lr, out=step)
+        step /= denominator
+        variable -= step
 
     def get_config(self) -> dict:
         return {

@@ -59,31 +59,52 @@ class Adam(Optimizer):
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_momentums", "_velocities"), ("_velocity_hats",))
 
+    _scratch_per_variable = 2
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._momentums = self.add_slots(variables)
         self._velocities = self.add_slots(variables)
         self._velocity_hats = self.add_slots(variables) if self.amsgrad else []
 
-    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
-        dt = variable.dtype.type
-        lr = dt(learning_rate)
+    def _compute_scalars(self, dt: type, learning_rate) -> tuple:
+        """``alpha``, ``1 - b1``, ``1 - b2`` and ``eps`` in the dtype ``dt``, once per step."""
         t = dt(self.iterations + 1)
-        beta_1 = keras_numerics.as_keras_constant(self.beta_1, variable.dtype)
-        beta_2 = keras_numerics.as_keras_constant(self.beta_2, variable.dtype)
+        beta_1 = keras_numerics.as_keras_constant(self.beta_1, dt)
+        beta_2 = keras_numerics.as_keras_constant(self.beta_2, dt)
         beta_1_power = beta_1**t  # powers of NumPy scalars, as TensorFlow (see keras_numerics)
         beta_2_power = beta_2**t
+        alpha = dt(learning_rate) * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        # 1 - beta is computed in Python double, then cast: Keras' rounding.
+        return alpha, dt(1 - self.beta_1), dt(1 - self.beta_2), dt(self.epsilon)
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        alpha, one_minus_beta_1, one_minus_beta_2, epsilon = self._scalars(
+            variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]
-        alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        # 1 - beta is computed in Python double, then cast: Keras' rounding.
-        m += (gradient - m) * dt(1 - self.beta_1)
-        v += (np.square(gradient) - v) * dt(1 - self.beta_2)
-        if self.amsgrad:
+        # scratch arrays, of the variable's shape (see Optimizer._create_scratch)
+        change, denominator = self._scratch[index]
+
+        # m <- m + (g - m)·(1 - b1)
+        np.subtract(gradient, m, out=change)
+        change *= one_minus_beta_1
+        m += change
+        # v <- v + (g² - v)·(1 - b2)
+        np.square(gradient, out=change)
+        change -= v
+        change *= one_minus_beta_2
+        v += change
+        if self.amsgrad:  # v̂ <- max(v̂, v), used instead of v below
             v_hat = self._velocity_hats[index]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        variable -= (m * alpha) / (np.sqrt(v) + dt(self.epsilon))
+        # w <- w - (m·alpha) / (sqrt(v) + eps)
+        np.sqrt(v, out=denominator)
+        denominator += epsilon
+        np.multiply(m, alpha, out=change)
+        change /= denominator
+        variable -= change
 
     def get_config(self) -> dict:
         return {

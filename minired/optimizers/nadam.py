@@ -59,6 +59,7 @@ class Nadam(Optimizer):
         self.epsilon = epsilon
 
     _keras_slot_order = (("_momentums", "_velocities"),)  # Keras' creation order (see Optimizer)
+    _scratch_per_variable = 2
     _keras_scalar_state = ("_u_product",)
 
     def _create_slots(self, variables: list[np.ndarray]) -> None:
@@ -79,27 +80,54 @@ class Nadam(Optimizer):
         )
         super()._update_variables(grads, variables, learning_rate)
 
-    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
-        dt = variable.dtype.type
-        lr = dt(learning_rate)
+    def _compute_scalars(self, dt: type, learning_rate) -> tuple:
+        """The step's scalars in the dtype ``dt``, once per step (after Π moved to Π_t)."""
         local_step = dt(self.iterations + 1)
         next_step = dt(self.iterations + 2)
-        decay = keras_numerics.as_keras_constant(0.96, variable.dtype)
-        beta_1 = keras_numerics.as_keras_constant(self.beta_1, variable.dtype)
-        beta_2 = keras_numerics.as_keras_constant(self.beta_2, variable.dtype)
+        decay = keras_numerics.as_keras_constant(0.96, dt)
+        beta_1 = keras_numerics.as_keras_constant(self.beta_1, dt)
+        beta_2 = keras_numerics.as_keras_constant(self.beta_2, dt)
         u_t = beta_1 * (dt(1.0) - dt(0.5) * decay**local_step)
         u_t_1 = beta_1 * (dt(1.0) - dt(0.5) * decay**next_step)
         u_product_t = dt(self._u_product)
         u_product_t_1 = u_product_t * u_t_1
         beta_2_power = beta_2**local_step
+        return (dt(learning_rate), 1 - beta_1, 1 - beta_2, 1 - u_t, u_t_1,
+                1 - u_product_t, 1 - u_product_t_1, 1 - beta_2_power, dt(self.epsilon))
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
+        (lr, one_minus_beta_1, one_minus_beta_2, one_minus_u_t, u_t_1, one_minus_u_product_t,
+         one_minus_u_product_t_1, one_minus_beta_2_power, epsilon) = self._scalars(
+            variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]
-        m += (gradient - m) * (1 - beta_1)
-        v += (np.square(gradient) - v) * (1 - beta_2)
-        m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * gradient) / (1 - u_product_t)
-        v_hat = v / (1 - beta_2_power)
-        variable -= (m_hat * lr) / (np.sqrt(v_hat) + dt(self.epsilon))
+        # scratch arrays, named after what they hold at the end (see Optimizer._create_scratch)
+        m_hat, v_hat = self._scratch[index]
+
+        # m <- m + (g - m)·(1 - b1)
+        np.subtract(gradient, m, out=m_hat)             # free until m̂: holds (g - m)·(1 - b1)
+        m_hat *= one_minus_beta_1
+        m += m_hat
+        # v <- v + (g² - v)·(1 - b2)
+        np.square(gradient, out=v_hat)                  # free until v̂: holds (g² - v)·(1 - b2)
+        v_hat -= v
+        v_hat *= one_minus_beta_2
+        v += v_hat
+        # m̂ = u_{t+1}·m / (1 - Π_t·u_{t+1}) + (1 - u_t)·g / (1 - Π_t)
+        np.multiply(m, u_t_1, out=m_hat)
+        m_hat /= one_minus_u_product_t_1
+        np.multiply(gradient, one_minus_u_t, out=v_hat)  # v_hat's array holds this term for now
+        v_hat /= one_minus_u_product_t
+        m_hat += v_hat
+        # v̂ = v / (1 - b2^t)
+        np.divide(v, one_minus_beta_2_power, out=v_hat)
+        # w <- w - m̂·lr / (sqrt(v̂) + eps)
+        m_hat *= lr
+        np.sqrt(v_hat, out=v_hat)
+        v_hat += epsilon
+        m_hat /= v_hat
+        variable -= m_hat
 
     def get_config(self) -> dict:
         return {

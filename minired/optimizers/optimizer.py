@@ -15,6 +15,19 @@ One call to :meth:`Optimizer.apply_gradients` does, in this order (Keras'
 Variables are the model's own NumPy arrays: every update writes into them in place
 (``w -= ...``), so the model sees the new values without copying anything back.
 
+What makes a step fast, without changing a single number:
+
+- the checks (float arrays, one gradient of the right shape per variable, the same arrays
+  as at build) run in full on the first step; later steps that pass the built arrays in
+  the built order only compare identities and shapes (:meth:`Optimizer._is_built_step`);
+- the scalars of a step (the learning rate cast to the variable's dtype, Adam's bias
+  correction...) are computed once per step and dtype, not once per variable
+  (:meth:`Optimizer._scalars`);
+- the update rules write their intermediate results with NumPy's ``out=`` into scratch
+  arrays allocated at build (:meth:`Optimizer._create_scratch`), in Keras' order of
+  operations, instead of making a new temporary array for each operation. An in-place
+  ``np.multiply(a, b, out=s)`` rounds exactly as ``s = a * b``, so the results are the same.
+
 The arithmetic follows Keras operation by operation, so float32 results match TensorFlow
 bit for bit except where a summation order or a ``pow`` differs by an ulp:
 
@@ -71,6 +84,11 @@ _KERAS_ONLY_ARGUMENTS = (
 _SHARED_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "name")
 
 
+def _as_sequence(values: Iterable) -> list | tuple:
+    """``values`` itself if it is a list or a tuple (no copy per step), else a list of it."""
+    return values if isinstance(values, list | tuple) else list(values)
+
+
 def _fill_template(docstring: str | None) -> str | None:
     """Write :data:`BASE_OPTIMIZER_KEYWORD_ARGS` where ``docstring`` has its placeholder,
     indented like the placeholder."""
@@ -88,11 +106,18 @@ def _fill_template(docstring: str | None) -> str | None:
 class Optimizer:
     """Base class: clipping, weight decay, the step counter and the per-variable state.
 
-    A subclass implements two methods:
+    A subclass implements two methods, and may implement a third:
 
     - ``_create_slots(variables)``: allocate its state (momentums, velocities...) with
       :meth:`add_slots`, one array per variable, like Keras' ``build``;
-    - ``update_step(gradient, variable, learning_rate)``: update one variable in place.
+    - ``update_step(gradient, variable, learning_rate)``: update one variable in place;
+    - ``_compute_scalars(dt, learning_rate)``: the scalars its update needs, in the
+      variable's dtype ``dt``; ``update_step`` reads them with :meth:`_scalars`, which calls
+      this once per step and dtype. The default gives ``(lr,)``.
+
+    Its update writes intermediate results into the variable's scratch arrays,
+    ``self._scratch[index]`` (``_scratch_per_variable`` of them, of the variable's shape and
+    dtype), rather than into new temporaries.
 
     Its constructor takes its own arguments, with Keras' defaults, and passes the shared
     ones on as ``**kwargs``: ``super().__init__(learning_rate=learning_rate, **kwargs)``.
@@ -166,6 +191,10 @@ class Optimizer:
         self._trainable_variables: list[np.ndarray] = []
         self._trainable_variables_indices: dict[int, int] = {}
         self._slots: list[np.ndarray] = []
+        # Work arrays, per variable (not state: see _create_scratch), and this step's
+        # scalars by dtype (see _scalars).
+        self._scratch: list[tuple[np.ndarray, ...]] = []
+        self._scalars_of_this_step: dict[np.dtype, tuple] = {}
 
     def _unknown_arguments_message(self, kwargs: dict[str, Any]) -> str:
         """The TypeError for keyword arguments this optimizer does not take."""
@@ -258,6 +287,7 @@ class Optimizer:
         self._trainable_variables = variables
         self._index_variables()
         self._create_slots(variables)
+        self._create_scratch()
         self.built = True
 
     def _index_variables(self) -> None:
@@ -280,6 +310,32 @@ class Optimizer:
         self._slots.extend(slots)
         return slots
 
+    #: How many scratch arrays each variable gets (weight decay uses the first one).
+    _scratch_per_variable = 1
+
+    def _create_scratch(self) -> None:
+        """Allocate the work arrays the in-place updates write their intermediate results to.
+
+        ``self._scratch[i]`` is a tuple of ``_scratch_per_variable`` arrays of variable
+        ``i``'s shape and dtype, allocated once here so that a step makes no new arrays.
+        A step updates the variables one after the other, so they all share the same memory:
+        per dtype, ``_scratch_per_variable`` flat buffers the size of the largest variable,
+        seen by each variable through a view of its shape (less memory, and it stays in the
+        processor's cache from one variable to the next).
+        They are not state: what they hold means nothing from one step to the next, so they
+        are not in :attr:`variables`, not saved, and not copied with the optimizer.
+        """
+        largest: dict[np.dtype, int] = {}
+        for variable in self._trainable_variables:
+            largest[variable.dtype] = max(largest.get(variable.dtype, 0), variable.size)
+        buffers = {dtype: [np.empty(size, dtype) for _ in range(self._scratch_per_variable)]
+                   for dtype, size in largest.items()}
+        self._scratch = [
+            tuple(buffer[:variable.size].reshape(variable.shape)
+                  for buffer in buffers[variable.dtype])
+            for variable in self._trainable_variables
+        ]
+
     def _get_variable_index(self, variable: np.ndarray) -> int:
         """Position of ``variable`` in the build list: the index into every slot list."""
         return self._trainable_variables_indices[id(variable)]
@@ -296,16 +352,21 @@ class Optimizer:
     # -- copies -------------------------------------------------------------------------------
     # ``copy.deepcopy`` and ``pickle`` copy the variables (the same copies as the model's, as
     # both keep one copy of an array reached twice), but an id() is a memory address: the
-    # index is left out of the copy and rebuilt from the copied variables.
+    # index is left out of the copy and rebuilt from the copied variables. The scratch
+    # arrays hold nothing worth copying: they are allocated anew.
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_trainable_variables_indices"]
+        state["_scratch"] = []
+        state["_scalars_of_this_step"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._index_variables()
+        if self.built:
+            self._create_scratch()
 
     # -- applying gradients -------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
@@ -336,10 +397,44 @@ class Optimizer:
             grads: one gradient per variable, same shape; ``None`` skips that variable.
             trainable_variables: the weight arrays, or ``None`` once the optimizer is built.
         """
-        cls = type(self).__name__
-        grads = list(grads)
+        grads = _as_sequence(grads)
         if not grads:  # Keras: nothing to apply, and the step counter does not move
             return
+        if trainable_variables is not None:
+            trainable_variables = _as_sequence(trainable_variables)
+        if self._is_built_step(grads, trainable_variables):
+            variables = self._trainable_variables   # checked when the optimizer was built
+        else:
+            grads, variables = self._check_step(grads, trainable_variables)
+
+        learning_rate = self._current_learning_rate()   # schedule(iterations), before += 1
+        self._scalars_of_this_step = {}                 # a new step: new scalars (_scalars)
+        grads = self._clip_gradients(grads)
+        with interrupts.defer_keyboard_interrupt():     # every variable changes, or none
+            self._apply_weight_decay(variables, learning_rate)
+            self._update_variables(grads, variables, learning_rate)
+            self.iterations += 1
+
+    def _is_built_step(self, grads, variables) -> bool:
+        """Whether this step needs none of :meth:`_check_step`'s checks: the optimizer is
+        built, ``variables`` are the built arrays in the built order (or ``None``), and each
+        gradient is an array of its variable's shape. Only identities and shapes are
+        compared: the variables themselves were checked by :meth:`build`."""
+        built = self._trainable_variables
+        if not self.built or len(grads) != len(built):
+            return False
+        if variables is not None and (
+            len(variables) != len(built)
+            or not all(v is b for v, b in zip(variables, built, strict=True))
+        ):
+            return False
+        return all(type(g) is np.ndarray and g.shape == b.shape
+                   for g, b in zip(grads, built, strict=True))
+
+    def _check_step(self, grads: list, trainable_variables):
+        """Every check of one step's arguments (building the optimizer on the first call);
+        return the gradients as arrays and their variables, None gradients left out."""
+        cls = type(self).__name__
         if trainable_variables is None:
             if not self.built:
                 raise ValueError(
@@ -371,14 +466,7 @@ class Optimizer:
                     f"{cls}.apply: gradient {i} must have its variable's shape {v.shape}, "
                     f"got {np.shape(g)}."
                 )
-        grads = [np.asarray(g) for g in grads]
-
-        learning_rate = self._current_learning_rate()   # schedule(iterations), before += 1
-        grads = self._clip_gradients(grads)
-        with interrupts.defer_keyboard_interrupt():     # every variable changes, or none
-            self._apply_weight_decay(variables, learning_rate)
-            self._update_variables(grads, variables, learning_rate)
-            self.iterations += 1
+        return [np.asarray(g) for g in grads], variables
 
     def _filter_empty_gradients(self, grads, variables):
         """Drop ``(None, variable)`` pairs with a warning; all None is an error (as Keras)."""
@@ -390,7 +478,7 @@ class Optimizer:
             warnings.warn(
                 f"{type(self).__name__}: gradients are None for variables at positions "
                 f"{missing}; those variables are not updated.",
-                stacklevel=3,
+                stacklevel=4,  # the caller of apply (apply -> _check_step -> here)
             )
         return [g for g, _ in kept], [v for _, v in kept]
 
@@ -432,9 +520,18 @@ class Optimizer:
         """Decoupled weight decay, ``w <- w - w*wd*lr``, on every variable before the update."""
         if self.weight_decay is None:
             return
+        factors = {}  # dtype -> (wd, lr) in that dtype, cast once per step
         for variable in variables:
-            wd = keras_numerics.as_keras_constant(self.weight_decay, variable.dtype)
-            variable -= variable * wd * variable.dtype.type(learning_rate)
+            if variable.dtype not in factors:
+                factors[variable.dtype] = (
+                    keras_numerics.as_keras_constant(self.weight_decay, variable.dtype),
+                    variable.dtype.type(learning_rate),
+                )
+            wd, lr = factors[variable.dtype]
+            decay = self._scratch[self._get_variable_index(variable)][0]
+            np.multiply(variable, wd, out=decay)   # w*wd
+            decay *= lr                            # w*wd*lr
+            variable -= decay                      # w <- w - w*wd*lr
 
     def _update_variables(self, grads, variables, learning_rate) -> None:
         """Run :meth:`update_step` on each pair, in order (Nadam adds a shared step first)."""
@@ -442,8 +539,26 @@ class Optimizer:
             self.update_step(gradient.astype(variable.dtype, copy=False), variable, learning_rate)
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
-        """Update ``variable`` in place from ``gradient`` (already cast to its dtype)."""
+        """Update ``variable`` in place from ``gradient`` (already cast to its dtype).
+
+        Called by :meth:`apply`, once per variable of the step.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    def _scalars(self, dtype: np.dtype, learning_rate) -> tuple:
+        """This step's scalars in ``dtype``, from :meth:`_compute_scalars`: computed for the
+        first variable of that dtype, then reused by the others of the step (:meth:`apply`
+        starts each step with none)."""
+        scalars = self._scalars_of_this_step.get(dtype)
+        if scalars is None:
+            scalars = self._compute_scalars(dtype.type, learning_rate)
+            self._scalars_of_this_step[dtype] = scalars
+        return scalars
+
+    def _compute_scalars(self, dt: type, learning_rate) -> tuple:
+        """The scalars one step's update needs, in the dtype ``dt`` (a NumPy scalar type);
+        here just the learning rate. Subclasses return what their ``update_step`` reads."""
+        return (dt(learning_rate),)
 
     # -- configuration ------------------------------------------------------------------------
     def get_config(self) -> dict:

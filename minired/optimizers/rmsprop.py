@@ -59,31 +59,55 @@ class RMSprop(Optimizer):
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_velocities",), ("_momentums",), ("_average_gradients",))
 
+    _scratch_per_variable = 2
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._velocities = self.add_slots(variables)
         self._momentums = self.add_slots(variables) if self.momentum > 0 else []
         self._average_gradients = self.add_slots(variables) if self.centered else []
 
+    def _compute_scalars(self, dt: type, learning_rate) -> tuple:
+        """``lr``, ``rho``, ``1 - rho``, ``eps`` and the momentum in the dtype ``dt``."""
+        # 1 - rho is computed in Python double, then cast: Keras' rounding.
+        return (dt(learning_rate), dt(self.rho), dt(1 - self.rho), dt(self.epsilon),
+                dt(self.momentum))
+
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
-        dt = variable.dtype.type
-        lr = dt(learning_rate)
+        lr, rho, one_minus_rho, epsilon, momentum = self._scalars(variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
-        rho, one_minus_rho = dt(self.rho), dt(1 - self.rho)  # 1 - rho in double, then cast
+        # scratch arrays, named after what they hold at the end (see Optimizer._create_scratch)
+        increment, denominator = self._scratch[index]
+
+        # s <- rho·s + (1 - rho)·g²
         velocity = self._velocities[index]
-        velocity[...] = rho * velocity + one_minus_rho * np.square(gradient)
+        velocity *= rho
+        np.square(gradient, out=denominator)            # free until d: holds (1 - rho)·g²
+        denominator *= one_minus_rho
+        velocity += denominator
         if self.centered:
+            # ḡ <- rho·ḡ + (1 - rho)·g
             average_grad = self._average_gradients[index]
-            average_grad[...] = rho * average_grad + one_minus_rho * gradient
-            denominator = velocity - np.square(average_grad) + dt(self.epsilon)
+            average_grad *= rho
+            np.multiply(gradient, one_minus_rho, out=denominator)   # (1 - rho)·g
+            average_grad += denominator
+            # d = s - ḡ² + eps
+            np.square(average_grad, out=denominator)
+            np.subtract(velocity, denominator, out=denominator)
+            denominator += epsilon
         else:
-            denominator = velocity + dt(self.epsilon)
-        increment = (lr * gradient) / np.sqrt(denominator)
+            np.add(velocity, epsilon, out=denominator)      # d = s + eps
+        # step = lr·g / sqrt(d)
+        np.sqrt(denominator, out=denominator)
+        np.multiply(gradient, lr, out=increment)
+        increment /= denominator
         if self.momentum > 0:
-            momentum = self._momentums[index]
-            momentum[...] = dt(self.momentum) * momentum + increment
-            variable -= momentum
+            # b <- momentum·b + step;  w <- w - b
+            momentum_buffer = self._momentums[index]
+            momentum_buffer *= momentum
+            momentum_buffer += increment
+            variable -= momentum_buffer
         else:
-            variable -= increment
+            variable -= increment                           # w <- w - step
 
     def get_config(self) -> dict:
         return {

@@ -58,23 +58,39 @@ class SGD(Optimizer):
 
     _keras_slot_order = (("_momentums",),)
 
+    @property
+    def _scratch_per_variable(self) -> int:
+        # g·lr, and for Nesterov also v·m: the two terms of its second subtraction.
+        return 2 if self.nesterov else 1
+
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         # Plain gradient descent keeps no state.
         self._momentums = self.add_slots(variables) if self.momentum != 0 else []
 
+    def _compute_scalars(self, dt: type, learning_rate) -> tuple:
+        """``lr`` and the momentum ``m`` in the dtype ``dt``, once per step."""
+        return dt(learning_rate), keras_numerics.as_keras_constant(self.momentum, dt)
+
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
-        dt = variable.dtype.type
-        lr = dt(learning_rate)
+        lr, m = self._scalars(variable.dtype, learning_rate)
+        index = self._get_variable_index(variable)
+        scaled_gradient = self._scratch[index][0]
+        np.multiply(gradient, lr, out=scaled_gradient)  # g·lr
         if self.momentum == 0:
-            variable -= gradient * lr
+            variable -= scaled_gradient                 # w <- w - g·lr
             return
-        m = keras_numerics.as_keras_constant(self.momentum, variable.dtype)
-        v = self._momentums[self._get_variable_index(variable)]
-        v[...] = v * m - gradient * lr
+        v = self._momentums[index]
+        # v <- v·m - g·lr
+        v *= m
+        v -= scaled_gradient
         if self.nesterov:
-            variable += v * m - gradient * lr
+            # w <- w + (v·m - g·lr), with the updated v
+            step = self._scratch[index][1]
+            np.multiply(v, m, out=step)
+            step -= scaled_gradient
+            variable += step
         else:
-            variable += v
+            variable += v                               # w <- w + v
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
