@@ -1089,9 +1089,9 @@ def test_compile_errors_for_several_outputs(kwargs, match):
 # -- the Keras functional-API guide, written against `keras.` names --------------------------------
 #
 # keras.io/guides/functional_api, with `keras` the minired module. Parts that need layers
-# minired does not have are adapted as the comments say: Conv2D/MaxPooling become Dense,
-# Embedding + LSTM become a Dense on bag-of-words vectors, Embedding becomes a Dense on
-# variable-length sequences of vectors. The toy ResNet (Conv2D) is left out.
+# minired does not have are adapted as the comments say: the encoder's Conv2DTranspose stack
+# becomes Dense, Embedding + LSTM become a Dense on bag-of-words vectors, Embedding becomes
+# a Dense on variable-length sequences of vectors. The toy ResNet runs as written.
 
 def guide_mnist_model(keras):
     layers = keras.layers
@@ -1128,6 +1128,57 @@ def test_guide_introduction_and_training(capsys):
     assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     assert len(test_scores) == 2 and 0 <= test_scores[1] <= 1
     assert model.predict(x_test, verbose=0).shape == (50, 10)
+
+
+def guide_toy_resnet(keras):
+    """"A toy ResNet model", as the guide writes it."""
+    layers = keras.layers
+    inputs = keras.Input(shape=(32, 32, 3), name="img")
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    block_1_output = layers.MaxPooling2D(3)(x)
+
+    x = layers.Conv2D(64, 3, activation="relu", padding="same")(block_1_output)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same")(x)
+    block_2_output = layers.add([x, block_1_output])
+
+    x = layers.Conv2D(64, 3, activation="relu", padding="same")(block_2_output)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same")(x)
+    block_3_output = layers.add([x, block_2_output])
+
+    x = layers.Conv2D(64, 3, activation="relu")(block_3_output)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(10)(x)
+
+    return keras.Model(inputs, outputs, name="toy_resnet")
+
+
+def test_guide_toy_resnet(capsys, keras_env):
+    """The guide's toy ResNet: Keras' summary (223,242 parameters), the same predictions as
+    Keras on the same weights, and a short fit as the guide runs it (CIFAR-10's shapes,
+    random values: nothing is downloaded)."""
+    keras = mr
+    model = guide_toy_resnet(keras)
+    model.summary()
+    printed = capsys.readouterr().out
+    assert "Total params: 223,242" in printed and "(None, 9, 9, 64)" in printed
+    twin = guide_toy_resnet(keras_env.keras)
+    twin.set_weights(model.get_weights())
+    rng = np.random.default_rng(0)
+    x_train = rng.random((120, 32, 32, 3)).astype("float32")
+    y_train = keras.utils.to_categorical(rng.integers(0, 10, 120), 10)
+    # float32: seven convolutions, each summing 288-576 products in another order than
+    # TensorFlow's kernels (the comparisons check the layers to 1e-5; float64 to 1e-10).
+    ours, theirs = model.predict(x_train[:8], verbose=0), twin.predict(x_train[:8], verbose=0)
+    assert np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)) < 1e-5
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+                  metrics=["acc"])
+    history = model.fit(x_train, y_train, batch_size=64, epochs=1, validation_split=0.2,
+                        verbose=0)
+    assert sorted(history.history) == ["acc", "loss", "val_acc", "val_loss"]
 
 
 def guide_encoder_and_autoencoder(keras):
