@@ -11,7 +11,7 @@ DOCS_ADDR ?= 127.0.0.1:8000
 # Material for MkDocs prints a notice about its own end of life on every build: not ours.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: compare test examples lint docs site clean
+.PHONY: compare test examples lint docs site clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ compare: $(STAMP)
 ## Every test: unit, property-based gradient checks, the Keras comparisons, every snippet
 ## of the course, and the course's website (tests/test_site.py: mkdocs build --strict).
 test: $(STAMP)
-	$(PY) -m ruff check minired tests comparisons examples conftest.py docs/api
+	$(PY) -m ruff check minired tests comparisons examples benchmarks conftest.py docs/api
 	$(PY) -m pytest -n 2 -q
+
+## Speed: minired against Keras (and PyTorch if installed), a tight hand-written NumPy loop of
+## the same math and a loop of only its matrix products; a table and reports/benchmarks/latest.json.
+## Options go in BENCH_ARGS, e.g.  make bench BENCH_ARGS="--quick"  (see python -m benchmarks -h).
+bench: $(STAMP)
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 examples: $(STAMP)
 	$(PY) examples/xor.py

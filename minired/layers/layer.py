@@ -304,6 +304,9 @@ class Layer:
     def _trainable_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         if not self.trainable:
             return []
+        if not self._tracked_layers:          # a built-in layer, or one without sublayers
+            return [(w, g) for w, g, _ in self._weight_triples()
+                    if getattr(w, "trainable", True)]
         in_sublayers = {id(t[0]) for layer in self._tracked_layers
                         for t in layer._weight_triples()}
         own = [(w, g) for w, g, _ in self._weight_triples()

@@ -99,9 +99,36 @@ class CategoricalCrossentropy(Loss):
         # q = p / Σp:  ∂ℓ/∂p_k = (∂ℓ/∂q_k - Σ_j ∂ℓ/∂q_j q_j) / Σp
         return (grad_q - np.sum(grad_q * q, axis=-1, keepdims=True)) / total
 
+    def values_and_gradients(self, y_true, y_pred, from_logits=False):
+        if not from_logits:
+            return super().values_and_gradients(y_true, y_pred, from_logits)
+        y = self._targets(y_true, y_pred)
+        log_p, p = log_softmax_and_softmax(y_pred)       # one e^{z - max z} for both
+        return -np.sum(y * log_p, axis=-1), p * np.sum(y, axis=-1, keepdims=True) - y
+
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
+
+
+def log_softmax_and_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log_softmax(z), softmax(z))`` over the last axis, sharing one ``e^{z - max z}``.
+
+    A training step needs both: the loss value reads the log-probabilities, its gradient
+    ``p - y`` the probabilities. These are the operations of
+    :func:`~minired.activations.log_softmax` and :func:`~minired.activations.softmax`, in
+    the same order, so the numbers are theirs to the last bit; only the shared part (the
+    shift, the exponentials and their sum) is computed once instead of twice.
+
+    Example:
+        >>> log_p, p = log_softmax_and_softmax(np.array([[0.0, 0.0]]))
+        >>> np.exp(log_p), p
+        (array([[0.5, 0.5]]), array([[0.5, 0.5]]))
+    """
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    total = np.sum(e, axis=-1, keepdims=True)
+    return shifted - np.log(total), e / total
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,

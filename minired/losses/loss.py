@@ -72,6 +72,16 @@ class Loss:
         """``∂ℓ/∂ŷ`` for every loss value, shape of ``y_pred``."""
         raise NotImplementedError
 
+    def values_and_gradients(self, y_true: np.ndarray, y_pred: np.ndarray,
+                             from_logits: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`values` and :meth:`gradients` together, as a training step needs them.
+
+        A loss whose two share work overrides this to do it once (the cross-entropies
+        from logits share one ``log_softmax``); the numbers are those of the two methods.
+        """
+        return (self.values(y_true, y_pred, from_logits),
+                self.gradients(y_true, y_pred, from_logits))
+
     def prepare(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
         """Cast both to floatx, match their ranks as Keras does, and check the labels."""
         y_pred = np.asarray(y_pred, dtype=config.floatx())
@@ -166,17 +176,20 @@ class Loss:
             from_logits = self.from_logits
         y_pred_shape = np.shape(y_pred)
         y_true, y_pred, axis = self._prepare_along_axis(y_true, y_pred)
-        losses, weights = self._match_weights(self.values(y_true, y_pred, from_logits),
-                                              sample_weight)
+        if gradient:     # ℓ and ∂ℓ/∂ŷ in one pass (see values_and_gradients)
+            losses, dloss_dpred = self.values_and_gradients(y_true, y_pred, from_logits)
+        else:
+            losses = self.values(y_true, y_pred, from_logits)
+        losses, weights = self._match_weights(losses, sample_weight)
         divisor = self._divisor(losses, weights)
         value = float(_divide_no_nan(np.sum(losses * weights), divisor))
         if not gradient:
             return value, None
         # ∂L/∂ℓ = w / M for every loss value ℓ; it scales the gradient of ℓ's own vector ŷ.
         dL_dloss = np.broadcast_to(_divide_no_nan(weights, divisor), losses.shape)
-        grad = self.gradients(y_true, y_pred, from_logits) * dL_dloss.reshape(
-            y_pred.shape[:-1] + (1,))
-        grad = np.moveaxis(grad, -1, axis)              # undo the move of `axis`, then
+        grad = dloss_dpred * dL_dloss.reshape(y_pred.shape[:-1] + (1,))
+        if axis != -1:
+            grad = np.moveaxis(grad, -1, axis)          # undo the move of `axis`, then
         return value, grad.reshape(y_pred_shape)       # prepare's squeeze or expand
 
     def _call_on_floats(self, y_true, y_pred):

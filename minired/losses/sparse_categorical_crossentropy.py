@@ -6,6 +6,7 @@ import numpy as np
 
 from minired import config
 from minired.activations import log_softmax, softmax
+from minired.losses.categorical_crossentropy import log_softmax_and_softmax
 from minired.losses.loss import Loss
 
 
@@ -89,6 +90,14 @@ class SparseCategoricalCrossentropy(Loss):
         grad = np.broadcast_to(1 / np.sum(p, axis=-1, keepdims=True), p.shape).copy()
         grad[true_class] -= 1 / p[true_class]
         return grad * inside
+
+    def values_and_gradients(self, y_true, y_pred, from_logits=False):
+        if not from_logits:
+            return super().values_and_gradients(y_true, y_pred, from_logits)
+        true_class = _true_class(y_true)
+        log_p, p = log_softmax_and_softmax(y_pred)       # one e^{z - max z} for both
+        p[true_class] -= 1                                          # p - one_hot(c)
+        return -log_p[true_class], p
 
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits}

@@ -113,7 +113,14 @@ def as_result(value):
 
 def divide_no_nan(numerator, denominator) -> np.ndarray:
     """``numerator / denominator``, and 0 where the denominator is 0 (Keras' divide_no_nan)."""
-    numerator, denominator = np.broadcast_arrays(np.asarray(numerator), np.asarray(denominator))
+    numerator, denominator = np.asarray(numerator), np.asarray(denominator)
+    if numerator.ndim == denominator.ndim == 0:
+        # Two numbers (a running mean's total and count, every batch): the same division,
+        # without broadcasting arrays for them.
+        if denominator == 0:
+            return np.zeros((), dtype=np.result_type(numerator, denominator))
+        return np.asarray(numerator / denominator)
+    numerator, denominator = np.broadcast_arrays(numerator, denominator)
     out = np.zeros(numerator.shape, dtype=np.result_type(numerator, denominator))
     return np.divide(numerator, denominator, out=out, where=denominator != 0)
 
@@ -130,6 +137,10 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype: str):
     values = np.asarray(values, dtype=dtype)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
+        if values.ndim == sample_weight.ndim == 0:
+            # One number and its weight (fit's loss of a batch, weighted by its size):
+            # nothing to match, reduce or broadcast.
+            return values * sample_weight, sample_weight
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         weight_ndim = sample_weight.ndim
         if values.ndim > weight_ndim:

@@ -386,8 +386,7 @@ class Functional(Model):
             return []
         seen, pairs = set(), []
         for layer in self.unique_layers:
-            for weight, gradient in zip(layer.trainable_weights, layer.trainable_gradients,
-                                        strict=True):
+            for weight, gradient in layer._trainable_pairs():
                 if id(weight) not in seen:
                     seen.add(id(weight))
                     pairs.append((weight, gradient))

@@ -43,8 +43,8 @@ class Trainer:
       call ``top``); training passes ``input_gradients=False`` (``δx`` is not needed);
     - ``_logits_call(output_index, loss, training)``: the call whose logits a cross-entropy
       reads (see :func:`~minired.keras_numerics.logits_call`);
-    - ``output_keys``, ``trainable_weights``, ``trainable_gradients``, ``losses`` (the
-      penalties), ``zero_gradients()``, ``add_penalty_gradients()``,
+    - ``output_keys``, ``trainable_weights``, ``trainable_gradients`` (and
+      ``_trainable_pairs()``, both at once), ``losses`` (the penalties and added losses), ``zero_gradients()``, ``add_penalty_gradients()``,
       ``compute_output_shape(shape)``, ``_pack_outputs(flat)``;
     - ``_prepare_x(x, argument, allow_empty, method)``: the checked inputs (one array, or a
       list of arrays in the order of the model's inputs).
@@ -139,7 +139,8 @@ class Trainer:
         # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
         self._update_trackers(loss, output_values, y, y_pred)
         if np.isfinite(loss):
-            self.optimizer.apply(self.trainable_gradients, self.trainable_weights)
+            pairs = self._trainable_pairs()          # (w, ∂L/∂w), listed once per step
+            self.optimizer.apply([g for _, g in pairs], [w for w, _ in pairs])
         return loss
 
     def test_step(self, x, y: list, sample_weight=None) -> float:

@@ -1,0 +1,135 @@
+"""The faster paths of a training step give the numbers of the plain ones, bit for bit.
+
+- the cross-entropies from logits compute ``ℓ`` and ``∂ℓ/∂z`` from one log-softmax
+  (``values_and_gradients``), equal to ``values`` and ``gradients`` called apart;
+- the finiteness check of the inputs sums first and checks values one by one only when
+  the sum is not finite (no boolean array as large as ``x``);
+- a running mean's division and a scalar's weighting skip the array broadcasting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minired as mr
+from minired.activations import log_softmax, softmax
+from minired.losses.categorical_crossentropy import log_softmax_and_softmax
+from minired.metrics.metric import Mean, divide_no_nan, reduce_to_samplewise_values
+from minired.models.model_inputs import all_finite, first_non_finite
+
+
+def _same_bits(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(32, 10), (5, 3, 4), (1, 2)])
+def test_log_softmax_and_softmax_are_the_two_functions(dtype, shape):
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal(shape) * 40).astype(dtype)
+    z[0] = 0.0                                   # ties at the maximum
+    log_p, p = log_softmax_and_softmax(z)
+    assert _same_bits(log_p, log_softmax(z)) and _same_bits(p, softmax(z))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(32, 10), (6, 3, 5)])
+@pytest.mark.parametrize("loss", [
+    mr.losses.SparseCategoricalCrossentropy(),
+    mr.losses.CategoricalCrossentropy(),
+    mr.losses.CategoricalCrossentropy(label_smoothing=0.1),
+    mr.losses.BinaryCrossentropy(),              # the base class's default: the two methods
+], ids=lambda loss: f"{loss.name}{getattr(loss, 'label_smoothing', '') or ''}")
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_values_and_gradients_equal_the_separate_methods(dtype, shape, loss, from_logits):
+    rng = np.random.default_rng(1)
+    logits = (rng.standard_normal(shape) * 30).astype(dtype)
+    y_pred = logits if from_logits else softmax(logits)
+    labels = rng.integers(0, shape[-1], shape[:-1])
+    if isinstance(loss, mr.losses.SparseCategoricalCrossentropy):
+        y = labels
+    elif isinstance(loss, mr.losses.BinaryCrossentropy):
+        y = (rng.random(shape) > 0.5).astype(dtype)
+    else:
+        y = np.eye(shape[-1], dtype=dtype)[labels]
+    y_true, y_pred, _ = loss._prepare_along_axis(y, y_pred)
+    values, gradients = loss.values_and_gradients(y_true, y_pred, from_logits)
+    assert _same_bits(values, loss.values(y_true, y_pred, from_logits))
+    assert _same_bits(gradients, loss.gradients(y_true, y_pred, from_logits))
+
+
+def test_compute_with_gradient_reports_the_value_without_it():
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((16, 4)).astype(np.float32)
+    labels = rng.integers(0, 4, 16)
+    weights = rng.random(16)
+    loss = mr.losses.SparseCategoricalCrossentropy()
+    value, grad = loss.compute(labels, z, weights, from_logits=True)
+    assert value == loss.compute(labels, z, weights, from_logits=True, gradient=False)[0]
+    expected = softmax(z)
+    expected[np.arange(16), labels] -= 1
+    expected *= (weights.astype(np.float32) / np.float32(16))[:, None]
+    assert _same_bits(grad, expected)
+
+
+# -- the finiteness check of the inputs ----------------------------------------------------
+
+def test_all_finite_without_a_full_size_temporary():
+    x = np.ones((4, 3), dtype=np.float32)
+    assert all_finite(x) and first_non_finite(x) is None
+    # finite values whose sum overflows: the element check decides, no warning
+    big = np.full((5, 2), np.finfo(np.float32).max, dtype=np.float32)
+    with np.errstate(all="raise"):
+        assert all_finite(big)
+    for bad in (np.nan, np.inf, -np.inf):
+        y = x.copy()
+        y[2, 1] = bad
+        assert not all_finite(y)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 24, 1 << 22])
+def test_first_non_finite_is_argwheres_first(block_bytes):
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        x = rng.standard_normal((50, 3, 2))
+        for _ in range(rng.integers(1, 4)):
+            x[tuple(rng.integers(0, n) for n in x.shape)] = rng.choice([np.nan, np.inf])
+        expected = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        assert first_non_finite(x, block_bytes=block_bytes) == expected
+
+
+def test_fit_still_names_the_first_bad_input():
+    model = mr.Sequential([mr.layers.Input((3,)), mr.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.zeros((10, 3), dtype=np.float32)
+    x[7, 2], x[8, 0] = np.inf, np.nan
+    with pytest.raises(ValueError, match=r"`x` contains NaN or inf \(first at index \(7, 2\)\)"):
+        model.fit(x, np.zeros(10), verbose=0)
+
+
+# -- the running means ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("numerator, denominator", [
+    (np.float32(1), np.float32(3)), (np.float32(2), np.float32(0)), (np.float32(2), -0.0),
+    (np.float64(1), np.float64(7)), (np.float32(np.nan), np.float32(2)),
+    (np.float32(1), np.float32(np.nan)),
+])
+def test_scalar_divide_no_nan_is_the_array_one(numerator, denominator):
+    broadcast = divide_no_nan(np.array([numerator]), np.array([denominator]))[0]
+    result = divide_no_nan(np.asarray(numerator), np.asarray(denominator))
+    assert isinstance(result, np.ndarray) and result.ndim == 0
+    assert _same_bits(result, np.asarray(broadcast))
+
+
+def test_scalar_weighting_is_the_broadcast_one():
+    values, weights = reduce_to_samplewise_values(0.1, 32, np.mean, "float32")
+    assert _same_bits(values, np.float32(0.1) * np.float32(32))
+    assert _same_bits(weights, np.float32(32))
+    mean = Mean()
+    for loss, n in ((0.7, 32), (0.3, 32), (0.9, 4)):
+        mean.update_state(loss, sample_weight=n)
+    total = np.float32(0.7) * np.float32(32) + np.float32(0.3) * np.float32(32)
+    total += np.float32(0.9) * np.float32(4)
+    assert mean.result() == float(total / np.float32(68))
