@@ -232,19 +232,10 @@ class Normalization(Layer):
     def _weight_triples(self) -> list:
         return [(w, g, None) for w, g in zip(self._stats, self._zero_gradients, strict=True)]
 
-    @property
-    def trainable_weights(self) -> list[np.ndarray]:
-        """Always empty: mean, variance and count are set by :meth:`adapt`, not trained."""
+    def _trainable_pairs(self) -> list:
+        """None: mean, variance and count are set by :meth:`adapt`, not trained (so
+        ``trainable_weights`` is empty and ``non_trainable_weights`` holds all three)."""
         return []
-
-    @property
-    def trainable_gradients(self) -> list[np.ndarray]:
-        return []
-
-    @property
-    def non_trainable_weights(self) -> list[np.ndarray]:
-        """``[mean, variance, count]`` once built for :meth:`adapt`, else ``[]``."""
-        return self.weights
 
     def get_config(self) -> dict:
         """Keras' keys: ``name``, ``trainable``, ``dtype``, ``axis``, ``invert``, ``mean``,
