@@ -288,6 +288,7 @@ def test_moving_statistics_match_keras(keras_env, dtype, shape, exact):
         if exact:
             np.testing.assert_array_equal(mine, keras_value)
         else:
+            # 8 ulps: TensorFlow sums the rows in another order here (see the docstring).
             np.testing.assert_allclose(mine, keras_value, rtol=8 * np.finfo(dtype).eps)
         if len(shape) == 2:
             np.testing.assert_array_equal(keras_value, reference)

@@ -186,8 +186,7 @@ def _ufunc_op_name(ufunc, method: str) -> str | None:
 
 # NumPy's ufunc names whose mr.ops (Keras) name differs.
 _UFUNC_NAMES = {"true_divide": "divide", "absolute": "abs", "fabs": "abs",
-                "not_equal": "not_equal", "float_power": "power", "remainder": "mod",
-                "rint": "round"}
+                "float_power": "power", "remainder": "mod", "rint": "round"}
 
 
 def _plain(value):

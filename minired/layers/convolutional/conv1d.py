@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from minired.layers.convolutional.base_conv import BaseConv
 
 
@@ -45,31 +43,3 @@ class Conv1D(BaseConv):
     """
 
     rank = 1
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size,
-        strides=1,
-        padding: str = "valid",
-        data_format: str | None = None,
-        dilation_rate=1,
-        groups: int = 1,
-        activation: str | Callable | None = None,
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        name: str | None = None,
-        trainable: bool = True,
-        **kwargs,
-    ) -> None:
-        super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, groups=groups,
-                         activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=kernel_regularizer,
-                         bias_regularizer=bias_regularizer, name=name, trainable=trainable,
-                         **kwargs)

@@ -70,6 +70,7 @@ class Conv2D(BaseConv):
 
     rank = 2
 
+    # BaseConv's arguments, with Keras' 2-D defaults written out: strides=(1, 1), ...
     def __init__(
         self,
         filters: int,
