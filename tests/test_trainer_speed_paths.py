@@ -4,7 +4,8 @@
   (``values_and_gradients``), equal to ``values`` and ``gradients`` called apart;
 - the finiteness check of the inputs sums first and checks values one by one only when
   the sum is not finite (no boolean array as large as ``x``);
-- a running mean's division and a scalar's weighting skip the array broadcasting.
+- a running mean's division and a scalar's weighting skip the array broadcasting;
+- a Dense writes the first part of its gradients instead of adding it to zeros.
 """
 
 from __future__ import annotations
@@ -133,3 +134,61 @@ def test_scalar_weighting_is_the_broadcast_one():
     total = np.float32(0.7) * np.float32(32) + np.float32(0.3) * np.float32(32)
     total += np.float32(0.9) * np.float32(4)
     assert mean.result() == float(total / np.float32(68))
+
+
+# -- gradients written, not zeroed then added (Layer.zero_gradients / _add_to_gradient) --------
+def test_marked_gradients_read_as_zeros():
+    """zero_gradients only marks a Dense's arrays; reading them fills what no backward wrote."""
+    layer = mr.layers.Dense(3)
+    layer.build((None, 4))
+    for gradient in (layer.kernel_gradient, layer.bias_gradient):
+        gradient.fill(7.0)                       # last step's numbers, still in memory
+    layer.zero_gradients()
+    assert layer.kernel_gradient[0, 0] == 7.0    # not filled: marked
+    assert all(np.all(g == 0) for g in layer.gradients)
+
+
+def test_a_branch_the_loss_does_not_reach_has_zero_gradients():
+    """An output without a loss: its Dense is never backpropagated, and reads 0, not the
+    numbers left in its arrays."""
+    inputs = mr.Input((4,))
+    hidden = mr.layers.Dense(5, activation="tanh")(inputs)
+    with_loss = mr.layers.Dense(2, name="with_loss")(hidden)
+    without = mr.layers.Dense(3, name="without")(hidden)
+    model = mr.Model(inputs, {"with_loss": with_loss, "without": without})
+    model.compile(optimizer="sgd", loss={"with_loss": "mse"})
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 4)), rng.standard_normal((6, 2))
+    unreached = model.get_layer("without")
+    unreached.kernel_gradient.fill(3.0)
+    unreached.bias_gradient.fill(3.0)
+    _, grads = model.loss_and_gradients(x, {"with_loss": y})
+    assert np.all(unreached.kernel_gradient == 0) and np.all(unreached.bias_gradient == 0)
+    assert any(np.any(g != 0) for g in grads)
+
+
+class _EagerDense(mr.layers.Dense):
+    """A Dense that zeroes its gradients with a fill and adds every call (the plain way)."""
+
+    _writes_gradients = False
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_writing_the_first_part_is_adding_to_zeros(shared):
+    """Bit for bit the same training as zero-filling then adding, with a layer called once
+    and with one called twice (written by its first backward, added to by the second)."""
+    def train(dense_class):
+        mr.utils.set_random_seed(3)
+        inputs = mr.Input((6,))
+        first = dense_class(6, activation="relu")
+        h = first(first(inputs)) if shared else first(inputs)
+        model = mr.Model(inputs, dense_class(3, activation="softmax")(h))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        rng = np.random.default_rng(4)
+        x = rng.standard_normal((40, 6)).astype(np.float32)
+        y = rng.integers(0, 3, 40)
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    for plain, written in zip(train(_EagerDense), train(mr.layers.Dense), strict=True):
+        assert _same_bits(plain, written)

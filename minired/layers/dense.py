@@ -63,6 +63,8 @@ class Dense(Layer):
         (2, 5, 3)
     """
 
+    _writes_gradients = True       # backward adds through _add_to_gradient (see Layer)
+
     def __init__(
         self,
         units: int,
@@ -151,14 +153,15 @@ class Dense(Layer):
             # (N, …, in) -> (N·…, in): each position along the middle axes is one more row,
             # so the sums over the batch below become sums over all the leading axes.
             x, grad_z = x.reshape(-1, x.shape[-1]), grad_z.reshape(-1, self.units)
-        self.kernel_gradient += x.T @ grad_z                            # ∂L/∂W += xᵀ δz
+        self._add_to_gradient(self.kernel_gradient, np.matmul, x.T, grad_z)  # ∂L/∂W += xᵀ δz
         if self.use_bias:
-            self.bias_gradient += np.sum(grad_z, axis=0)                # ∂L/∂b += Σ_n δz_n
+            self._add_to_gradient(self.bias_gradient, np.sum, grad_z, axis=0)  # ∂L/∂b += Σ_n δz_n
         return grad_x
 
     def _weight_triples(self) -> list:
         if not self.built:
             return []
+        self._fill_unwritten_gradients()      # see Layer.zero_gradients
         triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
         if self.use_bias:
             triples.append((self.bias, self.bias_gradient, self.bias_regularizer))

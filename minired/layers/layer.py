@@ -387,10 +387,50 @@ class Layer:
         else:
             self._last_losses = [*self._last_losses, loss]
 
+    #: Set by the built-in layers whose ``backward`` adds to every gradient array with
+    #: :meth:`_add_to_gradient` (Dense, the convolutions): their :meth:`zero_gradients`
+    #: marks the arrays instead of filling them.
+    _writes_gradients = False
+
     def zero_gradients(self) -> None:
-        """Set every ∂L/∂w to 0: the start of a backward pass."""
+        """Set every ∂L/∂w to 0: the start of a backward pass.
+
+        A layer that sets ``_writes_gradients`` skips the fill: its arrays are only marked
+        as zero, and the first contribution of the backward pass is *written* into them
+        (see :meth:`_add_to_gradient`). Anyone who reads the arrays gets them through
+        :meth:`_weight_triples`, which first fills with zeros those that no backward wrote.
+        """
+        if self._writes_gradients:
+            self._unwritten_gradients = self.gradients
+            return
         for gradient in self.gradients:
             gradient.fill(0)
+
+    def _add_to_gradient(self, gradient: np.ndarray, compute, *args, **kwargs) -> None:
+        """``gradient += compute(*args, **kwargs)``, one call's part of ``∂L/∂w``.
+
+        When ``gradient`` is still marked by :meth:`zero_gradients`, the part is written
+        into it instead (``compute(..., out=gradient)``: ``0 + v = v``, the same numbers
+        without a pass of zeros and a temporary as large as the weights). A layer called
+        twice in one forward pass writes with the first backward and adds with the second.
+
+        Example: ``self._add_to_gradient(self.kernel_gradient, np.matmul, x.T, grad_z)``.
+        """
+        unwritten = self.__dict__.get("_unwritten_gradients")
+        for i, marked in enumerate(unwritten or ()):
+            if marked is gradient:
+                del unwritten[i]
+                compute(*args, out=gradient, **kwargs)
+                return
+        gradient += compute(*args, **kwargs)
+
+    def _fill_unwritten_gradients(self) -> None:
+        """Fill with zeros the arrays :meth:`zero_gradients` marked and no backward wrote
+        (a layer the backward pass did not reach). Called first by ``_weight_triples`` of
+        the layers that set ``_writes_gradients``, so a marked array is never read."""
+        unwritten = self.__dict__.get("_unwritten_gradients")
+        while unwritten:
+            unwritten.pop().fill(0)
 
     def add_penalty_gradients(self) -> None:
         """``∂L/∂w += ∂R/∂w`` for each regularized weight: once per backward pass, however

@@ -359,6 +359,12 @@ class Functional(Model):
         return arrays[0] if len(arrays) == 1 else arrays
 
     # -- weights ------------------------------------------------------------------------------
+    def zero_gradients(self) -> None:
+        """Each layer zeroes its own gradients (a Dense only marks them: see
+        :meth:`Layer.zero_gradients <minired.layers.layer.Layer.zero_gradients>`)."""
+        for layer in self.unique_layers:
+            layer.zero_gradients()
+
     def _weight_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
         """Every layer's weights, in the order of :attr:`layers`, each array once."""
         seen, triples = set(), []
