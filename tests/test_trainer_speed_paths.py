@@ -192,3 +192,56 @@ def test_writing_the_first_part_is_adding_to_zeros(shared):
 
     for plain, written in zip(train(_EagerDense), train(mr.layers.Dense), strict=True):
         assert _same_bits(plain, written)
+
+
+# -- optimizer updates block by block (minired.optimizers.optimizer.cache_blocks) --------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", [
+    lambda: mr.optimizers.Adam(learning_rate=0.01),
+    lambda: mr.optimizers.Adam(learning_rate=0.01, amsgrad=True),
+    lambda: mr.optimizers.AdamW(learning_rate=0.01),
+    lambda: mr.optimizers.SGD(learning_rate=0.01),
+    lambda: mr.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True),
+    lambda: mr.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
+    lambda: mr.optimizers.RMSprop(learning_rate=0.01),
+    lambda: mr.optimizers.Adagrad(learning_rate=0.01),
+    lambda: mr.optimizers.Nadam(learning_rate=0.01),
+], ids=["adam", "amsgrad", "adamw", "sgd", "nesterov", "rmsprop_centered", "rmsprop",
+        "adagrad", "nadam"])
+def test_an_update_in_blocks_is_the_update_at_once(monkeypatch, make, dtype):
+    """Variables larger than a block (one of them not C-contiguous: updated whole) end
+    bit for bit where the same steps on whole arrays put them."""
+    from minired.optimizers import optimizer as optimizer_module
+
+    rng = np.random.default_rng(5)
+    start = [rng.standard_normal(shape).astype(dtype) for shape in [(300, 700), (7,), (1000,)]]
+    grads = [[rng.standard_normal(w.shape).astype(dtype) for w in start] for _ in range(4)]
+
+    def run(block_bytes):
+        monkeypatch.setattr(optimizer_module, "BLOCK_BYTES", block_bytes)
+        weights = [w.copy() for w in start]
+        weights[2] = np.zeros(2 * weights[2].size, dtype)[::2]   # every other element
+        weights[2][...] = start[2]
+        optimizer = make()
+        for step_grads in grads:
+            optimizer.apply(step_grads, weights)
+        return weights
+
+    blocked, whole = run(4096), run(10**12)
+    for a, b in zip(blocked, whole, strict=True):
+        assert _same_bits(a, b)
+    assert not _same_bits(whole[0], start[0])           # the steps moved the weights
+
+
+def test_cache_blocks_covers_every_element_once():
+    from minired.optimizers.optimizer import cache_blocks
+
+    a = np.arange(100_001, dtype=np.float32)
+    seen = np.zeros_like(a)
+    scratch = np.empty(100_001, np.float32)
+    sizes = []
+    for (block, out), (work,) in cache_blocks((a, seen), (scratch,)):
+        np.add(block, 1, out=work)
+        out += work
+        sizes.append(block.size)
+    assert np.array_equal(seen, a + 1) and len(sizes) > 1 and sum(sizes) == a.size

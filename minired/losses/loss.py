@@ -180,14 +180,22 @@ class Loss:
             losses, dloss_dpred = self.values_and_gradients(y_true, y_pred, from_logits)
         else:
             losses = self.values(y_true, y_pred, from_logits)
-        losses, weights = self._match_weights(losses, sample_weight)
-        divisor = self._divisor(losses, weights)
-        value = float(_divide_no_nan(np.sum(losses * weights), divisor))
-        if not gradient:
-            return value, None
-        # ∂L/∂ℓ = w / M for every loss value ℓ; it scales the gradient of ℓ's own vector ŷ.
-        dL_dloss = np.broadcast_to(_divide_no_nan(weights, divisor), losses.shape)
-        grad = dloss_dpred * dL_dloss.reshape(y_pred.shape[:-1] + (1,))
+        if sample_weight is None and self.reduction != "mean_with_sample_weight":
+            # every w = 1: the same numbers as below (w ℓ = ℓ, w / M = 1 / M) in fewer steps
+            divisor = self._divisor(losses, None)
+            value = float(_divide_no_nan(np.sum(losses), divisor))
+            if not gradient:
+                return value, None
+            grad = dloss_dpred * _divide_no_nan(losses.dtype.type(1), divisor)
+        else:
+            losses, weights = self._match_weights(losses, sample_weight)
+            divisor = self._divisor(losses, weights)
+            value = float(_divide_no_nan(np.sum(losses * weights), divisor))
+            if not gradient:
+                return value, None
+            # ∂L/∂ℓ = w / M for every loss value ℓ; it scales the gradient of ℓ's own vector ŷ.
+            dL_dloss = np.broadcast_to(_divide_no_nan(weights, divisor), losses.shape)
+            grad = dloss_dpred * dL_dloss.reshape(y_pred.shape[:-1] + (1,))
         if axis != -1:
             grad = np.moveaxis(grad, -1, axis)          # undo the move of `axis`, then
         return value, grad.reshape(y_pred_shape)       # prepare's squeeze or expand

@@ -59,7 +59,8 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name}: `y_true` must hold integer labels of shape {y_pred.shape[:-1]}, "
                 f"got shape {labels.shape}.{hint}"
             )
-        if labels.size and not np.all(np.mod(labels, 1) == 0):
+        whole = labels.dtype.kind in "iub"                       # integers: nothing to check
+        if labels.size and not whole and not np.all(np.mod(labels, 1) == 0):
             raise ValueError(f"{self.name}: `y_true` must hold integer class labels, got "
                              f"non-integer values such as {labels[np.mod(labels, 1) != 0][0]}.")
         n_classes = y_pred.shape[-1]

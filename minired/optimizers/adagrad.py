@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.optimizer import Optimizer, cache_blocks
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -60,18 +60,19 @@ class Adagrad(Optimizer):
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
         lr, epsilon = self._scalars(variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
-        accumulator = self._accumulators[index]
-        # scratch arrays, of the variable's shape (see Optimizer._create_scratch)
-        step, denominator = self._scratch[index]
-        # a <- a + g²
-        np.square(gradient, out=step)                   # free until the step: holds g²
-        accumulator += step
-        # w <- w - lr·g / sqrt(a + eps)
-        np.add(accumulator, epsilon, out=denominator)
-        np.sqrt(denominator, out=denominator)
-        np.multiply(gradient, lr, out=step)
-        step /= denominator
-        variable -= step
+        # One block of the arrays at a time (see cache_blocks), into the scratch arrays
+        # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
+        for (g, w, accumulator), (step, denominator) in cache_blocks(
+                (gradient, variable, self._accumulators[index]), self._scratch[index]):
+            # a <- a + g²
+            np.square(g, out=step)                      # free until the step: holds g²
+            accumulator += step
+            # w <- w - lr·g / sqrt(a + eps)
+            np.add(accumulator, epsilon, out=denominator)
+            np.sqrt(denominator, out=denominator)
+            np.multiply(g, lr, out=step)
+            step /= denominator
+            w -= step
 
     def get_config(self) -> dict:
         return {

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.optimizer import Optimizer, cache_blocks
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -81,30 +81,30 @@ class Adam(Optimizer):
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon = self._scalars(
             variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
-        m = self._momentums[index]
-        v = self._velocities[index]
-        # scratch arrays, of the variable's shape (see Optimizer._create_scratch)
-        change, denominator = self._scratch[index]
-
-        # m <- m + (g - m)·(1 - b1)
-        np.subtract(gradient, m, out=change)
-        change *= one_minus_beta_1
-        m += change
-        # v <- v + (g² - v)·(1 - b2)
-        np.square(gradient, out=change)
-        change -= v
-        change *= one_minus_beta_2
-        v += change
-        if self.amsgrad:  # v̂ <- max(v̂, v), used instead of v below
-            v_hat = self._velocity_hats[index]
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        # w <- w - (m·alpha) / (sqrt(v) + eps)
-        np.sqrt(v, out=denominator)
-        denominator += epsilon
-        np.multiply(m, alpha, out=change)
-        change /= denominator
-        variable -= change
+        v_hat = self._velocity_hats[index] if self.amsgrad else None
+        arrays = (gradient, variable, self._momentums[index], self._velocities[index], v_hat)
+        # One block of the arrays at a time (see cache_blocks), into the scratch arrays
+        # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
+        for (g, w, m, v, v_hat), (change, denominator) in cache_blocks(
+                arrays, self._scratch[index]):
+            # m <- m + (g - m)·(1 - b1)
+            np.subtract(g, m, out=change)
+            change *= one_minus_beta_1
+            m += change
+            # v <- v + (g² - v)·(1 - b2)
+            np.square(g, out=change)
+            change -= v
+            change *= one_minus_beta_2
+            v += change
+            if v_hat is not None:  # amsgrad: v̂ <- max(v̂, v), used instead of v below
+                np.maximum(v_hat, v, out=v_hat)
+                v = v_hat
+            # w <- w - (m·alpha) / (sqrt(v) + eps)
+            np.sqrt(v, out=denominator)
+            denominator += epsilon
+            np.multiply(m, alpha, out=change)
+            change /= denominator
+            w -= change
 
     def get_config(self) -> dict:
         return {

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import config, keras_numerics
-from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.optimizer import Optimizer, cache_blocks
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -100,34 +100,33 @@ class Nadam(Optimizer):
          one_minus_u_product_t_1, one_minus_beta_2_power, epsilon) = self._scalars(
             variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
-        m = self._momentums[index]
-        v = self._velocities[index]
-        # scratch arrays, named after what they hold at the end (see Optimizer._create_scratch)
-        m_hat, v_hat = self._scratch[index]
-
-        # m <- m + (g - m)·(1 - b1)
-        np.subtract(gradient, m, out=m_hat)             # free until m̂: holds (g - m)·(1 - b1)
-        m_hat *= one_minus_beta_1
-        m += m_hat
-        # v <- v + (g² - v)·(1 - b2)
-        np.square(gradient, out=v_hat)                  # free until v̂: holds (g² - v)·(1 - b2)
-        v_hat -= v
-        v_hat *= one_minus_beta_2
-        v += v_hat
-        # m̂ = u_{t+1}·m / (1 - Π_t·u_{t+1}) + (1 - u_t)·g / (1 - Π_t)
-        np.multiply(m, u_t_1, out=m_hat)
-        m_hat /= one_minus_u_product_t_1
-        np.multiply(gradient, one_minus_u_t, out=v_hat)  # v_hat's array holds this term for now
-        v_hat /= one_minus_u_product_t
-        m_hat += v_hat
-        # v̂ = v / (1 - b2^t)
-        np.divide(v, one_minus_beta_2_power, out=v_hat)
-        # w <- w - m̂·lr / (sqrt(v̂) + eps)
-        m_hat *= lr
-        np.sqrt(v_hat, out=v_hat)
-        v_hat += epsilon
-        m_hat /= v_hat
-        variable -= m_hat
+        arrays = (gradient, variable, self._momentums[index], self._velocities[index])
+        # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
+        # after what they hold at the end (see Optimizer._create_scratch).
+        for (g, w, m, v), (m_hat, v_hat) in cache_blocks(arrays, self._scratch[index]):
+            # m <- m + (g - m)·(1 - b1)
+            np.subtract(g, m, out=m_hat)                # free until m̂: holds (g - m)·(1 - b1)
+            m_hat *= one_minus_beta_1
+            m += m_hat
+            # v <- v + (g² - v)·(1 - b2)
+            np.square(g, out=v_hat)                     # free until v̂: holds (g² - v)·(1 - b2)
+            v_hat -= v
+            v_hat *= one_minus_beta_2
+            v += v_hat
+            # m̂ = u_{t+1}·m / (1 - Π_t·u_{t+1}) + (1 - u_t)·g / (1 - Π_t)
+            np.multiply(m, u_t_1, out=m_hat)
+            m_hat /= one_minus_u_product_t_1
+            np.multiply(g, one_minus_u_t, out=v_hat)    # v_hat's array holds this term for now
+            v_hat /= one_minus_u_product_t
+            m_hat += v_hat
+            # v̂ = v / (1 - b2^t)
+            np.divide(v, one_minus_beta_2_power, out=v_hat)
+            # w <- w - m̂·lr / (sqrt(v̂) + eps)
+            m_hat *= lr
+            np.sqrt(v_hat, out=v_hat)
+            v_hat += epsilon
+            m_hat /= v_hat
+            w -= m_hat
 
     def get_config(self) -> dict:
         return {

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.optimizer import Optimizer, cache_blocks
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -75,39 +75,40 @@ class RMSprop(Optimizer):
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
         lr, rho, one_minus_rho, epsilon, momentum = self._scalars(variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
-        # scratch arrays, named after what they hold at the end (see Optimizer._create_scratch)
-        increment, denominator = self._scratch[index]
-
-        # s <- rho·s + (1 - rho)·g²
-        velocity = self._velocities[index]
-        velocity *= rho
-        np.square(gradient, out=denominator)            # free until d: holds (1 - rho)·g²
-        denominator *= one_minus_rho
-        velocity += denominator
-        if self.centered:
-            # ḡ <- rho·ḡ + (1 - rho)·g
-            average_grad = self._average_gradients[index]
-            average_grad *= rho
-            np.multiply(gradient, one_minus_rho, out=denominator)   # (1 - rho)·g
-            average_grad += denominator
-            # d = s - ḡ² + eps
-            np.square(average_grad, out=denominator)
-            np.subtract(velocity, denominator, out=denominator)
-            denominator += epsilon
-        else:
-            np.add(velocity, epsilon, out=denominator)      # d = s + eps
-        # step = lr·g / sqrt(d)
-        np.sqrt(denominator, out=denominator)
-        np.multiply(gradient, lr, out=increment)
-        increment /= denominator
-        if self.momentum > 0:
-            # b <- momentum·b + step;  w <- w - b
-            momentum_buffer = self._momentums[index]
-            momentum_buffer *= momentum
-            momentum_buffer += increment
-            variable -= momentum_buffer
-        else:
-            variable -= increment                           # w <- w - step
+        arrays = (gradient, variable, self._velocities[index],
+                  self._average_gradients[index] if self.centered else None,
+                  self._momentums[index] if self.momentum > 0 else None)
+        # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
+        # after what they hold at the end (see Optimizer._create_scratch).
+        for (g, w, velocity, average_grad, momentum_buffer), (increment, denominator) in \
+                cache_blocks(arrays, self._scratch[index]):
+            # s <- rho·s + (1 - rho)·g²
+            velocity *= rho
+            np.square(g, out=denominator)               # free until d: holds (1 - rho)·g²
+            denominator *= one_minus_rho
+            velocity += denominator
+            if average_grad is not None:                # centered
+                # ḡ <- rho·ḡ + (1 - rho)·g
+                average_grad *= rho
+                np.multiply(g, one_minus_rho, out=denominator)   # (1 - rho)·g
+                average_grad += denominator
+                # d = s - ḡ² + eps
+                np.square(average_grad, out=denominator)
+                np.subtract(velocity, denominator, out=denominator)
+                denominator += epsilon
+            else:
+                np.add(velocity, epsilon, out=denominator)      # d = s + eps
+            # step = lr·g / sqrt(d)
+            np.sqrt(denominator, out=denominator)
+            np.multiply(g, lr, out=increment)
+            increment /= denominator
+            if momentum_buffer is not None:
+                # b <- momentum·b + step;  w <- w - b
+                momentum_buffer *= momentum
+                momentum_buffer += increment
+                w -= momentum_buffer
+            else:
+                w -= increment                          # w <- w - step
 
     def get_config(self) -> dict:
         return {

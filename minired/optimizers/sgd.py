@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer
+from minired.optimizers.optimizer import Optimizer, cache_blocks
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -74,23 +74,27 @@ class SGD(Optimizer):
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
         lr, m = self._scalars(variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
-        scaled_gradient = self._scratch[index][0]
-        np.multiply(gradient, lr, out=scaled_gradient)  # g·lr
-        if self.momentum == 0:
-            variable -= scaled_gradient                 # w <- w - g·lr
-            return
-        v = self._momentums[index]
-        # v <- v·m - g·lr
-        v *= m
-        v -= scaled_gradient
-        if self.nesterov:
-            # w <- w + (v·m - g·lr), with the updated v
-            step = self._scratch[index][1]
-            np.multiply(v, m, out=step)
-            step -= scaled_gradient
-            variable += step
-        else:
-            variable += v                               # w <- w + v
+        velocity = self._momentums[index] if self.momentum != 0 else None
+        # One block of the arrays at a time (see cache_blocks), into the scratch arrays
+        # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
+        for (g, w, v), scratch in cache_blocks((gradient, variable, velocity),
+                                               self._scratch[index]):
+            scaled_gradient = scratch[0]
+            np.multiply(g, lr, out=scaled_gradient)     # g·lr
+            if v is None:
+                w -= scaled_gradient                    # w <- w - g·lr
+                continue
+            # v <- v·m - g·lr
+            v *= m
+            v -= scaled_gradient
+            if self.nesterov:
+                # w <- w + (v·m - g·lr), with the updated v
+                step = scratch[1]
+                np.multiply(v, m, out=step)
+                step -= scaled_gradient
+                w += step
+            else:
+                w += v                                  # w <- w + v
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
