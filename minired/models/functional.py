@@ -361,7 +361,7 @@ class Functional(Model):
     # -- weights ------------------------------------------------------------------------------
     def zero_gradients(self) -> None:
         """Each layer zeroes its own gradients (a Dense only marks them: see
-        :meth:`Layer.zero_gradients <minired.layers.layer.Layer.zero_gradients>`)."""
+        :meth:`minired.layers.layer.Layer.zero_gradients`)."""
         for layer in self.unique_layers:
             layer.zero_gradients()
 
