@@ -188,13 +188,10 @@ class Loss:
                 return value, None
             grad = dloss_dpred * _divide_no_nan(losses.dtype.type(1), divisor)
         else:
-            losses, weights = self._match_weights(losses, sample_weight)
-            divisor = self._divisor(losses, weights)
-            value = float(_divide_no_nan(np.sum(losses * weights), divisor))
+            value, dL_dloss = self._weighted_mean(losses, sample_weight)
             if not gradient:
                 return value, None
             # ∂L/∂ℓ = w / M for every loss value ℓ; it scales the gradient of ℓ's own vector ŷ.
-            dL_dloss = np.broadcast_to(_divide_no_nan(weights, divisor), losses.shape)
             grad = dloss_dpred * dL_dloss.reshape(y_pred.shape[:-1] + (1,))
         if axis != -1:
             grad = np.moveaxis(grad, -1, axis)          # undo the move of `axis`, then
@@ -214,13 +211,18 @@ class Loss:
             watched = tape.watch(np.asarray(y_pred, dtype=config.floatx()))
             losses = self._call_on_floats(y_true, watched)
         values = np.asarray(losses)
-        shaped, weights = self._match_weights(values, sample_weight)
-        divisor = self._divisor(shaped, weights)
-        value = float(_divide_no_nan(np.sum(shaped * weights), divisor))
+        value, seed = self._weighted_mean(values, sample_weight)
         if not gradient:
             return value, None
-        seed = np.broadcast_to(_divide_no_nan(weights, divisor), shaped.shape)
         return value, tape.gradient(losses, watched, seed.reshape(values.shape))
+
+    def _weighted_mean(self, losses: np.ndarray, sample_weight) -> tuple[float, np.ndarray]:
+        """``L = Σ w ℓ / M``, and ``∂L/∂ℓ = w / M`` for every loss value (a broadcast view of
+        the shape :meth:`_match_weights` gives ``ℓ``)."""
+        shaped, weights = self._match_weights(losses, sample_weight)
+        divisor = self._divisor(shaped, weights)
+        value = float(_divide_no_nan(np.sum(shaped * weights), divisor))
+        return value, np.broadcast_to(_divide_no_nan(weights, divisor), shaped.shape)
 
     def _match_weights(self, losses: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarray]:
         """``(ℓ, w)`` shaped to be multiplied, as Keras' ``reduce_weighted_values`` shapes them.
