@@ -245,3 +245,37 @@ def test_cache_blocks_covers_every_element_once():
         out += work
         sizes.append(block.size)
     assert np.array_equal(seen, a + 1) and len(sizes) > 1 and sum(sizes) == a.size
+
+
+# -- fit gathers its batches into reused arrays (data_adapter.BatchBuffers) ---------------------
+def test_reused_batch_arrays_train_as_new_ones(monkeypatch):
+    """Shuffled batches and a last smaller one, two inputs and sample weights: the same
+    weights, bit for bit, as with a new array per batch."""
+    from minired.trainers import epoch_iterator
+
+    def train():
+        mr.utils.set_random_seed(8)
+        a, b = mr.Input((3,)), mr.Input((2,))
+        h = mr.layers.Concatenate()([mr.layers.Dense(4, activation="relu")(a), b])
+        model = mr.Model([a, b], mr.layers.Dense(1)(h))
+        model.compile(optimizer="adam", loss="mse")
+        rng = np.random.default_rng(9)
+        xa, xb = rng.standard_normal((37, 3)), rng.standard_normal((37, 2))
+        y, w = rng.standard_normal((37, 1)), rng.random(37)
+        model.fit([xa, xb], y, sample_weight=w, batch_size=8, epochs=3, verbose=0)
+        return model.get_weights()
+
+    reused = train()
+    original = epoch_iterator.EpochIterator.__init__
+    monkeypatch.setattr(epoch_iterator.EpochIterator, "__init__",
+                        lambda self, *args, **kwargs: original(
+                            self, *args, **{**kwargs, "reuse_batches": False}))
+    for a, b in zip(reused, train(), strict=True):
+        assert _same_bits(a, b)
+
+
+def test_predict_keeps_every_batch_of_a_view_output():
+    """predict gathers new arrays: a Flatten's outputs (views of its inputs) stay right."""
+    x = np.arange(40, dtype=np.float32).reshape(10, 2, 2)
+    model = mr.Sequential([mr.Input((2, 2)), mr.layers.Flatten()])
+    assert np.array_equal(model.predict(x, batch_size=3, verbose=0), x.reshape(10, 4))

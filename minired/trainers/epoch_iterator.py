@@ -49,11 +49,15 @@ class EpochIterator:
         steps_per_epoch: batches per epoch, or None for one pass over the data.
         shuffle: draw a new order of the samples each epoch (arrays only, as Keras).
         shuffler: the NumPy generator that draws it.
+        reuse_batches: gather each batch of arrays into the array of the previous batch of
+            its size (:class:`~minired.trainers.data_adapter.BatchBuffers`): ``fit``'s
+            training batches, each used for one step only.
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size: int = 32,
                  steps_per_epoch: int | None = None, shuffle: bool = False,
-                 shuffler: np.random.Generator | None = None) -> None:
+                 shuffler: np.random.Generator | None = None,
+                 reuse_batches: bool = False) -> None:
         self.source = x if is_data_source(x) else None
         self.arrays = (x, y, sample_weight)
         self.batch_size = batch_size
@@ -61,6 +65,7 @@ class EpochIterator:
         self.shuffle = shuffle
         self.shuffler = shuffler
         self.ran_out = False                   # a generator had no more batches
+        self._take = data_adapter.BatchBuffers().take if reuse_batches else take
         self._iterator: Iterator | None = None
         self._seen = 0                         # batches read in the current pass
         if self.source is not None and isinstance(self.source, collections.abc.Iterator):
@@ -121,7 +126,7 @@ class EpochIterator:
             x, y, sample_weight = self.arrays
             n = num_samples(x)
             order = self.shuffler.permutation(n) if self.shuffle else np.arange(n)
-            return ((take(x, b), take(y, b), take(sample_weight, b))
+            return ((self._take(x, b), self._take(y, b), self._take(sample_weight, b))
                     for b in data_adapter.batch_slices(order, self.batch_size))
         if hasattr(self.source, "as_numpy_iterator"):                 # tf.data.Dataset
             return iter(self.source.as_numpy_iterator())

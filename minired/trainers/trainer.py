@@ -331,7 +331,7 @@ class Trainer:
                                                               default=batch_size)
         shuffler = rng_utils.generator("shuffle")  # reset by set_random_seed
         batches = epoch_iterator.EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch,
-                                               shuffle, shuffler)
+                                               shuffle, shuffler, reuse_batches=True)
         if epoch_iterator.is_data_source(validation_data):
             validation = epoch_iterator.EpochIterator(validation_data,
                                                       steps_per_epoch=validation_steps)
