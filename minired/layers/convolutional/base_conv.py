@@ -6,7 +6,12 @@ the code, which is the same for one or two spatial axes:
 - forward: ``cols = patches(x)`` reshaped to ``(N·out, k·C)`` (one copy), then
   ``z = cols · W`` (one matmul) ``+ b``, ``a = f(z)``;
 - backward: ``∂L/∂W = colsᵀ δz`` (one matmul), ``∂L/∂b = Σ δz``,
-  ``δcols = δz Wᵀ`` (one matmul), ``δx = scatter_patches(δcols)`` (col2im).
+  ``δcols = δz Wᵀ`` (one matmul), ``δx = scatter_patches(δcols)`` (col2im); without
+  ``input_gradient`` (a first layer) the last two are skipped.
+
+As Dense, the layer adds ∂L/∂W and ∂L/∂b to its gradient arrays through
+:meth:`Layer._add_to_gradient`: the first call of a training step writes them (no pass of
+zeros, no temporary as large as the kernel), a second call of a shared layer adds.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class BaseConv(Layer):
     """A convolution over ``rank`` spatial axes, channels last (see Conv1D and Conv2D)."""
 
     rank: int = 2
+    _writes_gradients = True       # backward adds through _add_to_gradient (see Layer)
 
     def __init__(
         self,
@@ -169,12 +175,13 @@ class BaseConv(Layer):
         ``input_gradient=False`` skips ``δx`` (see :meth:`Layer.backward`)."""
         input_shape, cols = self.cache.input_shape, self.cache.cols
         grad_z = grad_z.reshape(-1, self.filters)                # (N·out, F)
-        kernel = self.kernel.reshape(-1, self.filters)           # (k·C, F)
-        self.kernel_gradient += (cols.T @ grad_z).reshape(self.kernel.shape)  # ∂L/∂W += colsᵀδz
+        self._add_to_gradient(self.kernel_gradient, _matmul_as_kernel,   # ∂L/∂W += colsᵀδz
+                              cols.T, grad_z, self.kernel.shape)
         if self.use_bias:
-            self.bias_gradient += np.sum(grad_z, axis=0)                     # ∂L/∂b += Σ δz
+            self._add_to_gradient(self.bias_gradient, np.sum, grad_z, axis=0)  # ∂L/∂b += Σ δz
         if not input_gradient:
             return None
+        kernel = self.kernel.reshape(-1, self.filters)           # (k·C, F)
         grad_cols = grad_z @ kernel.T                            # δcols = δz Wᵀ, (N·out, k·C)
         out_shape = self.cache.z.shape[:-1]                      # (N, *out)
         grad_windows = grad_cols.reshape(*out_shape, *self.kernel_size, input_shape[-1])
@@ -184,6 +191,7 @@ class BaseConv(Layer):
     def _weight_triples(self) -> list:
         if not self.built:
             return []
+        self._fill_unwritten_gradients()      # see Layer.zero_gradients
         triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
         if self.use_bias:
             triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
@@ -209,6 +217,17 @@ class BaseConv(Layer):
             "bias_regularizer": serialize(self.bias_regularizer),
             **KERAS_ONLY,
         }
+
+
+def _matmul_as_kernel(cols_t: np.ndarray, grad_z: np.ndarray, kernel_shape: tuple,
+                      out: np.ndarray | None = None) -> np.ndarray:
+    """``colsᵀ δz`` (a ``(k·C, F)`` matrix) in the kernel's layout ``(*k, C, F)``; with
+    ``out``, written straight into it (:meth:`Layer._add_to_gradient`'s first write)."""
+    if out is None:
+        return (cols_t @ grad_z).reshape(kernel_shape)
+    # build() made the gradient with zeros_like: contiguous, so the reshape is a view of out
+    np.matmul(cols_t, grad_z, out=out.reshape(cols_t.shape[0], -1))
+    return out
 
 
 class ConvCache(NamedTuple):
