@@ -129,7 +129,7 @@ class Layer:
     def __setattr__(self, name: str, value) -> None:
         """``self.dense = Dense(4)`` makes the Dense a sublayer (its weights are this layer's
         too); ``self.w = mr.Variable(...)`` makes ``w`` one of this layer's weights."""
-        if name == "cache":                   # set on every call: never a layer or weight
+        if name in ("cache", "_unwritten_gradients"):   # set every step: no layer, no weight
             object.__setattr__(self, name, value)
             return
         if "_tracked_layers" not in self.__dict__:
