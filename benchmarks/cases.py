@@ -153,6 +153,13 @@ def _torch_epoch(model, optimizer, loss_fn, x, y, batch_size: int, generator) ->
 
 
 # -- contenders for a dense training case -------------------------------------------------------
+def _contenders(minired, keras, torch, tight, matmul) -> list[Contender]:
+    """The contenders in the report's order, from their setups (None: left out)."""
+    setups = [("minired", minired), ("keras", keras), ("torch", torch),
+              ("tight_numpy", tight), ("matmul_only", matmul)]
+    return [Contender(name, setup) for name, setup in setups if setup is not None]
+
+
 def dense_training_contenders(sizes, x, y, batch_size, task, with_keras, with_torch):
     """``task`` is "classify" (softmax + sparse categorical cross-entropy, Adam 1e-3) or
     "regress" (linear output + mse, SGD 0.01 with momentum 0.9)."""
@@ -226,14 +233,8 @@ def dense_training_contenders(sizes, x, y, batch_size, task, with_keras, with_to
         unit()
         return unit
 
-    contenders = [Contender("minired", minired_setup)]
-    if with_keras:
-        contenders.append(Contender("keras", keras_setup))
-    if with_torch:
-        contenders.append(Contender("torch", torch_setup))
-    contenders += [Contender("tight_numpy", tight_setup),
-                   Contender("matmul_only", matmul_setup)]
-    return contenders
+    return _contenders(minired_setup, keras_setup if with_keras else None,
+                       torch_setup if with_torch else None, tight_setup, matmul_setup)
 
 
 def predict_contenders(x, with_keras, with_torch):
@@ -285,14 +286,8 @@ def predict_contenders(x, with_keras, with_torch):
         unit()
         return unit
 
-    contenders = [Contender("minired", minired_setup)]
-    if with_keras:
-        contenders.append(Contender("keras", keras_setup))
-    if with_torch:
-        contenders.append(Contender("torch", torch_setup))
-    contenders += [Contender("tight_numpy", tight_setup),
-                   Contender("matmul_only", matmul_setup)]
-    return contenders
+    return _contenders(minired_setup, keras_setup if with_keras else None,
+                       torch_setup if with_torch else None, tight_setup, matmul_setup)
 
 
 def convnet_contenders(x, y, with_keras):
@@ -339,10 +334,7 @@ def convnet_contenders(x, y, with_keras):
         keras.utils.set_random_seed(SEED)
         return fit_unit(keras, weights)
 
-    contenders = [Contender("minired", minired_setup)]
-    if with_keras:
-        contenders.append(Contender("keras", keras_setup))
-    return contenders
+    return _contenders(minired_setup, keras_setup if with_keras else None, None, None, None)
 
 
 def _dense_case(sizes, data, n, batch_size, task, with_keras, with_torch):

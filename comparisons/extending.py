@@ -43,7 +43,7 @@ from comparisons.graphs import vjp_pairs
 from comparisons.keras_env import keras, mr, precision, tf
 from comparisons.mirror import optimizer_to_keras
 from comparisons.registry import Outcome, case
-from comparisons.training import EPOCHS, epoch_log_keys
+from comparisons.training import EPOCHS, fit_history_pairs
 
 N, BATCH = 30, 8            # batches of 8, 8, 8 and 6
 MOMENTUM = 0.9              # of the moving mean of case 7
@@ -399,27 +399,14 @@ def fit_pairs(model, keras_model, x, y, after: Callable | None = None, **fit_kwa
     (:func:`comparisons.training.compare_fit` does the same for models ``to_keras`` can
     translate; a subclassed model has no ``unique_layers`` to label its weights with.)
     """
-    ours_keys, theirs_keys = epoch_log_keys(mr.callbacks), epoch_log_keys(keras.callbacks)
-    fit_kwargs = {"epochs": EPOCHS, "batch_size": BATCH, "shuffle": False, "verbose": 0,
-                  **fit_kwargs}
-    ours_history = model.fit(x, y, callbacks=[ours_keys], **fit_kwargs)
-    theirs_history = keras_model.fit(x, y, callbacks=[theirs_keys], **fit_kwargs)
-    ours, theirs = ours_history.history, theirs_history.history
-    pairs = [("History.epoch (epochs run)", np.array(ours_history.epoch),
-              np.array(theirs_history.epoch))]
-    if sorted(ours) != sorted(theirs):
-        pairs.append((f"History keys {sorted(ours)} vs {sorted(theirs)}", [1.0], [0.0]))
-    for key in sorted(set(ours) & set(theirs)):
-        pairs.append((f"history {key}", np.array(ours[key]), np.array(theirs[key])))
-        pairs.append((f"epochs logging {key}",
-                       np.array([e for e, keys in ours_keys.keys.items() if key in keys]),
-                       np.array([e for e, keys in theirs_keys.keys.items() if key in keys])))
+    pairs, curves = fit_history_pairs(model, keras_model, x, y,
+                                      **{"batch_size": BATCH, **fit_kwargs})
     paths = [v.path for v in keras_model.weights]
     for path, w, v in zip(paths, model.get_weights(), keras_model.get_weights(), strict=True):
         pairs.append((f"final weight {path}", w, v))
     if after is not None:
         pairs += after(model, keras_model)
-    return Outcome(pairs, curves={"minired": list(ours["loss"]), "keras": list(theirs["loss"])})
+    return Outcome(pairs, curves=curves)
 
 
 def register(name: str, doc: str, build: Callable, data: Callable, loss: Callable | None,

@@ -81,6 +81,22 @@ def compare_fit(model: mr.Model, x, y, make_callbacks: Callable | None = None,
     keras_model = to_keras(model) if keras_model is None else keras_model
     ours_callbacks = make_callbacks(mr.callbacks) if make_callbacks else []
     keras_callbacks = make_callbacks(keras.callbacks) if make_callbacks else []
+    pairs, curves = fit_history_pairs(model, keras_model, x, y, ours_callbacks,
+                                      keras_callbacks, **fit_kwargs)
+    layer_names = [layer.name for layer in model.unique_layers for _ in layer.weights]
+    for i, (w, v) in enumerate(zip(model.get_weights(), keras_model.get_weights(),
+                                   strict=True)):
+        pairs.append((f"final weight {i} ({layer_names[i]})", w, v))
+    if after is not None:
+        pairs += after(model, keras_model, ours_callbacks, keras_callbacks)
+    return Outcome(pairs, curves=curves)
+
+
+def fit_history_pairs(model, keras_model, x, y, ours_callbacks=(), keras_callbacks=(),
+                      **fit_kwargs) -> tuple[list, dict]:
+    """Fit both alike (``shuffle=False, verbose=0`` added to ``fit_kwargs``) and compare
+    what ``fit`` reports: the epochs run, the History keys, every History list value by
+    value, and the epochs at which each key was logged. Returns ``(pairs, loss curves)``."""
     # After the case's callbacks, so it sees what they write into the logs.
     ours_keys, theirs_keys = epoch_log_keys(mr.callbacks), epoch_log_keys(keras.callbacks)
     fit_kwargs = {"epochs": EPOCHS, "shuffle": False, "verbose": 0, **fit_kwargs}
@@ -99,13 +115,7 @@ def compare_fit(model: mr.Model, x, y, make_callbacks: Callable | None = None,
         pairs.append((f"epochs logging {key}",
                       np.array([e for e, keys in ours_keys.keys.items() if key in keys]),
                       np.array([e for e, keys in theirs_keys.keys.items() if key in keys])))
-    layer_names = [layer.name for layer in model.unique_layers for _ in layer.weights]
-    for i, (w, v) in enumerate(zip(model.get_weights(), keras_model.get_weights(),
-                                   strict=True)):
-        pairs.append((f"final weight {i} ({layer_names[i]})", w, v))
-    if after is not None:
-        pairs += after(model, keras_model, ours_callbacks, keras_callbacks)
-    return Outcome(pairs, curves={"minired": list(ours["loss"]), "keras": list(theirs["loss"])})
+    return pairs, {"minired": list(ours["loss"]), "keras": list(theirs["loss"])}
 
 
 def fit_blobs(dtype: str, make_optimizer: Callable, loss: str = "categorical_crossentropy",

@@ -63,10 +63,16 @@ def layer_pairs(make_layer, input_shape: tuple, dtype: str, label: str, x=None,
             for name, ours, theirs in vjp_pairs(model, keras_model, x, training)]
 
 
-def vjp_pairs(model, keras_model, x, training: bool = False, seed: int = 5) -> list:
+def vjp_pairs(model, keras_model, x, training: bool = False, seed: int = 5,
+              before_keras=None) -> list:
     """The output, then ``model.backward(δŷ)`` against the tape's gradient of ``Σ ŷ ⊙ δŷ``:
-    for the input (``δx``) and every trainable weight (Keras' paths as labels)."""
+    for the input (``δx``) and every trainable weight (Keras' paths as labels).
+
+    ``before_keras()``, if given, runs between minired's forward pass and Keras' (to hand
+    Keras what minired drew, such as a dropout mask)."""
     ours = model.forward(x, training=training)
+    if before_keras is not None:
+        before_keras()
     upstream = np.random.default_rng(seed).standard_normal(ours.shape).astype(ours.dtype)
     model.zero_gradients()
     grad_x = model.backward(upstream)
@@ -351,26 +357,15 @@ def spatial_dropout2d_same_mask(dtype):
         given = GivenMaskDropout(0.4, name="spatial_given_mask")
         keras_model = keras.Sequential([keras.Input(shape), twin.layers[0], given])
         x = random_data(dtype, 6, shape)
-        ours = model.forward(x, training=True)                 # draws the mask
-        given.mask = tf.constant(model.layers[1].mask)
-        upstream = np.random.default_rng(5).standard_normal(ours.shape).astype(dtype)
-        model.zero_gradients()
-        grad_x = model.backward(upstream)
-        grads = [g.copy() for g in model.trainable_gradients]
-        tensor = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            theirs = keras_model(tensor, training=True)
-            total = tf.reduce_sum(theirs * upstream)
-        variables = keras_model.trainable_variables
-        k_grads = tape.gradient(total, [tensor, *variables])
+
+        def hand_over_mask():                                  # minired's forward drew it
+            given.mask = tf.constant(model.layers[1].mask)
+
+        pairs = [(f"training {name}", ours, theirs) for name, ours, theirs in
+                 vjp_pairs(model, keras_model, x, training=True, before_keras=hand_over_mask)]
         mask = model.layers[1].mask
-        pairs = [("training output", ours, theirs.numpy()),
-                 ("δx", grad_x, np.asarray(k_grads[0])),
-                 *((f"∂/∂{v.path}", g, np.asarray(k))
-                   for v, g, k in zip(variables, grads, k_grads[1:], strict=True)),
-                 ("inference output (identity)", model.predict(x, verbose=0),
-                  twin.predict(x, verbose=0))]
+        pairs.append(("inference output (identity)", model.predict(x, verbose=0),
+                      twin.predict(x, verbose=0)))
     return Outcome(pairs, notes=f"mask {mask.shape}, {int(mask.sum())} of {mask.size} "
                                 "channels kept")
 

@@ -159,13 +159,7 @@ class Dense(Layer):
         return grad_x
 
     def _weight_triples(self) -> list:
-        if not self.built:
-            return []
-        self._fill_unwritten_gradients()      # see Layer.zero_gradients
-        triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
-        if self.use_bias:
-            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
-        return triples
+        return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
 
     def get_config(self) -> dict:
         """Keras' Dense config (the Keras-only constraints written as None)."""

@@ -427,10 +427,23 @@ class Layer:
     def _fill_unwritten_gradients(self) -> None:
         """Fill with zeros the arrays :meth:`zero_gradients` marked and no backward wrote
         (a layer the backward pass did not reach). Called first by ``_weight_triples`` of
-        the layers that set ``_writes_gradients``, so a marked array is never read."""
+        the layers that set ``_writes_gradients`` (through :meth:`_kernel_and_bias_triples`),
+        so a marked array is never read."""
         unwritten = self.__dict__.get("_unwritten_gradients")
         while unwritten:
             unwritten.pop().fill(0)
+
+    def _kernel_and_bias_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+        """``_weight_triples`` of a layer with a ``kernel`` and, with ``use_bias``, a
+        ``bias`` (Dense, the convolutions), each with its ``*_gradient`` and
+        ``*_regularizer``; the gradients no backward wrote are filled with zeros first."""
+        if not self.built:
+            return []
+        self._fill_unwritten_gradients()      # see zero_gradients
+        triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
+        if self.use_bias:
+            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
+        return triples
 
     def add_penalty_gradients(self) -> None:
         """``∂L/∂w += ∂R/∂w`` for each regularized weight: once per backward pass, however

@@ -49,6 +49,14 @@ def prepare(model, x, argument: str, allow_empty: bool, method: str) -> list[np.
         items = [(argument, x)]
     arrays = [_check_array(tensor, a, name, len(tensors) > 1) for tensor, (name, a) in
               zip(tensors, items, strict=True)]
+    _check_sample_counts(arrays, argument, allow_empty, method)
+    return arrays
+
+
+def _check_sample_counts(arrays: list[np.ndarray], argument: str, allow_empty: bool,
+                         method: str) -> None:
+    """Every array of ``argument`` has the same number of samples, and at least one unless
+    ``allow_empty``."""
     counts = {len(a) for a in arrays}
     if len(counts) > 1:
         raise ValueError(f"{method}: the arrays of `{argument}` must have the same number of "
@@ -56,7 +64,6 @@ def prepare(model, x, argument: str, allow_empty: bool, method: str) -> list[np.
     if not allow_empty and len(arrays[0]) == 0:
         raise ValueError(f"{method}: `{argument}` has no samples (shape {arrays[0].shape}); "
                          "there is nothing to compute a loss on.")
-    return arrays
 
 
 def prepare_free(x, argument: str, allow_empty: bool, method: str) -> list[np.ndarray]:
@@ -78,13 +85,7 @@ def prepare_free(x, argument: str, allow_empty: bool, method: str) -> list[np.nd
         spec = _FreeInput(array.dtype if integer else np.dtype(config.floatx()),
                           (None, *[None] * (array.ndim - 1)) if array.ndim else (None, None))
         arrays.append(_check_array(spec, item, name, False))
-    counts = {len(a) for a in arrays}
-    if len(counts) > 1:
-        raise ValueError(f"{method}: the arrays of `{argument}` must have the same number of "
-                         f"samples, got {[len(a) for a in arrays]}.")
-    if not allow_empty and len(arrays[0]) == 0:
-        raise ValueError(f"{method}: `{argument}` has no samples (shape {arrays[0].shape}); "
-                         "there is nothing to compute a loss on.")
+    _check_sample_counts(arrays, argument, allow_empty, method)
     return arrays
 
 

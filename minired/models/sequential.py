@@ -134,15 +134,8 @@ class Sequential(Functional):
     @property
     def unique_layers(self) -> list[Layer]:
         """The layers, each once (a layer added twice shares its weights), in order."""
-        # Read every training step: listed again only when the layers change. Kept in
-        # __dict__ directly, so that Layer.__setattr__ does not track the list as sublayers.
-        key = tuple(map(id, self._layers))
-        cached = self.__dict__.get("_unique_layers_cache")
-        if cached is None or cached[0] != key:
-            unique = {id(layer): layer for layer in reversed(self._layers)}
-            cached = self.__dict__["_unique_layers_cache"] = (key, [
-                layer for layer in self._layers if unique.pop(id(layer), None) is not None])
-        return list(cached[1])
+        unique = {id(layer): layer for layer in reversed(self._layers)}
+        return [layer for layer in self._layers if unique.pop(id(layer), None) is not None]
 
     @property
     def input(self):
