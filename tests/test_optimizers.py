@@ -840,6 +840,66 @@ def test_updates_outside_the_main_thread_run_unprotected_but_run():
     assert signal.getsignal(signal.SIGINT) is handler
 
 
+@pytest.mark.usefixtures("python_sigint_handler")
+def test_inside_one_installed_handler_updates_stay_whole_and_other_ctrl_c_acts_at_once():
+    # fit installs the handler once (deferring_handler); each update only counts itself in.
+    variables = [np.zeros(2) for _ in range(4)]
+    opt = InterruptedSGD(0.5)
+    with interrupts.deferring_handler() as handler:
+        assert signal.getsignal(signal.SIGINT) is handler
+        with pytest.raises(KeyboardInterrupt):
+            opt.apply([np.ones(2)] * 4, variables)
+        for v in variables:                         # all four written, not just two
+            np.testing.assert_array_equal(v, [-0.5, -0.5])
+        assert opt.iterations == 1 and handler.depth == 0
+        with pytest.raises(KeyboardInterrupt):      # outside an update: at once
+            signal.raise_signal(signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is handler   # still installed for the next
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_installed_handler_hands_a_ctrl_c_to_an_ignoring_one():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        w = np.zeros(2)
+        with interrupts.deferring_handler():
+            with interrupts.defer_keyboard_interrupt():
+                signal.raise_signal(signal.SIGINT)    # held, then ignored as before
+                w += 1
+            signal.raise_signal(signal.SIGINT)        # ignored at once
+        np.testing.assert_array_equal(w, [1.0, 1.0])
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("python_sigint_handler")
+def test_fit_interrupted_during_an_update_keeps_a_whole_step():
+    class InterruptedAdam(mo.Adam):
+        """Adam that gets a Ctrl-C after its second variable, at the third step."""
+
+        def update_step(self, gradient, variable, learning_rate):
+            super().update_step(gradient, variable, learning_rate)
+            if self.iterations == 2 and variable is self._trainable_variables[1]:
+                signal.raise_signal(signal.SIGINT)
+
+    import minired as mr
+    x = np.random.default_rng(0).standard_normal((20, 3))
+    y = x.sum(axis=1, keepdims=True)
+    model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(4), mr.layers.Dense(1)])
+    model.compile(InterruptedAdam(0.1), "mse")
+    reference = mr.models.clone_model(model)
+    reference.set_weights(model.get_weights())
+    reference.compile(mo.Adam(0.1), "mse")
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    assert model.optimizer.iterations == 3          # the third update went through whole
+    reference.fit(x[:12], y[:12], batch_size=4, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 # --- which numbers each argument accepts: exactly Keras' choice ---------------------------------
 KINDS = {
     "float": 0.5, "int": 1, "bool": True, "np.float32": np.float32(0.5),

@@ -194,6 +194,93 @@ def test_writing_the_first_part_is_adding_to_zeros(shared):
         assert _same_bits(plain, written)
 
 
+# -- the weights listed once per fit (minired.trainers.step_plan) -----------------------------
+class _WithSublayer(mr.layers.Layer):
+    """A layer of your own holding a Dense (its gradients are marked and filled through
+    ``_tracked_layers``) and adding a loss."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = mr.layers.Dense(4, activation="tanh", kernel_regularizer="l2")
+
+    def call(self, x):
+        h = self.inner(x)
+        self.add_loss(0.01 * mr.ops.sum(h * h))
+        return h
+
+
+def _planned_model():
+    mr.utils.set_random_seed(5)
+    inputs = mr.Input((6,))
+    h = _WithSublayer()(inputs)
+    h = mr.layers.Dense(5, activation="relu", bias_regularizer="l1")(h)
+    inner = mr.Sequential([mr.Input((5,)), mr.layers.Dense(3, activation="softmax")])
+    unreached = mr.layers.Dense(2, name="unreached")(h)   # an output without a loss
+    model = mr.Model(inputs, {"classes": inner(h), "unreached": unreached})
+    model.compile(optimizer="adam", loss={"classes": "sparse_categorical_crossentropy"})
+    return model
+
+
+def test_fit_with_its_plan_is_step_by_step_without_one():
+    """fit lists the weights once; train_on_batch lists them at every step: the same bits,
+    with penalties, added losses, a nested model, a sublayer and a branch without a loss."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((24, 6)).astype(np.float32)
+    y = {"classes": rng.integers(0, 3, 24)}
+    fitted, stepped = _planned_model(), _planned_model()
+    for model in (fitted, stepped):
+        model.get_layer("unreached").kernel_gradient.fill(9.0)
+    history = fitted.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    losses = []
+    for _ in range(2):
+        for start in range(0, 24, 8):
+            losses.append(stepped.train_on_batch(x[start:start + 8],
+                                                 {"classes": y["classes"][start:start + 8]}))
+    for a, b in zip(fitted.get_weights(), stepped.get_weights(), strict=True):
+        assert _same_bits(a, b)
+    assert np.all(fitted.get_layer("unreached").kernel_gradient == 0)
+    assert history.history["loss"][-1] == pytest.approx(np.mean(losses[3:]), rel=1e-6)
+    assert fitted._step_plan is None                 # the plan lasts one fit
+
+
+def test_a_layer_frozen_during_fit_is_frozen_from_the_next_fit():
+    model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(4), mr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    first = model.layers[0]
+
+    class Freeze(mr.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            first.trainable = False
+
+    x, y = np.ones((8, 3)), np.zeros((8, 1))
+    before = first.kernel.copy()
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[Freeze()])
+    after_first_batch = first.kernel.copy()
+    assert not np.array_equal(before, after_first_batch)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    np.testing.assert_array_equal(first.kernel, after_first_batch)
+
+
+def test_batch_hooks_run_only_for_the_callbacks_that_have_them():
+    """A callback with the older on_batch_end gets every batch's logs; without any batch
+    hook, fit builds no batch logs at all."""
+    seen = []
+
+    class Old(mr.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append((batch, sorted(logs)))
+
+    model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x, y = np.ones((6, 3)), np.zeros((6, 1))
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[Old()])
+    assert seen == [(b, ["loss", "mae"]) for b in range(3)]
+    calls = []
+    model._logs = lambda: calls.append(1) or {}
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    assert len(calls) == 1                           # the epoch's logs only
+
+
 # -- optimizer updates block by block (minired.optimizers.optimizer.cache_blocks) --------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make", [

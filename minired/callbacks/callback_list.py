@@ -34,6 +34,10 @@ def pythonify_logs(logs: Mapping[str, Any] | None) -> dict[str, Any]:
     return result
 
 
+#: The training batch hooks and the older names their defaults call (as in Keras).
+_BATCH_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
 def _flatten(callbacks: Any) -> list[Callback]:
     """Flatten nested lists/tuples of callbacks into one list (a single callback is allowed)."""
     if isinstance(callbacks, (list, tuple)):
@@ -137,6 +141,23 @@ class CallbackList(Callback):
             model.history = self._history
         for callback in self.callbacks:
             callback.set_model(model)
+
+    def implements(self, hook: str) -> bool:
+        """Whether some callback does something in ``hook``: overrides it (or, for a training
+        batch hook, its older alias ``on_batch_*``, which the default calls), or was given
+        it as a function (a :class:`~minired.callbacks.LambdaCallback`).
+
+        ``fit`` asks once per run, and skips the batch hooks, and the logs it would build
+        for them at every step, when no callback implements them.
+
+        Example:
+            >>> CallbackList([], add_history=True).implements("on_train_batch_end")
+            False
+        """
+        names = (hook, _BATCH_ALIASES[hook]) if hook in _BATCH_ALIASES else (hook,)
+        return any(getattr(getattr(callback, name), "__func__", None) is not getattr(Callback,
+                                                                                     name)
+                   for callback in self.callbacks for name in names)
 
     def _call(self, hook: str, *args: Any, logs: dict | None = None) -> None:
         """Call ``hook`` on every callback, in order, all sharing one new logs dict.

@@ -322,7 +322,12 @@ class Layer:
         """The values ``call`` passed to :meth:`add_loss` in the last call (this layer's
         and its sublayers'), then the penalties ``R(w)`` of the regularized weights."""
         penalties = [r(w) for w, _, r in self._weight_triples() if r is not None]
-        return [*self._last_losses, *penalties]
+        return [*self._call_losses(), *penalties]
+
+    def _call_losses(self) -> list:
+        """The values ``call`` passed to :meth:`add_loss` in the last call: the start of
+        :attr:`losses`, before the penalties."""
+        return self._last_losses
 
     def _weight_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
         """``(weight, its gradient, its regularizer or None)`` for every weight array.
@@ -426,12 +431,16 @@ class Layer:
 
     def _fill_unwritten_gradients(self) -> None:
         """Fill with zeros the arrays :meth:`zero_gradients` marked and no backward wrote
-        (a layer the backward pass did not reach). Called first by ``_weight_triples`` of
-        the layers that set ``_writes_gradients`` (through :meth:`_kernel_and_bias_triples`),
-        so a marked array is never read."""
+        (a layer the backward pass did not reach), here and in the sublayers. Called first
+        by ``_weight_triples`` of the layers that set ``_writes_gradients`` (through
+        :meth:`_kernel_and_bias_triples`), so a marked array is never read; and by a
+        training step, which reads the gradients from its plan
+        (:class:`~minired.trainers.step_plan.StepPlan`)."""
         unwritten = self.__dict__.get("_unwritten_gradients")
         while unwritten:
             unwritten.pop().fill(0)
+        for layer in self._tracked_layers:
+            layer._fill_unwritten_gradients()
 
     def _kernel_and_bias_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
         """``_weight_triples`` of a layer with a ``kernel`` and, with ``use_bias``, a

@@ -365,6 +365,11 @@ class Functional(Model):
         for layer in self.unique_layers:
             layer.zero_gradients()
 
+    def _fill_unwritten_gradients(self) -> None:
+        """Each layer fills with zeros the gradients its backward did not write."""
+        for layer in self.unique_layers:
+            layer._fill_unwritten_gradients()
+
     def _weight_triples(self) -> list[tuple[np.ndarray, np.ndarray, Any]]:
         """Every layer's weights, in the order of :attr:`layers`, each array once."""
         seen, triples = set(), []
@@ -402,8 +407,12 @@ class Functional(Model):
     def losses(self) -> list[float]:
         """The values layers passed to ``add_loss`` in the last forward pass (one per call),
         then the penalties of every regularized weight, each weight once."""
-        added = [loss for _, cache in self.calls for loss in _added_losses(cache)]
-        return [*added, *(r(w) for w, _, r in self._weight_triples() if r is not None)]
+        return [*self._call_losses(),
+                *(r(w) for w, _, r in self._weight_triples() if r is not None)]
+
+    def _call_losses(self) -> list:
+        """The ``add_loss`` values of the last forward pass, one per call, in call order."""
+        return [loss for _, cache in self.calls for loss in _added_losses(cache)]
 
     def summary(self, line_length: int | None = None, print_fn=print) -> None:
         """Print Keras' table: layer (type), output shape, parameters, and what each layer

@@ -15,8 +15,10 @@ validation data, NaN) is checked before the first step, so an error never costs 
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -27,7 +29,8 @@ from minired.layers.layer import Layer
 from minired.metrics.metric import Mean, as_result
 from minired.trainers import compile_utils, data_adapter, epoch_iterator
 from minired.trainers.data_adapter import num_samples
-from minired.utils import rng_utils
+from minired.trainers.step_plan import StepPlan
+from minired.utils import interrupts, rng_utils
 
 
 class Trainer:
@@ -54,6 +57,10 @@ class Trainer:
     """
 
     calls: list[tuple[Layer, object]]
+    #: The weights the steps read (see :meth:`_plan`): made at a fit's first step, kept
+    #: while ``_keep_step_plan`` (the rest of that fit).
+    _step_plan: StepPlan | None = None
+    _keep_step_plan = False
 
     def __init__(self) -> None:
         self.compiled = False
@@ -140,9 +147,20 @@ class Trainer:
         # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
         self._update_trackers(loss, output_values, y, y_pred)
         if np.isfinite(loss):
-            pairs = self._trainable_pairs()          # (w, ∂L/∂w), listed once per step
-            self.optimizer.apply([g for _, g in pairs], [w for w, _ in pairs])
+            plan = self._plan()
+            self.optimizer.apply(plan.gradients, plan.weights)
         return loss
+
+    def _plan(self) -> StepPlan:
+        """The trainable and the regularized weights, as this step reads them: listed at the
+        first step of a ``fit`` and kept for its other steps (see
+        :class:`~minired.trainers.step_plan.StepPlan`), or listed now outside ``fit``."""
+        plan = self._step_plan
+        if plan is None:
+            plan = StepPlan(self)
+            if self._keep_step_plan:
+                self._step_plan = plan
+        return plan
 
     def test_step(self, x, y: list, sample_weight=None) -> float:
         """Forward and loss on one batch, ``training=False``; updates the running means."""
@@ -158,12 +176,14 @@ class Trainer:
                                    sample_weight, training, gradient=False)[0]
         return self._total_loss(values)
 
-    def _total_loss(self, values: list[float]) -> float:
-        """``Σᵢ wᵢ Lᵢ`` over the outputs, plus the penalties of the regularizers."""
+    def _total_loss(self, values: list[float], losses: list | None = None) -> float:
+        """``Σᵢ wᵢ Lᵢ`` over the outputs, plus ``losses``: the added losses and the penalties
+        of the regularizers (by default the model's :attr:`losses`)."""
         data_loss = sum(value if out.weight is None else value * out.weight
                         for value, out in zip(values, self._output_losses, strict=True))
+        losses = self.losses if losses is None else losses
         # An added loss that is an array counts as its sum (Keras' _aggregate_additional_loss).
-        return data_loss + sum(float(np.sum(p)) for p in self.losses)
+        return data_loss + sum(float(np.sum(p)) for p in losses)
 
     def _forward_backward(self, x, y: list, sample_weight, training: bool):
         """One forward and one backward pass; returns ``(L, ŷ, [Lᵢ])`` and leaves ``∂L/∂w``
@@ -179,8 +199,10 @@ class Trainer:
         self.zero_gradients()
         self.backward(grads if len(grads) > 1 else grads[0],
                       top=tops if len(tops) > 1 else tops[0], input_gradients=False)
-        self.add_penalty_gradients()
-        return self._total_loss(values), y_pred, values
+        self._fill_unwritten_gradients()        # a weight the backward did not reach: 0
+        plan = self._plan()
+        plan.add_penalty_gradients()
+        return self._total_loss(values, [*self._call_losses(), *plan.penalties()]), y_pred, values
 
     def _metric_identifiers_given(self) -> bool:
         return any(self._metric_identifiers)
@@ -341,8 +363,9 @@ class Trainer:
         else:
             validation = None
         self._build_metrics(y, x)
-        return self._fit_loop(batches, validation, epochs, verbose, callbacks, initial_epoch,
-                              validation_freq)
+        with self._fit_run():
+            return self._fit_loop(batches, validation, epochs, verbose, callbacks,
+                                  initial_epoch, validation_freq)
 
     def _fit_source(self, x, y, epochs, verbose, callbacks, validation_split, validation_data,
                     sample_weight, class_weight, initial_epoch, steps_per_epoch,
@@ -368,8 +391,9 @@ class Trainer:
             self._check_targets(y_val, "validation_data[1]", x_val, sw_val)
             validation = epoch_iterator.EpochIterator(x_val, y_val, sw_val, 32,
                                                       validation_steps)
-        return self._fit_loop(batches, validation, epochs, verbose, callbacks, initial_epoch,
-                              validation_freq)
+        with self._fit_run():
+            return self._fit_loop(batches, validation, epochs, verbose, callbacks,
+                                  initial_epoch, validation_freq)
 
     def _checked_batch(self, batches, batch: tuple, method: str) -> tuple:
         """A batch as ``(x, y, sample_weight)``: arrays' batches were checked up front; a
@@ -389,6 +413,18 @@ class Trainer:
         self._build_metrics(y, x)
         return x, y, sample_weight
 
+    @contextlib.contextmanager
+    def _fit_run(self) -> Iterator[None]:
+        """What lasts one ``fit``: the step plan made at its first step (see :meth:`_plan`),
+        and one Ctrl-C handler for all its updates (each update then only counts itself in:
+        see :func:`~minired.utils.interrupts.deferring_handler`)."""
+        self._keep_step_plan, self._step_plan = True, None
+        try:
+            with interrupts.deferring_handler():
+                yield
+        finally:
+            self._keep_step_plan, self._step_plan = False, None
+
     def _fit_loop(self, batches, validation, epochs: int, verbose, callbacks,
                   initial_epoch: int, validation_freq) -> History:
         """The epochs: a step per batch, then validation and the callbacks."""
@@ -400,6 +436,9 @@ class Trainer:
         # With TerminateOnNaN a non-finite loss is not an error: the callback stops the run.
         keras_nan_handling = any(getattr(callback, "handles_non_finite_loss", False)
                                  for callback in callback_list.callbacks)
+        # The batch hooks (and the logs built for them) only when a callback has them.
+        batch_begin = callback_list.implements("on_train_batch_begin")
+        batch_end = callback_list.implements("on_train_batch_end")
 
         callback_list.on_train_begin()
         # A callback may resume an interrupted run (BackupAndRestore sets it, as in Keras).
@@ -411,7 +450,8 @@ class Trainer:
             callback_list.on_epoch_begin(epoch)
             step = -1
             for step, batch in batches.enumerate_epoch():
-                callback_list.on_train_batch_begin(step)
+                if batch_begin:
+                    callback_list.on_train_batch_begin(step)
                 x, y, sw = self._checked_batch(batches, batch, "fit")
                 loss = self.train_step(x, y, sw)
                 if not np.isfinite(loss) and not keras_nan_handling:
@@ -419,7 +459,8 @@ class Trainer:
                         f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, batch "
                         f"{step + 1}/{steps or '?'}. Lower the learning rate or check the "
                         "data.")
-                callback_list.on_train_batch_end(step, self._logs())
+                if batch_end:
+                    callback_list.on_train_batch_end(step, self._logs())
                 if self.stop_training:  # a callback may stop in the middle of an epoch
                     break
             if batches.ran_out:           # a generator had nothing more: Keras stops here
