@@ -7,6 +7,9 @@
   backward routes ``δa`` with it (writing into an uninitialised array when the windows tile
   the input): the same outputs and ``δx`` as a window-by-window loop, with many ties, for
   windows that tile, overlap, leave gaps or leave rows and columns uncovered.
+- A convolution's ``δx`` is computed kernel offset by kernel offset
+  (``scatter_patch_products``): the numbers of the whole ``δcols = δz Wᵀ`` scattered by
+  ``scatter_patches``, bit for bit, for strides, dilations and paddings, in both dtypes.
 """
 
 from __future__ import annotations
@@ -17,10 +20,37 @@ import numpy as np
 import pytest
 
 import minired as mr
+from minired.layers.convolutional import im2col
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+# -- δx offset by offset (im2col.scatter_patch_products) ---------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spatial, kernel, strides, dilation, padding", [
+    ((13, 13), (3, 3), (1, 1), (1, 1), "valid"),     # the MNIST convnet's second layer
+    ((9, 8), (3, 2), (2, 3), (1, 1), "same"),
+    ((10, 11), (2, 3), (1, 1), (2, 2), "same"),
+    ((7, 7), (7, 7), (1, 1), (1, 1), "valid"),       # one window
+    ((12,), (4,), (3,), (1,), "valid"),
+    ((12,), (3,), (1,), (2,), "causal"),
+])
+def test_the_input_gradient_offset_by_offset_is_the_whole_scatter(
+        dtype, spatial, kernel, strides, dilation, padding):
+    rng = np.random.default_rng(8)
+    input_shape = (5, *spatial, 6)
+    filters = 7
+    out = tuple(im2col.output_size(n, k, s, d, padding)
+                for n, k, s, d in zip(spatial, kernel, strides, dilation, strict=True))
+    grad_z = rng.standard_normal((5 * int(np.prod(out)), filters)).astype(dtype)
+    w = rng.standard_normal((*kernel, 6, filters)).astype(dtype)
+    whole = grad_z @ w.reshape(-1, filters).T                     # δcols = δz Wᵀ
+    expected = im2col.scatter_patches(whole.reshape(5, *out, *kernel, 6), input_shape,
+                                      kernel, strides, dilation, padding)
+    got = im2col.scatter_patch_products(grad_z, w, input_shape, strides, dilation, padding)
+    assert _same_bits(got, expected)
 
 
 # -- convolution gradients written, not zeroed then added --------------------------------------

@@ -213,9 +213,9 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None) -> None:
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, np.mean, self.dtype)
-        self.total += np.sum(values)
+        self.total += values.sum()
         if sample_weight is not None:
-            self.count += np.sum(sample_weight)
+            self.count += sample_weight.sum()
         else:
             self.count += values.shape[0] if values.ndim >= 1 else 1
 

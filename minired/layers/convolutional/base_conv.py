@@ -6,8 +6,9 @@ the code, which is the same for one or two spatial axes:
 - forward: ``cols = patches(x)`` reshaped to ``(N·out, k·C)`` (one copy), then
   ``z = cols · W`` (one matmul) ``+ b``, ``a = f(z)``;
 - backward: ``∂L/∂W = colsᵀ δz`` (one matmul), ``∂L/∂b = Σ δz``,
-  ``δcols = δz Wᵀ`` (one matmul), ``δx = scatter_patches(δcols)`` (col2im); without
-  ``input_gradient`` (a first layer) the last two are skipped.
+  ``δcols = δz Wᵀ`` and ``δx = scatter_patches(δcols)`` (col2im), both done by
+  ``scatter_patch_products`` one kernel offset at a time; without ``input_gradient`` (a
+  first layer) ``δx`` is skipped.
 
 As Dense, the layer adds ∂L/∂W and ∂L/∂b to its gradient arrays through
 :meth:`Layer._add_to_gradient`: the first call of a training step writes them (no pass of
@@ -181,12 +182,10 @@ class BaseConv(Layer):
             self._add_to_gradient(self.bias_gradient, np.sum, grad_z, axis=0)  # ∂L/∂b += Σ δz
         if not input_gradient:
             return None
-        kernel = self.kernel.reshape(-1, self.filters)           # (k·C, F)
-        grad_cols = grad_z @ kernel.T                            # δcols = δz Wᵀ, (N·out, k·C)
-        out_shape = self.cache.z.shape[:-1]                      # (N, *out)
-        grad_windows = grad_cols.reshape(*out_shape, *self.kernel_size, input_shape[-1])
-        return im2col.scatter_patches(grad_windows, input_shape, self.kernel_size,
-                                      self.strides, self.dilation_rate, self.padding)
+        # δx = col2im(δcols), δcols = δz Wᵀ: computed kernel offset by kernel offset,
+        # without the whole (N·out, k·C) matrix δcols (the same numbers)
+        return im2col.scatter_patch_products(grad_z, self.kernel, input_shape, self.strides,
+                                             self.dilation_rate, self.padding)
 
     def _weight_triples(self) -> list:
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)

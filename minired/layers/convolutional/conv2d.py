@@ -40,7 +40,9 @@ class Conv2D(BaseConv):
 
     ``col2im`` adds each window's gradient back where the window read: an input pixel
     under several windows gets the sum (see
-    :func:`~minired.layers.convolutional.im2col.scatter_patches`). As for Dense,
+    :func:`~minired.layers.convolutional.im2col.scatter_patches`). The layer computes the
+    last two lines one kernel offset at a time, without the whole ``δcols``
+    (:func:`~minired.layers.convolutional.im2col.scatter_patch_products`). As for Dense,
     ``backward`` *adds* ∂L/∂W and ∂L/∂bias to ``kernel_gradient`` and ``bias_gradient``.
 
     Args:

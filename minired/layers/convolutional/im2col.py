@@ -10,7 +10,8 @@ images):
 - :func:`patches`: every window at once, as a *view* of shape ``(N, *out, *kernel, C)``:
   ``patches(x)[n, i, j, a, b, c] = x_padded[n, i·s + a·d, j·s + b·d, c]``.
 - :func:`scatter_patches`: the backward of :func:`patches`: each window's gradient is added
-  back where the window read its values (windows overlap, so the sums add up).
+  back where the window read its values (windows overlap, so the sums add up);
+  :func:`scatter_patch_products` does it for a convolution's ``δz Wᵀ`` without forming it.
 
 Example:
     >>> x = np.arange(5.0).reshape(1, 5, 1)              # one sequence 0, 1, 2, 3, 4
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -167,21 +169,76 @@ def scatter_patches(grad_patches: np.ndarray, input_shape: tuple, kernel_size, s
         [1.0, 2.0, 1.0]
     """
     rank = len(input_shape) - 2
-    kernel_size, strides, dilation = (_as_tuple(v, rank) for v in (kernel_size, strides,
-                                                                    dilation))
-    widths = [pad_amounts(n, k, s, d, padding)
-              for n, k, s, d in zip(input_shape[1:-1], kernel_size, strides, dilation,
-                                    strict=True)]
-    padded_shape = (input_shape[0], *(n + b + a for n, (b, a) in zip(input_shape[1:-1], widths,
-                                                                        strict=True)),
-                    input_shape[-1])
-    out = grad_patches.shape[1:rank + 1]
-    grad_padded = np.zeros(padded_shape, dtype=grad_patches.dtype)
-    for offset in itertools.product(*(range(k) for k in kernel_size)):
-        # the input positions that kernel offset `offset` reads: a·d, a·d + s, ..., (out-1 terms)
-        rows = tuple(slice(a * d, a * d + s * (o - 1) + 1, s)
-                     for a, d, s, o in zip(offset, dilation, strides, out, strict=True))
-        grad_padded[(slice(None), *rows, slice(None))] += grad_patches[
-            (slice(None), *(slice(None),) * rank, *offset, slice(None))]
-    crop = tuple(slice(b, b + n) for n, (b, _) in zip(input_shape[1:-1], widths, strict=True))
-    return grad_padded[(slice(None), *crop, slice(None))]
+    windows = _Windows(input_shape, kernel_size, strides, dilation, padding)
+    grad_padded = np.zeros(windows.padded_shape, dtype=grad_patches.dtype)
+    for offset, read in windows.offsets():
+        grad_padded[read] += grad_patches[(slice(None), *(slice(None),) * rank, *offset,
+                                           slice(None))]
+    return grad_padded[windows.crop]
+
+
+def scatter_patch_products(grad_z: np.ndarray, kernel: np.ndarray, input_shape: tuple,
+                           strides=1, dilation=1, padding: str = "valid") -> np.ndarray:
+    """``δx`` of a convolution: ``scatter_patches(δz Wᵀ)``, one kernel offset at a time.
+
+    ``δcols = δz Wᵀ`` holds, for each window, a row of ``k·C`` values: as large as the
+    patches (``k`` times the input). Offset ``(a, b)`` of the kernel only needs its own
+    columns, ``δz W[a, b]ᵀ`` (``(N·out, C)``, the size of the input), which go to the inputs
+    that offset read::
+
+        δxp[n, i·s + a·d, j·s + b·d, :] += (δz W[a, b]ᵀ)[n, i, j, :]   for each (a, b)
+
+    Each value is the same dot product, added in the same order as in
+    :func:`scatter_patches`: the same numbers, with temporaries ``k`` times smaller that
+    stay in the CPU's cache.
+
+    Args:
+        grad_z: ``δz``, shape ``(N·out, F)`` (one row per window).
+        kernel: ``W``, shape ``(*kernel_size, C, F)``.
+        input_shape: the shape of ``x``, ``(N, *spatial, C)``.
+        strides, dilation, padding: as given to :func:`patches`.
+
+    Example:
+        >>> dz, w = np.ones((2, 1)), np.full((2, 1, 1), 0.5)    # 2 windows of 2, F = 1
+        >>> scatter_patch_products(dz, w, (1, 3, 1))[0, :, 0].tolist()
+        [0.5, 1.0, 0.5]
+    """
+    rank = len(input_shape) - 2
+    windows = _Windows(input_shape, kernel.shape[:rank], strides, dilation, padding)
+    grad_padded = np.zeros(windows.padded_shape, dtype=grad_z.dtype)
+    product = np.empty((grad_z.shape[0], input_shape[-1]), dtype=grad_z.dtype)
+    out_shape = (input_shape[0], *windows.out, input_shape[-1])        # (N, *out, C)
+    for offset, read in windows.offsets():
+        np.matmul(grad_z, kernel[offset].T, out=product)                # δz W[a, b]ᵀ
+        grad_padded[read] += product.reshape(out_shape)
+    return grad_padded[windows.crop]
+
+
+class _Windows:
+    """Where the windows of :func:`patches` read, for the two scatters: the padded shape,
+    the input's place in it, and per kernel offset the positions that offset read."""
+
+    def __init__(self, input_shape: tuple, kernel_size, strides, dilation, padding: str
+                 ) -> None:
+        rank = len(input_shape) - 2
+        self.kernel_size, self.strides, self.dilation = (
+            _as_tuple(v, rank) for v in (kernel_size, strides, dilation))
+        spatial = input_shape[1:-1]
+        widths = [pad_amounts(n, k, s, d, padding) for n, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation, strict=True)]
+        self.padded_shape = (input_shape[0], *(n + b + a for n, (b, a) in zip(
+            spatial, widths, strict=True)), input_shape[-1])
+        self.out = tuple(output_size(n, k, s, d, padding) for n, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation, strict=True))
+        #: the input inside the padded array (its padding's gradient goes nowhere)
+        self.crop = (slice(None), *(slice(b, b + n) for n, (b, _) in zip(spatial, widths,
+                                                                          strict=True)),
+                     slice(None))
+
+    def offsets(self) -> Iterator[tuple[tuple[int, ...], tuple]]:
+        """``(offset, index)`` per kernel offset, in row-major order: ``index`` picks, in the
+        padded array, the positions ``o·s + a·d`` that offset ``a`` read (``o < out``)."""
+        for offset in itertools.product(*(range(k) for k in self.kernel_size)):
+            read = tuple(slice(a * d, a * d + s * (o - 1) + 1, s) for a, d, s, o in zip(
+                offset, self.dilation, self.strides, self.out, strict=True))
+            yield offset, (slice(None), *read, slice(None))
