@@ -158,9 +158,10 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
         >>> softmax(np.array([[0.0, 0.0]]))
         array([[0.5, 0.5]])
     """
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    x = np.asarray(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 @_backward_of(softmax)

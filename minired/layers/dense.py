@@ -155,7 +155,7 @@ class Dense(Layer):
             x, grad_z = x.reshape(-1, x.shape[-1]), grad_z.reshape(-1, self.units)
         self._add_to_gradient(self.kernel_gradient, np.matmul, x.T, grad_z)  # ∂L/∂W += xᵀ δz
         if self.use_bias:
-            self._add_to_gradient(self.bias_gradient, np.sum, grad_z, axis=0)  # ∂L/∂b += Σ_n δz_n
+            self._add_to_gradient(self.bias_gradient, grad_z.sum, axis=0)  # ∂L/∂b += Σ_n δz_n
         return grad_x
 
     def _weight_triples(self) -> list:

@@ -125,9 +125,9 @@ def log_softmax_and_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         >>> np.exp(log_p), p
         (array([[0.5, 0.5]]), array([[0.5, 0.5]]))
     """
-    shifted = z - np.max(z, axis=-1, keepdims=True)
+    shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
-    total = np.sum(e, axis=-1, keepdims=True)
+    total = e.sum(axis=-1, keepdims=True)
     return shifted - np.log(total), e / total
 
 

@@ -87,7 +87,7 @@ class BatchBuffers:
             out = self._arrays[key] = np.empty((len(index), *arrays.shape[1:]), arrays.dtype)
         # The indices are a permutation's: always in range. mode="clip" skips the bounds
         # check; with the default mode="raise", NumPy writes a temporary copy first.
-        return np.take(arrays, index, axis=0, out=out, mode="clip")
+        return arrays.take(index, axis=0, out=out, mode="clip")
 
 
 def num_batches(n_samples: int, batch_size: int) -> int:

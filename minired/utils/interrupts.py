@@ -11,11 +11,10 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
-@contextmanager
-def defer_keyboard_interrupt() -> Iterator[None]:
+def defer_keyboard_interrupt() -> AbstractContextManager[None]:
     """Run the ``with`` block undisturbed by Ctrl-C; a Ctrl-C that came during it acts after it.
 
     While the block runs, SIGINT only sets a flag. When the block ends, a signal that arrived
@@ -37,20 +36,24 @@ def defer_keyboard_interrupt() -> Iterator[None]:
         >>> w
         array([1., 1., 1.])
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handler = signal.getsignal(signal.SIGINT)
-    if isinstance(handler, _DeferringHandler):
-        with handler.holding():
-            yield
-        return
+    if _installed is not None and threading.current_thread() is threading.main_thread():
+        return _installed          # fit's handler: the block counts itself in and out
+    return _deferred_with_own_handler()
+
+
+@contextmanager
+def _deferred_with_own_handler() -> Iterator[None]:
+    """One deferred block that installs the handler for itself (outside ``fit``)."""
     with deferring_handler() as handler:
-        if handler is None:                 # the handler was not installed from Python
+        if handler is None:        # not the main thread, or a handler not set from Python
             yield
             return
-        with handler.holding():
+        with handler:
             yield
+
+
+#: The handler :func:`deferring_handler` installed, while its block runs (main thread only).
+_installed: _DeferringHandler | None = None
 
 
 @contextmanager
@@ -69,6 +72,7 @@ def deferring_handler() -> Iterator[_DeferringHandler | None]:
         ...         with defer_keyboard_interrupt():   # no handler to install: ~1 µs
         ...             pass
     """
+    global _installed
     previous = signal.getsignal(signal.SIGINT)
     if (threading.current_thread() is not threading.main_thread() or previous is None
             or isinstance(previous, _DeferringHandler)):
@@ -76,16 +80,18 @@ def deferring_handler() -> Iterator[_DeferringHandler | None]:
         return
     handler = _DeferringHandler(previous)
     signal.signal(signal.SIGINT, handler)
+    _installed = handler
     try:
         yield handler
     finally:
+        _installed = None
         signal.signal(signal.SIGINT, previous)
 
 
 class _DeferringHandler:
     """The SIGINT handler of :func:`deferring_handler`: it holds a Ctrl-C while a deferred
     block runs and hands it to the handler it replaced when the block ends, or at once
-    outside any block."""
+    outside any block. Used in a ``with``, it is one deferred block."""
 
     def __init__(self, previous) -> None:
         self.previous = previous     # the handler to hand a Ctrl-C to
@@ -108,14 +114,11 @@ class _DeferringHandler:
             signal.raise_signal(signal.SIGINT)
         # SIG_IGN: ignored, as it would have been
 
-    @contextmanager
-    def holding(self) -> Iterator[None]:
-        """One deferred block: Ctrl-C is held while it runs, acted on when it ends."""
+    def __enter__(self) -> None:
         self.depth += 1
-        try:
-            yield
-        finally:
-            self.depth -= 1
-            if not self.depth and self.held is not None:
-                held, self.held = self.held, None
-                self.hand_over(*held)
+
+    def __exit__(self, *exc_info) -> None:
+        self.depth -= 1
+        if not self.depth and self.held is not None:
+            held, self.held = self.held, None
+            self.hand_over(*held)                # Ctrl-C during the block: acts now

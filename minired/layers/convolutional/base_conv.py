@@ -179,7 +179,7 @@ class BaseConv(Layer):
         self._add_to_gradient(self.kernel_gradient, _matmul_as_kernel,   # ∂L/∂W += colsᵀδz
                               cols.T, grad_z, self.kernel.shape)
         if self.use_bias:
-            self._add_to_gradient(self.bias_gradient, np.sum, grad_z, axis=0)  # ∂L/∂b += Σ δz
+            self._add_to_gradient(self.bias_gradient, grad_z.sum, axis=0)  # ∂L/∂b += Σ δz
         if not input_gradient:
             return None
         # δx = col2im(δcols), δcols = δz Wᵀ: computed kernel offset by kernel offset,
