@@ -224,7 +224,11 @@ LAYERS = {
 @given(data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_activation_layer_backward_matches_numerical_gradient(float64, name, data, seed):
     make, kinks = LAYERS[name]
-    x = data.draw(shapes(min_dims=2).flatmap(lambda shape: arrays(shape, -3.0, 3.0)))
+    # A kink at 0 only: drawn away from it (hypothesis likes 0, and filtering every array
+    # that holds one fails its health check); other kinks are filtered out.
+    inputs = ((lambda shape: nonzero_arrays(shape, 2 * KINK_MARGIN, 3.0)) if kinks == (0.0,)
+              else (lambda shape: arrays(shape, -3.0, 3.0)))
+    x = data.draw(shapes(min_dims=2).flatmap(inputs))
     for kink in kinks:
         assume(np.min(np.abs(x - kink)) > KINK_MARGIN)
     (result,) = check_layer(make(), x, seed=seed, h=STEP)
