@@ -463,10 +463,13 @@ print("inferencia: x[0] solo = x[0] en su lote:", np.allclose(solo, en_el_lote))
 # - `minired/layers/convolutional/conv2d.py`: el docstring de `Conv2D` escribe la definición con
 #   la ventana deslizante, la forma im2col y las fórmulas del paso hacia atrás.
 # - `minired/layers/convolutional/base_conv.py`: el código, común a `Conv1D` y `Conv2D`:
-#   `forward` (`patches`, un `reshape`, un producto) y `backward_from_z` (dos productos y
-#   `scatter_patches`).
+#   `forward` (`patches`, un `reshape`, un producto) y `backward_from_z` ($\mathrm{cols}^\top
+#   \delta_z$ y `scatter_patch_products`).
 # - `minired/layers/convolutional/im2col.py`: `pad_amounts` y `output_size` (el relleno y el
-#   tamaño de la salida), `patches` (im2col) y `scatter_patches` (col2im).
+#   tamaño de la salida), `patches` (im2col), `scatter_patches` (col2im) y
+#   `scatter_patch_products`, que da el mismo $\delta_x$ que `scatter_patches` aplicado a
+#   $\delta_{\mathrm{cols}} = \delta_z W^\top$ sin formar esa matriz entera: un
+#   desplazamiento del kernel cada vez, con los mismos productos y las mismas sumas.
 # - `minired/layers/pooling/`: `max_pooling.py` (el arg-max y los empates), `average_pooling.py`,
 #   `global_pooling.py`.
 # - `minired/layers/normalization/batch_normalization.py`: las estadísticas del lote, las
