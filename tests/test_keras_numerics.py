@@ -2,13 +2,16 @@
 
 Every test here asks Keras or TensorFlow the same question as minired and demands the same
 answer, bit for bit: the cast of a Python float, the comparison of two monitored values, a
-cosine, a power.
+cosine, a power, a subnormal number flushed to zero in training.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import platform
+import sys
 
 import numpy as np
 import pytest
@@ -105,3 +108,43 @@ PAIRS = [
 def test_comparisons_are_keras_ops(a, b):
     assert keras_numerics.less_as_keras(a, b) == bool(keras.ops.less(a, b))
     assert keras_numerics.greater_as_keras(a, b) == bool(keras.ops.greater(a, b))
+
+
+# -- 7. training flushes subnormal numbers to zero -----------------------------------------------
+
+def _adam_moment_after_a_gradient_stops(lib):
+    """Adam's ``m`` of a weight whose gradient is -2e-15 at the first step, then exactly 0:
+    with ``beta_1 = 0.5`` the update ``m += (0 - m)·0.5`` halves it every step. Once the half
+    is subnormal (below float32's 1.2e-38), a flushed step adds 0 and ``m`` stays where it
+    is; unflushed, it goes on halving (1e-15 · 2⁻⁷⁹ ≈ 1.7e-39 after the 80 steps)."""
+    x = np.zeros((80, 1), np.float32)
+    x[0] = 1e-15
+    y = np.ones((80, 1), np.float32)
+    model = lib.Sequential([lib.Input((1,)), lib.layers.Dense(1, use_bias=False,
+                                                              kernel_initializer="ones")])
+    model.compile(optimizer=lib.optimizers.Adam(0.001, beta_1=0.5), loss="mse")
+    model.fit(x, y, batch_size=1, epochs=1, shuffle=False, verbose=0)
+    return np.float32(np.asarray(model.optimizer._momentums[0]).item())
+
+
+def test_training_flushes_subnormals_as_tensorflow_does(monkeypatch):
+    import minired as mr
+
+    assert float(tf.constant(np.float32(1e-39)) * tf.constant(np.float32(1.5))) == 0.0
+    keras_m = _adam_moment_after_a_gradient_stops(keras)
+    assert -2 * np.finfo(np.float32).tiny < keras_m < 0                # stuck above 1.2e-38
+    assert _adam_moment_after_a_gradient_stops(mr) == keras_m          # bit for bit
+    # The control: without the flush, minired's moment halves on into the subnormals.
+    monkeypatch.setattr(keras_numerics, "flush_subnormals", lambda: contextlib.nullcontext())
+    assert keras_m < _adam_moment_after_a_gradient_stops(mr) < 0
+
+
+def test_flush_subnormals_here_and_only_inside_the_block():
+    supported = sys.platform == "linux" and platform.machine() == "x86_64"
+    tiny = np.float32(1e-39)                                       # subnormal in float32
+    with pytest.raises(KeyError), keras_numerics.flush_subnormals() as flushing:
+        assert flushing == supported
+        assert (tiny * np.float32(1.5) == 0) == flushing           # read as 0 (DAZ)
+        assert (np.float32(2e-38) - np.float32(1.5e-38) == 0) == flushing   # written as 0
+        raise KeyError("an error inside the block")
+    assert tiny * np.float32(1.5) > 0                              # put back, even so

@@ -183,7 +183,7 @@ class Loss:
         if sample_weight is None and self.reduction != "mean_with_sample_weight":
             # every w = 1: the same numbers as below (w ℓ = ℓ, w / M = 1 / M) in fewer steps
             divisor = self._divisor(losses, None)
-            value = float(_divide_no_nan(np.sum(losses), divisor))
+            value = float(_divide_no_nan(losses.sum(), divisor))
             if not gradient:
                 return value, None
             grad = dloss_dpred * _divide_no_nan(losses.dtype.type(1), divisor)

@@ -69,7 +69,7 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name}: labels in `y_true` must lie in [0, {n_classes}) for "
                 f"{n_classes} outputs, got values in [{labels.min()}, {labels.max()}]."
             )
-        return labels.astype(np.int64), y_pred
+        return labels.astype(np.int64, copy=False), y_pred
 
     def values(self, y_true, y_pred, from_logits=False):
         true_class = _true_class(y_true)                  # p[true_class]: p_c of every label

@@ -416,11 +416,12 @@ class Trainer:
     @contextlib.contextmanager
     def _fit_run(self) -> Iterator[None]:
         """What lasts one ``fit``: the step plan made at its first step (see :meth:`_plan`),
-        and one Ctrl-C handler for all its updates (each update then only counts itself in:
-        see :func:`~minired.utils.interrupts.deferring_handler`)."""
+        one Ctrl-C handler for all its updates (each update then only counts itself in:
+        see :func:`~minired.utils.interrupts.deferring_handler`), and subnormal numbers
+        flushed to zero, as TensorFlow trains (:func:`~minired.keras_numerics.flush_subnormals`)."""
         self._keep_step_plan, self._step_plan = True, None
         try:
-            with interrupts.deferring_handler():
+            with interrupts.deferring_handler(), keras_numerics.flush_subnormals():
                 yield
         finally:
             self._keep_step_plan, self._step_plan = False, None
@@ -735,7 +736,8 @@ class Trainer:
         self._check_targets(y, "y", x, sample_weight)
         self._build_metrics(y, x)
         self.reset_metrics()
-        loss = self.train_step(x, y, sample_weight)
+        with keras_numerics.flush_subnormals():           # as fit trains (see _fit_run)
+            loss = self.train_step(x, y, sample_weight)
         if not np.isfinite(loss):
             raise ValueError(f"train_on_batch: the loss became {loss}.")
         return self._batch_result(return_dict)
