@@ -321,8 +321,7 @@ class Layer:
     def losses(self) -> list[float]:
         """The values ``call`` passed to :meth:`add_loss` in the last call (this layer's
         and its sublayers'), then the penalties ``R(w)`` of the regularized weights."""
-        penalties = [r(w) for w, _, r in self._weight_triples() if r is not None]
-        return [*self._call_losses(), *penalties]
+        return [*self._call_losses(), *penalties_of(self._weight_triples())]
 
     def _call_losses(self) -> list:
         """The values ``call`` passed to :meth:`add_loss` in the last call: the start of
@@ -457,9 +456,7 @@ class Layer:
     def add_penalty_gradients(self) -> None:
         """``∂L/∂w += ∂R/∂w`` for each regularized weight: once per backward pass, however
         many times the layer was called (the penalty is in the loss once)."""
-        for weight, gradient, regularizer in self._weight_triples():
-            if regularizer is not None:
-                gradient += regularizer.gradient(weight)
+        add_penalty_gradients_of(self._weight_triples())
 
     def get_weights(self) -> list[np.ndarray]:
         """Return copies of the weights (plain arrays)."""
@@ -620,6 +617,19 @@ def _unique_by_id(items: list[tuple]) -> list[tuple]:
             seen.add(id(item[0]))
             unique.append(item)
     return unique
+
+
+def penalties_of(triples: list[tuple]) -> list:
+    """``R(w)`` for each ``(w, ∂L/∂w, R)`` of ``triples`` that has a regularizer, in order:
+    the penalty terms of a loss."""
+    return [regularizer(w) for w, _, regularizer in triples if regularizer is not None]
+
+
+def add_penalty_gradients_of(triples: list[tuple]) -> None:
+    """``∂L/∂w += ∂R/∂w`` for each ``(w, ∂L/∂w, R)`` of ``triples`` that has a regularizer."""
+    for weight, gradient, regularizer in triples:
+        if regularizer is not None:
+            gradient += regularizer.gradient(weight)
 
 
 def map_arrays(function, structure):

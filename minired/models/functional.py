@@ -17,7 +17,13 @@ from minired import keras_numerics
 from minired.autodiff import layer_calls
 from minired.layers.input_layer import InputLayer
 from minired.layers.keras_tensor import KerasTensor
-from minired.layers.layer import Layer, assign_weights, map_arrays, takes_input_gradient
+from minired.layers.layer import (
+    Layer,
+    assign_weights,
+    map_arrays,
+    penalties_of,
+    takes_input_gradient,
+)
 from minired.layers.node import Node, flatten_tensors
 from minired.models import model_inputs, summary_table
 from minired.models.graph import map_graph
@@ -407,8 +413,7 @@ class Functional(Model):
     def losses(self) -> list[float]:
         """The values layers passed to ``add_loss`` in the last forward pass (one per call),
         then the penalties of every regularized weight, each weight once."""
-        return [*self._call_losses(),
-                *(r(w) for w, _, r in self._weight_triples() if r is not None)]
+        return [*self._call_losses(), *penalties_of(self._weight_triples())]
 
     def _call_losses(self) -> list:
         """The ``add_loss`` values of the last forward pass, one per call, in call order."""

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from minired.layers.layer import add_penalty_gradients_of, penalties_of
+
 
 class StepPlan:
     """What every training step reads about the model's weights, listed once.
@@ -34,9 +36,8 @@ class StepPlan:
 
     def penalties(self) -> list:
         """``R(w)`` of each regularized weight: the terms the model's ``losses`` ends with."""
-        return [regularizer(w) for w, _, regularizer in self.regularized]
+        return penalties_of(self.regularized)
 
     def add_penalty_gradients(self) -> None:
         """``∂L/∂w += ∂R/∂w`` for each regularized weight (once per step)."""
-        for weight, gradient, regularizer in self.regularized:
-            gradient += regularizer.gradient(weight)
+        add_penalty_gradients_of(self.regularized)

@@ -47,9 +47,10 @@ class Trainer:
     - ``_logits_call(output_index, loss, training)``: the call whose logits a cross-entropy
       reads (see :func:`~minired.keras_numerics.logits_call`);
     - ``output_keys``, ``trainable_weights``, ``trainable_gradients`` (and
-      ``_trainable_pairs()``, both at once), ``losses`` (the penalties and added losses),
-      ``zero_gradients()``, ``add_penalty_gradients()``, ``compute_output_shape(shape)``,
-      ``_pack_outputs(flat)``;
+      ``_trainable_pairs()``, both at once), ``_weight_triples()`` (every ``(w, ∂L/∂w, R)``),
+      ``losses`` (the added losses, then the penalties; ``_call_losses()``: the added ones
+      only), ``zero_gradients()``, ``_fill_unwritten_gradients()``,
+      ``compute_output_shape(shape)``, ``_pack_outputs(flat)``;
     - ``_prepare_x(x, argument, allow_empty, method)``: the checked inputs (one array, or a
       list of arrays in the order of the model's inputs).
 
