@@ -271,9 +271,10 @@ def flush_subnormals() -> Iterator[bool]:
         yield False
         return
     before = _mxcsr(environment)
+    smallest = np.finfo(np.float64).smallest_subnormal      # read before the modes change
     _set_mxcsr(library, environment, before | _FTZ_DAZ)
     try:
-        yield bool(np.finfo(np.float64).smallest_subnormal * 2.0 == 0.0)   # set as asked?
+        yield bool(smallest * 2.0 == 0.0)      # flushed: the modes are on
     finally:
         library.fegetenv(environment)          # the flags raised meanwhile stay as they are
         _set_mxcsr(library, environment,
