@@ -364,7 +364,7 @@ class Trainer:
         else:
             validation = None
         self._build_metrics(y, x)
-        with self._fit_run():
+        with self._training_run():
             return self._fit_loop(batches, validation, epochs, verbose, callbacks,
                                   initial_epoch, validation_freq)
 
@@ -392,7 +392,7 @@ class Trainer:
             self._check_targets(y_val, "validation_data[1]", x_val, sw_val)
             validation = epoch_iterator.EpochIterator(x_val, y_val, sw_val, 32,
                                                       validation_steps)
-        with self._fit_run():
+        with self._training_run():
             return self._fit_loop(batches, validation, epochs, verbose, callbacks,
                                   initial_epoch, validation_freq)
 
@@ -415,11 +415,12 @@ class Trainer:
         return x, y, sample_weight
 
     @contextlib.contextmanager
-    def _fit_run(self) -> Iterator[None]:
-        """What lasts one ``fit``: the step plan made at its first step (see :meth:`_plan`),
-        one Ctrl-C handler for all its updates (each update then only counts itself in:
-        see :func:`~minired.utils.interrupts.deferring_handler`), and subnormal numbers
-        flushed to zero, as TensorFlow trains (:func:`~minired.keras_numerics.flush_subnormals`)."""
+    def _training_run(self) -> Iterator[None]:
+        """What lasts one ``fit`` (or one ``train_on_batch``): the step plan made at its
+        first step (see :meth:`_plan`), one Ctrl-C handler for all its updates (each update
+        then only counts itself in: see :func:`~minired.utils.interrupts.deferring_handler`),
+        and subnormal numbers flushed to zero, as TensorFlow trains
+        (:func:`~minired.keras_numerics.flush_subnormals`)."""
         self._keep_step_plan, self._step_plan = True, None
         try:
             with interrupts.deferring_handler(), keras_numerics.flush_subnormals():
@@ -737,7 +738,7 @@ class Trainer:
         self._check_targets(y, "y", x, sample_weight)
         self._build_metrics(y, x)
         self.reset_metrics()
-        with keras_numerics.flush_subnormals():           # as fit trains (see _fit_run)
+        with self._training_run():                        # as fit trains its steps
             loss = self.train_step(x, y, sample_weight)
         if not np.isfinite(loss):
             raise ValueError(f"train_on_batch: the loss became {loss}.")
