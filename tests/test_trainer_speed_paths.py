@@ -366,3 +366,59 @@ def test_predict_keeps_every_batch_of_a_view_output():
     x = np.arange(40, dtype=np.float32).reshape(10, 2, 2)
     model = mr.Sequential([mr.Input((2, 2)), mr.layers.Flatten()])
     assert np.array_equal(model.predict(x, batch_size=3, verbose=0), x.reshape(10, 4))
+
+
+# -- an unshuffled pass slices its batches (data_adapter.batch_ranges) --------------------------
+def test_unshuffled_batches_are_read_only_views_of_the_data(monkeypatch):
+    """predict, evaluate and fit(shuffle=False) read views of the caller's arrays (no copy
+    of x per pass), read-only: a layer cannot write into the data. Shuffled batches are
+    gathered copies."""
+    x = np.arange(40, dtype=np.float32).reshape(10, 4)
+    y = np.arange(10, dtype=np.float32).reshape(10, 1)
+    model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+    forward = model.forward
+
+    def spy(inputs, training=False):
+        seen.append(inputs)
+        return forward(inputs, training=training)
+
+    monkeypatch.setattr(model, "forward", spy)
+    model.predict(x, batch_size=4, verbose=0)
+    model.evaluate(x, y, batch_size=4, verbose=0)
+    model.fit(x, y, batch_size=4, shuffle=False, epochs=1, verbose=0)
+    assert [len(b) for b in seen] == [4, 4, 2] * 3
+    for batch in seen:
+        assert np.shares_memory(batch, x) and not batch.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        seen[0][0, 0] = 1.0
+    assert np.array_equal(x, np.arange(40, dtype=np.float32).reshape(10, 4))
+    seen.clear()
+    model.fit(x, y, batch_size=4, shuffle=True, epochs=1, verbose=0)
+    assert len(seen) == 3 and not any(np.shares_memory(b, x) for b in seen)
+
+
+def test_unshuffled_fit_trains_as_with_gathered_batches(monkeypatch):
+    """fit(shuffle=False) with slices gives the same weights, bit for bit, as gathering
+    ``np.arange(N)`` batch by batch (the code before slices), two inputs and sample weights."""
+    from minired.trainers import data_adapter
+
+    def train():
+        mr.utils.set_random_seed(3)
+        a, b = mr.Input((3,)), mr.Input((2,))
+        h = mr.layers.Concatenate()([mr.layers.Dense(4, activation="relu")(a), b])
+        model = mr.Model([a, b], mr.layers.Dense(1)(h))
+        model.compile(optimizer="adam", loss="mse")
+        rng = np.random.default_rng(4)
+        xa, xb = rng.standard_normal((37, 3)), rng.standard_normal((37, 2))
+        y, w = rng.standard_normal((37, 1)), rng.random(37)
+        model.fit([xa, xb], y, sample_weight=w, batch_size=8, epochs=3, shuffle=False,
+                  verbose=0)
+        return model.get_weights()
+
+    sliced = train()
+    monkeypatch.setattr(data_adapter, "batch_ranges", lambda n, size: data_adapter.batch_slices(
+        np.arange(n), size))
+    for a, b in zip(sliced, train(), strict=True):
+        assert _same_bits(a, b)

@@ -34,8 +34,12 @@ def num_samples(x) -> int:
     return len(x[0]) if isinstance(x, list) else len(x)
 
 
-def take(arrays, index: np.ndarray):
+def take(arrays, index: np.ndarray | slice):
     """The samples ``index`` of an array, or of each array of a list (``None`` stays).
+
+    An index array gathers a copy; a ``slice`` (the batches of an unshuffled pass, see
+    :func:`batch_ranges`) gives read-only views: no sample is copied, and no layer can
+    write into the caller's data through them.
 
     Example:
         >>> take([np.arange(4), None], np.array([3, 0]))
@@ -44,8 +48,11 @@ def take(arrays, index: np.ndarray):
     if arrays is None:
         return None
     if isinstance(arrays, list):
-        return [None if a is None else a[index] for a in arrays]
-    return arrays[index]
+        return [take(a, index) for a in arrays]
+    batch = arrays[index]
+    if isinstance(index, slice):    # a view of the caller's data: reading only
+        batch.flags.writeable = False
+    return batch
 
 
 class BatchBuffers:
@@ -81,6 +88,8 @@ class BatchBuffers:
             return None
         if isinstance(arrays, list):
             return [self.take(a, index) for a in arrays]
+        if isinstance(index, slice):          # consecutive samples: a view, nothing to gather
+            return take(arrays, index)
         key = (id(arrays), len(index))
         out = self._arrays.get(key)
         if out is None:
@@ -109,6 +118,19 @@ def batch_slices(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
     """
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
+
+
+def batch_ranges(n_samples: int, batch_size: int) -> Iterator[slice]:
+    """Yield the batches of samples ``0 … N-1`` in order, as slices: an unshuffled pass
+    (``predict``, ``evaluate``, ``fit(shuffle=False)``) reads views of the data, where a
+    gather by index (:func:`batch_slices`) would copy every sample (all of ``x`` per pass).
+
+    Example:
+        >>> list(batch_ranges(5, 2))
+        [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    for start in range(0, n_samples, batch_size):
+        yield slice(start, min(start + batch_size, n_samples))
 
 
 def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tuple, tuple]:

@@ -125,9 +125,13 @@ class EpochIterator:
         if self.source is None:
             x, y, sample_weight = self.arrays
             n = num_samples(x)
-            order = self.shuffler.permutation(n) if self.shuffle else np.arange(n)
+            if self.shuffle:         # a new order: each batch gathers its samples
+                batches = data_adapter.batch_slices(self.shuffler.permutation(n),
+                                                    self.batch_size)
+            else:                    # in order: each batch is a slice, a view of the data
+                batches = data_adapter.batch_ranges(n, self.batch_size)
             return ((self._take(x, b), self._take(y, b), self._take(sample_weight, b))
-                    for b in data_adapter.batch_slices(order, self.batch_size))
+                    for b in batches)
         if hasattr(self.source, "as_numpy_iterator"):                 # tf.data.Dataset
             return iter(self.source.as_numpy_iterator())
         source = self.source                                          # a PyDataset
