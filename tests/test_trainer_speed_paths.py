@@ -335,22 +335,29 @@ def test_cache_blocks_covers_every_element_once():
 
 
 # -- fit gathers its batches into reused arrays (data_adapter.BatchBuffers) ---------------------
+def _two_input_weights_after_fit(seed: int, shuffle: bool) -> list[np.ndarray]:
+    """The weights of a two-input model after 3 epochs of ``fit`` with sample weights and
+    37 samples in batches of 8 (a last smaller batch)."""
+    mr.utils.set_random_seed(seed)
+    a, b = mr.Input((3,)), mr.Input((2,))
+    h = mr.layers.Concatenate()([mr.layers.Dense(4, activation="relu")(a), b])
+    model = mr.Model([a, b], mr.layers.Dense(1)(h))
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(seed + 1)
+    xa, xb = rng.standard_normal((37, 3)), rng.standard_normal((37, 2))
+    y, w = rng.standard_normal((37, 1)), rng.random(37)
+    model.fit([xa, xb], y, sample_weight=w, batch_size=8, epochs=3, shuffle=shuffle,
+              verbose=0)
+    return model.get_weights()
+
+
 def test_reused_batch_arrays_train_as_new_ones(monkeypatch):
     """Shuffled batches and a last smaller one, two inputs and sample weights: the same
     weights, bit for bit, as with a new array per batch."""
     from minired.trainers import epoch_iterator
 
     def train():
-        mr.utils.set_random_seed(8)
-        a, b = mr.Input((3,)), mr.Input((2,))
-        h = mr.layers.Concatenate()([mr.layers.Dense(4, activation="relu")(a), b])
-        model = mr.Model([a, b], mr.layers.Dense(1)(h))
-        model.compile(optimizer="adam", loss="mse")
-        rng = np.random.default_rng(9)
-        xa, xb = rng.standard_normal((37, 3)), rng.standard_normal((37, 2))
-        y, w = rng.standard_normal((37, 1)), rng.random(37)
-        model.fit([xa, xb], y, sample_weight=w, batch_size=8, epochs=3, verbose=0)
-        return model.get_weights()
+        return _two_input_weights_after_fit(seed=8, shuffle=True)
 
     reused = train()
     original = epoch_iterator.EpochIterator.__init__
@@ -405,17 +412,7 @@ def test_unshuffled_fit_trains_as_with_gathered_batches(monkeypatch):
     from minired.trainers import data_adapter
 
     def train():
-        mr.utils.set_random_seed(3)
-        a, b = mr.Input((3,)), mr.Input((2,))
-        h = mr.layers.Concatenate()([mr.layers.Dense(4, activation="relu")(a), b])
-        model = mr.Model([a, b], mr.layers.Dense(1)(h))
-        model.compile(optimizer="adam", loss="mse")
-        rng = np.random.default_rng(4)
-        xa, xb = rng.standard_normal((37, 3)), rng.standard_normal((37, 2))
-        y, w = rng.standard_normal((37, 1)), rng.random(37)
-        model.fit([xa, xb], y, sample_weight=w, batch_size=8, epochs=3, shuffle=False,
-                  verbose=0)
-        return model.get_weights()
+        return _two_input_weights_after_fit(seed=3, shuffle=False)
 
     sliced = train()
     monkeypatch.setattr(data_adapter, "batch_ranges", lambda n, size: data_adapter.batch_slices(
