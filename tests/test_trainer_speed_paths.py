@@ -369,7 +369,8 @@ def test_reused_batch_arrays_train_as_new_ones(monkeypatch):
 
 
 def test_predict_keeps_every_batch_of_a_view_output():
-    """predict gathers new arrays: a Flatten's outputs (views of its inputs) stay right."""
+    """predict keeps no batch array for reuse: a Flatten's outputs (views of its inputs)
+    stay right."""
     x = np.arange(40, dtype=np.float32).reshape(10, 2, 2)
     model = mr.Sequential([mr.Input((2, 2)), mr.layers.Flatten()])
     assert np.array_equal(model.predict(x, batch_size=3, verbose=0), x.reshape(10, 4))
@@ -415,7 +416,7 @@ def test_unshuffled_fit_trains_as_with_gathered_batches(monkeypatch):
         return _two_input_weights_after_fit(seed=3, shuffle=False)
 
     sliced = train()
-    monkeypatch.setattr(data_adapter, "batch_ranges", lambda n, size: data_adapter.batch_slices(
+    monkeypatch.setattr(data_adapter, "batch_ranges", lambda n, size: data_adapter.batch_indices(
         np.arange(n), size))
     for a, b in zip(sliced, train(), strict=True):
         assert _same_bits(a, b)

@@ -65,8 +65,9 @@ class BatchBuffers:
 
     So a batch is valid only until the next one is gathered: ``fit`` uses one for its step
     and is done with it (a layer that keeps its inputs past the step must copy them).
-    ``predict`` collects outputs across batches (a Flatten's output is a view of its input)
-    and gathers new arrays.
+    Only shuffled training batches come here: an unshuffled pass (``predict``, ``evaluate``,
+    ``fit(shuffle=False)``) reads slices of the data, views that stay valid
+    (:func:`batch_ranges`).
 
     Example:
         >>> buffers = BatchBuffers()
@@ -109,11 +110,12 @@ def num_batches(n_samples: int, batch_size: int) -> int:
     return math.ceil(n_samples / batch_size)
 
 
-def batch_slices(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
-    """Yield consecutive index slices of ``order`` of at most ``batch_size`` samples.
+def batch_indices(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    """Yield the sample indices of each batch: consecutive pieces of ``order`` (a shuffled
+    pass's permutation) of at most ``batch_size`` indices.
 
     Example:
-        >>> [batch.tolist() for batch in batch_slices(np.arange(5), 2)]
+        >>> [batch.tolist() for batch in batch_indices(np.arange(5), 2)]
         [[0, 1], [2, 3], [4]]
     """
     for start in range(0, len(order), batch_size):
@@ -123,7 +125,7 @@ def batch_slices(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
 def batch_ranges(n_samples: int, batch_size: int) -> Iterator[slice]:
     """Yield the batches of samples ``0 … N-1`` in order, as slices: an unshuffled pass
     (``predict``, ``evaluate``, ``fit(shuffle=False)``) reads views of the data, where a
-    gather by index (:func:`batch_slices`) would copy every sample (all of ``x`` per pass).
+    gather by index (:func:`batch_indices`) would copy every sample (all of ``x`` per pass).
 
     Example:
         >>> list(batch_ranges(5, 2))

@@ -126,8 +126,8 @@ class EpochIterator:
             x, y, sample_weight = self.arrays
             n = num_samples(x)
             if self.shuffle:         # a new order: each batch gathers its samples
-                batches = data_adapter.batch_slices(self.shuffler.permutation(n),
-                                                    self.batch_size)
+                batches = data_adapter.batch_indices(self.shuffler.permutation(n),
+                                                     self.batch_size)
             else:                    # in order: each batch is a slice, a view of the data
                 batches = data_adapter.batch_ranges(n, self.batch_size)
             return ((self._take(x, b), self._take(y, b), self._take(sample_weight, b))
