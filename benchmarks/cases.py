@@ -137,18 +137,25 @@ def torch_dense(sizes: list[int], weights: list[np.ndarray]):
     return torch.nn.Sequential(*modules)
 
 
-def _torch_epoch(model, optimizer, loss_fn, x, y, batch_size: int, generator) -> float:
+def _torch_epoch(model, optimizer, loss_fn, x, y, batch_size: int, generator,
+                 accuracy: bool = False) -> float:
+    """One shuffled epoch of the usual PyTorch loop; the mean loss. With ``accuracy``, also
+    counts the right predictions of every batch (``y`` one-hot): the work Keras'
+    ``"accuracy"`` metric does at every step (the count itself is not needed)."""
     import torch
 
     order = torch.randperm(len(x), generator=generator)
-    total = 0.0
+    total, right = 0.0, 0
     for start in range(0, len(x), batch_size):
         idx = order[start:start + batch_size]
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x[idx]), y[idx])
+        logits = model(x[idx])
+        loss = loss_fn(logits, y[idx])
         loss.backward()
         optimizer.step()
         total += loss.item() * len(idx)
+        if accuracy:
+            right += int((logits.argmax(1) == y[idx].argmax(1)).sum())
     return total / len(x)
 
 
@@ -290,7 +297,7 @@ def predict_contenders(x, with_keras, with_torch):
                        torch_setup if with_torch else None, tight_setup, matmul_setup)
 
 
-def convnet_contenders(x, y, with_keras):
+def convnet_contenders(x, y, with_keras, with_torch):
     """The keras-io "Simple MNIST convnet", word for word, in minired and in Keras."""
     def build(lib):
         layers = lib.layers
@@ -334,7 +341,68 @@ def convnet_contenders(x, y, with_keras):
         keras.utils.set_random_seed(SEED)
         return fit_unit(keras, weights)
 
-    return _contenders(minired_setup, keras_setup if with_keras else None, None, None, None)
+    def torch_setup():
+        import torch
+
+        weights = w0()
+        torch.manual_seed(SEED)
+        model = torch_convnet(weights)
+        _check_same_convnet(model, build, weights, x[:16])
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+        loss_fn = torch.nn.CrossEntropyLoss()    # on logits, with the one-hot y as targets
+        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))   # NCHW
+        yt, generator = torch.from_numpy(y), torch.Generator().manual_seed(SEED)
+
+        def unit():
+            return _torch_epoch(model, opt, loss_fn, xt, yt, 128, generator, accuracy=True)
+        unit()
+        return unit
+
+    return _contenders(minired_setup, keras_setup if with_keras else None,
+                       torch_setup if with_torch else None, None, None)
+
+
+def torch_convnet(weights: list[np.ndarray]):
+    """The keras-io convnet in PyTorch, from minired's weights.
+
+    PyTorch's images are channels-first (N, C, H, W), so its kernels are ``(F, C, kh, kw)``
+    (Keras': ``(kh, kw, C, F)``) and its Flatten lists the features in ``(C, H, W)`` order
+    (Keras': ``(H, W, C)``): the Dense kernel's rows are reordered to match.
+    """
+    import torch
+
+    nn = torch.nn
+    k1, b1, k2, b2, kd, bd = weights
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
+    h, w, c = 5, 5, 64                                     # the last pooling's output
+    dense = kd.reshape(h, w, c, 10).transpose(3, 2, 0, 1).reshape(10, c * h * w)
+    values = [k1.transpose(3, 2, 0, 1), b1, k2.transpose(3, 2, 0, 1), b2, dense, bd]
+    with torch.no_grad():
+        for parameter, value in zip(model.parameters(), values, strict=True):
+            parameter.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return model
+
+
+def _check_same_convnet(model, build, weights: list[np.ndarray], x: np.ndarray) -> None:
+    """Refuse to time a PyTorch convnet that does not compute minired's function (a kernel
+    or a Flatten order converted wrongly): their softmax outputs must agree."""
+    import torch
+
+    import minired as mr
+
+    reference = build(mr)
+    reference.set_weights(weights)
+    expected = reference.predict(x, verbose=0)
+    with torch.no_grad():
+        got = torch.softmax(model.eval()(torch.from_numpy(
+            np.ascontiguousarray(x.transpose(0, 3, 1, 2)))), dim=1).numpy()
+    model.train()
+    if not np.allclose(got, expected, rtol=1e-4, atol=1e-6):    # float32, two libraries
+        raise RuntimeError("the PyTorch convnet does not compute minired's: largest "
+                           f"difference {np.abs(got - expected).max():.3g}")
 
 
 def _dense_case(sizes, data, n, batch_size, task, with_keras, with_torch):
@@ -399,7 +467,7 @@ def build_cases(names, quick: bool, with_keras: bool, with_torch: bool) -> list[
                 " Adam, batch 128, synthetic 28x28x1", f"one training epoch of {n} samples",
                 {"batch_size": 128, "samples": n, "optimizer": "adam",
                  "loss": "categorical_crossentropy", "metrics": ["accuracy"]},
-                make=lambda n=n: convnet_contenders(*image_data(n), with_keras)))
+                make=lambda n=n: convnet_contenders(*image_data(n), with_keras, with_torch)))
         else:
             raise ValueError(f"unknown case {name!r}; the cases are {', '.join(ALL_CASES)}")
     return cases

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.cases import ALL_CASES
+from benchmarks.cases import ALL_CASES, torch_available
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,8 @@ def check_report(report: dict, cases: tuple[str, ...], contenders: set[str]) -> 
     for name, case in report["cases"].items():
         assert {"description", "kind", "unit", "params", "contenders", "ratios"} <= set(case)
         assert "minired" in case["contenders"], name
-        expected = contenders if name != "convnet" else contenders & {"minired", "keras"}
+        expected = contenders if name != "convnet" else contenders & {"minired", "keras",
+                                                                      "torch"}
         if case["kind"] == "memory":
             expected = expected - {"matmul_only"}
         assert expected <= set(case["contenders"]), (name, set(case["contenders"]))
@@ -57,14 +58,18 @@ def check_report(report: dict, cases: tuple[str, ...], contenders: set[str]) -> 
                 assert f"minired/{contender}" in case["ratios"], (name, contender)
 
 
+# PyTorch is not a dependency: measured (and so checked) only where it is installed
+WITH_TORCH = {"torch"} if torch_available() else set()
+
+
 def test_quick_benchmark_every_case_without_keras(tmp_path):
     report = run_quick(tmp_path, "--no-keras")
-    check_report(report, ALL_CASES, {"minired", "tight_numpy", "matmul_only"})
+    check_report(report, ALL_CASES, {"minired", "tight_numpy", "matmul_only"} | WITH_TORCH)
     assert report["options"]["keras"] is False
 
 
 def test_quick_benchmark_with_keras(tmp_path):
     report = run_quick(tmp_path, "--cases", "mlp128,convnet")
     check_report(report, ("mlp128", "convnet"), {"minired", "keras", "tight_numpy",
-                                                 "matmul_only"})
+                                                 "matmul_only"} | WITH_TORCH)
     assert report["machine"]["versions"]["keras"]
