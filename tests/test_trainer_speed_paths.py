@@ -5,7 +5,8 @@
 - the finiteness check of the inputs sums first and checks values one by one only when
   the sum is not finite (no boolean array as large as ``x``);
 - a running mean's division and a scalar's weighting skip the array broadcasting;
-- a Dense writes the first part of its gradients instead of adding it to zeros.
+- a Dense writes the first part of its gradients instead of adding it to zeros;
+- each step releases the last step's caches before its forward (their memory is reused).
 """
 
 from __future__ import annotations
@@ -420,3 +421,51 @@ def test_unshuffled_fit_trains_as_with_gathered_batches(monkeypatch):
         np.arange(n), size))
     for a, b in zip(sliced, train(), strict=True):
         assert _same_bits(a, b)
+
+
+# -- a step lets go of the last step's caches first (Layer._release_caches) ----------------------
+class _TwoDense(mr.Model):
+    """A subclassed model: its tape is its cache, its Dense layers are its sublayers."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = mr.layers.Dense(3, activation="relu")
+        self.out = mr.layers.Dense(1)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+
+@pytest.mark.parametrize("kind", ["nested functional", "subclassed"])
+def test_each_step_starts_without_the_last_steps_caches(monkeypatch, kind):
+    """predict, evaluate and fit release every cache of the previous batch (the model's own,
+    a nested model's, each layer's) before the next forward: the forward finds all of them
+    None, and after the pass the last batch's caches are there to read."""
+    x = np.linspace(-1, 1, 40, dtype=np.float32).reshape(10, 4)
+    y = np.linspace(0, 1, 10, dtype=np.float32).reshape(10, 1)
+    if kind == "nested functional":
+        inner = mr.Sequential([mr.Input((3,)), mr.layers.Dense(2, activation="tanh")])
+        inputs = mr.Input((4,))
+        model = mr.Model(inputs, mr.layers.Dense(1)(inner(mr.layers.Dense(3)(inputs))))
+        watched = [model, inner, *model.unique_layers, *inner.unique_layers]
+    else:
+        model = _TwoDense()
+        model(x[:1])
+        watched = [model, model.hidden, model.out]
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)           # every cache is now set
+    assert all(layer.cache is not None for layer in watched)
+    found = []
+    forward = model.forward
+
+    def spy(inputs, training=False):
+        found.append([layer.cache is None for layer in watched])
+        return forward(inputs, training=training)
+
+    monkeypatch.setattr(model, "forward", spy)
+    model.predict(x, batch_size=4, verbose=0)
+    model.evaluate(x, y, batch_size=4, verbose=0)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert len(found) == 9 and all(all(released) for released in found)
+    assert all(layer.cache is not None for layer in watched)     # the last batch's
+    assert len(model.calls[0][1].x) == 2                # the first Dense saw the last 2 rows

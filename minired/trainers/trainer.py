@@ -49,7 +49,7 @@ class Trainer:
     - ``output_keys``, ``trainable_weights``, ``trainable_gradients`` (and
       ``_trainable_pairs()``, both at once), ``_weight_triples()`` (every ``(w, ∂L/∂w, R)``),
       ``losses`` (the added losses, then the penalties; ``_call_losses()``: the added ones
-      only), ``zero_gradients()``, ``_fill_unwritten_gradients()``,
+      only), ``zero_gradients()``, ``_fill_unwritten_gradients()``, ``_release_caches()``,
       ``compute_output_shape(shape)``, ``_pack_outputs(flat)``;
     - ``_prepare_x(x, argument, allow_empty, method)``: the checked inputs (one array, or a
       list of arrays in the order of the model's inputs).
@@ -143,6 +143,7 @@ class Trainer:
     # -- one step -----------------------------------------------------------------------------
     def train_step(self, x, y: list, sample_weight=None) -> float:
         """Forward, loss, backward and update on one batch; returns the batch's loss."""
+        self._release_caches()          # the last step's: its backward is done
         loss, y_pred, output_values = self._forward_backward(x, y, sample_weight, training=True)
         # The running means see every loss, a non-finite one too (as Keras' logs do; fit
         # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
@@ -165,6 +166,7 @@ class Trainer:
 
     def test_step(self, x, y: list, sample_weight=None) -> float:
         """Forward and loss on one batch, ``training=False``; updates the running means."""
+        self._release_caches()          # the last batch's: no backward will read them
         y_pred = self._flat_outputs(self.forward(x, training=False))
         values = self._output_loss(y, y_pred, sample_weight, training=False, gradient=False)[0]
         loss = self._total_loss(values)
@@ -714,6 +716,7 @@ class Trainer:
         for step, batch in batches.enumerate_epoch():
             callback_list.on_predict_batch_begin(step)
             x_batch = self._checked_batch(batches, batch, "predict")[0]
+            self._release_caches()                # the last batch's: no backward will read them
             outputs_by_batch.append(self._flat_outputs(self.forward(x_batch, training=False)))
             callback_list.on_predict_batch_end(step, {"outputs": self._pack_outputs(
                 outputs_by_batch[-1])})
