@@ -138,10 +138,10 @@ def torch_dense(sizes: list[int], weights: list[np.ndarray]):
 
 
 def _torch_epoch(model, optimizer, loss_fn, x, y, batch_size: int, generator,
-                 accuracy: bool = False) -> float:
-    """One shuffled epoch of the usual PyTorch loop; the mean loss. With ``accuracy``, also
-    counts the right predictions of every batch (``y`` one-hot): the work Keras'
-    ``"accuracy"`` metric does at every step (the count itself is not needed)."""
+                 accuracy: bool = False) -> dict[str, float]:
+    """One shuffled epoch of the usual PyTorch loop; its logs, as Keras' ``fit`` keeps them:
+    the mean loss and, with ``accuracy`` (``y`` one-hot), the fraction of right predictions,
+    counted batch by batch as Keras' ``"accuracy"`` metric does."""
     import torch
 
     order = torch.randperm(len(x), generator=generator)
@@ -156,7 +156,8 @@ def _torch_epoch(model, optimizer, loss_fn, x, y, batch_size: int, generator,
         total += loss.item() * len(idx)
         if accuracy:
             right += int((logits.argmax(1) == y[idx].argmax(1)).sum())
-    return total / len(x)
+    logs = {"loss": total / len(x)}
+    return {**logs, "accuracy": right / len(x)} if accuracy else logs
 
 
 # -- contenders for a dense training case -------------------------------------------------------
@@ -298,7 +299,8 @@ def predict_contenders(x, with_keras, with_torch):
 
 
 def convnet_contenders(x, y, with_keras, with_torch):
-    """The keras-io "Simple MNIST convnet", word for word, in minired and in Keras."""
+    """The keras-io "Simple MNIST convnet", word for word, in minired and in Keras (and the
+    same network in PyTorch: :func:`torch_convnet`)."""
     def build(lib):
         layers = lib.layers
         return lib.Sequential([
