@@ -349,10 +349,10 @@ def convnet_contenders(x, y, with_keras, with_torch):
         weights = w0()
         torch.manual_seed(SEED)
         model = torch_convnet(weights)
-        _check_same_convnet(model, build, weights, x[:16])
+        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))   # NCHW
+        _check_same_convnet(model, build, weights, x[:16], xt[:16])
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         loss_fn = torch.nn.CrossEntropyLoss()    # on logits, with the one-hot y as targets
-        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))   # NCHW
         yt, generator = torch.from_numpy(y), torch.Generator().manual_seed(SEED)
 
         def unit():
@@ -388,9 +388,11 @@ def torch_convnet(weights: list[np.ndarray]):
     return model
 
 
-def _check_same_convnet(model, build, weights: list[np.ndarray], x: np.ndarray) -> None:
+def _check_same_convnet(model, build, weights: list[np.ndarray], x: np.ndarray,
+                        x_nchw) -> None:
     """Refuse to time a PyTorch convnet that does not compute minired's function (a kernel
-    or a Flatten order converted wrongly): their softmax outputs must agree."""
+    or a Flatten order converted wrongly): their softmax outputs on the images ``x`` (and
+    the same images channels-first, ``x_nchw``) must agree."""
     import torch
 
     import minired as mr
@@ -399,8 +401,7 @@ def _check_same_convnet(model, build, weights: list[np.ndarray], x: np.ndarray) 
     reference.set_weights(weights)
     expected = reference.predict(x, verbose=0)
     with torch.no_grad():
-        got = torch.softmax(model.eval()(torch.from_numpy(
-            np.ascontiguousarray(x.transpose(0, 3, 1, 2)))), dim=1).numpy()
+        got = torch.softmax(model.eval()(x_nchw), dim=1).numpy()
     model.train()
     if not np.allclose(got, expected, rtol=1e-4, atol=1e-6):    # float32, two libraries
         raise RuntimeError("the PyTorch convnet does not compute minired's: largest "

@@ -378,6 +378,18 @@ def test_predict_keeps_every_batch_of_a_view_output():
 
 
 # -- an unshuffled pass slices its batches (data_adapter.batch_ranges) --------------------------
+def _record_each_forward(monkeypatch, model, record) -> list:
+    """Make each ``model.forward`` first append ``record(inputs)`` to the returned list."""
+    records, forward = [], model.forward
+
+    def spy(inputs, training=False):
+        records.append(record(inputs))
+        return forward(inputs, training=training)
+
+    monkeypatch.setattr(model, "forward", spy)
+    return records
+
+
 def test_unshuffled_batches_are_read_only_views_of_the_data(monkeypatch):
     """predict, evaluate and fit(shuffle=False) read views of the caller's arrays (no copy
     of x per pass), read-only: a layer cannot write into the data. Shuffled batches are
@@ -386,14 +398,7 @@ def test_unshuffled_batches_are_read_only_views_of_the_data(monkeypatch):
     y = np.arange(10, dtype=np.float32).reshape(10, 1)
     model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    seen = []
-    forward = model.forward
-
-    def spy(inputs, training=False):
-        seen.append(inputs)
-        return forward(inputs, training=training)
-
-    monkeypatch.setattr(model, "forward", spy)
+    seen = _record_each_forward(monkeypatch, model, lambda inputs: inputs)
     model.predict(x, batch_size=4, verbose=0)
     model.evaluate(x, y, batch_size=4, verbose=0)
     model.fit(x, y, batch_size=4, shuffle=False, epochs=1, verbose=0)
@@ -447,7 +452,7 @@ def test_each_step_starts_without_the_last_steps_caches(monkeypatch, kind):
         inner = mr.Sequential([mr.Input((3,)), mr.layers.Dense(2, activation="tanh")])
         inputs = mr.Input((4,))
         model = mr.Model(inputs, mr.layers.Dense(1)(inner(mr.layers.Dense(3)(inputs))))
-        watched = [model, inner, *model.unique_layers, *inner.unique_layers]
+        watched = [model, *model.unique_layers, *inner.unique_layers]   # inner among them
     else:
         model = _TwoDense()
         model(x[:1])
@@ -455,14 +460,8 @@ def test_each_step_starts_without_the_last_steps_caches(monkeypatch, kind):
     model.compile(optimizer="sgd", loss="mse")
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)           # every cache is now set
     assert all(layer.cache is not None for layer in watched)
-    found = []
-    forward = model.forward
-
-    def spy(inputs, training=False):
-        found.append([layer.cache is None for layer in watched])
-        return forward(inputs, training=training)
-
-    monkeypatch.setattr(model, "forward", spy)
+    found = _record_each_forward(monkeypatch, model,
+                                 lambda inputs: [layer.cache is None for layer in watched])
     model.predict(x, batch_size=4, verbose=0)
     model.evaluate(x, y, batch_size=4, verbose=0)
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)
