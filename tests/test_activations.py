@@ -345,6 +345,37 @@ def test_catalog_backward_matches_numerical_gradient(float64, name, arguments, k
     assert result.relative_error < TOLERANCE, str(result)
 
 
+#: The functions whose backward reads a = f(z); the others say they need z alone.
+READS_OUTPUT = {"sigmoid", "tanh", "softmax", "log_softmax", "selu", "exponential"}
+
+
+def test_backward_reads_output_is_said_by_exactly_the_functions_that_read_a():
+    said = {name for name in ALL_NAMES
+            if mr.activations.backward_reads_output(mr.activations.get(name))}
+    assert said == READS_OUTPUT
+
+    def own(z):               # a function of the user's: counted as reading a
+        return z
+    own.backward = lambda z, a, grad: grad
+    assert mr.activations.backward_reads_output(own)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("name", "arguments"),
+                         [(name, {}) for name in sorted(set(ALL_NAMES) - READS_OUTPUT)]
+                         + [(n, a) for n, a, _, _ in GRADIENT_CASES if n not in READS_OUTPUT])
+def test_a_backward_that_says_it_needs_z_alone_gives_the_same_without_a(name, arguments, dtype):
+    """A convolution drops a from its cache when the backward says it does not read it
+    (``backward_reads_output``): the backward must then give the same δz without it."""
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=(64, 7)) * 4).astype(dtype)
+    z[0, :4] = [0.0, 6.0, -3.0, 3.0]                    # on the kinks of relu, relu6, hard_*
+    grad = rng.normal(size=z.shape).astype(dtype)
+    f = mr.activations.get(name)
+    with_a = f.backward(z, f(z, **arguments), grad, **arguments)
+    np.testing.assert_array_equal(f.backward(z, None, grad, **arguments), with_a)
+
+
 # -- side by side with Keras: values, and δz from tf.GradientTape ------------------------------
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 Each function ``f`` has its backward pass attached as ``f.backward(z, a, δa) -> δz`` (with
 the same keyword arguments as ``f``, e.g. ``relu.backward(z, a, δa, max_value=6.0)``).
+:func:`backward_reads_output` says whether that backward reads ``a`` (relu's does not).
 
 The files: ``activations.py`` holds the six of lesson 3 (linear, relu, sigmoid, tanh,
 softmax, log_softmax); ``rectifiers.py`` relu's relatives (leaky_relu, relu6, elu, selu);
@@ -13,7 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from minired.activations.activations import linear, log_softmax, relu, sigmoid, softmax, tanh
+from minired.activations.activations import (
+    backward_reads_output,
+    linear,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from minired.activations.hard import hard_sigmoid, hard_silu
 from minired.activations.rectifiers import elu, leaky_relu, relu6, selu
 from minired.activations.smooth import exponential, gelu, mish, silu, softplus, softsign
@@ -61,6 +70,7 @@ def serialize(activation: Callable) -> str:
     return activation.__name__
 
 
-__all__ = ["get", "serialize", "linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
-           "leaky_relu", "relu6", "elu", "selu", "softplus", "softsign", "silu", "swish",
-           "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "exponential", "mish"]
+__all__ = ["get", "serialize", "backward_reads_output", "linear", "relu", "sigmoid", "tanh",
+           "softmax", "log_softmax", "leaky_relu", "relu6", "elu", "selu", "softplus", "softsign",
+           "silu", "swish", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "exponential",
+           "mish"]

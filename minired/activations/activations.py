@@ -18,14 +18,32 @@ import numpy as np
 from minired.keras_numerics import as_keras_constant
 
 
-def _backward_of(forward: Callable) -> Callable:
-    """Attach the decorated function to ``forward`` as ``forward.backward``."""
+def _backward_of(forward: Callable, reads_output: bool = True) -> Callable:
+    """Attach the decorated function to ``forward`` as ``forward.backward``.
+
+    ``reads_output=False`` says the backward never reads ``a`` (relu's ``1[z > 0]`` needs
+    only ``z``): a layer may then drop ``a`` from its cache (see
+    :func:`backward_reads_output`), and ``f.backward(z, None, δa)`` is allowed.
+    """
 
     def attach(backward: Callable) -> Callable:
+        backward.reads_output = reads_output
         forward.backward = backward
         return backward
 
     return attach
+
+
+def backward_reads_output(f: Callable) -> bool:
+    """Whether ``f.backward(z, a, δa)`` reads ``a = f(z)``: True unless ``f`` is one of
+    minired's functions that need only ``z`` (relu, elu, gelu, ...). A function of your own
+    counts as reading ``a``, so a layer keeps it.
+
+    Example:
+        >>> backward_reads_output(relu), backward_reads_output(sigmoid)   # σ' = a(1 - a)
+        (False, True)
+    """
+    return getattr(f.backward, "reads_output", True)
 
 
 def linear(x: np.ndarray) -> np.ndarray:
@@ -38,7 +56,7 @@ def linear(x: np.ndarray) -> np.ndarray:
     return x
 
 
-@_backward_of(linear)
+@_backward_of(linear, reads_output=False)
 def linear_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad
 
@@ -85,7 +103,7 @@ def relu(x: np.ndarray, negative_slope: float = 0.0, max_value: float | None = N
     return a
 
 
-@_backward_of(relu)
+@_backward_of(relu, reads_output=False)
 def relu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, negative_slope: float = 0.0,
                   max_value: float | None = None, threshold: float = 0.0) -> np.ndarray:
     if negative_slope == 0 and max_value is None and threshold == 0:

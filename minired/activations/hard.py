@@ -24,7 +24,7 @@ def hard_sigmoid(x: np.ndarray) -> np.ndarray:
     return relu6(x + 3) / 6
 
 
-@_backward_of(hard_sigmoid)
+@_backward_of(hard_sigmoid, reads_output=False)
 def hard_sigmoid_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return relu6.backward(z + 3, None, grad / 6)
 
@@ -43,6 +43,6 @@ def hard_silu(x: np.ndarray) -> np.ndarray:
     return x * hard_sigmoid(x)
 
 
-@_backward_of(hard_silu)
+@_backward_of(hard_silu, reads_output=False)
 def hard_silu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad * hard_sigmoid(z) + hard_sigmoid.backward(z, None, grad * z)

@@ -27,7 +27,7 @@ def leaky_relu(x: np.ndarray, negative_slope: float = 0.2) -> np.ndarray:
     return np.where(x > 0, x, x * _leaky_slope(negative_slope, x.dtype))
 
 
-@_backward_of(leaky_relu)
+@_backward_of(leaky_relu, reads_output=False)
 def leaky_relu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray,
                         negative_slope: float = 0.2) -> np.ndarray:
     return np.where(z > 0, grad, grad * _leaky_slope(negative_slope, z.dtype))
@@ -45,7 +45,7 @@ def relu6(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, 0), 6).astype(x.dtype, copy=False)
 
 
-@_backward_of(relu6)
+@_backward_of(relu6, reads_output=False)
 def relu6_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad * ((z > 0) & (z < 6))
 
@@ -64,7 +64,7 @@ def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))
 
 
-@_backward_of(elu)
+@_backward_of(elu, reads_output=False)
 def elu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, alpha: float = 1.0
                  ) -> np.ndarray:
     return np.where(z > 0, grad, alpha * grad * np.exp(np.minimum(z, 0)))

@@ -35,7 +35,7 @@ def softplus(x: np.ndarray) -> np.ndarray:
     return np.where(x > -t, x, np.where(x < t, e, np.log1p(e)))
 
 
-@_backward_of(softplus)
+@_backward_of(softplus, reads_output=False)
 def softplus_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad * sigmoid(z)
 
@@ -52,7 +52,7 @@ def softsign(x: np.ndarray) -> np.ndarray:
     return x / (np.abs(x) + 1)
 
 
-@_backward_of(softsign)
+@_backward_of(softsign, reads_output=False)
 def softsign_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad / np.square(np.abs(z) + 1)
 
@@ -71,7 +71,7 @@ def silu(x: np.ndarray) -> np.ndarray:
     return x * sigmoid(x)
 
 
-@_backward_of(silu)
+@_backward_of(silu, reads_output=False)
 def silu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     s = sigmoid(z)
     return grad * (s * (1 + z * (1 - s)))
@@ -112,7 +112,7 @@ def gelu(x: np.ndarray, approximate: bool = False) -> np.ndarray:
     return 0.5 * x * _erfc(u).astype(x.dtype, copy=False)
 
 
-@_backward_of(gelu)
+@_backward_of(gelu, reads_output=False)
 def gelu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, approximate: bool = False
                   ) -> np.ndarray:
     if approximate:
@@ -140,7 +140,7 @@ def mish(x: np.ndarray) -> np.ndarray:
     return x * tanh(softplus(x))
 
 
-@_backward_of(mish)
+@_backward_of(mish, reads_output=False)
 def mish_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     t = tanh(softplus(z))
     return grad * t + grad * z * (1 - t * t) * sigmoid(z)

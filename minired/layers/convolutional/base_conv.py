@@ -162,7 +162,11 @@ class BaseConv(Layer):
             z += self.bias                                       #   + b
         z = z.reshape(*out_shape, self.filters)
         a = self.activation(z)                                   # a = f(z)
-        self.cache = ConvCache(x.shape, cols, z, a)
+        # a is as large as z: kept only for an f' that reads it (σ' = a(1 - a)). relu's
+        # 1[z > 0] needs z alone, and the next layer, often a pooling, does not keep a
+        # either, so its memory is free again as soon as that layer has read it.
+        kept_a = a if activations.backward_reads_output(self.activation) else None
+        self.cache = ConvCache(x.shape, cols, z, kept_a)
         return a
 
     def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
@@ -229,7 +233,7 @@ class ConvCache(NamedTuple):
     input_shape: tuple    #: the shape of x, (N, *spatial, C): δx gets it
     cols: np.ndarray      #: the patches as a matrix, (N·out, k·C): ∂L/∂W = colsᵀ δz
     z: np.ndarray         #: the pre-activation, (N, *out, F): f'(z) needs it
-    a: np.ndarray         #: the outputs f(z), (N, *out, F)
+    a: np.ndarray | None  #: the outputs f(z), (N, *out, F), if f's backward reads them
 
 
 def _standardize_tuple(value, rank: int, argument: str, owner: str) -> tuple[int, ...]:
