@@ -397,12 +397,14 @@ def test_backward_from_z_skips_the_activation(float64):
 
 
 @pytest.mark.parametrize("layer_class", [Conv1D, Conv2D])
-def test_the_cache_keeps_a_only_for_a_backward_that_reads_it(layer_class):
-    """relu's f' needs z alone, so a (as large as z) is not kept; sigmoid's reads a."""
+def test_the_cache_keeps_x_and_keeps_a_only_for_a_backward_that_reads_it(layer_class):
+    """The inputs x, not the k times larger cols (backward makes them again); relu's f'
+    needs z alone, so a (as large as z) is not kept; sigmoid's reads a."""
     x = np.random.default_rng(3).normal(size=(2, 7, 2) if layer_class is Conv1D
                                         else (2, 6, 6, 2)).astype("float32")
     relu, sigmoid = layer_class(3, 3, activation="relu"), layer_class(3, 3, activation="sigmoid")
     a = relu(x)
+    assert relu.cache._fields == ("x", "z", "a") and relu.cache.x is x
     assert relu.cache.a is None
     np.testing.assert_array_equal(a, np.maximum(relu.cache.z, 0))
     a = sigmoid(x)

@@ -5,7 +5,8 @@ the code, which is the same for one or two spatial axes:
 
 - forward: ``cols = patches(x)`` reshaped to ``(N·out, k·C)`` (one copy), then
   ``z = cols · W`` (one matmul) ``+ b``, ``a = f(z)``;
-- backward: ``∂L/∂W = colsᵀ δz`` (one matmul), ``∂L/∂b = Σ δz``,
+- backward: ``∂L/∂W = colsᵀ δz`` (one matmul, with ``cols`` made again from ``x``: the
+  cache keeps ``x``, about ``k`` times smaller), ``∂L/∂b = Σ δz``,
   ``δcols = δz Wᵀ`` and ``δx = scatter_patches(δcols)`` (col2im), both done by
   ``scatter_patch_products`` one kernel offset at a time; without ``input_gradient`` (a
   first layer) ``δx`` is skipped.
@@ -153,10 +154,7 @@ class BaseConv(Layer):
     # -- the two passes -----------------------------------------------------------------------
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)
-        windows = im2col.patches(x, self.kernel_size, self.strides, self.dilation_rate,
-                                 self.padding)                   # (N, *out, *k, C), a view
-        out_shape = windows.shape[:self.rank + 1]                # (N, *out)
-        cols = windows.reshape(math.prod(out_shape), -1)         # (N·out, k·C), the copy
+        cols, out_shape = self._patch_matrix(x)                  # (N·out, k·C), (N, *out)
         z = cols @ self.kernel.reshape(-1, self.filters)         # z = cols W: one matmul
         if self.use_bias:
             z += self.bias                                       #   + b
@@ -166,7 +164,7 @@ class BaseConv(Layer):
         # 1[z > 0] needs z alone, and the next layer, often a pooling, does not keep a
         # either, so its memory is free again as soon as that layer has read it.
         kept_a = a if activations.backward_reads_output(self.activation) else None
-        self.cache = ConvCache(x.shape, cols, z, kept_a)
+        self.cache = ConvCache(x, z, kept_a)     # x, not cols: backward makes cols again
         return a
 
     def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
@@ -178,7 +176,8 @@ class BaseConv(Layer):
     def backward_from_z(self, grad_z: np.ndarray, input_gradient: bool = True) -> np.ndarray:
         """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``);
         ``input_gradient=False`` skips ``δx`` (see :meth:`Layer.backward`)."""
-        input_shape, cols = self.cache.input_shape, self.cache.cols
+        x = self.cache.x
+        cols, _ = self._patch_matrix(x)        # the forward's cols again (one copy, as there)
         grad_z = grad_z.reshape(-1, self.filters)                # (N·out, F)
         self._add_to_gradient(self.kernel_gradient, _matmul_as_kernel,   # ∂L/∂W += colsᵀδz
                               cols.T, grad_z, self.kernel.shape)
@@ -188,8 +187,15 @@ class BaseConv(Layer):
             return None
         # δx = col2im(δcols), δcols = δz Wᵀ: computed kernel offset by kernel offset,
         # without the whole (N·out, k·C) matrix δcols (the same numbers)
-        return im2col.scatter_patch_products(grad_z, self.kernel, input_shape, self.strides,
+        return im2col.scatter_patch_products(grad_z, self.kernel, x.shape, self.strides,
                                              self.dilation_rate, self.padding)
+
+    def _patch_matrix(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """``cols``, every window of ``x`` as one row ``(N·out, k·C)``, and ``(N, *out)``."""
+        windows = im2col.patches(x, self.kernel_size, self.strides, self.dilation_rate,
+                                 self.padding)                   # (N, *out, *k, C), a view
+        out_shape = windows.shape[:self.rank + 1]                # (N, *out)
+        return windows.reshape(math.prod(out_shape), -1), out_shape   # the copy
 
     def _weight_triples(self) -> list:
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
@@ -230,8 +236,7 @@ def _matmul_as_kernel(cols_t: np.ndarray, grad_z: np.ndarray, kernel_shape: tupl
 class ConvCache(NamedTuple):
     """What one call of a convolution keeps for its backward pass."""
 
-    input_shape: tuple    #: the shape of x, (N, *spatial, C): δx gets it
-    cols: np.ndarray      #: the patches as a matrix, (N·out, k·C): ∂L/∂W = colsᵀ δz
+    x: np.ndarray         #: the inputs, (N, *spatial, C): cols again for ∂L/∂W = colsᵀ δz
     z: np.ndarray         #: the pre-activation, (N, *out, F): f'(z) needs it
     a: np.ndarray | None  #: the outputs f(z), (N, *out, F), if f's backward reads them
 
