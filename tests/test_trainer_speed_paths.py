@@ -78,17 +78,24 @@ def test_compute_with_gradient_reports_the_value_without_it():
 
 # -- the finiteness check of the inputs ----------------------------------------------------
 
-def test_all_finite_without_a_full_size_temporary():
-    x = np.ones((4, 3), dtype=np.float32)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_all_finite_without_a_full_size_temporary(dtype, layout):
+    # float32/64 and contiguous: Σ x² by the BLAS; float16 or strided: np.sum
+    def arranged(values):
+        values = np.asarray(values, dtype=dtype)
+        return values if layout == "contiguous" else np.asfortranarray(values)[:, ::2]
+    x = arranged(np.ones((4, 6)))
     assert all_finite(x) and first_non_finite(x) is None
-    # finite values whose sum overflows: the element check decides, no warning
-    big = np.full((5, 2), np.finfo(np.float32).max, dtype=np.float32)
+    # finite values whose Σ x² (or sum) overflows: the element check decides, no warning
+    big = arranged(np.full((5, 4), np.finfo(dtype).max))
     with np.errstate(all="raise"):
         assert all_finite(big)
     for bad in (np.nan, np.inf, -np.inf):
-        y = x.copy()
+        y = x.copy(order="K")
         y[2, 1] = bad
         assert not all_finite(y)
+        assert first_non_finite(y) == (2, 1)
 
 
 @pytest.mark.parametrize("block_bytes", [1, 24, 1 << 22])
