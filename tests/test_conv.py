@@ -348,11 +348,22 @@ def test_a_functional_model_with_conv_layers(float64):
 
 
 def test_a_cnn_with_a_softmax_head_has_the_right_gradients(float64):
-    """Through the fused softmax + cross-entropy, Flatten and two convolutions."""
-    model = small_cnn()
-    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    """Through the fused softmax + cross-entropy, Flatten and two convolutions.
+
+    relu has a kink at 0: a central difference across it measures neither slope. The
+    weights are drawn again (next seed) until every pre-activation of the relu layer is
+    farther than RELU_MARGIN from 0, the condition the property tests ``assume``. (Unseeded,
+    about 2% of draws had one within 2e-5 of 0 and failed, on every version of the code.)
+    """
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(5, 8, 8, 1)), np.eye(3)[[0, 1, 2, 0, 1]]
+    for seed in itertools.count():
+        mr.utils.set_random_seed(seed)
+        model = small_cnn()
+        model(x)
+        if np.min(np.abs(model.get_layer("c1").cache.z)) > RELU_MARGIN:
+            break
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
     results = check_model(model, x, y, h=STEP)
     assert max(r.relative_error for r in results) < TOLERANCE, max(
         results, key=lambda r: r.relative_error)
@@ -416,7 +427,8 @@ def test_the_cache_keeps_x_and_keeps_a_only_for_a_backward_that_reads_it(layer_c
 @st.composite
 def conv_cases(draw, rank: int):
     """A layer's arguments and an input that fits: kernel 1-3, then either strides 1-3 or
-    a dilation 1-2 (Keras forbids both above 1), any padding, spatial sides up to 7."""
+    a dilation 1-2 (Keras forbids both above 1), any padding, spatial sides up to 7, and
+    1-5 channels (both ways of copying ``cols``: see ``BaseConv._patch_matrix``)."""
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     if draw(st.booleans()):
         strides, dilation = tuple(draw(st.integers(1, 3)) for _ in range(rank)), (1,) * rank
@@ -428,7 +440,7 @@ def conv_cases(draw, rank: int):
                 for k, d in zip(kernel, dilation, strict=True)]
     spatial = tuple(draw(st.integers(low, max(low, 7 if rank == 2 else 9)))
                     for low in smallest)
-    shape = (draw(st.integers(1, 2)), *spatial, draw(st.integers(1, 3)))
+    shape = (draw(st.integers(1, 2)), *spatial, draw(st.integers(1, 5)))
     return {"kernel_size": kernel, "strides": strides, "dilation_rate": dilation,
             "padding": padding}, shape
 

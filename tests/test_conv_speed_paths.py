@@ -7,6 +7,8 @@
   backward routes ``δa`` with it (writing into an uninitialised array when the windows tile
   the input): the same outputs and ``δx`` as a window-by-window loop, with many ties, for
   windows that tile, overlap, leave gaps or leave rows and columns uncovered.
+- A convolution copies ``cols`` column by column for inputs of at most 3 channels
+  (``BaseConv._patch_matrix``): the windows' matrix all the same, bit for bit.
 - A convolution's ``δx`` is computed kernel offset by kernel offset
   (``scatter_patch_products``): the numbers of the whole ``δcols = δz Wᵀ`` scattered by
   ``scatter_patches``, bit for bit, for strides, dilations and paddings, in both dtypes.
@@ -25,6 +27,31 @@ from minired.layers.convolutional import im2col
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+# -- cols copied column by column (BaseConv._patch_matrix) --------------------------------------
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("rank, spatial, kernel, strides, dilation, padding", [
+    (2, (13, 12), (3, 3), (1, 1), (1, 1), "valid"),
+    (2, (9, 8), (3, 2), (2, 3), (1, 1), "same"),
+    (2, (10, 11), (2, 3), (1, 1), (2, 2), "same"),
+    (1, (12,), (3,), (1,), (2,), "causal"),
+])
+def test_cols_is_every_window_in_a_row_whichever_way_it_is_copied(
+        channels, rank, spatial, kernel, strides, dilation, padding):
+    x = np.random.default_rng(9).standard_normal((3, *spatial, channels)).astype(np.float32)
+    layer = (mr.layers.Conv1D if rank == 1 else mr.layers.Conv2D)(
+        2, kernel, strides=strides, dilation_rate=dilation, padding=padding)
+    layer.build(x.shape)
+    cols, out_shape = layer._patch_matrix(x)
+    windows = im2col.patches(x, kernel, strides, dilation, padding)   # (N, *out, *k, C)
+    assert out_shape == windows.shape[:rank + 1]
+    np.testing.assert_array_equal(cols, windows.reshape(np.prod(out_shape), -1))
+    # the copy's order: column by column (colsᵀ contiguous) up to 3 channels
+    assert (cols.T.flags.c_contiguous if channels <= 3 else cols.flags.c_contiguous)
+    # and the product gives the numbers of the row-by-row copy, bit for bit
+    rows = np.ascontiguousarray(cols)
+    assert _same_bits(layer(x), (rows @ layer.kernel.reshape(-1, 2)).reshape(*out_shape, 2))
 
 
 # -- δx offset by offset (im2col.scatter_patch_products) ---------------------------------------

@@ -33,6 +33,9 @@ from minired.saving import serialization_lib
 #: constructor refuses any other value; get_config writes them, as Keras does).
 KERAS_ONLY = {"activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
 _LORA = ("lora_rank", "lora_alpha")      # Keras writes these only when LoRA is on
+#: Inputs with at most this many channels get ``cols`` copied column by column (see
+#: BaseConv._patch_matrix); with more, row by row.
+FEW_CHANNELS = 3
 
 
 class BaseConv(Layer):
@@ -191,11 +194,26 @@ class BaseConv(Layer):
                                              self.dilation_rate, self.padding)
 
     def _patch_matrix(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
-        """``cols``, every window of ``x`` as one row ``(N·out, k·C)``, and ``(N, *out)``."""
+        """``cols``, every window of ``x`` as one row ``(N·out, k·C)``, and ``(N, *out)``.
+
+        The copy is fastest when its inner loop runs long. Row by row (the windows in
+        order), it copies runs of ``kw·C`` values: 3 values for a 3×3 kernel over one
+        channel. With fewer than 4 channels (grayscale or RGB images: a first layer)
+        ``cols`` is copied column by column instead, as ``colsᵀ`` ``(k·C, N·out)``, whose
+        runs follow the image's rows (measured, 128×28×28×1 images: 0.17 ms against 1.26;
+        with 3 channels 0.87 against 1.32; from 4 channels on, row by row is faster).
+        ``cols`` is then the transpose of that array: the same matrix, which the matrix
+        products read as fast, and they give the same numbers.
+        """
         windows = im2col.patches(x, self.kernel_size, self.strides, self.dilation_rate,
                                  self.padding)                   # (N, *out, *k, C), a view
         out_shape = windows.shape[:self.rank + 1]                # (N, *out)
-        return windows.reshape(math.prod(out_shape), -1), out_shape   # the copy
+        rows = math.prod(out_shape)
+        if x.shape[-1] > FEW_CHANNELS:
+            return windows.reshape(rows, -1), out_shape          # the copy, row by row
+        kernel_axes = range(self.rank + 1, 2 * self.rank + 2)    # *k, C
+        by_column = windows.transpose(*kernel_axes, *range(self.rank + 1))   # (*k, C, N, *out)
+        return np.ascontiguousarray(by_column).reshape(-1, rows).T, out_shape   # the copy
 
     def _weight_triples(self) -> list:
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
