@@ -49,9 +49,6 @@ def test_cols_is_every_window_in_a_row_whichever_way_it_is_copied(
     np.testing.assert_array_equal(cols, windows.reshape(np.prod(out_shape), -1))
     # the copy's order: column by column (colsᵀ contiguous) up to 3 channels
     assert (cols.T.flags.c_contiguous if channels <= 3 else cols.flags.c_contiguous)
-    # and the product gives the numbers of the row-by-row copy, bit for bit
-    rows = np.ascontiguousarray(cols)
-    assert _same_bits(layer(x), (rows @ layer.kernel.reshape(-1, 2)).reshape(*out_shape, 2))
 
 
 # -- δx offset by offset (im2col.scatter_patch_products) ---------------------------------------
