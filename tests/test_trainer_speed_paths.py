@@ -2,8 +2,9 @@
 
 - the cross-entropies from logits compute ``ℓ`` and ``∂ℓ/∂z`` from one log-softmax
   (``values_and_gradients``), equal to ``values`` and ``gradients`` called apart;
-- the finiteness check of the inputs sums first and checks values one by one only when
-  the sum is not finite (no boolean array as large as ``x``);
+- the finiteness check of the inputs computes ``Σ x²`` (the BLAS's dot; ``np.sum`` for
+  strided or float16 arrays) and checks values one by one only when that is not finite
+  (no boolean array as large as ``x``);
 - a running mean's division and a scalar's weighting skip the array broadcasting;
 - a Dense writes the first part of its gradients instead of adding it to zeros;
 - each step releases the last step's caches before its forward (their memory is reused).

@@ -141,11 +141,10 @@ def all_finite(x: np.ndarray) -> bool:
     A NaN or an infinity makes ``Σ x²`` NaN or infinite, so a finite ``Σ x²`` proves every
     value finite. It is the dot product of ``x`` with itself: one pass of the BLAS and no
     temporary. Measured on 30,000 float32 rows of 784 held in the CPU's cache: 4.4 ms,
-    against 10.2 ms for ``np.sum(x)`` (NumPy's pairwise sum runs slower than the BLAS);
-    as fast as the sum when memory is the limit (100,000 rows: 19 and 21 ms). An array that is
-    not contiguous is summed instead (``np.dot`` would copy it). Finite values can still add
-    up past the largest float: only then are the values checked one by one, a block of rows
-    at a time.
+    against 10.2 ms for ``np.sum(x)``; as fast as the sum when memory is the limit (100,000
+    rows: 19 and 21 ms). An array that is not contiguous is summed instead (``np.dot``
+    would copy it). Finite values can still add up past the largest float: only then are
+    the values checked one by one, a block of rows at a time.
 
     Example:
         >>> all_finite(np.ones((2, 3))), all_finite(np.array([1.0, -np.inf]))
@@ -153,7 +152,7 @@ def all_finite(x: np.ndarray) -> bool:
         >>> all_finite(np.full(4, np.finfo(np.float32).max))     # its Σ x² overflows
         True
     """
-    with np.errstate(over="ignore", invalid="ignore"):     # inf - inf: NaN, as intended
+    with np.errstate(over="ignore", invalid="ignore"):     # NaN or inf: the answer, not a warning
         if x.flags.c_contiguous and x.dtype in (np.float32, np.float64):
             flat = x.reshape(-1)                            # a view: no copy
             total = np.dot(flat, flat)                      # Σ x², by the BLAS
