@@ -40,15 +40,23 @@ class Case:
 
 # -- sizes --------------------------------------------------------------------------------------
 FULL = {"mlp_samples": 30_000, "wide_samples": 10_000, "deep_samples": 30_000,
-        "predict_samples": 100_000, "convnet_samples": 6_000, "memory_samples": 30_000}
+        "predict_samples": 100_000, "convnet_samples": 6_000, "memory_samples": 30_000,
+        "overhead_samples": 4_000}
 QUICK = {"mlp_samples": 512, "wide_samples": 256, "deep_samples": 512,
-         "predict_samples": 2_048, "convnet_samples": 64, "memory_samples": 512}
+         "predict_samples": 2_048, "convnet_samples": 64, "memory_samples": 512,
+         "overhead_samples": 64}
 
 MLP = [784, 256, 128, 10]
 WIDE = [784, 1024, 1024, 10]
 DEEP = [64] + [64] * 8 + [1]
+# The overhead case: so small that the arithmetic takes next to no time, so one epoch
+# times what each library does around it, per step (the graph, the loss's and the
+# optimizer's calls, the bookkeeping).
+TINY = [16, 16, 16, 10]
+TINY_BATCH = 8
 PREDICT_BATCH = 1024
-ALL_CASES = ("mlp32", "mlp128", "mlp512", "wide", "deep", "predict", "memory", "convnet")
+ALL_CASES = ("mlp32", "mlp128", "mlp512", "wide", "deep", "predict", "memory", "convnet",
+             "overhead")
 
 
 # -- the libraries, imported only when a case needs them ---------------------------------------
@@ -471,6 +479,17 @@ def build_cases(names, quick: bool, with_keras: bool, with_torch: bool) -> list[
                 {"batch_size": 128, "samples": n, "optimizer": "adam",
                  "loss": "categorical_crossentropy", "metrics": ["accuracy"]},
                 make=lambda n=n: convnet_contenders(*image_data(n), with_keras, with_torch)))
+        elif name == "overhead":
+            n = size["overhead_samples"]
+            cases.append(Case(
+                name, f"tiny MLP 16-16-16-10, relu, softmax, sparse CE, Adam, batch "
+                f"{TINY_BATCH}: the cost per step around the arithmetic",
+                f"one training epoch of {n} samples ({n // TINY_BATCH} steps)",
+                {"sizes": TINY, "batch_size": TINY_BATCH, "samples": n,
+                 "optimizer": "adam(1e-3)", "loss": "sparse_categorical_crossentropy"},
+                make=functools.partial(_dense_case, TINY,
+                                       functools.partial(classification_data, d=TINY[0]), n,
+                                       TINY_BATCH, "classify", with_keras, with_torch)))
         else:
             raise ValueError(f"unknown case {name!r}; the cases are {', '.join(ALL_CASES)}")
     return cases
