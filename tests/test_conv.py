@@ -357,12 +357,14 @@ def test_a_cnn_with_a_softmax_head_has_the_right_gradients(float64):
     """
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(5, 8, 8, 1)), np.eye(3)[[0, 1, 2, 0, 1]]
-    for seed in itertools.count():
+    for seed in range(100):      # about 2% of draws fail the margin: 100 never all do
         mr.utils.set_random_seed(seed)
         model = small_cnn()
         model(x)
         if np.min(np.abs(model.get_layer("c1").cache.z)) > RELU_MARGIN:
             break
+    else:
+        raise AssertionError("no seed in 0-99 keeps every relu z away from its kink")
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     results = check_model(model, x, y, h=STEP)
     assert max(r.relative_error for r in results) < TOLERANCE, max(
