@@ -11,6 +11,8 @@ names, with minired.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 
 import numpy as np
@@ -1416,3 +1418,33 @@ def test_guide_input_is_checked_while_the_graph_is_defined():
     with pytest.raises(ValueError, match=re.escape("expected axis -1 of input shape to have "
                                                    "value 64")):
         dense(inputs)
+
+
+@pytest.mark.parametrize("copy_model", [copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))],
+                         ids=["deepcopy", "pickle"])
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
+def test_a_copy_reads_the_logits_of_its_softmax_as_the_original(copy_model, kind):
+    # The loss reads the softmax's logits z (δz = p - y, see Trainer._output_loss); the call
+    # that makes an output is found through an index keyed by the tensors' id(), which a
+    # copy's tensors do not share: the copy rebuilds it, and computes the original's numbers.
+    mr.utils.set_random_seed(0)
+    if kind == "functional":
+        inputs = mr.Input((4,))
+        outputs = Dense(3, activation="softmax")(Dense(5, activation="tanh")(inputs))
+        model = mr.Model(inputs, outputs)
+    else:
+        model = mr.Sequential([mr.Input((4,)), Dense(5, activation="tanh"),
+                               Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=16)]
+    clone = copy_model(model)
+    for m in (model, clone):
+        m.forward(x, training=True)
+        assert m._logits_call(0, m.loss, training=True) == len(m.calls) - 1   # the softmax
+    (loss, grads), (clone_loss, clone_grads) = (m.loss_and_gradients(x, y)
+                                                for m in (model, clone))
+    assert loss == clone_loss
+    for ours, theirs in zip(grads, clone_grads, strict=True):
+        np.testing.assert_array_equal(ours, theirs)

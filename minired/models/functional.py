@@ -93,8 +93,7 @@ class Functional(Model):
         self._nodes_by_depth, self._operations = map_graph(self.inputs, self.outputs)
         self._nodes: list[Node] = [node for nodes in self._nodes_by_depth.values()
                                    for node in nodes if not node.is_input]
-        self._producer = {id(t): index for index, node in enumerate(self._nodes)
-                          for t in node.outputs}   # tensor -> index of the call that makes it
+        self._index_producers()
         input_ids = {id(t) for t in self.inputs}   # the calls that read only model inputs
         self._reads_inputs_only = [all(id(t) in input_ids for t in node.input_tensors)
                                    for node in self._nodes]
@@ -104,6 +103,26 @@ class Functional(Model):
         self.input_names = (sorted(inputs) if isinstance(inputs, dict) else
                             [t.name or t._keras_history.operation.name for t in self.inputs])
         self.built = True
+
+    def _index_producers(self) -> None:
+        """``id(tensor)`` -> the index of the call that makes it, for :meth:`_logits_call`."""
+        self._producer = {id(t): index for index, node in enumerate(self._nodes)
+                          for t in node.outputs}
+
+    # -- copies -------------------------------------------------------------------------------
+    # ``copy.deepcopy`` and ``pickle`` copy the graph's tensors, but an id() is a memory
+    # address: the copy's tensors have new ones. The index is left out of the copy and
+    # rebuilt from the copied nodes (as the optimizer's index of its variables).
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_producer", None)            # absent while a Sequential has no graph
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_nodes" in state:
+            self._index_producers()
 
     # -- structure ----------------------------------------------------------------------------
     @property
