@@ -12,6 +12,8 @@
 - A convolution's ``δx`` is computed kernel offset by kernel offset
   (``scatter_patch_products``): the numbers of the whole ``δcols = δz Wᵀ`` scattered by
   ``scatter_patches``, bit for bit, for strides, dilations and paddings, in both dtypes.
+- A convolution's ``∂L/∂b = Σ δz`` is a product with a vector of ones (``sum_of_rows``):
+  the sum of ``np.sum(axis=0)`` up to the order of the additions.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 
 import minired as mr
 from minired.layers.convolutional import im2col
+from minired.layers.convolutional.base_conv import _ones, sum_of_rows
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -203,3 +206,28 @@ def test_a_window_of_more_than_255_values():
                                                          grad_outputs)
     assert _same_bits(outputs, expected_outputs)
     np.testing.assert_array_equal(layer.backward(grad_outputs), expected_grad)
+
+
+# -- ∂L/∂b as a product with ones (base_conv.sum_of_rows) -------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (8, 16), (128, 10), (3000, 32), (0, 4)])
+def test_sum_of_rows_is_the_sum_over_the_first_axis(dtype, shape):
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal(shape).astype(dtype)
+    expected = matrix.astype(np.float64).sum(axis=0)       # the exact sum, nearly
+    total = sum_of_rows(matrix)
+    assert total.dtype == dtype and total.shape == (shape[1],)
+    # Both add the rows in float32/float64, each in its own order: the error of a sum of n
+    # terms grows as n·eps·Σ|x| at worst; the reference's own error is far below that.
+    bound = shape[0] * np.finfo(dtype).eps * np.abs(matrix).sum(axis=0, dtype=np.float64)
+    assert np.all(np.abs(total - expected) <= bound)
+    assert np.all(np.abs(matrix.sum(axis=0) - expected) <= bound)    # numpy's: same bound
+    out = np.full(shape[1], np.nan, dtype=dtype)
+    assert sum_of_rows(matrix, out=out) is out and _same_bits(out, total)
+
+
+def test_sum_of_rows_on_a_strided_matrix_and_its_ones_stay_ones():
+    matrix = np.arange(24.0).reshape(6, 4)[::2]           # rows 0, 2, 4: not contiguous
+    assert sum_of_rows(matrix).tolist() == [24.0, 27.0, 30.0, 33.0]   # 0+8+16, 1+9+17, ...
+    with pytest.raises(ValueError, match="read-only"):     # the shared vector of ones
+        _ones(3, np.dtype("float64"))[0] = 2.0

@@ -7,8 +7,6 @@
   (no boolean array as large as ``x``);
 - a running mean's division and a scalar's weighting skip the array broadcasting;
 - a Dense writes the first part of its gradients instead of adding it to zeros;
-- a convolution's ``∂L/∂b = Σ δz`` is a product with a vector of ones (``sum_of_rows``),
-  the sum of ``np.sum(axis=0)`` up to the order of the additions;
 - each step releases the last step's caches before its forward (their memory is reused).
 """
 
@@ -19,7 +17,6 @@ import pytest
 
 import minired as mr
 from minired.activations import log_softmax, softmax
-from minired.layers.convolutional.base_conv import _ones, sum_of_rows
 from minired.losses.categorical_crossentropy import log_softmax_and_softmax
 from minired.metrics.metric import Mean, divide_no_nan, reduce_to_samplewise_values
 from minired.models.model_inputs import all_finite, first_non_finite
@@ -479,27 +476,3 @@ def test_each_step_starts_without_the_last_steps_caches(monkeypatch, kind):
     assert len(found) == 9 and all(all(released) for released in found)
     assert all(layer.cache is not None for layer in watched)     # the last batch's
     assert len(model.calls[0][1].x) == 2                # the first Dense saw the last 2 rows
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1, 1), (8, 16), (128, 10), (3000, 32), (0, 4)])
-def test_sum_of_rows_is_the_sum_over_the_first_axis(dtype, shape):
-    rng = np.random.default_rng(0)
-    matrix = rng.standard_normal(shape).astype(dtype)
-    expected = matrix.astype(np.float64).sum(axis=0)       # the exact sum, nearly
-    total = sum_of_rows(matrix)
-    assert total.dtype == dtype and total.shape == (shape[1],)
-    # Both add the rows in float32/float64, each in its own order: the error of a sum of n
-    # terms grows as n·eps·Σ|x| at worst; the reference's own error is far below that.
-    bound = shape[0] * np.finfo(dtype).eps * np.abs(matrix).sum(axis=0, dtype=np.float64)
-    assert np.all(np.abs(total - expected) <= bound)
-    assert np.all(np.abs(matrix.sum(axis=0) - expected) <= bound)    # numpy's: same bound
-    out = np.full(shape[1], np.nan, dtype=dtype)
-    assert sum_of_rows(matrix, out=out) is out and _same_bits(out, total)
-
-
-def test_sum_of_rows_on_a_strided_matrix_and_its_ones_stay_ones():
-    matrix = np.arange(24.0).reshape(6, 4)[::2]           # rows 0, 2, 4: not contiguous
-    assert sum_of_rows(matrix).tolist() == [24.0, 27.0, 30.0, 33.0]   # 0+8+16, 1+9+17, ...
-    with pytest.raises(ValueError, match="read-only"):     # the shared vector of ones
-        _ones(3, np.dtype("float64"))[0] = 2.0
