@@ -422,6 +422,29 @@ def test_callback_list_order_user_then_history_then_progbar():
     )
 
 
+@pytest.mark.parametrize("verbose", ["auto", 0, 2])
+def test_fit_gives_the_callbacks_verbose_as_the_caller_wrote_it(verbose, capsys):
+    # Keras puts fit's `verbose` in the callbacks' params untouched: "auto" stays "auto"
+    # (the progress bar reads it as 1).
+    import minired as mr
+
+    model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"),
+                        verbose=verbose)
+    assert history.params == {"verbose": verbose, "epochs": 1, "steps": 1}
+    assert ("1/1" in capsys.readouterr().out) == (verbose != 0)
+
+
+def test_a_verbose_keras_does_not_know_is_refused():
+    import minired as mr
+
+    model = mr.Sequential([mr.Input((3,)), mr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="`verbose` must be 'auto', 0, 1 or 2, got 3"):
+        model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), verbose=3)
+
+
 def test_callback_list_does_not_duplicate_user_history_or_progbar():
     history, progbar = History(), ProgbarLogger()
     callback_list = CallbackList([progbar, history], add_history=True, add_progbar=True)

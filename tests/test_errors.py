@@ -47,11 +47,10 @@ def test_a_model_without_any_loss_is_refused_before_an_update():
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
 
-@pytest.mark.parametrize("method", ["get_weights", "summary"])
-def test_methods_that_need_a_built_model(method):
+def test_methods_that_need_a_built_model():
     model = mr.Sequential([Dense(3)])
-    with pytest.raises(ValueError, match=rf"{method}: the model is not built yet"):
-        getattr(model, method)()
+    with pytest.raises(ValueError, match=r"get_weights: the model is not built yet"):
+        model.get_weights()
     with pytest.raises(ValueError, match=r"set_weights: the model is not built yet"):
         model.set_weights([])
 

@@ -446,3 +446,38 @@ def test_summary_lists_layers_shapes_and_parameter_counts():
     assert "Trainable params: 25" in text
     assert "Non-trainable params: 18" in text
     assert model.count_params() == 43
+
+
+def test_summary_of_a_model_not_built_yet_prints_what_keras_prints():
+    # Keras 3.15: shapes "?", "0 (unbuilt)" for a layer that will make weights, "0" for
+    # the ones Keras builds in their constructor (Dropout, activations, pooling).
+    model = mr.Sequential([Dense(2), mr.layers.Dropout(0.1), mr.layers.Flatten(),
+                           mr.layers.Activation("relu")])
+    lines: list[str] = []
+    model.summary(print_fn=lines.append)
+    rows = [line.split() for line in lines[0].splitlines()[4:8]]
+    assert [row[0] for row in rows] == [layer.name for layer in model.layers]
+    assert [row[2:] for row in rows] == [["?", "0", "(unbuilt)"], ["?", "0"],
+                                         ["?", "0", "(unbuilt)"], ["?", "0"]]
+    assert lines[0].splitlines()[-3:] == [" Total params: 0 (0.00 B)",
+                                          " Trainable params: 0 (0.00 B)",
+                                          " Non-trainable params: 0 (0.00 B)"]
+    assert not model.built                                    # summary builds nothing
+
+
+def test_summary_counts_the_optimizer_state_once_it_exists_as_keras():
+    # The numbers Keras 3.15 prints for this model: Adam's m and v (40 floats), its step
+    # counter (int64) and learning rate count once the first update made them.
+    model = mr.Sequential([mr.Input((3,)), Dense(2), Dense(4)])
+    model.compile(optimizer="adam", loss="mse")
+    lines: list[str] = []
+    model.summary(print_fn=lines.append)
+    assert lines[0].splitlines()[-3:] == [" Total params: 20 (80.00 B)",
+                                          " Trainable params: 20 (80.00 B)",
+                                          " Non-trainable params: 0 (0.00 B)"]
+    model.fit(np.ones((4, 3)), np.ones((4, 4)), verbose=0)
+    model.summary(print_fn=lines.append)
+    assert lines[1].splitlines()[-4:] == [" Total params: 62 (252.00 B)",
+                                          " Trainable params: 20 (80.00 B)",
+                                          " Non-trainable params: 0 (0.00 B)",
+                                          " Optimizer params: 42 (172.00 B)"]

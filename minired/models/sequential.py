@@ -174,7 +174,6 @@ class Sequential(Functional):
 
     def summary(self, line_length: int | None = None, print_fn=print) -> None:
         """Print a Keras-like table: layer (type), output shape and parameter count."""
-        self._require_built("summary")
         print_fn(summary_table.sequential_summary(self))
 
     def get_weights(self) -> list[np.ndarray]:

@@ -6,7 +6,9 @@ HEADERS = ("Layer (type)", "Output Shape", "Param #")
 
 
 def sequential_summary(model) -> str:
-    """One row per layer, in order."""
+    """One row per layer, in order (before the model is built: :func:`_unknown_shape_rows`)."""
+    if not model.built:
+        return _table(model, HEADERS, _unknown_shape_rows(model))
     rows = [(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
             for layer, shape in zip(model.layers, _output_shapes(model), strict=True)]
     return _table(model, HEADERS, rows)
@@ -36,9 +38,24 @@ def functional_summary(model) -> str:
 def subclassed_summary(model) -> str:
     """One row per layer set as an attribute; the output shapes are unknown until traced,
     as in Keras' summary of a subclassed model ("?")."""
-    rows = [(f"{layer.name} ({type(layer).__name__})", "?", f"{layer.count_params():,}")
+    return _table(model, HEADERS, _unknown_shape_rows(model))
+
+
+def _unknown_shape_rows(model) -> list[tuple]:
+    """A row per layer with the output shape unknown ("?"); a layer not built yet has no
+    weights: "0 (unbuilt)", as Keras prints it."""
+    return [(f"{layer.name} ({type(layer).__name__})", "?",
+             f"{layer.count_params():,}" if _built_as_in_keras(layer) else "0 (unbuilt)")
             for layer in model.layers]
-    return _table(model, HEADERS, rows)
+
+
+def _built_as_in_keras(layer) -> bool:
+    """Whether Keras would call the layer built: Keras builds its layers without weights
+    (activations, Dropout, pooling, Reshape) in their constructor, which is also why it
+    writes no ``build_config`` for them."""
+    from minired.layers import Activation
+
+    return layer.built or layer._keras_build_config is False or isinstance(layer, Activation)
 
 
 def _sequential_like(model) -> bool:
@@ -68,10 +85,36 @@ def _table(model, headers: tuple, rows: list[tuple]) -> str:
     def fmt(cells):
         return "".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
 
-    total = model.count_params()
-    trainable = int(sum(w.size for w in model.trainable_weights))
+    # The counts and their memory, as Keras adds them up: once the optimizer has made its
+    # state (at the first update), its variables count too, in the total and on a line.
+    groups = {"Trainable": model.trainable_weights,
+              "Non-trainable": model.non_trainable_weights}
+    optimizer = getattr(model, "optimizer", None)
+    if getattr(optimizer, "built", False):
+        groups["Optimizer"] = optimizer._keras_state()
+    sizes = {name: (sum(a.size for a in arrays), _bytes(arrays))
+             for name, arrays in groups.items()}
+    total = tuple(sum(column) for column in zip(*sizes.values(), strict=True))
     return "\n".join([f'Model: "{model.name}"', line, fmt(headers), line,
                       *(fmt(r) for r in rows), line,
-                      f" Total params: {total:,}",
-                      f" Trainable params: {trainable:,}",
-                      f" Non-trainable params: {total - trainable:,}"])
+                      *(f" {name} params: {count:,} ({readable_memory_size(size)})"
+                        for name, (count, size) in {"Total": total, **sizes}.items())])
+
+
+def _bytes(arrays: list) -> int:
+    """The memory of ``arrays``, each counted once (a shared weight is listed twice)."""
+    return sum(a.nbytes for a in {id(a): a for a in arrays}.values())
+
+
+def readable_memory_size(size: float) -> str:
+    """Bytes as Keras' summary writes them, in steps of 1024.
+
+    Example:
+        >>> readable_memory_size(80), readable_memory_size(220_200)
+        ('80.00 B', '215.04 KB')
+    """
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"

@@ -351,7 +351,7 @@ class Trainer:
         if x_val is not None:
             self._check_targets(y_val, "validation_data[1]" if validation_data is not None
                                 else "y (its validation part)", x_val, sw_val)
-        verbose = _resolve_verbose(verbose)
+        _check_verbose(verbose)
         validation_batch_size = data_adapter.check_batch_size(validation_batch_size,
                                                               default=batch_size)
         shuffler = rng_utils.generator("shuffle")  # reset by set_random_seed
@@ -433,7 +433,7 @@ class Trainer:
     def _fit_loop(self, batches, validation, epochs: int, verbose, callbacks,
                   initial_epoch: int, validation_freq) -> History:
         """The epochs: a step per batch, then validation and the callbacks."""
-        verbose = _resolve_verbose(verbose)
+        _check_verbose(verbose)
         steps = batches.steps
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs, steps=steps)
@@ -670,7 +670,7 @@ class Trainer:
             self._build_metrics(y, x)
             batches = epoch_iterator.EpochIterator(
                 x, y, sample_weight, data_adapter.check_batch_size(batch_size), steps)
-        verbose = _resolve_verbose(verbose)
+        _check_verbose(verbose)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=batches.steps)
         logs = self._evaluate_batches(batches, callback_list)
@@ -708,7 +708,7 @@ class Trainer:
                                            for shape in self._output_shapes(x)])
             batches = epoch_iterator.EpochIterator(
                 x, batch_size=data_adapter.check_batch_size(batch_size), steps_per_epoch=steps)
-        verbose = _resolve_verbose(verbose)
+        _check_verbose(verbose)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=batches.steps)
         callback_list.on_predict_begin()
@@ -812,12 +812,11 @@ def _check_validation_freq(validation_freq) -> None:
                      f"or a list of epochs counted from 1, got {validation_freq!r}.")
 
 
-def _resolve_verbose(verbose) -> int:
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
+def _check_verbose(verbose) -> None:
+    """``verbose`` is 'auto', 0, 1 or 2. It reaches the callbacks' ``params`` as given, as in
+    Keras (the progress bar reads 'auto' as 1)."""
+    if verbose not in ("auto", 0, 1, 2):
         raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}.")
-    return int(verbose)
 
 
 def _sorted(logs: dict) -> dict:
