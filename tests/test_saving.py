@@ -232,6 +232,15 @@ def test_save_weights_and_load_weights(tmp_path):
         model.save_weights(tmp_path / "w.h5")
 
 
+def test_the_keras_models_names_save_and_load(tmp_path):
+    # keras.models.save_model / keras.models.load_model, as scripts call them
+    model = graph_model()
+    mr.models.save_model(model, tmp_path / "m.keras")
+    loaded = mr.models.load_model(tmp_path / "m.keras")
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_load_weights_checks_every_shape_before_writing(tmp_path):
     model = mr.Sequential([mr.Input((4,)), mr.layers.Dense(3), mr.layers.Dense(2)])
     model.save_weights(tmp_path / "w.weights.h5")

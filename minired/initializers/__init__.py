@@ -87,6 +87,21 @@ def get(identifier: str | Initializer | Callable | type | None) -> Initializer |
     )
 
 
+def serialize(initializer) -> dict:
+    """``initializer`` as Keras' JSON-able dict (:func:`~minired.saving.serialize_keras_object`)."""
+    from minired.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(initializer)
+
+
+def deserialize(config, custom_objects: dict | None = None):
+    """The initializer that ``config`` (a :func:`serialize` dict, or a name) describes; your
+    classes come from ``custom_objects`` or the registered ones, as Keras."""
+    from minired.saving.serialization_lib import deserialize_in
+
+    return deserialize_in("initializers", config, custom_objects)
+
+
 __all__ = [
     "Initializer",
     "Zeros",
@@ -105,5 +120,5 @@ __all__ = [
     "Orthogonal",
     "Identity",
     "compute_fans",
-    "get",
+    "get", "serialize", "deserialize",
 ]

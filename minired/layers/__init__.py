@@ -40,6 +40,26 @@ from minired.layers.preprocessing import Normalization, Rescaling
 from minired.layers.reshaping import Reshape, UpSampling2D, ZeroPadding2D
 from minired.layers.spatial_dropout import SpatialDropout2D
 
+
+def serialize(layer) -> dict:
+    """``layer`` as Keras' JSON-able dict (:func:`~minired.saving.serialize_keras_object`)."""
+    from minired.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """The layer a :func:`serialize` dict describes; your classes come from
+    ``custom_objects`` or the registered ones, as Keras."""
+    from minired.saving.serialization_lib import deserialize_keras_object
+
+    layer = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError("`mr.layers.deserialize` was passed a `config` object that is not a "
+                         f"layer. Received: {config!r}")
+    return layer
+
+
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
     # merging: one output from a list of inputs
@@ -58,4 +78,6 @@ __all__ = [
     "BatchNormalization",
     # reshaping and spatial regularization
     "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
+    # Keras' (de)serialization of a layer's config
+    "serialize", "deserialize",
 ]

@@ -113,6 +113,21 @@ def get(identifier: str | Loss | type | Callable) -> Loss:
     )
 
 
+def serialize(loss) -> dict:
+    """``loss`` as Keras' JSON-able dict (:func:`~minired.saving.serialize_keras_object`)."""
+    from minired.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(loss)
+
+
+def deserialize(config, custom_objects: dict | None = None):
+    """The loss that ``config`` (a :func:`serialize` dict, or a name) describes; your
+    classes come from ``custom_objects`` or the registered ones, as Keras."""
+    from minired.saving.serialization_lib import deserialize_in
+
+    return deserialize_in("losses", config, custom_objects)
+
+
 __all__ = [
     "Loss", "LossFunctionWrapper",
     "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
@@ -124,5 +139,5 @@ __all__ = [
     "squared_hinge", "categorical_hinge", "kl_divergence", "poisson", "binary_crossentropy",
     "binary_focal_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "bce", "BCE",
-    "logcosh", "get",
+    "logcosh", "get", "serialize", "deserialize",
 ]

@@ -123,6 +123,21 @@ def check(identifier) -> None:
         _lookup(identifier)
 
 
+def serialize(metric) -> dict:
+    """``metric`` as Keras' JSON-able dict (:func:`~minired.saving.serialize_keras_object`)."""
+    from minired.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects: dict | None = None):
+    """The metric that ``config`` (a :func:`serialize` dict, or a name) describes; your
+    classes come from ``custom_objects`` or the registered ones, as Keras."""
+    from minired.saving.serialization_lib import deserialize_in
+
+    return deserialize_in("metrics", config, custom_objects)
+
+
 __all__ = [
     "Metric", "Mean", "Sum", "MeanMetricWrapper",
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
@@ -134,5 +149,5 @@ __all__ = [
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "get", "check",
+    "mean_squared_logarithmic_error", "get", "serialize", "deserialize", "check",
 ]

@@ -23,6 +23,13 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
+def save_model(model, filepath, overwrite: bool = True, zipped: bool = True) -> None:
+    """Save ``model`` to a ``.keras`` file (see :func:`minired.saving.save_model`)."""
+    from minired.saving import save_model as save
+
+    save(model, filepath, overwrite=overwrite, zipped=zipped)
+
+
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
                 recursive: bool = False, **kwargs):
     """A new model with the same architecture and new weights (see
@@ -33,4 +40,5 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
                  call_function=call_function, recursive=recursive, **kwargs)
 
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json",
+           "save_model"]

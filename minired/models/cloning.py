@@ -5,17 +5,45 @@ Each layer is copied by ``clone_function(layer)``, by default
 again by the initializers). The graph is then replayed call by call on new inputs, so a
 shared layer stays shared and a model used as a layer is cloned in turn. Copy the weights
 yourself if you want them: ``clone.set_weights(model.get_weights())``.
+
+Your own layers need no registration here: the configs are read with the model's own
+classes (and functions) at hand, as if passed in ``custom_objects``.
 """
 
 from __future__ import annotations
 
+import types
+
 from minired.layers.input_layer import InputLayer
-from minired.layers.layer import map_arrays
+from minired.layers.layer import Layer, map_arrays
 from minired.layers.node import flatten_tensors
+from minired.saving import object_registration, serialization_lib
 
 
 def _default_clone(layer):
     return layer.__class__.from_config(layer.get_config())
+
+
+def own_objects(model) -> dict:
+    """``{name in a file: class or function}`` for your classes among ``model``'s layers
+    (and their sublayers), the objects their attributes hold (a regularizer, an
+    activation...) and the model's own class: what reading its config back may need."""
+    found: dict[str, object] = {}
+    seen: set[int] = set()
+
+    def add(value) -> None:
+        if isinstance(value, types.FunctionType) or hasattr(value, "get_config"):
+            key = value if isinstance(value, types.FunctionType) else type(value)
+            if not key.__module__.startswith("minired."):      # minired's are found anyway
+                found.setdefault(object_registration.get_registered_name(key), key)
+        if isinstance(value, Layer) and id(value) not in seen:
+            seen.add(id(value))
+            for attribute in list(vars(value).values()):
+                for item in attribute if isinstance(attribute, list | tuple) else [attribute]:
+                    add(item)
+
+    add(model)
+    return found
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
@@ -36,13 +64,20 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
         True
     """
     from minired.models.functional import Functional
-    from minired.models.sequential import Sequential
 
     if kwargs:
         raise ValueError(f"clone_model: unexpected arguments {sorted(kwargs)}.")
     if not isinstance(model, Functional):
         raise ValueError("clone_model: `model` must be a Sequential or functional model, got "
                          f"{type(model).__name__}.")
+    with serialization_lib.deserialization_scope(own_objects(model)):
+        return _clone(model, input_tensors, clone_function, call_function, recursive)
+
+
+def _clone(model, input_tensors, clone_function, call_function, recursive: bool):
+    from minired.models.functional import Functional
+    from minired.models.sequential import Sequential
+
     if clone_function is None and call_function is None and input_tensors is None:
         return type(model).from_config(model.get_config())
     clone = clone_function or _default_clone

@@ -34,4 +34,21 @@ def get(identifier: str | Regularizer | type | None) -> Regularizer | None:
     )
 
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get"]
+def serialize(regularizer) -> dict:
+    """``regularizer`` as Keras' JSON-able dict
+    (:func:`~minired.saving.serialize_keras_object`)."""
+    from minired.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(regularizer)
+
+
+def deserialize(config, custom_objects: dict | None = None):
+    """The regularizer that ``config`` (a :func:`serialize` dict, or a name) describes; your
+    classes come from ``custom_objects`` or the registered ones, as Keras."""
+    from minired.saving.serialization_lib import deserialize_in
+
+    return deserialize_in("regularizers", config, custom_objects)
+
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
+           "deserialize"]

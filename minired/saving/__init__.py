@@ -6,7 +6,9 @@
   opens it and training continues with the same numbers (see :mod:`.saving_lib`).
 - ``model.get_config()`` / ``Model.from_config`` and :func:`serialize_keras_object` /
   :func:`deserialize_keras_object`: the JSON of :mod:`.serialization_lib`.
-- :func:`register_keras_serializable`: let a file name a class of your own.
+- Your own classes and functions are saved by name (registered or not); loading finds them
+  through :func:`register_keras_serializable`, ``custom_objects={...}`` or a
+  :func:`custom_object_scope`.
 
 Loading is safe by construction: JSON and HDF5 only (nothing is unpickled), no module named
 in a file is imported, no code from a file is run, and sizes are checked before reading.
@@ -18,7 +20,12 @@ from minired.saving.object_registration import (
     get_registered_object,
     register_keras_serializable,
 )
-from minired.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from minired.saving.serialization_lib import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 
 
 def save_model(model, filepath, overwrite: bool = True, zipped: bool = True) -> None:
@@ -38,8 +45,24 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
                                  safe_mode=safe_mode)
 
 
+def save_weights(model, filepath, overwrite: bool = True) -> None:
+    """Write ``model``'s weights to a ``.weights.h5`` file (as ``model.save_weights``)."""
+    from minired.saving import saving_lib
+
+    saving_lib.save_weights(model, filepath, overwrite=overwrite)
+
+
+def load_weights(model, filepath) -> None:
+    """Read weights into ``model`` from a ``.weights.h5`` or ``.keras`` file (as
+    ``model.load_weights``)."""
+    from minired.saving import saving_lib
+
+    saving_lib.load_weights(model, filepath)
+
+
 __all__ = [
-    "deserialize_keras_object", "get_custom_objects", "get_registered_name",
-    "get_registered_object", "load_model", "register_keras_serializable", "save_model",
+    "CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
+    "get_custom_objects", "get_registered_name", "get_registered_object", "load_model",
+    "load_weights", "register_keras_serializable", "save_model", "save_weights",
     "serialize_keras_object",
 ]

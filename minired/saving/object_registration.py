@@ -42,9 +42,8 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
         if isinstance(obj, type) and not hasattr(obj, "get_config"):
             raise ValueError(f"Cannot register {obj.__name__}: a class must have get_config() "
                              "to be saved.")
-        if registered_name in _GLOBAL_CUSTOM_OBJECTS:
-            raise ValueError(f"{registered_name} has already been registered to "
-                             f"{_GLOBAL_CUSTOM_OBJECTS[registered_name]}.")
+        # A name registered again (a notebook cell run twice) now means the newest object,
+        # silently, as in Keras.
         _GLOBAL_CUSTOM_OBJECTS[registered_name] = obj
         _GLOBAL_CUSTOM_NAMES[obj] = registered_name
         return obj
@@ -58,10 +57,14 @@ def get_registered_name(obj) -> str:
 
 
 def get_registered_object(name: str, custom_objects: dict | None = None):
-    """The object registered (or given in ``custom_objects``) under ``name``, or None."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    return _GLOBAL_CUSTOM_OBJECTS.get(name)
+    """The object given in ``custom_objects``, in an active :class:`CustomObjectScope`, or
+    registered under ``name``; None if there is none."""
+    from minired.saving.serialization_lib import scoped_custom_objects
+
+    for objects in (custom_objects, scoped_custom_objects(), _GLOBAL_CUSTOM_OBJECTS):
+        if objects and name in objects:
+            return objects[name]
+    return None
 
 
 def get_custom_objects() -> dict[str, Any]:

@@ -15,7 +15,14 @@ writes it::
 
 A layer's group is named after its **class** (snake_case, numbered in order of
 ``model.layers``), not after the layer: two models with the same architecture have the
-same paths whatever their layers are called. The optimizer's variables are in Keras' order
+same paths whatever their layers are called. A subclass of a built-in layer
+(``class ShiftedDense(Dense)``) is saved as its built-in base saves it (a Dense: kernel, bias).
+
+A layer of yours may take over its part of the file, as in Keras: ``save_own_variables(store)``
+fills the dict ``store`` (``{"0": array, ...}``, any names) and ``load_own_variables(store)``
+reads it back; ``save_assets(path)`` writes plain files into the directory ``path``, kept in
+the zip under ``assets/<layer path>/`` and handed back to ``load_assets(path)`` (files are
+only copied, never opened or run by minired). The optimizer's variables are in Keras' order
 (see ``Optimizer.save_own_variables``), so Keras continues training where minired stopped.
 
 Writing is atomic: the archive is built in memory, written to a temporary file in the same
@@ -48,6 +55,7 @@ KERAS_VERSION = "3.15.1"
 _CONFIG_FILENAME = "config.json"
 _METADATA_FILENAME = "metadata.json"
 _VARS_FNAME_H5 = "model.weights.h5"
+_ASSETS_DIRNAME = "assets"
 
 #: Limits when reading: the archive, each JSON member, the weights and the member count.
 MAX_ARCHIVE_BYTES = 4 << 30
@@ -59,8 +67,9 @@ _MAX_DEFLATE_RATIO = 1100        # DEFLATE cannot expand more than ~1032:1
 
 # -- the h5 layout ----------------------------------------------------------------------------
 def _model_entries(model, path: str = ""):
-    """``(path, name, weights)`` for the model and every layer in it, Keras' walk: the model
-    itself, then ``model.layers`` (each object once, named after its class)."""
+    """``(path, name, weights, layer)`` for the model (``layer`` None) and every layer in it,
+    Keras' walk: the model itself, then ``model.layers`` (each object once, named after its
+    class)."""
     from minired.models.functional import Functional
 
     if not isinstance(model, Functional):
@@ -68,7 +77,7 @@ def _model_entries(model, path: str = ""):
                          "minired (Keras names its weights after the model's attributes). "
                          "Build it with the functional API to save it, or keep its weights "
                          "with model.get_weights().")
-    yield path, model.name, []
+    yield path, model.name, [], None
     used: dict[str, int] = {}
     visited: set[int] = set()
     for layer in model.layers:
@@ -79,20 +88,46 @@ def _model_entries(model, path: str = ""):
         layer_path = f"{path}/layers/{name}" if path else f"layers/{name}"
         if isinstance(layer, Functional):
             yield from _model_entries(layer, layer_path)
-        elif layer._uses_call():
-            yield from _custom_layer_entries(layer, layer_path, visited)
         else:
-            yield layer_path, layer.name, layer.weights
+            yield from _layer_entries(layer, layer_path, visited)
+
+
+def _layer_entries(layer, path: str, visited: set[int]):
+    """A built-in layer (or one of yours written with forward/backward) as its ``weights``;
+    a layer written with ``call`` or a subclass of a built-in one as Keras walks it."""
+    base = serialization_lib.builtin_base(type(layer))
+    if base is type(layer) or (not layer._uses_call() and base.__name__ == "Layer"):
+        yield path, layer.name, layer.weights, layer
+    else:
+        yield from _custom_layer_entries(layer, path, visited)
+
+
+#: Built-in layers whose Keras ``save_own_variables`` writes only their kernel and bias (not
+#: the weights a subclass adds); every other Keras layer writes all its weights.
+_SAVE_KERNEL_AND_BIAS_ONLY = frozenset({"Dense", "BaseConv", "Conv1D", "Conv2D"})
+
+
+def _own_arrays(layer) -> list:
+    """The arrays Keras keeps in a layer's own ``vars``: for a subclass of a built-in layer,
+    what the built-in saves (a Dense: kernel, bias, as Keras' ``Dense.save_own_variables``);
+    else the Variables it created (trainable ones first)."""
+    base = serialization_lib.builtin_base(type(layer))
+    if base.__name__ == "Layer":
+        return sorted(layer._own_variables, key=lambda v: not v.trainable)
+    weights = [w for w, _, _ in base._weight_triples(layer)]
+    if any(k.__name__ in _SAVE_KERNEL_AND_BIAS_ONLY for k in base.__mro__):
+        added = {id(v) for v in layer._own_variables}
+        weights = [w for w in weights if id(w) not in added]
+    return weights
 
 
 def _custom_layer_entries(layer, path: str, visited: set[int]):
-    """A layer written with ``call``, as Keras saves it: its own Variables in ``path/vars``,
+    """A layer written with ``call``, as Keras saves it: its own arrays in ``path/vars``,
     then each sublayer under the name of the attribute holding it (attributes sorted, the
     private ones last; a list of layers as ``attribute/<class>``, ``attribute/<class>_1``)."""
     from minired.layers.layer import Layer
 
-    own = sorted(layer._own_variables, key=lambda v: not v.trainable)
-    yield path, layer.name, own
+    yield path, layer.name, _own_arrays(layer), layer
     base_attributes = set(dir(Layer)) | set(vars(Layer()))
     for attribute in sorted(vars(layer), key=lambda a: f"~{a}" if a.startswith("_") else a):
         value = vars(layer)[attribute]
@@ -112,10 +147,7 @@ def _custom_layer_entries(layer, path: str, visited: set[int]):
             if id(child) in visited:
                 continue
             visited.add(id(child))
-            if child._uses_call():
-                yield from _custom_layer_entries(child, child_path, visited)
-            else:
-                yield child_path, child.name, child.weights
+            yield from _layer_entries(child, child_path, visited)
 
 
 def _unique_name(name: str, used: dict[str, int]) -> str:
@@ -132,22 +164,48 @@ def weights_to_h5(model, include_optimizer: bool = True) -> bytes:
 
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        for path, name, arrays in _model_entries(model):
-            _write_group(f, path, name, arrays)
+        for path, name, arrays, layer in _model_entries(model):
+            if _overrides(layer, "save_own_variables"):
+                store: dict = {}
+                layer.save_own_variables(store)     # Keras' hook: the layer fills the store
+                _write_group(f, path, name, _checked_store(store, name))
+            else:
+                _write_group(f, path, name, {str(i): a for i, a in enumerate(arrays)})
         optimizer = getattr(model, "optimizer", None)
         if include_optimizer and optimizer is not None:
-            store: dict[str, np.ndarray] = {}
+            store = {}
             optimizer.save_own_variables(store)
-            _write_group(f, "optimizer", optimizer.name, [store[str(i)]
-                                                          for i in range(len(store))])
+            _write_group(f, "optimizer", optimizer.name, store)
     return buffer.getvalue()
 
 
-def _write_group(f, path: str, name: str, arrays) -> None:
+def _overrides(layer, method: str) -> bool:
+    """Whether ``layer``'s class (one of yours) defines Keras' hook ``method``
+    (``save_own_variables``, ``load_own_variables``, ``save_assets``, ``load_assets``)."""
+    function = getattr(type(layer), method, None) if layer is not None else None
+    return function is not None and not function.__module__.startswith("minired.")
+
+
+def _checked_store(store, name: str) -> dict[str, np.ndarray]:
+    """The arrays a ``save_own_variables`` put in ``store``: names usable in HDF5, numbers."""
+    checked = {}
+    for key, value in store.items():
+        if not isinstance(key, str) or not key or "/" in key or key in (".", ".."):
+            raise ValueError(f"Layer {name!r}: save_own_variables stored the key {key!r}; "
+                             "keys must be non-empty names without '/', like '0' or 'scale'.")
+        array = np.asarray(value)
+        if array.dtype.kind not in "fiub":
+            raise ValueError(f"Layer {name!r}: save_own_variables stored {key!r} of dtype "
+                             f"{array.dtype}; only arrays of numbers are saved.")
+        checked[key] = array
+    return checked
+
+
+def _write_group(f, path: str, name: str, store: dict) -> None:
     group = f.create_group(f"{path}/vars" if path else "vars")
     group.attrs["name"] = name
-    for i, array in enumerate(arrays):
-        group[str(i)] = np.asarray(array)
+    for key, array in store.items():
+        group[key] = np.asarray(array)
 
 
 def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> None:
@@ -164,13 +222,13 @@ def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> 
         raise ValueError(f"The weights file is not a valid HDF5 file ({error}).") from None
     budget = [len(data) * 2 + (1 << 20)]     # no array may claim more than the file holds
     with f:
-        staged = []
-        for path, name, weights in _model_entries(model):
+        staged, hooks = [], []
+        for path, name, weights, layer in _model_entries(model):
+            if _overrides(layer, "load_own_variables"):
+                hooks.append((layer, _read_store(f, path, budget)))
+                continue
             values = _read_group(f, path, budget)
-            if len(values) != len(weights):
-                raise ValueError(
-                    f"Layer {name!r} (file path {path or '/'}) expects {len(weights)} weights, "
-                    f"but the file has {len(values)}. The file is of another architecture.")
+            _check_count(layer, name, path, weights, values)
             for i, (target, value) in enumerate(zip(weights, values, strict=True)):
                 if value.shape != target.shape:
                     raise ValueError(
@@ -190,8 +248,31 @@ def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> 
                                                              model.trainable_weights)
     for target, value in staged:
         target[...] = value
+    for layer, store in hooks:                  # Keras' hook: the layer reads its store
+        layer.load_own_variables(store)
     if optimizer_values is not None:
         optimizer.load_own_variables(optimizer_staged, model.trainable_weights)
+
+
+def _check_count(layer, name: str, path: str, weights: list, values: list) -> None:
+    """Refuse a file whose count of arrays for a layer is not the model's, saying why."""
+    extra = []
+    if layer is not None and serialization_lib.builtin_base(type(layer)).__name__ != "Layer":
+        saved = {id(w) for w in weights}
+        extra = [v for v in layer._own_variables if id(v) not in saved]
+    if len(values) == len(weights) and not extra:
+        return
+    if extra:
+        base = serialization_lib.builtin_base(type(layer)).__name__
+        raise ValueError(
+            f"Layer {name!r} expected {len(weights) + len(extra)} variables, but the file has "
+            f"{len(values)}: like Keras, a file keeps only what {base} itself saves, not the "
+            f"weights {type(layer).__name__} adds ({[v.name for v in extra]}). Override "
+            "save_own_variables and load_own_variables to keep them (Keras cannot load this "
+            "file either).")
+    raise ValueError(
+        f"Layer {name!r} (file path {path or '/'}) expects {len(weights)} weights, "
+        f"but the file has {len(values)}. The file is of another architecture.")
 
 
 def _has_group(f, path: str) -> bool:
@@ -202,43 +283,49 @@ def _has_group(f, path: str) -> bool:
 
 
 def _read_group(f, path: str, budget: list[int]) -> list[np.ndarray]:
-    """The arrays ``0, 1, ...`` of ``path/vars`` (none if absent), checked one by one: hard
-    links only, plain numeric dtypes, no external or virtual storage, sizes within budget."""
+    """The arrays ``0, 1, ...`` of ``path/vars`` (none if absent), checked by
+    :func:`_read_store`, refusing any other name."""
+    store = _read_store(f, path, budget)
+    if sorted(store, key=lambda n: (len(n), n)) != [str(i) for i in range(len(store))]:
+        raise ValueError(f"The weights file has unexpected entries in {path or '/'}/vars: "
+                         f"{list(store)[:10]}.")
+    return [store[str(i)] for i in range(len(store))]
+
+
+def _read_store(f, path: str, budget: list[int]) -> dict[str, np.ndarray]:
+    """``{name: array}`` of ``path/vars`` (empty if absent), checked one by one: hard links
+    only, plain numeric dtypes, no external or virtual storage, sizes within budget."""
     import h5py
 
     group_path = f"{path}/vars" if path else "vars"
     for prefix in _prefixes(group_path):
         link = f.get(prefix, getlink=True)
         if link is None:
-            return []
+            return {}
         if not isinstance(link, h5py.HardLink):
             raise ValueError(f"The weights file links {prefix!r} elsewhere; refused.")
     group = f[group_path]
     if not isinstance(group, h5py.Group):
         raise ValueError(f"The weights file has {group_path!r} as a dataset, not a group.")
-    names = list(group.keys())
-    if sorted(names, key=lambda n: (len(n), n)) != [str(i) for i in range(len(names))]:
-        raise ValueError(f"The weights file has unexpected entries in {group_path!r}: "
-                         f"{names[:10]}.")
-    values = []
-    for i in range(len(names)):
-        if not isinstance(group.get(str(i), getlink=True), h5py.HardLink):
-            raise ValueError(f"{group_path}/{i} is a link; refused.")
-        dataset = group[str(i)]
+    store = {}
+    for name in group:
+        if not isinstance(group.get(name, getlink=True), h5py.HardLink):
+            raise ValueError(f"{group_path}/{name} is a link; refused.")
+        dataset = group[name]
         if not isinstance(dataset, h5py.Dataset):
-            raise ValueError(f"{group_path}/{i} is not a dataset.")
+            raise ValueError(f"{group_path}/{name} is not a dataset.")
         dtype = dataset.dtype
         if dtype.kind not in "fiub" or dtype.hasobject or dtype.names is not None:
-            raise ValueError(f"{group_path}/{i} has dtype {dtype}; only numbers are read.")
+            raise ValueError(f"{group_path}/{name} has dtype {dtype}; only numbers are read.")
         if dataset.is_virtual or dataset.external:
-            raise ValueError(f"{group_path}/{i} uses external storage; refused.")
+            raise ValueError(f"{group_path}/{name} uses external storage; refused.")
         size = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
         budget[0] -= size
         if budget[0] < 0:
-            raise ValueError(f"{group_path}/{i} claims {size} bytes, more than the file "
+            raise ValueError(f"{group_path}/{name} claims {size} bytes, more than the file "
                              "holds: the file is corrupt or hostile.")
-        values.append(np.asarray(dataset[()]))
-    return values
+        store[name] = np.asarray(dataset[()])
+    return store
 
 
 def _prefixes(path: str) -> list[str]:
@@ -283,7 +370,71 @@ def archive_bytes(model) -> bytes:
         zf.writestr(_METADATA_FILENAME, metadata_json)
         zf.writestr(_CONFIG_FILENAME, config_json)
         zf.writestr(_VARS_FNAME_H5, weights)
+        for name, data in _assets_of(model):
+            zf.writestr(name, data)
     return buffer.getvalue()
+
+
+def _assets_of(model):
+    """``(member name, bytes)`` of the files each layer's ``save_assets(directory)`` writes,
+    named ``assets/<layer path>/<file>`` as in Keras."""
+    for path, name, _, layer in _model_entries(model):
+        if not _overrides(layer, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as root:
+            directory = os.path.join(root, path)
+            os.makedirs(directory)
+            layer.save_assets(directory)
+            for folder, _, files in os.walk(directory):
+                for file in sorted(files):
+                    full = os.path.join(folder, file)
+                    if os.path.islink(full) or not os.path.isfile(full):
+                        raise ValueError(f"Layer {name!r}: save_assets made {file!r}, which is "
+                                         "not a plain file; only plain files are saved.")
+                    relative = os.path.relpath(full, root).replace(os.sep, "/")
+                    with open(full, "rb") as f:
+                        yield f"{_ASSETS_DIRNAME}/{relative}", f.read()
+
+
+def _load_assets(model, filepath: str) -> None:
+    """Give each layer with ``load_assets`` a directory holding its files from the archive
+    (None if it has none, as Keras). The files are only copied there, never opened."""
+    layers = [(path, layer) for path, _, _, layer in _model_entries(model)
+              if _overrides(layer, "load_assets")]
+    if not layers:
+        return
+    members = _read_asset_members(filepath)
+    for path, layer in layers:
+        prefix = f"{_ASSETS_DIRNAME}/{path}/"
+        files = {name[len(prefix):]: data for name, data in members.items()
+                 if name.startswith(prefix)}
+        if not files:
+            layer.load_assets(None)
+            continue
+        with tempfile.TemporaryDirectory() as root:
+            directory = os.path.join(root, path)
+            for relative, data in files.items():
+                target = os.path.join(directory, *relative.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(data)
+            layer.load_assets(directory)
+
+
+def _read_asset_members(filepath: str) -> dict[str, bytes]:
+    """The archive's ``assets/...`` files, each checked by :func:`_read_member`; a name that
+    could escape its directory (``..``, an absolute path) is refused."""
+    members = {}
+    with open(filepath, "rb") as f, zipfile.ZipFile(f) as zf:
+        for info in zf.infolist():
+            if not info.filename.startswith(f"{_ASSETS_DIRNAME}/") or info.is_dir():
+                continue
+            parts = info.filename.split("/")
+            if any(part in ("", ".", "..") or "\\" in part or ":" in part for part in parts):
+                raise ValueError(f"{filepath}: the asset name {info.filename!r} is not a plain "
+                                 "relative path; refused.")
+            members[info.filename] = _read_member(zf, info, MAX_WEIGHTS_BYTES)
+    return members
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
@@ -418,6 +569,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
                          "not implemented).")
     if weights is not None:
         load_weights_from_h5(model, weights, include_optimizer=compile)
+    _load_assets(model, filepath)
     return model
 
 

@@ -7,13 +7,19 @@ Every object is written as Keras writes it::
 
 so that ``keras.saving.load_model`` reads a file minired wrote, and the other way round.
 
+Your own classes and functions are written as Keras writes them, registered or not: the
+class name, its module (``None`` for ``__main__``) and ``registered_name`` (``"package>Name"``
+if you registered it, else the class name); a function as ``{"module": "builtins",
+"class_name": "function", "config": <its name>, "registered_name": "function"}``.
+
 Reading is **closed**: a name in a file is only ever looked up, never imported. A
 ``class_name`` becomes a class only if it is one of minired's public classes (found in
 ``mr.layers``, ``mr.losses``, ``mr.metrics``, ``mr.optimizers``, ``mr.optimizers.schedules``,
 ``mr.initializers``, ``mr.regularizers``, ``mr.activations`` and the models), a class you
 registered with :func:`~minired.saving.register_keras_serializable`, or one you pass in
-``custom_objects``. Python code stored in a file (a ``lambda``, a ``Lambda`` layer) is refused
-whatever ``safe_mode`` says: minired has no way to run it without executing the file.
+``custom_objects`` (or in a :func:`custom_object_scope`). Python code stored in a file (a
+``lambda``, a ``Lambda`` layer) is refused whatever ``safe_mode`` says: minired has no way
+to run it without executing the file.
 
 Keras writes some arguments minired does not have (``kernel_constraint``, an optimizer's
 ``use_ema``...). They are listed in :data:`KERAS_ONLY_DEFAULTS`: minired writes them with
@@ -99,13 +105,28 @@ def public_classes(path: str) -> dict[str, type]:
     return found
 
 
+#: Public functions of a namespace that are tools, not losses or activations: a file never
+#: names them (Keras' ``NON_MODELING_APIS``).
+_TOOLS = frozenset({"get", "serialize", "deserialize", "check"})
+
+
 def public_functions(path: str) -> dict[str, types.FunctionType]:
     """minired's public functions in the namespace ``path`` (losses, activations...)."""
     namespace = _namespace(path)
     return {name: getattr(namespace, name) for name in dir(namespace)
-            if not name.startswith("_") and isinstance(getattr(namespace, name),
-                                                       types.FunctionType)
+            if not name.startswith("_") and name not in _TOOLS
+            and isinstance(getattr(namespace, name), types.FunctionType)
             and getattr(namespace, name).__module__.startswith("minired.")}
+
+
+def builtin_base(cls: type) -> type | None:
+    """The first of minired's public classes in ``cls``'s ancestry: ``cls`` itself for a
+    built-in class, ``Dense`` for ``class MyDense(Dense)``, ``Layer`` for a plain layer of
+    yours; None if there is none."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("minired.") and keras_module_of(klass) is not None:
+            return klass
+    return None
 
 
 def keras_module_of(cls: type) -> str | None:
@@ -167,23 +188,16 @@ def serialize_keras_object(obj) -> Any:
                                                      "get_config"):
         # an optimizer with a schedule: Keras writes the schedule as a full object
         config["learning_rate"] = serialize_keras_object(obj._learning_rate)
+    for key, value in _keras_only_defaults(cls, ("optimizers", "losses")).items():
+        config.setdefault(key, value)         # (layers write their own in get_config)
     keras_module = keras_module_of(cls)
     if keras_module is not None:
         registered_name = "Functional" if keras_module == MODEL_MODULES["Functional"] else None
-        category = _category(keras_module)
-        if category in ("optimizers", "losses"):    # (layers write their own)
-            defaults = KERAS_ONLY_DEFAULTS.get(cls.__name__,
-                                               KERAS_ONLY_DEFAULTS.get(category, {}))
-            for key, value in defaults.items():
-                config.setdefault(key, value)
     else:
-        registered_name = object_registration._GLOBAL_CUSTOM_NAMES.get(cls)
-        if registered_name is None:
-            raise TypeError(
-                f"Cannot save {cls.__name__}: it is not a minired class, so a file could not "
-                "name it. Decorate it with @mr.saving.register_keras_serializable() (and pass "
-                "it again when loading).")
-        keras_module = cls.__module__
+        # A class of yours, as Keras writes it: "package>Name" if registered, else its name;
+        # loading it then needs the class (registered, or in custom_objects).
+        registered_name = object_registration.get_registered_name(cls)
+        keras_module = None if cls.__module__ == "__main__" else cls.__module__
     serialized = {"module": keras_module, "class_name": cls.__name__, "config": config,
                   "registered_name": registered_name}
     if hasattr(obj, "get_build_config"):
@@ -196,22 +210,30 @@ def serialize_keras_object(obj) -> Any:
 
 
 def _serialize_function(fn: types.FunctionType) -> dict:
+    """A named function as Keras writes every one (minired's, registered or not): only its
+    name, ``"package>name"`` if registered. Loading finds it by that name among minired's
+    functions, the registered ones and ``custom_objects``.
+
+    Example:
+        >>> _serialize_function(mr.losses.mean_squared_error)
+        {'module': 'builtins', 'class_name': 'function', 'config': 'mean_squared_error', \
+'registered_name': 'function'}
+    """
     if fn.__name__ == "<lambda>":
         raise ValueError("Cannot save a lambda: a file cannot hold Python code safely. Use a "
                          "named function registered with @mr.saving.register_keras_serializable.")
-    registered = object_registration._GLOBAL_CUSTOM_NAMES.get(fn)
-    if registered is not None:
-        return {"module": fn.__module__, "class_name": "function", "config": registered,
-                "registered_name": registered}
-    for path in ("losses", "metrics", "activations"):
-        if public_functions(path).get(fn.__name__) is fn:
-            return {"module": NAMESPACES[path], "class_name": "function",
-                    "config": fn.__name__, "registered_name": fn.__name__}
-    raise TypeError(f"Cannot save the function {fn.__name__!r}: register it with "
-                    "@mr.saving.register_keras_serializable().")
+    return {"module": "builtins", "class_name": "function",
+            "config": object_registration.get_registered_name(fn),
+            "registered_name": "function"}
 
 
 # -- reading ----------------------------------------------------------------------------------
+def scoped_custom_objects() -> dict[str, Any]:
+    """The ``custom_objects`` of the active :func:`deserialization_scope` (or
+    :class:`CustomObjectScope`); empty outside one."""
+    return _SCOPE["custom_objects"]
+
+
 @contextlib.contextmanager
 def deserialization_scope(custom_objects: dict | None = None, safe_mode: bool = True):
     """Make ``custom_objects`` and ``safe_mode`` visible to nested ``from_config`` calls."""
@@ -222,6 +244,74 @@ def deserialization_scope(custom_objects: dict | None = None, safe_mode: bool = 
         yield
     finally:
         _SCOPE.update(previous)
+
+
+class CustomObjectScope:
+    """A ``with`` block in which your classes and functions can be loaded by name, as
+    Keras' ``keras.saving.custom_object_scope`` (the same as passing ``custom_objects`` to
+    every ``load_model``, ``from_config`` and ``deserialize_keras_object`` inside it).
+
+    Args:
+        custom_objects: ``{name: class or function}`` (several dicts are merged).
+
+    Example:
+        >>> class Twice(mr.layers.Layer):
+        ...     def call(self, inputs):
+        ...         return 2 * inputs
+        >>> config = serialize_keras_object(Twice(name="twice"))
+        >>> with CustomObjectScope({"Twice": Twice}):
+        ...     layer = deserialize_keras_object(config)
+        >>> type(layer).__name__, layer.name
+        ('Twice', 'twice')
+    """
+
+    def __init__(self, *custom_objects: dict | None) -> None:
+        self.custom_objects: dict[str, Any] = {}
+        for objects in custom_objects:
+            if objects is not None and not isinstance(objects, dict):
+                raise TypeError("custom_object_scope: expected dicts {name: class or "
+                                f"function}}, got {type(objects).__name__}.")
+            self.custom_objects.update(objects or {})
+        self._scope = None
+
+    def __enter__(self) -> CustomObjectScope:
+        self._scope = deserialization_scope(self.custom_objects, _SCOPE["safe_mode"])
+        self._scope.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._scope.__exit__(*exc_info)
+
+
+#: Keras' other name for :class:`CustomObjectScope`.
+custom_object_scope = CustomObjectScope
+
+
+def deserialize_in(path: str, config, custom_objects: dict | None = None):
+    """Keras' ``keras.<path>.deserialize``: the object a serialized dict describes, or, for
+    a name, the class of that name made with no arguments (or the function of that name)
+    from ``custom_objects`` or minired's namespace ``path`` (its ``get`` for the aliases).
+
+    Example:
+        >>> deserialize_in("regularizers", {"class_name": "L2", "config": {"l2": 0.5}}).l2
+        0.5
+        >>> type(deserialize_in("losses", "MeanSquaredError")).__name__
+        'MeanSquaredError'
+    """
+    if not isinstance(config, str):
+        return deserialize_keras_object(config, custom_objects=custom_objects)
+    found = (custom_objects or {}).get(config)
+    if found is None:
+        found = public_classes(path).get(config) or public_functions(path).get(config)
+    if isinstance(found, type):
+        return found()
+    if found is not None:
+        return found
+    get = getattr(_namespace(path), "get", None)
+    if get is None:
+        raise ValueError(f"mr.{path}.deserialize: unknown name {config!r}; pass a config dict "
+                         "(from serialize) or the object in custom_objects.")
+    return get(config)
 
 
 def is_serialized_object(value) -> bool:
@@ -310,7 +400,8 @@ def retrieve_class(class_name: str, module: str | None, registered_name: str | N
                 return found
     category = _category(module)
     candidates = [category] if category else []
-    if category is None and (module is None or module.startswith("keras")):
+    is_yours = registered_name not in (None, "Functional")   # Keras writes None for its own
+    if category is None and not is_yours and (module is None or module.startswith("keras")):
         candidates = list(NAMESPACES)      # an old or unusual Keras module name
     for path in candidates:
         if path == "models":
@@ -322,7 +413,7 @@ def retrieve_class(class_name: str, module: str | None, registered_name: str | N
         if cls is not None:
             return cls
     where = f" (module {module!r})" if module else ""
-    if module and not module.startswith("keras"):
+    if is_yours or (module and not module.startswith("keras")):
         hint = ("It is not a Keras class: pass it as custom_objects={" f"{class_name!r}: "
                 f"{class_name}" "} or register it with @mr.saving.register_keras_serializable().")
     else:
@@ -332,26 +423,56 @@ def retrieve_class(class_name: str, module: str | None, registered_name: str | N
 
 
 def _retrieve_function(name, module: str | None, registered_name: str | None):
+    """The function a file names (``config`` holds its name): custom objects first, then
+    minired's public functions (Keras' own lookup; ``registered_name`` is just "function")."""
+    if not isinstance(name, str):
+        raise ValueError(f"Invalid function name in a saved config: {name!r}.")
     custom = _SCOPE["custom_objects"]
-    for key in (registered_name, name):
-        if isinstance(key, str):
-            found = object_registration.get_registered_object(key, custom)
-            if found is not None:
-                return found
+    found = object_registration.get_registered_object(name, custom)
+    if found is not None:
+        return found
     category = _category(module)
     paths = [category] if category in ("losses", "metrics", "activations") else [
         "losses", "metrics", "activations"]
     for path in paths:
-        fn = public_functions(path).get(name) if isinstance(name, str) else None
+        fn = public_functions(path).get(name)
         if fn is not None:
             return fn
-    raise ValueError(f"Unknown function {name!r} (module {module!r}): minired has no such "
-                     "function. Pass it in custom_objects or register it.")
+    if ">" not in name:          # Keras: a function registered as "package>name" fits too
+        for key, value in custom.items():
+            if key.endswith(f">{name}"):
+                return value
+    raise ValueError(f"Unknown function {name!r} (module {module!r}): it is not a minired "
+                     f"function. Pass it as custom_objects={{{name!r}: {name.split('>')[-1]}}} "
+                     "or register it with @mr.saving.register_keras_serializable().")
+
+
+def _keras_only_defaults(cls: type, categories=None) -> dict[str, Any]:
+    """The :data:`KERAS_ONLY_DEFAULTS` of ``cls``'s built-in base (so ``class MyDense(Dense)``
+    has Dense's), by class name, else by its category; only for ``categories`` if given."""
+    base = builtin_base(cls)
+    if base is None:
+        return {}
+    category = _category(keras_module_of(base))
+    if categories is not None and category not in categories:
+        return {}
+    return KERAS_ONLY_DEFAULTS.get(base.__name__, KERAS_ONLY_DEFAULTS.get(category, {}))
 
 
 def strip_keras_only(cls: type, category: str, config: dict) -> dict:
-    """Remove the Keras-only arguments that hold their default; refuse any other value."""
-    defaults = KERAS_ONLY_DEFAULTS.get(cls.__name__, KERAS_ONLY_DEFAULTS.get(category, {}))
+    """Remove the Keras-only arguments that hold their default; refuse any other value.
+
+    The arguments are those of ``cls``'s built-in base class (``category`` is kept for the
+    callers' signature; the base tells it).
+
+    Example:
+        >>> class MyDense(mr.layers.Dense):
+        ...     pass
+        >>> "kernel_constraint" in strip_keras_only(MyDense, "layers",
+        ...                                         {"units": 2, "kernel_constraint": None})
+        False
+    """
+    defaults = _keras_only_defaults(cls)
     for key, default in defaults.items():
         if key in config:
             value = config.pop(key)

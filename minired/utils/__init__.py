@@ -1,5 +1,15 @@
 """Utilities that Keras also exposes under ``keras.utils``."""
 
+from minired.saving import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
 from minired.utils.dataset_utils import split_dataset
 from minired.utils.numerical_utils import normalize, to_categorical
 from minired.utils.progbar import Progbar
@@ -7,5 +17,7 @@ from minired.utils.py_dataset import PyDataset
 from minired.utils.rng_utils import set_random_seed
 from minired.utils.sequence_utils import pad_sequences
 
-__all__ = ["Progbar", "PyDataset", "normalize", "pad_sequences", "set_random_seed", "split_dataset",
-           "to_categorical"]
+__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "custom_object_scope",
+           "deserialize_keras_object", "get_custom_objects", "get_registered_name",
+           "get_registered_object", "normalize", "pad_sequences", "register_keras_serializable",
+           "serialize_keras_object", "set_random_seed", "split_dataset", "to_categorical"]
