@@ -215,8 +215,12 @@ def logits_call(calls: list, loss: Any, training: bool) -> int | None:
     index = len(calls) - 1
     while index > 0 and calls[index][0].passes_logits_through(training):
         index -= 1
+    from minired import activations
+
+    # minired's own softmax or sigmoid, the objects: a function of yours that happens to be
+    # called "sigmoid" has no z for the loss to read.
     activation = getattr(calls[index][0], "activation", None)
-    if activation is not None and activation.__name__ in ("softmax", "sigmoid"):
+    if activation is activations.softmax or activation is activations.sigmoid:
         return index
     return None
 

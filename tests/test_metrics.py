@@ -317,3 +317,82 @@ def test_history_keys_follow_keras_naming():
     assert sorted(history) == ["loss", "mae", "mae_1", "mean_absolute_error", "r2",
                                "root_mean_squared_error"]
     assert history["mae"] == history["mae_1"] == history["mean_absolute_error"]
+
+
+# -- a metric of yours: add_weight / add_variable as in Keras ---------------------------------
+
+@pytest.fixture(scope="module")
+def keras_env():
+    pytest.importorskip("keras")
+    from comparisons import keras_env
+
+    return keras_env
+
+
+def count_metric(library):
+    """The classic custom metric (Keras guides): a counter made with add_weight's defaults."""
+    class Count(library.metrics.Metric):
+        def __init__(self, name="count", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.n = self.add_weight(name="n", initializer="zeros")     # shape=() by default
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.n.assign_add(1.0)
+
+        def result(self):
+            return self.n
+
+    return Count
+
+
+def test_add_weight_and_add_variable_have_keras_signatures(keras_env):
+    import inspect
+
+    for method in ("add_weight", "add_variable"):
+        ours = inspect.signature(getattr(mr.metrics.Metric, method))
+        theirs = inspect.signature(getattr(keras_env.keras.metrics.Metric, method))
+        assert [(p.name, p.default) for p in ours.parameters.values()] == [
+            (p.name, p.default) for p in theirs.parameters.values()], method
+
+
+def test_a_count_metric_from_add_weight_gives_keras_numbers_in_fit_and_evaluate(keras_env):
+    """10 samples in batches of 4: 3 batches, the counter reset at each epoch and for
+    evaluate (Keras' numbers, computed here). (With validation_data, Keras' history shows the
+    validation count under ``count`` too: its logs hold the Variable ``result()`` returned,
+    which the validation pass then resets and counts again.)"""
+    keras = keras_env.keras
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(10, 3)).astype("float32"), rng.normal(size=(10, 1)).astype("float32")
+    results = []
+    for library in (mr, keras):
+        model = library.Sequential([library.Input((3,)), library.layers.Dense(1)])
+        metric = count_metric(library)()
+        model.compile(optimizer="sgd", loss="mse", metrics=[metric])
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0).history
+        evaluated = model.evaluate(x[:6], y[:6], batch_size=4, verbose=0, return_dict=True)
+        results.append((history["count"], evaluated["count"], metric.n.shape,
+                        str(metric.n.dtype)))
+    assert results[0] == results[1] == ([3.0, 3.0], 2.0, (), "float32")
+
+
+def test_add_variable_dtype_defaults_to_floatx_as_keras(keras_env):
+    """Keras' add_variable(dtype=None) makes a floatx Variable, whatever the metric's dtype."""
+    dtypes = []
+    for library in (mr, keras_env.keras):
+        metric = count_metric(library)(dtype="float64")
+        dtypes.append((str(metric.n.dtype), str(metric.dtype),
+                       str(metric.add_variable((2,), "ones", dtype="int32").dtype)))
+    assert dtypes[0] == dtypes[1] == ("float32", "float64", "int32")
+
+
+def test_add_weight_without_an_initializer_is_refused():
+    """Keras' default initializer=None fails too (with a TensorFlow conversion error)."""
+    class Bare(mr.metrics.Metric):
+        def __init__(self):
+            super().__init__(name="bare")
+            self.n = self.add_weight(name="n")
+
+    with pytest.raises(ValueError, match=r"Metric 'bare': add_weight\(\) and add_variable\(\) "
+                                         r"need an `initializer` \(e.g. initializer='zeros'\), "
+                                         r"got None"):
+        Bare()

@@ -9,11 +9,16 @@ NumPy arrays of the metric's ``dtype``, so the sums round as Keras' do.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from minired import config
 from minired.losses.loss import squeeze_or_expand_to_same_rank
 from minired.utils.naming import auto_name
+
+if TYPE_CHECKING:
+    from minired.variables import Variable
 
 
 class Metric:
@@ -41,10 +46,18 @@ class Metric:
         self.dtype = np.dtype(dtype or config.floatx()).name
         self._variables: list = []
 
-    def add_variable(self, shape, initializer, dtype=None, aggregation: str = "sum",
-                     name: str | None = None):
+    def add_variable(self, shape: tuple, initializer, dtype: str | None = None,
+                     aggregation: str = "sum", name: str | None = None) -> Variable:
         """A state Variable of this metric (a running sum, a count...), as Keras'
         ``Metric.add_variable``: :meth:`reset_state` sets it back to zeros.
+
+        Args:
+            shape: the Variable's shape (``()`` for one number).
+            initializer: a Keras name (``"zeros"``), an ``mr.initializers`` object or an
+                array: the starting value.
+            dtype: ``None`` gives ``mr.config.floatx()``, as Keras (not the metric's dtype).
+            aggregation: how a distributed run would combine copies; accepted and ignored.
+            name: the Variable's name.
 
         Example:
             >>> class TruePositives(Metric):
@@ -62,12 +75,32 @@ class Metric:
         """
         from minired.variables import Variable
 
-        variable = Variable(initializer, shape=shape, dtype=dtype or self.dtype,
-                            trainable=False, name=name)
+        if initializer is None:     # Keras fails here too, with a TensorFlow message
+            raise ValueError(f"Metric {self.name!r}: add_weight() and add_variable() need an "
+                             "`initializer` (e.g. initializer='zeros'), got None.")
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=False, name=name)
         self.__dict__.setdefault("_variables", []).append(variable)
         return variable
 
-    add_weight = add_variable      # Keras 2's name, kept by Keras 3
+    def add_weight(self, shape: tuple = (), initializer=None, dtype: str | None = None,
+                   name: str | None = None) -> Variable:
+        """Keras 2's name for :meth:`add_variable`, kept by Keras 3 with its defaults: one
+        number (``shape=()``), so ``self.add_weight(name="n", initializer="zeros")`` makes
+        a counter. ``initializer`` is still required.
+
+        Example:
+            >>> class Count(Metric):
+            ...     def __init__(self, name="count"):
+            ...         super().__init__(name=name)
+            ...         self.n = self.add_weight(name="n", initializer="zeros")
+            ...     def update_state(self, y_true, y_pred, sample_weight=None):
+            ...         self.n.assign_add(1.0)
+            ...     def result(self):
+            ...         return self.n
+            >>> Count()([1], [1])
+            1.0
+        """
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
 
     @property
     def variables(self) -> list:

@@ -513,6 +513,7 @@ def shape_from_json(value):
 def serialize_activation(fn) -> Any:
     """An activation as Keras writes it in a layer config: its name for a built-in one
     (``"relu"``), else the serialized function or object."""
+    fn = inspect.unwrap(fn)        # a function of yours, not the wrapper that derives it
     name = getattr(fn, "__name__", None)
     if name is not None and public_functions("activations").get(name) is fn:
         return name
