@@ -325,7 +325,11 @@ GRADIENT_CASES = [
     ("softsign", {}, (0.0,), 6.0),       # |z| has a kink; softsign' is continuous but f'' is not
     ("silu", {}, (), 6.0),
     ("gelu", {}, (), 6.0),
-    ("gelu", {"approximate": True}, (), 6.0),
+    # The tanh form adds 1 + tanh(·) ≈ 1 - 1 in its left tail: f carries a rounding error
+    # of ε·|z| while f' falls to 1.6e-6 at z = -4.9, where finite differences (noise about
+    # ε·|z|/h) cannot judge 1e-6 (hypothesis found z = -4.875: 1.34e-6). Its tail is
+    # checked against Keras below (test_catalog_matches_keras).
+    ("gelu", {"approximate": True}, (), 4.0),
     ("hard_sigmoid", {}, (-3.0, 3.0), 5.0),
     ("hard_silu", {}, (-3.0, 3.0), 5.0),
     ("exponential", {}, (), 4.0),
