@@ -39,7 +39,6 @@ MORE_ACTIVATIONS = {fn.__name__: fn for fn in (
     exponential, mish)}
 #: Keras' other names for two of them. :func:`get` accepts the names of all three tables.
 ALIASES = {"swish": silu, "hard_swish": hard_silu}
-_BY_NAME = {**ALL_ACTIVATIONS, **MORE_ACTIVATIONS, **ALIASES}
 
 swish = silu            # Keras' other name for it: keras.activations.swish is silu
 hard_swish = hard_silu  # and keras.activations.hard_swish is hard_silu
@@ -67,7 +66,7 @@ def get(identifier: str | dict | Callable | None) -> Callable:
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        return lookup("activation", identifier, _BY_NAME)
+        return lookup("activation", identifier, _by_name())
     if isinstance(identifier, dict):
         return get(deserialize(identifier))
     if callable(identifier):
@@ -79,6 +78,12 @@ def get(identifier: str | dict | Callable | None) -> Callable:
         "`activation` must be a string, a function or None, "
         f"got {type(identifier).__name__}: {identifier!r}."
     )
+
+
+def _by_name() -> dict[str, Callable]:
+    """Every name :func:`get` knows (read from the tables at each call, so a test that
+    plants a wrong function in one of them is heard)."""
+    return {**ALL_ACTIVATIONS, **MORE_ACTIVATIONS, **ALIASES}
 
 
 def _refuse_a_layer_with_weights(fn: Callable) -> None:
@@ -125,7 +130,7 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Calla
         True
     """
     if isinstance(config, str):
-        return lookup("activation", config, {**_BY_NAME, **(custom_objects or {})})
+        return lookup("activation", config, {**_by_name(), **(custom_objects or {})})
     if not isinstance(config, dict):
         raise TypeError("`config` must be an activation name or a serialized function (a "
                         f"dict), got {type(config).__name__}: {config!r}.")

@@ -21,10 +21,9 @@ _MODES = ("auto", "min", "max")
 def _model_metrics(model: Any) -> list[Any]:
     """The model's metric objects, with containers (objects holding ``.metrics``) opened up.
 
-    Keras' ``model.metrics`` is ``[loss_tracker, CompileMetrics(...)]`` and only the
-    metrics inside the container are searched; minired's model lists its metrics
-    directly. Searching both layouts finds the same compiled metrics.
-    """
+    ``model.metrics`` is ``[loss_tracker, CompileMetrics(...)]`` in Keras and in minired,
+    and the metrics inside the container are searched (a model of your own may list its
+    metrics directly: both layouts are read)."""
     found = []
     for metric in getattr(model, "metrics", None) or []:
         inner = getattr(metric, "metrics", None)

@@ -9,7 +9,9 @@ the keys of a dict of outputs):
 - ``metrics``: with one output, a list of metrics for it; with several, a list with one entry
   (a metric or a list of metrics) per output, or a dict by output name;
 - names in the logs: ``loss``, then, with more than one loss, ``<output>_loss`` (each
-  *unweighted* ``Lᵢ``), and with several outputs ``<output>_<metric>``.
+  *unweighted* ``Lᵢ``), and with several outputs ``<output>_<metric>``;
+- ``model.metrics``: the loss tracker, the compiled metrics held in one
+  :class:`CompileMetrics` (named ``compile_metrics``), then the ``<output>_loss`` trackers.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import NamedTuple
 
 from minired import losses as losses_module
 from minired import metrics as metrics_module
-from minired.metrics.metric import Mean
+from minired.metrics.metric import Mean, Metric, as_result
 
 
 class OutputLoss(NamedTuple):
@@ -134,3 +136,44 @@ def build_metrics(per_output_ids: list[list], ys: list, y_pred_stubs: list,
             metric.name = name
             built.append((i, metric))
     return built
+
+
+class CompileMetrics(Metric):
+    """The compiled metrics as one object, as Keras lists them in ``model.metrics``.
+
+    ``model.metrics_names`` is then ``['loss', 'compile_metrics']`` however many metrics
+    were compiled; the logs, ``History`` and ``evaluate`` still name each metric.
+    The metrics come in when the data is first seen (see :func:`build_metrics`).
+
+    Example:
+        >>> container = CompileMetrics()
+        >>> container.by_output = [(0, mr.metrics.MeanAbsoluteError(name="mae"))]
+        >>> container.update_state(np.zeros(2), np.array([1.0, 3.0]))
+        >>> container.name, container.result()
+        ('compile_metrics', {'mae': 2.0})
+    """
+
+    def __init__(self, n_outputs: int = 1) -> None:
+        super().__init__(name="compile_metrics")
+        self.n_outputs = n_outputs
+        #: ``(output index, metric)`` pairs, from :func:`build_metrics`
+        self.by_output: list[tuple[int, Metric]] = []
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [metric for _, metric in self.by_output]
+
+    def reset_state(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Update each metric with the targets and predictions of its output (a list, one
+        per output, for several outputs). As Keras, the metrics take no sample weights."""
+        ys, predictions = (y_true, y_pred) if self.n_outputs > 1 else ([y_true], [y_pred])
+        for index, metric in self.by_output:
+            metric.update_state(ys[index], predictions[index])
+
+    def result(self) -> dict:
+        """Each metric's result, by name."""
+        return {metric.name: as_result(metric.result()) for metric in self.metrics}

@@ -172,6 +172,12 @@ def _slice(arrays, part: slice):
     return None if arrays is None else arrays[part]
 
 
+def check_class_weight(class_weight) -> None:
+    """``class_weight`` must be a dict ``{class: weight}``."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict {{class: weight}}, got {class_weight!r}.")
+
+
 def class_weight_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
     """Per-sample weights from ``{class: weight}``; missing classes weigh 1.
 
@@ -182,8 +188,7 @@ def class_weight_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndar
         >>> class_weight_to_sample_weights(np.array([0, 1, 1, 2]), {1: 5.0})
         array([1., 5., 5., 1.])
     """
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"`class_weight` must be a dict {{class: weight}}, got {class_weight!r}.")
+    check_class_weight(class_weight)
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         classes = np.argmax(y, axis=-1)

@@ -1,9 +1,13 @@
 """The batches of each epoch: slices of arrays, or batches read from a data source.
 
-``fit`` accepts arrays (cut into batches here, shuffled each epoch) or a source that makes
-its own batches: a Python generator or iterator, a :class:`~minired.utils.PyDataset`
-(``len`` and ``[index]``), or a ``tf.data.Dataset`` (read as NumPy; minired never imports
-TensorFlow). A source yields ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` per batch.
+``fit`` accepts arrays (cut into batches here) or a source that makes its own batches: a
+Python generator or iterator, a :class:`~minired.utils.PyDataset` (``len`` and
+``[index]``), or a ``tf.data.Dataset`` (read as NumPy; minired never imports TensorFlow).
+A source yields ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` per batch.
+
+``fit(shuffle=True)`` (the default) draws a new order each epoch, as Keras: of the samples
+of arrays, and of the batch indices of a PyDataset (the samples inside a batch stay as
+``__getitem__`` made them). A generator or a dataset is read as it comes.
 
 Keras' rules for how many batches an epoch has:
 
@@ -47,8 +51,11 @@ class EpochIterator:
             ``x`` a data source and the other two None.
         batch_size: samples per batch, for arrays.
         steps_per_epoch: batches per epoch, or None for one pass over the data.
-        shuffle: draw a new order of the samples each epoch (arrays only, as Keras).
+        shuffle: draw a new order each epoch: of the samples of arrays, of the batches
+            of a PyDataset (a generator or a dataset is never shuffled, as in Keras).
         shuffler: the NumPy generator that draws it.
+        class_weight: ``{class: weight}`` for the batches of a data source; ``fit`` turns it
+            into each batch's sample weights (see ``Trainer._checked_batch``).
         reuse_batches: gather each batch of arrays into the array of the previous batch of
             its size (:class:`~minired.trainers.data_adapter.BatchBuffers`): ``fit``'s
             training batches, each used for one step only.
@@ -57,13 +64,14 @@ class EpochIterator:
     def __init__(self, x, y=None, sample_weight=None, batch_size: int = 32,
                  steps_per_epoch: int | None = None, shuffle: bool = False,
                  shuffler: np.random.Generator | None = None,
-                 reuse_batches: bool = False) -> None:
+                 reuse_batches: bool = False, class_weight: dict | None = None) -> None:
         self.source = x if is_data_source(x) else None
         self.arrays = (x, y, sample_weight)
         self.batch_size = batch_size
         self.steps_per_epoch = steps_per_epoch
         self.shuffle = shuffle
         self.shuffler = shuffler
+        self.class_weight = class_weight
         self.ran_out = False                   # a generator had no more batches
         self._take = data_adapter.BatchBuffers().take if reuse_batches else take
         self._iterator: Iterator | None = None
@@ -135,7 +143,10 @@ class EpochIterator:
         if hasattr(self.source, "as_numpy_iterator"):                 # tf.data.Dataset
             return iter(self.source.as_numpy_iterator())
         source = self.source                                          # a PyDataset
-        return (source[i] for i in range(len(source)))
+        # Keras shuffles the order of the batches, each pass (its TensorFlow backend also
+        # reads batches 0 and 1 once before training, to learn their shapes: not needed here).
+        order = self.shuffler.permutation(len(source)) if self.shuffle else range(len(source))
+        return (source[int(i)] for i in order)
 
 
 def unpack(batch) -> tuple:

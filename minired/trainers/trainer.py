@@ -71,6 +71,8 @@ class Trainer:
         self._output_losses: list[compile_utils.OutputLoss] = []
         self._metric_identifiers: list[list] = []
         self._compile_metrics: list[tuple[int, object]] | None = None
+        #: the compiled metrics as one object in ``model.metrics`` (Keras' CompileMetrics)
+        self._metrics_container: compile_utils.CompileMetrics | None = None
         self._loss_tracker = Mean(name="loss")
 
     # -- compile ------------------------------------------------------------------------------
@@ -104,18 +106,44 @@ class Trainer:
         self.loss = (self._output_losses[0].loss if len(keys) == 1 and self._output_losses
                      else loss)
         self._compile_metrics = None  # resolved from the data's shapes on first use
+        # Keras keeps a CompileMetrics whenever `metrics` is given, even an empty list.
+        self._metrics_container = (None if metrics is None
+                                   else compile_utils.CompileMetrics(len(keys)))
         self.compiled = True
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, the per-output loss trackers, then the compiled metrics."""
-        trackers = [o.tracker for o in self._output_losses if o.tracker is not None]
-        return [self._loss_tracker, *trackers,
-                *(metric for _, metric in self._compile_metrics or [])]
+        """The model's metric objects, as Keras lists them.
+
+        Once compiled: the loss tracker, the compiled metrics as one object named
+        ``compile_metrics`` (when ``compile`` was given ``metrics``), then, once ``fit`` or
+        ``evaluate`` has seen the data, the ``<output>_loss`` trackers of a model with
+        several losses. Each metric's own value is in the logs (``History``).
+
+        Example:
+            >>> model.metrics_names              # compiled with metrics=["accuracy"]
+            ['loss', 'compile_metrics']
+        """
+        if not self.compiled:
+            return []
+        found = [self._loss_tracker]
+        if self._metrics_container is not None:
+            found.append(self._metrics_container)
+        if self._compile_metrics is not None:     # built: Keras lists these only from then
+            found.extend(o.tracker for o in self._output_losses if o.tracker is not None)
+        return found
 
     @property
     def metrics_names(self) -> list[str]:
+        """The names of :attr:`metrics`: ``['loss', 'compile_metrics']`` with metrics."""
         return [m.name for m in self.metrics]
+
+    def _each_metric(self) -> list:
+        """Every metric the logs name: the loss, the per-output losses, the compiled
+        metrics (one by one, outside their container)."""
+        trackers = [o.tracker for o in self._output_losses if o.tracker is not None]
+        return [self._loss_tracker, *trackers,
+                *(metric for _, metric in self._compile_metrics or [])]
 
     def _require_compiled(self, method: str) -> None:
         if not self.compiled:
@@ -126,13 +154,15 @@ class Trainer:
             stubs = [np.empty((0, *shape[1:])) for shape in self._output_shapes(x)]
             self._compile_metrics = compile_utils.build_metrics(
                 self._metric_identifiers, ys, stubs, self.output_keys)
+            if self._metrics_container is not None:
+                self._metrics_container.by_output = self._compile_metrics
 
     def reset_metrics(self) -> None:
-        for metric in self.metrics:
+        for metric in self._each_metric():
             metric.reset_state()
 
     def _logs(self) -> dict[str, float]:
-        return {m.name: as_result(m.result()) for m in self.metrics}
+        return {m.name: as_result(m.result()) for m in self._each_metric()}
 
     def _output_shapes(self, x) -> list[tuple]:
         """The shape of each output for the inputs ``x`` (arrays)."""
@@ -209,6 +239,11 @@ class Trainer:
 
     def _metric_identifiers_given(self) -> bool:
         return any(self._metric_identifiers)
+
+    def _needs_targets(self) -> bool:
+        """Whether the targets ``y`` are read: a compiled loss or metric reads them. A model
+        trained only through ``add_loss`` may be given ``x`` alone (Keras' ``y=None``)."""
+        return bool(self._output_losses) or self._metric_identifiers_given()
 
     def _check_some_loss(self) -> None:
         """Without a compiled loss, the model must have added one (``add_loss``) in the
@@ -309,7 +344,10 @@ class Trainer:
         ``class_weight``. ``x`` may also be a generator, a :class:`~minired.utils.PyDataset`
         or a ``tf.data.Dataset`` of ``(x, y)`` or ``(x, y, sample_weight)`` batches (then
         ``y`` is None); ``steps_per_epoch`` and ``validation_steps`` count batches (see
-        :mod:`~minired.trainers.epoch_iterator`).
+        :mod:`~minired.trainers.epoch_iterator`); ``shuffle`` draws a new order of a
+        PyDataset's batches, and ``class_weight`` weighs those of a PyDataset or a dataset.
+        A model compiled without a loss and metrics (trained through ``add_loss``) needs no
+        targets: ``y``, ``y_val`` and the batches' ``y`` may be left out.
 
         Example:
             >>> history = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
@@ -325,9 +363,10 @@ class Trainer:
         validation_steps = _check_steps(validation_steps, "fit: `validation_steps`")
         if epoch_iterator.is_data_source(x):
             return self._fit_source(x, y, epochs, verbose, callbacks, validation_split,
-                                    validation_data, sample_weight, class_weight, initial_epoch,
-                                    steps_per_epoch, validation_steps, validation_freq)
-        if y is None and (self._output_losses or self._metric_identifiers_given()):
+                                    validation_data, shuffle, class_weight, sample_weight,
+                                    initial_epoch, steps_per_epoch, validation_steps,
+                                    validation_freq)
+        if y is None and self._needs_targets():
             raise ValueError("fit: `y` is required: give the targets, one per sample of `x` "
                              "(or give `x` as a generator or dataset of (x, y) batches).")
         x = self._prepare_x(x, "x", allow_empty=False, method="fit")
@@ -371,19 +410,30 @@ class Trainer:
                                   initial_epoch, validation_freq)
 
     def _fit_source(self, x, y, epochs, verbose, callbacks, validation_split, validation_data,
-                    sample_weight, class_weight, initial_epoch, steps_per_epoch,
+                    shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
                     validation_steps, validation_freq) -> History:
         """``fit`` on batches from a generator, a PyDataset or a tf.data.Dataset: each batch
-        is checked as it arrives, before its step."""
-        for argument, value in (("y", y), ("sample_weight", sample_weight),
-                                ("class_weight", class_weight)):
+        is checked as it arrives, before its step.
+
+        As in Keras, a PyDataset's batches come in a new order each epoch when ``shuffle``,
+        and ``class_weight`` weighs the samples of each batch of a PyDataset or a dataset
+        (not of a generator: Keras refuses it there).
+        """
+        for argument, value in (("y", y), ("sample_weight", sample_weight)):
             if value is not None:
                 raise ValueError(f"fit: `{argument}` is not supported when `x` is a generator "
                                  "or a dataset: give it in each batch, (x, y, sample_weight).")
         if validation_split:
             raise ValueError("fit: `validation_split` is only supported for arrays; give "
                              "`validation_data` instead.")
-        batches = epoch_iterator.EpochIterator(x, steps_per_epoch=steps_per_epoch)
+        if class_weight is not None:
+            if isinstance(x, Iterator):
+                raise ValueError("fit: `class_weight` is not supported when `x` is a generator "
+                                 "(as in Keras): give each batch as (x, y, sample_weight).")
+            self._check_class_weight(class_weight, "fit")
+        batches = epoch_iterator.EpochIterator(
+            x, steps_per_epoch=steps_per_epoch, shuffle=shuffle,
+            shuffler=rng_utils.generator("shuffle"), class_weight=class_weight)
         if validation_data is None:
             validation = None
         elif epoch_iterator.is_data_source(validation_data):
@@ -405,13 +455,19 @@ class Trainer:
             return batch
         x, y, sample_weight = batch
         x = self._prepare_x(x, "x (a batch of the data)", allow_empty=False, method=method)
-        if y is None and method != "predict":
+        if y is None and method != "predict" and self._needs_targets():
             raise ValueError(f"{method}: each batch of the data must hold the targets: "
                              "(x, y) or (x, y, sample_weight), got x alone.")
         if method == "predict":
             return x, None, None
         y = self._prepare_y(y, num_samples(x), "y (a batch of the data)")
         sample_weight = self._prepare_sample_weight(sample_weight, num_samples(x))
+        if batches.class_weight is not None:
+            if sample_weight is not None:     # Keras' rule: one or the other, never both
+                raise ValueError(f"{method}: a batch of the data holds sample weights, "
+                                 "(x, y, sample_weight), and `class_weight` is given: give "
+                                 "one or the other.")
+            sample_weight = self._class_weights(y, batches.class_weight, method)
         self._check_targets(y, "y (a batch of the data)", x, sample_weight)
         self._build_metrics(y, x)
         return x, y, sample_weight
@@ -507,7 +563,7 @@ class Trainer:
         """One checked target array per output (``y`` is an array, a list with one array
         per output, or a dict by output name)."""
         keys = self.output_keys
-        if not self._output_losses and not self._metric_identifiers_given():
+        if not self._needs_targets():
             return [None] * len(keys)    # no loss, no metric: the targets are not read
         if y is None:
             raise ValueError(f"`{argument}` is required: give the targets, one per sample.")
@@ -578,10 +634,18 @@ class Trainer:
 
     def _class_weights(self, y: list, class_weight, method: str) -> np.ndarray:
         """Per-sample weights from ``class_weight`` (one-output models only, as Keras)."""
-        if len(y) > 1:
+        self._check_class_weight(class_weight, method)
+        if y[0] is None:
+            raise ValueError(f"{method}: `class_weight` weighs each sample by its class, so "
+                             "it needs the targets `y` and a compiled loss that reads them.")
+        return data_adapter.class_weight_to_sample_weights(y[0], class_weight)
+
+    def _check_class_weight(self, class_weight, method: str) -> None:
+        """``class_weight`` is a dict, for a model with one output (as Keras)."""
+        if len(self.output_keys) > 1:
             raise ValueError(f"{method}: `class_weight` is only supported for models with a "
                              "single output; give `sample_weight` instead.")
-        return data_adapter.class_weight_to_sample_weights(y[0], class_weight)
+        data_adapter.check_class_weight(class_weight)
 
     def _prepare_sample_weight(self, sample_weight, n_samples: int,
                                argument: str = "sample_weight"):
@@ -626,12 +690,18 @@ class Trainer:
         return weights
 
     def _unpack_validation_data(self, validation_data):
-        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+        """``(x_val, y_val[, sample_weight])`` checked; ``(x_val,)`` alone when the model
+        reads no targets (trained through ``add_loss`` only, as Keras allows)."""
+        lengths = (2, 3) if self._needs_targets() else (1, 2, 3)
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in lengths:
+            got = (f"a {type(validation_data).__name__} of {len(validation_data)}"
+                   if isinstance(validation_data, tuple | list)
+                   else type(validation_data).__name__)
             raise ValueError("fit: `validation_data` must be a tuple (x_val, y_val) or "
-                             "(x_val, y_val, sample_weight), got "
-                             f"{type(validation_data).__name__}.")
+                             f"(x_val, y_val, sample_weight), got {got}.")
         x_val = self._prepare_x(validation_data[0], "validation_data[0]", allow_empty=False)
-        y_val = self._prepare_y(validation_data[1], num_samples(x_val), "validation_data[1]")
+        y_val = validation_data[1] if len(validation_data) > 1 else None
+        y_val = self._prepare_y(y_val, num_samples(x_val), "validation_data[1]")
         sw_val = (self._prepare_sample_weight(validation_data[2], num_samples(x_val),
                                               "validation_data[2]")
                   if len(validation_data) == 3 else None)
@@ -644,7 +714,8 @@ class Trainer:
 
         Returns a float when there are no metrics, else ``[loss, *metrics]``, or a dict
         with ``return_dict=True``. ``x`` may also be a generator or dataset of ``(x, y)``
-        batches; ``steps`` then limits how many are read.
+        batches; ``steps`` then limits how many are read. ``y`` may be left out when the
+        model has no compiled loss or metric (its layers add the loss: ``add_loss``).
 
         Example:
             >>> loss, accuracy = model.evaluate(x, y, verbose=0)
@@ -660,7 +731,7 @@ class Trainer:
                                      "generator or a dataset: give it in each batch.")
             batches = epoch_iterator.EpochIterator(x, steps_per_epoch=steps)
         else:
-            if y is None:
+            if y is None and self._needs_targets():
                 raise ValueError("evaluate: `y` is required: give the targets, one per sample "
                                  "of `x`.")
             x = self._prepare_x(x, "x", allow_empty=False, method="evaluate")
@@ -728,8 +799,9 @@ class Trainer:
         return self._pack_outputs(outputs)
 
     # -- single batches -----------------------------------------------------------------------
-    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns its loss (and metrics)."""
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns its loss (and metrics), computed before
+        the update. ``y`` may be left out without a compiled loss or metric (``add_loss``)."""
         self._require_compiled("train_on_batch")
         x = self._prepare_x(x, "x", allow_empty=False, method="train_on_batch")
         y = self._prepare_y(y, num_samples(x))
@@ -747,8 +819,9 @@ class Trainer:
             raise ValueError(f"train_on_batch: the loss became {loss}.")
         return self._batch_result(return_dict)
 
-    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
-        """Loss (and metrics) on one batch, ``training=False``."""
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on one batch, ``training=False``. ``y`` may be left out
+        without a compiled loss or metric (``add_loss``)."""
         self._require_compiled("test_on_batch")
         x = self._prepare_x(x, "x", allow_empty=False, method="test_on_batch")
         y = self._prepare_y(y, num_samples(x))

@@ -6,8 +6,10 @@ from __future__ import annotations
 class PyDataset:
     """Base class for data given batch by batch: subclass it and define ``__len__`` (the
     number of batches) and ``__getitem__(index)`` (batch ``index``: ``(x, y)`` or
-    ``(x, y, sample_weight)``). ``fit`` asks for batches ``0 .. len - 1`` every epoch, in
-    order, then calls :meth:`on_epoch_end` (shuffle there if you want to).
+    ``(x, y, sample_weight)``, or ``x`` alone for a model trained through ``add_loss``).
+    ``fit`` asks for each batch ``0 .. len - 1`` once per epoch, in a new order each epoch
+    (as Keras; ``shuffle=False`` keeps them in order, as ``evaluate`` and ``predict`` do),
+    then calls :meth:`on_epoch_end` (a place to shuffle the samples between batches).
 
     minired runs in one process, so ``workers``, ``use_multiprocessing`` and
     ``max_queue_size`` are accepted (as Keras does) and only stored.

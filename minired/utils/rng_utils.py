@@ -9,7 +9,8 @@ stream                    draws
 ========================  ====================================================
 ``"initializers"``        the seed of each unseeded initializer (initial weights)
 ``"dropout"``             the seed of each unseeded Dropout layer
-``"shuffle"``             the order of the samples in each epoch of ``fit``
+``"shuffle"``             the order of the samples (or of a PyDataset's batches) in each
+                          epoch of ``fit``
 ``"random"``              the seed of each unseeded ``mr.random`` draw or ``SeedGenerator``
 ========================  ====================================================
 
