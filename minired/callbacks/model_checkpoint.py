@@ -16,7 +16,8 @@ class ModelCheckpoint(MonitorCallback):
     atomic (see :mod:`minired.saving.saving_lib`): a crash never leaves half a file.
 
     Args:
-        filepath: where to save: a ``.keras`` archive, or ``.weights.h5`` with
+        filepath: where to save: a ``.keras`` archive (or Keras' legacy ``.h5`` file, see
+            :mod:`minired.saving.legacy_h5`), or ``.weights.h5`` with
             ``save_weights_only=True``.
         monitor: the log key that decides what "best" means (``save_best_only``).
         verbose: 1 prints Keras' messages ("Epoch 3: val_loss improved from ...").
@@ -53,7 +54,7 @@ class ModelCheckpoint(MonitorCallback):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the "
                              "filepath provided must end in `.weights.h5` (Keras weights "
                              f"format). Received: filepath={self.filepath}")
-        if not save_weights_only and not self.filepath.endswith(".keras"):
+        if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
             raise ValueError("The filepath provided must end in `.keras` (Keras model "
                              f"format). Received: filepath={self.filepath}")
 

@@ -17,14 +17,16 @@ def model_from_json(json_string: str, custom_objects: dict | None = None):
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
                safe_mode: bool = True):
-    """Load a ``.keras`` archive (see :func:`minired.saving.load_model`)."""
+    """Load a ``.keras`` archive, or a legacy ``.h5`` file (see
+    :func:`minired.saving.load_model`)."""
     from minired.saving import load_model as load
 
     return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
 def save_model(model, filepath, overwrite: bool = True, zipped: bool = True) -> None:
-    """Save ``model`` to a ``.keras`` file (see :func:`minired.saving.save_model`)."""
+    """Save ``model`` to a ``.keras`` file, or a legacy ``.h5`` file (see
+    :func:`minired.saving.save_model`)."""
     from minired.saving import save_model as save
 
     save(model, filepath, overwrite=overwrite, zipped=zipped)

@@ -4,6 +4,8 @@
   ``config.json`` (the architecture and the compile arguments) and ``model.weights.h5``
   (weights and optimizer state), the very file Keras writes: ``keras.saving.load_model``
   opens it and training continues with the same numbers (see :mod:`.saving_lib`).
+- ``model.save("model.h5")`` / :func:`load_model` of an ``.h5`` file: Keras' legacy HDF5
+  whole-model file, which Keras 3 still reads and writes (see :mod:`.legacy_h5`).
 - ``model.get_config()`` / ``Model.from_config`` and :func:`serialize_keras_object` /
   :func:`deserialize_keras_object`: the JSON of :mod:`.serialization_lib`.
 - Your own classes and functions are saved by name (registered or not); loading finds them
@@ -29,7 +31,8 @@ from minired.saving.serialization_lib import (
 
 
 def save_model(model, filepath, overwrite: bool = True, zipped: bool = True) -> None:
-    """Save ``model`` to a ``.keras`` file (see :func:`minired.saving.saving_lib.save_model`)."""
+    """Save ``model`` to a ``.keras`` file, or to Keras' legacy ``.h5`` file (see
+    :func:`minired.saving.saving_lib.save_model`)."""
     from minired.saving import saving_lib
 
     saving_lib.save_model(model, filepath, overwrite=overwrite)
@@ -37,7 +40,7 @@ def save_model(model, filepath, overwrite: bool = True, zipped: bool = True) -> 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
                safe_mode: bool = True):
-    """Load a ``.keras`` file written by minired or by Keras (see
+    """Load a ``.keras`` (or legacy ``.h5``) file written by minired or by Keras (see
     :func:`minired.saving.saving_lib.load_model`)."""
     from minired.saving import saving_lib
 

@@ -56,6 +56,8 @@ _CONFIG_FILENAME = "config.json"
 _METADATA_FILENAME = "metadata.json"
 _VARS_FNAME_H5 = "model.weights.h5"
 _ASSETS_DIRNAME = "assets"
+#: Paths saved and loaded as Keras' legacy whole-model HDF5 file (:mod:`.legacy_h5`).
+LEGACY_H5_EXTENSIONS = (".h5", ".hdf5")
 
 #: Limits when reading: the archive, each JSON member, the weights and the member count.
 MAX_ARCHIVE_BYTES = 4 << 30
@@ -336,7 +338,9 @@ def _prefixes(path: str) -> list[str]:
 # -- writing files ----------------------------------------------------------------------------
 def save_model(model, filepath, overwrite: bool = True) -> None:
     """Write ``model`` (architecture, compile arguments, weights, optimizer state) to a
-    ``.keras`` archive that ``keras.saving.load_model`` opens.
+    ``.keras`` archive that ``keras.saving.load_model`` opens. A path ending in ``.h5``
+    (or ``.hdf5``) gets Keras' legacy HDF5 file instead, with Keras' warning (see
+    :mod:`.legacy_h5`).
 
     Example:
         >>> import pathlib, tempfile, zipfile
@@ -346,9 +350,14 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
         ['config.json', 'metadata.json', 'model.weights.h5']
     """
     filepath = os.fspath(filepath)
+    if filepath.endswith(LEGACY_H5_EXTENSIONS):        # Keras 2's format, still written
+        from minired.saving import legacy_h5
+
+        return legacy_h5.save_model(model, filepath, overwrite=overwrite)
     if not filepath.endswith(".keras"):
-        raise ValueError("Invalid `filepath` argument: expected a `.keras` extension. "
-                         f"Received: filepath={filepath}")
+        raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` "
+                         "extension for the native Keras format (recommended) or a `.h5` "
+                         f"extension. Received: filepath={filepath}.")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
     atomic_write(filepath, archive_bytes(model))
@@ -538,10 +547,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
                safe_mode: bool = True):
-    """Load a ``.keras`` archive written by minired or by Keras.
+    """Load a ``.keras`` archive written by minired or by Keras (or, for a path ending in
+    ``.h5`` or ``.hdf5``, Keras' legacy HDF5 file: see :mod:`.legacy_h5`).
 
     Args:
-        filepath: the ``.keras`` file.
+        filepath: the ``.keras`` (or ``.h5``) file.
         custom_objects: ``{name: class or function}`` for your own classes (or register them
             with :func:`~minired.saving.register_keras_serializable`).
         compile: compile the model with the saved optimizer (its state restored), loss and
@@ -555,9 +565,11 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             half-loaded.
     """
     filepath = os.fspath(filepath)
-    if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
-        raise ValueError(f"{filepath}: the legacy Keras 2 HDF5 format is not supported; save "
-                         "it with model.save('model.keras') in Keras first.")
+    if filepath.endswith(LEGACY_H5_EXTENSIONS):        # Keras 2's format, still read
+        from minired.saving import legacy_h5
+
+        return legacy_h5.load_model(filepath, custom_objects=custom_objects, compile=compile,
+                                    safe_mode=safe_mode)
     config, weights = read_archive(filepath)
     with serialization_lib.deserialization_scope(custom_objects, safe_mode):
         model = serialization_lib._deserialize(config, compile=compile)
