@@ -17,6 +17,7 @@ with its own ``backward``, a user's layer inside a functional model with the tap
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,6 +27,60 @@ from minired.autodiff.tape import GradientTape, active_tape, record
 from minired.autodiff.tensor import Tensor, as_leaf
 
 _TRAINING: list[bool] = []    # the `training` of the calls running now, innermost last
+
+
+class CallArguments:
+    """The arguments of a call that takes more than its inputs: ``layer(a, b, factor=3.0)``
+    for ``call(self, a, b, factor=2.0)``.
+
+    The **tensor** arguments (arrays, symbolic tensors, and lists or dicts of them) are the
+    call's inputs: a functional model records each as an input of the node, and the tape
+    gives each its gradient. The others (``factor=3.0``) are passed as they are.
+
+    Args:
+        args: the positional arguments, the layer's ``inputs`` first.
+        kwargs: the keyword arguments (without ``training``).
+
+    Example:
+        >>> arguments = CallArguments((np.ones(2), np.zeros(2)), {"factor": 3.0})
+        >>> [t.tolist() for t in arguments.tensors()], arguments.kwargs
+        ([[1.0, 1.0], [0.0, 0.0]], {'factor': 3.0})
+    """
+
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, args: tuple, kwargs: dict) -> None:
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+
+    @property
+    def first(self):
+        """The first positional argument (the layer's ``inputs``): what ``build`` reads."""
+        return self.args[0]
+
+    def tensors(self) -> list:
+        """The tensor leaves, positional arguments first, then keyword arguments sorted by
+        name (the order of a node's ``input_tensors`` and of the gradients ``backward``
+        returns)."""
+        leaves = flatten([*self.args, *(self.kwargs[key] for key in sorted(self.kwargs))])
+        return [leaf for leaf in leaves if is_tensor(leaf)]
+
+    def map(self, function) -> CallArguments:
+        """Apply ``function`` to each tensor leaf; the other values stay."""
+        def leaf(x):
+            return function(x) if is_tensor(x) else x
+        return CallArguments(map_structure(leaf, self.args), map_structure(leaf, self.kwargs))
+
+    def __repr__(self) -> str:
+        return f"CallArguments(args={self.args!r}, kwargs={self.kwargs!r})"
+
+
+def is_tensor(value) -> bool:
+    """Whether a call argument is a tensor (an array, or a symbolic tensor of a graph) rather
+    than a plain value such as ``3.0``, ``"sum"`` or None."""
+    from minired.layers.keras_tensor import KerasTensor
+
+    return isinstance(value, np.ndarray | np.generic | KerasTensor)
 
 
 class CallCache(NamedTuple):
@@ -46,12 +101,15 @@ def current_training(training: bool | None) -> bool:
 
 
 def call_with_training(layer, inputs, training: bool):
-    """``layer.call(inputs)``, with ``training=`` when its signature takes it."""
+    """``layer.call(inputs)``, with ``training=`` when its signature takes it; ``inputs`` may
+    be :class:`CallArguments` (``layer.call(*args, **kwargs)``)."""
+    args, kwargs = ((inputs.args, inputs.kwargs) if isinstance(inputs, CallArguments)
+                    else ((inputs,), {}))
+    if _accepts_training(type(layer)):
+        kwargs = {**kwargs, "training": training}
     _TRAINING.append(training)
     try:
-        if _accepts_training(type(layer)):
-            return layer.call(inputs, training=training)
-        return layer.call(inputs)
+        return layer.call(*args, **kwargs)
     finally:
         _TRAINING.pop()
 
@@ -59,7 +117,8 @@ def call_with_training(layer, inputs, training: bool):
 def run_call(layer, inputs, training: bool):
     """Run ``layer.call`` on a new tape: returns ``(outputs as plain arrays, CallCache)``."""
     with GradientTape() as tape:
-        watched = map_structure(_watch_float, inputs)
+        watched = (inputs.map(_watch_float) if isinstance(inputs, CallArguments)
+                   else map_structure(_watch_float, inputs))
         outputs = call_with_training(layer, watched, training)
     plain = map_structure(_plain_array, outputs)
     return plain, CallCache(tape, watched, outputs, list(tape.losses))
@@ -90,13 +149,23 @@ def backward_call(layer, cache: CallCache, grad_outputs, top: int | None = None)
     for weight, gradient, _ in layer._weight_triples():
         if id(weight) in grads:
             gradient += grads[id(weight)]
-    return map_structure(lambda x: grads.get(id(x), np.zeros(np.shape(x), np.result_type(x)))
-                         if isinstance(x, Tensor) else None, cache.inputs)
+    def gradient_of(x):
+        if not isinstance(x, Tensor):
+            return None                     # an integer input (labels, indices): no δ
+        return grads.get(id(x), np.zeros(np.shape(x), np.result_type(x)))
+
+    if isinstance(cache.inputs, CallArguments):     # one δ per tensor argument, in order
+        return [gradient_of(x) for x in cache.inputs.tensors()]
+    return map_structure(gradient_of, cache.inputs)
 
 
-def record_layer_call(layer, inputs, training: bool):
+def record_layer_call(layer, inputs, training: bool, hand_written: type | None = None):
     """Run a layer with a hand-written ``forward`` inside a recording call, as one op on
     the tape whose VJP is the layer's own ``backward``.
+
+    ``hand_written`` is the class whose ``forward``/``backward`` run (default: the
+    layer's own class); a subclass that overrides ``call`` passes its built-in class here
+    from ``super().call(x)`` (see :meth:`minired.layers.Layer.call`).
 
     The op's inputs are the layer's inputs **and its weights**: the VJP runs ``backward``
     on zeroed gradient arrays and hands the tape ``δx`` and each ``∂L/∂w`` (then puts the
@@ -109,7 +178,10 @@ def record_layer_call(layer, inputs, training: bool):
     inputs = map_structure(lambda x: x if isinstance(x, Tensor) else _watch_float(x),
                            inputs)
     flat_inputs = flatten(inputs)
-    outputs = layer.forward(map_structure(_plain_array, inputs), training=training)
+    forward, backward = ((layer.forward, layer.backward) if hand_written is None else
+                         (partial(hand_written.forward, layer),
+                          partial(hand_written.backward, layer)))
+    outputs = forward(map_structure(_plain_array, inputs), training=training)
     cache = layer.cache
     flat_outputs = flatten(outputs)
 
@@ -120,8 +192,8 @@ def record_layer_call(layer, inputs, training: bool):
             grads = [None] * len(flat_outputs)
             grads[index] = grad
             return isolated_backward(layer, cache,
-                                     lambda: layer.backward(grads[0] if len(grads) == 1
-                                                            else grads))
+                                     lambda: backward(grads[0] if len(grads) == 1
+                                                      else grads))
         return vjp
 
     recorded = [record(out, (*flat_inputs, *weights), vjp_for(i), call=(layer, cache))
@@ -168,17 +240,30 @@ def output_logits_record(cache: CallCache, loss, training: bool) -> int | None:
 def infer_output_shape(layer, input_shape):
     """The output shape of ``layer.call`` for inputs of ``input_shape``: run it on one
     sample of zeros (no Variable changes, nothing recorded) and read the result's shape,
-    with the batch axis as given."""
-    from minired.variables import frozen_variables
+    with the batch axis as given.
 
-    def zeros(shape):
+    ``input_shape`` may also be :class:`CallArguments` whose tensors are symbolic: each
+    becomes a sample of zeros of its shape and dtype, the other arguments stay."""
+
+    def zeros(shape, dtype=None):
         return np.zeros((1, *[1 if d is None else d for d in shape[1:]]),
-                        dtype=layer._float_dtype())
+                        dtype=dtype or layer._float_dtype())
 
+    if isinstance(input_shape, CallArguments):
+        sample = input_shape.map(lambda tensor: zeros(tensor.shape, tensor.dtype))
+        batch = input_shape.tensors()[0].shape[0]
+        return _output_shapes(layer, sample, batch)
     is_shape = isinstance(input_shape, tuple) and all(
         d is None or isinstance(d, int | np.integer) for d in input_shape)
     sample = zeros(input_shape) if is_shape else map_shapes(zeros, input_shape)
     batch = (input_shape if is_shape else flatten_shapes(input_shape)[0])[0]
+    return _output_shapes(layer, sample, batch)
+
+
+def _output_shapes(layer, sample, batch):
+    """The shape(s) of ``layer.call(sample)``, batch axis ``batch``."""
+    from minired.variables import frozen_variables
+
     with frozen_variables():
         outputs = call_with_training(layer, sample, False)
     shapes = [(batch, *np.shape(out)[1:]) for out in flatten(outputs)]

@@ -39,6 +39,7 @@ import numpy as np
 
 from minired import config
 from minired.autodiff import layer_calls
+from minired.autodiff.layer_calls import CallArguments
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.node import Node, flatten_tensors
 from minired.saving import serialization_lib
@@ -146,14 +147,40 @@ class Layer:
         super().__setattr__(name, value)
 
     # -- the two passes -----------------------------------------------------------------------
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Keras' wrappers, for every class of layer:
+
+        - its ``build`` marks the layer built and records the input shape, even when a
+          user's ``build`` does not call ``super().build`` (see :func:`_marks_built`);
+        - a subclass of a built-in layer that overrides ``call`` (``class ShiftedDense(Dense):
+          def call(self, x): return super().call(x) + 1``) runs that ``call`` on the tape,
+          as any layer of your own, instead of the built-in hand-written ``forward``.
+        """
+        super().__init_subclass__(**kwargs)
+        if inspect.isfunction(vars(cls).get("build")):
+            cls.build = _marks_built(vars(cls)["build"])
+        if "call" in vars(cls) and _hand_written_class(cls) is not None:
+            cls.forward, cls.backward = Layer.forward, Layer.backward
+
     def call(self, inputs, training=None):
         """What the layer computes, written with ``mr.ops`` (your layers implement this;
-        the built-in ones implement ``forward`` and ``backward`` instead)."""
-        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` "
-                                  "method implemented.")
+        the built-in ones implement ``forward`` and ``backward`` instead).
+
+        A built-in layer's ``call`` is its hand-written ``forward``, recorded on the tape as
+        one operation whose VJP is its hand-written ``backward``: so a subclass that
+        overrides ``call`` can use ``super().call(inputs)``, and the tape differentiates it.
+        """
+        hand_written = _hand_written_class(type(self))
+        if hand_written is None:
+            raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` "
+                                      "method implemented.")
+        return layer_calls.record_layer_call(self, inputs,
+                                             layer_calls.current_training(training),
+                                             hand_written)
 
     def _uses_call(self) -> bool:
-        """Whether this layer is written with ``call`` (differentiated by the tape)."""
+        """Whether this layer is written with ``call`` (differentiated by the tape): your
+        layers, and the subclasses of built-in layers that override ``call``."""
         return type(self).call is not Layer.call     # the built-in layers define no call
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
@@ -182,7 +209,7 @@ class Layer:
         """
         return False
 
-    def __call__(self, inputs, training: bool | None = None):
+    def __call__(self, inputs, *args, training: bool | None = None, **kwargs):
         """Run the layer on arrays, or add it to a graph when called on symbolic tensors.
 
         On arrays (one, or a list for a merge layer): build on first use, then ``forward``
@@ -192,13 +219,20 @@ class Layer:
         On :class:`~minired.layers.keras_tensor.KerasTensor` (from ``mr.Input``): build on
         first use, check the shapes, record a :class:`~minired.layers.node.Node` and return
         symbolic outputs of shape ``compute_output_shape(...)``; nothing is computed.
+
+        A layer written with ``call`` takes the arguments its ``call`` takes, as in Keras:
+        ``AddTwo()(a, b)`` for ``call(self, a, b)``, ``Scale()(x, factor=3.0)`` for
+        ``call(self, x, factor=2.0)`` (see :meth:`_bind_arguments`). Every tensor argument
+        is an input: of the node, and of the backward pass, which gives each its gradient.
         """
+        if args or kwargs:
+            inputs, training = self._bind_arguments(inputs, args, kwargs, training)
         if any(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
             return self._symbolic_call(inputs)
         training = layer_calls.current_training(training)
         inputs = map_arrays(self._cast_input, inputs)
         shapes = map_arrays(lambda a: (None, *a.shape[1:]), inputs)
-        self._build_once(shapes)
+        self._build_once(shapes.first if isinstance(shapes, CallArguments) else shapes)
         if layer_calls.inside_recording():
             if self._uses_call():            # its operations go on the same tape
                 start = len(layer_calls.active_tape().losses)
@@ -207,6 +241,46 @@ class Layer:
                 return outputs
             return layer_calls.record_layer_call(self, inputs, training)
         return self.forward(inputs, training=training)
+
+    def _bind_arguments(self, inputs, args: tuple, kwargs: dict, training):
+        """``layer(inputs, *args, **kwargs)`` as Keras' ``CallSpec`` reads it: returns what
+        to call the layer on (``inputs``, or :class:`CallArguments` when ``call`` takes more)
+        and ``training``.
+
+        Only tensors may be positional (Keras' rule: ``Scale()(x, 3.0)`` is an error, write
+        ``factor=3.0``). ``training`` given by name or position is the layer's (passed to
+        ``call`` when it takes it), and ``mask=None`` is dropped when ``call`` has no
+        ``mask`` (minired has no masking). A built-in layer takes its inputs only.
+        """
+        for value in layer_calls.flatten(list(args)):
+            if not (value is None or layer_calls.is_tensor(value)):
+                raise ValueError("Only input tensors may be passed as positional arguments. "
+                                 "The following argument value should be passed as a "
+                                 f"keyword argument: {value!r} (of type {type(value)})")
+        parameters = inspect.signature(type(self).call).parameters
+        if kwargs.get("mask", 0) is None and "mask" not in parameters:
+            kwargs = {key: value for key, value in kwargs.items() if key != "mask"}
+        if not self._uses_call():
+            if args or kwargs:
+                raise TypeError(f"Layer {self.name!r} ({type(self).__name__}) is called on "
+                                "one input (a tensor, or a list of tensors for a merge "
+                                f"layer), got {len(args)} more positional argument(s) and "
+                                f"the keyword arguments {sorted(kwargs)}.")
+            return inputs, training
+        try:
+            bound = inspect.signature(type(self).call).bind(self, inputs, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"Layer {self.name!r}: {type(self).__name__}.call"
+                            f"{inspect.signature(type(self).call)} cannot take these "
+                            f"arguments: {error}.") from None
+        args = list(args)       # kept as given (a functional config writes them so)
+        if "training" in parameters and "training" in bound.arguments:
+            position = list(parameters).index("training") - 2     # after self and inputs
+            given = args.pop(position) if 0 <= position < len(args) else None
+            training = given if training is None else training
+        if not args and not kwargs:
+            return inputs, training
+        return CallArguments((inputs, *args), kwargs), training
 
     def _build_once(self, shapes) -> None:
         """Build on the first call (Keras' ``_maybe_build``), else check the shapes."""
@@ -243,8 +317,12 @@ class Layer:
         if isinstance(inputs, tuple):
             inputs = list(inputs)
         shapes = map_arrays(lambda t: t.shape, inputs)
-        self._build_once(shapes)
-        output_shape = self.compute_output_shape(shapes)
+        if isinstance(inputs, CallArguments):
+            self._build_once(shapes.first)
+            output_shape = self._output_shape_of(inputs)
+        else:
+            self._build_once(shapes)
+            output_shape = self.compute_output_shape(shapes)
         dtype = str(self._float_dtype())
         if isinstance(output_shape, list):      # several outputs (a model used as a layer)
             outputs = [KerasTensor(s, dtype) for s in output_shape]
@@ -252,6 +330,15 @@ class Layer:
             outputs = KerasTensor(output_shape, dtype)
         Node(self, inputs, outputs)
         return outputs
+
+    def _output_shape_of(self, arguments: CallArguments):
+        """The output shape of a call with more arguments than its inputs (symbolic
+        tensors): ``compute_output_shape`` of the first argument's shape when the layer
+        defines it (as Keras does for a one-argument ``compute_output_shape``), else the
+        shape of ``call`` run on zeros."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            return self.compute_output_shape(map_arrays(lambda t: t.shape, arguments.first))
+        return layer_calls.infer_output_shape(self, arguments)
 
     def _check_call_shape(self, input_shape) -> None:
         """Refuse inputs this built layer cannot take (Keras' ``input_spec``); the base layer
@@ -462,6 +549,10 @@ class Layer:
         triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer)]
         if self.use_bias:
             triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
+        if self._own_variables:     # a subclass's own mr.Variable: trainable ones first
+            own = [(v, v.gradient, v.regularizer) for v in self._own_variables]
+            triples = ([t for t in own if t[0].trainable] + triples
+                       + [t for t in own if not t[0].trainable])
         return triples
 
     def add_penalty_gradients(self) -> None:
@@ -537,6 +628,33 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _marks_built(build):
+    """``build`` followed by what Keras' ``build_wrapper`` does: the layer is built, and
+    remembers the shape it was built with (for ``get_build_config``), whether ``build``
+    was called by the first call or by hand, and whether it called ``super().build``."""
+    @functools.wraps(build)
+    def build_and_mark(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        shapes = [*args, *kwargs.values()]
+        if len(shapes) == 1 and shapes[0] is not None and vars(self).get("input_shape") is None:
+            self.input_shape = tuple(shapes[0])        # as Layer.build, had it been called
+        self.built = True
+    return build_and_mark
+
+
+def _hand_written_class(cls: type) -> type | None:
+    """The class whose hand-written ``forward``/``backward`` a layer of class ``cls`` has
+    (``Dense`` for ``Dense`` and its subclasses), or None for a layer written with ``call``
+    only (and for the models, whose ``forward`` runs their graph or their ``call``)."""
+    for klass in cls.__mro__:
+        if klass is Layer or getattr(klass, "_forward_runs_call", False):
+            return None
+        forward = vars(klass).get("forward")
+        if forward is not None and forward is not Layer.forward:
+            return klass
+    return None
 
 
 def check_dtype_policy(policy, owner: str) -> None:
@@ -644,7 +762,10 @@ def add_penalty_gradients_of(triples: list[tuple]) -> None:
 
 
 def map_arrays(function, structure):
-    """Apply ``function`` to each leaf of a value, a list/tuple (as a list) or a dict."""
+    """Apply ``function`` to each leaf of a value, a list/tuple (as a list) or a dict; to
+    each tensor of :class:`CallArguments`."""
+    if isinstance(structure, CallArguments):
+        return structure.map(function)
     if isinstance(structure, dict):
         return {key: map_arrays(function, value) for key, value in structure.items()}
     if isinstance(structure, list | tuple):

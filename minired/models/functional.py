@@ -203,7 +203,7 @@ class Functional(Model):
         calls = []
         for node in self._nodes:
             layer = node.operation
-            arguments = map_arrays(lambda tensor: values[id(tensor)], node.call_inputs)
+            arguments = map_arrays(lambda tensor: values[id(tensor)], node.call_arguments)
             result = layer.forward(arguments, training=training)
             calls.append((layer, layer.cache))
             values.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
@@ -281,7 +281,8 @@ class Functional(Model):
             if inputs_grad is not None:
                 for tensor, grad in zip(node.input_tensors, _as_list(
                         inputs_grad, len(node.input_tensors)), strict=True):
-                    _accumulate(grads, tensor, grad)
+                    if grad is not None:           # None: an integer input, no gradient
+                        _accumulate(grads, tensor, grad)
         if not input_gradients:
             return None
         result = [grads.get(id(t), np.zeros(shape, dtype)) for t, (shape, dtype) in
@@ -309,6 +310,11 @@ class Functional(Model):
         starts = _call_starts(self.cache.calls)
         found = keras_numerics.logits_call([self.cache.calls[i] for i in chain], loss,
                                            training)
+        if found is not None and isinstance(self.cache.calls[chain[found]][1],
+                                            layer_calls.CallCache):
+            # A built-in layer whose call you override (ShiftedDense(..., "softmax")): its
+            # call ran on the tape, and what it returns need not be the softmax's output.
+            return None
         if found is not None:
             return starts[chain[found]]
         if not chain or not isinstance(self.cache.calls[chain[0]][0], Functional):
@@ -370,8 +376,14 @@ class Functional(Model):
         shapes: dict[int, Any] = dict(zip(map(id, self.inputs), self._flatten_inputs(
             input_shape), strict=True))
         for node in self._nodes:
-            argument = map_arrays(lambda tensor: tuple(shapes[id(tensor)]), node.call_inputs)
-            result = node.operation.compute_output_shape(argument)
+            if node.arguments is not None:      # a call(a, b, factor=3.0) of your own layer
+                result = node.operation._output_shape_of(map_arrays(
+                    lambda tensor: KerasTensor(shapes[id(tensor)], tensor.dtype),
+                    node.arguments))
+            else:
+                argument = map_arrays(lambda tensor: tuple(shapes[id(tensor)]),
+                                      node.call_inputs)
+                result = node.operation.compute_output_shape(argument)
             shapes.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
                               strict=True))
         outputs = [tuple(shapes[id(t)]) for t in self.outputs]
@@ -568,10 +580,9 @@ def functional_config(model: Functional) -> dict:
     for layer in model.layers:
         entry = serialization_lib.serialize_keras_object(layer)
         entry["name"] = layer.name
-        entry["inbound_nodes"] = [
-            {"args": [map_arrays(tensor_config, node.call_inputs)],
-             "kwargs": dict(getattr(layer, "_keras_node_kwargs", {}))}
-            for node in layer._inbound_nodes if id(node) in own and not node.is_input]
+        entry["inbound_nodes"] = [node_config(layer, node, tensor_config)
+                                  for node in layer._inbound_nodes
+                                  if id(node) in own and not node.is_input]
         layers.append(entry)
 
     def layer_reference(tensor) -> list:
@@ -582,6 +593,17 @@ def functional_config(model: Functional) -> dict:
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": map_arrays(layer_reference, model._inputs_struct),
             "output_layers": map_arrays(layer_reference, model._outputs_struct)}
+
+
+def node_config(layer, node: Node, tensor_config) -> dict:
+    """One call as Keras writes it: ``{"args": [...], "kwargs": {...}}``, each symbolic
+    tensor as ``tensor_config`` writes it (a call of your own layer may have more
+    arguments than its inputs: ``AddTwo()(a, b)``, ``Scale()(x, factor=3.0)``)."""
+    kwargs = dict(getattr(layer, "_keras_node_kwargs", {}))
+    if node.arguments is None:
+        return {"args": [map_arrays(tensor_config, node.call_inputs)], "kwargs": kwargs}
+    arguments = node.arguments.map(tensor_config)
+    return {"args": list(arguments.args), "kwargs": {**kwargs, **arguments.kwargs}}
 
 
 class _NotReadyError(Exception):
@@ -642,12 +664,16 @@ def functional_from_config(cls, config: dict):
                     args = revive(node_data.get("args", []))
                 except _NotReadyError:
                     break
-                extra = {k: v for k, v in node_data.get("kwargs", {}).items()
-                         if k not in ("training", "mask") and v is not None}
-                if extra or len(args) != 1:
-                    raise ValueError(f"Layer {name!r} is called with arguments minired does "
-                                     f"not support: {len(args)} positional, kwargs {extra}.")
-                result = created[name](args[0])
+                try:
+                    kwargs = revive(node_data.get("kwargs", {}))
+                except _NotReadyError:
+                    break
+                kwargs = {k: v for k, v in kwargs.items()
+                          if not (k in ("training", "mask") and v is None)}
+                if not args:
+                    raise ValueError(f"Layer {name!r} is called without arguments in the "
+                                     "model config.")
+                result = created[name](*args, **kwargs)
                 outputs[name].append(flatten_tensors(result))
                 nodes.pop(0)
                 progress = True

@@ -52,6 +52,10 @@ class Model(Trainer, Layer):
         (4, (2, 1))
     """
 
+    #: A model's ``forward`` runs its graph or its ``call``: not a hand-written computation
+    #: that ``Layer.call`` could record (see :func:`minired.layers.layer._hand_written_class`).
+    _forward_runs_call = True
+
     def __new__(cls, *args, **kwargs):
         if cls is Model:
             from minired.models.functional import Functional
