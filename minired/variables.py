@@ -16,6 +16,7 @@ computed like any input's.
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 
@@ -102,6 +103,22 @@ class Variable(Tensor):
 
     def __hash__(self) -> int:         # a weight is one object: usable as a dict key
         return id(self)
+
+    # -- copies: NumPy copies only the numbers of an array subclass; a Variable's name,
+    # ``trainable``, regularizer and gradient buffer go with them (copy.deepcopy, pickle).
+    def __deepcopy__(self, memo: dict) -> Variable:
+        new = np.ndarray.__deepcopy__(self, memo)
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __reduce__(self):
+        rebuild, arguments, array_state = super().__reduce__()
+        return rebuild, arguments, (array_state, self.__dict__)
+
+    def __setstate__(self, state) -> None:
+        array_state, attributes = state
+        super().__setstate__(array_state)
+        self.__dict__.update(attributes)
 
 
 def _initial_value(initializer, shape, dtype: np.dtype) -> np.ndarray:

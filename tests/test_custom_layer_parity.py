@@ -261,3 +261,38 @@ def test_training_is_passed_to_a_call_that_takes_it():
     x = np.zeros((1, 2), "float32")
     np.testing.assert_array_equal(Seen()(x, scale=2.0, training=True), [[1.0, 1.0]])
     np.testing.assert_array_equal(Seen()(x, scale=2.0), [[0.0, 0.0]])
+
+
+class ScaleWithCounter(mr.layers.Layer):
+    """``x · w``, one weight per feature, and a counter that does not train (picklable:
+    defined at module level)."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+        self.counter = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                       name="counter")
+
+    def call(self, x):
+        return x * self.w
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_model_with_your_layer_keeps_its_variables_and_trains_as_the_original(how):
+    """NumPy copies only the numbers of an array subclass: a Variable's name, ``trainable``
+    and gradient buffer must travel with them, or the copy cannot train its own layer."""
+    import copy
+    import pickle
+
+    inputs = mr.Input((3,))
+    model = mr.Model(inputs, mr.layers.Dense(1)(ScaleWithCounter()(inputs)))
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.random.default_rng(0).normal(size=(2, 8, 3)).astype("float32")[0], np.ones((8, 1))
+    model.fit(x, y, epochs=1, verbose=0)
+    twin = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    layer, twin_layer = model.layers[1], twin.layers[1]
+    assert [(v.name, v.trainable) for v in twin_layer.weights] == [("w", True), ("counter", False)]
+    assert twin_layer.w is not layer.w and twin_layer.w.gradient is not layer.w.gradient
+    for m in (model, twin):
+        m.fit(x, y, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

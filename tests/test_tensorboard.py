@@ -158,7 +158,7 @@ def test_evaluate_with_the_callback_writes_evaluation_scalars(tmp_path):
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     loss, accuracy = model.evaluate(x, y, verbose=0, callbacks=[TensorBoard(tmp_path)])
     validation = read(tmp_path / "validation")
-    step = model.optimizer.iterations
+    step = int(model.optimizer.iterations)
     assert scalars(validation, "evaluation_loss_vs_iterations") == {step: as_float32([loss])[0]}
     assert scalars(validation, "evaluation_accuracy_vs_iterations") == {
         step: as_float32([accuracy])[0]}

@@ -262,7 +262,7 @@ class TensorBoard(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.write_steps_per_second:
-            self._epoch_start_iterations = self.model.optimizer.iterations
+            self._epoch_start_iterations = int(self.model.optimizer.iterations)
             self._epoch_start_time = time.perf_counter()
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
@@ -286,7 +286,7 @@ class TensorBoard(Callback):
             return
         for name, value in logs.items():
             self._val_writer.scalar(f"evaluation_{name}_vs_iterations", value,
-                                    step=optimizer.iterations)
+                                    step=int(optimizer.iterations))
         self._val_writer.flush()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -308,7 +308,7 @@ class TensorBoard(Callback):
         # one (a ReduceLROnPlateau placed after TensorBoard has not reduced it yet).
         train_logs["learning_rate"] = float(self.model.optimizer.learning_rate)
         if self.write_steps_per_second:
-            steps = self.model.optimizer.iterations - self._epoch_start_iterations
+            steps = int(self.model.optimizer.iterations) - self._epoch_start_iterations
             train_logs["steps_per_second"] = steps / (time.perf_counter()
                                                       - self._epoch_start_time)
         for name, value in train_logs.items():

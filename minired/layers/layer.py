@@ -528,6 +528,15 @@ class Layer:
         for layer in self._tracked_layers:
             layer._fill_unwritten_gradients()
 
+    def __getstate__(self) -> dict:
+        """What a copy (``copy.deepcopy``, ``pickle``) takes: everything but the last forward
+        pass' ``cache``, which serves only that batch's backward pass (and a call of your
+        own keeps its tape there, whose functions pickle cannot write)."""
+        state = self.__dict__.copy()
+        if state.get("cache") is not None:
+            state["cache"] = None
+        return state
+
     def _release_caches(self) -> None:
         """Let go of what the last forward pass kept for its backward (``cache``), here and
         in the sublayers. A model's training, test and predict steps call it first: nothing

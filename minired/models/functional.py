@@ -115,7 +115,7 @@ class Functional(Model):
     # rebuilt from the copied nodes (as the optimizer's index of its variables).
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         state.pop("_producer", None)            # absent while a Sequential has no graph
         return state
 

@@ -22,7 +22,7 @@ def get(identifier: str | Optimizer | None) -> Optimizer | None:
     ``None`` gives ``None``, as in Keras.
 
     Example:
-        >>> get("sgd").learning_rate       # Keras' default 0.01, stored in float32
+        >>> float(get("sgd").learning_rate)   # Keras' default 0.01, stored in float32
         0.009999999776482582
     """
     if identifier is None or isinstance(identifier, Optimizer):
@@ -35,6 +35,21 @@ def get(identifier: str | Optimizer | None) -> Optimizer | None:
     )
 
 
+def serialize(optimizer) -> dict:
+    """``optimizer`` as Keras' JSON-able dict (:func:`~minired.saving.serialize_keras_object`)."""
+    from minired.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(optimizer)
+
+
+def deserialize(config, custom_objects: dict | None = None):
+    """The optimizer that ``config`` (a :func:`serialize` dict, or a name) describes; your
+    classes come from ``custom_objects`` or the registered ones, as Keras."""
+    from minired.saving.serialization_lib import deserialize_in
+
+    return deserialize_in("optimizers", config, custom_objects)
+
+
 __all__ = [
     "Optimizer",
     "SGD",
@@ -44,5 +59,5 @@ __all__ = [
     "AdamW",
     "Nadam",
     "schedules",
-    "get",
+    "get", "serialize", "deserialize",
 ]

@@ -68,7 +68,7 @@ class Adam(Optimizer):
 
     def _compute_scalars(self, dt: type, learning_rate) -> tuple:
         """``alpha``, ``1 - b1``, ``1 - b2`` and ``eps`` in the dtype ``dt``, once per step."""
-        t = dt(self.iterations + 1)
+        t = dt(int(self.iterations) + 1)   # the Variable read once, as a plain int
         beta_1 = keras_numerics.as_keras_constant(self.beta_1, dt)
         beta_2 = keras_numerics.as_keras_constant(self.beta_2, dt)
         beta_1_power = beta_1**t  # powers of NumPy scalars, as TensorFlow (see keras_numerics)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import config, keras_numerics
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer, _scalar_variable, cache_blocks
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -65,25 +65,27 @@ class Nadam(Optimizer):
     def _create_slots(self, variables: list[np.ndarray]) -> None:
         self._momentums = self.add_slots(variables)
         self._velocities = self.add_slots(variables)
-        # Π starts at 1, in the dtype of the first variable (Keras' choice).
+        # Π starts at 1, in the dtype of the first variable (Keras' choice): a 0-d Variable,
+        # listed after the slots in `variables`, as in Keras.
         dtype = variables[0].dtype if variables else config.dtype()
-        self._u_product = dtype.type(1.0)
+        self._u_product = _scalar_variable(1.0, dtype)
 
     def _update_variables(self, grads, variables, learning_rate) -> None:
         # Π_t = Π_{t-1}·u_t: once per step, shared by all variables.
         # Keras writes Π·b1·(1 - ½·0.96^t) with Python floats, which reach Π's dtype exactly
         # (no as_keras_constant here, unlike update_step).
-        dt = type(self._u_product)
-        t = dt(self.iterations + 1)
-        self._u_product = self._u_product * dt(self.beta_1) * (
-            dt(1.0) - dt(0.5) * dt(0.96) ** t
-        )
+        dt = self._u_product.dtype.type
+        t = dt(int(self.iterations) + 1)
+        u_product = dt(self._u_product)   # plain NumPy numbers, not the Variable, for the math
+        # fill() is the array's own, cheaper than the Variable's assign() (see Optimizer.apply)
+        self._u_product.fill(u_product * dt(self.beta_1) * (dt(1.0) - dt(0.5) * dt(0.96) ** t))
         super()._update_variables(grads, variables, learning_rate)
 
     def _compute_scalars(self, dt: type, learning_rate) -> tuple:
         """The step's scalars in the dtype ``dt``, once per step (after Π moved to Π_t)."""
-        local_step = dt(self.iterations + 1)
-        next_step = dt(self.iterations + 2)
+        iterations = int(self.iterations)
+        local_step = dt(iterations + 1)
+        next_step = dt(iterations + 2)
         decay = keras_numerics.as_keras_constant(0.96, dt)
         beta_1 = keras_numerics.as_keras_constant(self.beta_1, dt)
         beta_2 = keras_numerics.as_keras_constant(self.beta_2, dt)

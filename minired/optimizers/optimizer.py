@@ -12,6 +12,11 @@ One call to :meth:`Optimizer.apply_gradients` does, in this order (Keras'
     4. update_step(g, w, lr)           the optimizer's own rule, variable by variable
     5. iterations <- iterations + 1
 
+The step counter :attr:`Optimizer.iterations` (int64) and a float learning rate are 0-d
+:class:`minired.Variable` objects, as in Keras: ``opt.learning_rate.assign(0.01)``,
+``float(opt.learning_rate)``, ``int(opt.iterations)``. A step reads each of them once, as a
+plain NumPy scalar, so the arithmetic never goes through the Variable class.
+
 Variables are the model's own NumPy arrays: every update writes into them in place
 (``w -= ...``), so the model sees the new values without copying anything back.
 
@@ -31,8 +36,8 @@ What makes a step fast, without changing a single number:
 The arithmetic follows Keras operation by operation, so float32 results match TensorFlow
 bit for bit except where a summation order or a ``pow`` differs by an ulp:
 
-- a float learning rate is stored in ``floatx`` when the optimizer is created, like Keras'
-  learning-rate variable: ``SGD(0.1)`` steps with ``float32(0.1) = 0.10000000149...``;
+- a float learning rate is stored in a ``floatx`` Variable when the optimizer is created,
+  like Keras' learning-rate variable: ``SGD(0.1)`` steps with ``float32(0.1) = 0.10000000149...``;
 - constants are cast to the variable's dtype before use; constants such as ``1 - beta_1``
   are computed in Python double precision first, as Keras does;
 - the constants Keras passes through ``ops.cast`` (SGD's momentum, Adam's betas inside
@@ -63,6 +68,7 @@ from minired.optimizers.schedules import deserialize as deserialize_schedule
 from minired.optimizers.schedules import serialize as serialize_schedule
 from minired.utils import interrupts
 from minired.utils.naming import auto_name
+from minired.variables import Variable
 
 #: The arguments every optimizer shares, documented once. Each optimizer's docstring says
 #: ``{{base_optimizer_keyword_args}}`` where they belong (Keras' own template name), and
@@ -124,6 +130,11 @@ def cache_blocks(arrays: tuple, scratch: tuple = ()) -> Iterator[tuple[tuple, tu
                tuple(s[:stop - start] for s in flat_scratch))
 
 
+def _scalar_variable(value, dtype, name: str | None = None) -> Variable:
+    """A 0-d, non-trainable Variable: the step counter, the learning rate, Nadam's Π."""
+    return Variable(value, dtype=dtype, trainable=False, name=name)
+
+
 def _as_sequence(values: Iterable) -> list | tuple:
     """``values`` itself if it is a list or a tuple (no copy per step), else a list of it."""
     return values if isinstance(values, list | tuple) else list(values)
@@ -174,10 +185,13 @@ class Optimizer:
         >>> from minired.optimizers import SGD
         >>> w = np.array([1.0, 2.0], dtype="float32")
         >>> opt = SGD(learning_rate=0.5)
-        >>> opt.apply_gradients([(np.array([1.0, 1.0], dtype="float32"), w)])
+        >>> int(opt.apply_gradients([(np.array([1.0, 1.0], dtype="float32"), w)]))
         1
         >>> w
         array([0.5, 1.5], dtype=float32)
+        >>> opt.learning_rate.assign(0.25)    # a Variable, as in Keras
+        >>> float(opt.learning_rate), int(opt.iterations)
+        (0.25, 1)
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -223,14 +237,13 @@ class Optimizer:
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
-        self.iterations = 0
+        self._iterations = _scalar_variable(0, "int64", name="iteration")
         self._learning_rate = self._check_learning_rate(learning_rate)
         self.built = False
         # The variables this optimizer updates, and id(variable) -> position in that list.
         # Holding the arrays themselves keeps their ids unique for the optimizer's lifetime.
         self._trainable_variables: list[np.ndarray] = []
         self._trainable_variables_indices: dict[int, int] = {}
-        self._slots: list[np.ndarray] = []
         # Work arrays, per variable (not state: see _create_scratch), and this step's
         # scalars by dtype (see _scalars).
         self._scratch: list[tuple[np.ndarray, ...]] = []
@@ -265,18 +278,32 @@ class Optimizer:
                 f"({type(learning_rate).__name__})."
             )
         # Keras keeps a float learning rate in a `floatx` variable: float32(0.1) by default.
-        return config.dtype().type(learning_rate)
+        return _scalar_variable(learning_rate, config.floatx(), name="learning_rate")
 
     @property
-    def learning_rate(self) -> float:
-        """The learning rate of the next update, as a Python float.
+    def iterations(self) -> Variable:
+        """The number of updates applied so far: a 0-d int64 Variable, as in Keras
+        (``int(opt.iterations)``, ``opt.iterations.numpy()``). It has no setter, as in
+        Keras: change it with ``opt.iterations.assign(n)``."""
+        return self._iterations
 
-        For a schedule this is ``schedule(iterations)``: the first update uses ``schedule(0)``.
+    @property
+    def learning_rate(self) -> Variable | Any:
+        """The learning rate of the next update.
+
+        A float learning rate is a 0-d ``floatx`` Variable, as in Keras: ``float(lr)``,
+        ``lr.numpy()``, ``lr.assign(0.01)``. For a schedule this is the NumPy number
+        ``schedule(iterations)`` (the first update uses ``schedule(0)``); for a function,
+        what it returns. Neither of those is a Variable.
         """
-        return float(self._current_learning_rate())
+        if isinstance(self._learning_rate, Variable):
+            return self._learning_rate
+        return self._current_learning_rate()
 
     @learning_rate.setter
-    def learning_rate(self, value: float | LearningRateSchedule | Callable[[], float]) -> None:
+    def learning_rate(
+        self, value: float | np.ndarray | LearningRateSchedule | Callable[[], float],
+    ) -> None:
         if isinstance(value, LearningRateSchedule) or callable(value):
             self._learning_rate = value
             return
@@ -286,22 +313,30 @@ class Optimizer:
                 "LearningRateSchedule, so `learning_rate` cannot be set to a number; create "
                 "the optimizer with a float `learning_rate` to make it settable."
             )
-        if not isinstance(value, numbers.Real):
+        # A number, or a 0-d array such as the learning-rate Variable itself (Keras' guide
+        # "Writing your own callbacks" sets `optimizer.learning_rate = lr` with lr unchanged).
+        is_real_array = (isinstance(value, np.ndarray) and value.ndim == 0
+                         and value.dtype.kind in "iuf")   # int, unsigned or float
+        if not (isinstance(value, numbers.Real) or is_real_array):
             raise TypeError(
                 f"{type(self).__name__}: `learning_rate` must be a number, a "
                 f"LearningRateSchedule or a function, got {value!r}."
             )
-        # Like Keras' `variable.assign(value)`: the stored dtype is kept (any number allowed).
-        dtype = getattr(self._learning_rate, "dtype", config.dtype())
-        self._learning_rate = dtype.type(value)
+        if isinstance(self._learning_rate, Variable):
+            # Keras' `variable.assign(value)`: the dtype is kept (any number is allowed).
+            self._learning_rate.assign(value)
+        else:
+            # It was a function: Keras fails here; minired makes a Variable, as for a float.
+            self._learning_rate = _scalar_variable(value, config.floatx(), "learning_rate")
 
     def _current_learning_rate(self):
-        """The raw learning rate for this step (cast to each variable's dtype later)."""
+        """The learning rate for this step as a plain NumPy number, read once per step (cast
+        to each variable's dtype later)."""
+        if isinstance(self._learning_rate, Variable):
+            return self._learning_rate.value[()]   # the stored float32, not the Variable
         if isinstance(self._learning_rate, LearningRateSchedule):
-            return self._learning_rate(self.iterations)
-        if callable(self._learning_rate):
-            return self._learning_rate()
-        return self._learning_rate
+            return self._learning_rate(int(self._iterations))
+        return self._learning_rate()
 
     # -- state --------------------------------------------------------------------------------
     def build(self, variables: Sequence[np.ndarray]) -> None:
@@ -347,7 +382,6 @@ class Optimizer:
         """
         slots = [np.full_like(v, keras_numerics.as_keras_constant(fill, v.dtype))
                  for v in variables]
-        self._slots.extend(slots)
         return slots
 
     #: How many scratch arrays each variable gets (weight decay uses the first one).
@@ -382,12 +416,22 @@ class Optimizer:
 
     @property
     def variables(self) -> list[np.ndarray]:
-        """The optimizer's state arrays (momentums, velocities...), in creation order.
+        """The optimizer's state, in Keras' order: :attr:`iterations`, the learning rate
+        (only a float one: a schedule or a function has no variable), then, once built, the
+        slots (Adam: m₀, v₀, m₁, v₁, ...) and the scalar state (Nadam's Π).
 
-        Keras also lists the step counter and the learning rate here; minired keeps those
-        as :attr:`iterations` and :attr:`learning_rate`.
+        These are the arrays themselves: changing one changes the optimizer.
         """
-        return list(self._slots)
+        state = [self._iterations]
+        if isinstance(self._learning_rate, Variable):
+            state.append(self._learning_rate)
+        if self.built:
+            for group in self._keras_slot_order:
+                lists = [getattr(self, name, []) for name in group]
+                for i in range(len(self._trainable_variables)):
+                    state.extend(slots[i] for slots in lists if slots)
+            state.extend(getattr(self, name) for name in self._keras_scalar_state)
+        return state
 
     # -- copies -------------------------------------------------------------------------------
     # ``copy.deepcopy`` and ``pickle`` copy the variables (the same copies as the model's, as
@@ -409,8 +453,11 @@ class Optimizer:
             self._create_scratch()
 
     # -- applying gradients -------------------------------------------------------------------
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
-        """Apply one update from ``(gradient, variable)`` pairs; return the new step count.
+    def apply_gradients(
+        self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]],
+    ) -> Variable:
+        """Apply one update from ``(gradient, variable)`` pairs; return :attr:`iterations`
+        (the Variable, now counting this step), as Keras does.
 
         Example: ``opt.apply_gradients(zip(grads, weights))``.
         """
@@ -418,7 +465,7 @@ class Optimizer:
         grads = [g for g, _ in pairs]
         variables = [v for _, v in pairs]
         self.apply(grads, variables)
-        return self.iterations
+        return self._iterations
 
     def apply(
         self,
@@ -447,13 +494,15 @@ class Optimizer:
         else:
             grads, variables = self._check_step(grads, trainable_variables)
 
-        learning_rate = self._current_learning_rate()   # schedule(iterations), before += 1
+        learning_rate = self._current_learning_rate()   # a NumPy number, before iterations += 1
         self._scalars_of_this_step = {}                 # a new step: new scalars (_scalars)
         grads = self._clip_gradients(grads)
         with interrupts.defer_keyboard_interrupt():     # every variable changes, or none
             self._apply_weight_decay(variables, learning_rate)
             self._update_variables(grads, variables, learning_rate)
-            self.iterations += 1
+            # Keras' `iterations.assign_add(1)`, with the array's own fill(): assign_add
+            # runs Python code that costs more than the rest of a small step's bookkeeping.
+            self._iterations.fill(int(self._iterations) + 1)
 
     def _is_built_step(self, grads, variables) -> bool:
         """Whether this step needs none of :meth:`_check_step`'s checks: the optimizer is
@@ -635,32 +684,22 @@ class Optimizer:
     _keras_scalar_state: tuple[str, ...] = ()
 
     def _keras_state(self) -> list[np.ndarray]:
-        """The optimizer's variables as Keras lists them: ``iterations`` (int64), the
-        learning rate (unless it is a schedule or a function), then the slots."""
-        state = [np.asarray(self.iterations, dtype=np.int64)]
-        if not callable(self._learning_rate):
-            state.append(np.asarray(self._learning_rate))
-        if self.built:
-            for group in self._keras_slot_order:
-                lists = [getattr(self, name, []) for name in group]
-                for i in range(len(self._trainable_variables)):
-                    state.extend(slots[i] for slots in lists if slots)
-            state.extend(np.asarray(getattr(self, name)) for name in self._keras_scalar_state)
-        return state
+        """The optimizer's variables as Keras lists them: :attr:`variables`."""
+        return self.variables
 
     def save_own_variables(self, store: dict) -> None:
         """Write the state into ``store`` as ``"0", "1", ...``, in Keras' order."""
-        for i, value in enumerate(self._keras_state()):
-            store[str(i)] = value
+        for i, value in enumerate(self.variables):
+            store[str(i)] = np.asarray(value)   # Variables as plain arrays
 
     def check_own_variables(self, values: list, variables: list[np.ndarray]) -> list:
         """Check saved state (Keras' order) against this optimizer built on ``variables``;
         return it ready for :meth:`load_own_variables`. Nothing is changed except building
         the optimizer (empty state) when the file holds slots."""
-        fixed = 2 if not callable(self._learning_rate) else 1
+        fixed = 2 if isinstance(self._learning_rate, Variable) else 1   # iterations, lr
         if len(values) > fixed and not self.built:
             self.build(variables)
-        expected = self._keras_state() if len(values) > fixed else self._keras_state()[:fixed]
+        expected = self.variables if len(values) > fixed else self.variables[:fixed]
         if len(values) != len(expected):
             raise ValueError(
                 f"Optimizer {self.name!r} ({type(self).__name__}) has {len(expected)} state "
@@ -673,24 +712,10 @@ class Optimizer:
         return values
 
     def load_own_variables(self, values: list, variables: list[np.ndarray]) -> None:
-        """Restore the state checked by :meth:`check_own_variables`."""
-        self.iterations = int(values[0])
-        position = 1
-        if not callable(self._learning_rate):
-            self._learning_rate = self._learning_rate.dtype.type(values[1])
-            position = 2
-        if len(values) <= position:
-            return
-        for group in self._keras_slot_order:
-            lists = [getattr(self, name, []) for name in group]
-            for i in range(len(self._trainable_variables)):
-                for slot_list in lists:
-                    if slot_list:
-                        slot_list[i][...] = values[position]
-                        position += 1
-        for name in self._keras_scalar_state:
-            setattr(self, name, type(getattr(self, name))(values[position]))
-            position += 1
+        """Restore the state checked by :meth:`check_own_variables` (a file saved before the
+        first step holds only ``iterations`` and the learning rate)."""
+        for target, value in zip(self.variables[:len(values)], values, strict=True):
+            target[...] = value   # in place, in the target's dtype
 
 
 Optimizer.__doc__ = _fill_template(Optimizer.__doc__)  # subclasses are filled as they are defined
