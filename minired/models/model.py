@@ -187,8 +187,10 @@ class Model(Trainer, Layer):
             "loss": serialize_keras_object(arguments.get("loss")),
             "loss_weights": serialize_keras_object(arguments.get("loss_weights")),
             "metrics": serialize_keras_object(arguments.get("metrics")),
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-            "jit_compile": False,
+            "weighted_metrics": None, "run_eagerly": bool(arguments.get("run_eagerly", False)),
+            "steps_per_execution": 1,
+            # Keras writes "auto" resolved: False on TensorFlow's CPU
+            "jit_compile": arguments.get("jit_compile", "auto") is True,
         }
 
     def compile_from_config(self, config: dict) -> None:

@@ -16,6 +16,7 @@ validation data, NaN) is checked before the first step, so an error never costs 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import numbers
 import warnings
 from collections.abc import Iterator
@@ -76,7 +77,9 @@ class Trainer:
         self._loss_tracker = Mean(name="loss")
 
     # -- compile ------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly: bool = False, steps_per_execution: int = 1,
+                jit_compile="auto", auto_scale_loss: bool = True) -> None:
         """Choose the optimizer, the loss(es) and the metrics.
 
         Args:
@@ -88,6 +91,12 @@ class Trainer:
             loss_weights: the weights ``wᵢ`` of ``L = Σᵢ wᵢ Lᵢ``: a float, a list or a dict.
             metrics: a list of names (``["accuracy"]``) or metric objects; for several
                 outputs, one entry per output (a list) or a dict by output name.
+            weighted_metrics: not implemented (only None).
+            run_eagerly, jit_compile, auto_scale_loss: how Keras runs the step (a traced
+                graph or not, XLA, loss scaling for float16), not what it computes: minired
+                always runs its NumPy step eagerly, so they are accepted and change nothing.
+            steps_per_execution: 1 (Keras runs N steps per call and calls the batch
+                callbacks every N steps; minired has only the one-step loop).
 
         Example:
             >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
@@ -97,6 +106,12 @@ class Trainer:
             raise ValueError("compile: `optimizer` must be an optimizer name (e.g. 'adam') or an "
                              "optimizer object, got None. Leave it out for Keras' default, "
                              "'rmsprop'.")
+        if weighted_metrics is not None:
+            raise ValueError("compile: `weighted_metrics` is not implemented in minired; "
+                             "pass the metrics in `metrics` (they are not weighted).")
+        if steps_per_execution != 1:
+            raise ValueError("compile: minired runs one step per execution, so "
+                             f"`steps_per_execution` must be 1, got {steps_per_execution!r}.")
         keys = self.output_keys
         outputs = getattr(self, "_outputs_struct", None)
         self._output_losses = compile_utils.resolve_losses(
@@ -171,6 +186,22 @@ class Trainer:
         return shapes if isinstance(shapes, list) else [shapes]
 
     # -- one step -----------------------------------------------------------------------------
+    def _refuse_a_keras_step(self, name: str, method: str) -> None:
+        """A ``train_step(self, data)`` (or ``test_step``) of your own, Keras' way to change
+        what ``fit`` does, is written for a backend: its gradients come from
+        ``tf.GradientTape``, ``jax.grad`` or torch, which cannot see minired's NumPy arrays,
+        and minired's ``fit`` calls its own step with ``(x, y, sample_weight)``. Say so
+        before any step, rather than fail inside the first one."""
+        step = getattr(type(self), name)
+        if step is getattr(Trainer, name) or len(inspect.signature(step).parameters) != 2:
+            return
+        raise TypeError(
+            f"{method}: {type(self).__name__}.{name}(self, data) replaces Keras' {name}, which "
+            "a backend runs (tf.GradientTape, jax.grad, torch autograd); minired cannot run "
+            f"it. Build the model from layers and a loss (extra terms with add_loss), or "
+            "write the loop yourself with mr.autodiff.GradientTape and "
+            "optimizer.apply_gradients.")
+
     def train_step(self, x, y: list, sample_weight=None) -> float:
         """Forward, loss, backward and update on one batch; returns the batch's loss."""
         self._release_caches()          # the last step's: its backward is done
@@ -355,6 +386,7 @@ class Trainer:
             ['accuracy', 'loss']
         """
         self._require_compiled("fit")
+        self._refuse_a_keras_step("train_step", "fit")
         for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"fit: `{name}` must be a non-negative int, got {value!r}.")
@@ -723,6 +755,7 @@ class Trainer:
             True
         """
         self._require_compiled("evaluate")
+        self._refuse_a_keras_step("test_step", "evaluate")
         steps = _check_steps(steps, "evaluate: `steps`")
         if epoch_iterator.is_data_source(x):
             for argument, value in (("y", y), ("sample_weight", sample_weight)):

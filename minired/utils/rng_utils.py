@@ -23,6 +23,7 @@ initial weights depend only on the seed and the order in which its layers are cr
 from __future__ import annotations
 
 import random
+import sys
 
 import numpy as np
 
@@ -46,7 +47,8 @@ _streams = _new_streams(None)
 
 
 def set_random_seed(seed: int) -> None:
-    """Seed Python's ``random``, NumPy's legacy generator and minired's streams.
+    """Seed Python's ``random``, NumPy's legacy generator and minired's streams (and, as
+    Keras does, TensorFlow's, when your script has imported it: for ``tf.data`` shuffles).
 
     After this call, initial weights, Dropout masks and the ``fit`` shuffle are reproducible.
 
@@ -68,6 +70,9 @@ def set_random_seed(seed: int) -> None:
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     _streams = _new_streams(int(seed))
+    tensorflow = sys.modules.get("tensorflow")    # loaded by your script (tf.data), not by us
+    if tensorflow is not None:                    # Keras seeds it too
+        tensorflow.random.set_seed(int(seed))
 
 
 def generator(stream: str) -> np.random.Generator:

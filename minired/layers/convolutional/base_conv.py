@@ -43,6 +43,19 @@ class BaseConv(Layer):
     """A convolution over ``rank`` spatial axes, channels last (see Conv1D and Conv2D)."""
 
     rank: int = 2
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Keras' convolutions call ``self.convolution_op(inputs, kernel)``, so a subclass may
+        replace it (a standardized kernel, say). minired's forward and backward are written
+        by hand and never call it: such a subclass would be silently ignored, so it is
+        refused where it is written."""
+        super().__init_subclass__(**kwargs)
+        if "convolution_op" in vars(cls):
+            raise TypeError(
+                f"{cls.__name__}.convolution_op: minired's convolution layers do not call "
+                "`convolution_op` (their forward and backward are written by hand), so it "
+                "would never run. Change the input or the output in `call` instead, around "
+                "super().call(inputs).")
     _writes_gradients = True       # backward adds through _add_to_gradient (see Layer)
 
     def __init__(

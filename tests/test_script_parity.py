@@ -1,0 +1,81 @@
+"""Lines of real Keras scripts that minired takes as Keras does (or refuses, clearly, where
+it cannot do what Keras would): compile's execution arguments, a train_step of your own,
+a convolution_op of your own, set_random_seed with TensorFlow loaded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minired as mr
+
+
+@pytest.fixture(scope="module")
+def keras_env():
+    from comparisons import keras_env
+
+    return keras_env
+
+
+def small_model(library):
+    return library.Sequential([library.Input((3,)), library.layers.Dense(1)])
+
+
+@pytest.mark.parametrize("arguments", [{}, {"run_eagerly": True}, {"jit_compile": True},
+                                       {"jit_compile": False, "auto_scale_loss": False}])
+def test_compile_takes_the_execution_arguments_and_writes_them_as_keras(keras_env, arguments):
+    configs = []
+    for library in (mr, keras_env.keras):
+        model = small_model(library)
+        model.compile(optimizer="sgd", loss="mse", **arguments)
+        config = model.get_compile_config()
+        configs.append({key: config[key] for key in ("weighted_metrics", "run_eagerly",
+                                                      "steps_per_execution", "jit_compile")})
+    assert configs[0] == configs[1]
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)        # and it trains
+
+
+def test_compile_refuses_what_it_cannot_do():
+    model = small_model(mr)
+    with pytest.raises(ValueError, match="`steps_per_execution` must be 1, got 4"):
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=4)
+    with pytest.raises(ValueError, match="`weighted_metrics` is not implemented"):
+        model.compile(optimizer="sgd", loss="mse", weighted_metrics=["mae"])
+
+
+class KerasStyleStep(mr.Sequential):
+    def train_step(self, data):
+        raise AssertionError("never called")
+
+    def test_step(self, data):
+        raise AssertionError("never called")
+
+
+def test_a_keras_train_step_of_your_own_is_refused_before_any_step():
+    model = KerasStyleStep([mr.Input((3,)), mr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    before = model.get_weights()
+    with pytest.raises(TypeError, match=r"fit: KerasStyleStep.train_step\(self, data\) "
+                                        r"replaces Keras' train_step.*GradientTape"):
+        model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    with pytest.raises(TypeError, match=r"evaluate: KerasStyleStep.test_step\(self, data\)"):
+        model.evaluate(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def test_a_convolution_op_of_your_own_is_refused_where_it_is_written():
+    # keras-io's "Customizing the convolution operation of a Conv2D layer": minired's
+    # hand-written forward would never call it, and the layer would compute a plain Conv2D.
+    with pytest.raises(TypeError, match="StandardizedConv2D.convolution_op: minired's "
+                                        "convolution layers do not call"):
+        class StandardizedConv2D(mr.layers.Conv2D):
+            def convolution_op(self, inputs, kernel):
+                return super().convolution_op(inputs, kernel - kernel.mean())
+
+
+def test_set_random_seed_seeds_tensorflow_when_the_script_loaded_it(keras_env):
+    tf = keras_env.tf
+    mr.utils.set_random_seed(7)
+    ours = float(tf.random.uniform(()))
+    tf.random.set_seed(7)
+    assert ours == float(tf.random.uniform(()))
