@@ -10,6 +10,7 @@
 from minired import (
     activations,
     autodiff,
+    backend,
     callbacks,
     config,
     gradcheck,
@@ -33,7 +34,7 @@ from minired.variables import Variable
 __version__ = "0.1.0"
 
 __all__ = [
-    "Model", "Sequential", "Input", "Variable", "activations", "autodiff", "callbacks", "config",
-    "gradcheck", "initializers", "layers", "losses", "metrics", "ops", "optimizers", "plot",
-    "random", "regularizers", "saving", "utils", "wrappers",
+    "Model", "Sequential", "Input", "Variable", "activations", "autodiff", "backend",
+    "callbacks", "config", "gradcheck", "initializers", "layers", "losses", "metrics", "ops",
+    "optimizers", "plot", "random", "regularizers", "saving", "utils", "wrappers",
 ]

@@ -61,3 +61,22 @@ def set_epsilon(value: float) -> None:
 def dtype() -> np.dtype:
     """Return :func:`floatx` as a NumPy dtype."""
     return np.dtype(_FLOATX)
+
+
+def image_data_format() -> str:
+    """The layout of images: ``"channels_last"`` (``(N, H, W, C)``), Keras' default and the
+    only one minired's convolutions read.
+
+    Example:
+        >>> image_data_format()
+        'channels_last'
+    """
+    return "channels_last"
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Keras' switch between ``"channels_last"`` and ``"channels_first"``; minired keeps
+    channels last, so only that value is accepted."""
+    if data_format != "channels_last":
+        raise ValueError("set_image_data_format: minired's layers read images as "
+                         f"(N, H, W, C): only 'channels_last' is available, got {data_format!r}.")

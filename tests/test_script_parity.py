@@ -79,3 +79,23 @@ def test_set_random_seed_seeds_tensorflow_when_the_script_loaded_it(keras_env):
     ours = float(tf.random.uniform(()))
     tf.random.set_seed(7)
     assert ours == float(tf.random.uniform(()))
+
+
+def test_keras_backend_functions_scripts_call(keras_env):
+    """``from keras import backend as K`` in older scripts: the same answers, and
+    clear_session restarts the automatic names as in Keras."""
+    keras = keras_env.keras
+    for library in (mr, keras):
+        K = library.backend
+        assert (K.epsilon(), K.floatx(), K.image_data_format()) == (1e-7, "float32",
+                                                                   "channels_last")
+        library.layers.Dense(2)
+        K.clear_session()
+        assert [library.layers.Dense(2).name for _ in range(2)] == ["dense", "dense_1"]
+        assert [K.get_uid("dense"), K.get_uid("prefix"), K.get_uid("prefix")] == [3, 1, 2]
+        assert K.is_keras_tensor(library.Input((3,)))
+        assert [K.standardize_dtype(np.float64), K.standardize_dtype(None)] == ["float64",
+                                                                                "float32"]
+    assert mr.backend.backend() == "numpy"
+    with pytest.raises(ValueError, match="only 'channels_last'"):
+        mr.backend.set_image_data_format("channels_first")
