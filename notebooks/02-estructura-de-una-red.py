@@ -129,9 +129,9 @@ print("max |W¹| <= límite:", bool(np.abs(W1).max() <= limite))
 #         dropout (Dropout)  (None, 128)   0        
 #         dense_1 (Dense)    (None, 10)    1,290    
 #         ──────────────────────────────────────────
-#          Total params: 9,610
-#          Trainable params: 9,610
-#          Non-trainable params: 0
+#          Total params: 9,610 (37.54 KB)
+#          Trainable params: 9,610 (37.54 KB)
+#          Non-trainable params: 0 (0.00 B)
 #         ```
 # 2. Añade una segunda capa oculta (*hidden layer*) `Dense(8, activation="relu")`. ¿Qué forma
 #    tiene su $W$?

@@ -652,9 +652,9 @@ for i, capa in [(0, "comun"), (2, "clase"), (4, "valor")]:
 #         juntas (Concatenate)  (None, 8)     0        x[0][0], rama[0][0]  
 #         salida (Dense)        (None, 1)     9        juntas[0][0]         
 #         ──────────────────────────────────────────────────────────────────
-#          Total params: 29
-#          Trainable params: 29
-#          Non-trainable params: 0
+#          Total params: 29 (232.00 B)
+#          Trainable params: 29 (232.00 B)
+#          Non-trainable params: 0 (0.00 B)
 #         δx = salto + rama: 0.0
 #         ```
 # 4. Llama al mismo `codificador` sobre tres entradas y suma sus salidas. ¿Cuántos parámetros

@@ -61,6 +61,13 @@ if os.path.basename(os.getcwd()) == "notebooks":
 # `mr.models.clone_model(model)` es la otra forma de copiar una arquitectura: la misma
 # estructura, con pesos nuevos. Con `import keras as mr` todo funciona igual.
 #
+# Muchos scripts antiguos guardan en `"modelo.h5"`: el formato HDF5 *heredado* (*legacy*) de
+# Keras 2, un solo archivo HDF5 con la configuración como atributo JSON. Keras 3 aún lo lee y
+# lo escribe (avisando de que es antiguo), y minired también, en los dos sentidos:
+# `model.save("modelo.h5")`, `load_model("modelo.h5")` y `ModelCheckpoint("mejor.h5")`. Al
+# cargarlo, como Keras 3, se recuperan el número de pasos y la tasa de aprendizaje del
+# optimizador, pero no sus momentos: para seguir entrenando igual, usa `.keras`.
+#
 # ## Qué hay dentro de un archivo `.keras`
 #
 # Un archivo `.keras` es un **zip** con tres archivos: `metadata.json` (la versión de Keras y
@@ -165,6 +172,7 @@ with h5py.File(pesos, "r") as h5:
 #
 # - `minired/saving/saving_lib.py`: `save_model` y `load_model`, el zip, el HDF5 y la
 #   escritura atómica; el docstring del módulo dibuja el contenido del archivo.
+# - `minired/saving/legacy_h5.py`: el formato `.h5` heredado, en los dos sentidos.
 # - `minired/saving/serialization_lib.py`: `serialize_keras_object` y
 #   `deserialize_keras_object`, el JSON de cada objeto y la lista cerrada de clases que se
 #   pueden crear al cargar.
@@ -387,8 +395,10 @@ print("Keras:  ", np.round(en_tf, 4))
 # Un `.keras` es otra cosa: JSON, que solo puede contener textos, números, listas y
 # diccionarios, y HDF5, que solo contiene arrays. Al cargar, minired lee `class_name` y busca la
 # clase en una **lista cerrada**: las capas, pérdidas, optimizadores y métricas que conoce, más
-# las que tú registres con `@mr.saving.register_keras_serializable()`. No importa ningún módulo
-# que el archivo nombre ni ejecuta código que venga en él. Un archivo que pide `os.system`, o
+# las que tú registres con `@mr.saving.register_keras_serializable()` o le pases al cargar en
+# `custom_objects={"MiCapa": MiCapa}`. Guardar una clase tuya sin registrar funciona, como en
+# Keras: el archivo solo lleva su nombre, y para cargarlo hay que dar la clase de una de esas
+# dos maneras. No importa ningún módulo que el archivo nombre ni ejecuta código que venga en él. Un archivo que pide `os.system`, o
 # una capa `Lambda` (que en Keras guarda el código de una función de Python), es un error:
 
 # %%
