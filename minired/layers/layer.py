@@ -410,6 +410,19 @@ class Layer:
         and its sublayers'), then the penalties ``R(w)`` of the regularized weights."""
         return [*self._call_losses(), *penalties_of(self._weight_triples())]
 
+    @property
+    def metrics(self) -> list:
+        """The metric objects this layer holds as attributes (``self.acc =
+        mr.metrics.BinaryAccuracy()``), then its sublayers', as Keras' ``Layer.metrics``.
+
+        A metric updated in ``call`` reaches the logs of the model that calls the layer
+        under its own name (see :meth:`~minired.trainers.trainer.Trainer.metrics`).
+        """
+        found = held_metrics(self)
+        for layer in self._tracked_layers:
+            found.extend(layer.metrics)
+        return found
+
     def _call_losses(self) -> list:
         """The values ``call`` passed to :meth:`add_loss` in the last call: the start of
         :attr:`losses`, before the penalties."""
@@ -755,6 +768,36 @@ def _unique_by_id(items: list[tuple]) -> list[tuple]:
             seen.add(id(item[0]))
             unique.append(item)
     return unique
+
+
+def held_metrics(owner, skip_attributes: tuple[str, ...] = ()) -> list:
+    """The metrics ``owner`` holds as attributes (alone, or in a list, tuple or dict of
+    metrics only), in the order the attributes were first set, each once; the attributes
+    named in ``skip_attributes`` are not read.
+
+    A container is read only up to its first item that is no metric: a vocabulary of
+    50,000 words costs one look, not 50,000, at each reset of the metrics.
+
+    Example:
+        >>> layer = Layer()
+        >>> layer.acc = mr.metrics.BinaryAccuracy(name="acc")
+        >>> [metric.name for metric in held_metrics(layer)]
+        ['acc']
+    """
+    from minired.metrics.metric import Metric
+
+    found: list = []
+    for attribute, value in vars(owner).items():
+        if attribute in skip_attributes:
+            continue
+        items = (value.values() if isinstance(value, dict)
+                 else value if isinstance(value, list | tuple) else [value])
+        if not items or not all(isinstance(item, Metric) for item in items):
+            continue
+        for item in items:
+            if all(item is not known for known in found):
+                found.append(item)
+    return found
 
 
 def penalties_of(triples: list[tuple]) -> list:

@@ -134,12 +134,33 @@ class Model(Trainer, Layer):
         return flat[0] if isinstance(flat, list) and len(flat) == 1 else flat
 
     def _prepare_x(self, x, argument: str, allow_empty: bool = True, method: str = "fit"):
-        """Check the inputs of a subclassed model: one array (or a list of arrays) of numbers,
-        finite, one sample per row (see :mod:`minired.models.model_inputs`)."""
+        """Check the inputs of a subclassed model: one array, a list of arrays, or a dict
+        (nested too) of arrays of numbers, finite, one sample per row (see
+        :mod:`minired.models.model_inputs`).
+
+        A dict or a nested structure is returned flat, a list of arrays that the training
+        loop batches like any list (the same rows of every array); its structure is kept
+        here, and :meth:`_structured` gives it back to each batch before ``call``."""
         from minired.models import model_inputs
 
         arrays = model_inputs.prepare_free(x, argument, allow_empty, method)
+        self._input_structure = model_inputs.input_structure(x)
+        if self._input_structure is not None:
+            return arrays
         return arrays[0] if len(arrays) == 1 else arrays
+
+    #: The nesting of the inputs last given to fit / evaluate / predict (a dict...), or None
+    #: for one array or a list of arrays (see :func:`~minired.models.model_inputs.input_structure`).
+    _input_structure = None
+
+    def _structured(self, x):
+        """A batch of inputs flattened by :meth:`_prepare_x`, in the structure ``call`` was
+        given it: ``{"a": x_a}`` stays a dict."""
+        from minired.models import model_inputs
+
+        if self._input_structure is None:
+            return x
+        return model_inputs.pack_inputs(self._input_structure, x)
 
     def forward(self, inputs, training: bool = False):
         """Run ``call`` on a tape (building the model on its first batch)."""
@@ -257,7 +278,10 @@ class Model(Trainer, Layer):
 
 
 def _batch_shapes(inputs):
-    """The shapes of a batch of inputs, with the batch axis as None."""
+    """The shapes of a batch of inputs (an array, a list or a dict, nested too), with the
+    batch axis as None."""
+    if isinstance(inputs, dict):
+        return {key: _batch_shapes(value) for key, value in inputs.items()}
     if isinstance(inputs, list | tuple):
-        return [(None, *np.shape(a)[1:]) for a in inputs]
+        return [_batch_shapes(a) for a in inputs]
     return (None, *np.shape(inputs)[1:])

@@ -5,6 +5,11 @@ name) into one array per model input, in the order of ``model.inputs``, and name
 problem in words: a missing ``x``, the wrong number of arrays, unknown names, values that are
 not numbers or not finite (or overflow float32), a shape that does not fit the input, and
 (for ``fit`` and ``evaluate``) no samples at all.
+
+``prepare_free`` does the same for a model without declared Inputs (a subclassed model):
+one array, a list of arrays, or a dict (nested too), returned flat so that the training
+loop batches them like a list; ``input_structure`` and ``pack_inputs`` give each batch its
+dict back before ``call``.
 """
 
 from __future__ import annotations
@@ -54,39 +59,125 @@ def prepare(model, x, argument: str, allow_empty: bool, method: str) -> list[np.
 
 
 def _check_sample_counts(arrays: list[np.ndarray], argument: str, allow_empty: bool,
-                         method: str) -> None:
+                         method: str, names: list[str] | None = None) -> None:
     """Every array of ``argument`` has the same number of samples, and at least one unless
-    ``allow_empty``."""
+    ``allow_empty``; ``names`` (the arrays' paths in a dict) name them in the error."""
     counts = {len(a) for a in arrays}
     if len(counts) > 1:
+        got = ([len(a) for a in arrays] if names is None
+               else ", ".join(f"{name}: {len(a)}" for name, a in zip(names, arrays, strict=True)))
         raise ValueError(f"{method}: the arrays of `{argument}` must have the same number of "
-                         f"samples, got {[len(a) for a in arrays]}.")
+                         f"samples, got {got}.")
     if not allow_empty and len(arrays[0]) == 0:
         raise ValueError(f"{method}: `{argument}` has no samples (shape {arrays[0].shape}); "
                          "there is nothing to compute a loss on.")
 
 
 def prepare_free(x, argument: str, allow_empty: bool, method: str) -> list[np.ndarray]:
-    """Check the inputs of a model without declared Inputs (a subclassed model): one array
-    or a list/tuple of arrays, numeric, finite, with a batch axis and the same number of
-    samples. Floats are cast to floatx, integers (indices, labels) keep their type."""
+    """Check the inputs of a model without declared Inputs (a subclassed model): one array,
+    a list/tuple of arrays, or a dict, possibly nested (Keras' structures, e.g.
+    ``{"tokens": t, "extra": [a, b]}``). Every array numeric, finite, with a batch axis and
+    the same number of samples. Floats are cast to floatx, integers (indices, labels) keep
+    their type. Returns the arrays flat, in the order of :func:`input_structure`.
+
+    Example:
+        >>> [a.shape for a in prepare_free({"b": np.ones((2, 3)), "a": np.ones((2, 1))},
+        ...                                "x", False, "fit")]
+        [(2, 1), (2, 3)]
+    """
     if x is None:
         raise ValueError(f"{method}: `{argument}` is required: give the inputs as an array of "
                          "shape (samples, features...).")
-    if isinstance(x, dict):
-        raise ValueError(f"{method}: `{argument}` is a dict; a subclassed model takes one array "
-                         "or a list of arrays.")
-    items = list(x) if isinstance(x, list | tuple) else [x]
-    arrays = []
-    for i, item in enumerate(items):
-        name = f"{argument}[{i}]" if len(items) > 1 else argument
-        array = np.asarray(item)
-        integer = np.issubdtype(array.dtype, np.integer) or array.dtype == bool
-        spec = _FreeInput(array.dtype if integer else np.dtype(config.floatx()),
-                          (None, *[None] * (array.ndim - 1)) if array.ndim else (None, None))
-        arrays.append(_check_array(spec, item, name, False))
-    _check_sample_counts(arrays, argument, allow_empty, method)
+    nested = input_structure(x) is not None
+    if not nested:                      # one array, or a flat list of arrays
+        items = list(x) if isinstance(x, list | tuple) else [x]
+        named = [(f"{argument}[{i}]" if len(items) > 1 else argument, item)
+                 for i, item in enumerate(items)]
+    else:
+        named = _named_leaves(x, argument)
+    if not named:
+        raise ValueError(f"{method}: `{argument}` is an empty {type(x).__name__}: give at least "
+                         "one array of shape (samples, features...).")
+    arrays = [_check_array(_free_spec(item), item, name, False) for name, item in named]
+    _check_sample_counts(arrays, argument, allow_empty, method,
+                         [name for name, _ in named] if nested else None)
     return arrays
+
+
+def input_structure(x):
+    """The nesting of ``x`` with each array replaced by None, or None when ``x`` is one
+    array or a flat list/tuple of arrays (given to ``call`` as they are). A dict's keys come
+    sorted, as Keras' ``tree`` orders them, so two dicts with the same keys flatten alike.
+
+    Example:
+        >>> input_structure({"b": np.ones(2), "a": [np.ones(2), np.ones(2)]})
+        {'a': [None, None], 'b': None}
+        >>> input_structure([np.ones(2), np.ones(2)]) is None
+        True
+    """
+    def template(value):
+        if isinstance(value, dict):
+            return {key: template(value[key]) for key in _sorted_keys(value)}
+        if _is_structure(value):
+            return type(value)(template(item) for item in value)
+        return None
+
+    flat = isinstance(x, list | tuple) and not any(_is_structure(item) for item in x)
+    return None if flat or not _is_structure(x) else template(x)
+
+
+def _is_structure(value) -> bool:
+    """Whether ``value`` holds inputs rather than being one: a dict, or a list/tuple of
+    arrays, dicts or such lists (a list of numbers, ``[[1, 2], [3, 4]]``, is one array)."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list | tuple) and any(
+        hasattr(item, "shape") or _is_structure(item) for item in value)
+
+
+def pack_inputs(structure, arrays: list):
+    """The flat ``arrays`` put back in ``structure`` (from :func:`input_structure`): what
+    ``call`` receives.
+
+    Example:
+        >>> pack_inputs({"a": [None, None], "b": None}, [1, 2, 3])
+        {'a': [1, 2], 'b': 3}
+    """
+    leaves = iter(arrays)
+
+    def fill(template):
+        if isinstance(template, dict):
+            return {key: fill(value) for key, value in template.items()}
+        if isinstance(template, list | tuple):
+            return type(template)(fill(item) for item in template)
+        return next(leaves)
+
+    return fill(structure)
+
+
+def _named_leaves(x, name: str) -> list[tuple[str, object]]:
+    """``(name, array)`` for each array of the nested ``x``, named by its path
+    (``x['a'][0]``), in the order of :func:`input_structure`."""
+    if isinstance(x, dict):
+        return [leaf for key in _sorted_keys(x) for leaf in _named_leaves(x[key],
+                                                                          f"{name}[{key!r}]")]
+    if _is_structure(x):
+        return [leaf for i, item in enumerate(x) for leaf in _named_leaves(item, f"{name}[{i}]")]
+    return [(name, x)]
+
+
+def _sorted_keys(x: dict) -> list:
+    """The keys of ``x`` sorted (by their text, so that any keys sort)."""
+    return sorted(x, key=str)
+
+
+def _free_spec(item) -> _FreeInput:
+    """What one input of a model without declared Inputs must be: integers stay integers,
+    anything else becomes floatx; any shape with a batch axis."""
+    array = np.asarray(item)
+    integer = np.issubdtype(array.dtype, np.integer) or array.dtype == bool
+    return _FreeInput(array.dtype if integer else np.dtype(config.floatx()),
+                      (None, *[None] * (array.ndim - 1)) if array.ndim else (None, None))
 
 
 class _FreeInput(NamedTuple):

@@ -15,6 +15,7 @@ validation data, NaN) is checked before the first step, so an error never costs 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import inspect
 import numbers
@@ -26,7 +27,7 @@ import numpy as np
 from minired import config, keras_numerics
 from minired import optimizers as optimizers_module
 from minired.callbacks import CallbackList, History
-from minired.layers.layer import Layer
+from minired.layers.layer import Layer, held_metrics
 from minired.metrics.metric import Mean, as_result
 from minired.trainers import compile_utils, data_adapter, epoch_iterator
 from minired.trainers.data_adapter import num_samples
@@ -53,7 +54,8 @@ class Trainer:
       only), ``zero_gradients()``, ``_fill_unwritten_gradients()``, ``_release_caches()``,
       ``compute_output_shape(shape)``, ``_pack_outputs(flat)``;
     - ``_prepare_x(x, argument, allow_empty, method)``: the checked inputs (one array, or a
-      list of arrays in the order of the model's inputs).
+      list of arrays in the order of the model's inputs), and ``_structured(x)``: a batch
+      of them as ``forward`` takes it (a subclassed model's dict, given back its keys).
 
     Inside the loop, targets and predictions are lists with one array per output.
     """
@@ -133,19 +135,42 @@ class Trainer:
         Once compiled: the loss tracker, the compiled metrics as one object named
         ``compile_metrics`` (when ``compile`` was given ``metrics``), then, once ``fit`` or
         ``evaluate`` has seen the data, the ``<output>_loss`` trackers of a model with
-        several losses. Each metric's own value is in the logs (``History``).
+        several losses. Compiled or not, then the metrics the model and its layers hold
+        (see :meth:`_layer_metrics`). Each metric's own value is in the logs (``History``).
 
         Example:
             >>> model.metrics_names              # compiled with metrics=["accuracy"]
             ['loss', 'compile_metrics']
         """
-        if not self.compiled:
-            return []
-        found = [self._loss_tracker]
-        if self._metrics_container is not None:
-            found.append(self._metrics_container)
-        if self._compile_metrics is not None:     # built: Keras lists these only from then
-            found.extend(o.tracker for o in self._output_losses if o.tracker is not None)
+        found = []
+        if self.compiled:
+            found.append(self._loss_tracker)
+            if self._metrics_container is not None:
+                found.append(self._metrics_container)
+            if self._compile_metrics is not None:     # built: Keras lists these only then
+                found.extend(o.tracker for o in self._output_losses if o.tracker is not None)
+        return found + self._layer_metrics()
+
+    #: The attributes of a model that hold the training loop's own metrics, not the user's.
+    _TRAINER_METRIC_ATTRIBUTES = ("_loss_tracker", "_metrics_container",
+                                  "_logged_layer_metrics")
+    #: :meth:`_layer_metrics` as taken by the last :meth:`reset_metrics`: the metrics of the
+    #: layers that the logs of this fit / evaluate report (read at every step's logs).
+    _logged_layer_metrics: list | tuple = ()
+
+    def _layer_metrics(self) -> list:
+        """The metrics held by the model (``self.acc = mr.metrics.Mean()``) and by its
+        layers, updated in their ``call``; reported in the logs under their own names.
+
+        Keras' order: the model's own, then each layer's :attr:`Layer.metrics` (its own, then
+        its sublayers'), the layers taken as Keras' ``_flatten_layers`` walks them, nested
+        layers included, so a metric of a nested layer is listed twice, as in Keras. A
+        model inside the model is walked through, its own metrics left out (Keras: they
+        belong to that model's training)."""
+        found = held_metrics(self, skip_attributes=self._TRAINER_METRIC_ATTRIBUTES)
+        for layer in _flatten_layers(self):
+            if not isinstance(layer, Trainer):
+                found.extend(layer.metrics)
         return found
 
     @property
@@ -155,10 +180,13 @@ class Trainer:
 
     def _each_metric(self) -> list:
         """Every metric the logs name: the loss, the per-output losses, the compiled
-        metrics (one by one, outside their container)."""
+        metrics (one by one, outside their container), then the layers' metrics taken by
+        the last :meth:`reset_metrics` (each once)."""
         trackers = [o.tracker for o in self._output_losses if o.tracker is not None]
+        layer_metrics = [m for i, m in enumerate(self._logged_layer_metrics)
+                         if all(m is not k for k in self._logged_layer_metrics[:i])]
         return [self._loss_tracker, *trackers,
-                *(metric for _, metric in self._compile_metrics or [])]
+                *(metric for _, metric in self._compile_metrics or []), *layer_metrics]
 
     def _require_compiled(self, method: str) -> None:
         if not self.compiled:
@@ -173,6 +201,11 @@ class Trainer:
                 self._metrics_container.by_output = self._compile_metrics
 
     def reset_metrics(self) -> None:
+        """Zero every metric, as at the start of each epoch and of ``evaluate``.
+
+        The layers' metrics are looked up here, once per epoch (not at every step), and
+        their values reported by the logs until the next reset."""
+        self._logged_layer_metrics = self._layer_metrics()
         for metric in self._each_metric():
             metric.reset_state()
 
@@ -181,9 +214,15 @@ class Trainer:
 
     def _output_shapes(self, x) -> list[tuple]:
         """The shape of each output for the inputs ``x`` (arrays)."""
-        shapes = self.compute_output_shape(
-            [a.shape for a in x] if isinstance(x, list) else x.shape)
+        input_shapes = _shapes_of(self._structured(x))
+        with _states_kept(self._logged_layer_metrics):   # a `call` run on zeros may update them
+            shapes = self.compute_output_shape(input_shapes)
         return shapes if isinstance(shapes, list) else [shapes]
+
+    def _structured(self, x):
+        """The checked inputs ``x`` (one array or a list) as ``forward`` takes them; a
+        subclassed model gives a dict its structure back (see ``Model._structured``)."""
+        return x
 
     # -- one step -----------------------------------------------------------------------------
     def _refuse_a_keras_step(self, name: str, method: str) -> None:
@@ -228,7 +267,7 @@ class Trainer:
     def test_step(self, x, y: list, sample_weight=None) -> float:
         """Forward and loss on one batch, ``training=False``; updates the running means."""
         self._release_caches()          # the last batch's: no backward will read them
-        y_pred = self._flat_outputs(self.forward(x, training=False))
+        y_pred = self._flat_outputs(self.forward(self._structured(x), training=False))
         values = self._output_loss(y, y_pred, sample_weight, training=False, gradient=False)[0]
         loss = self._total_loss(values)
         self._update_trackers(loss, values, y, y_pred)
@@ -256,7 +295,7 @@ class Trainer:
         ``∂L/∂w`` is the sum over every call of the layer (zeroed first), plus ``∂R/∂w`` of
         its penalty, added once.
         """
-        y_pred = self._flat_outputs(self.forward(x, training=training))
+        y_pred = self._flat_outputs(self.forward(self._structured(x), training=training))
         self._check_some_loss()
         values, grads, tops = self._output_loss(y, y_pred, sample_weight, training,
                                                 gradient=True)
@@ -410,7 +449,13 @@ class Trainer:
         if epoch_iterator.is_data_source(validation_data):
             x_val = y_val = sw_val = None
         elif validation_data is not None:
+            structure = getattr(self, "_input_structure", None)    # of x (a dict...)
             x_val, y_val, sw_val = self._unpack_validation_data(validation_data)
+            if getattr(self, "_input_structure", None) != structure:
+                # the batches of x and of x_val reach `call` in one structure
+                raise ValueError("fit: `validation_data[0]` must have the structure of `x` "
+                                 "(the same dict keys, the same nesting), as `call` reads "
+                                 "both the same way.")
         elif validation_split:
             (x, y, sample_weight), (x_val, y_val, sw_val) = data_adapter.train_validation_split(
                 (x, y, sample_weight), validation_split)
@@ -821,7 +866,8 @@ class Trainer:
             callback_list.on_predict_batch_begin(step)
             x_batch = self._checked_batch(batches, batch, "predict")[0]
             self._release_caches()                # the last batch's: no backward will read them
-            outputs_by_batch.append(self._flat_outputs(self.forward(x_batch, training=False)))
+            outputs_by_batch.append(self._flat_outputs(self.forward(self._structured(x_batch),
+                                                                    training=False)))
             callback_list.on_predict_batch_end(step, {"outputs": self._pack_outputs(
                 outputs_by_batch[-1])})
         callback_list.on_predict_end()
@@ -866,21 +912,69 @@ class Trainer:
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
-        return self._pack_outputs(self.forward(self._prepare_x(x, "x", method="predict_on_batch"),
-                                               training=False))
+        x = self._prepare_x(x, "x", method="predict_on_batch")
+        return self._pack_outputs(self.forward(self._structured(x), training=False))
 
     def _batch_result(self, return_dict: bool, logs: dict | None = None):
         """The logs as a dict, or as a list in Keras' order: the loss, the per-output losses
         and the metrics of a one-output model in order, then the rest sorted by name."""
         logs = self._logs() if logs is None else logs
         if return_dict:
-            return logs
+            return _sorted(logs)        # Keras' logs come out sorted by name
         trackers = [o.tracker.name for o in self._output_losses if o.tracker is not None]
         metrics = [m.name for _, m in self._compile_metrics or []]
-        in_order = ["loss", *trackers, *(metrics if len(self.output_keys) == 1 else [])]
+        layer_metrics = [m.name for m in self._logged_layer_metrics]   # duplicates too
+        in_order = ["loss", *trackers, *(metrics if len(self.output_keys) == 1 else []),
+                    *layer_metrics]
         names = [n for n in in_order if n in logs]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
+
+
+@contextlib.contextmanager
+def _states_kept(metrics) -> Iterator[None]:
+    """Leave ``metrics`` as they were before the block: their attributes bound to the same
+    objects, their arrays (Variables too) holding the same values.
+
+    Learning an output shape runs ``call`` on a sample of zeros; a metric it updates would
+    count those zeros in the logs (Keras traces that call without changing any state)."""
+    saved = [(vars(metric).copy(), {name: np.copy(value) for name, value in vars(metric).items()
+                                    if isinstance(value, np.ndarray)})
+             for metric in metrics]
+    try:
+        yield
+    finally:
+        for metric, (attributes, arrays) in zip(metrics, saved, strict=True):
+            for name, values in arrays.items():
+                np.copyto(attributes[name], values)     # an update made in place
+            vars(metric).clear()
+            vars(metric).update(attributes)             # an attribute bound anew
+
+
+def _shapes_of(x):
+    """The shape of each array of ``x`` (an array, or a list or dict of them, nested too)."""
+    if isinstance(x, dict):
+        return {key: _shapes_of(value) for key, value in x.items()}
+    if isinstance(x, list | tuple):
+        return [_shapes_of(a) for a in x]
+    return x.shape
+
+
+def _flatten_layers(model) -> list[Layer]:
+    """Every layer under ``model``, each once, in the order of Keras' ``_flatten_layers``:
+    a layer is followed by its sublayers, which are taken in reverse (Keras' deque
+    ``extendleft``)."""
+    def sublayers(layer) -> list[Layer]:
+        return layer.layers if isinstance(layer, Trainer) else layer._tracked_layers
+
+    pending, seen, found = collections.deque(sublayers(model)), set(), []
+    while pending:
+        layer = pending.popleft()
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            found.append(layer)
+            pending.extendleft(sublayers(layer))
+    return found
 
 
 def _check_steps(steps, argument: str) -> int | None:
