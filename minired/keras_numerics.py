@@ -215,14 +215,20 @@ def logits_call(calls: list, loss: Any, training: bool) -> int | None:
     index = len(calls) - 1
     while index > 0 and calls[index][0].passes_logits_through(training):
         index -= 1
-    from minired import activations
-
     # minired's own softmax or sigmoid, the objects: a function of yours that happens to be
     # called "sigmoid" has no z for the loss to read.
-    activation = getattr(calls[index][0], "activation", None)
-    if activation is activations.softmax or activation is activations.sigmoid:
+    if getattr(calls[index][0], "activation", None) in _activations_with_logits():
         return index
     return None
+
+
+@functools.cache
+def _activations_with_logits() -> tuple:
+    """minired's softmax and sigmoid (imported on first use: minired.activations imports
+    this module)."""
+    from minired import activations
+
+    return activations.softmax, activations.sigmoid
 
 
 # -- 6. the per-output losses of a multi-output model: a plain mean over the batches -----------

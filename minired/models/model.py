@@ -156,10 +156,10 @@ class Model(Trainer, Layer):
     def _structured(self, x):
         """A batch of inputs flattened by :meth:`_prepare_x`, in the structure ``call`` was
         given it: ``{"a": x_a}`` stays a dict."""
-        from minired.models import model_inputs
-
         if self._input_structure is None:
             return x
+        from minired.models import model_inputs
+
         return model_inputs.pack_inputs(self._input_structure, x)
 
     def forward(self, inputs, training: bool = False):

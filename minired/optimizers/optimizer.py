@@ -333,7 +333,7 @@ class Optimizer:
         """The learning rate for this step as a plain NumPy number, read once per step (cast
         to each variable's dtype later)."""
         if isinstance(self._learning_rate, Variable):
-            return self._learning_rate.value[()]   # the stored float32, not the Variable
+            return self._learning_rate.item()      # the stored number, not the Variable
         if isinstance(self._learning_rate, LearningRateSchedule):
             return self._learning_rate(int(self._iterations))
         return self._learning_rate()
