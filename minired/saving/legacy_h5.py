@@ -44,7 +44,12 @@ import warnings
 import numpy as np
 
 from minired.saving import serialization_lib
-from minired.saving.saving_lib import KERAS_VERSION, MAX_JSON_BYTES, atomic_write
+from minired.saving.saving_lib import (
+    KERAS_VERSION,
+    MAX_JSON_BYTES,
+    atomic_write,
+    read_plain_array,
+)
 
 #: Keras' warning when a model is saved to ``.h5`` (``keras.saving.save_model``).
 LEGACY_WARNING = (
@@ -547,20 +552,6 @@ def _subgroup(group, path: str):
 
 def _dataset(group, path: str, budget: list[int]) -> np.ndarray:
     """An array of the file: a dataset of plain numbers stored in the file itself, no
-    larger than what is left of ``budget``."""
-    import h5py
-
+    larger than what is left of ``budget`` (see :func:`.saving_lib.read_plain_array`)."""
     dataset = _walk(group, path)
-    if not isinstance(dataset, h5py.Dataset):
-        raise ValueError(f"{dataset.name} is not an array.")
-    dtype = dataset.dtype
-    if dtype.kind not in "fiub" or dtype.hasobject or dtype.names is not None:
-        raise ValueError(f"{dataset.name} has dtype {dtype}; only numbers are read.")
-    if dataset.is_virtual or dataset.external:
-        raise ValueError(f"{dataset.name} uses external storage; refused.")
-    size = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
-    budget[0] -= size
-    if budget[0] < 0:
-        raise ValueError(f"{dataset.name} claims {size} bytes, more than the file holds: "
-                         "the file is corrupt or hostile.")
-    return np.asarray(dataset[()])
+    return read_plain_array(dataset, dataset.name, budget)

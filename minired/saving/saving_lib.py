@@ -313,21 +313,29 @@ def _read_store(f, path: str, budget: list[int]) -> dict[str, np.ndarray]:
     for name in group:
         if not isinstance(group.get(name, getlink=True), h5py.HardLink):
             raise ValueError(f"{group_path}/{name} is a link; refused.")
-        dataset = group[name]
-        if not isinstance(dataset, h5py.Dataset):
-            raise ValueError(f"{group_path}/{name} is not a dataset.")
-        dtype = dataset.dtype
-        if dtype.kind not in "fiub" or dtype.hasobject or dtype.names is not None:
-            raise ValueError(f"{group_path}/{name} has dtype {dtype}; only numbers are read.")
-        if dataset.is_virtual or dataset.external:
-            raise ValueError(f"{group_path}/{name} uses external storage; refused.")
-        size = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
-        budget[0] -= size
-        if budget[0] < 0:
-            raise ValueError(f"{group_path}/{name} claims {size} bytes, more than the file "
-                             "holds: the file is corrupt or hostile.")
-        store[name] = np.asarray(dataset[()])
+        store[name] = read_plain_array(group[name], f"{group_path}/{name}", budget)
     return store
+
+
+def read_plain_array(dataset, where: str, budget: list[int]) -> np.ndarray:
+    """The numbers of an HDF5 dataset, once it is shown to be plain: numbers (no objects,
+    no records), stored in the file itself (not virtual, not external), and no larger than
+    what is left of ``budget`` (the bytes the file can hold; decreased here)."""
+    import h5py
+
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(f"{where} is not an array.")
+    dtype = dataset.dtype
+    if dtype.kind not in "fiub" or dtype.hasobject or dtype.names is not None:
+        raise ValueError(f"{where} has dtype {dtype}; only numbers are read.")
+    if dataset.is_virtual or dataset.external:
+        raise ValueError(f"{where} uses external storage; refused.")
+    size = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
+    budget[0] -= size
+    if budget[0] < 0:
+        raise ValueError(f"{where} claims {size} bytes, more than the file holds: the file "
+                         "is corrupt or hostile.")
+    return np.asarray(dataset[()])
 
 
 def _prefixes(path: str) -> list[str]:
