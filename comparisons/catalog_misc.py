@@ -1,4 +1,4 @@
-"""Callbacks, preprocessing layers, utils and two initializers beside Keras.
+"""Callbacks, preprocessing layers, utils, two initializers and Embedding beside Keras.
 
 - ``callbacks``: fits of the same model with the same weights in both libraries, with
   ``LearningRateScheduler`` (the rates and History), ``CSVLogger`` (the file's numbers)
@@ -10,6 +10,7 @@
 - ``initializers``: ``Identity`` value for value; ``Orthogonal`` by what every draw
   satisfies (its Gram matrix ``WᵀW = gain²·I``) and, statistically, by the sign
   correction that makes it uniformly (Haar) distributed.
+- ``layers``: ``Embedding`` (outputs, loss and ∂L/∂W with indices read several times).
 """
 
 from __future__ import annotations
@@ -277,3 +278,33 @@ def orthogonal_haar(dtype):
     return Outcome([(label, np.array(z), np.array(0.0)) for label, z in zs],
                    notes=f"means {ours.mean():.4f} and {theirs.mean():.4f}, "
                          f"standard error {1 / 8 / 512**0.5:.4f}")
+
+
+# -- layers --------------------------------------------------------------------------------------
+
+@case("layers", "embedding")
+def embedding(dtype):
+    """Embedding -> GlobalAveragePooling1D -> Dense on indices read several times per batch:
+    outputs, loss and ∂L/∂W (the scatter-add of the rows) against tf.GradientTape."""
+    from comparisons.common import tf
+
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 10, size=(12, 6)), rng.normal(size=(12, 1)).astype(dtype)
+    with precision(dtype):
+        mr.utils.set_random_seed(0)
+        model = mr.Sequential([mr.Input((6,), dtype="int32"), mr.layers.Embedding(10, 4),
+                               mr.layers.GlobalAveragePooling1D(), mr.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        twin = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(10, 4),
+                                 keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
+        twin.set_weights(model.get_weights())
+        loss, grads = model.loss_and_gradients(x, y)
+        with tf.GradientTape() as tape:
+            keras_loss = tf.reduce_mean(keras.losses.mean_squared_error(y, twin(x)))
+        # ∂L/∂W of an Embedding comes as tf.IndexedSlices (one row per read): made dense.
+        keras_grads = [tf.convert_to_tensor(g).numpy()
+                       for g in tape.gradient(keras_loss, twin.trainable_variables)]
+        return Outcome([("outputs", model.predict(x, verbose=0), twin.predict(x, verbose=0)),
+                        ("loss", np.array(loss), keras_loss.numpy()),
+                        *[(f"∂L/∂{name}", g, kg) for name, g, kg in zip(
+                            ("embeddings", "kernel", "bias"), grads, keras_grads, strict=True)]])

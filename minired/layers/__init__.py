@@ -6,6 +6,7 @@ from minired.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softma
 from minired.layers.convolutional import Conv1D, Conv2D
 from minired.layers.dense import Dense
 from minired.layers.dropout import Dropout
+from minired.layers.embedding import Embedding
 from minired.layers.flatten import Flatten
 from minired.layers.input_layer import Input, InputLayer
 from minired.layers.layer import Layer
@@ -78,6 +79,8 @@ __all__ = [
     "BatchNormalization",
     # reshaping and spatial regularization
     "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
+    # embedding: integer indices -> learned vectors
+    "Embedding",
     # Keras' (de)serialization of a layer's config
     "serialize", "deserialize",
 ]
