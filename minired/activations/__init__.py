@@ -118,7 +118,7 @@ def serialize(activation: Callable) -> str | dict:
     """
     from minired.saving import serialization_lib
 
-    return serialization_lib.serialize_activation(getattr(activation, "__wrapped__", activation))
+    return serialization_lib.serialize_activation(activation)    # unwraps a function of yours
 
 
 def deserialize(config: str | dict, custom_objects: dict | None = None) -> Callable:

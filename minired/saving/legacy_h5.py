@@ -48,6 +48,7 @@ from minired.saving.saving_lib import (
     KERAS_VERSION,
     MAX_JSON_BYTES,
     atomic_write,
+    checked_file,
     read_plain_array,
 )
 
@@ -292,18 +293,12 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     """
     import h5py
 
-    filepath = os.fspath(filepath)
-    if not os.path.isfile(filepath):
-        raise FileNotFoundError(f"No such file: {filepath!r}.")
-    size = os.path.getsize(filepath)
-    if size > MAX_H5_BYTES:
-        raise ValueError(f"{filepath}: {size} bytes is larger than the limit "
-                         f"(minired.saving.legacy_h5.MAX_H5_BYTES = {MAX_H5_BYTES}).")
+    filepath = checked_file(filepath, MAX_H5_BYTES, "legacy_h5.MAX_H5_BYTES")
     try:
         f = h5py.File(filepath, "r")
     except OSError as error:
         raise ValueError(f"{filepath} is not a valid HDF5 file ({error}).") from None
-    budget = [size * 2 + (1 << 20)]     # no array may claim more than the file holds
+    budget = [os.path.getsize(filepath) * 2 + (1 << 20)]   # no array claims more than the file
     with f:
         model = _model_from_file(f, filepath, custom_objects, safe_mode)
         _load_weights(_subgroup(f, "model_weights"), model, budget)

@@ -494,15 +494,22 @@ def atomic_write(filepath: str, data: bytes) -> None:
 
 
 # -- reading files ----------------------------------------------------------------------------
-def read_archive(filepath) -> tuple[dict, bytes | None]:
-    """``(config, weights bytes)`` from a ``.keras`` file, with every size checked first."""
+def checked_file(filepath, limit: int, limit_name: str) -> str:
+    """``filepath`` as a string, once it is shown to be a file of at most ``limit`` bytes
+    (``limit_name``, the constant a user may raise, is named in the error)."""
     filepath = os.fspath(filepath)
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"No such file: {filepath!r}.")
     size = os.path.getsize(filepath)
-    if size > MAX_ARCHIVE_BYTES:
+    if size > limit:
         raise ValueError(f"{filepath}: {size} bytes is larger than the limit "
-                         f"(minired.saving.saving_lib.MAX_ARCHIVE_BYTES = {MAX_ARCHIVE_BYTES}).")
+                         f"(minired.saving.{limit_name} = {limit}).")
+    return filepath
+
+
+def read_archive(filepath) -> tuple[dict, bytes | None]:
+    """``(config, weights bytes)`` from a ``.keras`` file, with every size checked first."""
+    filepath = checked_file(filepath, MAX_ARCHIVE_BYTES, "saving_lib.MAX_ARCHIVE_BYTES")
     try:
         with open(filepath, "rb") as f, zipfile.ZipFile(f) as zf:
             infos = zf.infolist()
