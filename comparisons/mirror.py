@@ -32,7 +32,8 @@ KerasFunctional = keras.src.models.functional.Functional
 _MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 # Layers whose get_config is Keras' own: each twin is made by the other library's
 # ``from_config`` (the Keras-only options left at their defaults; minired refuses others).
-_BY_CONFIG = ("Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+_BY_CONFIG = ("Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPooling1D",
+              "MaxPooling2D", "AveragePooling1D",
               "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
               "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "Reshape",
               "ZeroPadding2D", "UpSampling2D", "SpatialDropout2D")
@@ -158,8 +159,11 @@ def _compile_like(keras_model, model) -> None:
               for i in range(len(keys))]
     weights = [by_output[i].weight if i in by_output else None for i in range(len(keys))]
     metrics = [[_metric_to_keras(m) for m in ids] for ids in model._metric_identifiers]
+    weighted = [[_metric_to_keras(m) for m in ids]
+                for ids in model._weighted_metric_identifiers]
+    weighted_given = any(weighted)
     if len(keys) == 1:
-        loss, loss_weights, metrics = losses[0], weights[0], metrics[0]
+        loss, loss_weights, metrics, weighted = losses[0], weights[0], metrics[0], weighted[0]
     else:
         # None means "not multiplied": 1.0 gives the same numbers and keeps the structure.
         loss_weights = None if all(w is None for w in weights) else [
@@ -168,10 +172,13 @@ def _compile_like(keras_model, model) -> None:
         if isinstance(model._outputs_struct, dict):   # keys are the dict's, sorted
             loss = dict(zip(keys, losses, strict=True))
             metrics = dict(zip(keys, metrics, strict=True))
+            weighted = dict(zip(keys, weighted, strict=True))
             loss_weights = None if loss_weights is None else dict(
                 zip(keys, loss_weights, strict=True))
     keras_model.compile(optimizer=optimizer_to_keras(model.optimizer), loss=loss,
-                        loss_weights=loss_weights, metrics=metrics)
+                        loss_weights=loss_weights, metrics=metrics,
+                        weighted_metrics=weighted if weighted_given else None,
+                        steps_per_execution=model.steps_per_execution)
 
 
 def optimizer_to_keras(optimizer):

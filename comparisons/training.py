@@ -248,6 +248,56 @@ def class_weight(dtype):
                      class_weight={0: 0.5, 1: 2.0, 2: 1.0})
 
 
+@case("training", "weighted_metrics", kind="training")
+def weighted_metrics(dtype):
+    """compile(metrics=["accuracy"], weighted_metrics=["accuracy", "mae"]): only the weighted
+    metrics take the sample weights (here from class_weight); the weighted accuracy, named
+    like a plain one, is logged as weighted_accuracy; the validation data carry their own
+    sample weights."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(30, dtype, seed=1)
+        val_weights = np.linspace(0.2, 3.0, 30).astype(dtype)
+        model = classifier()
+        model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.05),
+                      loss="categorical_crossentropy", metrics=["accuracy"],
+                      weighted_metrics=["accuracy", "mae"])
+        return compare_fit(model, x, one_hot(labels, dtype), batch_size=16,
+                           class_weight={0: 0.2, 1: 5.0, 2: 1.0},
+                           validation_data=(x_val, one_hot(val_labels, dtype), val_weights))
+
+
+@case("training", "steps_per_execution", kind="training")
+def steps_per_execution(dtype):
+    """compile(steps_per_execution=4) over 6 batches: the same training, the batch
+    callbacks called after steps 3 and 7 (Keras' end of the short last run) with the logs
+    of that moment, here recorded by a callback written once for both libraries."""
+
+    def make_callbacks(callbacks):
+        class BatchLogs(callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.seen = []
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.seen.append([batch, logs["loss"], logs["accuracy"]])
+
+        return [BatchLogs()]
+
+    def after(model, keras_model, ours, theirs):
+        return [("on_train_batch_end (step, loss, accuracy)", np.array(ours[0].seen),
+                 np.array(theirs[0].seen))]
+
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        model = classifier()
+        model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.02),
+                      loss="categorical_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=4)
+        return compare_fit(model, x, one_hot(labels, dtype), batch_size=16,
+                           make_callbacks=make_callbacks, after=after)
+
+
 @case("training", "class_weight_validation_split", kind="training")
 def class_weight_validation_split(dtype):
     """class_weight with validation_split: the class weights apply to the training part only;

@@ -124,9 +124,9 @@ def test_unweighted_epoch_mean_is_caught(monkeypatch, dtype):
     case_id = "training/partial_last_batch"
     assert passes(case_id, dtype)
 
-    def update_trackers(self, loss, values, y, y_pred):
+    def update_trackers(self, loss, values, y, y_pred, sample_weight=None):
         self._loss_tracker.update_state(loss, sample_weight=1.0)    # the plant
-        for index, metric in self._compile_metrics:
+        for index, metric, _ in self._compile_metrics:
             metric.update_state(y[index], y_pred[index])
 
     monkeypatch.setattr(mr.Sequential, "_update_trackers", update_trackers)

@@ -208,8 +208,9 @@ class Model(Trainer, Layer):
             "loss": serialize_keras_object(arguments.get("loss")),
             "loss_weights": serialize_keras_object(arguments.get("loss_weights")),
             "metrics": serialize_keras_object(arguments.get("metrics")),
-            "weighted_metrics": None, "run_eagerly": bool(arguments.get("run_eagerly", False)),
-            "steps_per_execution": 1,
+            "weighted_metrics": serialize_keras_object(arguments.get("weighted_metrics")),
+            "run_eagerly": bool(arguments.get("run_eagerly", False)),
+            "steps_per_execution": self.steps_per_execution,
             # Keras writes "auto" resolved: False on TensorFlow's CPU
             "jit_compile": arguments.get("jit_compile", "auto") is True,
         }
@@ -219,10 +220,7 @@ class Model(Trainer, Layer):
         from minired.saving import serialization_lib
 
         config = dict(config)
-        if config.pop("weighted_metrics", None) is not None:
-            raise ValueError("The file compiles the model with `weighted_metrics`, which "
-                             "minired does not implement; load it with compile=False.")
-        for key in ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"):
+        for key in ("run_eagerly", "jit_compile", "auto_scale_loss"):
             config.pop(key, None)           # how Keras runs the step, not what it computes
         arguments = {key: serialization_lib._deserialize(value)
                      for key, value in config.items()}

@@ -8,8 +8,11 @@ the keys of a dict of outputs):
 - ``loss_weights``: the same shapes; the total loss is ``L = Σᵢ wᵢ Lᵢ + penalties``;
 - ``metrics``: with one output, a list of metrics for it; with several, a list with one entry
   (a metric or a list of metrics) per output, or a dict by output name;
+- ``weighted_metrics``: the same shapes; these metrics also take the batch's sample weights
+  (``sample_weight``, or those ``class_weight`` gives), the others never do;
 - names in the logs: ``loss``, then, with more than one loss, ``<output>_loss`` (each
-  *unweighted* ``Lᵢ``), and with several outputs ``<output>_<metric>``;
+  *unweighted* ``Lᵢ``), and with several outputs ``<output>_<metric>``; a weighted metric
+  whose name is taken by a metric of ``metrics`` is logged as ``weighted_<metric>``;
 - ``model.metrics``: the loss tracker, the compiled metrics held in one
   :class:`CompileMetrics` (named ``compile_metrics``), then the ``<output>_loss`` trackers.
 """
@@ -31,6 +34,14 @@ class OutputLoss(NamedTuple):
     loss: losses_module.Loss
     weight: float | None       #: ``wᵢ`` in ``L = Σᵢ wᵢ Lᵢ`` (None: 1, not multiplied)
     tracker: Mean | None       #: ``<output>_loss``, with more than one loss
+
+
+class CompiledMetric(NamedTuple):
+    """One compiled metric: which output it reads, and whether it takes sample weights."""
+
+    index: int                 #: which output
+    metric: Metric             #: named as the logs name it
+    weighted: bool             #: from ``weighted_metrics``: updated with the sample weights
 
 
 def per_output(argument: str, value, keys: list[str]) -> list:
@@ -88,14 +99,15 @@ def resolve_losses(loss, loss_weights, keys: list[str], output_order: list[str] 
             for i, item, w in resolved]
 
 
-def check_metrics(metrics, keys: list[str]) -> list[list]:
+def check_metrics(metrics, keys: list[str], argument: str = "metrics") -> list[list]:
     """The metric identifiers of each output (names are checked now, resolved later from
-    the shapes of the data, as ``"accuracy"`` needs)."""
+    the shapes of the data, as ``"accuracy"`` needs); ``argument`` is ``"metrics"`` or
+    ``"weighted_metrics"``, for the error messages."""
     if metrics is None:
         return [[] for _ in keys]
     if isinstance(metrics, str) or not isinstance(metrics, list | tuple | dict):
         raise TypeError(
-            f"compile: `metrics` must be a list, e.g. ['accuracy'], got {metrics!r}.")
+            f"compile: `{argument}` must be a list, e.g. ['accuracy'], got {metrics!r}.")
     if len(keys) == 1:
         items = list(metrics.values()) if isinstance(metrics, dict) else list(metrics)
         per = [[m for item in items for m in (item if isinstance(item, list | tuple)
@@ -103,11 +115,11 @@ def check_metrics(metrics, keys: list[str]) -> list[list]:
     else:
         if isinstance(metrics, list | tuple) and len(metrics) != len(keys):
             raise ValueError(
-                f"compile: the model has {len(keys)} outputs {keys}: `metrics` must be a list "
+                f"compile: the model has {len(keys)} outputs {keys}: `{argument}` must be a list "
                 f"with one entry (a metric or a list of metrics) per output, or a dict by "
                 f"output name, got {metrics!r}.")
         per = [[] if item is None else list(item) if isinstance(item, list | tuple)
-               else [item] for item in per_output("metrics", metrics, keys)]
+               else [item] for item in per_output(argument, metrics, keys)]
     for output_metrics in per:
         for metric in output_metrics:     # a misspelt name fails now, not at the first fit
             if not (isinstance(metric, str) and metric.lower() in ("accuracy", "acc")):
@@ -115,26 +127,34 @@ def check_metrics(metrics, keys: list[str]) -> list[list]:
     return per
 
 
-def build_metrics(per_output_ids: list[list], ys: list, y_pred_stubs: list,
-                  keys: list[str]) -> list[tuple[int, object]]:
-    """``(output index, metric)`` pairs, named as Keras logs them: a metric given as a string
-    takes that string as its name (``"mae"``, not ``"mean_absolute_error"``), an object keeps
-    its own; with several outputs the name is prefixed by the output's (``out_accuracy``);
-    a name already taken gets ``_1``, ``_2``... (``["mae", "mae"]`` logs ``mae``, ``mae_1``)."""
+def build_metrics(per_output_ids: list[list], weighted_ids: list[list], ys: list,
+                  y_pred_stubs: list, keys: list[str]) -> list[CompiledMetric]:
+    """The compiled metrics (those of ``metrics``, then those of ``weighted_metrics``), named
+    as Keras logs them: a metric given as a string takes that string as its name (``"mae"``,
+    not ``"mean_absolute_error"``), an object keeps its own; with several outputs the name is
+    prefixed by the output's (``out_accuracy``); a name already taken gets ``_1``, ``_2``...
+    (``["mae", "mae"]`` logs ``mae``, ``mae_1``), except a weighted metric's, which becomes
+    ``weighted_<name>`` first (``metrics=["mae"], weighted_metrics=["mae"]`` logs ``mae``
+    and ``weighted_mae``), as Keras' ``CompileMetrics.result``."""
     built, taken = [], {}
-    for i, identifiers in enumerate(per_output_ids):
-        for identifier in identifiers:
-            metric = metrics_module.get(identifier, ys[i], y_pred_stubs[i])
-            name = identifier if isinstance(identifier, str) else metric.name
-            if len(keys) > 1:
-                name = f"{keys[i]}_{name}"
-            if name in taken:
-                taken[name] += 1
-                name = f"{name}_{taken[name] - 1}"
-            else:
-                taken[name] = 1
-            metric.name = name
-            built.append((i, metric))
+
+    def unique(name: str) -> str:
+        if name in taken:
+            taken[name] += 1
+            return f"{name}_{taken[name] - 1}"
+        taken[name] = 1
+        return name
+
+    for weighted, per_output in ((False, per_output_ids), (True, weighted_ids)):
+        for i, identifiers in enumerate(per_output):
+            for identifier in identifiers:
+                metric = metrics_module.get(identifier, ys[i], y_pred_stubs[i])
+                own = identifier if isinstance(identifier, str) else metric.name
+                prefix = f"{keys[i]}_" if len(keys) > 1 else ""
+                if weighted and prefix + own in taken:
+                    own = f"weighted_{own}"
+                metric.name = unique(prefix + own)
+                built.append(CompiledMetric(i, metric, weighted))
     return built
 
 
@@ -147,7 +167,8 @@ class CompileMetrics(Metric):
 
     Example:
         >>> container = CompileMetrics()
-        >>> container.by_output = [(0, mr.metrics.MeanAbsoluteError(name="mae"))]
+        >>> container.by_output = [CompiledMetric(0, mr.metrics.MeanAbsoluteError(name="mae"),
+        ...                                       weighted=False)]
         >>> container.update_state(np.zeros(2), np.array([1.0, 3.0]))
         >>> container.name, container.result()
         ('compile_metrics', {'mae': 2.0})
@@ -156,12 +177,12 @@ class CompileMetrics(Metric):
     def __init__(self, n_outputs: int = 1) -> None:
         super().__init__(name="compile_metrics")
         self.n_outputs = n_outputs
-        #: ``(output index, metric)`` pairs, from :func:`build_metrics`
-        self.by_output: list[tuple[int, Metric]] = []
+        #: the compiled metrics, from :func:`build_metrics`
+        self.by_output: list[CompiledMetric] = []
 
     @property
     def metrics(self) -> list[Metric]:
-        return [metric for _, metric in self.by_output]
+        return [compiled.metric for compiled in self.by_output]
 
     def reset_state(self) -> None:
         for metric in self.metrics:
@@ -169,11 +190,26 @@ class CompileMetrics(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Update each metric with the targets and predictions of its output (a list, one
-        per output, for several outputs). As Keras, the metrics take no sample weights."""
-        ys, predictions = (y_true, y_pred) if self.n_outputs > 1 else ([y_true], [y_pred])
-        for index, metric in self.by_output:
-            metric.update_state(ys[index], predictions[index])
+        per output, for several outputs). As Keras, only the weighted metrics take
+        ``sample_weight`` (one array for every output, or a list with one per output)."""
+        several = self.n_outputs > 1
+        ys, predictions = (y_true, y_pred) if several else ([y_true], [y_pred])
+        update_compiled_metrics(self.by_output, ys, predictions, sample_weight)
 
     def result(self) -> dict:
         """Each metric's result, by name."""
         return {metric.name: as_result(metric.result()) for metric in self.metrics}
+
+
+def update_compiled_metrics(compiled: list[CompiledMetric], ys: list, predictions: list,
+                            sample_weight=None) -> None:
+    """``metric.update_state(yᵢ, ŷᵢ)`` for each compiled metric of output ``i``; a weighted
+    one also takes the sample weights of its output (``sample_weight`` is one array for
+    every output, a list with one per output, or None)."""
+    for index, metric, weighted in compiled:
+        if not weighted:
+            metric.update_state(ys[index], predictions[index])
+            continue
+        weights = (sample_weight[index] if isinstance(sample_weight, list)
+                   else sample_weight)
+        metric.update_state(ys[index], predictions[index], sample_weight=weights)

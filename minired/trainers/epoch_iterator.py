@@ -16,6 +16,9 @@ Keras' rules for how many batches an epoch has:
   warning);
 - with ``steps_per_epoch``: that many batches, read from one iterator that continues from
   epoch to epoch and restarts (reshuffled) when a re-readable source is used up.
+
+``compile(steps_per_execution=n)`` groups the batches in runs of ``n`` (:func:`executions`):
+the batch callbacks then see one call per run, as in Keras.
 """
 
 from __future__ import annotations
@@ -147,6 +150,30 @@ class EpochIterator:
         # reads batches 0 and 1 once before training, to learn their shapes: not needed here).
         order = self.shuffler.permutation(len(source)) if self.shuffle else range(len(source))
         return (source[int(i)] for i in order)
+
+
+def executions(steps: Iterator[tuple[int, tuple]], steps_per_execution: int
+               ) -> Iterator[tuple[int, int, list]]:
+    """The ``(step, batch)`` pairs in runs of ``steps_per_execution``, as Keras runs them:
+    ``(first step, first step + n - 1, [batches])``; the callbacks see ``on_*_batch_begin``
+    with the first step and ``on_*_batch_end`` with the second. As in Keras, a shorter last
+    run still ends at ``first + n - 1`` (10 batches in runs of 3 end at steps 2, 5, 8, 11).
+
+    Example:
+        >>> [(b, e, len(run)) for b, e, run in executions(enumerate("abcde"), 2)]
+        [(0, 1, 2), (2, 3, 2), (4, 5, 1)]
+    """
+    run: list = []
+    first = 0
+    for step, batch in steps:
+        if not run:
+            first = step
+        run.append(batch)
+        if len(run) == steps_per_execution:
+            yield first, first + steps_per_execution - 1, run
+            run = []
+    if run:
+        yield first, first + steps_per_execution - 1, run
 
 
 def unpack(batch) -> tuple:

@@ -73,7 +73,9 @@ class Trainer:
         self.stop_training = False
         self._output_losses: list[compile_utils.OutputLoss] = []
         self._metric_identifiers: list[list] = []
-        self._compile_metrics: list[tuple[int, object]] | None = None
+        self._weighted_metric_identifiers: list[list] = []
+        self.steps_per_execution = 1     # batches per execution (see compile)
+        self._compile_metrics: list[compile_utils.CompiledMetric] | None = None
         #: the compiled metrics as one object in ``model.metrics`` (Keras' CompileMetrics)
         self._metrics_container: compile_utils.CompileMetrics | None = None
         self._loss_tracker = Mean(name="loss")
@@ -93,12 +95,17 @@ class Trainer:
             loss_weights: the weights ``wᵢ`` of ``L = Σᵢ wᵢ Lᵢ``: a float, a list or a dict.
             metrics: a list of names (``["accuracy"]``) or metric objects; for several
                 outputs, one entry per output (a list) or a dict by output name.
-            weighted_metrics: not implemented (only None).
+            weighted_metrics: metrics that also take the sample weights (``sample_weight``
+                or those made from ``class_weight``), given as ``metrics`` is; the metrics
+                of ``metrics`` never do. Logged as ``weighted_<name>`` when ``metrics``
+                has a metric of the same name.
             run_eagerly, jit_compile, auto_scale_loss: how Keras runs the step (a traced
                 graph or not, XLA, loss scaling for float16), not what it computes: minired
                 always runs its NumPy step eagerly, so they are accepted and change nothing.
-            steps_per_execution: 1 (Keras runs N steps per call and calls the batch
-                callbacks every N steps; minired has only the one-step loop).
+            steps_per_execution: how many batches one execution runs (default 1). The
+                numbers do not change; as in Keras, the batch callbacks (and the progress
+                bar) are called once per execution, with its first and last step (see
+                :func:`~minired.trainers.epoch_iterator.executions`).
 
         Example:
             >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
@@ -108,23 +115,25 @@ class Trainer:
             raise ValueError("compile: `optimizer` must be an optimizer name (e.g. 'adam') or an "
                              "optimizer object, got None. Leave it out for Keras' default, "
                              "'rmsprop'.")
-        if weighted_metrics is not None:
-            raise ValueError("compile: `weighted_metrics` is not implemented in minired; "
-                             "pass the metrics in `metrics` (they are not weighted).")
-        if steps_per_execution != 1:
-            raise ValueError("compile: minired runs one step per execution, so "
-                             f"`steps_per_execution` must be 1, got {steps_per_execution!r}.")
+        if (isinstance(steps_per_execution, bool)
+                or not isinstance(steps_per_execution, int | np.integer)
+                or steps_per_execution < 1):
+            raise ValueError("compile: `steps_per_execution` must be a positive int, got "
+                             f"{steps_per_execution!r}.")
+        self.steps_per_execution = int(steps_per_execution)
         keys = self.output_keys
         outputs = getattr(self, "_outputs_struct", None)
         self._output_losses = compile_utils.resolve_losses(
             loss, loss_weights, keys, list(outputs) if isinstance(outputs, dict) else None)
         self._metric_identifiers = compile_utils.check_metrics(metrics, keys)
+        self._weighted_metric_identifiers = compile_utils.check_metrics(
+            weighted_metrics, keys, "weighted_metrics")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = (self._output_losses[0].loss if len(keys) == 1 and self._output_losses
                      else loss)
         self._compile_metrics = None  # resolved from the data's shapes on first use
-        # Keras keeps a CompileMetrics whenever `metrics` is given, even an empty list.
-        self._metrics_container = (None if metrics is None
+        # Keras keeps a CompileMetrics whenever either is given, even an empty list.
+        self._metrics_container = (None if metrics is None and weighted_metrics is None
                                    else compile_utils.CompileMetrics(len(keys)))
         self.compiled = True
 
@@ -186,7 +195,8 @@ class Trainer:
         layer_metrics = [m for i, m in enumerate(self._logged_layer_metrics)
                          if all(m is not k for k in self._logged_layer_metrics[:i])]
         return [self._loss_tracker, *trackers,
-                *(metric for _, metric in self._compile_metrics or []), *layer_metrics]
+                *(compiled.metric for compiled in self._compile_metrics or []),
+                *layer_metrics]
 
     def _require_compiled(self, method: str) -> None:
         if not self.compiled:
@@ -196,7 +206,8 @@ class Trainer:
         if self._compile_metrics is None:
             stubs = [np.empty((0, *shape[1:])) for shape in self._output_shapes(x)]
             self._compile_metrics = compile_utils.build_metrics(
-                self._metric_identifiers, ys, stubs, self.output_keys)
+                self._metric_identifiers, self._weighted_metric_identifiers, ys, stubs,
+                self.output_keys)
             if self._metrics_container is not None:
                 self._metrics_container.by_output = self._compile_metrics
 
@@ -247,7 +258,7 @@ class Trainer:
         loss, y_pred, output_values = self._forward_backward(x, y, sample_weight, training=True)
         # The running means see every loss, a non-finite one too (as Keras' logs do; fit
         # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
-        self._update_trackers(loss, output_values, y, y_pred)
+        self._update_trackers(loss, output_values, y, y_pred, sample_weight)
         if np.isfinite(loss):
             plan = self._plan()
             self.optimizer.apply(plan.gradients, plan.weights)
@@ -270,7 +281,7 @@ class Trainer:
         y_pred = self._flat_outputs(self.forward(self._structured(x), training=False))
         values = self._output_loss(y, y_pred, sample_weight, training=False, gradient=False)[0]
         loss = self._total_loss(values)
-        self._update_trackers(loss, values, y, y_pred)
+        self._update_trackers(loss, values, y, y_pred, sample_weight)
         return loss
 
     def compute_loss(self, y, y_pred, sample_weight=None, training: bool = False) -> float:
@@ -308,7 +319,7 @@ class Trainer:
         return self._total_loss(values, [*self._call_losses(), *plan.penalties()]), y_pred, values
 
     def _metric_identifiers_given(self) -> bool:
-        return any(self._metric_identifiers)
+        return any(self._metric_identifiers) or any(self._weighted_metric_identifiers)
 
     def _needs_targets(self) -> bool:
         """Whether the targets ``y`` are read: a compiled loss or metric reads them. A model
@@ -360,16 +371,15 @@ class Trainer:
             grads[out.index], tops[out.index] = grad, top
         return values, grads, tops
 
-    def _update_trackers(self, loss: float, values: list[float], y: list, y_pred: list
-                         ) -> None:
+    def _update_trackers(self, loss: float, values: list[float], y: list, y_pred: list,
+                         sample_weight=None) -> None:
         n = len(y[0]) if y[0] is not None else len(y_pred[0])
         self._loss_tracker.update_state(loss, sample_weight=n)
         for value, out in zip(values, self._output_losses, strict=True):
             if out.tracker is not None:   # unweighted: a Keras quirk, see keras_numerics
                 out.tracker.update_state(value,
                                          sample_weight=keras_numerics.output_loss_batch_weight(n))
-        for index, metric in self._compile_metrics:
-            metric.update_state(y[index], y_pred[index])
+        compile_utils.update_compiled_metrics(self._compile_metrics, y, y_pred, sample_weight)
 
     def _flat_outputs(self, value) -> list:
         """One array per output, as a list (a one-output model's array becomes ``[array]``)."""
@@ -587,18 +597,20 @@ class Trainer:
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             step = -1
-            for step, batch in batches.enumerate_epoch():
+            for first, last, run in epoch_iterator.executions(batches.enumerate_epoch(),
+                                                              self.steps_per_execution):
                 if batch_begin:
-                    callback_list.on_train_batch_begin(step)
-                x, y, sw = self._checked_batch(batches, batch, "fit")
-                loss = self.train_step(x, y, sw)
-                if not np.isfinite(loss) and not keras_nan_handling:
-                    raise ValueError(
-                        f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, batch "
-                        f"{step + 1}/{steps or '?'}. Lower the learning rate or check the "
-                        "data.")
+                    callback_list.on_train_batch_begin(first)
+                for step, batch in enumerate(run, start=first):
+                    x, y, sw = self._checked_batch(batches, batch, "fit")
+                    loss = self.train_step(x, y, sw)
+                    if not np.isfinite(loss) and not keras_nan_handling:
+                        raise ValueError(
+                            f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, batch "
+                            f"{step + 1}/{steps or '?'}. Lower the learning rate or check the "
+                            "data.")
                 if batch_end:
-                    callback_list.on_train_batch_end(step, self._logs())
+                    callback_list.on_train_batch_end(last, self._logs())
                 if self.stop_training:  # a callback may stop in the middle of an epoch
                     break
             if batches.ran_out:           # a generator had nothing more: Keras stops here
@@ -829,10 +841,12 @@ class Trainer:
         """Test steps over one pass of ``batches``; the averaged logs."""
         self.reset_metrics()
         callback_list.on_test_begin()
-        for step, batch in batches.enumerate_epoch():
-            callback_list.on_test_batch_begin(step)
-            self.test_step(*self._checked_batch(batches, batch, "evaluate"))
-            callback_list.on_test_batch_end(step, self._logs())
+        for first, last, run in epoch_iterator.executions(batches.enumerate_epoch(),
+                                                          self.steps_per_execution):
+            callback_list.on_test_batch_begin(first)
+            for batch in run:
+                self.test_step(*self._checked_batch(batches, batch, "evaluate"))
+            callback_list.on_test_batch_end(last, self._logs())
         logs = self._logs()
         callback_list.on_test_end(logs)
         return logs
@@ -862,20 +876,21 @@ class Trainer:
                                      verbose=verbose, epochs=1, steps=batches.steps)
         callback_list.on_predict_begin()
         outputs_by_batch = []
-        for step, batch in batches.enumerate_epoch():
-            callback_list.on_predict_batch_begin(step)
-            x_batch = self._checked_batch(batches, batch, "predict")[0]
-            self._release_caches()                # the last batch's: no backward will read them
-            outputs_by_batch.append(self._flat_outputs(self.forward(self._structured(x_batch),
-                                                                    training=False)))
-            callback_list.on_predict_batch_end(step, {"outputs": self._pack_outputs(
-                outputs_by_batch[-1])})
+        for first, last, run in epoch_iterator.executions(batches.enumerate_epoch(),
+                                                          self.steps_per_execution):
+            callback_list.on_predict_batch_begin(first)
+            for batch in run:
+                x_batch = self._checked_batch(batches, batch, "predict")[0]
+                self._release_caches()            # the last batch's: no backward will read them
+                outputs_by_batch.append(self._flat_outputs(
+                    self.forward(self._structured(x_batch), training=False)))
+            # Keras hands the callback the outputs of the execution's batches, concatenated
+            callback_list.on_predict_batch_end(last, {"outputs": self._pack_outputs(
+                _concatenated(outputs_by_batch[-len(run):]))})
         callback_list.on_predict_end()
         if not outputs_by_batch:
             raise ValueError("predict: the data gave no batches.")
-        outputs = [np.concatenate(parts, axis=0)
-                   for parts in zip(*outputs_by_batch, strict=True)]
-        return self._pack_outputs(outputs)
+        return self._pack_outputs(_concatenated(outputs_by_batch))
 
     # -- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -922,13 +937,19 @@ class Trainer:
         if return_dict:
             return _sorted(logs)        # Keras' logs come out sorted by name
         trackers = [o.tracker.name for o in self._output_losses if o.tracker is not None]
-        metrics = [m.name for _, m in self._compile_metrics or []]
+        metrics = [compiled.metric.name for compiled in self._compile_metrics or []]
         layer_metrics = [m.name for m in self._logged_layer_metrics]   # duplicates too
         in_order = ["loss", *trackers, *(metrics if len(self.output_keys) == 1 else []),
                     *layer_metrics]
         names = [n for n in in_order if n in logs]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
+
+
+def _concatenated(outputs_by_batch: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """The outputs of several batches (a list of arrays per batch, one per output) as one
+    array per output, the batches one after the other."""
+    return [np.concatenate(parts, axis=0) for parts in zip(*outputs_by_batch, strict=True)]
 
 
 @contextlib.contextmanager
