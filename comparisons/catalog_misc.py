@@ -10,7 +10,8 @@
 - ``initializers``: ``Identity`` value for value; ``Orthogonal`` by what every draw
   satisfies (its Gram matrix ``WᵀW = gain²·I``) and, statistically, by the sign
   correction that makes it uniformly (Haar) distributed.
-- ``layers``: ``Embedding`` (outputs, loss and ∂L/∂W with indices read several times).
+- ``layers``: ``Embedding`` (outputs, loss and ∂L/∂W with indices read several times),
+  ``LayerNormalization`` (outputs, δx, ∂L/∂γ and ∂L/∂β for three settings).
 """
 
 from __future__ import annotations
@@ -308,3 +309,19 @@ def embedding(dtype):
                         ("loss", np.array(loss), keras_loss.numpy()),
                         *[(f"∂L/∂{name}", g, kg) for name, g, kg in zip(
                             ("embeddings", "kernel", "bias"), grads, keras_grads, strict=True)]])
+
+
+@case("layers", "layer_normalization")
+def layer_normalization(dtype):
+    """LayerNormalization alone (last axis, epsilon=1e-6 as the keras-io transformers; two
+    axes; no β) on sequences (N, T, C): outputs, δx and ∂L/∂γ, ∂L/∂β for a random δŷ."""
+    from comparisons.vision import layer_pairs
+
+    settings = [("axis=-1, epsilon=1e-6", lambda: mr.layers.LayerNormalization(epsilon=1e-6)),
+                ("axis=[1, 2]", lambda: mr.layers.LayerNormalization(axis=[1, 2])),
+                ("center=False", lambda: mr.layers.LayerNormalization(center=False))]
+    pairs = []
+    with precision(dtype):
+        for i, (label, make_layer) in enumerate(settings):
+            pairs += layer_pairs(make_layer, (5, 4), dtype, label, seed=i)
+    return Outcome(pairs, notes=f"{len(settings)} settings")

@@ -35,7 +35,8 @@ _MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 _BY_CONFIG = ("Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPooling1D",
               "MaxPooling2D", "AveragePooling1D",
               "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-              "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "Reshape",
+              "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
+              "LayerNormalization", "Reshape",
               "ZeroPadding2D", "UpSampling2D", "SpatialDropout2D")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "

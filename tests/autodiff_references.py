@@ -645,6 +645,25 @@ def batch_normalization(layer, x, weights):
     return ops.add(ops.multiply(x, ops.reshape(s, shape)), ops.reshape(shift, shape))
 
 
+def layer_normalization(layer, x, weights):
+    """Keras' ``ops.layer_normalization``: each sample's ``μ`` and ``σ²`` over the normalized
+    axes (functions of ``x``), then ``a = x·s + (β − μ·s)`` with ``s = γ / √(σ² + ε)``."""
+    axes = tuple(a % x.ndim for a in layer.axis)
+    shape = [1] * x.ndim
+    for a in axes:
+        shape[a] = x.shape[a]
+    mean = ops.mean(x, axis=axes, keepdims=True)
+    variance = ops.mean(ops.square(ops.subtract(x, mean)), axis=axes, keepdims=True)
+    weights = list(weights)
+    s = ops.divide(1.0, ops.sqrt(ops.add(variance, layer.epsilon)))
+    if layer.scale:
+        s = ops.multiply(s, ops.reshape(weights.pop(0), shape))
+    shift = ops.negative(ops.multiply(mean, s))
+    if layer.center:
+        shift = ops.add(ops.reshape(weights.pop(0), shape), shift)
+    return ops.add(ops.multiply(x, s), shift)
+
+
 def batch_normalization_textbook(layer, x, weights):
     """The same map unfolded, ``γ (x − μ)/√(σ² + ε) + β`` (training mode): another
     summation order of the same gradient."""

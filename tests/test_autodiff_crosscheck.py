@@ -623,6 +623,27 @@ BATCH_NORMALIZATION_CASES = [
     _bn_case("textbook form", (3, 3, 2), True, refs.batch_normalization_textbook),
 ]
 
+#: LayerNormalization: each sample's own statistics over the last axis or over several.
+LAYER_NORMALIZATION_CASES = [
+    LayerCase("LayerNormalization()[N,3]", layers.LayerNormalization, [(3,)],
+              refs.layer_normalization),
+    LayerCase("LayerNormalization(epsilon=1e-6)[N,4,3]",
+              partial(layers.LayerNormalization, epsilon=1e-6), [(4, 3)],
+              refs.layer_normalization),
+    LayerCase("LayerNormalization(axis=[1,2])[N,3,2]",
+              partial(layers.LayerNormalization, axis=[1, 2]), [(3, 2)],
+              refs.layer_normalization),
+    LayerCase("LayerNormalization(axis=1)[N,3,2]", partial(layers.LayerNormalization, axis=1),
+              [(3, 2)], refs.layer_normalization),
+    LayerCase("LayerNormalization(scale=False)[N,4]",
+              partial(layers.LayerNormalization, scale=False), [(4,)],
+              refs.layer_normalization),
+    LayerCase("LayerNormalization(center=False,L2 gamma)[N,4]",
+              partial(layers.LayerNormalization, center=False,
+                      gamma_regularizer=mr.regularizers.L2(0.02)), [(4,)],
+              refs.layer_normalization),
+]
+
 GIVEN_MEAN = np.array([0.5, -1.0, 2.0])
 GIVEN_VARIANCE = np.array([4.0, 0.25, 0.0])     # a variance of 0: σ = ε
 ALL_KINKS = (-3.0, 0.0, 0.5, 2.5, 3.0, 6.0)
@@ -714,6 +735,7 @@ LAYER_CASES = [
     *CONV_CASES,
     *POOLING_CASES,
     *BATCH_NORMALIZATION_CASES,
+    *LAYER_NORMALIZATION_CASES,
     LayerCase("Reshape((3,4))", partial(layers.Reshape, (3, 4)), [(12,)], refs.reshape),
     LayerCase("Reshape((-1,2))[3-D]", partial(layers.Reshape, (-1, 2)), [(3, 4)],
               refs.reshape),
@@ -740,7 +762,7 @@ def _regularizers(layer) -> list:
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.PReLU):
         return [layer.alpha_regularizer]
-    if isinstance(layer, layers.BatchNormalization):
+    if isinstance(layer, layers.BatchNormalization | layers.LayerNormalization):
         return (([layer.gamma_regularizer] if layer.scale else [])
                 + ([layer.beta_regularizer] if layer.center else []))
     return [None] * len(layer.trainable_weights)

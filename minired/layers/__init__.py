@@ -26,7 +26,7 @@ from minired.layers.merging import (
     multiply,
     subtract,
 )
-from minired.layers.normalization import BatchNormalization
+from minired.layers.normalization import BatchNormalization, LayerNormalization
 from minired.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -76,7 +76,7 @@ __all__ = [
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
     # normalization: statistics of the batch (moving averages at inference)
-    "BatchNormalization",
+    "BatchNormalization", "LayerNormalization",
     # reshaping and spatial regularization
     "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
     # embedding: integer indices -> learned vectors
