@@ -11,6 +11,7 @@ from minired.saving import (
     serialize_keras_object,
 )
 from minired.utils.dataset_utils import split_dataset
+from minired.utils.model_visualization import plot_model
 from minired.utils.numerical_utils import normalize, to_categorical
 from minired.utils.progbar import Progbar
 from minired.utils.py_dataset import PyDataset
@@ -19,5 +20,6 @@ from minired.utils.sequence_utils import pad_sequences
 
 __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
-           "get_registered_object", "normalize", "pad_sequences", "register_keras_serializable",
+           "get_registered_object", "normalize", "pad_sequences", "plot_model",
+           "register_keras_serializable",
            "serialize_keras_object", "set_random_seed", "split_dataset", "to_categorical"]
