@@ -37,7 +37,19 @@ _BY_CONFIG = ("Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPool
               "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
               "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
               "LayerNormalization", "Reshape",
-              "ZeroPadding2D", "UpSampling2D", "SpatialDropout2D")
+              "ZeroPadding2D", "UpSampling2D", "SpatialDropout2D", "LSTM", "GRU", "SimpleRNN",
+              "Bidirectional")
+# The small reshaping layers (no weights; Keras' own config keys).
+_BY_CONFIG += ("RepeatVector", "Permute", "Cropping1D", "Cropping2D", "UpSampling1D",
+               "ZeroPadding1D", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+               "Identity")
+# The image augmentation layers (no weights; Keras' own config keys).
+_BY_CONFIG += ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
+               "RandomContrast", "RandomBrightness", "RandomCrop")
+# Depthwise and separable convolutions (Keras' own config keys).
+_BY_CONFIG += ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")
+# Attention: called on (query, value) and keyword tensors (key=, attention_mask=) or options.
+_BY_CONFIG += ("MultiHeadAttention", "Attention", "AdditiveAttention")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")
@@ -100,7 +112,12 @@ def _functional_to_keras(model):
         layer = node.operation
         if id(layer) not in twins:
             twins[id(layer)] = _layer_to_keras(layer)
-        outputs = twins[id(layer)](_map_structure(lambda t: tensors[id(t)], node.call_inputs))
+        if node.arguments is not None:      # more than its inputs: MultiHeadAttention
+            arguments = node.arguments.map(lambda t: tensors[id(t)])
+            outputs = twins[id(layer)](*arguments.args, **arguments.kwargs)
+        else:
+            outputs = twins[id(layer)](_map_structure(lambda t: tensors[id(t)],
+                                                      node.call_inputs))
         for tensor, twin in zip(node.outputs, keras.tree.flatten(outputs), strict=True):
             tensors[id(tensor)] = twin
     keras_model = keras.Model(_map_structure(lambda t: tensors[id(t)], model._inputs_struct),
@@ -275,7 +292,9 @@ def _functional_from_keras(keras_model):
             # predict override it), `mask=None` for a model. Only other values change a call.
             kwargs = {k: v for k, v in node.arguments.kwargs.items()
                       if v is not None and not (k == "training" and v is False)}
-            if kwargs or len(args) != 1:
+            several = type(layer).__name__ in ("MultiHeadAttention", "Attention",
+                                               "AdditiveAttention")   # key=, mask=...
+            if (kwargs or len(args) != 1) and not several:
                 raise ValueError(
                     f"from_keras: layer {layer.name!r} is called with {len(args)} positional "
                     f"arguments and the keyword arguments {sorted(kwargs)}; minired layers "
@@ -283,8 +302,14 @@ def _functional_from_keras(keras_model):
             if id(layer) not in twins:
                 twins[id(layer)] = _layer_from_keras(layer)
                 layers.append(layer)
-            call_inputs = _map_structure(partial(_symbolic, tensors, layer), args[0])
-            outputs = twins[id(layer)](call_inputs)
+            symbolic = partial(_symbolic, tensors, layer)
+            if several:
+                outputs = twins[id(layer)](
+                    *_map_structure(symbolic, list(args)),
+                    **{k: _map_structure(partial(_symbolic_or_value, symbolic), v)
+                       for k, v in kwargs.items()})
+            else:
+                outputs = twins[id(layer)](_map_structure(symbolic, args[0]))
             for tensor, twin in zip(node.outputs, keras.tree.flatten(outputs), strict=True):
                 tensors[id(tensor)] = twin
     model = mr.Model(_map_structure(lambda t: tensors[id(t)], keras_model._inputs_struct),
@@ -292,6 +317,11 @@ def _functional_from_keras(keras_model):
                      name=keras_model.name)
     _copy_weights_from_keras(twins, layers)
     return model
+
+
+def _symbolic_or_value(symbolic, value):
+    """A Keras tensor's minired twin; any other call argument (None, True) as it is."""
+    return symbolic(value) if isinstance(value, keras.KerasTensor) else value
 
 
 def _symbolic(tensors: dict, layer, value):

@@ -155,16 +155,22 @@ def all_cases() -> dict[str, Case]:
     """Import every area module (each registers its cases) and return the registry."""
     from comparisons import (  # noqa: F401  (imported for their @case registrations)
         activations_catalog,
+        attention,
+        augmentation,
         catalog_misc,
+        conv_transpose,
         dropout,
         extending,
         forward,
         gradients,
         graphs,
         initializers,
+        masking,
         metrics_catalog,
+        ops_catalog,
         optimizers,
         saturation,
+        separable,
         training,
         vision,
     )

@@ -435,8 +435,79 @@ def dropout(layer, x, weights):
     return ops.multiply(ops.multiply(x, scale), mask)
 
 
+def random_flip(layer, x, weights):
+    """RandomFlip: ``where(f, flip(x), x)`` for the images the hand-written call flipped
+    (its cache), horizontally (axis -2) and/or vertically (axis -3)."""
+    if layer.cache is None:
+        return x
+    _, flips = layer.cache
+    if layer.mode in ("horizontal", "horizontal_and_vertical"):
+        x = ops.where(flips, ops.flip(x, axis=-2), x)
+    if layer.mode in ("vertical", "horizontal_and_vertical"):
+        x = ops.where(flips, ops.flip(x, axis=-3), x)
+    return x
+
+
+def random_affine(layer, x, weights):
+    """RandomRotation/RandomZoom/RandomTranslation for the drawn transforms (the cache's read
+    positions ``q_k`` and weights ``w_k``): ``Σ_k w_k·x[q_k] + fill_value·w_out``, each pixel
+    read with ``take`` from the flattened batch."""
+    if layer.cache is None:
+        return x
+    _, plan = layer.cache
+    return _resample(x, plan, layer.fill_value)
+
+
+def _resample(x, plan, fill_value=0.0):
+    """``Σ_k w_k·x[q_k] + fill_value·w_out`` for a Sampling ``plan`` (outputs ``(N, H', W')``
+    read from inputs ``(N, H, W)``)."""
+    k, n, out_rows, out_cols = plan.rows.shape
+    rows, cols = plan.input_size
+    flat = ops.reshape(x, (n * rows * cols, x.shape[-1]))
+    index = (np.arange(n)[None, :, None, None] * rows + plan.rows) * cols + plan.cols
+    read = ops.reshape(ops.take(flat, index.reshape(-1), axis=0),
+                       (k, n, out_rows, out_cols, x.shape[-1]))
+    outputs = ops.sum(ops.multiply(read, plan.weights[..., None]), axis=0)
+    return ops.add(outputs, plan.outside[..., None] * fill_value)
+
+
+def random_crop(layer, x, weights):
+    """RandomCrop, the window of the hand-written call (``x[:, top:top+h, left:left+w]``),
+    then, in Keras' fallback for small images, its bilinear resize."""
+    if layer.cache is None:
+        return x
+    _, (_, (top, left, rows, cols), plan) = layer.cache
+    window = ops.getitem(x, (slice(None), slice(top, top + rows), slice(left, left + cols)))
+    return window if plan is None else _resample(window, plan)
+
+
+def random_contrast(layer, x, weights):
+    """RandomContrast (Keras' ``_adjust_contrast``, then the clip), the contrast ``c`` of
+    the hand-written call: ``clip((x - m)·c + m)``, ``m`` the mean over rows then columns."""
+    if layer.cache is None:
+        return x
+    _, (contrast, _) = layer.cache
+    mean = ops.mean(ops.mean(x, axis=-3, keepdims=True), axis=-2, keepdims=True)
+    z = ops.add(ops.multiply(ops.subtract(x, mean), contrast), mean)
+    return ops.clip(z, *layer.value_range)
+
+
+def random_brightness(layer, x, weights):
+    """RandomBrightness, the shift ``d`` of the hand-written call: ``clip(x + d)``."""
+    if layer.cache is None:
+        return x
+    _, (shift, _) = layer.cache
+    return ops.clip(ops.add(x, shift), *layer.value_range)
+
+
 def flatten(layer, x, weights):
     return ops.reshape(x, (x.shape[0], -1))
+
+
+def masking(layer, x, weights):
+    """Keras' ``Masking.call``: ``where(any(x ≠ mask_value, axis=-1, keepdims=True), x, 0)``."""
+    keep = ops.any(ops.not_equal(x, layer.mask_value), axis=-1, keepdims=True)
+    return ops.where(keep, x, 0.0)
 
 
 def _same_rank(inputs):
@@ -561,6 +632,87 @@ def conv(layer, x, weights):
                                      layer.dilation_rate):
         term = ops.matmul(ops.getitem(x, index), ops.getitem(kernel, tap))
         z = term if z is None else ops.add(z, term)
+    if layer.use_bias:
+        z = ops.add(z, weights[1])
+    return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def _depthwise(layer, x, kernel):
+    """DepthwiseConv's ``Σ_taps x_padded[:, a·d : … : s, …, c] · W[a, c, m]`` without bias,
+    channel ``c``, multiplier ``m`` at ``c·M + m`` (one broadcast product per kernel tap)."""
+    axes = list(zip(layer.kernel_size, layer.strides, layer.dilation_rate, strict=True))
+    for axis, (k, s, d) in enumerate(axes, start=1):
+        extent = (k - 1) * d + 1
+        before, after = _same_padding(x.shape[axis], extent, s) if layer.padding == "same" \
+            else (0, 0)
+        x = _pad_axis(x, axis, before, after)
+    outputs = [(x.shape[axis] - (k - 1) * d - 1) // s + 1
+               for axis, (k, s, d) in enumerate(axes, start=1)]
+    channels, multiplier = kernel.shape[-2:]
+    z = None
+    for tap, index in _window_slices(layer.kernel_size, layer.strides, outputs,
+                                     layer.dilation_rate):
+        seen = ops.reshape(ops.getitem(x, index), (x.shape[0], *outputs, channels, 1))
+        term = ops.multiply(seen, ops.getitem(kernel, tap))        # (N, *out, C, M)
+        z = term if z is None else ops.add(z, term)
+    return ops.reshape(z, (x.shape[0], *outputs, channels * multiplier))
+
+
+def depthwise_conv(layer, x, weights):
+    """DepthwiseConv1D/2D from the definition: ``z = Σ_taps x_tap ⊙ W[tap] + b``,
+    ``a = f(z)``."""
+    z = _depthwise(layer, x, weights[0])
+    if layer.use_bias:
+        z = ops.add(z, weights[1])
+    return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def separable_conv(layer, x, weights):
+    """SeparableConv1D/2D from the definition: the depthwise sum (no bias), then
+    ``z = d · W_p[0, …] + b`` (a 1×1 convolution: one matmul), ``a = f(z)``."""
+    d = _depthwise(layer, x, weights[0])
+    pointwise = weights[1]
+    z = ops.matmul(d, ops.reshape(pointwise, pointwise.shape[-2:]))
+    if layer.use_bias:
+        z = ops.add(z, weights[2])
+    return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def conv_transpose(layer, x, weights):
+    """Conv1DTranspose/Conv2DTranspose from the definition: input position ``i`` and kernel
+    tap ``a`` add ``x[:, i] · W[a]ᵀ`` at ``i·s + a·d`` of a long array (each tap's product
+    spread ``s`` apart with zeros in between, then shifted by ``a·d``), which is cropped to
+    Keras' output size after TensorFlow's "same" padding of it (the odd zero after)."""
+    kernel = weights[0]
+    axes = list(zip(x.shape[1:-1], layer.kernel_size, layer.strides, layer.dilation_rate,
+                    layer.output_padding or (None,) * (x.ndim - 2), strict=True))
+    crops, lengths = [], []
+    for n, k, s, d, o in axes:
+        extent = (k - 1) * d + 1
+        if layer.padding == "valid":
+            size = (n - 1) * s + extent + (max(extent, s) - extent if o is None else o)
+            before = 0
+        else:
+            size = n * s if o is None else (n - 1) * s + extent % 2 + o
+            before = _same_padding(size, extent, s)[0]
+        crops.append(slice(before, before + size))
+        lengths.append(max((n - 1) * s + extent, before + size))
+    z = None
+    for tap in itertools.product(*(range(k) for k in layer.kernel_size)):
+        term = ops.matmul(x, ops.transpose(ops.getitem(kernel, tap)))    # (N, *n, F)
+        for axis, ((n, _, s, d, _), length) in enumerate(zip(axes, lengths, strict=True),
+                                                         start=1):
+            if s > 1:      # t[i] at i·s, zeros between: stack with zeros, then flatten
+                zeros = np.zeros(term.shape)
+                term = ops.stack([term, *[zeros] * (s - 1)], axis=axis + 1)
+                shape = list(term.shape)
+                shape[axis:axis + 2] = [n * s]
+                term = ops.reshape(term, shape)
+                term = ops.getitem(term, (slice(None),) * axis + (slice(0, (n - 1) * s + 1),))
+            shift = tap[axis - 1] * d
+            term = _pad_axis(term, axis, shift, length - shift - ((n - 1) * s + 1))
+        z = term if z is None else ops.add(z, term)
+    z = ops.getitem(z, (slice(None), *crops))
     if layer.use_bias:
         z = ops.add(z, weights[1])
     return ACTIVATIONS[layer.activation.__name__](z)
@@ -695,3 +847,189 @@ def zero_padding_2d(layer, x, weights):
 def up_sampling_2d(layer, x, weights):
     """Nearest neighbour: every row repeated ``sh`` times, then every column ``sw`` times."""
     return ops.repeat(ops.repeat(x, layer.size[0], axis=1), layer.size[1], axis=2)
+
+
+def up_sampling_1d(layer, x, weights):
+    """Keras' ``ops.repeat(x, size, axis=1)``."""
+    return ops.repeat(x, layer.size, axis=1)
+
+
+def zero_padding_1d(layer, x, weights):
+    return _pad_axis(x, 1, *layer.padding)
+
+
+def cropping(layer, x, weights):
+    """Keras' slices ``x[:, b:-e]`` (1D) and ``x[:, t:-b, l:-r]`` (2D)."""
+    crops = [layer.cropping] if isinstance(layer.cropping[0], int) else layer.cropping
+    index = tuple(slice(before, size - after)
+                  for (before, after), size in zip(crops, x.shape[1:], strict=False))
+    return x[(slice(None), *index)]
+
+
+def repeat_vector(layer, x, weights):
+    """Keras' ``ops.repeat(ops.reshape(x, (N, 1, F)), n, axis=1)``."""
+    return ops.repeat(ops.expand_dims(x, 1), layer.n, axis=1)
+
+
+def permute(layer, x, weights):
+    return ops.transpose(x, (0, *layer.dims))
+
+
+def identity(layer, x, weights):
+    return x
+
+
+def gaussian_noise(layer, x, weights):
+    """``x + ε``, the noise replayed from the hand-written call (None: the identity)."""
+    return x if layer.cache is None else ops.add(x, layer.cache)
+
+
+def dot(layer, xs, weights):
+    """Keras' ``batch_dot`` (axis i of x moved last, axis j of y second, a matmul), after
+    ``ops.normalize`` of both inputs when ``normalize``."""
+    x, y = xs
+    axis1, axis2 = layer._axes_for(x.ndim, y.ndim)
+    if layer.normalize:
+        x, y = _l2_normalize(x, axis1), _l2_normalize(y, axis2)
+    xm, ym = ops.moveaxis(x, axis1, -1), ops.moveaxis(y, axis2, 1)
+    n, k = xm.shape[0], xm.shape[-1]
+    a = ops.matmul(ops.reshape(xm, (n, -1, k)), ops.reshape(ym, (n, k, -1)))
+    shape = (n, *xm.shape[1:-1], *ym.shape[2:])
+    return ops.reshape(a, shape if len(shape) > 1 else (n, 1))
+
+
+def gaussian_dropout(layer, x, weights):
+    """``x · m``, the factors replayed from the hand-written call (None: the identity)."""
+    return x if layer.cache is None else ops.multiply(x, layer.cache)
+
+
+def recurrent(layer, x, weights):
+    """SimpleRNN, LSTM and GRU as Keras' cells write them (implementation 2), one step at a
+    time over ``x`` (reversed for ``go_backwards``), the inputs dropped with the mask of the
+    hand-written call (``layer.cache.mask``, None without dropout)."""
+    kernel, recurrent_kernel = weights[0], weights[1]
+    bias = weights[2] if layer.use_bias else None
+    u, name = layer.units, type(layer).__name__
+    f = ACTIVATIONS[layer.activation.__name__]
+    sigma = (ACTIVATIONS[layer.recurrent_activation.__name__]
+             if hasattr(layer, "recurrent_activation") else None)
+    if layer.go_backwards:
+        x = ops.flip(x, axis=1)
+    if layer.cache is not None and layer.cache.mask is not None:
+        x = ops.multiply(x, ops.expand_dims(layer.cache.mask, axis=1))
+    h = ops.zeros((x.shape[0], u), dtype=x.dtype)
+    c, outputs = h, []
+
+    def cols(a, start, stop):
+        return ops.getitem(a, (slice(None), slice(start * u, stop * u)))
+
+    for t in range(x.shape[1]):
+        x_t = ops.getitem(x, (slice(None), t))
+        if name == "SimpleRNN":
+            z = ops.matmul(x_t, kernel)
+            z = ops.add(z, bias) if bias is not None else z
+            h = f(ops.add(z, ops.matmul(h, recurrent_kernel)))
+        elif name == "LSTM":
+            z = ops.add(ops.matmul(x_t, kernel), ops.matmul(h, recurrent_kernel))
+            z = ops.add(z, bias) if bias is not None else z
+            i, g = sigma(cols(z, 0, 1)), f(cols(z, 2, 3))
+            c = ops.add(ops.multiply(sigma(cols(z, 1, 2)), c), ops.multiply(i, g))
+            h = ops.multiply(sigma(cols(z, 3, 4)), f(c))
+        else:                                                   # GRU
+            a = ops.matmul(x_t, kernel)
+            if bias is not None:
+                a = ops.add(a, ops.getitem(bias, 0) if layer.reset_after else bias)
+            if layer.reset_after:
+                q = ops.matmul(h, recurrent_kernel)
+                q = ops.add(q, ops.getitem(bias, 1)) if bias is not None else q
+            else:
+                q = ops.matmul(h, cols(recurrent_kernel, 0, 2))
+            z = sigma(ops.add(cols(a, 0, 1), cols(q, 0, 1)))
+            r = sigma(ops.add(cols(a, 1, 2), cols(q, 1, 2)))
+            if layer.reset_after:
+                inner = ops.multiply(r, cols(q, 2, 3))
+            else:
+                inner = ops.matmul(ops.multiply(r, h), cols(recurrent_kernel, 2, 3))
+            hh = f(ops.add(cols(a, 2, 3), inner))
+            h = ops.add(ops.multiply(z, h), ops.multiply(ops.subtract(1.0, z), hh))
+        outputs.append(h)
+    return ops.stack(outputs, axis=1) if layer.return_sequences else h
+
+
+def bidirectional(layer, x, weights):
+    """Keras' Bidirectional: the backward layer's sequence flipped back, then merged."""
+    half = len(weights) // 2
+    y = recurrent(layer.forward_layer, x, weights[:half])
+    y_rev = recurrent(layer.backward_layer, x, weights[half:])
+    if layer.return_sequences:
+        y_rev = ops.flip(y_rev, axis=1)
+    merge = {"concat": lambda: ops.concatenate([y, y_rev], axis=-1),
+             "sum": lambda: ops.add(y, y_rev), "mul": lambda: ops.multiply(y, y_rev),
+             "ave": lambda: ops.divide(ops.add(y, y_rev), 2.0)}
+    return merge[layer.merge_mode]()
+
+
+def multi_head_attention(layer, inputs, weights):
+    """Keras' MultiHeadAttention on ``[x_q, x_v]`` or ``[x_q, x_v, x_k]``: the projections
+    as einsums, then, as the hand-written call chose (its cache: ``explicit`` for dropout
+    or returned scores), ``softmax((Q/√d)·Kᵀ)`` masked with -1e9 and zeroed afterwards, or
+    ``softmax((Q Kᵀ)/√d)`` masked with -0.7·3.38953e38; the mask and dropout mask are
+    replayed from that cache."""
+    x_q, x_v = inputs[0], inputs[1]
+    x_k = inputs[2] if len(inputs) > 2 else x_v
+    it = iter(weights)
+
+    def project(x, equation):
+        z = ops.einsum(equation, x, next(it))
+        return ops.add(z, next(it)) if layer.use_bias else z
+
+    q = project(x_q, "abc,cde->abde")
+    k = project(x_k, "abc,cde->abde")
+    v = project(x_v, "abc,cde->abde")
+    cache, scale = layer.cache, f32(1.0 / math.sqrt(layer.key_dim))
+    if cache.explicit:
+        scores = ops.einsum("bsnh,btnh->bnts", k, ops.multiply(q, scale))
+        if cache.mask is not None:
+            scores = ops.where(cache.mask, scores, -1e9)
+        probs = softmax(scores, axis=-1)
+        if cache.mask is not None:
+            probs = ops.where(cache.mask, probs, 0.0)
+    else:
+        scores = ops.multiply(ops.einsum("btnh,bsnh->bnts", q, k), scale)
+        if cache.mask is not None:
+            scores = ops.where(cache.mask, scores, 3.38953e38 * -0.7)
+        probs = softmax(scores, axis=-1)
+    if cache.dropout_mask is not None:
+        probs = ops.multiply(ops.multiply(probs, cache.dropout_scale), cache.dropout_mask)
+    return project(ops.einsum("bnts,bsnh->btnh", probs, v), "abcd,cde->abe")
+
+
+def dot_attention(layer, inputs, weights):
+    """Keras' Attention/AdditiveAttention on ``[q, v]`` or ``[q, v, k]``: the scores (dot
+    ``q kᵀ·s``, concat ``c Σ tanh(s(q_i + k_j))``, additive ``Σ s tanh(q_i + k_j)``), minus
+    1e9 where a key is masked, softmax, the dropout mask, ``P̃ v``, hidden query rows set
+    to 0; the masks and the dropout mask are replayed from the hand-written call's cache."""
+    q, v = inputs[0], inputs[1]
+    k = inputs[2] if len(inputs) > 2 else v
+    it = iter(weights)
+    scale = next(it) if layer.use_scale else None
+    if type(layer).__name__ == "AdditiveAttention":
+        t = ops.tanh(ops.add(ops.expand_dims(q, 2), ops.expand_dims(k, 1)))
+        scores = ops.sum(ops.multiply(scale, t) if scale is not None else t, axis=-1)
+    elif layer.score_mode == "dot":
+        scores = ops.matmul(q, ops.swapaxes(k, -2, -1))
+        scores = ops.multiply(scores, scale) if scale is not None else scores
+    else:
+        u = ops.add(ops.expand_dims(q, 2), ops.expand_dims(k, 1))
+        t = ops.tanh(ops.multiply(scale, u) if scale is not None else u)
+        scores = ops.multiply(next(it), ops.sum(t, axis=-1))
+    cache = layer.cache
+    if cache.keep is not None:
+        scores = ops.where(cache.keep, scores, ops.subtract(scores, 1.0e9))
+    probs = softmax(scores, axis=-1)
+    if cache.dropout_mask is not None:
+        probs = ops.multiply(ops.multiply(probs, cache.dropout_scale), cache.dropout_mask)
+    outputs = ops.matmul(probs, v)
+    if cache.query_keep is not None:
+        outputs = ops.where(cache.query_keep, outputs, 0.0)
+    return outputs

@@ -474,6 +474,8 @@ class LayerCase:
     kinks: tuple = ()                       #: inputs are kept away from these
     setup: Callable | None = None           #: (layer, rng, input shapes) after the build
     draw: Callable | None = None            #: (rng, shape) -> inputs, instead of N(0, 1.5²)
+    call: Callable | None = None            #: (layer, inputs, training) -> outputs, for both
+                                            #: calls (build, then hand-written), if not plain
 
     @property
     def cls(self) -> type:
@@ -519,6 +521,73 @@ CONV_CASES = [
     _conv_case("2,3,L1 kernel,L1L2 bias", (4, 4, 2), filters=2, kernel_size=3,
                kernel_regularizer=mr.regularizers.L1(0.01),
                bias_regularizer=mr.regularizers.L1L2(0.02, 0.01)),
+]
+
+
+def _conv_transpose_case(label: str, shape: tuple, **kwargs) -> LayerCase:
+    cls = layers.Conv1DTranspose if len(shape) == 2 else layers.Conv2DTranspose
+    return LayerCase(f"{cls.__name__}({label})", partial(cls, **kwargs), [shape],
+                     refs.conv_transpose)
+
+
+#: Both paddings, odd and even kernels, strides below, equal to and above the kernel,
+#: output_padding, dilation, activations, no bias, regularized weights.
+CONV_TRANSPOSE_CASES = [
+    _conv_transpose_case("2,3", (4, 3), filters=2, kernel_size=3),
+    _conv_transpose_case("2,3,strides=2,same,tanh", (4, 2), filters=2, kernel_size=3,
+                         strides=2, padding="same", activation="tanh"),
+    _conv_transpose_case("2,2,strides=3", (3, 2), filters=2, kernel_size=2, strides=3),
+    _conv_transpose_case("2,4,strides=3,output_padding=2", (3, 2), filters=2, kernel_size=4,
+                         strides=3, output_padding=2),
+    _conv_transpose_case("2,3,dilation=2,same,no bias", (5, 2), filters=2, kernel_size=3,
+                         dilation_rate=2, padding="same", use_bias=False),
+    _conv_transpose_case("3,3,strides=2,same,relu", (3, 4, 2), filters=3, kernel_size=3,
+                         strides=2, padding="same", activation="relu"),
+    _conv_transpose_case("2,(4,3),strides=(2,1),same,output_padding=(1,0)", (3, 3, 2),
+                         filters=2, kernel_size=(4, 3), strides=(2, 1), padding="same",
+                         output_padding=(1, 0)),
+    _conv_transpose_case("2,(2,3),strides=2,sigmoid", (2, 3, 1), filters=2,
+                         kernel_size=(2, 3), strides=2, activation="sigmoid"),
+    _conv_transpose_case("2,2,dilation=(1,2),softmax", (3, 3, 2), filters=2, kernel_size=2,
+                         dilation_rate=(1, 2), activation="softmax"),
+    _conv_transpose_case("2,3,L1L2 kernel,L2 bias", (3, 3, 2), filters=2, kernel_size=3,
+                         kernel_regularizer=mr.regularizers.L1L2(0.01, 0.03),
+                         bias_regularizer=mr.regularizers.L2(0.02)),
+]
+
+
+def _depthwise_case(kind: str, label: str, shape: tuple, **kwargs) -> LayerCase:
+    cls = getattr(layers, f"{kind}Conv{len(shape) - 1}D")
+    reference = refs.depthwise_conv if kind == "Depthwise" else refs.separable_conv
+    return LayerCase(f"{cls.__name__}({label})", partial(cls, **kwargs), [shape], reference)
+
+
+#: Both paddings, odd and even kernels, strides (with dilation too), depth multipliers,
+#: activations, no bias, regularized weights.
+DEPTHWISE_SEPARABLE_CASES = [
+    _depthwise_case("Depthwise", "3", (6, 3), kernel_size=3),
+    _depthwise_case("Depthwise", "2,same,strides=2,multiplier=2,tanh", (7, 2),
+                    kernel_size=2, padding="same", strides=2, depth_multiplier=2,
+                    activation="tanh"),
+    _depthwise_case("Depthwise", "3,same,multiplier=3,relu,L2", (4, 5, 2), kernel_size=3,
+                    padding="same", depth_multiplier=3, activation="relu",
+                    depthwise_regularizer=mr.regularizers.L2(0.02),
+                    bias_regularizer=mr.regularizers.L1(0.01)),
+    _depthwise_case("Depthwise", "(2,3),strides=2,dilation=2,same,no bias", (6, 6, 2),
+                    kernel_size=(2, 3), strides=2, dilation_rate=2, padding="same",
+                    use_bias=False),
+    _depthwise_case("Separable", "2,3,multiplier=2", (6, 2), filters=2, kernel_size=3,
+                    depth_multiplier=2),
+    _depthwise_case("Separable", "2,2,same,strides=2,sigmoid", (7, 3), filters=2,
+                    kernel_size=2, padding="same", strides=2, activation="sigmoid"),
+    _depthwise_case("Separable", "3,3,same,tanh,L1L2", (4, 5, 2), filters=3, kernel_size=3,
+                    padding="same", activation="tanh",
+                    depthwise_regularizer=mr.regularizers.L2(0.01),
+                    pointwise_regularizer=mr.regularizers.L1L2(0.01, 0.02),
+                    bias_regularizer=mr.regularizers.L2(0.03)),
+    _depthwise_case("Separable", "2,(3,2),dilation=(1,2),multiplier=2,no bias", (5, 5, 2),
+                    filters=2, kernel_size=(3, 2), dilation_rate=(1, 2), depth_multiplier=2,
+                    use_bias=False),
 ]
 
 
@@ -644,9 +713,121 @@ LAYER_NORMALIZATION_CASES = [
               refs.layer_normalization),
 ]
 
+#: The image augmentation layers in training (the reference replays the call's draws from
+#: its cache), every fill mode and interpolation, and one inference case (the identity).
+AUGMENTATION_CASES = [
+    LayerCase("RandomFlip()[training]", partial(layers.RandomFlip, seed=1), [(3, 4, 2)],
+              refs.random_flip, training=True),
+    LayerCase("RandomFlip('horizontal')[training]",
+              partial(layers.RandomFlip, "horizontal", seed=2), [(3, 4, 2)],
+              refs.random_flip, training=True),
+    *[LayerCase(f"RandomRotation(0.2,{fill},{interpolation})[training]",
+                partial(layers.RandomRotation, 0.2, fill_mode=fill,
+                        interpolation=interpolation, fill_value=0.5, seed=3),
+                [(5, 4, 2)], refs.random_affine, training=True)
+      for fill in ("reflect", "wrap", "constant", "nearest")
+      for interpolation in ("bilinear", "nearest")],
+    LayerCase("RandomRotation(0.2)[inference]", partial(layers.RandomRotation, 0.2),
+              [(5, 4, 2)], refs.random_affine),
+    LayerCase("RandomZoom(0.3,(-0.2,0.4))[training]",
+              partial(layers.RandomZoom, 0.3, (-0.2, 0.4), seed=4), [(5, 4, 2)],
+              refs.random_affine, training=True),
+    LayerCase("RandomTranslation(0.3,0.3,constant)[training]",
+              partial(layers.RandomTranslation, 0.3, 0.3, fill_mode="constant",
+                      fill_value=1.0, seed=5), [(5, 4, 2)], refs.random_affine,
+              training=True),
+    LayerCase("RandomContrast((0.2,0.6),(-2,2))[training]",
+              partial(layers.RandomContrast, (0.2, 0.6), value_range=(-2, 2), seed=6),
+              [(4, 3, 2)], refs.random_contrast, training=True),
+    LayerCase("RandomBrightness(0.2,(-2,2))[training]",
+              partial(layers.RandomBrightness, 0.2, value_range=(-2, 2), seed=7),
+              [(4, 3, 2)], refs.random_brightness, training=True),
+    LayerCase("RandomCrop(3,2)[training]", partial(layers.RandomCrop, 3, 2, seed=8),
+              [(5, 4, 2)], refs.random_crop, training=True),
+    LayerCase("RandomCrop(6,3)[training,resized]", partial(layers.RandomCrop, 6, 3, seed=9),
+              [(4, 5, 2)], refs.random_crop, training=True),
+]
+
 GIVEN_MEAN = np.array([0.5, -1.0, 2.0])
 GIVEN_VARIANCE = np.array([4.0, 0.25, 0.0])     # a variance of 0: σ = ε
 ALL_KINKS = (-3.0, 0.0, 0.5, 2.5, 3.0, 6.0)
+
+def _attention_mask(inputs) -> np.ndarray:
+    """A fixed (N, T, S) mask: key 0 always visible, the rest in a pattern per sample."""
+    n, t, s = inputs[0].shape[0], inputs[0].shape[1], inputs[1].shape[1]
+    b, i, j = np.meshgrid(np.arange(n), np.arange(t), np.arange(s), indexing="ij")
+    return ((b + i + j) % 3 != 1) | (j == 0)
+
+
+def _attention_call(mask: bool = False, scores: bool = False, **options) -> Callable:
+    """``layer(x_q, x_v, key=x_k, ...)`` for a MultiHeadAttention case (the output only)."""
+    def call(layer, xs, training):
+        outputs = layer(xs[0], xs[1], key=xs[2] if len(xs) > 2 else None,
+                        attention_mask=_attention_mask(xs) if mask else None,
+                        return_attention_scores=scores, training=training, **options)
+        return outputs[0] if scores else outputs
+    return call
+
+
+def _list_attention_call(mask: bool = False, scores: bool = False, **options) -> Callable:
+    """``layer([q, v(, k)], mask=[query_mask, value_mask], ...)`` (the output only) for an
+    Attention or AdditiveAttention case."""
+    def call(layer, xs, training):
+        masks = None
+        if mask:
+            key_mask = _attention_mask(xs)[:, 0, :]            # (N, T_v), key 0 visible
+            masks = [_attention_mask(xs)[:, :, 1], key_mask]   # (N, T_q), some rows hidden
+        outputs = layer(list(xs), mask=masks, return_attention_scores=scores,
+                        training=training, **options)
+        return outputs[0] if scores else outputs
+    return call
+
+
+#: MultiHeadAttention on both of Keras' paths (fused: no dropout, no scores; explicit),
+#: with a key of its own, the attention mask and the causal mask, dropout in training.
+#: Without biases: ∂L/∂b_k is 0 exactly (the softmax ignores the q·b_k it adds to a whole
+#: row), so both sides give rounding noise that no relative comparison can judge; the
+#: biases are checked by finite differences and against Keras in tests/test_attention.py.
+ATTENTION_CASES = [
+    LayerCase("MultiHeadAttention(2,3,no bias)[self]",
+              partial(layers.MultiHeadAttention, 2, 3, use_bias=False), [(4, 5), (4, 5)],
+              refs.multi_head_attention, call=_attention_call()),
+    LayerCase("MultiHeadAttention(2,2,value_dim=3,output_shape=4,no bias)[key]",
+              partial(layers.MultiHeadAttention, 2, 2, value_dim=3, output_shape=4,
+                      use_bias=False),
+              [(3, 5), (4, 2), (4, 3)], refs.multi_head_attention, call=_attention_call()),
+    LayerCase("MultiHeadAttention(1,3,no bias)[mask,causal]",
+              partial(layers.MultiHeadAttention, 1, 3, use_bias=False), [(4, 3), (4, 2)],
+              refs.multi_head_attention, call=_attention_call(mask=True, use_causal_mask=True)),
+    LayerCase("MultiHeadAttention(2,2,no bias)[mask,scores]",
+              partial(layers.MultiHeadAttention, 2, 2, use_bias=False),
+              [(3, 4), (5, 3)], refs.multi_head_attention,
+              call=_attention_call(mask=True, scores=True)),
+    LayerCase("MultiHeadAttention(2,2,dropout=0.4,no bias)[training,causal]",
+              partial(layers.MultiHeadAttention, 2, 2, dropout=0.4, seed=5, use_bias=False),
+              [(4, 3), (4, 3)],
+              refs.multi_head_attention, training=True,
+              call=_attention_call(use_causal_mask=True)),
+    *[LayerCase(f"{label}[{name}]", make, shapes, refs.dot_attention, training=training,
+                call=_list_attention_call(**options))
+      for label, make in [
+          ("Attention()", layers.Attention),
+          ("Attention(use_scale)", partial(layers.Attention, use_scale=True)),
+          ("Attention(concat)", partial(layers.Attention, score_mode="concat")),
+          ("Attention(use_scale,concat)",
+           partial(layers.Attention, use_scale=True, score_mode="concat")),
+          ("AdditiveAttention()", layers.AdditiveAttention),
+          ("AdditiveAttention(use_scale=False)",
+           partial(layers.AdditiveAttention, use_scale=False))]
+      for name, shapes, training, options in [
+          ("key", [(3, 4), (5, 2), (5, 4)], False, {}),
+          ("masks,causal", [(4, 3), (4, 3)], False, {"mask": True, "use_causal_mask": True}),
+          ("scores", [(3, 2), (4, 2)], False, {"scores": True})]],
+    LayerCase("Attention(dropout=0.4)[training]", partial(layers.Attention, dropout=0.4, seed=1),
+              [(3, 2), (4, 2)], refs.dot_attention, training=True,
+              call=_list_attention_call()),
+]
+
 
 LAYER_CASES = [
     LayerCase("Dense(3)", lambda: layers.Dense(3), [(5,)], refs.dense),
@@ -701,6 +882,11 @@ LAYER_CASES = [
               refs.dropout),
     LayerCase("Flatten()[3-D]", layers.Flatten, [(3, 4)], refs.flatten),
     LayerCase("Flatten()[4-D]", layers.Flatten, [(2, 3, 2)], refs.flatten),
+    LayerCase("Masking()", layers.Masking, [(4, 3)], refs.masking, draw=lambda rng, shape:
+              rng.normal(size=shape) * (rng.random(shape[:-1]) < 0.6)[..., None]),
+    LayerCase("Masking(mask_value=1.0)", partial(layers.Masking, 1.0), [(4, 3)], refs.masking,
+              draw=lambda rng, shape: np.where((rng.random(shape[:-1]) < 0.4)[..., None], 1.0,
+                                               rng.normal(size=shape))),
     LayerCase("Add()", layers.Add, [(4,), (4,)], refs.add),
     LayerCase("Add()[3 inputs,broadcast]", layers.Add, [(3, 4), (1, 4), (4,)], refs.add),
     LayerCase("Subtract()", layers.Subtract, [(4,), (4,)], refs.subtract),
@@ -733,6 +919,8 @@ LAYER_CASES = [
               partial(layers.Normalization, mean=GIVEN_MEAN, variance=GIVEN_VARIANCE), [(3,)],
               partial(refs.normalization, mean=GIVEN_MEAN, variance=GIVEN_VARIANCE)),
     *CONV_CASES,
+    *CONV_TRANSPOSE_CASES,
+    *DEPTHWISE_SEPARABLE_CASES,
     *POOLING_CASES,
     *BATCH_NORMALIZATION_CASES,
     *LAYER_NORMALIZATION_CASES,
@@ -749,6 +937,8 @@ LAYER_CASES = [
               [(2, 3, 5)], refs.dropout, training=True),
     LayerCase("SpatialDropout2D(0.5)[inference]",
               partial(layers.SpatialDropout2D, 0.5, seed=5), [(2, 3, 5)], refs.dropout),
+    *AUGMENTATION_CASES,
+    *ATTENTION_CASES,
 ]
 LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")
                 for case in LAYER_CASES for batch in (1, 4)]
@@ -758,8 +948,15 @@ def _regularizers(layer) -> list:
     """The regularizer of each trainable weight, in ``trainable_weights`` order."""
     if isinstance(layer, layers.Dense):
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
-    if isinstance(layer, layers.Conv1D | layers.Conv2D):
+    if isinstance(layer, layers.Conv1D | layers.Conv2D | layers.Conv1DTranspose
+                  | layers.Conv2DTranspose):
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
+    if isinstance(layer, layers.DepthwiseConv1D | layers.DepthwiseConv2D):
+        return [layer.depthwise_regularizer] + ([layer.bias_regularizer] if layer.use_bias
+                                                else [])
+    if isinstance(layer, layers.SeparableConv1D | layers.SeparableConv2D):
+        return [layer.depthwise_regularizer, layer.pointwise_regularizer] + (
+            [layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.PReLU):
         return [layer.alpha_regularizer]
     if isinstance(layer, layers.BatchNormalization | layers.LayerNormalization):
@@ -789,7 +986,11 @@ def crosscheck_layer(case: LayerCase, batch: int) -> dict[str, float]:
     xs = [away_from(draw(rng, (batch, *shape)), case.kinks) for shape in case.shapes]
     pack = (lambda arrays: list(arrays)) if case.several_inputs else (lambda arrays: arrays[0])
     layer = case.make()
-    layer(pack([x.copy() for x in xs]), training=case.training)         # builds it
+    call = case.call or (lambda layer, inputs, training: layer.forward(inputs, training=training))
+    if case.call is not None:
+        case.call(layer, pack([x.copy() for x in xs]), case.training)   # builds it
+    else:
+        layer(pack([x.copy() for x in xs]), training=case.training)     # builds it
     if case.setup is not None:
         case.setup(layer, rng, [x.shape for x in xs])
     for w in layer.trainable_weights:         # not the initial zeros (bias, PReLU's α)
@@ -797,11 +998,12 @@ def crosscheck_layer(case: LayerCase, batch: int) -> dict[str, float]:
 
     # the hand-written passes, as a model runs them
     layer.zero_gradients()
-    outputs = layer.forward(pack([x.copy() for x in xs]), training=case.training)
+    outputs = call(layer, pack([x.copy() for x in xs]), case.training)
     grad_outputs = rng.standard_normal(np.shape(outputs))
     grad_inputs = layer.backward(grad_outputs)
     layer.add_penalty_gradients()
     grad_inputs = grad_inputs if case.several_inputs else [grad_inputs]
+    grad_inputs = [g for g in grad_inputs if g is not None]   # None: a mask, no δ
     trainable = layer.trainable_weights
     grad_weights = [np.array(g) for g in layer.trainable_gradients]
     hand_penalty = float(np.sum(layer.losses)) if layer.losses else None

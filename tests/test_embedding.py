@@ -119,9 +119,11 @@ def test_an_index_out_of_range_is_refused(bad):
         mr.layers.Embedding(10, 4)(np.array([[1, bad]]))
 
 
-def test_mask_zero_and_keras_only_arguments_are_refused():
-    with pytest.raises(ValueError, match="mask_zero=True.*masking"):
-        mr.layers.Embedding(10, 4, mask_zero=True)
+def test_mask_zero_gives_the_padding_mask_and_keras_only_arguments_are_refused():
+    layer = mr.layers.Embedding(10, 4, mask_zero=True)
+    assert layer.supports_masking and layer.get_config()["mask_zero"] is True
+    np.testing.assert_array_equal(layer.compute_mask(X), X != 0)
+    assert not mr.layers.Embedding(10, 4).supports_masking
     with pytest.raises(ValueError, match="lora_rank"):
         mr.layers.Embedding(10, 4, lora_rank=2)
     with pytest.raises(ValueError, match="`input_dim` must be a positive int, got 0"):

@@ -175,13 +175,19 @@ def record_layer_call(layer, inputs, training: bool, hand_written: type | None =
     """
     # Inputs the tape does not follow yet (a constant) become leaves, so the call is recorded
     # and the layer's weights still get their gradient.
-    inputs = map_structure(lambda x: x if isinstance(x, Tensor) else _watch_float(x),
-                           inputs)
-    flat_inputs = flatten(inputs)
+    def watch(x):
+        return x if isinstance(x, Tensor) else _watch_float(x)
+
+    if isinstance(inputs, CallArguments):    # a built-in layer taking more (attention)
+        inputs = inputs.map(watch)
+        flat_inputs, plain = inputs.tensors(), inputs.map(_plain_array)
+    else:
+        inputs = map_structure(watch, inputs)
+        flat_inputs, plain = flatten(inputs), map_structure(_plain_array, inputs)
     forward, backward = ((layer.forward, layer.backward) if hand_written is None else
                          (partial(hand_written.forward, layer),
                           partial(hand_written.backward, layer)))
-    outputs = forward(map_structure(_plain_array, inputs), training=training)
+    outputs = forward(plain, training=training)
     cache = layer.cache
     flat_outputs = flatten(outputs)
 

@@ -3,13 +3,24 @@ your own layers, ``call``: see :class:`Layer`)."""
 
 from minired.layers.activation import Activation
 from minired.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from minired.layers.convolutional import Conv1D, Conv2D
+from minired.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from minired.layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from minired.layers.dense import Dense
 from minired.layers.dropout import Dropout
 from minired.layers.embedding import Embedding
 from minired.layers.flatten import Flatten
 from minired.layers.input_layer import Input, InputLayer
 from minired.layers.layer import Layer
+from minired.layers.masking import Masking
 from minired.layers.merging import (
     Add,
     Average,
@@ -37,8 +48,22 @@ from minired.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from minired.layers.preprocessing import Normalization, Rescaling
-from minired.layers.reshaping import Reshape, UpSampling2D, ZeroPadding2D
+from minired.layers.preprocessing import (
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+)
+from minired.layers.reshaping import (
+    Reshape,
+    UpSampling2D,
+    ZeroPadding2D,
+)
 from minired.layers.spatial_dropout import SpatialDropout2D
 
 
@@ -68,10 +93,16 @@ __all__ = [
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
     # activation layers with arguments (PReLU learns its slope)
     "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
+    # attention
+    "AdditiveAttention", "Attention", "MultiHeadAttention",
     # preprocessing: fixed transformations of the inputs
     "Normalization", "Rescaling",
+    # image augmentation: random changes of each image while training
+    "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom",
     # convolutional: kernels sliding over sequences and images
-    "Conv1D", "Conv2D",
+    "Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
     # pooling: shrink the spatial axes (max, average, global)
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
@@ -79,8 +110,8 @@ __all__ = [
     "BatchNormalization", "LayerNormalization",
     # reshaping and spatial regularization
     "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
-    # embedding: integer indices -> learned vectors
-    "Embedding",
+    # embedding: integer indices -> learned vectors; masking: skip the padded time steps
+    "Embedding", "Masking",
     # Keras' (de)serialization of a layer's config
     "serialize", "deserialize",
 ]

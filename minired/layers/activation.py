@@ -27,6 +27,8 @@ class Activation(Layer):
         array([[0., 2.]], dtype=float32)
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(self, activation: str | Callable, name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self.activation = activations.get(activation)

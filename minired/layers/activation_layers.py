@@ -214,6 +214,8 @@ class PReLU(Layer):
         (2,)
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes: int | list[int] | None = None, name: str | None = None,
                  trainable: bool = True, **kwargs) -> None:

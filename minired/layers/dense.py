@@ -65,6 +65,8 @@ class Dense(Layer):
 
     _writes_gradients = True       # backward adds through _add_to_gradient (see Layer)
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(
         self,
         units: int,

@@ -39,6 +39,8 @@ class Dropout(Layer):
         array([[1., 1., 1., 1.]], dtype=float32)
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None,
                  name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)

@@ -37,7 +37,10 @@ class Embedding(Layer):
         embeddings_initializer: how ``W`` starts (default ``"uniform"``, Keras'
             ``RandomUniform(-0.05, 0.05)``).
         embeddings_regularizer: penalty on ``W`` (e.g. ``"l2"``).
-        mask_zero: Keras' padding mask; minired has no masking, so only False is accepted.
+        mask_zero: whether index 0 is padding: the layer then gives its output the mask
+            ``x ≠ 0`` (:meth:`compute_mask`), which the following layers pass on and the
+            loss and metrics read (the padded time steps do not count). With it, index 0
+            cannot be a word, so ``input_dim`` should be the vocabulary size + 1.
         weights: optional initial table, an array of shape ``(input_dim, output_dim)``.
         name: layer name.
         trainable: whether the optimizer updates ``W``.
@@ -73,11 +76,8 @@ class Embedding(Layer):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
-        if mask_zero:
-            raise ValueError("Embedding: `mask_zero=True` needs masking, which minired does "
-                             "not have (the later layers would not skip the padding). Use "
-                             "mask_zero=False, the default.")
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero      # as Keras
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         if weights is not None:                     # Keras: build now, then set the table
@@ -96,6 +96,21 @@ class Embedding(Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape, self.output_dim)
+
+    def compute_mask(self, inputs, mask=None) -> np.ndarray | None:
+        """With ``mask_zero``, the mask ``x ≠ 0`` (True for a real index, False for the
+        padding 0), shape of ``x``; else None. As Keras, the mask of the input is not read.
+
+        Example:
+            >>> Embedding(10, 3, mask_zero=True).compute_mask(np.array([[4, 2, 0, 0]]))
+            array([[ True,  True, False, False]])
+        """
+        if not self.mask_zero:
+            return None
+        return np.not_equal(inputs, 0)
+
+    def _may_make_mask(self) -> bool:
+        return self.mask_zero
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         x = self._indices(inputs)

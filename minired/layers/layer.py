@@ -138,9 +138,9 @@ class Layer:
         if isinstance(value, Layer) and value is not self:
             if all(value is not known for known in self._tracked_layers):
                 self._tracked_layers.append(value)
-        elif isinstance(value, list | tuple) and value and all(isinstance(v, Layer)
-                                                               for v in value):
-            self._tracked_layers.extend(v for v in value
+        elif isinstance(value, list | tuple | dict) and value and all(
+                isinstance(v, Layer) for v in _values(value)):     # a dict: its values, as Keras
+            self._tracked_layers.extend(v for v in _values(value)
                                         if all(v is not k for k in self._tracked_layers))
         elif isinstance(value, Variable) and all(value is not v for v in self._own_variables):
             self._own_variables.append(value)
@@ -183,12 +183,23 @@ class Layer:
         layers, and the subclasses of built-in layers that override ``call``."""
         return type(self).call is not Layer.call     # the built-in layers define no call
 
-    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        """For a layer written with ``call``: run it on a tape (kept in ``self.cache``)."""
+    def forward(self, inputs: np.ndarray, training: bool = False, mask=None) -> np.ndarray:
+        """For a layer written with ``call``: run it on a tape (kept in ``self.cache``).
+
+        ``mask`` (from a model, see :meth:`_takes_mask`) is passed to a ``call`` that takes
+        it, as Keras fills it in; it is no input of the tape (masks get no gradient)."""
         if not self._uses_call():
             raise NotImplementedError(f"Layer {type(self).__name__} implements neither "
                                       "`call()` nor `forward()`/`backward()`.")
-        outputs, self.cache = layer_calls.run_call(self, inputs, training)
+        if mask is not None and not (isinstance(inputs, CallArguments)
+                                     and "mask" in inputs.kwargs):
+            self.__dict__["call"] = functools.partial(type(self).call, self, mask=mask)
+            try:
+                outputs, self.cache = layer_calls.run_call(self, inputs, training)
+            finally:
+                del self.__dict__["call"]
+        else:
+            outputs, self.cache = layer_calls.run_call(self, inputs, training)
         self._last_losses = self.cache.losses
         return outputs
 
@@ -209,6 +220,96 @@ class Layer:
         """
         return False
 
+    # -- masking (Keras' masks: which time steps of a sequence are real) ---------------------
+    #: A built-in layer that, as in Keras, passes a mask on sets this to True (Dense, Dropout,
+    #: the activations...); None keeps Keras' default rule (see :attr:`supports_masking`).
+    _supports_masking_default: bool | None = None
+
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes a mask on (its output mask is :meth:`compute_mask`).
+
+        Keras' default rule: True for a layer that overrides ``compute_mask``, else False;
+        the built-in layers that Keras marks set it to True. A layer that does not support
+        masking and receives a mask drops it, with Keras' warning. It can be set, as in
+        Keras (``self.supports_masking = True`` in ``__init__``).
+        """
+        value = self.__dict__.get("_supports_masking")
+        if value is None:
+            value = type(self)._supports_masking_default
+        if value is None:
+            value = type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of this call's outputs, from its inputs and their mask
+        (``previous_mask``: one boolean array, a list for a merge layer, or None).
+
+        A mask says which positions of a sequence are real: ``mask[n, t]`` is True for a
+        time step to use, False for padding. Keras' default passes the mask on unchanged;
+        the producers (``Embedding(mask_zero=True)``, ``Masking``) and consumers (the
+        global average pooling, the merging layers) override it.
+
+        Example:
+            >>> Layer().compute_mask(np.zeros((1, 2, 3)), np.array([[True, False]]))
+            array([[ True, False]])
+        """
+        return previous_mask
+
+    def _may_make_mask(self) -> bool:
+        """Whether this layer may give its output a mask when its input has none (decided
+        once, when a model is built: a model none of whose layers may only runs the
+        unmasked path). A layer of your own that overrides ``compute_mask`` may."""
+        return self.supports_masking and type(self).compute_mask is not Layer.compute_mask
+
+    def _takes_mask(self) -> bool:
+        """Whether this layer's computation receives the mask: a built-in layer whose
+        ``forward`` takes a ``mask`` keyword, a layer of your own whose ``call`` does.
+
+        This is the protocol for a built-in consumer of masks: write
+        ``forward(self, inputs, training=False, mask=None)``, and the models pass it the
+        mask of its input (one array, a list for several inputs, or None) at every call.
+        """
+        method = type(self).call if self._uses_call() else type(self).forward
+        return _has_parameter(method, "mask")
+
+    def _forward_with_mask(self, inputs, training: bool, mask):
+        """``forward`` given the mask of ``inputs`` (see :meth:`_takes_mask`); a layer whose
+        computation does not read a mask runs as without one, except those whose Keras
+        computation reads it, which refuse it (rather than compute something else)."""
+        if mask is None or (isinstance(mask, list) and all(m is None for m in mask)):
+            if self._takes_mask():
+                return self.forward(inputs, training=training, mask=mask)
+            return self.forward(inputs, training=training)
+        if self._takes_mask():
+            return self.forward(inputs, training=training, mask=mask)
+        reader = next((klass.__name__ for klass in type(self).__mro__
+                       if klass.__name__ in KERAS_MASK_READERS), None)
+        if reader is not None and not (reader == "BatchNormalization" and not training):
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) received a mask: Keras' "
+                f"{reader} computes something else where the mask is False, which minired's "
+                f"{type(self).__name__} does not implement yet. Remove the mask before it "
+                "(Embedding(mask_zero=False), no Masking layer).")
+        return self.forward(inputs, training=training)
+
+    def _output_mask(self, inputs, previous_mask):
+        """The output mask of a call that received ``previous_mask``: ``compute_mask`` when
+        the layer supports masking; else None, with Keras' warning when a mask is dropped."""
+        if self.supports_masking:
+            return self.compute_mask(inputs, previous_mask)
+        if any(m is not None for m in layer_calls.flatten(previous_mask)):
+            warnings.warn(
+                f"Layer '{self.name}' (of type {self.__class__.__name__}) was passed an input "
+                "with a mask attached to it. However, this layer does not support masking "
+                "and will therefore destroy the mask information. Downstream layers will not "
+                "see the mask.", UserWarning, stacklevel=3)
+        return None
+
     def __call__(self, inputs, *args, training: bool | None = None, **kwargs):
         """Run the layer on arrays, or add it to a graph when called on symbolic tensors.
 
@@ -225,14 +326,31 @@ class Layer:
         ``call(self, x, factor=2.0)`` (see :meth:`_bind_arguments`). Every tensor argument
         is an input: of the node, and of the backward pass, which gives each its gradient.
         """
+        mask = None
+        if "mask" in kwargs and not self._uses_call() and self._takes_mask():
+            mask = kwargs.pop("mask")       # a built-in consumer given its mask by hand
         if args or kwargs:
             inputs, training = self._bind_arguments(inputs, args, kwargs, training)
         if any(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
+            if mask is not None:
+                raise ValueError(f"Layer {self.name!r}: in a model, a mask comes with the "
+                                 "tensors (from Embedding(mask_zero=True) or Masking), not "
+                                 "as the `mask` argument of a built-in layer.")
             return self._symbolic_call(inputs)
         training = layer_calls.current_training(training)
         inputs = map_arrays(self._cast_input, inputs)
         shapes = map_arrays(lambda a: (None, *a.shape[1:]), inputs)
         self._build_once(shapes.first if isinstance(shapes, CallArguments) else shapes)
+        if mask is not None:
+            mask = check_mask(mask, inputs, self.name)
+            if layer_calls.inside_recording():
+                self.__dict__["forward"] = functools.partial(type(self).forward, self,
+                                                             mask=mask)
+                try:
+                    return layer_calls.record_layer_call(self, inputs, training)
+                finally:
+                    del self.__dict__["forward"]
+            return self.forward(inputs, training=training, mask=mask)
         if layer_calls.inside_recording():
             if self._uses_call():            # its operations go on the same tape
                 start = len(layer_calls.active_tape().losses)
@@ -250,7 +368,8 @@ class Layer:
         Only tensors may be positional (Keras' rule: ``Scale()(x, 3.0)`` is an error, write
         ``factor=3.0``). ``training`` given by name or position is the layer's (passed to
         ``call`` when it takes it), and ``mask=None`` is dropped when ``call`` has no
-        ``mask`` (minired has no masking). A built-in layer takes its inputs only.
+        ``mask``. A built-in layer takes its inputs only (and ``mask=`` when its
+        ``forward`` takes it, see :meth:`_takes_mask`: :meth:`__call__` reads it first).
         """
         for value in layer_calls.flatten(list(args)):
             if not (value is None or layer_calls.is_tensor(value)):
@@ -753,10 +872,54 @@ def takes_input_gradient(cls: type) -> bool:
     return all(_has_input_gradient(method) for method in methods)
 
 
+#: Keras layers whose computation reads the mask (not only pass it on): a minired layer of
+#: one of these classes whose ``forward`` takes no ``mask`` refuses a mask (see
+#: :meth:`Layer._forward_with_mask`) rather than compute what Keras does without it.
+KERAS_MASK_READERS = frozenset({
+    "Softmax", "BatchNormalization", "LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional",
+    "TimeDistributed", "ConvLSTM1D", "ConvLSTM2D", "Attention", "AdditiveAttention",
+    "MultiHeadAttention", "GroupedQueryAttention", "Lambda",
+    "Maximum", "Minimum", "Multiply"})     # Keras' merge of masked values (not only the mask)
+
+
+def check_mask(mask, inputs, owner: str):
+    """``mask`` as boolean arrays, checked against ``inputs`` (one array, or a list with
+    one mask or None per input): each mask's shape must be the start of its input's shape,
+    ``(N, T)`` for inputs ``(N, T)`` or ``(N, T, C)``; else a ValueError."""
+    if isinstance(inputs, CallArguments):
+        inputs = inputs.first
+    if isinstance(inputs, list | tuple):
+        if not isinstance(mask, list | tuple) or len(mask) != len(inputs):
+            raise ValueError(f"Layer {owner!r}: `mask` must be a list with one mask (or None) "
+                             f"per input ({len(inputs)}), got {type(mask).__name__}.")
+        return [check_mask(m, x, owner) for m, x in zip(mask, inputs, strict=True)]
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    shape = np.shape(inputs)
+    if mask.ndim not in (len(shape) - 1, len(shape)) or mask.ndim == 0 or \
+            mask.shape != tuple(shape[:mask.ndim]):
+        raise ValueError(f"Layer {owner!r}: `mask` must have the shape of the inputs without "
+                         f"their last axis, {tuple(shape[:-1])} (or {tuple(shape)}), got "
+                         f"{mask.shape}.")
+    return mask.astype(bool, copy=False)
+
+
+@functools.cache
+def _has_parameter(method, name: str) -> bool:
+    """Whether ``method`` takes an argument ``name`` (cached per function object)."""
+    return name in inspect.signature(method).parameters
+
+
 @functools.cache
 def _has_input_gradient(method) -> bool:
     """Cached per function object, so a method replaced later is inspected anew."""
     return "input_gradient" in inspect.signature(method).parameters
+
+
+def _values(container) -> list:
+    """The items of a list or tuple, the values of a dict (in insertion order)."""
+    return list(container.values()) if isinstance(container, dict) else list(container)
 
 
 def _unique_by_id(items: list[tuple]) -> list[tuple]:

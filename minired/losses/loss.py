@@ -142,7 +142,7 @@ class Loss:
         return self.compute(y_true, y_pred, sample_weight, from_logits, gradient=True)
 
     def compute(self, y_true, y_pred, sample_weight=None, from_logits: bool | None = None,
-                gradient: bool = True) -> tuple[float, np.ndarray | None]:
+                gradient: bool = True, mask=None) -> tuple[float, np.ndarray | None]:
         """``(L, ∂L/∂y_pred)``, or ``(L, None)`` without the gradient: the one path every
         caller (``__call__``, ``fit``, ``evaluate``) goes through.
 
@@ -159,6 +159,11 @@ class Loss:
             from_logits: overrides the loss's own ``from_logits`` (the model sets it when it
                 hands over the logits of its softmax/sigmoid output).
             gradient: whether to compute ``∂L/∂y_pred``.
+            mask: the mask of ``y_pred`` (Keras' ``_keras_mask``: True for the real time
+                steps, one per loss value), or None. It joins the weights as Keras'
+                :func:`apply_mask` does: a masked loss value has weight 0, and with
+                ``"sum_over_batch_size"`` each real one ``total / valid``, so ``L`` is the
+                mean over the real values only.
 
         Example:
             >>> from minired.losses import MeanSquaredError
@@ -171,7 +176,7 @@ class Loss:
                 f"{self.reduction!r}; use 'sum_over_batch_size' or 'sum'."
             )
         if self._uses_call():
-            return self._compute_with_tape(y_true, y_pred, sample_weight, gradient)
+            return self._compute_with_tape(y_true, y_pred, sample_weight, gradient, mask)
         if from_logits is None:
             from_logits = self.from_logits
         y_pred_shape = np.shape(y_pred)
@@ -180,7 +185,8 @@ class Loss:
             losses, dloss_dpred = self.values_and_gradients(y_true, y_pred, from_logits)
         else:
             losses = self.values(y_true, y_pred, from_logits)
-        if sample_weight is None and self.reduction != "mean_with_sample_weight":
+        if sample_weight is None and mask is None and \
+                self.reduction != "mean_with_sample_weight":
             # every w = 1: the same numbers as below (w ℓ = ℓ, w / M = 1 / M) in fewer steps
             divisor = self._divisor(losses, None)
             value = float(_divide_no_nan(losses.sum(), divisor))
@@ -188,7 +194,7 @@ class Loss:
                 return value, None
             grad = dloss_dpred * _divide_no_nan(losses.dtype.type(1), divisor)
         else:
-            value, dL_dloss = self._weighted_mean(losses, sample_weight)
+            value, dL_dloss = self._weighted_mean(losses, sample_weight, mask)
             if not gradient:
                 return value, None
             # ∂L/∂ℓ = w / M for every loss value ℓ; it scales the gradient of ℓ's own vector ŷ.
@@ -204,22 +210,26 @@ class Loss:
         y_pred = y_pred if isinstance(y_pred, Tensor) else np.asarray(y_pred, dtype=dtype)
         return self.call(y_true, y_pred)
 
-    def _compute_with_tape(self, y_true, y_pred, sample_weight, gradient: bool):
+    def _compute_with_tape(self, y_true, y_pred, sample_weight, gradient: bool, mask=None):
         """:meth:`compute` for a loss written as ``call``: the same reduction, and
         ``∂L/∂ŷ`` from the tape, seeded with ``∂L/∂ℓ = w / M`` for every loss value ℓ."""
         with GradientTape() as tape:
             watched = tape.watch(np.asarray(y_pred, dtype=config.floatx()))
             losses = self._call_on_floats(y_true, watched)
         values = np.asarray(losses)
-        value, seed = self._weighted_mean(values, sample_weight)
+        value, seed = self._weighted_mean(values, sample_weight, mask)
         if not gradient:
             return value, None
         return value, tape.gradient(losses, watched, seed.reshape(values.shape))
 
-    def _weighted_mean(self, losses: np.ndarray, sample_weight) -> tuple[float, np.ndarray]:
+    def _weighted_mean(self, losses: np.ndarray, sample_weight, mask=None
+                       ) -> tuple[float, np.ndarray]:
         """``L = Σ w ℓ / M``, and ``∂L/∂ℓ = w / M`` for every loss value (a broadcast view of
-        the shape :meth:`_match_weights` gives ``ℓ``)."""
+        the shape :meth:`_match_weights` gives ``ℓ``); a ``mask`` joins ``w`` first
+        (:func:`apply_mask`)."""
         shaped, weights = self._match_weights(losses, sample_weight)
+        if mask is not None:
+            weights = self._masked_weights(shaped, weights, mask)
         divisor = self._divisor(shaped, weights)
         value = float(_divide_no_nan(np.sum(shaped * weights), divisor))
         return value, np.broadcast_to(_divide_no_nan(weights, divisor), shaped.shape)
@@ -246,6 +256,17 @@ class Loss:
                 w not in (1, n) for w, n in zip(weights.shape, shaped.shape, strict=True))):
             raise ValueError(self._weights_error(losses, np.shape(sample_weight)))
         return shaped, weights
+
+    def _masked_weights(self, losses: np.ndarray, weights: np.ndarray, mask) -> np.ndarray:
+        """``w`` times the mask's weights (Keras' :func:`apply_mask`), shape of ``ℓ``; the
+        mask must have the shape of the loss values (or one trailing axis of size 1 more or
+        fewer), else a ValueError."""
+        mask = np.asarray(mask)
+        matched, _ = squeeze_or_expand_to_same_rank(mask, losses)
+        if matched.shape != losses.shape:
+            raise ValueError(f"{self.name}: the mask of the predictions must have the shape "
+                             f"of the loss values {losses.shape}, got {mask.shape}.")
+        return weights * apply_mask(None, matched, losses.dtype, self.reduction)
 
     def _weights_error(self, losses: np.ndarray, shape: tuple) -> str:
         per_sample = losses.shape[:1] + (1,) * (losses.ndim - 1)
@@ -306,6 +327,37 @@ class LossFunctionWrapper(Loss):
 
         return {**super().get_config(), "fn": serialize_keras_object(self.fn),
                 **self._fn_kwargs}
+
+
+def apply_mask(sample_weight, mask, dtype, reduction: str | None):
+    """Keras' ``apply_mask``: the weights ``w`` with a mask ``m`` merged in.
+
+    With ``"sum_over_batch_size"`` (or ``"mean"``), a real value (``m = 1``) gets weight
+    ``total / valid`` (``total`` the number of values, ``valid`` the number of real ones)
+    and a masked one 0, so that ``Σ w ℓ / total = Σ_real ℓ / valid``, the mean over the
+    real values; with any other reduction the weight is ``m`` itself (0 or 1). All values
+    masked: every weight 0 (Keras' ``divide_no_nan``). Without a mask, ``w`` is returned.
+
+    Example:
+        >>> apply_mask(None, np.array([[True, True, False, False]]), np.float64,
+        ...            "sum_over_batch_size")
+        array([[2., 2., 0., 0.]])
+    """
+    if mask is None:
+        return sample_weight
+    mask = np.asarray(mask)
+    if reduction in ("mean", "sum_over_batch_size"):
+        total = np.asarray(mask.size, dtype=dtype)
+        valid = np.sum(mask.astype(dtype))
+        mask_weight = _divide_no_nan(total, valid)
+        float_mask = np.where(mask.astype(bool), mask_weight, 0).astype(dtype)
+    else:
+        float_mask = mask.astype(dtype)
+    if sample_weight is None:
+        return float_mask
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(
+        float_mask, np.asarray(sample_weight, dtype=dtype))
+    return sample_weight * float_mask
 
 
 def _divide_no_nan(numerator, divisor):

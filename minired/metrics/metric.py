@@ -276,8 +276,16 @@ class MeanMetricWrapper(Mean):
         self._fn = fn
         self._fn_kwargs = kwargs
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None, *, mask=None) -> None:
+        """Add the values of a batch. ``mask`` is the mask of ``y_pred`` (Keras reads it
+        from the predictions' ``_keras_mask``; a model's ``fit`` and ``evaluate`` pass it):
+        the masked values get weight 0, ``w · m``, so the metric is the mean over the real
+        time steps only (Keras' ``apply_mask`` with ``reduction="sum"``)."""
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            from minired.losses.loss import apply_mask
+
+            sample_weight = apply_mask(sample_weight, mask, self.dtype, "sum")
         super().update_state(values, sample_weight)
 
     def get_config(self) -> dict:

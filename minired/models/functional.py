@@ -20,6 +20,7 @@ from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import (
     Layer,
     assign_weights,
+    check_mask,
     map_arrays,
     penalties_of,
     takes_input_gradient,
@@ -97,12 +98,22 @@ class Functional(Model):
         input_ids = {id(t) for t in self.inputs}   # the calls that read only model inputs
         self._reads_inputs_only = [all(id(t) in input_ids for t in node.input_tensors)
                                    for node in self._nodes]
+        self._init_masking()
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
         # What a dict of input arrays is keyed by: the keys of a dict of inputs (sorted, the
         # order of ``inputs``), else the inputs' names.
         self.input_names = (sorted(inputs) if isinstance(inputs, dict) else
                             [t.name or t._keras_history.operation.name for t in self.inputs])
         self.built = True
+
+    def _init_masking(self) -> None:
+        """Decide once whether a mask can appear in this graph (``_uses_masks``): a layer
+        that may make one (``Embedding(mask_zero=True)``, ``Masking``, a layer of yours with
+        ``compute_mask``) or a model used as a layer that does. Without, :meth:`forward`
+        runs the plain loop, with no per-step work for masks."""
+        self._uses_masks = any(
+            node.operation._uses_masks if isinstance(node.operation, Functional)
+            else node.operation._may_make_mask() for node in self._nodes)
 
     def _index_producers(self) -> None:
         """``id(tensor)`` -> the index of the call that makes it, for :meth:`_logits_call`."""
@@ -192,12 +203,16 @@ class Functional(Model):
         """A functional model is built when it is made; nothing to do."""
 
     # -- the two passes -----------------------------------------------------------------------
-    def forward(self, inputs, training: bool = False):
+    def forward(self, inputs, training: bool = False, mask=None):
         """Run the graph on arrays: one array per model input (a list when there are several).
 
         Returns the output array, or a list of them in the order of :attr:`outputs`. Each
         call is recorded as ``(layer, cache)`` in ``self.calls``, in the order of execution.
+        With masks (``mask``, one per input, or a layer that makes one), see
+        :meth:`_forward_masked`.
         """
+        if mask is not None or self._uses_masks:
+            return self._forward_masked(inputs, training, mask)
         arrays = self._flatten_inputs(inputs)
         values = dict(zip(map(id, self.inputs), arrays, strict=True))
         calls = []
@@ -211,6 +226,70 @@ class Functional(Model):
         self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays])
         outputs = [values[id(t)] for t in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _forward_masked(self, inputs, training: bool, mask):
+        """:meth:`forward` carrying masks through the graph, as Keras does.
+
+        For each call, ``previous_mask`` is the mask of its inputs (None where none); a
+        layer that takes a mask receives it (:meth:`~minired.layers.Layer._takes_mask`),
+        and the mask of its outputs is ``layer.compute_mask(inputs, previous_mask)`` when
+        the layer supports masking (else the mask is dropped, with Keras' warning). A
+        model used as a layer passes the masks its own graph computed. Masks are boolean
+        arrays, not differentiated: the backward pass is the one without masks. The masks
+        of the outputs are kept in ``self.cache.output_masks`` (the loss and metrics read
+        them).
+        """
+        arrays = self._flatten_inputs(inputs)
+        values = dict(zip(map(id, self.inputs), arrays, strict=True))
+        masks: dict[int, np.ndarray] = {}
+        if mask is not None:
+            given = self._flatten_inputs(mask if isinstance(mask, list | dict)
+                                         else [mask])
+            for tensor, array, input_mask in zip(self.inputs, arrays, given, strict=True):
+                if input_mask is not None:
+                    masks[id(tensor)] = check_mask(input_mask, array, self.name)
+        calls = []
+        for node in self._nodes:
+            layer = node.operation
+            arguments = map_arrays(lambda tensor: values[id(tensor)], node.call_arguments)
+            previous = map_arrays(lambda tensor: masks.get(id(tensor)), node.call_inputs)
+            if isinstance(layer, Functional):
+                flat = flatten_tensors(previous)
+                given = previous if any(m is not None for m in flat) else None
+                result = layer.forward(arguments, training=training, mask=given)
+                out_masks = layer.cache.output_masks or [None] * len(node.outputs)
+            else:
+                result = layer._forward_with_mask(arguments, training, previous)
+                first = arguments.first if node.arguments is not None else arguments
+                out_mask = layer._output_mask(first, previous)
+                out_masks = ([None] * len(node.outputs) if out_mask is None
+                             else _as_list(out_mask, len(node.outputs)))
+            calls.append((layer, layer.cache))
+            values.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
+                              strict=True))
+            for tensor, out_mask in zip(node.outputs, out_masks, strict=True):
+                if out_mask is not None:
+                    masks[id(tensor)] = np.asarray(out_mask, dtype=bool)
+        output_masks = [masks.get(id(t)) for t in self.outputs]
+        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays], output_masks)
+        outputs = [values[id(t)] for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def output_masks(self) -> list:
+        """The mask of each output in the last forward pass (None for an output without),
+        in the order of :attr:`outputs`: what Keras attaches to the outputs as
+        ``_keras_mask``.
+
+        Example:
+            >>> inputs = mr.Input((3,))
+            >>> model = mr.Model(inputs, mr.layers.Embedding(5, 2, mask_zero=True)(inputs))
+            >>> _ = model(np.array([[4, 1, 0]]))
+            >>> model.output_masks()
+            [array([[ True,  True, False]])]
+        """
+        if self.cache is None:
+            return [None] * len(self.outputs)
+        return list(self.cache.output_masks or [None] * len(self.outputs))
 
     @property
     def calls(self) -> list[tuple[Layer, Any]]:
@@ -326,13 +405,18 @@ class Functional(Model):
         return None if inner_index is None else starts[chain[0]] + inner_index
 
     # -- calling the model --------------------------------------------------------------------
-    def __call__(self, inputs, training: bool = False):
+    def __call__(self, inputs, training: bool = False, mask=None):
         """On symbolic tensors, add this model to another graph (a model used as a layer);
-        on arrays, run it and return the outputs (the structure of ``outputs``)."""
+        on arrays, run it and return the outputs (the structure of ``outputs``). ``mask``
+        gives the inputs a mask (one per input), as Keras' ``Functional.call``; the masks
+        of the outputs are then :meth:`output_masks`."""
         if any(isinstance(t, KerasTensor) for t in flatten_tensors(inputs)):
+            if mask is not None:
+                raise ValueError(f"Model {self.name!r}: in a graph, the mask comes with the "
+                                 "tensors, not as the `mask` argument.")
             return self._symbolic_call(inputs)
         outputs = self.forward(self._prepare_x(inputs, "inputs", method="call"),
-                               training=training)
+                               training=training, mask=mask)
         return self._pack_outputs(outputs)
 
     def _symbolic_call(self, inputs):
@@ -485,6 +569,7 @@ class GraphCache(NamedTuple):
 
     calls: list            #: ``(layer, cache)`` per layer call, in the order they ran
     input_shapes: list     #: ``(shape, dtype)`` per input: δx is 0 for an unused input
+    output_masks: list | None = None   #: the mask of each output (None: no masks at all)
 
 
 def _as_list(value, length: int) -> list:
@@ -602,8 +687,8 @@ def node_config(layer, node: Node, tensor_config) -> dict:
     kwargs = dict(getattr(layer, "_keras_node_kwargs", {}))
     if node.arguments is None:
         return {"args": [map_arrays(tensor_config, node.call_inputs)], "kwargs": kwargs}
-    arguments = node.arguments.map(tensor_config)
-    return {"args": list(arguments.args), "kwargs": {**kwargs, **arguments.kwargs}}
+    arguments = node.arguments.map(tensor_config)     # Keras fills in no defaults here
+    return {"args": list(arguments.args), "kwargs": arguments.kwargs}
 
 
 class _NotReadyError(Exception):

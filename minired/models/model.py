@@ -162,11 +162,12 @@ class Model(Trainer, Layer):
 
         return model_inputs.pack_inputs(self._input_structure, x)
 
-    def forward(self, inputs, training: bool = False):
-        """Run ``call`` on a tape (building the model on its first batch)."""
+    def forward(self, inputs, training: bool = False, mask=None):
+        """Run ``call`` on a tape (building the model on its first batch); ``mask`` goes to
+        a ``call`` that takes it (see :meth:`Layer.forward`)."""
         if not self.built:
             self._build_once(_batch_shapes(inputs))
-        outputs = Layer.forward(self, inputs, training=training)
+        outputs = Layer.forward(self, inputs, training=training, mask=mask)
         if isinstance(outputs, list | tuple | dict):
             raise ValueError(f"{self.name}: call() returned {type(outputs).__name__} of "
                              "outputs; minired trains subclassed models with one output. Build "

@@ -2,7 +2,8 @@
 
 ``convert_to_tensor`` follows Keras: NumPy arrays keep their dtype, Python floats (and
 lists of them) become ``floatx``, Python ints ``int32``. ``stop_gradient`` returns a
-constant: the tape does not follow it.
+constant: the tape does not follow it. (One exception to "no calculus": ``linspace`` with
+array bounds, written with the element-wise ops, passes gradients to its bounds.)
 """
 
 from __future__ import annotations
@@ -116,3 +117,56 @@ def python_dtype(value) -> np.dtype:
     if flat.size and all(isinstance(v, np.ndarray | np.generic) for v in flat):
         return np.result_type(*flat)
     return np.dtype(config.floatx())
+
+
+def full_like(x, fill_value, dtype=None) -> np.ndarray:
+    """``fill_value`` in the shape (and dtype, unless ``dtype`` is given) of ``x``."""
+    return np.full_like(np.asarray(x), fill_value, dtype=dtype)
+
+
+def empty(shape, dtype=None) -> np.ndarray:
+    """An array of ``shape`` (``floatx`` by default); minired fills it with zeros."""
+    return zeros(shape, dtype)
+
+
+def identity(n, dtype=None) -> np.ndarray:
+    """The ``n × n`` identity matrix (``floatx`` by default)."""
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None) -> np.ndarray:  # noqa: N803 (Keras' names)
+    """Ones at and below diagonal ``k``, zeros above (``floatx`` by default)."""
+    return np.tri(N, M, k, dtype=dtype or config.floatx())
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (``floatx`` unless an array
+    bound or ``dtype`` says otherwise); with ``retstep``, also the step ``(stop − start)/d``.
+
+    ``a = start + t (stop − start)`` with ``t = i/d`` (``d = num − 1``, or ``num`` without
+    the endpoint), written with the ops: array bounds get their gradient
+    (``δstart = Σ δa (1 − t)``, ``δstop = Σ δa t``)."""
+    from minired.ops import elementwise as ew
+    from minired.ops.shapes import expand_dims
+
+    if num < 0:
+        raise ValueError(f"`num` must be a non-negative integer. Received: num={num}")
+    bounds = [np.asarray(ew._value(b)) for b in (start, stop) if isinstance(b, np.ndarray)]
+    dtype = np.dtype(dtype or np.result_type(*bounds, config.floatx()))
+    work = dtype if np.issubdtype(dtype, np.floating) else np.dtype(config.floatx())
+    start, stop = (cast(b, work) if isinstance(b, np.ndarray) else np.asarray(b, work)
+                   for b in (start, stop))
+    divisions = (num - 1 if endpoint else num) or 1
+    shape = [1] * (np.broadcast(np.asarray(start), np.asarray(stop)).ndim + 1)
+    shape[axis] = num
+    t = (np.arange(num) / divisions).astype(work).reshape(shape)
+    delta = ew.subtract(stop, start)
+    step = ew.divide(delta, divisions)
+    values = ew.add(expand_dims(start, axis), ew.multiply(expand_dims(delta, axis), t))
+    values = values if dtype == work else cast(values, dtype)
+    return (values, step) if retstep else values
+
+
+def is_tensor(x) -> bool:
+    """Whether ``x`` is one of minired's tensors: a NumPy array (traced or not)."""
+    return isinstance(x, np.ndarray | np.generic)

@@ -14,9 +14,9 @@ Where the derivative is undefined, the VJP uses TensorFlow's choice (the tests c
 ``abs`` has slope 0 at 0, ``maximum`` sends the gradient of a tie to ``x₁``, ``clip`` passes
 it through at the boundaries.
 
-Comparisons, logical ops, ``sign``, ``round``, ``floor``, ``ceil`` and ``floor_divide`` are
-piecewise constant: their outputs are constants for the tape (zero gradient, as in
-TensorFlow, where the gradient is zero or None).
+Comparisons, logical ops, ``sign``, ``round``, ``floor``, ``ceil``, ``trunc`` and
+``floor_divide`` are piecewise constant: their outputs are constants for the tape (zero
+gradient, as in TensorFlow, where the gradient is zero or None).
 """
 
 from __future__ import annotations
@@ -50,12 +50,17 @@ def _weak(v) -> bool:
 
 def result_dtype(*xs, need_float: bool = False) -> np.dtype:
     """Keras' result dtype of an op on ``xs``: NumPy 2's (Python numbers are weak), except
-    that ints meeting a Python float, and ints where a float is needed, give ``floatx``."""
+    that ints meeting a Python float, and ints where a float is needed, give ``floatx``, and
+    int arrays meeting float arrays give the floats' dtype."""
     values = [_value(x) for x in xs if x is not None]
-    dtype = np.result_type(*values)
+    float_arrays = [v for v in values
+                    if not _weak(v) and np.issubdtype(np.result_type(v), np.floating)]
+    # An integer array meeting a float array takes the float's dtype (int32 + float32 is
+    # float32 in Keras, float64 in NumPy).
+    dtype = np.result_type(*values) if not float_arrays else np.result_type(
+        *float_arrays, *(v for v in values if _weak(v)))
     floating = np.issubdtype(dtype, np.floating)
-    has_float_array = any(not _weak(v) and np.issubdtype(np.result_type(v), np.floating)
-                          for v in values)
+    has_float_array = bool(float_arrays)
     if (floating and not has_float_array) or (need_float and not floating):
         return np.dtype(config.floatx())
     return dtype
@@ -363,3 +368,234 @@ def isnan(x):
 def isfinite(x):
     """Whether each element is finite (not NaN, not ±inf)."""
     return np.asarray(np.isfinite(_value(x)))
+
+
+# -- more functions of one variable: a = f(x), δx = δa ⊙ f'(x) --------------------------------
+def _smooth(x, function, slope):
+    """``a = function(x)`` on floats (ints become ``floatx``), recorded with the VJP
+    ``δx = δa ⊙ slope(x, a)``."""
+    v = _float(x)
+    a = np.asarray(function(v)).astype(v.dtype, copy=False)
+    return record(a, (x,), lambda g: (g * slope(v, a),))
+
+
+def tan(x):
+    """``a = tan x``. VJP: ``δx = δa / cos² x``."""
+    return _smooth(x, np.tan, lambda v, a: 1 / np.square(np.cos(v)))
+
+
+def sinh(x):
+    """``a = sinh x``. VJP: ``δx = δa ⊙ cosh x``."""
+    return _smooth(x, np.sinh, lambda v, a: np.cosh(v))
+
+
+def cosh(x):
+    """``a = cosh x``. VJP: ``δx = δa ⊙ sinh x``."""
+    return _smooth(x, np.cosh, lambda v, a: np.sinh(v))
+
+
+def arcsin(x):
+    """``a = arcsin x``. VJP: ``δx = δa / √(1 − x²)``."""
+    return _smooth(x, np.arcsin, lambda v, a: 1 / np.sqrt(1 - v * v))
+
+
+def arccos(x):
+    """``a = arccos x``. VJP: ``δx = −δa / √(1 − x²)``."""
+    return _smooth(x, np.arccos, lambda v, a: -1 / np.sqrt(1 - v * v))
+
+
+def arctan(x):
+    """``a = arctan x``. VJP: ``δx = δa / (1 + x²)``."""
+    return _smooth(x, np.arctan, lambda v, a: 1 / (1 + v * v))
+
+
+def arcsinh(x):
+    """``a = arsinh x``. VJP: ``δx = δa / cosh a``."""
+    return _smooth(x, np.arcsinh, lambda v, a: 1 / np.cosh(a))
+
+
+def arccosh(x):
+    """``a = arcosh x`` (``x ≥ 1``). VJP: ``δx = δa / sinh a``."""
+    return _smooth(x, np.arccosh, lambda v, a: 1 / np.sinh(a))
+
+
+def arctanh(x):
+    """``a = artanh x`` (``|x| < 1``). VJP: ``δx = δa / (1 − x²)``."""
+    return _smooth(x, np.arctanh, lambda v, a: 1 / (1 - v * v))
+
+
+def log2(x):
+    """``a = log₂ x = ln x / ln 2``. VJP: ``δx = δa / (x ln 2)``."""
+    return _smooth(x, lambda v: np.log(v) / _constant(math.log(2), v),
+                   lambda v, a: 1 / (v * _constant(math.log(2), v)))
+
+
+def log10(x):
+    """``a = log₁₀ x = ln x / ln 10``. VJP: ``δx = δa / (x ln 10)``."""
+    return _smooth(x, lambda v: np.log(v) / _constant(math.log(10), v),
+                   lambda v, a: 1 / (v * _constant(math.log(10), v)))
+
+
+def exp2(x):
+    """``a = 2ˣ``. VJP: ``δx = δa ⊙ a ln 2``."""
+    return _smooth(x, np.exp2, lambda v, a: a * math.log(2))
+
+
+def rsqrt(x):
+    """``a = 1/√x``. VJP: ``δx = −½ δa ⊙ a³``, and 0 where ``δa = 0`` even at ``x = 0`` (where
+    ``a³ = ∞``), as TensorFlow's ``RsqrtGrad``."""
+    v = _float(x)
+    a = 1 / np.sqrt(v)
+    return record(a, (x,), lambda g: (np.where(g == 0, 0, -0.5 * g * a * a * a).astype(
+        a.dtype, copy=False),))
+
+
+def cbrt(x):
+    """``a = ∛x`` (negative for negative ``x``). VJP: ``δx = δa / (3 a²)``; NaN at 0, where
+    the slope is infinite (TensorFlow's ``sign(x) · ∞``)."""
+    def slope(v, a):
+        safe = np.where(a == 0, 1, a)
+        return np.where(a == 0, np.nan, 1 / (3 * safe * safe))
+
+    return _smooth(x, np.cbrt, slope)
+
+
+def erfc(x):
+    """``a = 1 − erf x`` (exact for large ``x``). VJP: ``δx = −δa ⊙ (2/√π) e^(−x²)``."""
+    return _smooth(x, _erfc, lambda v, a: -2 / math.sqrt(math.pi) * np.exp(-v * v))
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])   # NumPy has no erfc: Python's
+
+
+def fabs(x):
+    """``a = |x|`` as floats (ints become ``floatx``). VJP: ``δx = δa ⊙ sign x``."""
+    return _smooth(x, np.abs, lambda v, a: np.sign(v))
+
+
+def deg2rad(x):
+    """``a = x π/180``. VJP: ``δx = δa π/180``."""
+    return _smooth(x, lambda v: v * _radian(v), lambda v, a: _radian(v))
+
+
+def rad2deg(x):
+    """``a = x 180/π``. VJP: ``δx = δa 180/π``."""
+    return _smooth(x, lambda v: v / _radian(v), lambda v, a: 1 / _radian(v))
+
+
+def _radian(v):
+    """``π/180`` as TensorFlow computes it: both numbers in ``v``'s dtype first."""
+    return _constant(math.pi, v) / _constant(180.0, v)
+
+
+def _constant(number: float, v):
+    """``number`` in ``v``'s dtype (a 0-d array, so float32 stays float32)."""
+    return np.asarray(number, dtype=v.dtype)
+
+
+def sinc(x):
+    """``a = sin(πx)/(πx)``, 1 at 0. VJP: ``δx = δa ⊙ (cos(πx) − a)/x``, 0 at 0 (the limit;
+    TensorFlow's ``where`` gives NaN there)."""
+    def function(v):
+        pi_v = v * _constant(math.pi, v)
+        safe = np.where(v == 0, 1, pi_v)
+        return np.where(v == 0, 1, np.sin(safe) / safe)
+
+    def slope(v, a):
+        safe = np.where(v == 0, 1, v)
+        return np.where(v == 0, 0, (np.cos(v * _constant(math.pi, v)) - a) / safe)
+
+    return _smooth(x, function, slope)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """``x`` with NaN, +∞ and −∞ replaced (by ``nan``, the dtype's largest and smallest
+    numbers unless given). VJP: ``δx = δa`` where ``x`` is kept, 0 where replaced. Integers
+    come back unchanged."""
+    v = np.asarray(_value(x))
+    if not np.issubdtype(v.dtype, np.floating):
+        return v
+    a = np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf)
+    kept = np.isfinite(v)
+    return record(a, (x,), lambda g: (g * kept,))
+
+
+# -- more functions of two variables ----------------------------------------------------------
+def arctan2(x1, x2):
+    """``a = atan2(x₁, x₂)``, the angle of the point ``(x₂, x₁)``.
+
+    VJP: ``δx₁ = δa ⊙ x₂ / (x₁² + x₂²)``, ``δx₂ = −δa ⊙ x₁ / (x₁² + x₂²)``."""
+    v1, v2, dt = _binary(x1, x2, need_float=True)
+    a = _cast(np.arctan2(v1, v2), dt)
+
+    def vjp(g):
+        r2 = v1 * v1 + v2 * v2                  # (Python numbers stay weak)
+        return g * v2 / r2, -g * v1 / r2
+
+    return record(a, (x1, x2), vjp)
+
+
+def hypot(x1, x2):
+    """``a = √(x₁² + x₂²)``. VJP: ``δxᵢ = δa ⊙ xᵢ / a`` (0 at the origin, as TensorFlow)."""
+    v1, v2, dt = _binary(x1, x2, need_float=True)
+    a = _cast(np.hypot(v1, v2), dt)
+    safe = np.where(a == 0, 1, a)
+    return record(a, (x1, x2), lambda g: (g * v1 / safe, g * v2 / safe))
+
+
+def logaddexp(x1, x2):
+    """``a = ln(e^x₁ + e^x₂)``, as ``max(x₁, x₂) + ln(1 + e^(−|x₁ − x₂|))``.
+
+    VJP: ``δx₁ = δa ⊙ e^(x₁ − a)``, ``δx₂ = δa ⊙ e^(x₂ − a)`` (the softmax of the pair)."""
+    v1, v2, dt = _binary(x1, x2, need_float=True)
+    a = _cast(np.logaddexp(v1, v2), dt)
+    return record(a, (x1, x2), lambda g: (g * np.exp(v1 - a), g * np.exp(v2 - a)))
+
+
+def fmod(x1, x2):
+    """``a = x₁ − x₂ trunc(x₁/x₂)``: the remainder with the sign of ``x₁`` (C's ``fmod``).
+
+    VJP (TensorFlow's, from ``sign(x₁) floormod(|x₁|, |x₂|)``): ``δx₁ = δa`` (0 where
+    ``x₁ = 0``), ``δx₂ = −δa ⊙ trunc(x₁/x₂)``."""
+    v1, v2, dt = _binary(x1, x2)
+    dt = np.dtype("int32") if dt == np.bool_ else dt
+    a = _cast(np.fmod(v1, v2), dt)
+    return record(a, (x1, x2), lambda g: (g * (v1 != 0), -g * np.trunc(np.divide(v1, v2))))
+
+
+def divide_no_nan(x1, x2):
+    """``a = x₁ / x₂``, and 0 where ``x₂ = 0``.
+
+    VJP: ``δx₁ = δa / x₂``, ``δx₂ = −δa ⊙ x₁ / x₂²``, both 0 where ``x₂ = 0``."""
+    v1, v2, dt = _binary(x1, x2, need_float=True)
+    zero = np.equal(v2, 0)
+    safe = np.where(zero, 1, v2).astype(dt, copy=False)
+    a = _cast(np.where(zero, 0, np.divide(v1, safe)), dt)
+    return record(a, (x1, x2), lambda g: (np.where(zero, 0, g / safe),
+                                          np.where(zero, 0, -g * v1 / (safe * safe))))
+
+
+def heaviside(x1, x2):
+    """``a = 0`` for ``x₁ < 0``, 1 for ``x₁ > 0``, ``x₂`` where ``x₁ = 0`` (ints give
+    ``floatx``). VJP: none to ``x₁``; ``δx₂ = δa ⊙ [x₁ = 0]``."""
+    v1, v2, dt = _binary(x1, x2)
+    dt = np.dtype(config.floatx()) if np.issubdtype(dt, np.integer) else dt
+    a = _cast(np.heaviside(v1, v2), dt)
+    return record(a, (x1, x2), lambda g: (None, g * np.equal(v1, 0)))
+
+
+# -- more piecewise constants: no gradient ----------------------------------------------------
+def trunc(x):
+    """``x`` rounded towards 0 (ints and bools unchanged): no gradient."""
+    v = np.asarray(_value(x))
+    return v if not np.issubdtype(v.dtype, np.floating) else np.trunc(v)
+
+
+def isinf(x):
+    """Whether each element is +∞ or −∞."""
+    return np.asarray(np.isinf(_value(x)))
+
+
+def logical_xor(x1, x2):
+    """``x₁ xor x₂`` element-wise (bool)."""
+    return np.asarray(np.logical_xor(_value(x1), _value(x2)))

@@ -67,7 +67,11 @@ def einsum(subscripts, *operands):
     Implicit outputs (no ``->``) and ``...`` are supported; a letter repeated inside one
     operand (a diagonal, ``"ii->i"``) is not.
     """
+    from minired.ops.elementwise import result_dtype
+
     values = [np.asarray(_value(x)) for x in operands]
+    dtype = result_dtype(*values)           # Keras' promotion: int32 with float32 is float32
+    values = [v.astype(dtype, copy=False) for v in values]
     inputs, output = _explicit_subscripts(subscripts, values)
     a = np.einsum(f"{','.join(inputs)}->{output}", *values)
 
@@ -154,3 +158,132 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 (Keras' name)
         return (keepdims_like(g, v.ndim, axis, keepdims) * v / full,)
 
     return record(a, (x,), vjp)
+
+
+# -- products written with einsum (whose VJP they use) ----------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def tensordot(x1, x2, axes=2):
+    """The sum of ``x₁ ⊗ x₂`` over ``axes``: the last ``axes`` of ``x₁`` with the first of
+    ``x₂`` (an int), or the axes of the pair ``(axes₁, axes₂)``. Written as :func:`einsum`."""
+    n1, n2 = np.ndim(_value(x1)), np.ndim(_value(x2))
+    if np.ndim(axes) == 0:
+        axes = (list(range(n1 - int(axes), n1)), list(range(int(axes))))
+    first, second = (np.atleast_1d(a).astype(int) % n for a, n in zip(axes, (n1, n2),
+                                                                       strict=True))
+    if len(first) != len(second):
+        raise ValueError(f"tensordot: `axes` pairs {len(first)} axes with {len(second)}.")
+    sub1 = list(_LETTERS[:n1])
+    sub2 = list(_LETTERS[n1:n1 + n2])
+    for i, j in zip(first, second, strict=True):
+        sub2[j] = sub1[i]
+    out = [c for k, c in enumerate(sub1) if k not in first] + [
+        c for k, c in enumerate(sub2) if k not in second]
+    return einsum(f"{''.join(sub1)},{''.join(sub2)}->{''.join(out)}", x1, x2)
+
+
+def outer(x1, x2):
+    """``aᵢⱼ = x₁ᵢ x₂ⱼ`` of the flattened inputs."""
+    from minired.ops.shapes import ravel
+
+    return einsum("i,j->ij", ravel(x1), ravel(x2))
+
+
+def inner(x1, x2):
+    """The sum over the last axes of both: ``a[…, …] = Σₖ x₁[…, k] x₂[…, k]`` (a product when
+    either is a scalar)."""
+    n1, n2 = np.ndim(_value(x1)), np.ndim(_value(x2))
+    if n1 == 0 or n2 == 0:
+        from minired.ops.elementwise import multiply
+
+        return multiply(x1, x2)
+    return tensordot(x1, x2, ([-1], [-1]))
+
+
+def vdot(x1, x2):
+    """``a = Σ x₁ x₂`` over the flattened inputs."""
+    from minired.ops.shapes import ravel
+
+    return einsum("i,i->", ravel(x1), ravel(x2))
+
+
+def kron(x1, x2):
+    """The Kronecker product: ``x₁[i] · x₂`` blocks (inputs padded to the same rank with
+    leading axes of size 1). Written as an :func:`einsum` and a reshape."""
+    from minired.ops.shapes import reshape
+
+    s1, s2 = np.shape(_value(x1)), np.shape(_value(x2))
+    n = max(len(s1), len(s2))
+    s1, s2 = (1,) * (n - len(s1)) + s1, (1,) * (n - len(s2)) + s2
+    left, right = _LETTERS[:n], _LETTERS[n:2 * n]
+    interleaved = "".join(a + b for a, b in zip(left, right, strict=True))
+    a = einsum(f"{left},{right}->{interleaved}", reshape(x1, s1), reshape(x2, s2))
+    return reshape(a, tuple(p * q for p, q in zip(s1, s2, strict=True)))
+
+
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors along ``axisa``/``axisb`` (result along ``axisc``;
+    ``axis`` sets all three). 2-vectors count as ``(x, y, 0)``; two 2-vectors give the
+    scalar ``z`` component. Written with products of components (their VJPs give
+    ``δx₁ = x₂ × δa``, ``δx₂ = δa × x₁``)."""
+    from minired.ops import elementwise as ew
+    from minired.ops.shapes import moveaxis, pad, stack
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    u, w = moveaxis(x1, axisa, -1), moveaxis(x2, axisb, -1)
+    sizes = (np.shape(u)[-1], np.shape(w)[-1])
+    if not set(sizes) <= {2, 3}:
+        raise ValueError(f"cross: the vectors must have 2 or 3 components, got {sizes}.")
+    u, w = (pad(t, [(0, 0)] * (np.ndim(t) - 1) + [(0, 3 - n)]) if n == 2 else t
+            for t, n in zip((u, w), sizes, strict=True))
+
+    def part(i, j):                                   # uᵢ wⱼ − uⱼ wᵢ
+        return ew.subtract(ew.multiply(u[..., i], w[..., j]), ew.multiply(u[..., j], w[..., i]))
+
+    if sizes == (2, 2):
+        return part(0, 1)
+    return moveaxis(stack([part(1, 2), part(2, 0), part(0, 1)], axis=-1), -1, axisc)
+
+
+# -- inverse, determinant, solve: their own VJPs ----------------------------------------------
+def _mT(a):  # noqa: N802 (the matrix transpose)
+    return np.swapaxes(a, -1, -2)
+
+
+def inv(x):
+    """``A = x⁻¹`` (of the last two axes). VJP: ``δx = −Aᵀ δA Aᵀ``."""
+    from minired.ops.elementwise import _float
+
+    a = np.linalg.inv(_float(x))
+    return record(a, (x,), lambda g: (-_mT(a) @ g @ _mT(a),))
+
+
+def det(x):
+    """``a = det x`` (of the last two axes). VJP: ``δx = δa · a · x⁻ᵀ``."""
+    from minired.ops.elementwise import _float
+
+    v = _float(x)
+    a = np.asarray(np.linalg.det(v), dtype=v.dtype)
+    return record(a, (x,), lambda g: ((g * a)[..., None, None] * _mT(np.linalg.inv(v)),))
+
+
+def solve(a, b):
+    """``x = a⁻¹ b`` (``b`` a matrix, or a vector with one axis less than ``a``).
+
+    VJP: ``δb = a⁻ᵀ δx``, ``δa = −δb xᵀ``."""
+    from minired.ops.elementwise import _binary
+
+    va, vb, _ = _binary(a, b, need_float=True)
+    vector = vb.ndim == va.ndim - 1
+    column = vb[..., None] if vector else vb
+    x = np.linalg.solve(va, column)
+
+    def vjp(g):
+        g = g[..., None] if vector else g
+        grad_b = np.linalg.solve(_mT(va), g)
+        grad_a = -grad_b @ _mT(x)
+        return grad_a, grad_b[..., 0] if vector else grad_b
+
+    return record(x[..., 0] if vector else x, (a, b), vjp)

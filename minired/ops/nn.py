@@ -23,8 +23,8 @@ from minired.autodiff.tape import record
 from minired.keras_numerics import as_keras_constant
 from minired.ops import elementwise as ew
 from minired.ops import reductions
-from minired.ops.elementwise import _float, _value
-from minired.ops.shapes import squeeze, take_along_axis
+from minired.ops.elementwise import _erfc, _float, _value
+from minired.ops.shapes import expand_dims, reshape, split, squeeze, take_along_axis
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -113,9 +113,6 @@ def gelu(x, approximate=True):
         a = v * cdf
         slope = cdf + v * k / math.sqrt(math.pi) * np.exp(-u * u)
     return record(a.astype(v.dtype, copy=False), (x,), lambda g: (g * slope,))
-
-
-_erfc = np.vectorize(math.erfc, otypes=[np.float64])   # NumPy has no erfc: Python's
 
 
 def silu(x):
@@ -273,3 +270,169 @@ def _same_shape(name, target, output):
         raise ValueError(f"{name}: `target` and `output` must have the same shape, got "
                          f"{target_shape} and {output_shape}.")
 
+
+
+# -- more activations -------------------------------------------------------------------------
+def log_sigmoid(x):
+    """``a = ln σ(x) = −softplus(−x)``, computed as ``min(x, 0) − ln(1 + e^(−|x|))``.
+    VJP: ``δx = δa ⊙ σ(−x)``."""
+    v = _float(x)
+    a = np.minimum(v, 0) - np.log1p(np.exp(-np.abs(v)))
+    return record(a, (x,), lambda g: (g * _sigmoid(-v),))
+
+
+# The piecewise activations below are written with the ops, exactly as Keras' TensorFlow
+# backend writes them, so that the tape's slope at each kink is TensorFlow's.
+def hard_tanh(x):
+    """``a = clip(x, −1, 1)``. VJP: ``δx = δa ⊙ [−1 ≤ x ≤ 1]`` (passes at ±1, as
+    ``tf.clip_by_value``)."""
+    return ew.clip(x, -1.0, 1.0)
+
+
+def celu(x, alpha=1.0):
+    """``a = max(x, 0) + α (e^(min(x, 0)/α) − 1)``. VJP: ``δx = δa`` for ``x > 0``,
+    ``δa e^(x/α)`` for ``x < 0``, and ``2 δa`` at 0 (TensorFlow's: both ``max`` and ``min``
+    give the tie to ``x``)."""
+    return ew.add(ew.maximum(x, 0.0),
+                  ew.multiply(alpha, ew.expm1(ew.divide(ew.minimum(x, 0.0), alpha))))
+
+
+def glu(x, axis=-1):
+    """The gated linear unit: ``x`` cut in halves ``x₁, x₂`` along ``axis``,
+    ``a = x₁ ⊙ σ(x₂)``."""
+    size = np.shape(_value(x))[axis]
+    if size % 2:
+        raise ValueError(f"axis size must be divisible by 2. Received: x.shape="
+                         f"{np.shape(_value(x))} with axis={axis}")
+    first, second = split(x, 2, axis=axis)
+    return ew.multiply(first, sigmoid(second))
+
+
+def sparse_plus(x):
+    """``a = 0`` for ``x ≤ −1``, ``¼ (x + 1)²`` for ``−1 < x < 1``, ``x`` for ``x ≥ 1``.
+    VJP: ``δx = δa ⊙ {0, ½ (x + 1), 1}`` on those pieces."""
+    quadratic = ew.multiply(0.25, ew.square(ew.add(x, 1.0)))
+    return ew.where(ew.less_equal(x, -1.0), 0.0, ew.where(ew.less(x, 1.0), quadratic, x))
+
+
+def soft_shrink(x, threshold=0.5):
+    """``a = x − t`` for ``x > t``, ``x + t`` for ``x < −t``, else 0 (``t = threshold``).
+    VJP: ``δx = δa ⊙ [|x| > t]``."""
+    inner = ew.where(ew.less(x, -threshold), ew.add(x, threshold), 0.0)
+    return ew.where(ew.greater(x, threshold), ew.subtract(x, threshold), inner)
+
+
+def hard_shrink(x, threshold=0.5):
+    """``a = x`` where ``|x| > threshold``, else 0. VJP: ``δx = δa ⊙ [|x| > threshold]``."""
+    return ew.where(ew.greater(ew.abs(x), threshold), x, 0.0)
+
+
+def tanh_shrink(x):
+    """``a = x − tanh x``. VJP: ``δx = δa ⊙ tanh² x``."""
+    return ew.subtract(x, ew.tanh(x))
+
+
+def squareplus(x, b=4):
+    """``a = (x + √(x² + b)) / 2``. VJP: ``δx = δa ⊙ (1 + x/√(x² + b)) / 2``."""
+    v = _float(x)
+    b = np.asarray(b, dtype=v.dtype)
+    return ew.divide(ew.add(x, ew.sqrt(ew.add(ew.square(x), b))), 2.0)
+
+
+def threshold(x, threshold, default_value):
+    """``a = x`` where ``x > threshold``, else ``default_value``.
+    VJP: ``δx = δa ⊙ [x > threshold]``."""
+    return ew.where(ew.greater(x, threshold), x, default_value)
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Integer labels, one row of labels per sample, as one vector of length ``num_classes``
+    with a 1 at each label (``floatx`` by default): the largest of their one-hot vectors."""
+    if num_classes is None:
+        num_classes = kwargs.pop("num_tokens", None)
+    if kwargs:
+        raise ValueError(f"multi_hot: unknown arguments {sorted(kwargs)}.")
+    if num_classes is None:
+        raise ValueError("multi_hot: give `num_classes`.")
+    hot = one_hot(inputs, num_classes, axis=axis, dtype=dtype, sparse=sparse)
+    return np.max(hot, axis=1 if np.ndim(_value(inputs)) > 1 else 0)
+
+
+# -- normalizations: written with the ops ------------------------------------------------------
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """``a = (x − μ) γ / √(σ² + ε) + β`` with the given ``mean`` μ, ``variance`` σ², ``scale``
+    γ and ``offset`` β (vectors along ``axis``), computed as ``tf.nn.batch_normalization``:
+    ``inv = γ / √(σ² + ε)``, ``a = x inv + (β − μ inv)``."""
+    ndim = np.ndim(_value(x))
+    if axis not in (-1, ndim - 1):
+        shape = [1] * ndim
+        shape[axis] = np.shape(_value(mean))[0]
+        mean, variance, offset, scale = (None if t is None else reshape(t, shape)
+                                         for t in (mean, variance, offset, scale))
+    inv = ew.rsqrt(ew.add(variance, epsilon))
+    if scale is not None:
+        inv = ew.multiply(inv, scale)
+    shift = ew.negative(ew.multiply(mean, inv))
+    if offset is not None:
+        shift = ew.add(offset, shift)
+    return ew.add(ew.multiply(x, inv), shift)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """``a = (x − μ) γ / √(σ² + ε) + β`` with ``μ``, ``σ²`` the :func:`moments` of ``x`` over
+    ``axis`` (an int or a list), as Keras: ``inv = γ / √(σ² + ε)``, ``a = x inv − μ inv + β``.
+    ``rms_scaling=True`` (a keyword) uses ``x / √(σ² + ε) γ`` instead."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise ValueError(f"layer_normalization: unknown arguments {sorted(kwargs)}.")
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    axes, gamma, beta = _normalized_axes(x, axis, gamma, beta)
+    if rms_scaling:
+        inv = ew.rsqrt(ew.add(reductions.var(x, axis=axes, keepdims=True), epsilon))
+        out = ew.multiply(x, inv)
+        return out if gamma is None else ew.multiply(out, gamma)
+    mean, variance = moments(x, axes, keepdims=True)
+    inv = ew.rsqrt(ew.add(variance, epsilon))
+    if gamma is not None:
+        inv = ew.multiply(inv, gamma)
+    shift = ew.negative(ew.multiply(mean, inv))
+    if beta is not None:
+        shift = ew.add(shift, beta)
+    return ew.add(ew.multiply(x, inv), shift)
+
+
+def _normalized_axes(x, axis, *weights):
+    """``axis`` as a sorted list, and the weights reshaped to broadcast along it (Keras'
+    ``_broadcast``)."""
+    ndim = np.ndim(_value(x))
+    axes = sorted(int(a) % ndim for a in np.atleast_1d(axis))
+    shape = [1] * ndim
+    for a in axes:
+        shape[a] = np.shape(_value(x))[a]
+    return axes, *(w if w is None or np.ndim(_value(w)) == ndim or axes == [ndim - 1]
+                   else reshape(w, shape) for w in weights)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """``a = x / √(mean(x²) + ε) ⊙ scale`` over ``axis`` (Zhang & Sennrich's RMSNorm)."""
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    axes = sorted(int(a) % max(np.ndim(_value(x)), 1) for a in np.atleast_1d(axis))
+    rrms = ew.rsqrt(ew.add(reductions.mean(ew.square(x), axis=axes, keepdims=True), epsilon))
+    out = ew.multiply(x, rrms)
+    return out if scale is None else ew.multiply(out, scale)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """``a = x / ‖x‖`` along ``axis``: for ``order=2`` as ``x · min(1/√Σx², 1/ε)``, for other
+    orders ``x / max(‖x‖_order, ε)`` (Keras' formulas)."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    if np.ndim(_value(x)) == 0:
+        x = expand_dims(x, 0)
+    if order == 2:
+        inv_norm = ew.rsqrt(reductions.sum(ew.square(x), axis=axis, keepdims=True))
+        return ew.multiply(x, ew.minimum(inv_norm, 1.0 / epsilon))
+    norm = reductions.sum(ew.power(ew.abs(x), order), axis=axis, keepdims=True)
+    norm = ew.power(norm, 1.0 / order)
+    return ew.divide(x, ew.maximum(norm, epsilon))

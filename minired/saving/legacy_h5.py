@@ -239,8 +239,11 @@ def weight_paths(model) -> dict[int, str]:
                 visit(sublayer, inner)
             return
         attribute_of = {id(value): name for name, value in vars(layer).items()}
+        keras_names = getattr(layer, "_keras_weight_names", None)     # lstm_cell/kernel...
+        keras_names = keras_names() if keras_names is not None else None
         for i, weight in enumerate(layer.weights):
             name = getattr(weight, "name", None) or attribute_of.get(id(weight), f"weight_{i}")
+            name = keras_names[i] if keras_names else name
             path = f"{scope}{layer.name}/{name}"
             while path in paths.values():          # two weights named alike: keep both
                 path += "_1"

@@ -99,6 +99,11 @@ def _layer_entries(layer, path: str, visited: set[int]):
     a layer written with ``call`` or a subclass of a built-in one as Keras walks it."""
     base = serialization_lib.builtin_base(type(layer))
     if base is type(layer) or (not layer._uses_call() and base.__name__ == "Layer"):
+        groups = getattr(layer, "_keras_weight_groups", None)   # LSTM: lstm/cell/vars...
+        if groups is not None:                                  # (Keras' sublayers)
+            for group, weights in groups():
+                yield f"{path}/{group}" if group else path, layer.name, weights, layer
+            return
         yield path, layer.name, layer.weights, layer
     else:
         yield from _custom_layer_entries(layer, path, visited)

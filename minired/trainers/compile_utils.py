@@ -19,6 +19,7 @@ the keys of a dict of outputs):
 
 from __future__ import annotations
 
+import inspect
 from typing import NamedTuple
 
 from minired import losses as losses_module
@@ -202,14 +203,21 @@ class CompileMetrics(Metric):
 
 
 def update_compiled_metrics(compiled: list[CompiledMetric], ys: list, predictions: list,
-                            sample_weight=None) -> None:
+                            sample_weight=None, masks: list | None = None) -> None:
     """``metric.update_state(yᵢ, ŷᵢ)`` for each compiled metric of output ``i``; a weighted
     one also takes the sample weights of its output (``sample_weight`` is one array for
-    every output, a list with one per output, or None)."""
+    every output, a list with one per output, or None). With ``masks`` (the mask of each
+    output, or None), the metrics that read a mask in Keras (the :class:`MeanMetricWrapper`
+    ones: accuracies, errors) also take their output's mask."""
     for index, metric, weighted in compiled:
+        extra = {}
+        if masks is not None and masks[index] is not None and isinstance(
+                metric, metrics_module.MeanMetricWrapper) and "mask" in inspect.signature(
+                type(metric).update_state).parameters:
+            extra["mask"] = masks[index]
         if not weighted:
-            metric.update_state(ys[index], predictions[index])
+            metric.update_state(ys[index], predictions[index], **extra)
             continue
         weights = (sample_weight[index] if isinstance(sample_weight, list)
                    else sample_weight)
-        metric.update_state(ys[index], predictions[index], sample_weight=weights)
+        metric.update_state(ys[index], predictions[index], sample_weight=weights, **extra)

@@ -350,6 +350,7 @@ class Trainer:
         """
         n_outputs = len(y_pred)
         values, grads, tops = [], [None] * n_outputs, [None] * n_outputs
+        masks = self._output_masks()
         for out in self._output_losses:
             prediction, from_logits = y_pred[out.index], None
             top = self._logits_call(out.index, out.loss, training)
@@ -364,7 +365,8 @@ class Trainer:
             weights = (sample_weight[out.index] if isinstance(sample_weight, list)
                        else sample_weight)
             value, grad = out.loss.compute(y[out.index], prediction, weights, from_logits,
-                                           gradient)
+                                           gradient, mask=None if masks is None
+                                           else masks[out.index])
             if grad is not None and out.weight is not None:
                 grad *= np.asarray(out.weight, dtype=grad.dtype)
             values.append(value)
@@ -379,7 +381,16 @@ class Trainer:
             if out.tracker is not None:   # unweighted: a Keras quirk, see keras_numerics
                 out.tracker.update_state(value,
                                          sample_weight=keras_numerics.output_loss_batch_weight(n))
-        compile_utils.update_compiled_metrics(self._compile_metrics, y, y_pred, sample_weight)
+        compile_utils.update_compiled_metrics(self._compile_metrics, y, y_pred, sample_weight,
+                                              self._output_masks())
+
+    def _output_masks(self) -> list | None:
+        """The mask of each output in the last forward pass (Keras' ``_keras_mask`` of
+        ``y_pred``), which the loss and the metrics read; None for a model in which no
+        mask can appear (decided when it was built: no work per step)."""
+        if not getattr(self, "_uses_masks", False) or self.cache is None:
+            return None
+        return self.cache.output_masks
 
     def _flat_outputs(self, value) -> list:
         """One array per output, as a list (a one-output model's array becomes ``[array]``)."""

@@ -39,6 +39,41 @@ class Merge(Layer):
     """
 
     _takes_several_inputs = True
+    _supports_masking_default = True
+
+    # -- masks --------------------------------------------------------------------------------
+    def _may_make_mask(self) -> bool:
+        return False            # a merged mask needs masked inputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's mask from the inputs' masks (one per input, or None), as Keras:
+        None unless every input has a mask, then their OR, ``m = m₁ ∨ m₂ ∨ …`` (a step is
+        real if it is real in any input). :class:`Concatenate` follows Keras' own rule: an
+        input without a mask counts as all real, and along the time axis the masks are
+        joined end to end.
+
+        Example:
+            >>> Merge().compute_mask([np.zeros((1, 2, 3))] * 2,
+            ...                      [np.array([[True, False]]), np.array([[False, False]])])
+            array([[ True, False]])
+        """
+        if mask is None:
+            return None
+        if not isinstance(mask, list | tuple):
+            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+        if not isinstance(inputs, list | tuple):
+            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+        if len(mask) != len(inputs):
+            raise ValueError("The lists `inputs` and `mask` should have the same length. "
+                             f"Received: inputs of length {len(inputs)}, and mask of length "
+                             f"{len(mask)}.")
+        from minired.layers.merging.concatenate import Concatenate
+
+        if isinstance(self, Concatenate):
+            return _concatenated_mask(inputs, mask, self.axis)
+        if any(m is None for m in mask):
+            return None
+        return np.logical_or.reduce([np.asarray(m, dtype=bool) for m in mask])
 
     # -- shapes -------------------------------------------------------------------------------
     def build(self, input_shape: list[tuple]) -> None:
@@ -132,6 +167,24 @@ class Merge(Layer):
 
     def _label(self) -> str:
         return f"{type(self).__name__} {self.name!r}"
+
+
+def _concatenated_mask(inputs: list, masks: list, axis: int):
+    """Keras' ``Concatenate.compute_mask``: each input's mask as a boolean array of the
+    input's shape (all True without a mask; a mask of one axis fewer stretched over the
+    last axis), concatenated along ``axis``, then ``any`` over the last axis."""
+    if all(m is None for m in masks):
+        return None
+    full = []
+    for x, m in zip(inputs, masks, strict=True):
+        shape = np.shape(x)
+        if m is None:
+            full.append(np.ones(shape, dtype=bool))
+        elif np.ndim(m) < len(shape):
+            full.append(np.broadcast_to(np.asarray(m, dtype=bool)[..., None], shape))
+        else:
+            full.append(np.asarray(m, dtype=bool))
+    return np.any(np.concatenate(full, axis=axis), axis=-1)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:

@@ -99,6 +99,8 @@ class BatchNormalization(Layer):
         ['moving_mean', 'moving_variance']
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(
         self,
         axis: int = -1,

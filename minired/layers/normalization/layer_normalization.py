@@ -61,6 +61,8 @@ class LayerNormalization(Layer):
         [(3,), (3,)]
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(
         self,
         axis: int | list[int] = -1,

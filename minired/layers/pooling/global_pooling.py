@@ -106,6 +106,14 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
         a[n, c]     = (1 / L) · Σ_i x[n, i, c]
         δx[n, i, c] = δa[n, c] / L
 
+    With a mask ``m`` (``(N, L)``, True for the real steps: from ``Embedding(mask_zero=True)``
+    or ``Masking``), the mean of the real steps only, as Keras::
+
+        a[n, c]     = Σ_i m[n, i] x[n, i, c] / Σ_i m[n, i]
+        δx[n, i, c] = δa[n, c] · m[n, i] / Σ_i m[n, i]
+
+    (a sample with every step masked gives NaN, as in Keras: 0 / 0). The output has no mask.
+
     Args:
         data_format: ``"channels_last"`` (or None).
         keepdims: keep the pooled axis with size 1, giving ``(N, 1, C)``.
@@ -114,9 +122,38 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
     Example:
         >>> GlobalAveragePooling1D()(np.array([[[1.], [2.], [6.]]]))
         array([[3.]], dtype=float32)
+        >>> GlobalAveragePooling1D()(np.array([[[1.], [2.], [6.]]]),
+        ...                          mask=np.array([[True, True, False]]))
+        array([[1.5]], dtype=float32)
     """
 
     spatial = 1
+    _supports_masking_default = True
+
+    def compute_mask(self, inputs, mask=None) -> None:
+        """None: the pooled output has no time steps left to mask (as Keras)."""
+        return None
+
+    def _may_make_mask(self) -> bool:
+        return False
+
+    def forward(self, inputs: np.ndarray, training: bool = False, mask=None) -> np.ndarray:
+        if mask is None:
+            return super().forward(inputs, training)
+        x = np.asarray(inputs).astype(self._float_dtype(), copy=False)
+        weights = np.asarray(mask, dtype=bool).astype(x.dtype)[:, :, None]   # m, (N, L, 1)
+        count = weights.sum(axis=1, keepdims=True)                           # Σ_i m
+        with np.errstate(invalid="ignore", divide="ignore"):    # all masked: 0/0 = NaN
+            share = weights / count                                          # m / Σ_i m
+        self.cache = share
+        with np.errstate(invalid="ignore", divide="ignore"):
+            outputs = np.sum(np.where(weights > 0, x, 0), axis=1, keepdims=True) / count
+        return outputs if self.keepdims else outputs[:, 0, :]
+
+    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+        if not isinstance(self.cache, np.ndarray):          # no mask: the input's shape
+            return super().backward(grad_outputs)
+        return self.cache * self._with_kept_dims(grad_outputs)
 
 
 class GlobalMaxPooling2D(_GlobalMaxPooling):

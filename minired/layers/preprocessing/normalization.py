@@ -65,6 +65,8 @@ class Normalization(Layer):
         array([[-1., -1.]], dtype=float32)
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(self, axis: int | tuple[int, ...] | None = -1, mean=None, variance=None,
                  invert: bool = False, name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)

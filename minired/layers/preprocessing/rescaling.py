@@ -43,6 +43,8 @@ class Rescaling(Layer):
         array([[-1.,  0.,  1.]], dtype=float32)
     """
 
+    _supports_masking_default = True      # passes a mask on, as in Keras
+
     def __init__(self, scale, offset=0.0, name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self.scale = scale
