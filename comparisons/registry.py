@@ -165,6 +165,7 @@ def all_cases() -> dict[str, Case]:
         gradients,
         graphs,
         initializers,
+        layers_catalog,
         masking,
         metrics_catalog,
         ops_catalog,

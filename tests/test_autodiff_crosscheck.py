@@ -937,6 +937,27 @@ LAYER_CASES = [
               [(2, 3, 5)], refs.dropout, training=True),
     LayerCase("SpatialDropout2D(0.5)[inference]",
               partial(layers.SpatialDropout2D, 0.5, seed=5), [(2, 3, 5)], refs.dropout),
+    LayerCase("UpSampling1D(3)", partial(layers.UpSampling1D, 3), [(4, 2)], refs.up_sampling_1d),
+    LayerCase("ZeroPadding1D((2,1))", partial(layers.ZeroPadding1D, (2, 1)), [(3, 2)],
+              refs.zero_padding_1d),
+    LayerCase("Cropping1D((1,2))", partial(layers.Cropping1D, (1, 2)), [(5, 2)], refs.cropping),
+    LayerCase("Cropping2D(((1,0),(2,1)))", partial(layers.Cropping2D, ((1, 0), (2, 1))),
+              [(3, 5, 2)], refs.cropping),
+    LayerCase("RepeatVector(3)", partial(layers.RepeatVector, 3), [(4,)], refs.repeat_vector),
+    LayerCase("Permute((3,1,2))", partial(layers.Permute, (3, 1, 2)), [(2, 3, 4)],
+              refs.permute),
+    LayerCase("Identity()", layers.Identity, [(3, 2)], refs.identity),
+    LayerCase("GaussianNoise(0.4)[training]", partial(layers.GaussianNoise, 0.4, seed=6),
+              [(5,)], refs.gaussian_noise, training=True),
+    LayerCase("GaussianNoise(0.4)[inference]", partial(layers.GaussianNoise, 0.4, seed=7),
+              [(5,)], refs.gaussian_noise),
+    LayerCase("GaussianDropout(0.3)[training]", partial(layers.GaussianDropout, 0.3, seed=8),
+              [(5,)], refs.gaussian_dropout, training=True),
+    LayerCase("Dot((1,2))", partial(layers.Dot, (1, 2)), [(3, 5), (2, 3)], refs.dot),
+    LayerCase("Dot(-1,normalize)", partial(layers.Dot, -1, normalize=True), [(4,), (4,)],
+              refs.dot),
+    LayerCase("Dot((3,1),normalize)", partial(layers.Dot, (3, 1), normalize=True),
+              [(2, 3, 4), (4,)], refs.dot),
     *AUGMENTATION_CASES,
     *ATTENTION_CASES,
 ]
@@ -1074,6 +1095,12 @@ EXCLUDED_LAYERS = {
     "InputLayer": "the graph's entry point: it computes nothing and has no backward pass",
     "Embedding": "integer inputs, so no δx to cross-check; ∂L/∂W is checked by finite "
                  "differences (float64) and against Keras in tests/test_embedding.py",
+    "Lambda": "no hand-written backward: the tape differentiates the user's function "
+              "(checked by finite differences and against Keras in tests/test_lambda_layer.py)",
+    "ActivityRegularization": "its backward is the tape's (a layer written with call, whose "
+                              "added loss is seeded with 1); the hand-written ∂R/∂a is checked "
+                              "by finite differences and against Keras' tape in "
+                              "tests/test_noise_layers.py",
 }
 
 

@@ -18,13 +18,16 @@ from minired.layers.dense import Dense
 from minired.layers.dropout import Dropout
 from minired.layers.embedding import Embedding
 from minired.layers.flatten import Flatten
+from minired.layers.identity import Identity
 from minired.layers.input_layer import Input, InputLayer
+from minired.layers.lambda_layer import Lambda
 from minired.layers.layer import Layer
 from minired.layers.masking import Masking
 from minired.layers.merging import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -32,6 +35,7 @@ from minired.layers.merging import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
@@ -59,9 +63,20 @@ from minired.layers.preprocessing import (
     RandomZoom,
     Rescaling,
 )
+from minired.layers.regularization import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+)
 from minired.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
     Reshape,
+    UpSampling1D,
     UpSampling2D,
+    ZeroPadding1D,
     ZeroPadding2D,
 )
 from minired.layers.spatial_dropout import SpatialDropout2D
@@ -88,9 +103,12 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
 
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
+    # a function of yours as a layer
+    "Lambda",
     # merging: one output from a list of inputs
     "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract",
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+    "Dot", "dot",
     # activation layers with arguments (PReLU learns its slope)
     "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
     # attention
@@ -110,6 +128,9 @@ __all__ = [
     "BatchNormalization", "LayerNormalization",
     # reshaping and spatial regularization
     "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
+    "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D", "ZeroPadding1D",
+    # regularization without weights: noise while training, a penalty on the activity
+    "ActivityRegularization", "GaussianDropout", "GaussianNoise", "Identity",
     # embedding: integer indices -> learned vectors; masking: skip the padded time steps
     "Embedding", "Masking",
     # Keras' (de)serialization of a layer's config

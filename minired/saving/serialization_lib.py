@@ -368,9 +368,9 @@ _NOT_SPECIAL = object()
 
 def _deserialize_special(class_name: str, inner):
     """Keras' ``__numpy__``, ``__bytes__``... and the refusals of code."""
-    if class_name in ("__lambda__", "Lambda"):
+    if class_name == "__lambda__":    # (a Lambda layer refuses its own: Lambda.from_config)
         raise ValueError(
-            f"The file holds {'a Lambda layer' if class_name == 'Lambda' else 'a lambda'}: "
+            "The file holds a lambda: "
             "Python code stored in a model file. minired never runs code from a file, "
             "whatever safe_mode says. Rewrite it as a layer class, register it with "
             "@mr.saving.register_keras_serializable() and load again.")

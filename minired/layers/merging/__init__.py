@@ -8,6 +8,7 @@ One short file per layer, all on the base :class:`~minired.layers.merging.base_m
 - ``average.py``: :class:`Average`, ``a = (x₁ + … + xₙ) / n``
 - ``maximum.py`` and ``minimum.py``: :class:`Maximum`, :class:`Minimum`, element by element
 - ``concatenate.py``: :class:`Concatenate`, the inputs side by side along ``axis``
+- ``dot.py``: :class:`Dot`, the dot product of two inputs along an axis of each
 
 Each file also has Keras' lowercase function (``add(inputs)`` is ``Add()(inputs)``).
 ``backward(δa)`` returns a list: one ``δxᵢ`` per input, each of its input's shape.
@@ -17,13 +18,15 @@ from minired.layers.merging.add import Add, add
 from minired.layers.merging.average import Average, average
 from minired.layers.merging.base_merge import Merge, unbroadcast
 from minired.layers.merging.concatenate import Concatenate, concatenate
+from minired.layers.merging.dot import Dot, dot
 from minired.layers.merging.maximum import Maximum, maximum
 from minired.layers.merging.minimum import Minimum, minimum
 from minired.layers.merging.multiply import Multiply, multiply
 from minired.layers.merging.subtract import Subtract, subtract
 
 __all__ = [
-    "Add", "Average", "Concatenate", "Maximum", "Merge", "Minimum", "Multiply", "Subtract",
-    "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+    "Add", "Average", "Concatenate", "Dot", "Maximum", "Merge", "Minimum", "Multiply",
+    "Subtract", "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
+    "subtract",
     "unbroadcast",
 ]
