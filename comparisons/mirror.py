@@ -294,6 +294,9 @@ def _functional_from_keras(keras_model):
                       if v is not None and not (k == "training" and v is False)}
             several = type(layer).__name__ in ("MultiHeadAttention", "Attention",
                                                "AdditiveAttention")   # key=, mask=...
+            several = several or (type(layer).__name__ in ("LSTM", "GRU", "SimpleRNN",
+                                                           "Bidirectional")
+                                  and set(kwargs) <= {"initial_state"})   # seq2seq
             if (kwargs or len(args) != 1) and not several:
                 raise ValueError(
                     f"from_keras: layer {layer.name!r} is called with {len(args)} positional "

@@ -170,6 +170,7 @@ def all_cases() -> dict[str, Case]:
         metrics_catalog,
         ops_catalog,
         optimizers,
+        recurrent,
         saturation,
         separable,
         training,

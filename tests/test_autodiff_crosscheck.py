@@ -713,6 +713,38 @@ LAYER_NORMALIZATION_CASES = [
               refs.layer_normalization),
 ]
 
+#: The recurrent layers: each cell, the last output or the sequence, reversed, no bias, GRU's
+#: two reset forms, and input dropout (the reference replays the call's mask).
+RECURRENT_CASES = [
+    LayerCase("LSTM(3)", partial(layers.LSTM, 3), [(4, 2)], refs.recurrent),
+    LayerCase("LSTM(2,return_sequences,go_backwards)",
+              partial(layers.LSTM, 2, return_sequences=True, go_backwards=True), [(3, 2)],
+              refs.recurrent),
+    LayerCase("LSTM(2,use_bias=False,dropout=0.5)[training]",
+              partial(layers.LSTM, 2, use_bias=False, dropout=0.5, seed=6), [(3, 4)],
+              refs.recurrent, training=True),
+    LayerCase("GRU(3)", partial(layers.GRU, 3), [(4, 2)], refs.recurrent),
+    LayerCase("GRU(2,reset_after=False,return_sequences)",
+              partial(layers.GRU, 2, reset_after=False, return_sequences=True), [(3, 2)],
+              refs.recurrent),
+    LayerCase("GRU(2,use_bias=False,go_backwards)",
+              partial(layers.GRU, 2, use_bias=False, go_backwards=True), [(3, 2)],
+              refs.recurrent),
+    LayerCase("SimpleRNN(3)", partial(layers.SimpleRNN, 3), [(4, 2)], refs.recurrent),
+    LayerCase("SimpleRNN(2,return_sequences,go_backwards,dropout=0.5)[training]",
+              partial(layers.SimpleRNN, 2, return_sequences=True, go_backwards=True,
+                      dropout=0.5, seed=7), [(3, 2)], refs.recurrent, training=True),
+    LayerCase("Bidirectional(LSTM(2,return_sequences))",
+              lambda: layers.Bidirectional(layers.LSTM(2, return_sequences=True)), [(3, 2)],
+              refs.bidirectional),
+    LayerCase("Bidirectional(GRU(2),merge_mode=mul)",
+              lambda: layers.Bidirectional(layers.GRU(2), merge_mode="mul"), [(3, 2)],
+              refs.bidirectional),
+    LayerCase("Bidirectional(SimpleRNN(2,return_sequences),merge_mode=ave)",
+              lambda: layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True),
+                                           merge_mode="ave"), [(3, 2)], refs.bidirectional),
+]
+
 #: The image augmentation layers in training (the reference replays the call's draws from
 #: its cache), every fill mode and interpolation, and one inference case (the identity).
 AUGMENTATION_CASES = [
@@ -959,6 +991,7 @@ LAYER_CASES = [
     LayerCase("Dot((3,1),normalize)", partial(layers.Dot, (3, 1), normalize=True),
               [(2, 3, 4), (4,)], refs.dot),
     *AUGMENTATION_CASES,
+    *RECURRENT_CASES,
     *ATTENTION_CASES,
 ]
 LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")

@@ -63,6 +63,7 @@ from minired.layers.preprocessing import (
     RandomZoom,
     Rescaling,
 )
+from minired.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from minired.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -133,6 +134,8 @@ __all__ = [
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "Identity",
     # embedding: integer indices -> learned vectors; masking: skip the padded time steps
     "Embedding", "Masking",
+    # recurrent: a cell run over the time steps of a sequence
+    "GRU", "LSTM", "SimpleRNN", "Bidirectional",
     # Keras' (de)serialization of a layer's config
     "serialize", "deserialize",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import types
 
+from minired.autodiff.layer_calls import CallArguments
 from minired.layers.input_layer import InputLayer
 from minired.layers.layer import Layer, map_arrays
 from minired.layers.node import flatten_tensors
@@ -121,8 +122,13 @@ def _clone(model, input_tensors, clone_function, call_function, recursive: bool)
                              f"{len(new_inputs)} input_tensors were given.")
     tensors.update(zip(map(id, model.inputs), new_inputs, strict=True))
     for node in model._nodes:
-        arguments = map_arrays(lambda t: tensors[id(t)], node.call_inputs)
-        outputs = call(cloned(node.operation), arguments)
+        arguments = map_arrays(lambda t: tensors[id(t)], node.call_arguments)
+        if isinstance(arguments, CallArguments):    # layer(x, initial_state=...), attention
+            layer = cloned(node.operation)
+            outputs = (call_function(layer, *arguments.args, **arguments.kwargs)
+                       if call_function else layer(*arguments.args, **arguments.kwargs))
+        else:
+            outputs = call(cloned(node.operation), arguments)
         tensors.update(zip(map(id, node.outputs), flatten_tensors(outputs), strict=True))
     inputs_struct = map_arrays(lambda t: tensors[id(t)], model._inputs_struct)
     outputs_struct = map_arrays(lambda t: tensors[id(t)], model._outputs_struct)

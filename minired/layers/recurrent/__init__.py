@@ -1,0 +1,9 @@
+"""Recurrent layers: a cell run over the time axis of ``(batch, timesteps, features)``."""
+
+from minired.layers.recurrent.base_rnn import BaseRNN
+from minired.layers.recurrent.bidirectional import Bidirectional
+from minired.layers.recurrent.gru import GRU
+from minired.layers.recurrent.lstm import LSTM
+from minired.layers.recurrent.simple_rnn import SimpleRNN
+
+__all__ = ["BaseRNN", "Bidirectional", "GRU", "LSTM", "SimpleRNN"]
