@@ -138,7 +138,9 @@ def record(output, inputs: tuple, vjp: Callable, call: tuple | None = None):
     """
     output = np.asarray(output)
     tape = active_tape()
-    if tape is None or not any(is_traced(x) for x in inputs):
+    # A layer's call is recorded even on constants (an Embedding on ops.arange): its
+    # weights, among the inputs, are what the gradient is for.
+    if tape is None or (call is None and not any(is_traced(x) for x in inputs)):
         return output
     from minired.autodiff.tensor import check_recordable, traced
 

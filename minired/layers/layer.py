@@ -139,8 +139,8 @@ class Layer:
             if all(value is not known for known in self._tracked_layers):
                 self._tracked_layers.append(value)
         elif isinstance(value, list | tuple | dict) and value and all(
-                isinstance(v, Layer) for v in _values(value)):     # a dict: its values, as Keras
-            self._tracked_layers.extend(v for v in _values(value)
+                isinstance(v, Layer) for v in _leaves(value)):     # nested too, as Keras
+            self._tracked_layers.extend(v for v in _leaves(value)
                                         if all(v is not k for k in self._tracked_layers))
         elif isinstance(value, Variable) and all(value is not v for v in self._own_variables):
             self._own_variables.append(value)
@@ -755,8 +755,9 @@ class Layer:
     def get_build_config(self) -> dict | None:
         """``{"input_shape": ...}``, the shape the layer was built with, or None."""
         writes = self._keras_build_config
-        if writes is None:
-            writes = type(self).build is not Layer.build
+        if writes is None:      # Keras: a layer it does not build at init (yours: always)
+            writes = (type(self).build is not Layer.build
+                      or serialization_lib.builtin_base(type(self)) is Layer)
         if not writes or not self.built or self.input_shape is None:
             return None
         return {"input_shape": self.input_shape}
@@ -917,9 +918,12 @@ def _has_input_gradient(method) -> bool:
     return "input_gradient" in inspect.signature(method).parameters
 
 
-def _values(container) -> list:
-    """The items of a list or tuple, the values of a dict (in insertion order)."""
-    return list(container.values()) if isinstance(container, dict) else list(container)
+def _leaves(container) -> list:
+    """The items of a list or tuple, the values of a dict (in insertion order), those of a
+    nested container in its place: what Keras' tracker finds in an attribute."""
+    items = container.values() if isinstance(container, dict) else container
+    return [leaf for item in items for leaf in (
+        _leaves(item) if isinstance(item, list | tuple | dict) else [item])]
 
 
 def _unique_by_id(items: list[tuple]) -> list[tuple]:

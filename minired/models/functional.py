@@ -405,7 +405,7 @@ class Functional(Model):
         return None if inner_index is None else starts[chain[0]] + inner_index
 
     # -- calling the model --------------------------------------------------------------------
-    def __call__(self, inputs, training: bool = False, mask=None):
+    def __call__(self, inputs, training: bool | None = None, mask=None):
         """On symbolic tensors, add this model to another graph (a model used as a layer);
         on arrays, run it and return the outputs (the structure of ``outputs``). ``mask``
         gives the inputs a mask (one per input), as Keras' ``Functional.call``; the masks
@@ -415,8 +415,16 @@ class Functional(Model):
                 raise ValueError(f"Model {self.name!r}: in a graph, the mask comes with the "
                                  "tensors, not as the `mask` argument.")
             return self._symbolic_call(inputs)
-        outputs = self.forward(self._prepare_x(inputs, "inputs", method="call"),
-                               training=training, mask=mask)
+        prepared = self._prepare_x(inputs, "inputs", method="call")     # builds, checks
+        if layer_calls.inside_recording():
+            # inside a layer's call: one op on its tape (the traced inputs, not copies)
+            if mask is not None:
+                raise ValueError(f"Model {self.name!r}: called inside a layer's call, it takes "
+                                 "no `mask` argument in minired (its backward would not see "
+                                 "the mask); apply the mask to the inputs yourself.")
+            return self._pack_outputs(layer_calls.record_layer_call(
+                self, inputs, layer_calls.current_training(training)))
+        outputs = self.forward(prepared, training=bool(training), mask=mask)
         return self._pack_outputs(outputs)
 
     def _symbolic_call(self, inputs):

@@ -11,6 +11,9 @@ writes it::
         layers/dense_1/vars/0, /1     the second Dense ...
         layers/input_layer/vars       (empty: an InputLayer has no weights)
         layers/sequential/layers/dense/vars/0 ...   a model used as a layer
+        layers/my_block/vars/0        a layer of yours: its own add_weight variables,
+        layers/my_block/ffn/layers/dense/vars/0 ... its sublayers by attribute (see
+                                      _keras_children: lists as blocks/dense, blocks/dense_1)
         optimizer/vars/0, /1, ...     iterations, learning_rate, then the slots
 
 A layer's group is named after its **class** (snake_case, numbered in order of
@@ -68,10 +71,10 @@ _MAX_DEFLATE_RATIO = 1100        # DEFLATE cannot expand more than ~1032:1
 
 
 # -- the h5 layout ----------------------------------------------------------------------------
-def _model_entries(model, path: str = ""):
+def _model_entries(model, path: str = "", visited: set[int] | None = None):
     """``(path, name, weights, layer)`` for the model (``layer`` None) and every layer in it,
     Keras' walk: the model itself, then ``model.layers`` (each object once, named after its
-    class)."""
+    class); a model used as a layer, anywhere, is walked the same way under its path."""
     from minired.models.functional import Functional
 
     if not isinstance(model, Functional):
@@ -79,24 +82,24 @@ def _model_entries(model, path: str = ""):
                          "minired (Keras names its weights after the model's attributes). "
                          "Build it with the functional API to save it, or keep its weights "
                          "with model.get_weights().")
-    yield path, model.name, [], None
-    used: dict[str, int] = {}
-    visited: set[int] = set()
-    for layer in model.layers:
-        name = _unique_name(to_snake_case(type(layer).__name__), used)
-        if id(layer) in visited:
+    visited = set() if visited is None else visited
+    visited.add(id(model))
+    yield path, model.name, [], (model if path else None)
+    for child_path, child in _container_children(model.layers, _join(path, "layers")):
+        if id(child) in visited:
             continue
-        visited.add(id(layer))
-        layer_path = f"{path}/layers/{name}" if path else f"layers/{name}"
-        if isinstance(layer, Functional):
-            yield from _model_entries(layer, layer_path)
-        else:
-            yield from _layer_entries(layer, layer_path, visited)
+        visited.add(id(child))
+        yield from _layer_entries(child, child_path, visited)
 
 
 def _layer_entries(layer, path: str, visited: set[int]):
     """A built-in layer (or one of yours written with forward/backward) as its ``weights``;
     a layer written with ``call`` or a subclass of a built-in one as Keras walks it."""
+    from minired.models.functional import Functional
+
+    if isinstance(layer, Functional):               # a Sequential or a functional Model
+        yield from _model_entries(layer, path, visited)
+        return
     base = serialization_lib.builtin_base(type(layer))
     if base is type(layer) or (not layer._uses_call() and base.__name__ == "Layer"):
         groups = getattr(layer, "_keras_weight_groups", None)   # LSTM: lstm/cell/vars...
@@ -109,6 +112,10 @@ def _layer_entries(layer, path: str, visited: set[int]):
         yield from _custom_layer_entries(layer, path, visited)
 
 
+def _join(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
 #: Built-in layers whose Keras ``save_own_variables`` writes only their kernel and bias (not
 #: the weights a subclass adds); every other Keras layer writes all its weights.
 _SAVE_KERNEL_AND_BIAS_ONLY = frozenset({"Dense", "BaseConv", "Conv1D", "Conv2D"})
@@ -119,7 +126,7 @@ def _own_arrays(layer) -> list:
     what the built-in saves (a Dense: kernel, bias, as Keras' ``Dense.save_own_variables``);
     else the Variables it created (trainable ones first)."""
     base = serialization_lib.builtin_base(type(layer))
-    if base.__name__ == "Layer":
+    if base.__name__ in ("Layer", "Model"):      # (a subclassed model: its sublayers' own)
         return sorted(layer._own_variables, key=lambda v: not v.trainable)
     weights = [w for w, _, _ in base._weight_triples(layer)]
     if any(k.__name__ in _SAVE_KERNEL_AND_BIAS_ONLY for k in base.__mro__):
@@ -130,31 +137,63 @@ def _own_arrays(layer) -> list:
 
 def _custom_layer_entries(layer, path: str, visited: set[int]):
     """A layer written with ``call``, as Keras saves it: its own arrays in ``path/vars``,
-    then each sublayer under the name of the attribute holding it (attributes sorted, the
-    private ones last; a list of layers as ``attribute/<class>``, ``attribute/<class>_1``)."""
-    from minired.layers.layer import Layer
-
+    then what :func:`_keras_children` finds in it, each object once."""
     yield path, layer.name, _own_arrays(layer), layer
+    for child_path, child in _keras_children(layer, path):
+        if id(child) in visited:
+            continue
+        visited.add(id(child))
+        yield from _layer_entries(child, child_path, visited)
+
+
+def _keras_children(layer, path: str):
+    """``(path, sublayer)`` for every layer held by ``layer`` (one of yours), in the order
+    and under the names Keras' ``saving_lib._walk_saveable`` gives them.
+
+    Keras' rule: the layer's attributes sorted by name with the private ones (``_x``) last,
+    leaving out those every ``Layer`` has; an attribute holding a layer (a Sequential or a
+    functional Model too) is ``path/<attribute>``; one holding a list, tuple or dict of
+    layers (a dict by its values, in insertion order) is a container, see
+    :func:`_container_children`. A subclassed model also has Keras' property ``layers``
+    (a container, sorted among the attributes: ``self.d`` is ``d``, ``self.proj`` is
+    ``layers/dense``). A layer met twice keeps its first path (the caller skips it), but
+    its name is used up all the same.
+    """
+    from minired.layers.layer import Layer
+    from minired.models.model import Model
+
     base_attributes = set(dir(Layer)) | set(vars(Layer()))
-    for attribute in sorted(vars(layer), key=lambda a: f"~{a}" if a.startswith("_") else a):
-        value = vars(layer)[attribute]
+    attributes = dict(vars(layer))
+    if isinstance(layer, Model):
+        attributes["layers"] = layer.layers
+    for attribute in sorted(attributes, key=lambda a: f"~{a}" if a.startswith("_") else a):
         if attribute in base_attributes:
             continue
+        value = attributes[attribute]
         if isinstance(value, Layer):
-            children = [(f"{path}/{attribute}", value)]
-        elif isinstance(value, list | tuple) and value and all(isinstance(v, Layer)
-                                                                 for v in value):
-            used: dict[str, int] = {}
-            children = [(f"{path}/{attribute}/"
-                         f"{_unique_name(to_snake_case(type(v).__name__), used)}", v)
-                        for v in value]
-        else:
-            continue
-        for child_path, child in children:
-            if id(child) in visited:
-                continue
-            visited.add(id(child))
-            yield from _layer_entries(child, child_path, visited)
+            yield _join(path, attribute), value
+        elif isinstance(value, list | tuple | dict):
+            yield from _container_children(value, _join(path, attribute))
+
+
+def _container_children(container, path: str, seen: set[int] | None = None):
+    """Keras' ``_save_container_state``: the layers of a list, tuple or dict (its values)
+    as ``path/<class in snake_case>``, ``_1``, ``_2``... for a second and third of a class,
+    a nested container as ``path/container``, ``container_1``...; other values skipped."""
+    from minired.layers.layer import Layer
+
+    seen = set() if seen is None else seen
+    if id(container) in seen:
+        return
+    seen.add(id(container))
+    used: dict[str, int] = {}
+    for value in (container.values() if isinstance(container, dict) else container):
+        if isinstance(value, Layer):
+            name = _unique_name(to_snake_case(type(value).__name__), used)
+            yield _join(path, name), value
+        elif isinstance(value, list | tuple | dict):
+            name = _unique_name("container", used)
+            yield from _container_children(value, _join(path, name), seen)
 
 
 def _unique_name(name: str, used: dict[str, int]) -> str:
