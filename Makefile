@@ -25,11 +25,17 @@ compare: $(STAMP)
 	$(PY) examples/xor.py
 	$(PY) examples/digits.py
 
+# OpenBLAS picks its matrix kernels by CPU (Haswell and Zen, SkylakeX...), and their float32
+# roundings differ in the last bit; a lesson that trains for dozens of epochs then prints other
+# digits. The tests run the AVX2 kernels every x86-64 CPU of the last decade has, so the
+# course's printed outputs are the same on every machine (other CPUs keep their own).
+BLAS_KERNEL := $(if $(filter x86_64,$(shell uname -m)),OPENBLAS_CORETYPE=Haswell)
+
 ## Every test: unit, property-based gradient checks, the Keras comparisons, every snippet
 ## of the course, and the course's website (tests/test_site.py: mkdocs build --strict).
 test: $(STAMP)
 	$(PY) -m ruff check minired tests comparisons examples benchmarks conftest.py docs/api
-	$(PY) -m pytest -n 2 -q
+	$(BLAS_KERNEL) $(PY) -m pytest -n 2 -q
 
 ## Speed: minired against Keras (and PyTorch if installed), a tight hand-written NumPy loop of
 ## the same math and a loop of only its matrix products; a table and reports/benchmarks/latest.json.

@@ -385,7 +385,7 @@ for lr in (0.01, 2.0):
 #
 #         ```text
 #          300 ejemplos: loss 0.0044  val_loss 0.2015  accuracy 1.000  val_accuracy 0.933
-#         1257 ejemplos: loss 0.0011  val_loss 0.0919  accuracy 1.000  val_accuracy 0.976
+#         1257 ejemplos: loss 0.0011  val_loss 0.0918  accuracy 1.000  val_accuracy 0.976
 #         ```
 #
 #         Sí: el entrenamiento sigue casi en pérdida 0, pero la validación mejora mucho

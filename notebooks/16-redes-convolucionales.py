@@ -653,7 +653,11 @@ print("máx. diferencia de los pesos < 1e-12:",
 # (`import minired as keras`): con `import keras` funciona igual. Las diferencias de minired:
 # solo tiene `data_format="channels_last"` (en Keras también existe `"channels_first"`,
 # `(N, C, H, W)`, y una GPU calcula la convolución con algoritmos más rápidos que im2col), y no
-# tiene `groups` ni `Conv2DTranspose`.
+# tiene `groups`. Sí tiene la convolución traspuesta, `Conv2DTranspose` (y `Conv1DTranspose`),
+# la que agranda imágenes en los autoencoders y las GAN: su paso hacia delante es exactamente el
+# gradiente respecto a la entrada de una convolución, $z = \mathrm{col2im}(x W^\top) + b$, y su
+# paso hacia atrás, una convolución corriente de $\delta_z$
+# (`minired/layers/convolutional/base_conv_transpose.py`).
 #
 # ## Ejercicios
 #
