@@ -584,3 +584,19 @@ def test_crop_draws_and_records_a_seed_when_none_is_given(keras_env):
     again = mr.layers.RandomCrop.from_config(ours.get_config())
     x = pixels((2, 6, 6, 1), "float32")
     np.testing.assert_array_equal(again(x, training=True), ours(x, training=True))
+
+
+def test_a_model_called_directly_augments_as_keras_does():
+    """keras-io's ``data_augmentation(images)``: a model called without ``training`` hands
+    each layer the default of its own call, as Keras does: the augmentation layers augment
+    (True), Dropout does not (False); ``predict`` and ``training=False`` give the images."""
+    x = np.random.default_rng(0).normal(size=(16, 5, 4, 3)).astype("float32")
+    augmentation = mr.Sequential([mr.Input((5, 4, 3)), mr.layers.RandomFlip("horizontal"),
+                                  mr.layers.Dropout(0.5)])
+    direct = augmentation(x)
+    kept = [np.array_equal(a, image) for a, image in zip(direct, x, strict=True)]
+    flipped = [np.array_equal(a, image[:, ::-1]) for a, image in zip(direct, x, strict=True)]
+    assert all(k or f for k, f in zip(kept, flipped, strict=True))     # no dropout zeros
+    assert 0 < sum(flipped) < len(x)
+    np.testing.assert_array_equal(augmentation(x, training=False), x)
+    np.testing.assert_array_equal(augmentation.predict(x, verbose=0), x)

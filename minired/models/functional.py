@@ -424,7 +424,9 @@ class Functional(Model):
                                  "the mask); apply the mask to the inputs yourself.")
             return self._pack_outputs(layer_calls.record_layer_call(
                 self, inputs, layer_calls.current_training(training)))
-        outputs = self.forward(prepared, training=bool(training), mask=mask)
+        # training=None (not given) reaches the layers as None, as in Keras: each takes the
+        # default of its own call (False for Dropout, True for the image augmentation layers)
+        outputs = self.forward(prepared, training=training, mask=mask)
         return self._pack_outputs(outputs)
 
     def _symbolic_call(self, inputs):

@@ -117,7 +117,9 @@ class RandomImageLayer(Layer):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
-    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, inputs: np.ndarray, training: bool | None = False) -> np.ndarray:
+        if training is None:    # a model called directly, model(x): Keras' default, True
+            training = True
         x = np.asarray(inputs)
         self._check_call_shape(x.shape)
         x = x.astype(self._float_dtype(), copy=False)
