@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import os
 import zipfile
 
 import numpy as np
