@@ -369,13 +369,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
         shape[axis] = np.shape(_value(mean))[0]
         mean, variance, offset, scale = (None if t is None else reshape(t, shape)
                                          for t in (mean, variance, offset, scale))
-    inv = ew.rsqrt(ew.add(variance, epsilon))
-    if scale is not None:
-        inv = ew.multiply(inv, scale)
-    shift = ew.negative(ew.multiply(mean, inv))
-    if offset is not None:
-        shift = ew.add(offset, shift)
-    return ew.add(ew.multiply(x, inv), shift)
+    return _normalize(x, mean, variance, epsilon, scale, offset)
 
 
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
@@ -392,12 +386,19 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
         out = ew.multiply(x, inv)
         return out if gamma is None else ew.multiply(out, gamma)
     mean, variance = moments(x, axes, keepdims=True)
+    return _normalize(x, mean, variance, epsilon, gamma, beta)
+
+
+def _normalize(x, mean, variance, epsilon, scale, offset):
+    """``a = x inv + (β − μ inv)`` with ``inv = γ / √(σ² + ε)`` (``γ``, ``β`` skipped when
+    None): the formula :func:`batch_normalization` and :func:`layer_normalization` share,
+    written with the ops (so it is differentiable)."""
     inv = ew.rsqrt(ew.add(variance, epsilon))
-    if gamma is not None:
-        inv = ew.multiply(inv, gamma)
+    if scale is not None:
+        inv = ew.multiply(inv, scale)
     shift = ew.negative(ew.multiply(mean, inv))
-    if beta is not None:
-        shift = ew.add(shift, beta)
+    if offset is not None:
+        shift = ew.add(offset, shift)
     return ew.add(ew.multiply(x, inv), shift)
 
 

@@ -8,6 +8,11 @@ import numpy as np
 
 from minired.activations import softmax
 from minired.autodiff.layer_calls import CallArguments
+from minired.layers.attention.attention_arguments import (
+    attention_dropout,
+    call_flags,
+    check_dropout,
+)
 from minired.layers.layer import Layer
 from minired.utils.rng_utils import make_generator
 
@@ -65,10 +70,7 @@ class Attention(Layer):
         if score_mode not in ("dot", "concat"):
             raise ValueError("Invalid value for argument score_mode. Expected one of {'dot', "
                              f"'concat'}}. Received: score_mode={score_mode!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not (
-                0 <= dropout < 1):
-            raise ValueError(f"{type(self).__name__}: `dropout` must be a float in [0, 1), got "
-                             f"{dropout!r}.")
+        check_dropout(dropout, type(self).__name__)
         self.use_scale = bool(use_scale)
         self.score_mode = score_mode
         self.dropout = dropout
@@ -140,20 +142,13 @@ class Attention(Layer):
         if mask is not None and (not isinstance(mask, list | tuple) or not 2 <= len(mask) <= 3):
             raise ValueError(f"{name} layer mask must be a list, namely [query_mask, "
                              f"value_mask]. Received: mask={mask!r}.")
-        for argument, given in (("return_attention_scores", return_attention_scores),
-                                ("use_causal_mask", use_causal_mask)):
-            if not isinstance(given, bool | np.bool_):
-                raise TypeError(f"{name} {self.name!r}: `{argument}` must be a bool, got "
-                                f"{given!r}.")
+        flags = call_flags(f"{name} {self.name!r}", return_attention_scores, use_causal_mask)
         options: dict[str, Any] = {}
         if mask is not None and any(m is not None for m in mask):
             options["mask"] = [None if m is None else (m if hasattr(m, "shape")
                                                        else np.asarray(m)) for m in mask]
             self._check_masks(options["mask"], inputs)
-        if return_attention_scores:
-            options["return_attention_scores"] = True
-        if use_causal_mask:
-            options["use_causal_mask"] = True
+        options.update(flags)
         if not options:
             return super().__call__(inputs, training=training)
         return super().__call__(CallArguments((inputs,), options), training=training)
@@ -199,12 +194,8 @@ class Attention(Layer):
         if keep is not None:
             scores = np.where(keep, scores, scores - dtype.type(MASK_SHIFT))   # S - 1e9
         probs = softmax(scores, axis=-1)                          # P = softmax(S)
-        dropout_mask = dropout_scale = None
-        dropped = probs
-        if training and self.dropout > 0:                         # P̃ = dropout(P)
-            dropout_mask = (self.generator.random(probs.shape) >= self.dropout).astype(dtype)
-            dropout_scale = dtype.type(1 / (1 - self.dropout))
-            dropped = probs * dropout_scale * dropout_mask
+        dropped, dropout_mask, dropout_scale = attention_dropout(   # P̃ = dropout(P)
+            probs, self.dropout, self.generator, training, dtype)
         outputs = dropped @ v                                     # a = P̃ v
         query_keep = None
         if q_mask is not None:

@@ -11,6 +11,11 @@ import numpy as np
 from minired import initializers, regularizers
 from minired.activations import softmax
 from minired.autodiff.layer_calls import CallArguments
+from minired.layers.attention.attention_arguments import (
+    attention_dropout,
+    call_flags,
+    check_dropout,
+)
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
@@ -142,10 +147,7 @@ class MultiHeadAttention(Layer):
                 value_dim, int | np.integer) or value_dim <= 0):
             raise ValueError("Received an invalid value for argument `value_dim`, expected a "
                              f"positive integer or `None`. Received: value_dim={value_dim!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not (
-                0 <= dropout < 1):
-            raise ValueError(f"MultiHeadAttention: `dropout` must be a float in [0, 1), got "
-                             f"{dropout!r}.")
+        check_dropout(dropout, "MultiHeadAttention")
         for argument, value, default in (("kernel_constraint", kernel_constraint, None),
                                          ("bias_constraint", bias_constraint, None),
                                          ("use_gate", use_gate, False),
@@ -305,11 +307,8 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"MultiHeadAttention {self.name!r}: `{argument}` (Keras' "
                                  "propagated masks) is not implemented in minired; give the "
                                  "mask as `attention_mask` of shape (batch, T, S).")
-        for argument, given in (("return_attention_scores", return_attention_scores),
-                                ("use_causal_mask", use_causal_mask)):
-            if not isinstance(given, bool | np.bool_):
-                raise TypeError(f"MultiHeadAttention {self.name!r}: `{argument}` must be a "
-                                f"bool, got {given!r}.")
+        flags = call_flags(f"MultiHeadAttention {self.name!r}", return_attention_scores,
+                           use_causal_mask)
         tensors = {"query": query, "value": value, "key": key, "attention_mask": attention_mask}
         for argument, tensor in tensors.items():
             if tensor is not None and not isinstance(tensor, KerasTensor | np.ndarray):
@@ -326,10 +325,7 @@ class MultiHeadAttention(Layer):
                                    shapes["value"])
         options = {name: tensors[name] for name in ("key", "attention_mask")
                    if tensors[name] is not None}
-        if return_attention_scores:
-            options["return_attention_scores"] = True
-        if use_causal_mask:
-            options["use_causal_mask"] = True
+        options.update(flags)
         arguments = CallArguments((tensors["query"], tensors["value"]), options)
         return super().__call__(arguments, training=training)
 
@@ -407,12 +403,8 @@ class MultiHeadAttention(Layer):
             if mask is not None:
                 scores = np.where(mask, scores, dtype.type(MASKED_LOGIT))
             probs = softmax(scores, axis=-1)
-        dropout_mask = dropout_scale = None
-        dropped = probs
-        if training and self.dropout > 0:                           # P̃ = dropout(P)
-            dropout_mask = (self.generator.random(probs.shape) >= self.dropout).astype(dtype)
-            dropout_scale = dtype.type(1 / (1 - self.dropout))
-            dropped = probs * dropout_scale * dropout_mask
+        dropped, dropout_mask, dropout_scale = attention_dropout(     # P̃ = dropout(P)
+            probs, self.dropout, self.generator, training, dtype)
         o = np.einsum("bnts,bsnh->btnh", dropped, v)                 # O = P̃ V
         a = self._project(self.output_dense, o)                     # a = O W_o + b_o
         self.cache = AttentionCache(x_q, x_k, x_v, key_given, q_scaled, k, v, mask, probs,

@@ -78,95 +78,45 @@ class BaseConv(Layer):
         **kwargs,
     ) -> None:
         cls = type(self).__name__
-        for key in (*KERAS_ONLY, *_LORA):
-            if key != "activity_regularizer" and kwargs.pop(key, None) is not None:
-                raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it "
-                                 "as None.")
+        refuse_keras_only(cls, kwargs, (*KERAS_ONLY, *_LORA))
         super().__init__(name=name, trainable=trainable, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int | np.integer) or filters <= 0:
-            raise ValueError(f"{cls}: `filters` must be a positive int, got {filters!r}.")
-        self.filters = int(filters)
-        self.kernel_size = _standardize_tuple(kernel_size, self.rank, "kernel_size", cls)
-        self.strides = _standardize_tuple(strides, self.rank, "strides", cls)
-        self.dilation_rate = _standardize_tuple(dilation_rate, self.rank, "dilation_rate", cls)
+        self.filters = positive_int(filters, "filters", cls)
+        standardize_window(self, kernel_size, strides, dilation_rate)
         allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
-        self.padding = padding.lower() if isinstance(padding, str) else padding
-        if self.padding not in allowed:
-            raise ValueError(f"{cls}: `padding` must be one of {allowed}, got {padding!r}.")
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{cls}: only data_format='channels_last' (inputs of shape "
-                             f"(batch, {'steps' if self.rank == 1 else 'rows, cols'}, "
-                             f"channels)) is implemented in minired, got {data_format!r}. "
-                             "Move the channels last with np.moveaxis(x, 1, -1).")
-        self.data_format = "channels_last"
-        if isinstance(groups, bool) or not isinstance(groups, int | np.integer) or groups <= 0:
-            raise ValueError(f"{cls}: `groups` must be a positive int, got {groups!r}.")
+        self.padding = standardize_padding(padding, allowed, cls)
+        self.data_format = channels_last(data_format, self.rank, cls)
+        groups = positive_int(groups, "groups", cls)
         if groups != 1:
             raise ValueError(f"{cls}: grouped convolutions (groups={groups}) are not "
                              "implemented in minired; use groups=1.")
         self.groups = 1
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(           # Keras' message: TensorFlow cannot do both at once
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        refuse_strides_with_dilation(self.strides, self.dilation_rate)
+        set_options(self, activation=activation, use_bias=use_bias,
+                    kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer)
 
     # -- shapes -------------------------------------------------------------------------------
     def _expected_shape(self) -> str:
-        return "(batch, steps, channels)" if self.rank == 1 else "(batch, rows, cols, channels)"
+        return expected_shape(self.rank)
 
     def build(self, input_shape: tuple) -> None:
         input_shape = tuple(input_shape)
-        if len(input_shape) != self.rank + 2 or input_shape[-1] is None:
-            raise ValueError(
-                f"{type(self).__name__} {self.name!r}: inputs must have shape "
-                f"{self._expected_shape()} with a known number of channels, got {input_shape}.")
+        check_build_shape(self, input_shape)
         self.compute_output_shape(input_shape)          # refuses a window that does not fit
-        dtype = self._float_dtype()
         kernel_shape = (*self.kernel_size, input_shape[-1], self.filters)   # Keras' layout
-        self.kernel = np.asarray(self.kernel_initializer(kernel_shape, dtype=dtype))
-        self.kernel_gradient = np.zeros_like(self.kernel)
-        if self.use_bias:
-            self.bias = np.asarray(self.bias_initializer((self.filters,), dtype=dtype))
-            self.bias_gradient = np.zeros_like(self.bias)
+        build_kernel_and_bias(self, kernel_shape)
         super().build(input_shape)
 
     def _check_call_shape(self, input_shape: tuple) -> None:
         """Keras' ``InputSpec(min_ndim=rank + 2, axes={-1: in_channels})``, and a window
         that fits in the input."""
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
-                f"ndim={self.rank + 2} {self._expected_shape()}, found ndim={len(input_shape)}. "
-                f"Full shape received: {tuple(input_shape)}.")
-        channels = self.kernel.shape[-2]
-        if input_shape[-1] not in (None, channels):
-            raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
-                f"-1 of input shape to have value {channels} (the channels it was built with), "
-                f"but received input with shape {tuple(input_shape)}.")
+        check_call_ndim(self, input_shape)
+        check_channels(self, input_shape, self.kernel.shape[-2])
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """``(N, *out, filters)`` with ``out`` from :func:`~.im2col.output_size` per axis."""
-        spatial = input_shape[1:-1]
-        if len(spatial) != self.rank:
-            raise ValueError(f"{type(self).__name__} {self.name!r}: inputs must have shape "
-                             f"{self._expected_shape()}, got {tuple(input_shape)}.")
-        out = tuple(im2col.output_size(n, k, s, d, self.padding) for n, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True))
-        if any(o is not None and o <= 0 for o in out):
-            raise ValueError(
-                "Computed output size would be zero or negative. Received "
-                f"`inputs shape={tuple(input_shape)}`, `kernel_size={self.kernel_size}`, "
-                f"`dilation_rate={self.dilation_rate}`, `strides={self.strides}`, "
-                f"`padding={self.padding}`. Use padding='same' or a smaller kernel.")
-        return (input_shape[0], *out, self.filters)
+        return (input_shape[0], *output_spatial(self, input_shape), self.filters)
 
     # -- the two passes -----------------------------------------------------------------------
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
@@ -237,22 +187,12 @@ class BaseConv(Layer):
 
     def get_config(self) -> dict:
         """Keras' config for the layer (the Keras-only arguments written as None)."""
-        serialize = serialization_lib.serialize_keras_object
         return {
             **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "groups": self.groups,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
+            **config_of(self, "filters", "kernel_size", "strides", "padding", "data_format",
+                        "dilation_rate", "groups", "activation", "use_bias",
+                        "kernel_initializer", "bias_initializer", "kernel_regularizer",
+                        "bias_regularizer"),
             **KERAS_ONLY,
         }
 
@@ -317,3 +257,175 @@ def _standardize_tuple(value, rank: int, argument: str, owner: str) -> tuple[int
         raise ValueError(f"{owner}: `{argument}` must be a positive int or a tuple of {rank} "
                          f"positive ints, got {value!r}.")
     return tuple(int(v) for v in values)
+
+
+# -- the argument checks, shape checks and config all the convolution layers share -----------
+# (BaseConv here; BaseConvTranspose, BaseDepthwiseConv and BaseSeparableConv import them)
+
+def refuse_keras_only(cls: str, kwargs: dict, keys) -> None:
+    """Pop Keras' arguments ``keys`` (constraints, LoRA) from ``kwargs``, refusing any value
+    but None (``activity_regularizer`` is left to :class:`Layer`, which refuses it)."""
+    for key in keys:
+        if key != "activity_regularizer" and kwargs.pop(key, None) is not None:
+            raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it as None.")
+
+
+def positive_int(value, argument: str, cls: str) -> int:
+    """``value`` as an int, refusing anything but a positive int (``filters``, ``groups``,
+    ``depth_multiplier``).
+
+    Example:
+        >>> positive_int(np.int64(4), "filters", "Conv2D")
+        4
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{cls}: `{argument}` must be a positive int, got {value!r}.")
+    return int(value)
+
+
+def standardize_window(layer: Layer, kernel_size, strides, dilation_rate) -> None:
+    """Set ``kernel_size``, ``strides`` and ``dilation_rate`` on ``layer``, each as a tuple
+    of ``layer.rank`` positive ints (Keras' ``standardize_tuple``)."""
+    cls, rank = type(layer).__name__, layer.rank
+    layer.kernel_size = _standardize_tuple(kernel_size, rank, "kernel_size", cls)
+    layer.strides = _standardize_tuple(strides, rank, "strides", cls)
+    layer.dilation_rate = _standardize_tuple(dilation_rate, rank, "dilation_rate", cls)
+
+
+def standardize_padding(padding, allowed: tuple, cls: str) -> str:
+    """``padding`` in lower case, refused unless one of ``allowed``.
+
+    Example:
+        >>> standardize_padding("SAME", ("valid", "same"), "Conv2D")
+        'same'
+    """
+    lowered = padding.lower() if isinstance(padding, str) else padding
+    if lowered not in allowed:
+        raise ValueError(f"{cls}: `padding` must be one of {allowed}, got {padding!r}.")
+    return lowered
+
+
+def channels_last(data_format, rank: int, cls: str) -> str:
+    """``"channels_last"``, the only ``data_format`` minired implements (None means it);
+    any other value is refused."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{cls}: only data_format='channels_last' (inputs of shape "
+                         f"{expected_shape(rank)}) is implemented in minired, got "
+                         f"{data_format!r}. Move the channels last with "
+                         "np.moveaxis(x, 1, -1).")
+    return "channels_last"
+
+
+def refuse_strides_with_dilation(strides: tuple, dilation_rate: tuple) -> None:
+    """Refuse ``strides > 1`` together with ``dilation_rate > 1`` (Keras' message:
+    TensorFlow cannot do both at once)."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={strides} and dilation_rate={dilation_rate}")
+
+
+def set_options(layer: Layer, **options) -> None:
+    """Set each option on ``layer``, in the order given, looked up as its name says:
+    ``activation`` by ``activations.get``, ``use_bias`` as a bool, ``*_initializer`` and
+    ``*_regularizer`` by ``initializers.get`` and ``regularizers.get``."""
+    for name, value in options.items():
+        if name == "activation":
+            value = activations.get(value)
+        elif name == "use_bias":
+            value = bool(value)
+        elif name.endswith("_initializer"):
+            value = initializers.get(value)
+        elif name.endswith("_regularizer"):
+            value = regularizers.get(value)
+        else:
+            raise TypeError(f"set_options: unknown option {name!r}.")
+        setattr(layer, name, value)
+
+
+def expected_shape(rank: int) -> str:
+    """The inputs' shape, in words, for the error messages.
+
+    Example:
+        >>> expected_shape(1)
+        '(batch, steps, channels)'
+    """
+    return "(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)"
+
+
+def check_build_shape(layer: Layer, input_shape: tuple) -> None:
+    """Refuse to build on inputs of another rank, or with an unknown number of channels."""
+    if len(input_shape) != layer.rank + 2 or input_shape[-1] is None:
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r}: inputs must have shape "
+            f"{expected_shape(layer.rank)} with a known number of channels, got {input_shape}.")
+
+
+def build_kernel_and_bias(layer: Layer, kernel_shape: tuple) -> None:
+    """Make ``layer.kernel`` of ``kernel_shape`` and, with ``use_bias``, ``layer.bias`` of
+    ``(filters,)``, from their initializers, each with a gradient array of zeros."""
+    dtype = layer._float_dtype()
+    layer.kernel = np.asarray(layer.kernel_initializer(kernel_shape, dtype=dtype))
+    layer.kernel_gradient = np.zeros_like(layer.kernel)
+    build_bias(layer, layer.filters, dtype)
+
+
+def build_bias(layer: Layer, size: int, dtype) -> None:
+    """With ``use_bias``, make ``layer.bias`` of ``(size,)`` from ``bias_initializer``, and
+    its gradient array of zeros (without, nothing)."""
+    if layer.use_bias:
+        layer.bias = np.asarray(layer.bias_initializer((size,), dtype=dtype))
+        layer.bias_gradient = np.zeros_like(layer.bias)
+
+
+def check_call_ndim(layer: Layer, input_shape: tuple) -> None:
+    """Keras' ``InputSpec(min_ndim=rank + 2)`` (its message)."""
+    if len(input_shape) != layer.rank + 2:
+        raise ValueError(
+            f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected "
+            f"ndim={layer.rank + 2} {expected_shape(layer.rank)}, found "
+            f"ndim={len(input_shape)}. Full shape received: {tuple(input_shape)}.")
+
+
+def check_channels(layer: Layer, input_shape: tuple, channels: int | None) -> None:
+    """Keras' ``InputSpec(axes={-1: channels})`` (its message): the inputs have the
+    ``channels`` the layer was built with (nothing is checked while ``channels`` or the
+    inputs' last axis is None)."""
+    if channels is not None and input_shape[-1] not in (None, channels):
+        raise ValueError(
+            f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected axis "
+            f"-1 of input shape to have value {channels} (the channels it was built with), "
+            f"but received input with shape {tuple(input_shape)}.")
+
+
+def output_spatial(layer: Layer, input_shape: tuple) -> tuple:
+    """``out`` per spatial axis (:func:`~.im2col.output_size`), refusing a window that does
+    not fit (Keras' message)."""
+    spatial = input_shape[1:-1]
+    if len(spatial) != layer.rank:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r}: inputs must have shape "
+                         f"{expected_shape(layer.rank)}, got {tuple(input_shape)}.")
+    out = tuple(im2col.output_size(n, k, s, d, layer.padding) for n, k, s, d in zip(
+        spatial, layer.kernel_size, layer.strides, layer.dilation_rate, strict=True))
+    if any(o is not None and o <= 0 for o in out):
+        raise ValueError(
+            "Computed output size would be zero or negative. Received "
+            f"`inputs shape={tuple(input_shape)}`, `kernel_size={layer.kernel_size}`, "
+            f"`dilation_rate={layer.dilation_rate}`, `strides={layer.strides}`, "
+            f"`padding={layer.padding}`. Use padding='same' or a smaller kernel.")
+    return out
+
+
+def config_of(layer: Layer, *names: str) -> dict:
+    """``{name: getattr(layer, name)}`` for Keras' config, in the order given: the activation as
+    Keras names it, initializers and regularizers serialized, the rest as they are."""
+    serialize = serialization_lib.serialize_keras_object
+    config = {}
+    for name in names:
+        value = getattr(layer, name)
+        if name == "activation":
+            value = serialization_lib.serialize_activation(value)
+        elif name.endswith(("_initializer", "_regularizer")):
+            value = serialize(value)
+        config[name] = value
+    return config

@@ -22,18 +22,28 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
+from minired import activations
 from minired.layers.convolutional import im2col
 from minired.layers.convolutional.base_conv import (
     KERAS_ONLY,
     BaseConv,
     ConvCache,
     _matmul_as_kernel,
-    _standardize_tuple,
+    build_kernel_and_bias,
+    channels_last,
+    check_build_shape,
+    check_call_ndim,
+    check_channels,
+    config_of,
+    positive_int,
+    refuse_keras_only,
+    refuse_strides_with_dilation,
+    set_options,
+    standardize_padding,
+    standardize_window,
     sum_of_rows,
 )
 from minired.layers.layer import Layer
-from minired.saving import serialization_lib
 
 
 class BaseConvTranspose(Layer):
@@ -63,21 +73,11 @@ class BaseConvTranspose(Layer):
         **kwargs,
     ) -> None:
         cls = type(self).__name__
-        for key in KERAS_ONLY:          # activity_regularizer: Layer refuses it
-            if key != "activity_regularizer" and kwargs.pop(key, None) is not None:
-                raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it "
-                                 "as None.")
+        refuse_keras_only(cls, kwargs, KERAS_ONLY)      # activity_regularizer: Layer refuses it
         super().__init__(name=name, trainable=trainable, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int | np.integer) or filters <= 0:
-            raise ValueError(f"{cls}: `filters` must be a positive int, got {filters!r}.")
-        self.filters = int(filters)
-        self.kernel_size = _standardize_tuple(kernel_size, self.rank, "kernel_size", cls)
-        self.strides = _standardize_tuple(strides, self.rank, "strides", cls)
-        self.dilation_rate = _standardize_tuple(dilation_rate, self.rank, "dilation_rate", cls)
-        self.padding = padding.lower() if isinstance(padding, str) else padding
-        if self.padding not in ("valid", "same"):
-            raise ValueError(f"{cls}: `padding` must be one of ('valid', 'same'), got "
-                             f"{padding!r}.")
+        self.filters = positive_int(filters, "filters", cls)
+        standardize_window(self, kernel_size, strides, dilation_rate)
+        self.padding = standardize_padding(padding, ("valid", "same"), cls)
         self.output_padding = (None if output_padding is None else
                                _standardize_output_padding(output_padding, self.rank, cls))
         if self.output_padding is not None:
@@ -88,56 +88,27 @@ class BaseConvTranspose(Layer):
                         f"dimensions. At dimension {i}, `output_padding` is {op} but "
                         f"`strides` is {s}. Received: output_padding={self.output_padding}, "
                         f"strides={self.strides}")
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{cls}: only data_format='channels_last' (inputs of shape "
-                             f"{self._expected_shape()}) is implemented in minired, got "
-                             f"{data_format!r}. Move the channels last with "
-                             "np.moveaxis(x, 1, -1).")
-        self.data_format = "channels_last"
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(           # Keras' message
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.data_format = channels_last(data_format, self.rank, cls)
+        refuse_strides_with_dilation(self.strides, self.dilation_rate)
+        set_options(self, activation=activation, use_bias=use_bias,
+                    kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer)
 
     # -- shapes -------------------------------------------------------------------------------
-    def _expected_shape(self) -> str:
-        return "(batch, steps, channels)" if self.rank == 1 else "(batch, rows, cols, channels)"
+    _expected_shape = BaseConv._expected_shape
 
     def build(self, input_shape: tuple) -> None:
         input_shape = tuple(input_shape)
-        if len(input_shape) != self.rank + 2 or input_shape[-1] is None:
-            raise ValueError(
-                f"{type(self).__name__} {self.name!r}: inputs must have shape "
-                f"{self._expected_shape()} with a known number of channels, got {input_shape}.")
+        check_build_shape(self, input_shape)
         self.compute_output_shape(input_shape)          # refuses an impossible output size
-        dtype = self._float_dtype()
         kernel_shape = (*self.kernel_size, self.filters, input_shape[-1])   # Keras' layout
-        self.kernel = np.asarray(self.kernel_initializer(kernel_shape, dtype=dtype))
-        self.kernel_gradient = np.zeros_like(self.kernel)
-        if self.use_bias:
-            self.bias = np.asarray(self.bias_initializer((self.filters,), dtype=dtype))
-            self.bias_gradient = np.zeros_like(self.bias)
+        build_kernel_and_bias(self, kernel_shape)
         super().build(input_shape)
 
     def _check_call_shape(self, input_shape: tuple) -> None:
         """Keras' ``InputSpec(min_ndim=rank + 2, axes={-1: in_channels})``."""
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
-                f"ndim={self.rank + 2} {self._expected_shape()}, found ndim={len(input_shape)}. "
-                f"Full shape received: {tuple(input_shape)}.")
-        channels = self.kernel.shape[-1]
-        if input_shape[-1] not in (None, channels):
-            raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
-                f"-1 of input shape to have value {channels} (the channels it was built with), "
-                f"but received input with shape {tuple(input_shape)}.")
+        check_call_ndim(self, input_shape)
+        check_channels(self, input_shape, self.kernel.shape[-1])
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -179,11 +150,8 @@ class BaseConvTranspose(Layer):
         self.cache = ConvCache(x, z, kept_a)
         return a
 
-    def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
-        grad_z = self.activation.backward(self.cache.z, self.cache.a, grad_outputs)  # δz
-        if not input_gradient:     # (a subclass may take only δz: pass the flag if set)
-            return self.backward_from_z(grad_z, input_gradient=False)
-        return self.backward_from_z(grad_z)
+    #: δz = f'(z) ⊙ δa, then :meth:`backward_from_z` (Conv2D's, the same lines)
+    backward = BaseConv.backward
 
     def backward_from_z(self, grad_z: np.ndarray, input_gradient: bool = True) -> np.ndarray:
         """Backward pass from ``δz = ∂L/∂z``; ``input_gradient=False`` skips ``δx``."""
@@ -206,27 +174,16 @@ class BaseConvTranspose(Layer):
     #: the convolution whose input-gradient this layer's forward is.
     _patch_matrix = BaseConv._patch_matrix
 
-    def _weight_triples(self) -> list:
-        return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
+    _weight_triples = BaseConv._weight_triples      # kernel, then bias (see Layer)
 
     def get_config(self) -> dict:
         """Keras' config for the layer (the Keras-only arguments written as None)."""
-        serialize = serialization_lib.serialize_keras_object
         return {
             **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "output_padding": self.output_padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
+            **config_of(self, "filters", "kernel_size", "strides", "padding",
+                        "output_padding", "data_format", "dilation_rate", "activation",
+                        "use_bias", "kernel_initializer", "bias_initializer",
+                        "kernel_regularizer", "bias_regularizer"),
             **KERAS_ONLY,
         }
 

@@ -18,11 +18,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
+from minired import activations
 from minired.layers.convolutional import im2col
-from minired.layers.convolutional.base_conv import _standardize_tuple, sum_of_rows
+from minired.layers.convolutional.base_conv import (
+    build_bias,
+    channels_last,
+    check_channels,
+    config_of,
+    expected_shape,
+    output_spatial,
+    positive_int,
+    refuse_keras_only,
+    set_options,
+    standardize_window,
+    sum_of_rows,
+)
 from minired.layers.layer import Layer
-from minired.saving import serialization_lib
 
 #: Keras arguments minired has no concept of, accepted at their default only (refused
 #: otherwise; get_config writes them, as Keras does).
@@ -120,37 +131,14 @@ def check_spatial_arguments(layer: Layer, kernel_size, strides, padding, data_fo
     """Set ``kernel_size``, ``strides``, ``dilation_rate`` (tuples of ``rank`` positive
     ints), ``padding``, ``data_format`` and ``depth_multiplier`` on ``layer``, refusing what
     minired does not compute."""
-    cls, rank = type(layer).__name__, layer.rank
-    if (isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int | np.integer)
-            or depth_multiplier <= 0):
-        raise ValueError(f"{cls}: `depth_multiplier` must be a positive int, got "
-                         f"{depth_multiplier!r}.")
-    layer.depth_multiplier = int(depth_multiplier)
-    layer.kernel_size = _standardize_tuple(kernel_size, rank, "kernel_size", cls)
-    layer.strides = _standardize_tuple(strides, rank, "strides", cls)
-    layer.dilation_rate = _standardize_tuple(dilation_rate, rank, "dilation_rate", cls)
+    cls = type(layer).__name__
+    layer.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", cls)
+    standardize_window(layer, kernel_size, strides, dilation_rate)
     layer.padding = padding.lower() if isinstance(padding, str) else padding
     if layer.padding not in ("valid", "same"):
         raise ValueError(f"{cls}: `padding` must be 'valid' or 'same' (Keras' depthwise and "
                          f"separable convolutions have no 'causal'), got {padding!r}.")
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"{cls}: only data_format='channels_last' (inputs of shape "
-                         f"(batch, {'steps' if rank == 1 else 'rows, cols'}, channels)) is "
-                         f"implemented in minired, got {data_format!r}. Move the channels "
-                         "last with np.moveaxis(x, 1, -1).")
-    layer.data_format = "channels_last"
-
-
-def refuse_keras_only(cls: str, kwargs: dict, keys) -> None:
-    """Pop Keras' constraint arguments from ``kwargs``, refusing any value but None
-    (``activity_regularizer`` is refused by :class:`Layer`)."""
-    for key in keys:
-        if key != "activity_regularizer" and kwargs.pop(key, None) is not None:
-            raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it as None.")
-
-
-def expected_shape(rank: int) -> str:
-    return "(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)"
+    layer.data_format = channels_last(data_format, layer.rank, cls)
 
 
 def check_input_shape(layer: Layer, input_shape: tuple, channels: int | None) -> None:
@@ -160,28 +148,7 @@ def check_input_shape(layer: Layer, input_shape: tuple, channels: int | None) ->
             f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected "
             f"ndim={layer.rank + 2} {expected_shape(layer.rank)} with a known number of "
             f"channels, found shape {tuple(input_shape)}.")
-    if channels is not None and input_shape[-1] != channels:
-        raise ValueError(
-            f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected axis "
-            f"-1 of input shape to have value {channels} (the channels it was built with), "
-            f"but received input with shape {tuple(input_shape)}.")
-
-
-def output_spatial(layer: Layer, input_shape: tuple) -> tuple:
-    """``out`` per spatial axis (:func:`~.im2col.output_size`), refusing a window that does
-    not fit (Keras' message)."""
-    if len(input_shape) != layer.rank + 2:
-        raise ValueError(f"{type(layer).__name__} {layer.name!r}: inputs must have shape "
-                         f"{expected_shape(layer.rank)}, got {tuple(input_shape)}.")
-    out = tuple(im2col.output_size(n, k, s, d, layer.padding) for n, k, s, d in zip(
-        input_shape[1:-1], layer.kernel_size, layer.strides, layer.dilation_rate, strict=True))
-    if any(o is not None and o <= 0 for o in out):
-        raise ValueError(
-            "Computed output size would be zero or negative. Received "
-            f"`inputs shape={tuple(input_shape)}`, `kernel_size={layer.kernel_size}`, "
-            f"`dilation_rate={layer.dilation_rate}`, `strides={layer.strides}`, "
-            f"`padding={layer.padding}`. Use padding='same' or a smaller kernel.")
-    return out
+    check_channels(layer, input_shape, channels)
 
 
 def padded_input(layer: Layer, inputs, dtype) -> tuple[np.ndarray, object]:
@@ -221,12 +188,11 @@ class BaseDepthwiseConv(Layer):
         super().__init__(name=name, trainable=trainable, **kwargs)
         check_spatial_arguments(self, kernel_size, strides, padding, data_format,
                                 dilation_rate, depth_multiplier)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_options(self, activation=activation, use_bias=use_bias,
+                    depthwise_initializer=depthwise_initializer,
+                    bias_initializer=bias_initializer,
+                    depthwise_regularizer=depthwise_regularizer,
+                    bias_regularizer=bias_regularizer)
 
     # -- shapes -------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -238,10 +204,7 @@ class BaseDepthwiseConv(Layer):
         shape = (*self.kernel_size, channels, self.depth_multiplier)      # Keras' layout
         self.kernel = np.asarray(self.depthwise_initializer(shape, dtype=dtype))
         self.kernel_gradient = np.zeros_like(self.kernel)
-        if self.use_bias:
-            self.bias = np.asarray(self.bias_initializer((channels * self.depth_multiplier,),
-                                                         dtype=dtype))
-            self.bias_gradient = np.zeros_like(self.bias)
+        build_bias(self, channels * self.depth_multiplier, dtype)
         super().build(input_shape)
 
     def _check_call_shape(self, input_shape: tuple) -> None:
@@ -284,33 +247,33 @@ class BaseDepthwiseConv(Layer):
 
     def _weight_triples(self) -> list:
         """kernel, then bias (Keras' order), with ``depthwise_regularizer`` on the kernel."""
-        if not self.built:
-            return []
-        self._fill_unwritten_gradients()      # see Layer.zero_gradients
-        triples = [(self.kernel, self.kernel_gradient, self.depthwise_regularizer)]
-        if self.use_bias:
-            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
-        return own_variables_around(self, triples)
+        return weight_triples(self, ("kernel", "depthwise_regularizer"))
 
     def get_config(self) -> dict:
         """Keras' config for the layer (the Keras-only arguments written as None)."""
-        serialize = serialization_lib.serialize_keras_object
         return {
             **super().get_config(),
-            "depth_multiplier": self.depth_multiplier,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": serialize(self.depthwise_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "depthwise_regularizer": serialize(self.depthwise_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
+            **config_of(self, "depth_multiplier", "kernel_size", "strides", "padding",
+                        "data_format", "dilation_rate", "activation", "use_bias",
+                        "depthwise_initializer", "bias_initializer", "depthwise_regularizer",
+                        "bias_regularizer"),
             **KERAS_ONLY,
         }
+
+
+def weight_triples(layer: Layer, *kernels: tuple[str, str]) -> list:
+    """``_weight_triples`` of a depthwise or separable convolution: for each
+    ``(kernel, regularizer)`` attribute name pair the kernel, its ``*_gradient`` and the
+    regularizer, then (with ``use_bias``) the bias, and a subclass's own variables around
+    them; the gradients no backward wrote are filled with zeros first."""
+    if not layer.built:
+        return []
+    layer._fill_unwritten_gradients()      # see Layer.zero_gradients
+    triples = [(getattr(layer, kernel), getattr(layer, f"{kernel}_gradient"),
+                getattr(layer, regularizer)) for kernel, regularizer in kernels]
+    if layer.use_bias:
+        triples.append((layer.bias, layer.bias_gradient, layer.bias_regularizer))
+    return own_variables_around(layer, triples)
 
 
 def own_variables_around(layer: Layer, triples: list) -> list:

@@ -13,21 +13,28 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
-from minired.layers.convolutional.base_conv import _matmul_as_kernel, sum_of_rows
+from minired import activations
+from minired.layers.convolutional.base_conv import (
+    _matmul_as_kernel,
+    build_bias,
+    config_of,
+    output_spatial,
+    positive_int,
+    refuse_keras_only,
+    set_options,
+    sum_of_rows,
+)
 from minired.layers.convolutional.base_depthwise_conv import (
+    BaseDepthwiseConv,
     check_input_shape,
     check_spatial_arguments,
     depthwise_forward,
     depthwise_input_gradient,
     depthwise_kernel_gradient,
-    output_spatial,
-    own_variables_around,
     padded_input,
-    refuse_keras_only,
+    weight_triples,
 )
 from minired.layers.layer import Layer
-from minired.saving import serialization_lib
 
 #: Keras arguments minired has no concept of, accepted at their default only.
 KERAS_ONLY = {"activity_regularizer": None, "depthwise_constraint": None,
@@ -75,19 +82,16 @@ class BaseSeparableConv(Layer):
         cls = type(self).__name__
         refuse_keras_only(cls, kwargs, KERAS_ONLY)
         super().__init__(name=name, trainable=trainable, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int | np.integer) or filters <= 0:
-            raise ValueError(f"{cls}: `filters` must be a positive int, got {filters!r}.")
-        self.filters = int(filters)
+        self.filters = positive_int(filters, "filters", cls)
         check_spatial_arguments(self, kernel_size, strides, padding, data_format,
                                 dilation_rate, depth_multiplier)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_options(self, activation=activation, use_bias=use_bias,
+                    depthwise_initializer=depthwise_initializer,
+                    pointwise_initializer=pointwise_initializer,
+                    bias_initializer=bias_initializer,
+                    depthwise_regularizer=depthwise_regularizer,
+                    pointwise_regularizer=pointwise_regularizer,
+                    bias_regularizer=bias_regularizer)
 
     # -- shapes -------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -102,9 +106,7 @@ class BaseSeparableConv(Layer):
             (*(1,) * self.rank, channels * multiplier, self.filters), dtype=dtype))
         self.depthwise_kernel_gradient = np.zeros_like(self.depthwise_kernel)
         self.pointwise_kernel_gradient = np.zeros_like(self.pointwise_kernel)
-        if self.use_bias:
-            self.bias = np.asarray(self.bias_initializer((self.filters,), dtype=dtype))
-            self.bias_gradient = np.zeros_like(self.bias)
+        build_bias(self, self.filters, dtype)
         super().build(input_shape)
 
     def _check_call_shape(self, input_shape: tuple) -> None:
@@ -130,9 +132,8 @@ class BaseSeparableConv(Layer):
         self.cache = SeparableCache(xp, d, z, kept_a, windows)
         return a
 
-    def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
-        grad_z = self.activation.backward(self.cache.z, self.cache.a, grad_outputs)  # δz
-        return self.backward_from_z(grad_z, input_gradient=input_gradient)
+    #: δz = f'(z) ⊙ δa, then :meth:`backward_from_z` (DepthwiseConv2D's, the same lines)
+    backward = BaseDepthwiseConv.backward
 
     def backward_from_z(self, grad_z: np.ndarray, input_gradient: bool = True) -> np.ndarray:
         """Backward pass from ``δz = ∂L/∂z``; ``input_gradient=False`` skips ``δx``."""
@@ -154,36 +155,16 @@ class BaseSeparableConv(Layer):
     def _weight_triples(self) -> list:
         """depthwise_kernel, pointwise_kernel, then bias (Keras' order), each with its
         regularizer."""
-        if not self.built:
-            return []
-        self._fill_unwritten_gradients()      # see Layer.zero_gradients
-        triples = [(self.depthwise_kernel, self.depthwise_kernel_gradient,
-                    self.depthwise_regularizer),
-                   (self.pointwise_kernel, self.pointwise_kernel_gradient,
-                    self.pointwise_regularizer)]
-        if self.use_bias:
-            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
-        return own_variables_around(self, triples)
+        return weight_triples(self, ("depthwise_kernel", "depthwise_regularizer"),
+                              ("pointwise_kernel", "pointwise_regularizer"))
 
     def get_config(self) -> dict:
         """Keras' config for the layer (the Keras-only arguments written as None)."""
-        serialize = serialization_lib.serialize_keras_object
         return {
             **super().get_config(),
-            "depth_multiplier": self.depth_multiplier,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": serialize(self.depthwise_initializer),
-            "pointwise_initializer": serialize(self.pointwise_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "depthwise_regularizer": serialize(self.depthwise_regularizer),
-            "pointwise_regularizer": serialize(self.pointwise_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
+            **config_of(self, "depth_multiplier", "filters", "kernel_size", "strides",
+                        "padding", "data_format", "dilation_rate", "activation", "use_bias",
+                        "depthwise_initializer", "pointwise_initializer", "bias_initializer",
+                        "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer"),
             **KERAS_ONLY,
         }

@@ -6,8 +6,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import initializers, regularizers
+from minired import initializers
 from minired.layers.layer import Layer
+from minired.layers.normalization.scale_offset import (
+    build_scale_offset,
+    scale_offset_triples,
+    set_scale_offset_arguments,
+)
 from minired.saving import serialization_lib
 from minired.variables import Variable
 
@@ -134,14 +139,10 @@ class BatchNormalization(Layer):
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        set_scale_offset_arguments(self, center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
     # -- construction -------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -154,12 +155,7 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization {self.name!r}: the channel axis {self.axis} "
                              f"of the inputs must have a known size, got {tuple(input_shape)}.")
         shape, dtype = (channels,), self._float_dtype()
-        if self.scale:
-            self.gamma = np.asarray(self.gamma_initializer(shape, dtype=dtype))
-            self.gamma_gradient = np.zeros_like(self.gamma)
-        if self.center:
-            self.beta = np.asarray(self.beta_initializer(shape, dtype=dtype))
-            self.beta_gradient = np.zeros_like(self.beta)
+        build_scale_offset(self, shape, dtype)
         self.moving_mean = Variable(self.moving_mean_initializer, shape=shape, dtype=dtype,
                                     trainable=False, name="moving_mean")
         self.moving_variance = Variable(self.moving_variance_initializer, shape=shape,
@@ -247,11 +243,7 @@ class BatchNormalization(Layer):
     def _weight_triples(self) -> list:
         if not self.built:
             return []
-        triples = []
-        if self.scale:
-            triples.append((self.gamma, self.gamma_gradient, self.gamma_regularizer))
-        if self.center:
-            triples.append((self.beta, self.beta_gradient, self.beta_regularizer))
+        triples = scale_offset_triples(self)
         # non-trainable (Variable.trainable is False): the optimizer skips them
         triples.append((self.moving_mean, self.moving_mean.gradient, None))
         triples.append((self.moving_variance, self.moving_variance.gradient, None))

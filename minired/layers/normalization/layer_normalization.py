@@ -6,8 +6,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import initializers, regularizers
 from minired.layers.layer import Layer
+from minired.layers.normalization.scale_offset import (
+    build_scale_offset,
+    scale_offset_triples,
+    set_scale_offset_arguments,
+)
 from minired.saving import serialization_lib
 
 
@@ -94,12 +98,8 @@ class LayerNormalization(Layer):
         else:
             self.axis = _int_axis(axis)
         self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        set_scale_offset_arguments(self, center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer)
 
     # -- construction -------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -116,12 +116,7 @@ class LayerNormalization(Layer):
                              f"{tuple(input_shape)}.")
         self.axis = axes                        # as Keras: a sorted list once built
         dtype = self._float_dtype()
-        if self.scale:
-            self.gamma = np.asarray(self.gamma_initializer(shape, dtype=dtype))
-            self.gamma_gradient = np.zeros_like(self.gamma)
-        if self.center:
-            self.beta = np.asarray(self.beta_initializer(shape, dtype=dtype))
-            self.beta_gradient = np.zeros_like(self.beta)
+        build_scale_offset(self, shape, dtype)
         self._normalized_axes = tuple(sorted(a % rank for a in axes))
         self._weight_shape = shape
         super().build(input_shape)
@@ -188,12 +183,7 @@ class LayerNormalization(Layer):
     def _weight_triples(self) -> list:
         if not self.built:
             return []
-        triples = []
-        if self.scale:
-            triples.append((self.gamma, self.gamma_gradient, self.gamma_regularizer))
-        if self.center:
-            triples.append((self.beta, self.beta_gradient, self.beta_regularizer))
-        return triples
+        return scale_offset_triples(self)
 
     def get_config(self) -> dict:
         """Keras' LayerNormalization config (the constraints at their default, None)."""

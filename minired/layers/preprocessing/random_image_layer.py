@@ -193,6 +193,30 @@ class RandomAffineLayer(RandomImageLayer):
         self.interpolation = interpolation
         self.fill_value = fill_value
 
+    def _set_height_width_factors(self, height_factor, width_factor,
+                                  low_open: bool) -> None:
+        """Keep ``height_factor`` and ``width_factor`` as given (for the config) and their
+        ranges, ``height_lower/upper`` and ``width_lower/upper``, as
+        :func:`parse_height_width_factor` reads them (RandomTranslation and RandomZoom; a
+        ``width_factor`` of None, RandomZoom's, has no range)."""
+        owner = type(self).__name__
+        self.height_factor = height_factor
+        self.height_lower, self.height_upper = parse_height_width_factor(
+            height_factor, "height_factor", owner, low_open=low_open)
+        self.width_factor = width_factor
+        if width_factor is not None:
+            self.width_lower, self.width_upper = parse_height_width_factor(
+                width_factor, "width_factor", owner, low_open=low_open)
+
+    def _height_width_config(self) -> dict:
+        """Keras' config of RandomTranslation and RandomZoom: ``name``, ``trainable``,
+        ``dtype``, ``data_format``, ``height_factor``, ``width_factor``, ``fill_mode``,
+        ``interpolation``, ``seed``, ``fill_value``."""
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor, "fill_mode": self.fill_mode,
+                "interpolation": self.interpolation, "seed": self.seed,
+                "fill_value": self.fill_value}
+
     def _transforms(self, images: np.ndarray) -> np.ndarray:
         """The ``(N, 8)`` transforms ``[a0, a1, a2, b0, b1, b2, 0, 0]`` of a batch."""
         raise NotImplementedError

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired.layers.preprocessing.random_image_layer import (
-    RandomAffineLayer,
-    parse_height_width_factor,
-)
+from minired.layers.preprocessing.random_image_layer import RandomAffineLayer
 
 
 class RandomZoom(RandomAffineLayer):
@@ -53,13 +50,7 @@ class RandomZoom(RandomAffineLayer):
                  **kwargs) -> None:
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed,
                          fill_value=fill_value, data_format=data_format, name=name, **kwargs)
-        self.height_factor = height_factor
-        self.height_lower, self.height_upper = parse_height_width_factor(
-            height_factor, "height_factor", "RandomZoom", low_open=True)
-        self.width_factor = width_factor
-        if width_factor is not None:
-            self.width_lower, self.width_upper = parse_height_width_factor(
-                width_factor, "width_factor", "RandomZoom", low_open=True)
+        self._set_height_width_factors(height_factor, width_factor, low_open=True)
 
     def _transforms(self, images: np.ndarray) -> np.ndarray:
         n, height, width = images.shape[:3]
@@ -69,13 +60,8 @@ class RandomZoom(RandomAffineLayer):
         return zoom_transforms(width_zoom, height_zoom, height, width)
 
     def get_config(self) -> dict:
-        """Keras' keys: ``name``, ``trainable``, ``dtype``, ``data_format``,
-        ``height_factor``, ``width_factor``, ``fill_mode``, ``interpolation``, ``seed``,
-        ``fill_value``."""
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor, "fill_mode": self.fill_mode,
-                "interpolation": self.interpolation, "seed": self.seed,
-                "fill_value": self.fill_value}
+        """Keras' keys (see :meth:`RandomAffineLayer._height_width_config`)."""
+        return self._height_width_config()
 
 
 def zoom_transforms(width_zoom: np.ndarray, height_zoom: np.ndarray, height: int,

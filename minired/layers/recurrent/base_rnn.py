@@ -17,6 +17,24 @@ from minired.utils.rng_utils import make_generator
 KERAS_ONLY = {"kernel_constraint": None, "recurrent_constraint": None,
               "bias_constraint": None}
 
+#: The constructor arguments every recurrent layer hands on to :class:`BaseRNN` unchanged.
+CELL_ARGUMENTS = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                  "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
+                  "bias_regularizer", "dropout", "recurrent_dropout", "seed")
+
+
+def cell_arguments(arguments: dict) -> dict:
+    """The :data:`CELL_ARGUMENTS` picked out of a layer's constructor arguments (its
+    ``locals()``), to pass on as ``super().__init__(units, **cell_arguments(locals()),
+    **kwargs)``.
+
+    Example:
+        >>> given = {"self": None, "units": 3, **dict.fromkeys(CELL_ARGUMENTS, 0)}
+        >>> cell_arguments(given) == dict.fromkeys(CELL_ARGUMENTS, 0)
+        True
+    """
+    return {name: arguments[name] for name in CELL_ARGUMENTS}
+
 
 class BaseRNN(Layer):
     """A layer that runs one recurrent *cell* over the time axis of ``(N, T, in)`` inputs.
@@ -384,6 +402,18 @@ class BaseRNN(Layer):
                 "return_state": self.return_state, "go_backwards": self.go_backwards,
                 "stateful": self.stateful, "unroll": self.unroll,
                 "zero_output_for_mask": self.zero_output_for_mask}
+
+    def _head_config(self) -> dict:
+        """The keys a cell's config starts with, in Keras' order: RNN's, then ``units``,
+        ``activation``, ``recurrent_activation`` (the gated cells, LSTM and GRU) and
+        ``use_bias``."""
+        config = {**self._rnn_config(), "units": self.units,
+                  "activation": serialization_lib.serialize_activation(self.activation)}
+        if hasattr(self, "recurrent_activation"):
+            config["recurrent_activation"] = serialization_lib.serialize_activation(
+                self.recurrent_activation)
+        config["use_bias"] = self.use_bias
+        return config
 
     def _cell_config(self) -> dict:
         serialize = serialization_lib.serialize_keras_object

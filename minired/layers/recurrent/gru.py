@@ -8,8 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minired import activations
-from minired.layers.recurrent.base_rnn import BaseRNN
-from minired.saving import serialization_lib
+from minired.layers.recurrent.base_rnn import BaseRNN, cell_arguments
 
 
 class GRU(BaseRNN):
@@ -84,14 +83,7 @@ class GRU(BaseRNN):
                  recurrent_regularizer=None, bias_regularizer=None, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, seed: int | None = None,
                  reset_after: bool = True, **kwargs) -> None:
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+        super().__init__(units, **cell_arguments(locals()), **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
 
@@ -166,12 +158,7 @@ class GRU(BaseRNN):
     def get_config(self) -> dict:
         """Keras' GRU config (the Keras-only arguments written at their default)."""
         return {
-            **self._rnn_config(),
-            "units": self.units,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "recurrent_activation": serialization_lib.serialize_activation(
-                self.recurrent_activation),
-            "use_bias": self.use_bias,
+            **self._head_config(),
             **self._cell_config(),
             **self._regularizers_config(),
             "reset_after": self.reset_after,

@@ -8,8 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minired import activations, initializers
-from minired.layers.recurrent.base_rnn import BaseRNN
-from minired.saving import serialization_lib
+from minired.layers.recurrent.base_rnn import BaseRNN, cell_arguments
 
 
 class LSTM(BaseRNN):
@@ -83,14 +82,7 @@ class LSTM(BaseRNN):
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  dropout: float = 0.0, recurrent_dropout: float = 0.0,
                  seed: int | None = None, **kwargs) -> None:
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+        super().__init__(units, **cell_arguments(locals()), **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
@@ -135,12 +127,7 @@ class LSTM(BaseRNN):
     def get_config(self) -> dict:
         """Keras' LSTM config (the Keras-only arguments written at their default)."""
         return {
-            **self._rnn_config(),
-            "units": self.units,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "recurrent_activation": serialization_lib.serialize_activation(
-                self.recurrent_activation),
-            "use_bias": self.use_bias,
+            **self._head_config(),
             **self._cell_config(),
             "unit_forget_bias": self.unit_forget_bias,
             **self._regularizers_config(),

@@ -7,8 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired.layers.recurrent.base_rnn import BaseRNN
-from minired.saving import serialization_lib
+from minired.layers.recurrent.base_rnn import BaseRNN, cell_arguments
 
 
 class SimpleRNN(BaseRNN):
@@ -64,14 +63,7 @@ class SimpleRNN(BaseRNN):
         if "use_cudnn" in kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to SimpleRNN: "
                              f"{{'use_cudnn': {kwargs['use_cudnn']!r}}}.")
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+        super().__init__(units, **cell_arguments(locals()), **kwargs)
 
     def _step(self, xw_t, states):
         (h_prev,) = states
@@ -90,10 +82,7 @@ class SimpleRNN(BaseRNN):
     def get_config(self) -> dict:
         """Keras' SimpleRNN config (which, unlike LSTM's and GRU's, has no ``seed``)."""
         return {
-            **self._rnn_config(),
-            "units": self.units,
-            "activation": serialization_lib.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
+            **self._head_config(),
             **self._cell_config(),
             **self._regularizers_config(),
         }

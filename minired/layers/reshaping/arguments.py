@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from minired.layers.layer import Layer
+from minired.layers.pooling.windows import check_rank
+
 
 def non_negative_tuple(value, n: int, name: str, owner: str) -> tuple[int, ...]:
     """``value`` (an int, or ``n`` ints) as a tuple of ``n`` ints ``>= 0``, as Keras'
@@ -34,3 +37,18 @@ def check_ndim(layer, input_shape, ndim: int, expected: str) -> None:
                          f"expected ndim={ndim}, found ndim={len(input_shape)}. Full shape "
                          f"received: {tuple(input_shape)}. {type(layer).__name__} takes "
                          f"inputs of shape {expected}.")
+
+
+class RankCheckedLayer(Layer):
+    """A layer taking ``(batch, *spatial axes, channels)`` inputs, ``_spatial`` axes of them
+    (Keras' ``InputSpec(ndim=_spatial + 2)``): the rank is checked when the layer is built
+    and at every call (:func:`~minired.layers.pooling.windows.check_rank`)."""
+
+    _spatial = 1
+
+    def build(self, input_shape: tuple) -> None:
+        check_rank(self, input_shape, self._spatial)
+        super().build(input_shape)
+
+    def _check_call_shape(self, input_shape: tuple) -> None:
+        check_rank(self, input_shape, self._spatial)

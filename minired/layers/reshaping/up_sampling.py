@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired.layers.layer import Layer
-from minired.layers.pooling.windows import check_rank, standardize_data_format, standardize_tuple
+from minired.layers.pooling.windows import standardize_data_format, standardize_tuple
+from minired.layers.reshaping.arguments import RankCheckedLayer
 
 #: What Keras accepts for ``interpolation``; minired implements "nearest" only.
 KERAS_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
 
 
-class UpSampling2D(Layer):
+class UpSampling2D(RankCheckedLayer):
     """Repeat every row ``sh`` times and every column ``sw`` times:
     ``(N, H, W, C)`` to ``(N, sh·H, sw·W, C)``.
 
@@ -35,6 +35,8 @@ class UpSampling2D(Layer):
         array([[1., 1., 2., 2.]], dtype=float32)
     """
 
+    _spatial = 2
+
     def __init__(self, size=(2, 2), data_format=None, interpolation: str = "nearest",
                  name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
@@ -47,13 +49,6 @@ class UpSampling2D(Layer):
                 f"{'a Keras option that minired does not implement' if known else 'unknown'}; "
                 "minired's UpSampling2D supports interpolation='nearest' only.")
         self.interpolation = interpolation.lower()
-
-    def build(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 2)
-        super().build(input_shape)
-
-    def _check_call_shape(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 2)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         n, h, w, c = input_shape

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired.layers.layer import Layer
-from minired.layers.pooling.windows import check_rank
+from minired.layers.reshaping.arguments import RankCheckedLayer
 
 
-class UpSampling1D(Layer):
+class UpSampling1D(RankCheckedLayer):
     """Repeat every step ``s`` times: ``(N, T, C)`` to ``(N, s·T, C)``.
 
     Forward and backward::
@@ -34,13 +33,6 @@ class UpSampling1D(Layer):
             raise ValueError("UpSampling1D: argument `size` should be a positive integer. "
                              f"Received: size={size}")
         self.size = int(size)
-
-    def build(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 1)
-        super().build(input_shape)
-
-    def _check_call_shape(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         n, t, c = input_shape

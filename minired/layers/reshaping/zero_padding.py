@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired.layers.layer import Layer
-from minired.layers.pooling.windows import check_rank, standardize_data_format
+from minired.layers.pooling.windows import standardize_data_format
+from minired.layers.reshaping.arguments import RankCheckedLayer
 
 
 def _standardize_padding(padding) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -26,7 +26,7 @@ def _standardize_padding(padding) -> tuple[tuple[int, int], tuple[int, int]]:
                      f"2 ints ((top_pad, bottom_pad), (left_pad, right_pad)); got {padding!r}.")
 
 
-class ZeroPadding2D(Layer):
+class ZeroPadding2D(RankCheckedLayer):
     """Add zeros around each image: ``(N, H, W, C)`` to ``(N, t + H + b, l + W + r, C)``.
 
     Forward and backward::
@@ -46,18 +46,13 @@ class ZeroPadding2D(Layer):
                [1., 1., 0., 0.]], dtype=float32)
     """
 
+    _spatial = 2
+
     def __init__(self, padding=(1, 1), data_format=None, name: str | None = None,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self.padding = _standardize_padding(padding)
         self.data_format = standardize_data_format(data_format, "ZeroPadding2D")
-
-    def build(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 2)
-        super().build(input_shape)
-
-    def _check_call_shape(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 2)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         (top, bottom), (left, right) = self.padding

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired.layers.layer import Layer
 from minired.layers.pooling.windows import (
-    check_rank,
     crop_spatial,
     pad_spatial,
     standardize_data_format,
 )
-from minired.layers.reshaping.arguments import non_negative_tuple
+from minired.layers.reshaping.arguments import RankCheckedLayer, non_negative_tuple
 
 
-class ZeroPadding1D(Layer):
+class ZeroPadding1D(RankCheckedLayer):
     """Add ``b`` zero steps at the start and ``e`` at the end: ``(N, T, C)`` to
     ``(N, b + T + e, C)``.
 
@@ -38,13 +36,6 @@ class ZeroPadding1D(Layer):
         super().__init__(name=name, **kwargs)
         self.data_format = standardize_data_format(data_format, "ZeroPadding1D")
         self.padding = non_negative_tuple(padding, 2, "padding", "ZeroPadding1D")
-
-    def build(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 1)
-        super().build(input_shape)
-
-    def _check_call_shape(self, input_shape: tuple) -> None:
-        check_rank(self, input_shape, 1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         n, t, c = input_shape
