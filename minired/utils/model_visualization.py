@@ -14,7 +14,7 @@ def plot_model(model: Any, to_file: str = "model.png", show_shapes: bool = False
     """Save a drawing of ``model``'s layers to ``to_file``, as ``keras.utils.plot_model``.
 
     Keras draws with pydot and Graphviz (and raises ImportError without them); minired
-    draws :func:`mr.plot.model <minired.plot.model>`'s figure with matplotlib (the extra
+    draws ``mr.plot.model``'s figure with matplotlib (the extra
     ``minired[plot]``): one box per layer, top to bottom, with its name, type, activation,
     output shape and parameter count, and an arrow for every tensor a layer reads.
     Always drawn that way: the presentation flags (``show_shapes``, ``show_dtype``,

@@ -20,10 +20,10 @@ class DepthwiseConv1D(BaseDepthwiseConv):
     ``padding`` is ``"valid"`` or ``"same"`` (Keras has no ``"causal"`` here).
 
     Args:
-        kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate,
-        activation, use_bias, depthwise_initializer, bias_initializer,
-        depthwise_regularizer, bias_regularizer, **kwargs: as for DepthwiseConv2D, with one
-        int (or a tuple of one) per spatial argument.
+        kernel_size: as for DepthwiseConv2D, and so are ``strides``, ``padding``,
+            ``depth_multiplier``, ``data_format``, ``dilation_rate``, ``activation``,
+            ``use_bias``, the initializers, the regularizers and ``**kwargs``, with one int
+            (or a tuple of one) per spatial argument.
 
     Example:
         >>> layer = DepthwiseConv1D(3, depth_multiplier=2)

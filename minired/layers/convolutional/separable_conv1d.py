@@ -20,11 +20,10 @@ class SeparableConv1D(BaseSeparableConv):
     ``δd``); see it for the details. ``padding`` is ``"valid"`` or ``"same"``.
 
     Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate,
-        depth_multiplier, activation, use_bias, depthwise_initializer,
-        pointwise_initializer, bias_initializer, depthwise_regularizer,
-        pointwise_regularizer, bias_regularizer, **kwargs: as for SeparableConv2D, with one
-        int (or a tuple of one) per spatial argument.
+        filters: as for SeparableConv2D, and so are ``kernel_size``, ``strides``,
+            ``padding``, ``data_format``, ``dilation_rate``, ``depth_multiplier``,
+            ``activation``, ``use_bias``, the initializers, the regularizers and
+            ``**kwargs``, with one int (or a tuple of one) per spatial argument.
 
     Example:
         >>> layer = SeparableConv1D(4, 3, padding="same", depth_multiplier=2)
