@@ -10,6 +10,9 @@ Transformer block trained a few epochs.
   with and without ``return_attention_scores`` (Keras' two ways of masking);
 - ``attention/transformer_block_training``: Input -> MHA(x, x) + x -> LayerNormalization ->
   Dense -> GlobalAveragePooling1D -> Dense(softmax), Adam, three epochs;
+- ``attention/masked_self_attention_fit``: Embedding(mask_zero=True) -> MHA(e, e), which
+  reads the embedding's mask as query, value and key mask -> GlobalAveragePooling1D (masked)
+  -> Dense, SGD two epochs: outputs, the attention's output mask, losses and weights;
 - ``attention/dot_attention``, ``attention/additive_attention``: Attention (dot and concat
   scores, use_scale) and AdditiveAttention on ``[q, v(, k)]``, with query and value masks
   and the causal mask.
@@ -158,6 +161,53 @@ def transformer_block_training(dtype):
         pairs += [(f"final {w.path}", ow, np.asarray(w)) for ow, w in zip(
             model.get_weights(), twin.weights, strict=True) if not w.path.endswith("key/bias")]
     return Outcome(pairs, curves={"minired": ours, "keras": theirs})
+
+
+#: padded word ids (0 is the padding), a fully padded row left out (Keras' dot-product path
+#: attends uniformly there, which the pooling then skips anyway)
+PADDED_IDS = np.array([[3, 1, 4, 0, 0, 0], [2, 7, 1, 8, 2, 9], [5, 0, 0, 0, 0, 0],
+                       [9, 9, 6, 0, 0, 0], [1, 2, 0, 0, 0, 0], [4, 4, 4, 4, 0, 0],
+                       [6, 1, 3, 5, 7, 0], [8, 3, 5, 7, 0, 0]])
+
+
+def masked_self_attention(library, with_attention_output: bool = False):
+    """Embedding(10, 8, mask_zero=True) -> MHA(2 heads of 4)(e, e) -> pooling -> Dense(2)."""
+    layers = library.layers
+    inputs = library.Input((PADDED_IDS.shape[1],))
+    embedded = layers.Embedding(10, 8, mask_zero=True)(inputs)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=4)(embedded, embedded)
+    outputs = layers.Dense(2)(layers.GlobalAveragePooling1D()(attended))
+    return library.Model(inputs, [outputs, attended] if with_attention_output else outputs)
+
+
+@case("attention", "masked_self_attention_fit", kind="training")
+def masked_self_attention_fit(dtype):
+    """The masks of the embedding read by MultiHeadAttention (query, value and key mask),
+    then by the pooling: outputs and the attention's output mask (the query's), then SGD
+    (lr 0.1), two epochs of batches of 3: losses per epoch and the final weights."""
+    y = np.random.default_rng(5).normal(size=(len(PADDED_IDS), 2)).astype(dtype)
+    with precision(dtype):
+        mr.utils.set_random_seed(0)
+        model, twin = masked_self_attention(mr, True), masked_self_attention(keras, True)
+        twin.set_weights(model.get_weights())
+        ours, theirs = model(PADDED_IDS), twin(PADDED_IDS)
+        pairs = [("outputs", ours[0], np.asarray(theirs[0])),
+                 ("attention output", ours[1], np.asarray(theirs[1])),
+                 ("attention output mask", model.output_masks()[1].astype(dtype),
+                  np.asarray(theirs[1]._keras_mask).astype(dtype))]
+        model = mr.Model(model.inputs, model.outputs[0])
+        twin = keras.Model(twin.inputs, twin.outputs[0])
+        model.compile(optimizer=mr.optimizers.SGD(0.1), loss="mse")
+        twin.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        kwargs = {"batch_size": 3, "epochs": 2, "shuffle": False, "verbose": 0}
+        lost = model.fit(PADDED_IDS, y, **kwargs).history["loss"]
+        keras_lost = twin.fit(PADDED_IDS, y, **kwargs).history["loss"]
+        pairs += [("losses", np.array(lost), np.array(keras_lost))]
+        # The key's bias is left out: its exact gradient is 0 (softmax is shift-invariant
+        # along the keys), so it only moves by rounding noise (~1e-17), relatively large.
+        pairs += [(f"final {w.path}", ow, np.asarray(w)) for ow, w in zip(
+            model.get_weights(), twin.weights, strict=True) if not w.path.endswith("key/bias")]
+    return Outcome(pairs, curves={"minired": lost, "keras": keras_lost})
 
 
 def dot_attention_pairs(dtype: str, kind: str, make: dict, shapes: dict, call: dict,

@@ -80,27 +80,92 @@ def test_supports_masking_is_keras_for_each_layer(keras_env):
 
     ours, theirs = pairs(mr), pairs(keras)
     for layer, twin in zip(ours, theirs, strict=True):
-        if type(layer).__name__ in MASK_REFUSED:       # see the test below
-            assert twin.supports_masking and not layer.supports_masking
-            continue
         assert layer.supports_masking == twin.supports_masking, type(layer).__name__
 
 
-#: Layers Keras lets read a mask from their inputs that minired's do not read yet: a mask
-#: reaching them is refused (not dropped, and not ignored).
-MASK_REFUSED = ("MultiHeadAttention", "Attention", "AdditiveAttention")
+# -- the attention layers read the masks of their inputs ------------------------------------------
+
+def masked_attention_model(lib, kind: str, scores_output: bool = True,
+                           mask_zero: bool = True):
+    """Embedding(mask_zero=True) -> MultiHeadAttention(e, e) (``kind="mha"``) or
+    Attention([e, f]) of two masked inputs (``"dot"``) or AdditiveAttention (``"additive"``)
+    -> GlobalAveragePooling1D -> Dense(2); the attention's output is an output too (its
+    mask is the query's)."""
+    L = lib.layers
+    first = lib.Input((5,))
+    e = L.Embedding(10, 4, mask_zero=mask_zero)(first)
+    if kind == "mha":
+        inputs = first
+        attended = L.MultiHeadAttention(2, 3)(e, e)
+    else:
+        second = lib.Input((5,))
+        f = L.Embedding(10, 4, mask_zero=mask_zero)(second)
+        inputs = [first, second]
+        layer = L.Attention(use_scale=True) if kind == "dot" else L.AdditiveAttention()
+        attended = layer([e, f])
+    outputs = L.Dense(2)(L.GlobalAveragePooling1D()(attended))
+    return lib.Model(inputs, [outputs, attended] if scores_output else outputs)
 
 
-def test_attention_layers_refuse_a_mask_they_would_read():
-    inputs = mr.Input((5,))
-    a = mr.layers.Embedding(10, 4, mask_zero=True)(inputs)
-    for layer, outputs in ((mr.layers.MultiHeadAttention(2, 2), lambda layer: layer(a, a)),
-                           (mr.layers.Attention(), lambda layer: layer([a, a])),
-                           (mr.layers.AdditiveAttention(), lambda layer: layer([a, a]))):
-        model = mr.Model(inputs, outputs(layer))
-        name = type(layer).__name__
-        with pytest.raises(ValueError, match=rf"Keras' {name} computes something else"):
-            model(IDS)
+@pytest.mark.parametrize("kind", ["mha", "dot", "additive"])
+def test_attention_layers_read_the_masks_of_their_inputs_as_keras(keras_env, kind):
+    """Keras fills MultiHeadAttention's query_mask/value_mask/key_mask and Attention's
+    mask=[query_mask, value_mask] from the masks of the inputs; the output's mask is the
+    query's. Outputs, masks and two epochs of SGD equal Keras' in float64."""
+    keras = keras_env.keras
+    x = IDS if kind == "mha" else [IDS, IDS[::-1].copy()]
+    y = np.random.default_rng(8).normal(size=(len(IDS), 2))
+    with keras_env.precision("float64"):
+        mr.utils.set_random_seed(0)
+        model, twin = masked_attention_model(mr, kind), masked_attention_model(keras, kind)
+        same_weights(model, twin)
+        expected = twin(x)
+        for ours, theirs in zip(model(x), expected, strict=True):
+            np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-12, atol=1e-14)
+        assert model.output_masks()[0] is None
+        np.testing.assert_array_equal(model.output_masks()[1], IDS != 0)
+        np.testing.assert_array_equal(model.output_masks()[1],
+                                      np.asarray(expected[1]._keras_mask))
+        unmasked = masked_attention_model(mr, kind, mask_zero=False)
+        same_weights(model, unmasked)
+        assert not np.allclose(model(x)[0], unmasked(x)[0])    # the masks change the result
+        model = masked_attention_model(mr, kind, scores_output=False)
+        twin = masked_attention_model(keras, kind, scores_output=False)
+        same_weights(model, twin)
+        model.compile(optimizer=mr.optimizers.SGD(0.1), loss="mse")
+        twin.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        kwargs = {"epochs": 2, "batch_size": 4, "shuffle": False, "verbose": 0}
+        ours, theirs = model.fit(x, y, **kwargs), twin.fit(x, y, **kwargs)
+        np.testing.assert_allclose(ours.history["loss"], theirs.history["loss"], rtol=1e-12)
+        for weight, keras_weight in zip(model.get_weights(), twin.get_weights(), strict=True):
+            np.testing.assert_allclose(weight, keras_weight, rtol=1e-12, atol=1e-14)
+
+
+def test_attention_scores_output_gets_no_mask_as_in_keras(keras_env):
+    """With return_attention_scores the output's mask is the query's, the scores get none
+    (Keras zips compute_mask's one mask with the outputs); causal and input masks combine."""
+    keras = keras_env.keras
+
+    def build(lib):
+        first, second = lib.Input((5,)), lib.Input((5,))
+        q = lib.layers.Embedding(10, 4, mask_zero=True)(first)
+        v = lib.layers.Embedding(10, 4, mask_zero=True)(second)
+        out, scores = lib.layers.Attention()([q, v], return_attention_scores=True,
+                                             use_causal_mask=True)
+        return lib.Model([first, second], [out, scores])
+
+    x = [IDS, IDS[::-1].copy()]
+    with keras_env.precision("float64"):
+        mr.utils.set_random_seed(0)
+        model, twin = build(mr), build(keras)
+        same_weights(model, twin)
+        expected = twin(x)
+        for ours, theirs in zip(model(x), expected, strict=True):
+            np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(model.output_masks()[0],
+                                      np.asarray(expected[0]._keras_mask))
+        assert model.output_masks()[1] is None
+        assert getattr(expected[1], "_keras_mask", None) is None
 
 
 def test_keras_default_rule_and_the_setter():

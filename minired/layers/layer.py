@@ -224,6 +224,10 @@ class Layer:
     #: A built-in layer that, as in Keras, passes a mask on sets this to True (Dense, Dropout,
     #: the activations...); None keeps Keras' default rule (see :attr:`supports_masking`).
     _supports_masking_default: bool | None = None
+    #: True for a built-in layer called with several tensor arguments whose ``forward``
+    #: reads the mask of each (a :class:`CallArguments` of masks, as Keras fills its
+    #: ``query_mask``/``value_mask``/``key_mask``); else it gets the first argument's.
+    _reads_argument_masks: bool = False
 
     @property
     def supports_masking(self) -> bool:

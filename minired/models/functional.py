@@ -259,9 +259,16 @@ class Functional(Model):
                 result = layer.forward(arguments, training=training, mask=given)
                 out_masks = layer.cache.output_masks or [None] * len(node.outputs)
             else:
-                result = layer._forward_with_mask(arguments, training, previous)
+                given = previous
+                if node.arguments is not None and layer._reads_argument_masks:
+                    # the mask of each argument (MultiHeadAttention's query, value, key)
+                    given = node.arguments.map(lambda tensor: masks.get(id(tensor)))
+                    given = given if given.tensors() else None
+                result = layer._forward_with_mask(arguments, training, given)
                 first = arguments.first if node.arguments is not None else arguments
                 out_mask = layer._output_mask(first, previous)
+                if isinstance(out_mask, np.ndarray) and len(node.outputs) > 1:
+                    out_mask = [out_mask] + [None] * (len(node.outputs) - 1)   # Keras' zip
                 out_masks = ([None] * len(node.outputs) if out_mask is None
                              else _as_list(out_mask, len(node.outputs)))
             calls.append((layer, layer.cache))

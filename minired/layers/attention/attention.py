@@ -52,7 +52,9 @@ class Attention(Layer):
 
     Call arguments: ``inputs`` (the list), ``mask=[query_mask, value_mask]`` (boolean,
     ``(N, T_q)`` and ``(N, T_v)``; either may be None), ``training``,
-    ``return_attention_scores``, ``use_causal_mask``.
+    ``return_attention_scores``, ``use_causal_mask``. In a model, a ``mask`` not given is
+    filled from the masks of the inputs (``Embedding(mask_zero=True)``, ``Masking``), as
+    Keras does; the output's mask is the query's.
 
     Example:
         >>> layer = Attention()
@@ -165,6 +167,20 @@ class Attention(Layer):
     def _check_call_shape(self, input_shape) -> None:
         self._check_shapes(input_shape)
 
+    def compute_mask(self, inputs, mask=None):
+        """The query's mask (``mask[0]``), as Keras: the output has the query's steps.
+
+        Example:
+            >>> Attention().compute_mask(None, [np.array([[True, False]]), None])
+            array([[ True, False]])
+        """
+        if mask is None or mask[0] is None:
+            return None
+        return np.asarray(mask[0], dtype=bool)
+
+    def _may_make_mask(self) -> bool:
+        return False            # its output's mask is its query's
+
     def _output_shape_of(self, arguments: CallArguments):
         shapes = [tuple(t.shape) for t in arguments.first]
         output = self.compute_output_shape(shapes)
@@ -174,15 +190,17 @@ class Attention(Layer):
         return output
 
     # -- the two passes -----------------------------------------------------------------------
-    def forward(self, inputs, training: bool = False):
-        """``inputs``: ``[q, v]``/``[q, v, k]``, or :class:`CallArguments` from ``__call__``."""
+    def forward(self, inputs, training: bool = False, mask=None):
+        """``inputs``: ``[q, v]``/``[q, v, k]``, or :class:`CallArguments` from ``__call__``.
+        ``mask``: the masks that travel with the inputs in a model (one per input, or None),
+        used when the call gave no ``mask`` of its own (Keras fills ``mask`` so)."""
         options = inputs.kwargs if isinstance(inputs, CallArguments) else {}
         tensors = inputs.first if isinstance(inputs, CallArguments) else inputs
         self._check_shapes([tuple(np.shape(t)) for t in tensors])
         dtype = self._float_dtype()
         q, v = (np.asarray(t).astype(dtype, copy=False) for t in tensors[:2])
         k = np.asarray(tensors[2]).astype(dtype, copy=False) if len(tensors) > 2 else v
-        masks = list(options.get("mask") or []) + [None, None]
+        masks = list(options.get("mask") or mask or []) + [None, None]
         q_mask, v_mask = masks[0], masks[1]
         scores, score_cache = self._scores(q, k)                  # S
         keep = None                                               # keys each query may see

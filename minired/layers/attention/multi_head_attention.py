@@ -62,8 +62,11 @@ class MultiHeadAttention(Layer):
         a = O W_o + b_o          W_o: (h, d_v', d_out), b_o: (d_out,)  -> a: (N, T, d_out)
 
     ``d_out`` is the query's ``d_q`` unless ``output_shape`` says otherwise. The mask ``M``
-    is ``attention_mask`` (``(N, T, S)``, True where query ``t`` may attend to key ``s``)
-    and, with ``use_causal_mask``, the lower triangle ``s ≤ t``.
+    is the AND of ``attention_mask`` (``(N, T, S)``, True where query ``t`` may attend to
+    key ``s``), with ``use_causal_mask`` the lower triangle ``s ≤ t``, and, in a model, the
+    masks of the inputs (``Embedding(mask_zero=True)``, ``Masking``), as Keras' ``query_mask``
+    ``m_q`` (``M_ts`` needs ``m_q[t]``), ``value_mask`` and ``key_mask`` (``M_ts`` needs
+    ``m_v[s]``, ``m_k[s]``). The output's mask is the query's.
 
     Backward, given ``δa = ∂L/∂a`` (and ``δP`` from the scores' own output, if used)::
 
@@ -116,6 +119,8 @@ class MultiHeadAttention(Layer):
     """
 
     _takes_several_inputs = True       # forward([x_q, x_v]) or forward([x_q, x_v, x_k])
+    _supports_masking_default = True   # as Keras: the output's mask is the query's
+    _reads_argument_masks = True       # a model gives forward the mask of each argument
 
     def __init__(
         self,
@@ -304,9 +309,10 @@ class MultiHeadAttention(Layer):
         for argument, given in (("query_mask", query_mask), ("value_mask", value_mask),
                                 ("key_mask", key_mask)):
             if given is not None:
-                raise ValueError(f"MultiHeadAttention {self.name!r}: `{argument}` (Keras' "
-                                 "propagated masks) is not implemented in minired; give the "
-                                 "mask as `attention_mask` of shape (batch, T, S).")
+                raise ValueError(f"MultiHeadAttention {self.name!r}: `{argument}` given by "
+                                 "hand is not implemented in minired (in a model, the masks "
+                                 "of the inputs are read); give the mask as `attention_mask` "
+                                 "of shape (batch, T, S).")
         flags = call_flags(f"MultiHeadAttention {self.name!r}", return_attention_scores,
                            use_causal_mask)
         tensors = {"query": query, "value": value, "key": key, "attention_mask": attention_mask}
@@ -359,9 +365,13 @@ class MultiHeadAttention(Layer):
                 f"{value_shape}. Received: attention_mask.shape={mask_shape}.")
 
     # -- the two passes -----------------------------------------------------------------------
-    def forward(self, inputs, training: bool = False):
+    def forward(self, inputs, training: bool = False, mask=None):
         """``inputs``: :class:`CallArguments` from ``__call__``, or a list ``[x_q, x_v]`` /
-        ``[x_q, x_v, x_k]``. Returns ``a``, or ``(a, P)`` with ``return_attention_scores``."""
+        ``[x_q, x_v, x_k]``. Returns ``a``, or ``(a, P)`` with ``return_attention_scores``.
+
+        ``mask``: the masks that travel with the inputs in a model (Keras' ``query_mask``,
+        ``value_mask``, ``key_mask``), in the structure of ``inputs`` (None where a tensor
+        has none); see :meth:`_combined_mask`."""
         if isinstance(inputs, CallArguments):
             x_q, x_v = inputs.args
             options = inputs.kwargs
@@ -381,7 +391,7 @@ class MultiHeadAttention(Layer):
         return_scores = bool(options.get("return_attention_scores", False))
         mask = self._combined_mask(options.get("attention_mask"),
                                    bool(options.get("use_causal_mask", False)),
-                                   x_q.shape[1], x_v.shape[1])
+                                   x_q.shape[1], x_v.shape[1], *self._input_masks(mask))
         # Keras' two paths: ops.dot_product_attention unless dropout or the scores are asked.
         explicit = self.dropout > 0 or return_scores
         scale = self._scale(dtype)
@@ -418,14 +428,34 @@ class MultiHeadAttention(Layer):
         through float32 on TensorFlow, so in float64 too it is float32's ``1/√d``."""
         return dtype.type(np.float32(self.inverse_sqrt_key_dim))
 
-    def _combined_mask(self, attention_mask, causal: bool, length_q: int, length_v: int):
-        """``M`` as a boolean array broadcasting to ``(N, h, T, S)``, or None: the
-        ``attention_mask`` (non-zero = attend), and the lower triangle with ``causal``."""
+    @staticmethod
+    def _input_masks(mask) -> tuple:
+        """``(query_mask, value_mask, key_mask)`` from the masks of the inputs (each None
+        when absent): a :class:`CallArguments` of masks, or a list ``[m_q, m_v(, m_k)]``."""
+        if mask is None:
+            return None, None, None
+        if isinstance(mask, CallArguments):
+            key_mask = mask.kwargs.get("key")
+            return (mask.args[0], mask.args[1],
+                    key_mask if isinstance(key_mask, np.ndarray) else None)
+        masks = list(mask) + [None] * (3 - len(mask))
+        return masks[0], masks[1], masks[2]
+
+    def _combined_mask(self, attention_mask, causal: bool, length_q: int, length_v: int,
+                       query_mask=None, value_mask=None, key_mask=None):
+        """``M`` as a boolean array broadcasting to ``(N, h, T, S)``, or None, as Keras'
+        ``_compute_attention_mask``: the AND of the ``attention_mask`` (non-zero = attend),
+        the query's mask as ``(N, T, 1)``, the value's and key's as ``(N, 1, S)``, and the
+        lower triangle with ``causal``."""
         mask = None
         if attention_mask is not None:
             mask = np.asarray(attention_mask).astype(bool)
             while mask.ndim < 4:                  # Keras expands at axis -3 (the heads)
                 mask = np.expand_dims(mask, -3)
+        for given, axis in ((query_mask, -1), (value_mask, -2), (key_mask, -2)):
+            if given is not None:                 # (N, T) -> (N, 1, T, 1); (N, S) -> (N, 1, 1, S)
+                given = np.expand_dims(np.asarray(given, dtype=bool), (1, axis))
+                mask = given if mask is None else mask & given
         if causal:
             lower = np.tril(np.ones((length_q, length_v), dtype=bool))[None, None]
             mask = lower if mask is None else mask & lower
