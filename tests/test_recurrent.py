@@ -106,10 +106,12 @@ def test_return_state_gradients_match_finite_differences(float64, name, given):
 
 # -- Keras' numbers -------------------------------------------------------------------------------
 
-def keras_forward_and_gradients(tf, twin, x, upstream: list):
+def keras_forward_and_gradients(tf, twin, x, upstream: list, mask=None):
+    """Keras' outputs and ``[δx, ∂L/∂w...]`` of ``L = Σ outputs ⊙ upstream`` (``mask``, if
+    given, passed to the call)."""
     variable = tf.Variable(x)
     with tf.GradientTape() as tape:
-        outputs = twin(variable)
+        outputs = twin(variable) if mask is None else twin(variable, mask=tf.constant(mask))
         outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
         loss = sum(tf.reduce_sum(o * u) for o, u in zip(outputs, upstream, strict=True))
     grads = tape.gradient(loss, [variable, *twin.trainable_variables])
@@ -418,25 +420,26 @@ def test_a_mask_keeps_the_states_as_keras(keras_env, name, kwargs):
         x, mask = sequences(rng, (5, 6, 3)), time_mask(rng, 5)
         layer = getattr(mr.layers, name)(3, **kwargs)
         twin = getattr(keras.layers, name)(3, **kwargs)
-        layer(x)
-        twin(x)
-        randomize(layer, rng)
-        twin.set_weights(layer.get_weights())
-        layer.zero_gradients()
-        outputs = layer(x, mask=mask)
-        outputs = outputs if isinstance(outputs, list) else [outputs]
-        upstream = [rng.normal(size=o.shape) for o in outputs]
-        grad_x = layer.backward(upstream if len(upstream) > 1 else upstream[0])
-        variable = tf.Variable(x)
-        with tf.GradientTape() as tape:
-            theirs = twin(variable, mask=tf.constant(mask))
-            theirs = theirs if isinstance(theirs, list | tuple) else [theirs]
-            loss = sum(tf.reduce_sum(o * u) for o, u in zip(theirs, upstream, strict=True))
-        keras_grads = tape.gradient(loss, [variable, *twin.trainable_variables])
+        assert_masked_call_equals_keras(tf, layer, twin, x, mask, rng)
+
+
+def assert_masked_call_equals_keras(tf, layer, twin, x, mask, rng) -> None:
+    """Same random weights in both; ``layer(x, mask=mask)``'s outputs, ``δx`` and weight
+    gradients for a random ``δa`` equal Keras' (float64: roundings only)."""
+    layer(x)
+    twin(x)
+    randomize(layer, rng)
+    twin.set_weights(layer.get_weights())
+    layer.zero_gradients()
+    outputs = layer(x, mask=mask)
+    outputs = outputs if isinstance(outputs, list) else [outputs]
+    upstream = [rng.normal(size=o.shape) for o in outputs]
+    grad_x = layer.backward(upstream if len(upstream) > 1 else upstream[0])
+    theirs, keras_grads = keras_forward_and_gradients(tf, twin, x, upstream, mask)
     for ours, keras_output in zip(outputs, theirs, strict=True):
-        assert relative_error(ours, np.asarray(keras_output)) < 1e-13
+        assert relative_error(ours, keras_output) < 1e-13
     for ours, keras_grad in zip([grad_x, *layer.gradients], keras_grads, strict=True):
-        assert relative_error(ours, np.asarray(keras_grad)) < 1e-12
+        assert relative_error(ours, keras_grad) < 1e-12
 
 
 @pytest.mark.parametrize("name", ["LSTM", "GRU", "SimpleRNN"])

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from test_recurrent import (
+    assert_masked_call_equals_keras,
     keras_forward_and_gradients,
     legacy_paths,
     randomize,
@@ -220,22 +221,4 @@ def test_a_mask_reaches_both_directions_as_keras(keras_env, mode):
                                         merge_mode=mode)
         twin = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True),
                                           merge_mode=mode)
-        layer(x)
-        twin(x)
-        randomize(layer, rng)
-        twin.set_weights(layer.get_weights())
-        layer.zero_gradients()
-        outputs = layer(x, mask=mask)
-        outputs = outputs if isinstance(outputs, list) else [outputs]
-        upstream = [rng.normal(size=o.shape) for o in outputs]
-        grad_x = layer.backward(upstream if len(upstream) > 1 else upstream[0])
-        variable = tf.Variable(x)
-        with tf.GradientTape() as tape:
-            theirs = twin(variable, mask=tf.constant(mask))
-            theirs = theirs if isinstance(theirs, list | tuple) else [theirs]
-            loss = sum(tf.reduce_sum(o * u) for o, u in zip(theirs, upstream, strict=True))
-        keras_grads = tape.gradient(loss, [variable, *twin.trainable_variables])
-    for ours, keras_output in zip(outputs, theirs, strict=True):
-        assert relative_error(ours, np.asarray(keras_output)) < 1e-13
-    for ours, keras_grad in zip([grad_x, *layer.gradients], keras_grads, strict=True):
-        assert relative_error(ours, np.asarray(keras_grad)) < 1e-12
+        assert_masked_call_equals_keras(tf, layer, twin, x, mask, rng)

@@ -17,7 +17,7 @@ import minired as mr
 pytest.importorskip("keras")
 from comparisons.keras_env import keras, precision  # noqa: E402
 
-TOLERANCE = 1e-12
+TOLERANCE = 1e-12        # float64, the same formulas on both sides: roundings only
 
 
 def small_model(lib, outputs: int = 1):
