@@ -13,6 +13,7 @@ from minired import (
     backend,
     callbacks,
     config,
+    datasets,
     gradcheck,
     initializers,
     layers,
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Model", "Sequential", "Input", "Variable", "activations", "autodiff", "backend",
-    "callbacks", "config", "gradcheck", "initializers", "layers", "losses", "metrics", "ops",
+    "callbacks", "config", "datasets", "gradcheck", "initializers", "layers", "losses",
+    "metrics", "ops",
     "optimizers", "plot", "random", "regularizers", "saving", "utils", "wrappers",
 ]

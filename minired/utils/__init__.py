@@ -11,6 +11,8 @@ from minired.saving import (
     serialize_keras_object,
 )
 from minired.utils.dataset_utils import split_dataset
+from minired.utils.file_utils import get_file
+from minired.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from minired.utils.model_visualization import plot_model
 from minired.utils.numerical_utils import normalize, to_categorical
 from minired.utils.progbar import Progbar
@@ -18,8 +20,8 @@ from minired.utils.py_dataset import PyDataset
 from minired.utils.rng_utils import set_random_seed
 from minired.utils.sequence_utils import pad_sequences
 
-__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "custom_object_scope",
-           "deserialize_keras_object", "get_custom_objects", "get_registered_name",
-           "get_registered_object", "normalize", "pad_sequences", "plot_model",
-           "register_keras_serializable",
+__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_object_scope",
+           "deserialize_keras_object", "get_custom_objects", "get_file", "get_registered_name",
+           "get_registered_object", "img_to_array", "load_img", "normalize", "pad_sequences",
+           "plot_model", "register_keras_serializable", "save_img",
            "serialize_keras_object", "set_random_seed", "split_dataset", "to_categorical"]
