@@ -47,14 +47,33 @@ FUNCTIONS = [
     ("hard_swish", "hard_swish", {}),
     ("exponential", "exponential", {}),
     ("mish", "mish", {}),
+    # Keras 3's newer activations (mr.activations.NEWER_ACTIVATIONS)
+    ("celu", "celu", {}),
+    ("celu_alpha", "celu", {"alpha": 0.3}),
+    ("glu", "glu", {}),
+    ("glu_axis_0", "glu", {"axis": 0}),
+    ("hard_shrink", "hard_shrink", {}),
+    ("hard_shrink_threshold", "hard_shrink", {"threshold": 3.0}),
+    ("hard_tanh", "hard_tanh", {}),
+    ("log_sigmoid", "log_sigmoid", {}),
+    ("soft_shrink", "soft_shrink", {}),
+    ("soft_shrink_threshold", "soft_shrink", {"threshold": 0.3}),
+    ("sparse_plus", "sparse_plus", {}),
+    ("sparse_sigmoid", "sparse_sigmoid", {}),
+    ("squareplus", "squareplus", {}),
+    ("squareplus_b", "squareplus", {"b": 0.3}),
+    ("tanh_shrink", "tanh_shrink", {}),
+    ("threshold", "threshold", {"threshold": 0.3, "default_value": -2.0}),
 ]
 
 
 def inputs(dtype: str) -> np.ndarray:
-    """``z`` of shape (32, 8): 4 × standard normal, clipped to ±10, and a first row of kinks
-    and saturation points (0, ±3, 6, the thresholds and caps used above, ±10)."""
+    """``z`` of shape (32, 8): 4 × standard normal, clipped to ±10, and two first rows of
+    kinks and saturation points (0, ±0.3, ±0.5, ±1, ±3, 6, the thresholds and caps used above,
+    ±10)."""
     z = np.clip(4 * random_data(dtype, n=32, features=8), -10, 10)
     z[0] = [0.0, -3.0, 3.0, 6.0, 0.3, 2.5, -10.0, 10.0]
+    z[1] = [-1.0, 1.0, -0.5, 0.5, -0.3, 0.0, 1e-3, -2.5]
     return z.astype(dtype)
 
 
@@ -62,9 +81,10 @@ def _function_case(case_name: str, name: str, arguments: dict) -> None:
     def compare(dtype: str) -> Outcome:
         with precision(dtype):
             z = inputs(dtype)
-            upstream = random_data(dtype, n=32, features=8, seed=5)
             f = mr.activations.get(name)
             ours = f(z, **arguments)
+            upstream = random_data(dtype, n=32, features=8, seed=5)[     # a's shape (glu halves)
+                tuple(slice(0, size) for size in ours.shape)]
             grad = f.backward(z, ours, upstream, **arguments)
             variable = tf.Variable(z)
             with tf.GradientTape() as tape:
@@ -99,6 +119,55 @@ def _dense_case(name: str) -> None:
 
 for _name in mr.activations.MORE_ACTIVATIONS:
     _dense_case(_name)
+for _name in mr.activations.NEWER_ACTIVATIONS:
+    # threshold: its two arguments have no defaults, so no name alone builds it; glu: Keras'
+    # Dense says its output has `units` columns, not half, so a layer after it fails in Keras;
+    # sparsemax: Keras 3.15's errs (keras-team/keras#23425), see _sparsemax_case below.
+    if _name not in ("threshold", "glu", "sparsemax"):
+        _dense_case(_name)
+
+
+def _keras_sparsemax_fixed(x, axis: int = -1):
+    """Keras' TensorFlow sparsemax (keras/src/backend/tensorflow/nn.py) with the fix of
+    keras-team/keras pull request 23469: ``τ`` sums the sorted logits over the support, not
+    their cumulative sums (Keras 3.15's output does not sum to 1, issue 23425)."""
+    logits_sorted = tf.sort(x, direction="DESCENDING", axis=axis)
+    logits_cumsum = tf.cumsum(logits_sorted, axis=axis)
+    r = tf.range(1, tf.shape(x)[axis] + 1, dtype=x.dtype)
+    r_shape = [1] * len(x.shape)
+    r_shape[axis] = -1
+    r = tf.reshape(r, r_shape)
+    support = logits_sorted - (logits_cumsum - 1) / r > 0
+    k = tf.reduce_sum(tf.cast(support, x.dtype), axis=axis, keepdims=True)
+    sorted_in_support = tf.where(support, logits_sorted, tf.zeros_like(logits_sorted))
+    tau = (tf.reduce_sum(sorted_in_support, axis=axis, keepdims=True) - 1) / k
+    return tf.maximum(x - tau, 0.0)
+
+
+def _sparsemax_case(case_name: str, arguments: dict, scale: float) -> None:
+    def compare(dtype: str) -> Outcome:
+        with precision(dtype):
+            z = (scale * inputs(dtype)).astype(dtype)
+            upstream = random_data(dtype, n=32, features=8, seed=5)
+            f = mr.activations.sparsemax
+            ours = f(z, **arguments)
+            grad = f.backward(z, ours, upstream, **arguments)
+            variable = tf.Variable(z)
+            with tf.GradientTape() as tape:
+                theirs = _keras_sparsemax_fixed(variable, **arguments)
+            their_grad = tape.gradient(theirs, variable, output_gradients=tf.constant(upstream))
+        return Outcome([("sparsemax(z)", ours, np.asarray(theirs)),
+                        ("δz", grad, np.asarray(their_grad))],
+                       notes="Keras' formula with the fix of keras-team/keras#23469.")
+
+    compare.__doc__ = (f"activations.sparsemax({_arguments(arguments)}) on {scale} z: values and "
+                       "δz against Keras' formula with its τ fixed (keras-team/keras#23469).")
+    case("activations", case_name)(compare)
+
+
+# z / 4 gives supports of several elements per row; axis 0 a support over 32 rows.
+_sparsemax_case("sparsemax", {}, 0.25)
+_sparsemax_case("sparsemax_axis_0", {"axis": 0}, 0.25)
 
 
 def _pairs(model, keras_model, x, y) -> list:

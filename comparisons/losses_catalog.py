@@ -193,3 +193,89 @@ def binary_focal_from_logits(dtype):
     loss = mr.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.4, gamma=1.5,
                                              from_logits=True)
     return fit_with_loss(dtype, loss, binary, 1, "linear", sgd(0.2))
+
+
+# -- the losses added with Keras 3's catalog: focal, overlap, noise-robust, metric, CTC ------
+
+def labels_of(x, labels, dtype):
+    """The integer class of every sample (GCE's and Circle's targets)."""
+    return labels.astype(dtype)
+
+
+@case("losses", "categorical_focal_softmax", kind="training")
+def categorical_focal_softmax(dtype):
+    """compile(loss="categorical_focal_crossentropy") on a softmax: unlike the plain
+    cross-entropy, Keras works on the probabilities here, not on the softmax's logits."""
+    return fit_with_loss(dtype, "categorical_focal_crossentropy", one_hot, 3, "softmax",
+                         sgd(0.5))
+
+
+@case("losses", "categorical_focal_from_logits", kind="training")
+def categorical_focal_from_logits(dtype):
+    """CategoricalFocalCrossentropy(α per class, γ=1.5, label smoothing, from_logits),
+    linear output, per-sample weights."""
+    from comparisons.keras_env import mr
+
+    loss = mr.losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5], gamma=1.5,
+                                                  from_logits=True, label_smoothing=0.1)
+    return fit_with_loss(dtype, loss, one_hot, 3, "linear", sgd(0.5), weighted=True)
+
+
+@case("losses", "categorical_generalized_cross_entropy", kind="training")
+def categorical_generalized_cross_entropy(dtype):
+    """compile(loss=losses.categorical_generalized_cross_entropy) (no string name, as in
+    Keras 3.15): softmax output, integer labels, (1 - p_c^q)/q with q = 0.5."""
+    from comparisons.keras_env import mr
+
+    return fit_with_loss(dtype, mr.losses.categorical_generalized_cross_entropy, labels_of,
+                         3, "softmax", sgd(0.5))
+
+
+@case("losses", "dice", kind="training")
+def dice(dtype):
+    """compile(loss="dice"): sigmoid outputs, one-hot masks, one loss per batch (axis=None)."""
+    return fit_with_loss(dtype, "dice", one_hot, 3, "sigmoid", sgd(0.5))
+
+
+@case("losses", "dice_sample_weight", kind="training")
+def dice_sample_weight(dtype):
+    """Dice (one loss per batch) with per-sample weights in fit: Keras broadcasts the one
+    loss against the weights, L = ℓ Σw / N."""
+    return fit_with_loss(dtype, "dice", one_hot, 3, "sigmoid", sgd(0.5), weighted=True)
+
+
+@case("losses", "tversky_per_sample", kind="training")
+def tversky_per_sample(dtype):
+    """Tversky(α=0.3, β=0.7, axis=1): one loss per sample, per-sample weights."""
+    from comparisons.keras_env import mr
+
+    return fit_with_loss(dtype, mr.losses.Tversky(alpha=0.3, beta=0.7, axis=1), one_hot, 3,
+                         "sigmoid", sgd(0.5), weighted=True)
+
+
+@case("losses", "circle", kind="training")
+def circle(dtype):
+    """Circle(γ=4, m=0.25) on 3-D embeddings: every pair of the batch, losses 0 masked."""
+    from comparisons.keras_env import mr
+
+    return fit_with_loss(dtype, mr.losses.Circle(gamma=4.0, margin=0.25), labels_of, 3,
+                         "linear", sgd(0.02))
+
+
+@case("losses", "ctc", kind="training", precisions=("float32",))
+def ctc(dtype):
+    """compile(loss="ctc"): a Dense layer on 6 time steps scores 4 classes (0 the blank);
+    labels of 1 to 3 symbols padded with 0. Float32 only: Keras (``tf.nn.ctc_loss``)
+    computes CTC in float32 even in float64, so there it would measure TF's rounding."""
+    from comparisons.keras_env import mr, precision
+    from comparisons.training import compare_fit
+
+    with precision(dtype):
+        rng = np.random.default_rng(6)
+        x = rng.normal(size=(32, 6, 5)).astype(dtype)
+        lengths = rng.integers(1, 4, 32)
+        y = rng.integers(1, 4, (32, 3)) * (np.arange(3)[None, :] < lengths[:, None])
+        mr.utils.set_random_seed(0)
+        model = mr.Sequential([mr.Input((6, 5)), mr.layers.Dense(4, name="scores")])
+        model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.1), loss="ctc")
+        return compare_fit(model, x, y.astype(dtype), batch_size=8, epochs=3)

@@ -14,7 +14,7 @@ names from a fresh counter).
 
 from __future__ import annotations
 
-from comparisons.data import N_FEATURES, blobs, one_hot, regression
+from comparisons.data import N_FEATURES, blobs, one_hot, regression, sample_weights
 from comparisons.keras_env import keras, mr, precision
 from comparisons.mirror import loss_to_keras, optimizer_to_keras, to_keras
 from comparisons.registry import case
@@ -23,28 +23,36 @@ from comparisons.training import classifier, compare_fit
 
 def build(spec, library):
     """A metric of ``library`` (``mr`` or ``keras``) from a spec: a string is passed as it
-    is, ``(class_name, kwargs)`` builds that class."""
+    is, ``(class_name, kwargs)`` builds that class, ``(function_name, None)`` gives the
+    function (``metrics=[keras.metrics.hinge]``)."""
     if isinstance(spec, str):
         return spec
     class_name, kwargs = spec
+    if kwargs is None:
+        return getattr(library.metrics, class_name)
     return getattr(library.metrics, class_name)(**kwargs)
 
 
-def fit_with_metrics(model, specs, x, y, losses, **fit_kwargs):
+def fit_with_metrics(model, specs, x, y, losses, weighted_specs=None, **fit_kwargs):
     """Compile ``model`` with SGD, ``losses`` and the metrics ``specs`` (a list, or a list
-    of lists for several outputs), make the Keras twin alike, and compare their fits."""
-    def metrics(library):
-        if specs and isinstance(specs[0], list):
-            return [[build(s, library) for s in output] for output in specs]
-        return [build(s, library) for s in specs]
+    of lists for several outputs), and ``weighted_specs`` as ``weighted_metrics``, make the
+    Keras twin alike, and compare their fits."""
+    def metrics(library, given):
+        if given is None:
+            return None
+        if given and isinstance(given[0], list):
+            return [[build(s, library) for s in output] for output in given]
+        return [build(s, library) for s in given]
 
     model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.05, momentum=0.5),
-                  loss=losses, metrics=metrics(mr))
+                  loss=losses, metrics=metrics(mr, specs),
+                  weighted_metrics=metrics(mr, weighted_specs))
     keras_model = to_keras(model)
     keras_losses = [loss_to_keras(out.loss) for out in model._output_losses]
     keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
                         loss=keras_losses if len(keras_losses) > 1 else keras_losses[0],
-                        metrics=metrics(keras))
+                        metrics=metrics(keras, specs),
+                        weighted_metrics=metrics(keras, weighted_specs))
     return compare_fit(model, x, y, keras_model=keras_model, batch_size=16, **fit_kwargs)
 
 
@@ -156,3 +164,143 @@ def two_outputs(dtype):
                  ["mae", ("MeanAbsoluteError", {}), ("RootMeanSquaredError", {}),
                   ("R2Score", {})]]
         return fit_with_metrics(model, specs, x, y, ["categorical_crossentropy", "mse"])
+
+
+# -- the rest of Keras' catalog: cross-entropies, hinges, IoU, correlations, rates at rates --
+# Keras on TensorFlow computes its cross-entropy *metrics* in fit from the logits behind a
+# softmax/sigmoid output, minired from the probabilities: the same numbers to rounding
+# while the outputs do not saturate, which these short fits never reach.
+
+@case("metrics", "probabilistic_catalog", kind="training")
+def probabilistic_catalog(dtype):
+    """Softmax classifier, one-hot labels: cross-entropy, KL, Poisson, categorical hinge,
+    cosine similarity (by string and object), one-hot IoU, precision at recall, specificity
+    at sensitivity of one class, concordance along the classes. (Not Pearson's: a sample
+    whose scores are all equal, as a dead ReLU layer gives, has σ = 0 and makes the epoch's
+    value NaN in both libraries.)"""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(40, dtype, seed=1)
+        specs = [
+            "categorical_crossentropy", "kl_divergence", "poisson", "categorical_hinge",
+            "cosine_similarity", "CategoricalCrossentropy",
+            ("CategoricalCrossentropy", {"label_smoothing": 0.1, "name": "cce_smooth"}),
+            ("KLDivergence", {"name": "kld"}), ("Poisson", {"name": "pois"}),
+            ("OneHotIoU", {"num_classes": 3, "target_class_ids": [0, 2], "name": "iou_02"}),
+            ("OneHotMeanIoU", {"num_classes": 3, "name": "miou"}),
+            ("PrecisionAtRecall", {"recall": 0.6, "name": "p_at_r"}),
+            ("SpecificityAtSensitivity", {"sensitivity": 0.5, "class_id": 1,
+                                          "name": "spec_at_sens_1"}),
+            ("ConcordanceCorrelation", {"name": "ccc"}),
+        ]
+        return fit_with_metrics(classifier(), specs, x, one_hot(labels, dtype),
+                                "categorical_crossentropy",
+                                validation_data=(x_val, one_hot(val_labels, dtype)))
+
+
+@case("metrics", "binary_probabilistic_catalog", kind="training")
+def binary_probabilistic_catalog(dtype):
+    """Sigmoid output, 0/1 labels: binary cross-entropy ("bce", smoothed), hinge and squared
+    hinge (labels turned into ±1), binary IoU, recall at precision, sensitivity at
+    specificity, log-cosh; and loss functions as metrics (``metrics=[mr.metrics.hinge]``)."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(40, dtype, seed=1)
+        y = (labels == 0).astype(dtype).reshape(-1, 1)
+        y_val = (val_labels == 0).astype(dtype).reshape(-1, 1)
+        specs = [
+            "binary_crossentropy", "bce", "BCE", "hinge", "squared_hinge", "log_cosh_error",
+            ("BinaryCrossentropy", {"label_smoothing": 0.2, "name": "bce_smooth"}),
+            ("Hinge", {"name": "hinge_object"}), ("SquaredHinge", {"name": "squared"}),
+            ("BinaryIoU", {"name": "biou"}),
+            ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3, "name": "biou_1"}),
+            ("RecallAtPrecision", {"precision": 0.5, "name": "r_at_p"}),
+            ("SensitivityAtSpecificity", {"specificity": 0.5, "num_thresholds": 50,
+                                          "name": "sens_at_spec"}),
+            ("LogCoshError", {"name": "logcosh"}),
+            ("binary_crossentropy", None), ("hinge", None), ("log_cosh", None),
+            ("binary_focal_crossentropy", None),
+        ]
+        model = classifier(output_units=1, output_activation="sigmoid")
+        return fit_with_metrics(model, specs, x, y, "binary_crossentropy",
+                                validation_data=(x_val, y_val))
+
+
+@case("metrics", "sparse_probabilistic_catalog", kind="training")
+def sparse_probabilistic_catalog(dtype):
+    """Integer labels: sparse cross-entropy (plain, ignoring class 0), IoU and mean IoU of
+    the argmax of the scores."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        specs = [
+            "sparse_categorical_crossentropy",
+            ("SparseCategoricalCrossentropy", {"ignore_class": 0, "name": "scce_ignore_0"}),
+            ("MeanIoU", {"num_classes": 3, "sparse_y_pred": False, "name": "miou"}),
+            ("IoU", {"num_classes": 3, "target_class_ids": [1], "sparse_y_pred": False,
+                     "name": "iou_1"}),
+        ]
+        return fit_with_metrics(classifier(), specs, x, labels,
+                                "sparse_categorical_crossentropy")
+
+
+@case("metrics", "regression_correlation_catalog", kind="training")
+def regression_correlation_catalog(dtype):
+    """Two linear targets: cosine similarity, log-cosh, Pearson and concordance correlation
+    (per sample, and along the batch with ``axis=0``), and their functions, with Huber's
+    and the squared hinge's."""
+    with precision(dtype):
+        x, y = regression(96, dtype)
+        x_val, y_val = regression(40, dtype, seed=1)
+        specs = [
+            "cosine_similarity", "log_cosh_error", "LogCoshError", "pearson_correlation",
+            "concordance_correlation",
+            ("CosineSimilarity", {"axis": 0, "name": "cosine_batch"}),
+            ("PearsonCorrelation", {"axis": 0, "name": "pearson_batch"}),
+            ("ConcordanceCorrelation", {"axis": 0, "name": "ccc_batch"}),
+            ("pearson_correlation", None), ("concordance_correlation", None),
+            ("huber", None), ("squared_hinge", None),
+        ]
+        model = classifier(output_units=2, output_activation="linear")
+        return fit_with_metrics(model, specs, x, y, "mse", validation_data=(x_val, y_val))
+
+
+@case("metrics", "weighted_catalog", kind="training")
+def weighted_catalog(dtype):
+    """Sample weights through ``weighted_metrics``, one-hot labels: the running means weigh
+    each sample, the confusion matrices and the threshold counts add its weight."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        weights = sample_weights(96, dtype)
+        specs = ["categorical_crossentropy"]
+        weighted = [
+            ("CategoricalCrossentropy", {"name": "w_cce"}), ("KLDivergence", {"name": "w_kld"}),
+            ("CategoricalHinge", {"name": "w_hinge"}),
+            ("CosineSimilarity", {"name": "w_cosine"}),
+            ("ConcordanceCorrelation", {"name": "w_ccc"}),
+            ("OneHotMeanIoU", {"num_classes": 3, "dtype": "float32", "name": "w_miou"}),
+            ("PrecisionAtRecall", {"recall": 0.5, "class_id": 0, "name": "w_p_at_r"}),
+            ("RecallAtPrecision", {"precision": 0.5, "class_id": 2, "num_thresholds": 20,
+                                   "name": "w_r_at_p"}),
+        ]
+        return fit_with_metrics(classifier(), specs, x, one_hot(labels, dtype),
+                                "categorical_crossentropy", weighted_specs=weighted,
+                                sample_weight=weights)
+
+
+@case("metrics", "weighted_sparse_catalog", kind="training")
+def weighted_sparse_catalog(dtype):
+    """Sample weights, integer labels: the sparse cross-entropy leaves the ignored class
+    out of the mean (Keras uses that mask only with weights), IoU adds float weights."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        weights = sample_weights(96, dtype)
+        specs = ["sparse_categorical_crossentropy"]
+        weighted = [
+            ("SparseCategoricalCrossentropy", {"name": "w_scce"}),
+            ("SparseCategoricalCrossentropy", {"ignore_class": 2, "name": "w_scce_ignore_2"}),
+            ("MeanIoU", {"num_classes": 3, "sparse_y_pred": False, "dtype": "float32",
+                         "name": "w_miou"}),
+        ]
+        return fit_with_metrics(classifier(), specs, x, labels,
+                                "sparse_categorical_crossentropy", weighted_specs=weighted,
+                                sample_weight=weights)

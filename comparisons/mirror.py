@@ -50,6 +50,11 @@ _BY_CONFIG += ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation"
 _BY_CONFIG += ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")
 # Attention: called on (query, value) and keyword tensors (key=, attention_mask=) or options.
 _BY_CONFIG += ("MultiHeadAttention", "Attention", "AdditiveAttention")
+# Normalization, spatial and alpha dropout, and the TimeDistributed wrapper (Keras' own keys).
+_BY_CONFIG += ("GroupNormalization", "UnitNormalization", "RMSNormalization",
+               "SpatialDropout1D", "SpatialDropout3D", "AlphaDropout", "TimeDistributed")
+# Preprocessing without a vocabulary (Keras' own keys; adapted boundaries are in the config).
+_BY_CONFIG += ("Resizing", "CenterCrop", "CategoryEncoding", "Discretization")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")
@@ -145,6 +150,8 @@ def _layer_to_keras(layer):
             bias_initializer=_by_class(keras.initializers, layer.bias_initializer),
             kernel_regularizer=_by_class(keras.regularizers, layer.kernel_regularizer),
             bias_regularizer=_by_class(keras.regularizers, layer.bias_regularizer),
+            kernel_constraint=_by_class(keras.constraints, layer.kernel_constraint),
+            bias_constraint=_by_class(keras.constraints, layer.bias_constraint),
             name=layer.name)
     if kind == "Dropout":
         return keras.layers.Dropout(layer.rate, noise_shape=layer.noise_shape, seed=layer.seed,
@@ -216,15 +223,17 @@ def loss_to_keras(loss):
 def _metric_to_keras(metric):
     if isinstance(metric, str):
         return metric
-    return getattr(keras.metrics, type(metric).__name__)(name=metric.name)
+    if not isinstance(metric, mr.metrics.Metric):      # mr.metrics.hinge: Keras' function
+        return getattr(keras.metrics, metric.__name__)
+    # the same class and arguments (IoU, PrecisionAtRecall... have required ones)
+    return getattr(keras.metrics, type(metric).__name__)(**metric.get_config())
 
 
 # -- Keras -> minired ----------------------------------------------------------------------
 
 # Keras arguments minired does not have, and the value that means "not used".
 _UNSUPPORTED_DEFAULTS = {
-    "kernel_constraint": None, "bias_constraint": None, "activity_regularizer": None,
-    "lora_rank": None, "use_ema": False, "loss_scale_factor": None,
+    "activity_regularizer": None, "lora_rank": None, "use_ema": False, "loss_scale_factor": None,
     "gradient_accumulation_steps": None,
 }
 
@@ -356,6 +365,8 @@ def _layer_from_keras(layer):
             bias_initializer=_from_class(mr.initializers, layer.bias_initializer, layer),
             kernel_regularizer=_from_class(mr.regularizers, layer.kernel_regularizer, layer),
             bias_regularizer=_from_class(mr.regularizers, layer.bias_regularizer, layer),
+            kernel_constraint=_from_class(mr.constraints, layer.kernel_constraint, layer),
+            bias_constraint=_from_class(mr.constraints, layer.bias_constraint, layer),
             name=layer.name)
     if kind == "Dropout":
         return mr.layers.Dropout(config["rate"], noise_shape=config.get("noise_shape"),

@@ -256,3 +256,159 @@ def adamw_schedule(dtype):
     return compare_steps(dtype, lambda o: o.AdamW(
         learning_rate=o.schedules.ExponentialDecay(LR, decay_steps=1, decay_rate=0.5),
         weight_decay=0.3))
+
+
+# -- the rest of Keras' optimizers -----------------------------------------------------------
+
+@case("optimizers", "adamax", kind="step")
+def adamax(dtype):
+    """Adamax: u <- max(b2·u, |g|), w <- w - lr·m / ((1 - b1^t)·(u + eps))."""
+    return compare_steps(dtype, lambda o: o.Adamax(learning_rate=LR))
+
+
+@case("optimizers", "adamax_settings", kind="step")
+def adamax_settings(dtype):
+    """Adamax with other betas, a large eps and weight decay."""
+    return compare_steps(dtype, lambda o: o.Adamax(learning_rate=LR, beta_1=0.8, beta_2=0.95,
+                                                   epsilon=1e-3, weight_decay=0.1))
+
+
+@case("optimizers", "adadelta", kind="step")
+def adadelta(dtype):
+    """Adadelta: Δ = -sqrt(d + eps)·g / sqrt(a + eps), d the running mean of Δ²."""
+    return compare_steps(dtype, lambda o: o.Adadelta(learning_rate=1.0))
+
+
+@case("optimizers", "adadelta_settings", kind="step")
+def adadelta_settings(dtype):
+    """Adadelta with a short memory, a large eps and clipvalue."""
+    return compare_steps(dtype, lambda o: o.Adadelta(learning_rate=1.0, rho=0.7, epsilon=1e-4,
+                                                     clipvalue=0.5))
+
+
+@case("optimizers", "ftrl", kind="step")
+def ftrl(dtype):
+    """Ftrl: z <- z + g - ((n'^p - n^p)/lr)·w, w = (clip(z, ±l1) - z)/q (TF's pow: 1 ulp)."""
+    return compare_steps(dtype, lambda o: o.Ftrl(learning_rate=LR))
+
+
+@case("optimizers", "ftrl_regularized", kind="step")
+def ftrl_regularized(dtype):
+    """Ftrl with L1 (exact zeros), L2, L2 shrinkage, beta and another power."""
+    return compare_steps(dtype, lambda o: o.Ftrl(
+        learning_rate=LR, learning_rate_power=-0.3, initial_accumulator_value=0.3,
+        l1_regularization_strength=0.05, l2_regularization_strength=0.1,
+        l2_shrinkage_regularization_strength=0.05, beta=0.2))
+
+
+@case("optimizers", "lion", kind="step")
+def lion(dtype):
+    """Lion: w <- w - lr·sign(b1·m + (1-b1)·g), then m <- b2·m + (1-b2)·g."""
+    return compare_steps(dtype, lambda o: o.Lion(learning_rate=0.01))
+
+
+@case("optimizers", "lion_weight_decay", kind="step")
+def lion_weight_decay(dtype):
+    """Lion with other betas and the strong weight decay it is used with."""
+    return compare_steps(dtype, lambda o: o.Lion(learning_rate=0.01, beta_1=0.7, beta_2=0.9,
+                                                 weight_decay=0.3))
+
+
+@case("optimizers", "lamb", kind="step")
+def lamb(dtype):
+    """Lamb: Adam's direction u, scaled per variable by the trust ratio ||w|| / ||u||."""
+    return compare_steps(dtype, lambda o: o.Lamb(learning_rate=0.01))
+
+
+@case("optimizers", "lamb_clipnorm", kind="step")
+def lamb_clipnorm(dtype):
+    """Lamb with other betas, a large eps, weight decay and clipnorm."""
+    return compare_steps(dtype, lambda o: o.Lamb(learning_rate=0.01, beta_1=0.8, beta_2=0.9,
+                                                 epsilon=1e-3, weight_decay=0.1, clipnorm=1.0))
+
+
+@case("optimizers", "adafactor", kind="step")
+def adafactor(dtype):
+    """Adafactor: the kernel's v from row and column means, the bias' v as RMSprop's."""
+    return compare_steps(dtype, lambda o: o.Adafactor(learning_rate=LR))
+
+
+@case("optimizers", "adafactor_settings", kind="step")
+def adafactor_settings(dtype):
+    """Adafactor with every argument changed, and weight decay."""
+    return compare_steps(dtype, lambda o: o.Adafactor(
+        learning_rate=0.5, beta_2_decay=-0.6, epsilon_1=1e-20, epsilon_2=0.01,
+        clip_threshold=0.5, relative_step=False, weight_decay=0.1))
+
+
+@case("optimizers", "cosine_decay_restarts", kind="step")
+def cosine_decay_restarts(dtype):
+    """CosineDecayRestarts: periods 2, 3, 4.5... steps, each starting 0.8 times lower."""
+    return compare_steps(dtype, lambda o: o.Adamax(
+        learning_rate=o.schedules.CosineDecayRestarts(LR, first_decay_steps=2, t_mul=1.5,
+                                                      m_mul=0.8, alpha=0.1)), steps=12)
+
+
+# -- a training run of an MLP with each of them ----------------------------------------------
+
+def fit_mlp(dtype: str, make_optimizer: Callable) -> Outcome:
+    """``fit`` of the training cases' MLP (comparisons.training.fit_blobs) with
+    ``make_optimizer(mr.optimizers)``: History and final weights as Keras'."""
+    from comparisons.training import fit_blobs
+
+    return fit_blobs(dtype, lambda: make_optimizer(mr.optimizers))
+
+
+@case("optimizers", "adamax_training", kind="training")
+def adamax_training(dtype):
+    """An MLP trained with Adamax."""
+    return fit_mlp(dtype, lambda o: o.Adamax(learning_rate=0.02))
+
+
+@case("optimizers", "adadelta_training", kind="training")
+def adadelta_training(dtype):
+    """An MLP trained with Adadelta (lr 1, as in the paper)."""
+    return fit_mlp(dtype, lambda o: o.Adadelta(learning_rate=1.0))
+
+
+@case("optimizers", "ftrl_training", kind="training")
+def ftrl_training(dtype):
+    """An MLP trained with Ftrl and a little L1."""
+    return fit_mlp(dtype, lambda o: o.Ftrl(learning_rate=0.1, l1_regularization_strength=0.001))
+
+
+@case("optimizers", "lion_training", kind="training")
+def lion_training(dtype):
+    """An MLP trained with Lion."""
+    return fit_mlp(dtype, lambda o: o.Lion(learning_rate=0.003))
+
+
+@case("optimizers", "lamb_training", kind="training")
+def lamb_training(dtype):
+    """An MLP trained with Lamb."""
+    return fit_mlp(dtype, lambda o: o.Lamb(learning_rate=0.02))
+
+
+@case("optimizers", "adafactor_training", kind="training")
+def adafactor_training(dtype):
+    """An MLP trained with Adafactor."""
+    return fit_mlp(dtype, lambda o: o.Adafactor(learning_rate=0.05))
+
+
+
+@case("optimizers", "cosine_decay_restarts_training", kind="training")
+def cosine_decay_restarts_training(dtype):
+    """An MLP trained with Adam on CosineDecayRestarts, restarting every 4 batches.
+
+    In ``fit`` Keras runs the schedule inside a TensorFlow graph, where a division by a
+    constant becomes a multiplication by its rounded reciprocal: ``step / 4`` is exact
+    either way, but with ``t_mul != 1`` the period is ``floor(log(8) / log(2))``, which the
+    graph computes as ``log(8)·(1/log(2)) = 2.9999999999999996``: Keras' ``fit`` then
+    restarts one step late (at step 21 for ``first_decay_steps=3, t_mul=2``) while its own
+    ``apply_gradients`` (eager) does not. minired follows the eager arithmetic (the
+    ``cosine_decay_restarts`` step case), so this case keeps ``t_mul=1``. The rate is a
+    NumPy float64, so the schedule computes in float64 (a Python float computes in float32,
+    and the float32 ``cos`` of TensorFlow is an ulp off on ~1% of angles).
+    """
+    return fit_mlp(dtype, lambda o: o.Adam(learning_rate=o.schedules.CosineDecayRestarts(
+        np.float64(0.02), first_decay_steps=4, t_mul=1.0, m_mul=0.8, alpha=0.05)))

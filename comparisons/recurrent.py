@@ -21,6 +21,16 @@
   the inference encoder/decoder models decoding step by step.
 - ``recurrent/fit_seq2seq``: the same model trained 4 epochs with RMSprop (History, final
   weights), made into Keras by ``to_keras`` (which replays ``initial_state``).
+- ``recurrent/recurrent_dropout``: ``dropout`` and ``recurrent_dropout`` in LSTM, GRU (both
+  reset forms) and SimpleRNN, Keras' cell handed minired's masks (its random draws cannot
+  match): training outputs, δx and every gradient through the masks; inference outputs.
+- ``recurrent/rnn_cells``: ``RNN(LSTMCell)`` -> ``RNN([GRUCell, SimpleRNNCell],
+  go_backwards)`` -> ``RNN(a cell of your own written with ops)`` -> Dense: outputs, loss
+  and every gradient (the cells' hand-written steps, and the tape through the loop of
+  the custom cell).
+- ``recurrent/stateful``: stateful LSTM -> GRU -> SimpleRNN (``Input(batch_shape=...)``):
+  predictions and carried states over two predict calls, after ``reset_states``, and
+  through 3 epochs of ``fit`` with ``shuffle=False`` (History, final weights and states).
 """
 
 from __future__ import annotations
@@ -41,12 +51,13 @@ def sequences(dtype: str, n: int = 10, seed: int = 0) -> tuple[np.ndarray, np.nd
     return x, y
 
 
-def step_outcome(model, dtype: str, x, y) -> Outcome:
-    """Outputs, loss and every ∂L/∂w of ``model`` (compiled with mse) and its Keras twin."""
+def step_outcome(model, dtype: str, x, y, twin=None) -> Outcome:
+    """Outputs, loss and every ∂L/∂w of ``model`` (compiled with mse) and its Keras twin
+    (by default ``to_keras(model)``)."""
     from comparisons.common import tf
     from comparisons.mirror import to_keras
 
-    twin = to_keras(model)
+    twin = to_keras(model) if twin is None else twin
     loss, grads = model.loss_and_gradients(x, y)
     with tf.GradientTape() as tape:
         keras_loss = tf.reduce_mean(keras.losses.mean_squared_error(y, twin(x)))
@@ -64,6 +75,8 @@ def _weight_names(layer) -> list[str]:
              "GRU": ["kernel", "recurrent_kernel", "bias"],
              "SimpleRNN": ["kernel", "recurrent_kernel", "bias"],
              "Dense": ["kernel", "bias"], "Embedding": ["embeddings"]}
+    if type(layer).__name__ == "RNN":
+        return [f"weight {i}" for i in range(len(layer.weights))]
     if type(layer).__name__ == "Bidirectional":
         return [f"{direction}/{name}" for direction in ("forward", "backward")
                 for name in _weight_names(getattr(layer, f"{direction}_layer"))]
@@ -325,3 +338,174 @@ def fit_seq2seq(dtype):
         model.compile(optimizer=mr.optimizers.RMSprop(0.01), loss="categorical_crossentropy",
                       metrics=["accuracy"])
         return compare_fit(model, x, y, epochs=4, batch_size=8)
+
+
+def inject_dropout_masks(layer, twin) -> None:
+    """Hand minired's dropout masks of its last call (``layer.cache``) to the Keras twin's
+    cell, so its next call uses them instead of drawing its own (Keras' cell keeps the masks
+    it holds in ``_dropout_mask`` and ``_recurrent_dropout_mask`` until the call ends; its
+    random numbers cannot match minired's)."""
+    from comparisons.common import tf
+
+    def keras_form(masks, several: bool):
+        if masks is None:
+            return None
+        if several:                             # one per gate: Keras' list of k masks
+            return [tf.constant(m) for m in masks]
+        return tf.constant(masks)
+
+    cell = twin.cell
+    cell._dropout_mask = keras_form(layer.cache.mask, layer._mask_count > 1)
+    recurrent = layer.cache.recurrent_masks
+    if recurrent is not None and layer._mask_count == 1:
+        recurrent = recurrent[0]                # SimpleRNN: one (N, units) mask
+    cell._recurrent_dropout_mask = keras_form(recurrent, layer._mask_count > 1)
+
+
+def masked_layer_pairs(dtype: str, label: str, layer, twin, x, rng) -> list:
+    """One training call of ``layer`` (its masks drawn by minired) and of ``twin`` given
+    the same masks: outputs, δx and every ∂L/∂w of ``L = Σ outputs ⊙ upstream``; then an
+    inference call of both (no dropout)."""
+    from comparisons.common import tf
+
+    layer(x)
+    twin(x)
+    twin.set_weights(layer.get_weights())
+    layer.zero_gradients()
+    outputs = layer(x, training=True)
+    upstream = rng.normal(size=outputs.shape).astype(dtype)
+    grads = [layer.backward(upstream), *layer.gradients]
+    variable = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        inject_dropout_masks(layer, twin)
+        theirs = twin(variable, training=True)
+        loss = tf.reduce_sum(theirs * upstream)
+    keras_grads = tape.gradient(loss, [variable, *twin.trainable_variables])
+    return [(f"{label} outputs (training)", outputs, theirs.numpy()),
+            *[(f"{label} gradient {i}", g, np.asarray(kg))
+              for i, (g, kg) in enumerate(zip(grads, keras_grads, strict=True))],
+            (f"{label} outputs (inference)", layer(x), twin(x).numpy())]
+
+
+@case("recurrent", "recurrent_dropout")
+def recurrent_dropout(dtype):
+    """dropout=0.3 and recurrent_dropout=0.4 in LSTM, GRU (both reset forms), SimpleRNN,
+    Keras' cell given minired's masks (one per gate in LSTM/GRU): training outputs, δx and
+    every gradient through the masks, and the inference outputs (no dropout)."""
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(5, STEPS, FEATURES)).astype(dtype)
+    pairs = []
+    with precision(dtype):
+        for label, make, kwargs in (
+                ("LSTM", "LSTM", {"return_sequences": True}),
+                ("GRU", "GRU", {"go_backwards": True}),
+                ("GRU(reset_after=False)", "GRU", {"reset_after": False,
+                                                   "return_sequences": True}),
+                ("SimpleRNN", "SimpleRNN", {"return_sequences": True})):
+            kwargs = {"dropout": 0.3, "recurrent_dropout": 0.4, **kwargs}
+            layer = getattr(mr.layers, make)(4, seed=11, **kwargs)
+            twin = getattr(keras.layers, make)(4, **kwargs)
+            pairs += masked_layer_pairs(dtype, label, layer, twin, x, rng)
+    return Outcome(pairs)
+
+
+BATCH = 4
+
+
+def stateful_stack(library):
+    """LSTM -> GRU -> SimpleRNN, all stateful, under a Dense; batch size fixed at 4."""
+    layers = library.layers
+    return library.Sequential([
+        library.Input(batch_shape=(BATCH, STEPS, FEATURES)),
+        layers.LSTM(5, stateful=True, return_sequences=True),
+        layers.GRU(4, stateful=True, return_sequences=True),
+        layers.SimpleRNN(3, stateful=True), layers.Dense(1)])
+
+
+def carried_states(model, label: str, twin) -> list:
+    return [(f"{label}: {layer.name} state {i}", state, np.asarray(theirs))
+            for layer, keras_layer in zip(model.layers[:3], twin.layers[:3], strict=True)
+            for i, (state, theirs) in enumerate(zip(layer.states, keras_layer.states,
+                                                    strict=True))]
+
+
+@case("recurrent", "stateful", kind="training")
+def stateful(dtype):
+    """Stateful LSTM -> GRU -> SimpleRNN: predict twice (the second call continues from the
+    states the first left), reset_states, predict again, then 3 epochs of fit with
+    shuffle=False (states carried from batch to batch, truncated BPTT): predictions, every
+    carried state, History and final weights."""
+    x, y = sequences(dtype, n=3 * BATCH, seed=12)
+    with precision(dtype):
+        model, twin = stateful_stack(mr), stateful_stack(keras)
+        twin.set_weights(model.get_weights())
+        pairs = []
+        for call in ("first", "second"):
+            pairs.append((f"predict ({call} call)", model.predict(x, batch_size=BATCH,
+                                                                   verbose=0),
+                          twin.predict(x, batch_size=BATCH, verbose=0)))
+            pairs += carried_states(model, f"after the {call} predict", twin)
+        for layer, keras_layer in zip(model.layers[:3], twin.layers[:3], strict=True):
+            layer.reset_states()
+            keras_layer.reset_states()
+        pairs.append(("predict after reset_states", model.predict(x, batch_size=BATCH,
+                                                                   verbose=0),
+                      twin.predict(x, batch_size=BATCH, verbose=0)))
+        model.compile(optimizer=mr.optimizers.Adam(0.01), loss="mse")
+        twin.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+
+        def after(model, twin, *_):
+            return [*carried_states(model, "after fit", twin),
+                    ("predict after fit", model.predict(x, batch_size=BATCH, verbose=0),
+                     twin.predict(x, batch_size=BATCH, verbose=0))]
+
+        outcome = compare_fit(model, x, y, keras_model=twin, after=after, epochs=3,
+                              batch_size=BATCH)
+    return Outcome(pairs + outcome.pairs, curves=outcome.curves)
+
+
+def minimal_cell(library):
+    """keras-io's ``MinimalRNNCell`` (the RNN docstring's example), written with ops: the
+    same source for both libraries."""
+    class MinimalRNNCell(library.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                          initializer="glorot_uniform", name="kernel")
+            self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
+                                                    initializer="orthogonal",
+                                                    name="recurrent_kernel")
+
+        def call(self, inputs, states):
+            h = library.ops.matmul(inputs, self.kernel)
+            output = library.ops.tanh(h + library.ops.matmul(states[0],
+                                                              self.recurrent_kernel))
+            return output, [output]
+
+    return MinimalRNNCell
+
+
+def cells_model(library):
+    layers = library.layers
+    return library.Sequential([
+        library.Input((STEPS, FEATURES)),
+        layers.RNN(layers.LSTMCell(5), return_sequences=True),
+        layers.RNN([layers.GRUCell(4), layers.SimpleRNNCell(3)], go_backwards=True,
+                   return_sequences=True),
+        layers.RNN(minimal_cell(library)(3)), layers.Dense(1)])
+
+
+@case("recurrent", "rnn_cells")
+def rnn_cells(dtype):
+    """RNN(LSTMCell) -> RNN([GRUCell, SimpleRNNCell], go_backwards) -> RNN(custom cell) ->
+    Dense: outputs, loss and every gradient."""
+    x, y = sequences(dtype, seed=13)
+    with precision(dtype):
+        model, twin = cells_model(mr), cells_model(keras)
+        twin.set_weights(model.get_weights())
+        model.compile(optimizer="sgd", loss="mse")
+        return step_outcome(model, dtype, x, y, twin=twin)

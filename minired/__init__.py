@@ -13,6 +13,7 @@ from minired import (
     backend,
     callbacks,
     config,
+    constraints,
     datasets,
     gradcheck,
     initializers,
@@ -28,15 +29,34 @@ from minired import (
     utils,
     wrappers,
 )
-from minired.layers import Input
+from minired.initializers import Initializer
+from minired.layers import Input, InputSpec, Layer
+from minired.layers.keras_tensor import KerasTensor
+from minired.losses import Loss
+from minired.metrics import Metric
 from minired.models import Model, Sequential
+from minired.optimizers import Optimizer
+from minired.regularizers import Regularizer
 from minired.variables import Variable
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """minired's version, as ``keras.version()`` gives Keras' (``__version__``).
+
+    Example:
+        >>> version() == __version__
+        True
+    """
+    return __version__
+
+
 __all__ = [
-    "Model", "Sequential", "Input", "Variable", "activations", "autodiff", "backend",
-    "callbacks", "config", "datasets", "gradcheck", "initializers", "layers", "losses",
-    "metrics", "ops",
+    "Model", "Sequential", "Input", "Variable", "Layer", "Loss", "Metric", "Optimizer",
+    "Initializer", "Regularizer", "InputSpec", "KerasTensor", "version", "activations",
+    "autodiff", "backend",
+    "callbacks", "config", "constraints", "datasets", "gradcheck", "initializers", "layers",
+    "losses", "metrics", "ops",
     "optimizers", "plot", "random", "regularizers", "saving", "utils", "wrappers",
 ]

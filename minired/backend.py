@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import gc
 
-import numpy as np
-
+from minired import config
 from minired.config import (
     epsilon,
     floatx,
@@ -18,7 +17,13 @@ from minired.config import (
     set_floatx,
     set_image_data_format,
 )
-from minired.utils import naming
+from minired.utils import naming, rng_utils
+from minired.utils.dtype_utils import (
+    is_float_dtype,
+    is_int_dtype,
+    result_type,
+    standardize_dtype,
+)
 
 
 def backend() -> str:
@@ -32,8 +37,11 @@ def backend() -> str:
 
 
 def clear_session(free_memory: bool = True) -> None:
-    """Forget the session's automatic names, as Keras does: the next ``Dense()`` is called
-    ``"dense"`` again. ``free_memory`` also runs Python's garbage collector.
+    """Reset the session's global state, as Keras does: the automatic names (the next
+    ``Dense()`` is called ``"dense"`` again), the generator of unseeded ``mr.random`` draws
+    (reseeded from Python's ``random``, see
+    :func:`~minired.utils.rng_utils.restart_random_stream`) and the logging switch
+    (interactive again). ``free_memory`` also runs Python's garbage collector.
 
     Example:
         >>> import minired as mr
@@ -41,6 +49,8 @@ def clear_session(free_memory: bool = True) -> None:
         'dense'
     """
     naming._NAME_COUNTS.clear()
+    rng_utils.restart_random_stream()
+    config.enable_interactive_logging()
     if free_memory:
         gc.collect()
 
@@ -64,18 +74,6 @@ def is_keras_tensor(x) -> bool:
     return isinstance(x, KerasTensor)
 
 
-def standardize_dtype(dtype) -> str:
-    """A dtype's name, as Keras writes it: ``"float32"``, ``"int64"``... (None: floatx).
-
-    Example:
-        >>> standardize_dtype(np.float64), standardize_dtype(None)
-        ('float64', 'float32')
-    """
-    if dtype is None:
-        return floatx()
-    return np.dtype(dtype).name
-
-
 __all__ = ["backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
-           "is_keras_tensor", "set_epsilon", "set_floatx", "set_image_data_format",
-           "standardize_dtype"]
+           "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+           "set_floatx", "set_image_data_format", "standardize_dtype"]

@@ -80,3 +80,61 @@ def set_image_data_format(data_format: str) -> None:
     if data_format != "channels_last":
         raise ValueError("set_image_data_format: minired's layers read images as "
                          f"(N, H, W, C): only 'channels_last' is available, got {data_format!r}.")
+
+
+def backend() -> str:
+    """The engine doing the arithmetic, as ``keras.config.backend()`` names it: minired
+    computes with NumPy.
+
+    Example:
+        >>> backend()
+        'numpy'
+    """
+    return "numpy"
+
+
+def set_backend(backend: str) -> None:
+    """Keras' switch between TensorFlow, JAX and PyTorch. minired has one engine, NumPy:
+    ``"numpy"`` is accepted (nothing changes), any other name raises ValueError.
+
+    Example:
+        >>> set_backend("numpy")
+    """
+    if backend != "numpy":
+        raise ValueError(f"set_backend: minired computes with NumPy only, so `backend` can only "
+                         f"be 'numpy', got {backend!r}. To run the same script on "
+                         f"{backend!r}, import keras instead of minired.")
+
+
+_INTERACTIVE_LOGGING = True
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether ``fit``'s progress bar and messages go to standard output (True, the
+    default) or to Python's ``logging`` (logger ``"minired"``, level INFO), as Keras sends
+    them to ``absl.logging``.
+
+    Example:
+        >>> is_interactive_logging_enabled()
+        True
+    """
+    return _INTERACTIVE_LOGGING
+
+
+def enable_interactive_logging() -> None:
+    """Send the progress bar and messages to standard output (the default)."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = True
+
+
+def disable_interactive_logging() -> None:
+    """Send the progress bar and messages to Python's ``logging`` (logger ``"minired"``),
+    for a script run on a server, as Keras sends them to ``absl.logging``.
+
+    Example:
+        >>> disable_interactive_logging(); is_interactive_logging_enabled()
+        False
+        >>> enable_interactive_logging()
+    """
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = False

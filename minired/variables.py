@@ -7,6 +7,7 @@ It also carries what training needs:
 - ``gradient``: the array ``∂L/∂w`` beside it, which backward passes add to;
 - ``trainable``: whether the optimizer updates it (a counter or a moving mean is not);
 - ``regularizer``: an optional penalty ``R(w)`` added to the loss;
+- ``constraint``: an optional projection ``w ← c(w)`` the optimizer applies after each update;
 - ``assign``, ``assign_add``, ``assign_sub``: change the value in place, as Keras does.
 
 The tape treats every Variable as a leaf: inside a recorded ``call()`` its gradient is
@@ -38,6 +39,9 @@ class Variable(Tensor):
         dtype: the dtype; ``mr.config.floatx()`` when None.
         trainable: whether the optimizer updates it.
         name: its name (``"variable"``, ``"variable_1"``... when None).
+        regularizer: a penalty ``R(w)`` added to the loss, or None.
+        constraint: a function ``c(w)`` (e.g. ``mr.constraints.MaxNorm()``) the optimizer
+            applies after each update, ``w ← c(w)``, or None (Keras' ``variable.constraint``).
 
     Example:
         >>> w = Variable(np.ones((2, 3)), name="w")
@@ -47,7 +51,7 @@ class Variable(Tensor):
     """
 
     def __new__(cls, initializer, shape=None, dtype=None, trainable: bool = True,
-                name: str | None = None, regularizer=None, **kwargs):
+                name: str | None = None, regularizer=None, constraint=None, **kwargs):
         for key in ("autocast", "aggregation", "synchronization"):  # distribution, in Keras
             kwargs.pop(key, None)
         if kwargs:
@@ -62,12 +66,26 @@ class Variable(Tensor):
         variable.name = name or auto_name("variable")
         variable.trainable = bool(trainable)
         variable.regularizer = regularizer
+        variable.constraint = constraint
         variable.gradient = np.zeros(variable.shape, dtype=dtype)
         return variable
 
     def __array_finalize__(self, obj) -> None:
         # A view or a slice NumPy makes of a Variable is an untraced Tensor, not a new weight.
         self._origin = "numpy"
+
+    @property
+    def constraint(self):
+        """The projection the optimizer applies after each update (``w ← c(w)``), or None."""
+        return self.__dict__.get("_constraint")
+
+    @constraint.setter
+    def constraint(self, value) -> None:
+        if value is not None and not callable(value):
+            raise ValueError("Invalid value for attribute `constraint`. Expected a callable "
+                             "(such as a `mr.constraints.Constraint` instance) or `None`. "
+                             f"Received: constraint={value!r}")
+        self.__dict__["_constraint"] = value
 
     @property
     def path(self) -> str:

@@ -168,13 +168,98 @@ def mish(x):
     return ops.multiply(x, ops.tanh(softplus(x)))
 
 
+# -- Keras 3's newer activations (``keras/src/backend/tensorflow/nn.py``) ------------------------
+def celu(x, alpha=1.0):
+    """``max(x, 0) + α · expm1(min(x, 0) / α)`` (a Python ``α``: its float64 value)."""
+    return ops.add(ops.maximum(x, 0.0),
+                   ops.multiply(alpha, ops.expm1(ops.divide(ops.minimum(x, 0.0), alpha))))
+
+
+def glu(x, axis=-1):
+    """``tf.split`` in two halves ``u, v`` along ``axis``, then ``u · sigmoid(v)``."""
+    u, v = ops.split(x, 2, axis=axis)
+    return ops.multiply(u, sigmoid(v))
+
+
+def hard_shrink(x, threshold=0.5):
+    """``where(|x| > θ, x, 0)``."""
+    return ops.where(ops.greater(ops.abs(x), threshold), x, 0.0)
+
+
+def hard_tanh(x):
+    """``tf.clip_by_value(x, -1, 1)`` (its gradient passes at both bounds)."""
+    return ops.clip(x, -1.0, 1.0)
+
+
+def log_sigmoid(x):
+    """``tf.math.log_sigmoid``: ``-softplus(-x)``."""
+    return ops.negative(softplus(ops.negative(x)))
+
+
+def soft_shrink(x, threshold=0.5):
+    """``where(x > θ, x - θ, where(x < -θ, x + θ, 0))``."""
+    return ops.where(ops.greater(x, threshold), ops.subtract(x, threshold),
+                     ops.where(ops.less(x, -threshold), ops.add(x, threshold), 0.0))
+
+
+def sparse_plus(x):
+    """``where(x <= -1, 0, where(x < 1, ¼ (x + 1)², x))`` (``tf.pow(x + 1, 2)``)."""
+    quadratic = ops.multiply(0.25, ops.power(ops.add(x, 1.0), 2.0))
+    return ops.where(ops.less_equal(x, -1.0), 0.0, ops.where(ops.less(x, 1.0), quadratic, x))
+
+
+def sparse_sigmoid(x):
+    """``where(x <= -1, 0, where(x >= 1, 1, ½ (x + 1)))``."""
+    return ops.where(ops.less_equal(x, -1.0), 0.0,
+                     ops.where(ops.greater_equal(x, 1.0), 1.0,
+                               ops.multiply(0.5, ops.add(x, 1.0))))
+
+
+def sparsemax(x, axis=-1):
+    """Sparsemax as Keras writes it (sort decreasing, cumulative sums, the support
+    ``z_(j) - (cumsum_j - 1)/j > 0``, ``τ``, ``max(x - τ, 0)``), with ``τ`` from the sum of
+    the **sorted values** over the support, ``τ = (Σ_S z_(j) - 1)/k``: the paper's
+    threshold and the fix of keras-team/keras issue 23425 (Keras 3.15 sums the cumulative
+    sums there, see ``minired.activations.sparse.sparsemax``). The tape differentiates
+    ``τ`` through the sort."""
+    ranked = ops.negative(ops.sort(ops.negative(x), axis=axis))          # decreasing
+    cumulative = ops.cumsum(ranked, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    j = np.arange(1, x.shape[axis] + 1, dtype=np.float64).reshape(shape)
+    support = ops.greater(ops.subtract(ranked, ops.divide(ops.subtract(cumulative, 1.0), j)),
+                          0.0)
+    k = ops.sum(ops.cast(support, "float64"), axis=axis, keepdims=True)
+    total = ops.sum(ops.where(support, ranked, 0.0), axis=axis, keepdims=True)
+    tau = ops.divide(ops.subtract(total, 1.0), k)
+    return ops.maximum(ops.subtract(x, tau), 0.0)
+
+
+def squareplus(x, b=4):
+    """``(x + √(x² + b)) / 2`` (``b`` converted to the inputs' dtype: exact for 4)."""
+    return ops.divide(ops.add(x, ops.sqrt(ops.add(ops.square(x), float(b)))), 2.0)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return ops.subtract(x, ops.tanh(x))
+
+
+def threshold(x, threshold, default_value):
+    """``where(x > θ, x, default_value)``."""
+    return ops.where(ops.greater(x, threshold), x, default_value)
+
+
 #: Keras name -> reference. An alias (``swish``) is checked through its function's name.
 ACTIVATIONS = {
     "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
     "log_softmax": log_softmax, "leaky_relu": leaky_relu, "relu6": relu6, "elu": elu,
     "selu": selu, "softplus": softplus, "softsign": softsign, "silu": silu, "gelu": gelu,
     "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "exponential": exponential,
-    "mish": mish,
+    "mish": mish, "celu": celu, "glu": glu, "hard_shrink": hard_shrink, "hard_tanh": hard_tanh,
+    "log_sigmoid": log_sigmoid, "soft_shrink": soft_shrink, "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax, "squareplus": squareplus,
+    "tanh_shrink": tanh_shrink, "threshold": threshold,
 }
 
 
@@ -342,6 +427,128 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     return ops.negative(ops.squeeze(picked, axis=-1))
 
 
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    """``softmax`` over ``axis`` for logits, then rescaled to sum to 1, clipped to
+    ``[ε, 1 - ε]``, and ``Σ_axis (1 - o)^γ · α · (-y log o)``; a list ``α`` multiplies the
+    **last** axis, as a float32 tensor."""
+    y = y_true
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[-1]
+    if isinstance(alpha, list | tuple):
+        alpha = np.asarray(alpha, dtype=np.float32).astype(np.float64)
+    p = softmax(y_pred, axis=axis) if from_logits else y_pred
+    output = ops.clip(ops.divide(p, ops.sum(p, axis=axis, keepdims=True)), eps(), 1.0 - eps())
+    cce = ops.multiply(ops.negative(y), ops.log(output))
+    weighting = ops.multiply(ops.power(ops.subtract(1.0, output), gamma), alpha)
+    return ops.sum(ops.multiply(weighting, cce), axis=axis)
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q=0.5):
+    """``p = Σ ŷ · one_hot(y)``, ``(1 - p^q) / q`` (labels ``(N, 1)`` read as ``(N,)``, as
+    Keras' docstring promises)."""
+    labels = np.asarray(y_true).astype(np.int64)
+    if labels.ndim == y_pred.ndim:
+        labels = labels[..., 0]
+    one_hot = (labels[..., None] == np.arange(y_pred.shape[-1])).astype(np.float64)
+    p = ops.sum(ops.multiply(y_pred, one_hot), axis=-1)
+    return ops.divide(ops.subtract(1.0, ops.power(p, q)), q)
+
+
+def _overlap_axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def dice(y_true, y_pred, axis=None):
+    """``1 - 2 Σ y ŷ / (Σ y + Σ ŷ + ε)``, the sums over ``axis`` (all axes for None)."""
+    axis = _overlap_axis(axis)
+    intersection = ops.sum(ops.multiply(y_true, y_pred), axis=axis)
+    total = ops.add(ops.add(ops.sum(y_true, axis=axis), ops.sum(y_pred, axis=axis)), eps())
+    return ops.subtract(1.0, ops.divide(ops.multiply(2.0, intersection), total))
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """``1 - TP / (TP + α FP + β FN + ε)`` with ``TP = Σ y ŷ``, ``FP = Σ (1 - ŷ) y``,
+    ``FN = Σ ŷ (1 - y)`` over ``axis`` (Keras' names: its "fp" counts the targets missed)."""
+    axis = _overlap_axis(axis)
+    intersection = ops.sum(ops.multiply(y_true, y_pred), axis=axis)
+    fp = ops.sum(ops.multiply(ops.subtract(1.0, y_pred), y_true), axis=axis)
+    fn = ops.sum(ops.multiply(y_pred, ops.subtract(1.0, y_true)), axis=axis)
+    denominator = ops.add(ops.add(ops.add(intersection, ops.multiply(fp, alpha)),
+                                  ops.multiply(fn, beta)), eps())
+    return ops.subtract(1.0, ops.divide(intersection, denominator))
+
+
+def _masked_logsumexp(x, mask):
+    """``tf.math.reduce_logsumexp`` over axis 1 of ``where(mask, x, -inf)``: the shift by the
+    row's finite maximum is a constant (TensorFlow's ``stop_gradient``)."""
+    masked = ops.where(mask, x, -np.inf)
+    top = np.max(np.where(mask, np.asarray(x), -np.inf), axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    total = ops.sum(ops.exp(ops.subtract(masked, top)), axis=1)
+    return ops.add(ops.log(total), top[:, 0])
+
+
+def circle(y_true, y_pred, gamma=80.0, margin=0.4, remove_diagonal=True):
+    """Keras' ``circle`` of a batch against itself: cosine distances
+    ``d = max(1 - Y Yᵀ, 0)``, the positive and negative masks (same label, without the
+    diagonal when ``remove_diagonal``; different label), the weighted distances, one masked
+    logsumexp per row for each, and ``softplus(p + n)`` (TensorFlow's softplus)."""
+    labels = np.asarray(y_true).reshape(-1).astype(np.int32)
+    positive = labels[:, None] == labels[None, :]
+    negative = ~positive
+    if remove_diagonal:
+        positive = positive & ~np.eye(len(labels), dtype=bool)
+    distance = ops.maximum(ops.subtract(1.0, ops.matmul(y_pred, ops.transpose(y_pred))), 0.0)
+    pos_weights = ops.maximum(ops.multiply(ops.add(margin, distance), positive * 1.0), 0.0)
+    neg_weights = ops.maximum(ops.multiply(ops.subtract(1 + margin, distance), negative * 1.0),
+                              0.0)
+    pos_dists = ops.subtract(margin, distance)
+    neg_dists = ops.subtract(1 - margin, distance)
+    pos_wdists = ops.multiply(ops.multiply(-1 * gamma, pos_weights), pos_dists)
+    neg_wdists = ops.multiply(ops.multiply(gamma, neg_weights), neg_dists)
+    p_loss = _masked_logsumexp(pos_wdists, positive)
+    n_loss = _masked_logsumexp(neg_wdists, negative)
+    return softplus(ops.add(p_loss, n_loss))
+
+
+def ctc(y_true, y_pred):
+    """``-log P(y | z)``, the CTC likelihood of the labels ``y`` (``(N, L)``, 0-padded; 0 is
+    the blank) under the logits ``z`` (``(N, T, C)``), by the forward recursion in
+    probability space (``tf.nn.ctc_loss`` runs it in log space: the same function; T is
+    small here, so nothing underflows). With ``y' = (0, y_1, 0, …, y_L, 0)`` and
+    ``q_t(s) = softmax(z_t)_{y'_s}``: ``α_0 = q_0 ⊙ [s ≤ 1]``,
+    ``α_t(s) = q_t(s) (α_{t-1}(s) + α_{t-1}(s-1) + [skip] α_{t-1}(s-2))``,
+    ``P = α_{T-1}(2L) + α_{T-1}(2L - 1)``. Each sample's transitions are a 0/1 matrix."""
+    labels = np.asarray(y_true).astype(np.int64)
+    n, length = labels.shape
+    size = 2 * length + 1
+    extended = np.zeros((n, size), dtype=np.int64)
+    extended[:, 1::2] = labels
+    lengths = np.sum(labels != 0, axis=1)
+    valid = np.arange(size)[None, :] < (2 * lengths + 1)[:, None]            # (N, S)
+    moves = np.zeros((n, size, size))                                        # from s to r
+    for r in range(size):
+        moves[:, r, r] = 1.0
+        if r >= 1:
+            moves[:, r - 1, r] = 1.0
+        if r >= 2:
+            moves[:, r - 2, r] = (extended[:, r] != 0) & (extended[:, r] != extended[:, r - 2])
+    moves *= valid[:, None, :] * valid[:, :, None]
+    one_hot = (extended[..., None] == np.arange(y_pred.shape[-1])).astype(np.float64)
+    q = ops.einsum("ntc,nsc->nts", softmax(y_pred, axis=-1), one_hot)       # (N, T, S)
+    start = (np.arange(size)[None, :] <= np.minimum(lengths, 1)[:, None]) * 1.0
+    alpha = ops.multiply(ops.getitem(q, (slice(None), 0)), start)
+    for t in range(1, y_pred.shape[1]):
+        alpha = ops.multiply(ops.getitem(q, (slice(None), t)),
+                             ops.einsum("ns,nsr->nr", alpha, moves))
+    last = 2 * lengths
+    end = np.zeros((n, size))
+    end[np.arange(n), last] = 1.0
+    end[np.arange(n)[lengths > 0], last[lengths > 0] - 1] = 1.0
+    return ops.negative(ops.log(ops.sum(ops.multiply(alpha, end), axis=-1)))
+
+
 #: minired loss class name -> reference of its per-sample values.
 LOSSES = {
     "MeanSquaredError": mean_squared_error,
@@ -360,19 +567,44 @@ LOSSES = {
     "BinaryFocalCrossentropy": binary_focal_crossentropy,
     "CategoricalCrossentropy": categorical_crossentropy,
     "SparseCategoricalCrossentropy": sparse_categorical_crossentropy,
+    "CategoricalFocalCrossentropy": categorical_focal_crossentropy,
+    "CategoricalGeneralizedCrossEntropy": categorical_generalized_cross_entropy,
+    "Dice": dice,
+    "Tversky": tversky,
+    "Circle": circle,
+    "CTC": ctc,
 }
+#: Keras' mask on a loss' values (``backend.set_keras_mask``), which the reduction joins to
+#: the sample weights: Circle masks the samples whose loss is 0 (no positive or negative).
+LOSS_MASKS = {"Circle": lambda values: np.asarray(values) > 0}
 
 
-def reduce_losses(losses, sample_weight, reduction: str):
-    """Keras' ``reduce_weighted_values``: ``Σ w ℓ`` divided by the number of loss values
-    (``sum_over_batch_size``), by 1 (``sum``) or by ``Σ w`` (``mean_with_sample_weight``)."""
-    weights = np.ones(losses.shape) if sample_weight is None else sample_weight
-    total = ops.sum(ops.multiply(losses, weights))
-    if reduction == "sum":
+def reduce_losses(losses, sample_weight, reduction: str, mask=None):
+    """Keras' ``reduce_weighted_values``: ``Σ w ℓ`` divided by the number of weighted loss
+    values (``sum_over_batch_size``), by 1 (``sum``) or by ``Σ w``
+    (``mean_with_sample_weight``).
+
+    Keras' corners: a ``mask`` on the values joins the weights (``apply_mask``: with
+    ``sum_over_batch_size`` each unmasked value weighs ``total / valid``), and weights of
+    one more axis than the values, of size 1, are squeezed first (``(1,)`` weights on a 0-d
+    loss); a 0-d result is returned as it is, undivided."""
+    losses_shape = np.shape(losses)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=np.float64)
+        if reduction == "sum_over_batch_size":
+            valid = np.sum(mask)
+            mask = mask * (mask.size / valid if valid else 0.0)
+        sample_weight = mask if sample_weight is None else mask * sample_weight
+    weights = np.ones(losses_shape) if sample_weight is None else np.asarray(sample_weight)
+    if weights.ndim == len(losses_shape) + 1 and weights.shape[-1] == 1:
+        weights = weights[..., 0]                        # squeeze_or_expand_to_same_rank
+    weighted = ops.multiply(losses, weights)
+    total = ops.sum(weighted)
+    if reduction == "sum" or np.ndim(weighted) == 0:
         return total
     if reduction == "mean_with_sample_weight":
         return ops.divide(total, float(np.sum(weights)))
-    return ops.divide(total, float(losses.size))
+    return ops.divide(total, float(np.size(weighted)))
 
 
 # ================================================================================================
@@ -903,57 +1135,97 @@ def gaussian_dropout(layer, x, weights):
     return x if layer.cache is None else ops.multiply(x, layer.cache)
 
 
-def recurrent(layer, x, weights):
-    """SimpleRNN, LSTM and GRU as Keras' cells write them (implementation 2), one step at a
-    time over ``x`` (reversed for ``go_backwards``), the inputs dropped with the mask of the
-    hand-written call (``layer.cache.mask``, None without dropout)."""
+def recurrent(layer, x, weights, initial_states=None):
+    """SimpleRNN, LSTM and GRU (and their cells run by ``RNN``) as Keras' cells write them,
+    one step at a time over ``x`` (reversed for ``go_backwards``), from zero states or from
+    ``initial_states`` (constants: a stateful layer's carried states). Input dropout replays
+    the hand-written call's mask (``layer.cache.mask``): one mask ``(N, in)`` on ``x``
+    (implementation 2), or, with recurrent dropout (Keras' implementation 1), one per gate
+    ``(k, N, in)`` on ``x`` before each gate's kernel; recurrent dropout replays
+    ``layer.cache.recurrent_masks`` ``(k, N, units)``, one per gate on ``h_{t-1}``."""
     kernel, recurrent_kernel = weights[0], weights[1]
     bias = weights[2] if layer.use_bias else None
-    u, name = layer.units, type(layer).__name__
+    u = layer.units
+    name = type(layer).__name__.removesuffix("Cell")
     f = ACTIVATIONS[layer.activation.__name__]
     sigma = (ACTIVATIONS[layer.recurrent_activation.__name__]
              if hasattr(layer, "recurrent_activation") else None)
     if layer.go_backwards:
         x = ops.flip(x, axis=1)
-    if layer.cache is not None and layer.cache.mask is not None:
-        x = ops.multiply(x, ops.expand_dims(layer.cache.mask, axis=1))
+    cache = layer.cache
+    in_masks = None if cache is None else cache.mask
+    rec_masks = None if cache is None else cache.recurrent_masks
+    if in_masks is not None and in_masks.ndim == 2:          # one mask for every gate
+        x = ops.multiply(x, ops.expand_dims(in_masks, axis=1))
+        in_masks = None
     h = ops.zeros((x.shape[0], u), dtype=x.dtype)
     c, outputs = h, []
+    if initial_states:
+        h, c = initial_states[0], initial_states[-1]
 
     def cols(a, start, stop):
         return ops.getitem(a, (slice(None), slice(start * u, stop * u)))
 
+    def x_times_kernel(x_t, start, stop):
+        """``x_t W`` for the gates start..stop-1, each gate's inputs with its own mask."""
+        if in_masks is None:
+            return ops.matmul(x_t, cols(kernel, start, stop))
+        return ops.concatenate([ops.matmul(ops.multiply(x_t, in_masks[g]), cols(kernel, g, g + 1))
+                                for g in range(start, stop)], axis=1)
+
+    def h_times_kernel(h, start, stop, h_factor=None):
+        """``h U`` for the gates start..stop-1, each gate's ``h`` with its own mask (and
+        times ``h_factor``: GRU's reset gate before the product)."""
+        blocks = []
+        for g in range(start, stop):
+            h_g = h if rec_masks is None else ops.multiply(h, rec_masks[g])
+            h_g = h_g if h_factor is None else ops.multiply(h_factor, h_g)
+            blocks.append(ops.matmul(h_g, cols(recurrent_kernel, g, g + 1)))
+        return blocks[0] if len(blocks) == 1 else ops.concatenate(blocks, axis=1)
+
     for t in range(x.shape[1]):
         x_t = ops.getitem(x, (slice(None), t))
         if name == "SimpleRNN":
-            z = ops.matmul(x_t, kernel)
+            z = x_times_kernel(x_t, 0, 1)
             z = ops.add(z, bias) if bias is not None else z
-            h = f(ops.add(z, ops.matmul(h, recurrent_kernel)))
+            h = f(ops.add(z, h_times_kernel(h, 0, 1)))
         elif name == "LSTM":
-            z = ops.add(ops.matmul(x_t, kernel), ops.matmul(h, recurrent_kernel))
+            z = ops.add(x_times_kernel(x_t, 0, 4), h_times_kernel(h, 0, 4))
             z = ops.add(z, bias) if bias is not None else z
             i, g = sigma(cols(z, 0, 1)), f(cols(z, 2, 3))
             c = ops.add(ops.multiply(sigma(cols(z, 1, 2)), c), ops.multiply(i, g))
             h = ops.multiply(sigma(cols(z, 3, 4)), f(c))
         else:                                                   # GRU
-            a = ops.matmul(x_t, kernel)
+            a = x_times_kernel(x_t, 0, 3)
             if bias is not None:
                 a = ops.add(a, ops.getitem(bias, 0) if layer.reset_after else bias)
             if layer.reset_after:
-                q = ops.matmul(h, recurrent_kernel)
+                q = h_times_kernel(h, 0, 3)
                 q = ops.add(q, ops.getitem(bias, 1)) if bias is not None else q
             else:
-                q = ops.matmul(h, cols(recurrent_kernel, 0, 2))
+                q = h_times_kernel(h, 0, 2)
             z = sigma(ops.add(cols(a, 0, 1), cols(q, 0, 1)))
             r = sigma(ops.add(cols(a, 1, 2), cols(q, 1, 2)))
             if layer.reset_after:
                 inner = ops.multiply(r, cols(q, 2, 3))
             else:
-                inner = ops.matmul(ops.multiply(r, h), cols(recurrent_kernel, 2, 3))
+                inner = h_times_kernel(h, 2, 3, h_factor=r)      # (r ⊙ h) U_h
             hh = f(ops.add(cols(a, 2, 3), inner))
             h = ops.add(ops.multiply(z, h), ops.multiply(ops.subtract(1.0, z), hh))
         outputs.append(h)
     return ops.stack(outputs, axis=1) if layer.return_sequences else h
+
+
+def rnn(layer, x, weights):
+    """Keras' RNN: its cell over the sequence; a stack of cells runs them in turn at every
+    step, which equals the first cell over the sequence, then the next over its outputs."""
+    cells = layer.cell.cells if hasattr(layer.cell, "cells") else [layer.cell]
+    start = 0
+    for cell in cells:
+        count = len(cell.trainable_weights)
+        x = recurrent(cell, x, weights[start:start + count])
+        start += count
+    return x
 
 
 def bidirectional(layer, x, weights):
@@ -1033,3 +1305,141 @@ def dot_attention(layer, inputs, weights):
     if cache.query_keep is not None:
         outputs = ops.where(cache.query_keep, outputs, 0.0)
     return outputs
+
+
+# -- Keras 3's newer layers -----------------------------------------------------------------------
+def time_distributed(layer, x, weights, inner):
+    """Keras' TimeDistributed: the wrapped layer called on every time step ``x[:, t]`` (``T``
+    calls with the same weights; ``inner`` is the wrapped layer's reference), stacked on
+    axis 1."""
+    steps = [inner(layer.layer, ops.getitem(x, (slice(None), t)), weights)
+             for t in range(x.shape[1])]
+    return ops.stack(steps, axis=1)
+
+
+def group_normalization(layer, x, weights):
+    """Keras' GroupNormalization: ``x`` reshaped to ``(..., G, C/G, ...)`` (the groups axis
+    inserted before the channels), ``μ``, ``σ²`` of each sample and group over every axis but
+    the batch and groups ones (``ops.moments``: functions of ``x``), ``inv = rsqrt(σ² + ε)·γ``,
+    ``a = x·inv + (β − μ·inv)``, reshaped back."""
+    axis = layer.axis % x.ndim
+    g = layer.groups
+    grouped = [*x.shape[:axis], g, x.shape[axis] // g, *x.shape[axis + 1:]]
+    xg = ops.reshape(x, tuple(grouped))
+    reduction = tuple(a for a in range(1, x.ndim + 1) if a != axis)
+    mean = ops.mean(xg, axis=reduction, keepdims=True)
+    variance = ops.mean(ops.square(ops.subtract(xg, mean)), axis=reduction, keepdims=True)
+    broadcast = [1] * (x.ndim + 1)
+    broadcast[axis], broadcast[axis + 1] = g, x.shape[axis] // g
+    weights = list(weights)
+    inv = ops.rsqrt(ops.add(variance, layer.epsilon))
+    if layer.scale:
+        inv = ops.multiply(inv, ops.reshape(weights.pop(0), tuple(broadcast)))
+    res = ops.multiply(ops.negative(mean), inv)
+    if layer.center:
+        res = ops.add(res, ops.reshape(weights.pop(0), tuple(broadcast)))
+    return ops.reshape(ops.add(ops.multiply(xg, inv), res), x.shape)
+
+
+def rms_normalization(layer, x, weights):
+    """Keras' ``ops.rms_normalization``: ``x · rsqrt(mean(x²) + ε) · γ`` (the mean over the
+    normalized axes, ``γ`` broadcast against the last axes)."""
+    mean_square = ops.mean(ops.square(x), axis=tuple(layer.axis), keepdims=True)
+    rrms = ops.rsqrt(ops.add(mean_square, layer.epsilon))
+    return ops.multiply(ops.multiply(x, rrms), weights[0])
+
+
+def unit_normalization(layer, x, weights):
+    """Keras' ``ops.normalize(x, axis, order=2, epsilon=1e-12)``:
+    ``x · min(rsqrt(Σ x²), 1/ε)`` (a vector of norm below ε is scaled by the constant 1/ε)."""
+    axis = tuple(layer.axis) if isinstance(layer.axis, list) else layer.axis
+    inv_norm = ops.rsqrt(ops.sum(ops.square(x), axis=axis, keepdims=True))
+    return ops.multiply(x, ops.minimum(inv_norm, 1.0 / 1e-12))
+
+
+#: SELU's α and λ, as Keras' AlphaDropout writes them.
+ALPHA_DROPOUT_ALPHA = 1.6732632423543772848170429916717
+ALPHA_DROPOUT_SCALE = 1.0507009873554804934193349852946
+
+
+def alpha_dropout(layer, x, weights):
+    """Keras' AlphaDropout in training: ``A (x k + α'(1 − k)) + B`` with ``α' = −λα``,
+    ``A = ((1 − p)(1 + p α'²))^(−1/2)``, ``B = −A α' p`` (Python floats), the keep mask ``k``
+    replayed from the hand-written call (None: the identity)."""
+    if layer.cache is None:
+        return x
+    kept = layer.cache[0]
+    p = layer.rate
+    alpha_p = -ALPHA_DROPOUT_ALPHA * ALPHA_DROPOUT_SCALE
+    a = ((1 - p) * (1 + p * alpha_p**2)) ** -0.5
+    b = -a * alpha_p * p
+    dropped = ops.add(ops.multiply(x, kept), ops.multiply(alpha_p, ops.subtract(1.0, kept)))
+    return ops.add(ops.multiply(a, dropped), b)
+
+
+def _half_pixel_positions(n_in: int, n_out: int) -> np.ndarray:
+    """TensorFlow's resize kernels' source positions ``(i + ½)·s`` of the outputs, with
+    ``s = n_in / n_out``, in float32 as the kernels compute them."""
+    return (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * np.float32(n_in / n_out)
+
+
+def _resize_axis(x, axis: int, n_out: int, interpolation: str):
+    """One axis of ``tf.image.resize`` (half-pixel centres, no antialiasing): ``nearest``
+    reads ``x[min(⌊(i + ½)·s⌋, n - 1)]``; ``bilinear``, at ``p = (i + ½)·s − ½``,
+    ``lo + (hi − lo)·f`` with ``lo = x[max(⌊p⌋, 0)]``, ``hi = x[min(⌈p⌉, n − 1)]``,
+    ``f = p − ⌊p⌋`` (the kernel's lerp)."""
+    n_in = x.shape[axis]
+    centres = _half_pixel_positions(n_in, n_out)
+    if interpolation == "nearest":
+        return ops.take(x, np.minimum(np.floor(centres), n_in - 1).astype(np.int64), axis=axis)
+    position = centres - np.float32(0.5)
+    low = ops.take(x, np.maximum(np.floor(position), 0).astype(np.int64), axis=axis)
+    high = ops.take(x, np.minimum(np.ceil(position), n_in - 1).astype(np.int64), axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = n_out
+    fraction = (position - np.floor(position)).astype(np.float64).reshape(shape)
+    return ops.add(low, ops.multiply(ops.subtract(high, low), fraction))
+
+
+def _resize(x, height: int, width: int, interpolation: str = "bilinear"):
+    """``tf.image.resize`` of ``(N, H, W, C)`` images: the columns, then the rows."""
+    return _resize_axis(_resize_axis(x, 2, width, interpolation), 1, height, interpolation)
+
+
+def _aspect_window(height: int, width: int, target: tuple):
+    """Keras' centred crop window with the target's aspect ratio (``smart_resize`` and
+    ``Resizing(crop_to_aspect_ratio=True)``): ``(top, left, rows, cols)``."""
+    rows = max(min(height, int(float(width * target[0]) / target[1])), 1)
+    cols = max(min(width, int(float(height * target[1]) / target[0])), 1)
+    return int(float(height - rows) / 2), int(float(width - cols) / 2), rows, cols
+
+
+def resizing(layer, x, weights):
+    """Keras' Resizing (TensorFlow backend): the centred aspect-ratio crop, or the padding
+    with ``fill_value`` (the same amount on both sides), then ``tf.image.resize``."""
+    height, width = x.shape[1], x.shape[2]
+    target = (layer.height, layer.width)
+    if layer.crop_to_aspect_ratio:
+        top, left, rows, cols = _aspect_window(height, width, target)
+        x = ops.getitem(x, (slice(None), slice(top, top + rows), slice(left, left + cols)))
+    elif layer.pad_to_aspect_ratio:
+        pad_height = max(height, int(float(width * target[0]) / target[1]))
+        pad_width = max(width, int(float(height * target[1]) / target[0]))
+        top, left = int(float(pad_height - height) / 2), int(float(pad_width - width) / 2)
+        x = _pad_axis(_pad_axis(x, 1, top, top, layer.fill_value), 2, left, left,
+                      layer.fill_value)
+    return _resize(x, layer.height, layer.width, layer.interpolation)
+
+
+def center_crop(layer, x, weights):
+    """Keras' CenterCrop: the centred ``height × width`` window when the images are at least
+    that large, else ``smart_resize`` (the centred window of the target's aspect ratio,
+    resized bilinearly)."""
+    height, width = x.shape[1], x.shape[2]
+    if height >= layer.height and width >= layer.width:
+        top, left = (height - layer.height) // 2, (width - layer.width) // 2
+        return ops.getitem(x, (slice(None), slice(top, top + layer.height),
+                               slice(left, left + layer.width)))
+    top, left, rows, cols = _aspect_window(height, width, (layer.height, layer.width))
+    window = ops.getitem(x, (slice(None), slice(top, top + rows), slice(left, left + cols)))
+    return _resize(window, layer.height, layer.width)

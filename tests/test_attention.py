@@ -418,7 +418,6 @@ def test_a_saved_model_loads_in_keras_and_back(tmp_path, keras_env):
     (dict(num_heads=2, key_dim=2, flash_attention=True), "flash attention"),
     (dict(num_heads=2, key_dim=2, use_gate=True), "use_gate"),
     (dict(num_heads=2, key_dim=2, sliding_window=3), "sliding_window"),
-    (dict(num_heads=2, key_dim=2, kernel_constraint="non_neg"), "kernel_constraint"),
 ])
 def test_unsupported_or_bad_arguments_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -277,8 +277,8 @@ def test_mistakes_get_clear_errors():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="one output"):
         model.fit(np.ones((2, 2)), np.ones((2, 2)), verbose=0)
-    with pytest.raises(ValueError, match="constraints are not implemented"):
-        mr.layers.Layer().add_weight(shape=(2,), constraint="non_neg")
+    with pytest.raises(ValueError, match="overwrite_with_gradient"):
+        mr.layers.Layer().add_weight(shape=(2,), overwrite_with_gradient=True)
     with pytest.raises(NotImplementedError, match="does not have a `call\\(\\)`"):
         mr.layers.Layer().call(np.ones(2))
 

@@ -124,6 +124,7 @@ class ActivationCase:
     high: float = 3.0
     kinks: tuple = ()                       #: and kept KINK_MARGIN away from these
     ndims: tuple = (2, 3)                   #: ranks the case is drawn for
+    shapes: dict | None = None              #: rank -> shapes, instead of ACTIVATION_SHAPES
 
     @property
     def id(self) -> str:
@@ -131,6 +132,8 @@ class ActivationCase:
 
 
 RELU_KINKS = (0.0,)
+#: glu splits an axis in two halves: even sizes along the last axis (and axis 1 of 3-D).
+GLU_SHAPES = {2: [(1, 4), (4, 6)], 3: [(3, 2, 4)]}
 ACTIVATION_CASES = [
     ActivationCase("linear"),
     ActivationCase("relu", kinks=RELU_KINKS),
@@ -165,12 +168,34 @@ ACTIVATION_CASES = [
     ActivationCase("hard_swish", low=-5.0, high=5.0, kinks=(-3.0, 3.0)),
     ActivationCase("exponential"),
     ActivationCase("mish"),
+    # Keras 3's newer activations (mr.activations.NEWER_ACTIVATIONS)
+    ActivationCase("celu"),
+    ActivationCase("celu", {"alpha": 0.5}),
+    ActivationCase("glu", shapes=GLU_SHAPES),             # halves the last axis: even sizes
+    ActivationCase("glu", {"axis": 1}, ndims=(3,), shapes=GLU_SHAPES),
+    ActivationCase("hard_shrink", kinks=(-0.5, 0.5)),
+    ActivationCase("hard_shrink", {"threshold": 1.2}, kinks=(-1.2, 1.2)),
+    ActivationCase("hard_tanh", kinks=(-1.0, 1.0)),
+    ActivationCase("log_sigmoid"),
+    ActivationCase("log_sigmoid", low=-45.0, high=45.0),   # softplus' three branches
+    ActivationCase("soft_shrink", kinks=(-0.5, 0.5)),
+    ActivationCase("soft_shrink", {"threshold": 0.2}, kinks=(-0.2, 0.2)),
+    ActivationCase("sparse_plus"),          # its pieces meet with equal slopes: no kink
+    ActivationCase("sparse_sigmoid", kinks=(-1.0, 1.0)),
+    ActivationCase("sparsemax"),
+    ActivationCase("sparsemax", {"axis": 0}),
+    ActivationCase("sparsemax", low=-1.0, high=1.0),      # larger supports
+    ActivationCase("squareplus"),
+    ActivationCase("squareplus", {"b": 0.5}),
+    ActivationCase("tanh_shrink"),
+    ActivationCase("threshold", {"threshold": 0.5, "default_value": -2.0}, kinks=(0.5,)),
+    ActivationCase("threshold", {"threshold": -1.0, "default_value": 0.0}, kinks=(-1.0,)),
 ]
 ACTIVATION_SHAPES = {2: [(1, 5), (4, 3)], 3: [(3, 2, 4)]}
 ACTIVATION_PARAMS = [
     pytest.param(case, shape, seed, id=f"{case.id}-{'x'.join(map(str, shape))}-seed{seed}")
     for case in ACTIVATION_CASES for ndim in case.ndims
-    for shape in ACTIVATION_SHAPES[ndim] for seed in (0, 1)
+    for shape in (case.shapes or ACTIVATION_SHAPES)[ndim] for seed in (0, 1)
 ]
 
 
@@ -178,11 +203,11 @@ def crosscheck_activation(case: ActivationCase, shape: tuple, seed: int) -> dict
     """Forward and backward of one activation; the relative error of each part."""
     rng = np.random.default_rng(seed)
     z = away_from(rng.uniform(case.low, case.high, shape), case.kinks)
-    grad_a = rng.standard_normal(shape)
     function = activations.get(case.name)
     reference = refs.ACTIVATIONS[function.__name__]
 
     a = function(z, **case.kwargs)
+    grad_a = rng.standard_normal(a.shape)            # glu's a has half of z's last axis
     hand = function.backward(z, a, grad_a, **case.kwargs)
     with GradientTape() as tape:
         watched = tape.watch(z.copy())
@@ -334,6 +359,47 @@ def _draw_sparse(from_logits, trailing_axis=False):
     return draw
 
 
+def _draw_categorical_on_axis_1(rng, shape):
+    """One-hot targets along axis 1 and logits (for ``axis=1``)."""
+    y = np.moveaxis(_one_hot(rng, (shape[0], shape[2], shape[1])), -1, 1)
+    return y, _normal(rng, shape, 2.0)
+
+
+def _draw_labels_and_probabilities(trailing_axis=False):
+    """Integer labels and probabilities kept away from 0 (``p^(q-1)`` is infinite there)."""
+    def draw(rng, shape):
+        labels = rng.integers(0, shape[-1], shape[:-1])
+        p = rng.uniform(0.05, 1.0, shape)
+        return (labels[..., None] if trailing_axis else labels,
+                p / np.sum(p, axis=-1, keepdims=True))
+    return draw
+
+
+def _draw_masks(rng, shape):
+    """0/1 target masks and predictions in (0, 1)."""
+    return rng.integers(0, 2, shape).astype(np.float64), rng.uniform(0.01, 0.99, shape)
+
+
+def _draw_embeddings(rng, shape):
+    """Labels in pairs (every sample has a positive and a negative: one without would have
+    a logsumexp of -∞, whose 0·∞ TensorFlow's ``where`` gradient drops and ``ops.where``'s
+    ``δa ⊙ c`` does not) and L2-normalised embeddings."""
+    labels = rng.permutation(np.repeat(np.arange(shape[0] // 2), 2))
+    y = rng.standard_normal(shape)
+    return labels, y / np.linalg.norm(y, axis=1, keepdims=True)
+
+
+def _draw_ctc(rng, shape):
+    """Labels ``(N, 2)`` of 0, 1 or 2 classes from ``1..C-1``, padded with the blank 0, and
+    logits ``(N, T, C)`` with ``T ≥ 4`` (every labelling reachable)."""
+    n, _, classes = shape
+    labels = rng.integers(1, classes, (n, 2))
+    lengths = rng.integers(0, 3, n)
+    lengths[0] = 2
+    labels[np.arange(2)[None, :] >= lengths[:, None]] = 0
+    return labels, _normal(rng, shape, 1.5)
+
+
 @dataclass(frozen=True)
 class LossCase:
     cls: str                                #: the loss class' name in minired.losses
@@ -344,6 +410,7 @@ class LossCase:
     #: ``compute(..., from_logits=True)`` on a loss made without it: what a model does when
     #: it hands over the logits of its softmax/sigmoid output.
     compute_from_logits: bool = False
+    shapes: dict | None = None              #: rank -> y_pred shapes, instead of LOSS_SHAPES
 
     @property
     def id(self) -> str:
@@ -351,6 +418,8 @@ class LossCase:
         return case_id(self.cls, self.kwargs) + (f"[{label}]" if label else "")
 
 
+#: Circle compares the samples of a batch with each other: batches of pairs.
+EMBEDDING_SHAPES = {2: [(4, 3), (6, 4)]}
 LOSS_CASES = [
     LossCase("MeanSquaredError", {}, _draw_regression),
     LossCase("MeanAbsoluteError", {}, _draw_abs),
@@ -399,17 +468,58 @@ LOSS_CASES = [
     LossCase("CategoricalCrossentropy", {"label_smoothing": 0.1}, _draw_categorical(True),
              compute_from_logits=True),
     LossCase("SparseCategoricalCrossentropy", {}, _draw_sparse(True), compute_from_logits=True),
+    # Keras 3's newer losses
+    LossCase("CategoricalFocalCrossentropy", {}, _draw_categorical(False)),
+    LossCase("CategoricalFocalCrossentropy", {"from_logits": True}, _draw_categorical(True)),
+    LossCase("CategoricalFocalCrossentropy", {"alpha": [0.1, 0.2, 0.3, 0.4], "gamma": 1.5,
+                                              "label_smoothing": 0.1}, _draw_categorical(False)),
+    LossCase("CategoricalFocalCrossentropy", {"from_logits": True, "axis": 1},
+             _draw_categorical_on_axis_1, ndims=(3,)),
+    LossCase("CategoricalGeneralizedCrossEntropy", {}, _draw_labels_and_probabilities()),
+    LossCase("CategoricalGeneralizedCrossEntropy", {"q": 0.8},
+             _draw_labels_and_probabilities(trailing_axis=True), ndims=(2,), label="labels-N-1"),
+    LossCase("Dice", {}, _draw_masks),                               # one loss for the batch
+    LossCase("Dice", {"axis": 1}, _draw_masks),
+    LossCase("Dice", {"axis": (1, 2)}, _draw_masks, ndims=(3,)),
+    LossCase("Tversky", {}, _draw_masks),
+    LossCase("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": 1}, _draw_masks),
+    LossCase("Tversky", {"axis": [1, 2]}, _draw_masks, ndims=(3,)),
+    LossCase("Circle", {}, _draw_embeddings, ndims=(2,), shapes=EMBEDDING_SHAPES),
+    LossCase("Circle", {"gamma": 2.0, "margin": 0.25}, _draw_embeddings, ndims=(2,),
+             shapes=EMBEDDING_SHAPES),
+    LossCase("Circle", {"remove_diagonal": False}, _draw_embeddings, ndims=(2,),
+             shapes=EMBEDDING_SHAPES),
+    LossCase("CTC", {}, _draw_ctc, ndims=(3,), shapes={3: [(1, 4, 3), (3, 5, 4)]}),
 ]
 LOSS_SHAPES = {2: [(1, 4), (5, 4)], 3: [(2, 3, 4)]}
 #: (reduction, whether sample weights are given)
 REDUCTIONS = [("sum_over_batch_size", False), ("sum_over_batch_size", True), ("sum", True),
               ("mean_with_sample_weight", True)]
+#: A difference from Keras found by these cases, reported to the lead and not yet resolved:
+#: a loss over all the axes (one 0-d value ℓ) with the weights ``(1,)`` of a batch of one.
+#: Keras squeezes them to ``()`` and returns the 0-d ``ℓ·w`` unreduced, so
+#: "mean_with_sample_weight" gives ``ℓ·w``; minired gives ``Σ ℓw / Σ w = ℓ``. Strict: the
+#: mark fails as soon as minired follows Keras (or the lead makes it deliberate), to be
+#: removed then.
+KERAS_SQUEEZED_WEIGHT = pytest.mark.xfail(
+    strict=True, reason="Keras' 0-d loss with (1,) weights: mean_with_sample_weight = ℓ·w "
+                        "in Keras, ℓ in minired (reported)")
+
+
+def _loss_marks(case: LossCase, shape: tuple, reduction: str, weighted: bool) -> list:
+    over_all_axes = case.cls in ("Dice", "Tversky") and case.kwargs.get("axis") is None
+    if over_all_axes and shape[0] == 1 and weighted and reduction == "mean_with_sample_weight":
+        return [KERAS_SQUEEZED_WEIGHT]
+    return []
+
+
 LOSS_PARAMS = [
     pytest.param(case, shape, reduction, weighted,
                  id=f"{case.id}-{'x'.join(map(str, shape))}-{reduction}"
-                    f"{'-weighted' if weighted else ''}")
-    for case in LOSS_CASES for ndim in case.ndims for shape in LOSS_SHAPES[ndim]
-    for reduction, weighted in REDUCTIONS
+                    f"{'-weighted' if weighted else ''}",
+                 marks=_loss_marks(case, shape, reduction, weighted))
+    for case in LOSS_CASES for ndim in case.ndims
+    for shape in (case.shapes or LOSS_SHAPES)[ndim] for reduction, weighted in REDUCTIONS
 ]
 
 
@@ -418,26 +528,28 @@ def crosscheck_loss(case: LossCase, shape: tuple, reduction: str, weighted: bool
     """Per-sample values, the reduced loss and ``∂L/∂ŷ`` of one loss."""
     rng = np.random.default_rng(stable_seed(case.id, shape))
     y_true, y_pred = case.draw(rng, shape)
-    axis = case.kwargs.get("axis", -1) % len(shape)
-    loss_shape = shape[:axis] + shape[axis + 1:]
-    sample_weight = None
-    if weighted:     # one weight per sample: (N,) for losses (N,), (N, 1) for (N, T)
-        sample_weight = rng.uniform(0.2, 2.0, (shape[0],) + (1,) * (len(loss_shape) - 1))
-        if shape[0] > 1:
-            sample_weight[0] = 0.0
     cls = getattr(losses, case.cls)
     reference = refs.LOSSES[case.cls]
     overrides = {"from_logits": True} if case.compute_from_logits else {}
     ref_kwargs = {**case.kwargs, **overrides}
+    values = cls(**ref_kwargs, reduction="none")(y_true, y_pred)
+    loss_shape = np.shape(values)    # (N,), (N, T)..., or () for a loss over all the axes
+    sample_weight = None
+    if weighted:     # one weight per sample: (N,) for losses (N,) or (), (N, 1) for (N, T)
+        sample_weight = rng.uniform(0.2, 2.0, (shape[0],) + (1,) * (len(loss_shape) - 1))
+        if shape[0] > 1:
+            sample_weight[0] = 0.0
 
     loss = cls(**case.kwargs, reduction=reduction)
     value, hand = loss.compute(y_true, y_pred, sample_weight=sample_weight, **overrides)
-    values = cls(**ref_kwargs, reduction="none")(y_true, y_pred)
     with GradientTape() as tape:
         watched = tape.watch(y_pred.copy())
         values_ref = reference(y_true, watched, **ref_kwargs)
-        value_ref = refs.reduce_losses(values_ref, sample_weight, reduction)
+        mask = refs.LOSS_MASKS[case.cls](values_ref) if case.cls in refs.LOSS_MASKS else None
+        value_ref = refs.reduce_losses(values_ref, sample_weight, reduction, mask)
     taped = tape.gradient(value_ref, watched)
+    if mask is not None:            # reduction="none": Keras zeroes the masked values
+        values_ref = np.where(mask, values_ref, 0.0)
 
     def numeric():
         yc = y_pred.copy()
@@ -713,8 +825,22 @@ LAYER_NORMALIZATION_CASES = [
               refs.layer_normalization),
 ]
 
+def _stateful_case(label: str, make: Callable, shapes: list, training: bool = False
+                   ) -> LayerCase:
+    """A stateful recurrent layer: the checked call starts from the states its first (build)
+    call left, which the reference gets as constants (truncated backpropagation)."""
+    carried: list = []
+
+    def remember_states(layer, rng, shapes):
+        carried[:] = [np.array(s) for s in layer.states]
+
+    return LayerCase(label, make, shapes, partial(refs.recurrent, initial_states=carried),
+                     training=training, setup=remember_states)
+
+
 #: The recurrent layers: each cell, the last output or the sequence, reversed, no bias, GRU's
-#: two reset forms, and input dropout (the reference replays the call's mask).
+#: two reset forms, input and recurrent dropout (the reference replays the call's masks),
+#: stateful layers, and the generic RNN with each cell and stacks of cells.
 RECURRENT_CASES = [
     LayerCase("LSTM(3)", partial(layers.LSTM, 3), [(4, 2)], refs.recurrent),
     LayerCase("LSTM(2,return_sequences,go_backwards)",
@@ -743,6 +869,46 @@ RECURRENT_CASES = [
     LayerCase("Bidirectional(SimpleRNN(2,return_sequences),merge_mode=ave)",
               lambda: layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True),
                                            merge_mode="ave"), [(3, 2)], refs.bidirectional),
+    # recurrent dropout: one mask per gate on h (and then on x too: Keras' implementation 1)
+    LayerCase("LSTM(2,recurrent_dropout=0.4)[training]",
+              partial(layers.LSTM, 2, recurrent_dropout=0.4, seed=8), [(3, 2)],
+              refs.recurrent, training=True),
+    LayerCase("LSTM(2,dropout=0.3,recurrent_dropout=0.4,return_sequences)[training]",
+              partial(layers.LSTM, 2, dropout=0.3, recurrent_dropout=0.4, return_sequences=True,
+                      seed=9), [(3, 3)], refs.recurrent, training=True),
+    LayerCase("GRU(2,dropout=0.3,recurrent_dropout=0.4)[training]",
+              partial(layers.GRU, 2, dropout=0.3, recurrent_dropout=0.4, seed=10), [(3, 3)],
+              refs.recurrent, training=True),
+    LayerCase("GRU(2,reset_after=False,recurrent_dropout=0.4,go_backwards)[training]",
+              partial(layers.GRU, 2, reset_after=False, recurrent_dropout=0.4,
+                      go_backwards=True, seed=11), [(3, 2)], refs.recurrent, training=True),
+    LayerCase("SimpleRNN(2,dropout=0.3,recurrent_dropout=0.4,return_sequences)[training]",
+              partial(layers.SimpleRNN, 2, dropout=0.3, recurrent_dropout=0.4,
+                      return_sequences=True, seed=12), [(3, 3)], refs.recurrent,
+              training=True),
+    _stateful_case("LSTM(2,stateful)", partial(layers.LSTM, 2, stateful=True), [(3, 2)]),
+    _stateful_case("GRU(2,stateful,return_sequences,recurrent_dropout=0.4)[training]",
+                   partial(layers.GRU, 2, stateful=True, return_sequences=True,
+                           recurrent_dropout=0.4, seed=15), [(3, 2)], training=True),
+    _stateful_case("SimpleRNN(2,stateful,go_backwards)",
+                   partial(layers.SimpleRNN, 2, stateful=True, go_backwards=True), [(3, 2)]),
+    # RNN(cell): the cells (checked here, inside the RNN that runs them) and stacks of them
+    LayerCase("RNN(LSTMCell(3))", lambda: layers.RNN(layers.LSTMCell(3)), [(4, 2)], refs.rnn),
+    LayerCase("RNN(GRUCell(2,reset_after=False),return_sequences,go_backwards)",
+              lambda: layers.RNN(layers.GRUCell(2, reset_after=False), return_sequences=True,
+                                 go_backwards=True), [(3, 2)], refs.rnn),
+    LayerCase("RNN(SimpleRNNCell(2,dropout=0.3,recurrent_dropout=0.4))[training]",
+              lambda: layers.RNN(layers.SimpleRNNCell(2, dropout=0.3, recurrent_dropout=0.4,
+                                                      seed=13)), [(3, 2)], refs.rnn,
+              training=True),
+    LayerCase("RNN([LSTMCell(3),GRUCell(2),SimpleRNNCell(2)])",
+              lambda: layers.RNN([layers.LSTMCell(3), layers.GRUCell(2),
+                                  layers.SimpleRNNCell(2)]), [(3, 2)], refs.rnn),
+    LayerCase("RNN(StackedRNNCells([GRUCell(2),LSTMCell(2,recurrent_dropout=0.4)]),"
+              "return_sequences)[training]",
+              lambda: layers.RNN(layers.StackedRNNCells(
+                  [layers.GRUCell(2), layers.LSTMCell(2, recurrent_dropout=0.4, seed=14)]),
+                  return_sequences=True), [(3, 2)], refs.rnn, training=True),
 ]
 
 #: The image augmentation layers in training (the reference replays the call's draws from
@@ -782,7 +948,16 @@ AUGMENTATION_CASES = [
 
 GIVEN_MEAN = np.array([0.5, -1.0, 2.0])
 GIVEN_VARIANCE = np.array([4.0, 0.25, 0.0])     # a variance of 0: σ = ε
-ALL_KINKS = (-3.0, 0.0, 0.5, 2.5, 3.0, 6.0)
+ALL_KINKS = (-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.5, 3.0, 6.0)
+#: The activations a layer takes by name: all but threshold, which needs its two arguments
+#: (``Dense(activation="threshold")`` fails in Keras too); its ActivationCases check it.
+BY_NAME_ACTIVATIONS = [name for name in refs.ACTIVATIONS if name != "threshold"]
+
+
+def _even(size: int, activation: str) -> int:
+    """``size``, made even for glu, which halves the last axis."""
+    return size + size % 2 if activation == "glu" else size
+
 
 def _attention_mask(inputs) -> np.ndarray:
     """A fixed (N, T, S) mask: key 0 always visible, the rest in a pattern per sample."""
@@ -861,10 +1036,126 @@ ATTENTION_CASES = [
 ]
 
 
+def _tiny_first_sample(rng, shape):
+    """N(0, 1.5²) inputs whose first sample has a norm far below ε = 1e-12 (Keras'
+    ``ops.normalize`` scales it by the constant 1/ε)."""
+    x = rng.normal(0.0, 1.5, shape)
+    x[0] *= 1e-14
+    return x
+
+
+def _td(inner):
+    return partial(refs.time_distributed, inner=inner)
+
+
+#: TimeDistributed: the reference calls the wrapped layer's reference on each time step (as
+#: Keras does), the layer runs it once on the N·T merged slices.
+TIME_DISTRIBUTED_CASES = [
+    LayerCase("TimeDistributed(Dense(3,tanh))", lambda: layers.TimeDistributed(
+        layers.Dense(3, activation="tanh")), [(4, 5)], _td(refs.dense)),
+    LayerCase("TimeDistributed(Dense(2,relu,L2 kernel,L1 bias))", lambda: layers.TimeDistributed(
+        layers.Dense(2, activation="relu", kernel_regularizer=mr.regularizers.L2(0.02),
+                     bias_regularizer=mr.regularizers.L1(0.01))), [(3, 4)], _td(refs.dense)),
+    LayerCase("TimeDistributed(Conv2D(2,2,same))[videos]", lambda: layers.TimeDistributed(
+        layers.Conv2D(2, 2, padding="same")), [(3, 4, 3, 2)], _td(refs.conv)),
+    LayerCase("TimeDistributed(LayerNormalization())", lambda: layers.TimeDistributed(
+        layers.LayerNormalization()), [(3, 4)], _td(refs.layer_normalization)),
+    LayerCase("TimeDistributed(BatchNormalization())[inference]",
+              lambda: layers.TimeDistributed(layers.BatchNormalization()), [(3, 2)],
+              _td(refs.batch_normalization),
+              setup=lambda layer, rng, shapes: _moving_statistics(layer.layer, rng, shapes)),
+]
+
+#: GroupNormalization: groups of the last axis or of another one, sequences and images,
+#: instance normalization (groups=-1), LayerNormalization over everything (groups=1),
+#: no γ or no β, a regularized γ. Every group holds 3 values or more: two values normalize
+#: to ±d/√(d² + ε) (d half their difference), nearly constant, so δx would be a cancellation
+#: of O(1) terms down to ~ε/d², which no relative comparison can judge.
+GROUP_NORMALIZATION_CASES = [
+    LayerCase("GroupNormalization(2)[N,6]", partial(layers.GroupNormalization, 2), [(6,)],
+              refs.group_normalization),
+    LayerCase("GroupNormalization(2)[N,3,4]", partial(layers.GroupNormalization, 2), [(3, 4)],
+              refs.group_normalization),
+    LayerCase("GroupNormalization(3,axis=1)[N,6,2]",
+              partial(layers.GroupNormalization, 3, axis=1), [(6, 2)],
+              refs.group_normalization),
+    LayerCase("GroupNormalization(-1)[N,3,3,2]", partial(layers.GroupNormalization, -1),
+              [(3, 3, 2)], refs.group_normalization),
+    LayerCase("GroupNormalization(1,center=False,L2 gamma)[N,2,2,3]",
+              partial(layers.GroupNormalization, 1, center=False,
+                      gamma_regularizer=mr.regularizers.L2(0.02)), [(2, 2, 3)],
+              refs.group_normalization),
+    LayerCase("GroupNormalization(2,scale=False,epsilon=0.1,L1 beta)[N,3,4]",
+              partial(layers.GroupNormalization, 2, scale=False, epsilon=0.1,
+                      beta_regularizer=mr.regularizers.L1(0.01)), [(3, 4)],
+              refs.group_normalization),
+]
+
+#: RMSNormalization and UnitNormalization: the last axis or several, and vectors whose norm
+#: is below Keras' ε (scaled by the constant 1/ε).
+RMS_UNIT_NORMALIZATION_CASES = [
+    LayerCase("RMSNormalization()[N,4]", layers.RMSNormalization, [(4,)],
+              refs.rms_normalization),
+    LayerCase("RMSNormalization(epsilon=0.1)[N,3,4]",
+              partial(layers.RMSNormalization, epsilon=0.1), [(3, 4)], refs.rms_normalization),
+    LayerCase("RMSNormalization(axis=[1,2])[N,3,2]",
+              partial(layers.RMSNormalization, axis=[1, 2]), [(3, 2)], refs.rms_normalization),
+    LayerCase("UnitNormalization()[N,4]", layers.UnitNormalization, [(4,)],
+              refs.unit_normalization),
+    LayerCase("UnitNormalization(axis=1)[N,3,2]", partial(layers.UnitNormalization, axis=1),
+              [(3, 2)], refs.unit_normalization),
+    LayerCase("UnitNormalization(axis=[1,2])[N,3,2]",
+              partial(layers.UnitNormalization, axis=[1, 2]), [(3, 2)],
+              refs.unit_normalization),
+    LayerCase("UnitNormalization()[N,3][tiny first sample]", layers.UnitNormalization, [(3,)],
+              refs.unit_normalization, draw=_tiny_first_sample),
+]
+
+#: The other dropouts: in training the reference replays the call's keep mask.
+MORE_DROPOUT_CASES = [
+    LayerCase("SpatialDropout1D(0.5)[training]", partial(layers.SpatialDropout1D, 0.5, seed=9),
+              [(4, 5)], refs.dropout, training=True),
+    LayerCase("SpatialDropout1D(0.5)[inference]",
+              partial(layers.SpatialDropout1D, 0.5, seed=10), [(4, 5)], refs.dropout),
+    LayerCase("SpatialDropout3D(0.5)[training]", partial(layers.SpatialDropout3D, 0.5, seed=11),
+              [(2, 2, 2, 5)], refs.dropout, training=True),
+    LayerCase("SpatialDropout3D(0.5)[inference]",
+              partial(layers.SpatialDropout3D, 0.5, seed=12), [(2, 2, 2, 5)], refs.dropout),
+    LayerCase("AlphaDropout(0.3)[training]", partial(layers.AlphaDropout, 0.3, seed=13),
+              [(6,)], refs.alpha_dropout, training=True),
+    LayerCase("AlphaDropout(0.4,noise_shape=(None,1,4))[training]",
+              partial(layers.AlphaDropout, 0.4, noise_shape=(None, 1, 4), seed=14), [(3, 4)],
+              refs.alpha_dropout, training=True),
+    LayerCase("AlphaDropout(0.3)[inference]", partial(layers.AlphaDropout, 0.3, seed=15),
+              [(6,)], refs.alpha_dropout),
+]
+
+#: Resizing (up and down, both interpolations, cropped or padded to the aspect ratio) and
+#: CenterCrop (a plain window, and Keras' smart_resize for images smaller than the target).
+RESIZING_CASES = [
+    LayerCase("Resizing(4,6)[up]", partial(layers.Resizing, 4, 6), [(3, 4, 2)], refs.resizing),
+    LayerCase("Resizing(2,3)[down]", partial(layers.Resizing, 2, 3), [(5, 7, 1)],
+              refs.resizing),
+    LayerCase("Resizing(5,3,nearest)", partial(layers.Resizing, 5, 3, interpolation="nearest"),
+              [(3, 4, 2)], refs.resizing),
+    LayerCase("Resizing(3,3,crop_to_aspect_ratio)",
+              partial(layers.Resizing, 3, 3, crop_to_aspect_ratio=True), [(4, 6, 2)],
+              refs.resizing),
+    LayerCase("Resizing(4,2,pad_to_aspect_ratio,fill_value=0.5)",
+              partial(layers.Resizing, 4, 2, pad_to_aspect_ratio=True, fill_value=0.5),
+              [(3, 3, 2)], refs.resizing),
+    LayerCase("CenterCrop(2,3)", partial(layers.CenterCrop, 2, 3), [(4, 5, 2)],
+              refs.center_crop),
+    LayerCase("CenterCrop(4,3)[smart_resize]", partial(layers.CenterCrop, 4, 3), [(3, 5, 2)],
+              refs.center_crop),
+]
+
+
 LAYER_CASES = [
     LayerCase("Dense(3)", lambda: layers.Dense(3), [(5,)], refs.dense),
-    *[LayerCase(f"Dense(3,{name})", partial(layers.Dense, 3, activation=name), [(4,)],
-                refs.dense) for name in refs.ACTIVATIONS if name != "linear"],
+    *[LayerCase(f"Dense({_even(3, name)},{name})",
+                partial(layers.Dense, _even(3, name), activation=name), [(4,)], refs.dense)
+      for name in BY_NAME_ACTIVATIONS if name != "linear"],
     LayerCase("Dense(2,use_bias=False)", lambda: layers.Dense(2, use_bias=False), [(3,)],
               refs.dense),
     LayerCase("Dense(3,tanh)[3-D inputs]", lambda: layers.Dense(3, activation="tanh"),
@@ -877,8 +1168,8 @@ LAYER_CASES = [
     LayerCase("Dense(2,L1L2 kernel)",
               lambda: layers.Dense(2, kernel_regularizer=mr.regularizers.L1L2(0.01, 0.03)),
               [(3,)], refs.dense),
-    *[LayerCase(f"Activation({name})", partial(layers.Activation, name), [(5,)],
-                refs.activation, kinks=ALL_KINKS) for name in refs.ACTIVATIONS],
+    *[LayerCase(f"Activation({name})", partial(layers.Activation, name), [(_even(5, name),)],
+                refs.activation, kinks=ALL_KINKS) for name in BY_NAME_ACTIVATIONS],
     LayerCase("Activation(softmax)[3-D]", partial(layers.Activation, "softmax"), [(3, 4)],
               refs.activation),
     LayerCase("ReLU()", layers.ReLU, [(5,)], refs.relu_layer, kinks=ALL_KINKS),
@@ -993,6 +1284,11 @@ LAYER_CASES = [
     *AUGMENTATION_CASES,
     *RECURRENT_CASES,
     *ATTENTION_CASES,
+    *TIME_DISTRIBUTED_CASES,
+    *GROUP_NORMALIZATION_CASES,
+    *RMS_UNIT_NORMALIZATION_CASES,
+    *MORE_DROPOUT_CASES,
+    *RESIZING_CASES,
 ]
 LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")
                 for case in LAYER_CASES for batch in (1, 4)]
@@ -1013,7 +1309,10 @@ def _regularizers(layer) -> list:
             [layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.PReLU):
         return [layer.alpha_regularizer]
-    if isinstance(layer, layers.BatchNormalization | layers.LayerNormalization):
+    if isinstance(layer, layers.TimeDistributed):
+        return _regularizers(layer.layer)              # the wrapped layer's weights
+    if isinstance(layer, layers.BatchNormalization | layers.LayerNormalization
+                  | layers.GroupNormalization):
         return (([layer.gamma_regularizer] if layer.scale else [])
                 + ([layer.beta_regularizer] if layer.center else []))
     return [None] * len(layer.trainable_weights)
@@ -1134,6 +1433,16 @@ EXCLUDED_LAYERS = {
                               "added loss is seeded with 1); the hand-written ∂R/∂a is checked "
                               "by finite differences and against Keras' tape in "
                               "tests/test_noise_layers.py",
+    # preprocessing layers of categories and text: Keras' (TensorFlow's) tape gives them no
+    # gradient (tape.gradient returns None for their inputs, checked with keras 3.15.1)
+    "TextVectorization": "string inputs, integer (or count/TF-IDF) outputs: no gradient",
+    "StringLookup": "string inputs, integer ids (or encodings of them): no gradient",
+    "IntegerLookup": "integer ids in, integer ids (or encodings of them) out: no gradient",
+    "CategoryEncoding": "integer category ids in (Keras casts them to int): no gradient; "
+                        "its backward gives zeros",
+    "Discretization": "bucket indices out (a step function of x, derivative 0 where it has "
+                      "one; Keras' Bucketize op has no gradient); its backward gives zeros",
+    "Hashing": "categories (strings or ints) in, integer bins out: no gradient",
 }
 
 
@@ -1147,7 +1456,10 @@ def exported_layer_classes() -> dict[str, type]:
 def test_every_component_has_a_cross_check():
     # activations: every Keras name minired knows, aliases included
     known = {**activations.ALL_ACTIVATIONS, **activations.MORE_ACTIVATIONS,
-             **activations.ALIASES}
+             **activations.NEWER_ACTIVATIONS, **activations.ALIASES}
+    assert set(known) == set(activations._by_name()), (
+        "an activation table that get() reads is missing here: "
+        f"{sorted(set(activations._by_name()) ^ set(known))}")
     missing = sorted(name for name, fn in known.items() if fn.__name__ not in refs.ACTIVATIONS)
     assert not missing, f"activations without a reference in autodiff_references.py: {missing}"
     unchecked = sorted(set(known) - {case.name for case in ACTIVATION_CASES})
@@ -1166,8 +1478,17 @@ def test_every_component_has_a_cross_check():
     unchecked = sorted(registry - {case.cls for case in LOSS_CASES})
     assert not unchecked, f"losses without a LossCase: {unchecked}"
 
-    # layers: every Layer subclass minired.layers exports, unless excluded with a reason
-    checked = {case.cls.__name__ for case in LAYER_CASES}
-    missing = sorted(set(exported_layer_classes()) - checked - set(EXCLUDED_LAYERS))
+    # layers: every Layer subclass minired.layers exports, unless excluded with a reason; a
+    # class counts once whatever names it is exported under (MaxPool2D is MaxPooling2D)
+    exported = set(exported_layer_classes().values())
+    checked = {case.cls for case in LAYER_CASES}
+    for case in LAYER_CASES:      # a cell (or a stack of cells) is checked inside an RNN
+        if issubclass(case.cls, layers.RNN):
+            cell = case.make().cell
+            checked |= {type(cell), *map(type, getattr(cell, "cells", []))}
+    excluded = {cls for cls in exported if cls.__name__ in EXCLUDED_LAYERS}
+    missing = sorted(cls.__name__ for cls in exported - checked - excluded)
     assert not missing, f"layers without a LayerCase (or an exclusion with a reason): {missing}"
-    assert not checked & set(EXCLUDED_LAYERS), "a layer is both checked and excluded"
+    assert not checked & excluded, "a layer is both checked and excluded"
+    stale = sorted(set(EXCLUDED_LAYERS) - {cls.__name__ for cls in exported})
+    assert not stale, f"exclusions of layers minired.layers does not export: {stale}"

@@ -161,7 +161,7 @@ def test_shapes_are_checked_once_built():
 def test_keras_only_arguments_are_refused_unless_at_their_default():
     BatchNormalization(beta_constraint=None, renorm=False, renorm_momentum=0.99,
                        synchronized=False)
-    for argument in [{"renorm": True}, {"synchronized": True}, {"gamma_constraint": "non_neg"},
+    for argument in [{"renorm": True}, {"synchronized": True},
                      {"renorm_clipping": {"rmax": 2.0}}, {"renorm_momentum": 0.9}]:
         with pytest.raises(ValueError, match=f"`{next(iter(argument))}`.*not implemented"):
             BatchNormalization(**argument)

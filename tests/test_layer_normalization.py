@@ -137,8 +137,6 @@ def test_bad_arguments_and_inputs_are_refused():
         mr.layers.LayerNormalization(axis="last")
     with pytest.raises(ValueError, match="rms_scaling"):
         mr.layers.LayerNormalization(rms_scaling=True)
-    with pytest.raises(ValueError, match="gamma_constraint"):
-        mr.layers.LayerNormalization(gamma_constraint="non_neg")
     with pytest.raises(ValueError, match="axis 3 is out of bounds"):
         mr.layers.LayerNormalization(axis=3)(np.ones((2, 4)))
     layer = mr.layers.LayerNormalization()

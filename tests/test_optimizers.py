@@ -505,7 +505,7 @@ def test_get():
         (lambda: schedules.CosineDecay(0.1, 0), "decay_steps"),
         (lambda: schedules.InverseTimeDecay(0.1, 0, 0.5), "decay_steps"),
         (lambda: schedules.PiecewiseConstantDecay([1, 2], [1.0]), "one element fewer"),
-        (lambda: mo.get("adamx"), "Did you mean 'adam'"),
+        (lambda: mo.get("adan"), "Did you mean 'adam'"),
     ],
 )
 def test_value_errors(make, match):

@@ -8,8 +8,11 @@ A function of yours needs no backward: :func:`get` gives it one from the tape
 
 The files: ``activations.py`` holds the six of lesson 3 (linear, relu, sigmoid, tanh,
 softmax, log_softmax); ``rectifiers.py`` relu's relatives (leaky_relu, relu6, elu, selu);
-``smooth.py`` softplus, softsign, silu, gelu, mish, exponential; ``hard.py`` hard_sigmoid and
-hard_silu; ``custom.py`` the wrapper that differentiates a function of yours with the tape.
+``smooth.py`` softplus, softsign, silu, gelu, mish, exponential; ``hard.py`` hard_sigmoid,
+hard_silu and hard_tanh; ``shrink.py`` hard_shrink, soft_shrink, tanh_shrink and threshold;
+``sparse.py`` sparse_plus, sparse_sigmoid and sparsemax (celu sits in ``rectifiers.py``,
+log_sigmoid, squareplus and glu in ``smooth.py``); ``custom.py`` the wrapper that
+differentiates a function of yours with the tape.
 """
 
 from __future__ import annotations
@@ -26,9 +29,21 @@ from minired.activations.activations import (
     softmax,
     tanh,
 )
-from minired.activations.hard import hard_sigmoid, hard_silu
-from minired.activations.rectifiers import elu, leaky_relu, relu6, selu
-from minired.activations.smooth import exponential, gelu, mish, silu, softplus, softsign
+from minired.activations.hard import hard_sigmoid, hard_silu, hard_tanh
+from minired.activations.rectifiers import celu, elu, leaky_relu, relu6, selu
+from minired.activations.shrink import hard_shrink, soft_shrink, tanh_shrink, threshold
+from minired.activations.smooth import (
+    exponential,
+    gelu,
+    glu,
+    log_sigmoid,
+    mish,
+    silu,
+    softplus,
+    softsign,
+    squareplus,
+)
+from minired.activations.sparse import sparse_plus, sparse_sigmoid, sparsemax
 from minired.utils.naming import lookup
 
 #: The activations of lesson 3, by name (the lesson's exercise loops over them).
@@ -37,7 +52,12 @@ ALL_ACTIVATIONS = {fn.__name__: fn for fn in (linear, relu, sigmoid, tanh, softm
 MORE_ACTIVATIONS = {fn.__name__: fn for fn in (
     leaky_relu, relu6, elu, selu, softplus, softsign, silu, gelu, hard_sigmoid, hard_silu,
     exponential, mish)}
-#: Keras' other names for two of them. :func:`get` accepts the names of all three tables.
+#: The activations Keras 3 added later, by name. ``threshold`` needs its two arguments and
+#: ``glu`` halves the last axis; ``sparsemax`` follows the paper where Keras 3.15 errs.
+NEWER_ACTIVATIONS = {fn.__name__: fn for fn in (
+    celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus, sparse_sigmoid,
+    sparsemax, squareplus, tanh_shrink, threshold)}
+#: Keras' other names for two of them. :func:`get` accepts the names of all four tables.
 ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 swish = silu            # Keras' other name for it: keras.activations.swish is silu
@@ -83,7 +103,7 @@ def get(identifier: str | dict | Callable | None) -> Callable:
 def _by_name() -> dict[str, Callable]:
     """Every name :func:`get` knows (read from the tables at each call, so a test that
     plants a wrong function in one of them is heard)."""
-    return {**ALL_ACTIVATIONS, **MORE_ACTIVATIONS, **ALIASES}
+    return {**ALL_ACTIVATIONS, **MORE_ACTIVATIONS, **NEWER_ACTIVATIONS, **ALIASES}
 
 
 def _refuse_a_layer_with_weights(fn: Callable) -> None:
@@ -142,4 +162,6 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Calla
 __all__ = ["get", "serialize", "deserialize", "backward_reads_output", "linear", "relu", "sigmoid",
            "tanh", "softmax", "log_softmax", "leaky_relu", "relu6", "elu", "selu", "softplus",
            "softsign", "silu", "swish", "gelu", "hard_sigmoid", "hard_silu", "hard_swish",
-           "exponential", "mish"]
+           "exponential", "mish", "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid",
+           "soft_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus",
+           "tanh_shrink", "threshold"]

@@ -46,3 +46,21 @@ def hard_silu(x: np.ndarray) -> np.ndarray:
 @_backward_of(hard_silu, reads_output=False)
 def hard_silu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad * hard_sigmoid(z) + hard_sigmoid.backward(z, None, grad * z)
+
+
+def hard_tanh(x: np.ndarray) -> np.ndarray:
+    """Hard tanh: ``a = clip(z, -1, 1)``: -1 below -1, 1 above 1, ``z`` between.
+
+    Backward: ``δz = δa · 1[-1 <= z <= 1]`` (TensorFlow's ``clip_by_value`` passes the
+    gradient at both kinks).
+
+    Example:
+        >>> hard_tanh(np.array([-3.0, 0.5, 2.0]))
+        array([-1. ,  0.5,  1. ])
+    """
+    return np.clip(x, -1, 1).astype(x.dtype, copy=False)
+
+
+@_backward_of(hard_tanh, reads_output=False)
+def hard_tanh_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    return np.where((z >= -1) & (z <= 1), grad, 0).astype(grad.dtype, copy=False)

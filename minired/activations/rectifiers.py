@@ -94,3 +94,27 @@ def selu(x: np.ndarray) -> np.ndarray:
 @_backward_of(selu)
 def selu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return np.where(a < 0, grad * (a + SELU_SCALE_ALPHA), grad * SELU_SCALE)
+
+
+def celu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Continuously differentiable elu: ``a = z`` for ``z >= 0``, ``α (e^{z/α} - 1)`` below.
+
+    Unlike :func:`elu` its slope at 0 is 1 for every ``α`` (the two pieces meet smoothly).
+    Written as TensorFlow's Keras writes it: ``a = max(z, 0) + α · expm1(min(z, 0) / α)``.
+
+    Backward: ``δz = δa · 1[z >= 0] + (δa · α) · e^{min(z, 0)/α} / α · 1[z <= 0]``: each of
+    ``max`` and ``min`` passes the gradient on a tie, so at ``z = 0`` both pieces do and
+    ``δz = 2 δa`` (TensorFlow's choice at the kink).
+
+    Example:
+        >>> celu(np.array([-1.0, 0.0, 2.0]), alpha=2.0)
+        array([-0.78693868,  0.        ,  2.        ])
+    """
+    return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0) / alpha)
+
+
+@_backward_of(celu, reads_output=False)
+def celu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, alpha: float = 1.0
+                  ) -> np.ndarray:
+    below = grad * alpha * np.exp(np.minimum(z, 0) / alpha) / alpha
+    return np.where(z >= 0, grad, 0) + np.where(z <= 0, below, 0)

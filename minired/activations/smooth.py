@@ -159,3 +159,79 @@ def exponential(x: np.ndarray) -> np.ndarray:
 @_backward_of(exponential)
 def exponential_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return grad * a
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """Log of the sigmoid: ``a = log σ(z) = -softplus(-z)``, computed that way (as TensorFlow
+    does), so neither ``e^{-z}`` overflows nor ``log`` meets a rounded-to-zero ``σ(z)``.
+
+    Backward: ``δz = δa · σ(-z) = δa / (1 + e^z)`` (TensorFlow's softplus gradient, where
+    ``e^z = inf`` rightly gives 0).
+
+    Example:
+        >>> log_sigmoid(np.array([-100.0, 0.0, 100.0]))
+        array([-1.00000000e+02, -6.93147181e-01, -3.72007598e-44])
+    """
+    return -softplus(-x)
+
+
+@_backward_of(log_sigmoid, reads_output=False)
+def log_sigmoid_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):                  # e^z = inf for large z: δz = 0
+        return grad / (np.exp(z) + 1)
+
+
+def squareplus(x: np.ndarray, b: float = 4) -> np.ndarray:
+    """Squareplus, a softplus without exponentials: ``a = (z + √(z² + b)) / 2``.
+
+    ``b > 0`` sets how round the bend at 0 is (``b = 0`` gives relu). Backward, with
+    ``s = √(z² + b)``: ``δz = δa/2 + (δa/2) · z / s`` (TensorFlow's chain: the division by 2,
+    then the sum's two paths, the square root's ``1/(2s)`` and the square's ``2z``).
+
+    Example:
+        >>> squareplus(np.array([-3.0, 0.0, 3.0]))
+        array([0.30277564, 1.        , 3.30277564])
+    """
+    return (x + np.sqrt(np.square(x) + np.asarray(b, dtype=x.dtype))) / 2
+
+
+@_backward_of(squareplus, reads_output=False)
+def squareplus_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, b: float = 4
+                        ) -> np.ndarray:
+    half = grad / 2
+    s = np.sqrt(np.square(z) + np.asarray(b, dtype=z.dtype))
+    return half + 0.5 * half / s * (z * 2)
+
+
+def glu(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Gated linear unit: split ``z`` in two halves ``u, v`` along ``axis`` and gate one by
+    the sigmoid of the other, ``a = u ⊙ σ(v)``. The output has half the size along ``axis``.
+
+    Backward (the product rule): ``δu = δa ⊙ σ(v)``, ``δv = (δa ⊙ u) ⊙ σ(v)(1 - σ(v))``,
+    joined back along ``axis``.
+
+    Args:
+        x: the input; its size along ``axis`` must be even.
+        axis: the axis to split.
+
+    Example:
+        >>> glu(np.array([[1.0, 2.0, 0.0, 100.0]]))
+        array([[0.5, 2. ]])
+    """
+    u, v = _halves(x, axis)
+    return u * sigmoid(v)
+
+
+def _halves(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    if x.shape[axis] % 2 != 0:
+        raise ValueError(f"glu: the size of `x` along axis={axis} must be divisible by 2, got "
+                         f"x.shape={x.shape}.")
+    u, v = np.split(x, 2, axis=axis)
+    return u, v
+
+
+@_backward_of(glu, reads_output=False)
+def glu_backward(z: np.ndarray, a: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
+    u, v = _halves(z, axis)
+    gate = sigmoid(v)
+    return np.concatenate([grad * gate, sigmoid.backward(v, gate, grad * u)], axis=axis)

@@ -61,6 +61,16 @@ _ALIASES = {"zero": Zeros, "one": Ones, "normal": RandomNormal, "uniform": Rando
             "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
 ALL_INITIALIZERS = {**_NAMED, **_SNAKE, **_ALIASES}
 
+# Keras binds each snake_case name, and two longer names, to the class itself
+# (``keras.initializers.he_normal is keras.initializers.HeNormal``): so does minired.
+zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal = VarianceScaling, Orthogonal
+glorot_uniform, glorot_normal, he_normal, he_uniform = (GlorotUniform, GlorotNormal, HeNormal,
+                                                       HeUniform)
+lecun_normal, lecun_uniform = LecunNormal, LecunUniform
+OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
+
 
 def get(identifier: str | Initializer | Callable | type | None) -> Initializer | Callable | None:
     """Return an initializer for a Keras name (default arguments), an instance, or None.
@@ -121,4 +131,8 @@ __all__ = [
     "Identity",
     "compute_fans",
     "get", "serialize", "deserialize",
+    "zeros", "ones", "constant", "identity", "random_normal", "random_uniform",
+    "truncated_normal", "variance_scaling", "orthogonal", "glorot_uniform", "glorot_normal",
+    "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "OrthogonalInitializer",
+    "IdentityInitializer",
 ]

@@ -20,6 +20,7 @@ from minired.layers.embedding import Embedding
 from minired.layers.flatten import Flatten
 from minired.layers.identity import Identity
 from minired.layers.input_layer import Input, InputLayer
+from minired.layers.input_spec import InputSpec
 from minired.layers.lambda_layer import Lambda
 from minired.layers.layer import Layer
 from minired.layers.masking import Masking
@@ -41,7 +42,13 @@ from minired.layers.merging import (
     multiply,
     subtract,
 )
-from minired.layers.normalization import BatchNormalization, LayerNormalization
+from minired.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
 from minired.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -53,6 +60,11 @@ from minired.layers.pooling import (
     MaxPooling2D,
 )
 from minired.layers.preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
     Normalization,
     RandomBrightness,
     RandomContrast,
@@ -62,10 +74,24 @@ from minired.layers.preprocessing import (
     RandomTranslation,
     RandomZoom,
     Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
 )
-from minired.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from minired.layers.recurrent import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
 from minired.layers.regularization import (
     ActivityRegularization,
+    AlphaDropout,
     GaussianDropout,
     GaussianNoise,
 )
@@ -80,7 +106,17 @@ from minired.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
-from minired.layers.spatial_dropout import SpatialDropout2D
+from minired.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
+from minired.layers.time_distributed import TimeDistributed
+
+# Keras' other names for the same classes: keras.layers.Convolution2D is keras.layers.Conv2D.
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
 
 def serialize(layer) -> dict:
@@ -103,7 +139,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
 
 
 __all__ = [
-    "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
+    "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Layer",
     # a function of yours as a layer
     "Lambda",
     # merging: one output from a list of inputs
@@ -116,6 +152,9 @@ __all__ = [
     "AdditiveAttention", "Attention", "MultiHeadAttention",
     # preprocessing: fixed transformations of the inputs
     "Normalization", "Rescaling",
+    # preprocessing: text, categories and image sizes
+    "CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "IntegerLookup",
+    "Resizing", "StringLookup", "TextVectorization",
     # image augmentation: random changes of each image while training
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom",
@@ -127,15 +166,25 @@ __all__ = [
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
     # normalization: statistics of the batch (moving averages at inference)
     "BatchNormalization", "LayerNormalization",
+    "GroupNormalization", "RMSNormalization", "UnitNormalization",
     # reshaping and spatial regularization
     "Reshape", "UpSampling2D", "ZeroPadding2D", "SpatialDropout2D",
+    "SpatialDropout1D", "SpatialDropout3D", "AlphaDropout",
     "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D", "ZeroPadding1D",
     # regularization without weights: noise while training, a penalty on the activity
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "Identity",
     # embedding: integer indices -> learned vectors; masking: skip the padded time steps
     "Embedding", "Masking",
     # recurrent: a cell run over the time steps of a sequence
-    "GRU", "LSTM", "SimpleRNN", "Bidirectional",
+    "GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
+    "StackedRNNCells",
+    # wrappers: a layer applied to every time step
+    "TimeDistributed",
     # Keras' (de)serialization of a layer's config
     "serialize", "deserialize",
+    # Keras' other names for some of the classes above (the same objects)
+    "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
+    "SeparableConvolution1D", "SeparableConvolution2D", "MaxPool1D", "MaxPool2D",
+    "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
 ]

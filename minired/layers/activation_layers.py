@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
+from minired import activations, constraints, initializers, regularizers
 from minired.layers.activation import Activation, ActivationCache
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
@@ -200,7 +200,8 @@ class PReLU(Layer):
     Args:
         alpha_initializer: how ``α`` starts (default ``"Zeros"``: a relu at first).
         alpha_regularizer: penalty on ``α``.
-        alpha_constraint: must be ``None``: minired has no constraints.
+        alpha_constraint: projection applied to ``α`` after each optimizer step,
+            ``α ← c(α)`` (e.g. ``"non_neg"``; see mr.constraints).
         shared_axes: axes (1 = the first after the batch) along which one ``α`` is shared,
             e.g. ``[1, 2]`` for one slope per channel of ``(batch, height, width, channels)``.
         name: layer name.
@@ -216,16 +217,15 @@ class PReLU(Layer):
 
     _supports_masking_default = True      # passes a mask on, as in Keras
 
+    _constrained_weights = (("alpha", "alpha_constraint"),)
+
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes: int | list[int] | None = None, name: str | None = None,
                  trainable: bool = True, **kwargs) -> None:
         super().__init__(name=name, trainable=trainable, **kwargs)
-        if alpha_constraint is not None:
-            raise ValueError(f"PReLU: minired has no weight constraints; got "
-                             f"alpha_constraint={alpha_constraint!r}. Leave it None.")
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = None
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif not isinstance(shared_axes, list | tuple):
@@ -286,7 +286,8 @@ class PReLU(Layer):
         return {**super().get_config(),
                 "alpha_initializer": serialize(self.alpha_initializer),
                 "alpha_regularizer": serialize(self.alpha_regularizer),
-                "alpha_constraint": None, "shared_axes": self.shared_axes}
+                "alpha_constraint": serialize(self.alpha_constraint),
+                "shared_axes": self.shared_axes}
 
 
 class PReLUCache(NamedTuple):

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
+from minired import activations, constraints, initializers, regularizers
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 
@@ -50,6 +50,9 @@ class Dense(Layer):
         bias_initializer: how ``b`` starts (default ``"zeros"``).
         kernel_regularizer: penalty on ``W`` (e.g. ``"l2"`` or ``L2(0.01)``).
         bias_regularizer: penalty on ``b``.
+        kernel_constraint: projection applied to ``W`` after each optimizer step,
+            ``W ← c(W)`` (e.g. ``MaxNorm(3)`` or ``"non_neg"``; see mr.constraints).
+        bias_constraint: projection applied to ``b`` after each step.
         name: layer name.
         trainable: whether the optimizer updates ``W`` and ``b``.
         **kwargs: ``input_shape``/``input_dim`` on a first layer (see
@@ -67,6 +70,8 @@ class Dense(Layer):
 
     _supports_masking_default = True      # passes a mask on, as in Keras
 
+    _constrained_weights = (("kernel", "kernel_constraint"), ("bias", "bias_constraint"))
+
     def __init__(
         self,
         units: int,
@@ -76,6 +81,8 @@ class Dense(Layer):
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
         name: str | None = None,
         trainable: bool = True,
         **kwargs,
@@ -92,6 +99,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -164,7 +173,7 @@ class Dense(Layer):
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
 
     def get_config(self) -> dict:
-        """Keras' Dense config (the Keras-only constraints written as None)."""
+        """Keras' Dense config."""
         serialize = serialization_lib.serialize_keras_object
         return {
             **super().get_config(),
@@ -175,9 +184,9 @@ class Dense(Layer):
             "bias_initializer": serialize(self.bias_initializer),
             "kernel_regularizer": serialize(self.kernel_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
-            "kernel_constraint": None,      # Keras-only arguments, at Keras' default
-            "bias_constraint": None,
-            "quantization_config": None,
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+            "quantization_config": None,    # a Keras-only argument, at Keras' default
         }
 
 

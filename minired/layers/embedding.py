@@ -6,12 +6,12 @@ import warnings
 
 import numpy as np
 
-from minired import initializers, regularizers
+from minired import constraints, initializers, regularizers
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 
 #: Keras arguments minired has no concept of, accepted at their default (None) only.
-KERAS_ONLY = ("embeddings_constraint", "lora_rank", "lora_alpha", "quantization_config")
+KERAS_ONLY = ("lora_rank", "lora_alpha", "quantization_config")
 
 
 class Embedding(Layer):
@@ -37,6 +37,8 @@ class Embedding(Layer):
         embeddings_initializer: how ``W`` starts (default ``"uniform"``, Keras'
             ``RandomUniform(-0.05, 0.05)``).
         embeddings_regularizer: penalty on ``W`` (e.g. ``"l2"``).
+        embeddings_constraint: projection applied to ``W`` after each optimizer step,
+            ``W ← c(W)`` (e.g. ``UnitNorm(axis=1)`` for rows of norm 1; see mr.constraints).
         mask_zero: whether index 0 is padding: the layer then gives its output the mask
             ``x ≠ 0`` (:meth:`compute_mask`), which the following layers pass on and the
             loss and metrics read (the padded time steps do not count). With it, index 0
@@ -44,8 +46,8 @@ class Embedding(Layer):
         weights: optional initial table, an array of shape ``(input_dim, output_dim)``.
         name: layer name.
         trainable: whether the optimizer updates ``W``.
-        **kwargs: the Keras-only ``embeddings_constraint``, ``lora_rank``, ``lora_alpha``
-            and ``quantization_config`` (None only), the deprecated ``input_length``
+        **kwargs: the Keras-only ``lora_rank``, ``lora_alpha`` and
+            ``quantization_config`` (None only), the deprecated ``input_length``
             (ignored with a warning, as Keras), ``input_shape`` on a first layer.
 
     Example:
@@ -60,6 +62,7 @@ class Embedding(Layer):
         output_dim: int,
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
+        embeddings_constraint=None,
         mask_zero: bool = False,
         weights=None,
         name: str | None = None,
@@ -80,9 +83,12 @@ class Embedding(Layer):
         self.supports_masking = self.mask_zero      # as Keras
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         if weights is not None:                     # Keras: build now, then set the table
             self.build(None)
             self.set_weights(weights if isinstance(weights, list) else [weights])
+
+    _constrained_weights = (("embeddings", "embeddings_constraint"),)
 
     def build(self, input_shape: tuple | None) -> None:
         """Create ``W``; its shape depends only on ``input_dim`` and ``output_dim``."""
@@ -154,10 +160,10 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": serialize(self.embeddings_initializer),
             "embeddings_regularizer": serialize(self.embeddings_regularizer),
-            "activity_regularizer": None,       # Keras-only arguments, at Keras' default
-            "embeddings_constraint": None,
+            "activity_regularizer": None,       # a Keras-only argument, at Keras' default
+            "embeddings_constraint": serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
-            "quantization_config": None,
+            "quantization_config": None,        # a Keras-only argument, at Keras' default
         }
 
 

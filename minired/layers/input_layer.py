@@ -21,7 +21,8 @@ class InputLayer(Layer):
         shape: shape of one sample, without the batch dimension, e.g. ``(4,)``; ``None``
             marks a dimension that may change from call to call, e.g. ``(None, 8)``.
         batch_size: optional fixed batch size.
-        dtype: the inputs' dtype (default: ``mr.config.floatx()``).
+        dtype: the inputs' dtype (default: ``mr.config.floatx()``; ``"string"`` for text
+            fed to a TextVectorization or StringLookup first layer).
         batch_shape: the shape with the batch axis, instead of ``shape`` and ``batch_size``.
         name: layer name (also the name of the symbolic tensor).
     """
@@ -45,7 +46,7 @@ class InputLayer(Layer):
         self.shape = sample_shape
         self.batch_size = batch_size
         self.batch_shape = (batch_size, *sample_shape)
-        self.dtype = str(np.dtype(dtype)) if dtype is not None else config.floatx()
+        self.dtype = _dtype_name(dtype)
         self.build(self.batch_shape)
         self.output_tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
         Node(self, None, self.output_tensor)
@@ -74,6 +75,16 @@ class InputLayer(Layer):
             config["batch_shape"] = serialization_lib.shape_from_json(batch_shape)
         serialization_lib.check_arguments(cls, config)
         return cls(**config)
+
+
+def _dtype_name(dtype) -> str:
+    """The inputs' dtype name: floatx by default, ``"string"`` for text (Keras' name; the
+    arrays are NumPy ``str`` arrays), else a NumPy dtype's name."""
+    if dtype is None:
+        return config.floatx()
+    if dtype in ("string", str, "str") or getattr(dtype, "name", None) == "string":
+        return "string"
+    return str(np.dtype(dtype))
 
 
 def _check_shape(shape, argument: str) -> tuple:

@@ -40,6 +40,8 @@ import numpy as np
 from minired import config
 from minired.autodiff import layer_calls
 from minired.autodiff.layer_calls import CallArguments
+from minired.constraints.attached import attach_layer_constraints
+from minired.layers.input_spec import assert_input_compatibility
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.node import Node, flatten_tensors
 from minired.saving import serialization_lib
@@ -344,7 +346,8 @@ class Layer:
         training = layer_calls.current_training(training)
         inputs = map_arrays(self._cast_input, inputs)
         shapes = map_arrays(lambda a: (None, *a.shape[1:]), inputs)
-        self._build_once(shapes.first if isinstance(shapes, CallArguments) else shapes)
+        self._build_once(shapes.first if isinstance(shapes, CallArguments) else shapes,
+                         inputs.first if isinstance(inputs, CallArguments) else inputs)
         if mask is not None:
             mask = check_mask(mask, inputs, self.name)
             if layer_calls.inside_recording():
@@ -405,17 +408,38 @@ class Layer:
             return inputs, training
         return CallArguments((inputs, *args), kwargs), training
 
-    def _build_once(self, shapes) -> None:
-        """Build on the first call (Keras' ``_maybe_build``), else check the shapes."""
+    #: What the first input must be (a :class:`~minired.layers.input_spec.InputSpec`, or a
+    #: list of them): a layer of yours may set it; None checks nothing.
+    input_spec = None
+
+    def _build_once(self, shapes, first_input=None) -> None:
+        """Build on the first call (Keras' ``_maybe_build``), else check the shapes. The
+        first input is checked against ``input_spec`` before ``build`` and again after it
+        (which may set it), as in Keras."""
+        self._assert_input_spec(first_input)
         if not self.built:
             self.build(shapes)
             self.built = True          # a user's build need not call super().build
+            self._assert_input_spec(first_input)
         else:
             self._check_call_shape(shapes)
+
+    def _assert_input_spec(self, first_input) -> None:
+        if first_input is not None and self.input_spec:
+            assert_input_compatibility(self.input_spec, first_input, self.name)
+
+    #: Whether the layer takes text (TextVectorization, StringLookup): any other layer
+    #: refuses an array of strings instead of failing inside NumPy.
+    _accepts_strings = False
 
     def _cast_input(self, array) -> np.ndarray:
         if not isinstance(array, np.ndarray):
             array = np.asarray(array)
+        if array.dtype.kind in "USO" and not self._accepts_strings:
+            raise TypeError(f"Layer {self.name!r} ({type(self).__name__}) received an array "
+                            f"of strings ({array.dtype}); it computes on numbers. Turn text "
+                            "into numbers first, with a TextVectorization or StringLookup "
+                            "layer before it.")
         if np.issubdtype(array.dtype, np.floating) and array.dtype != self._float_dtype():
             # Keras autocasts floating inputs to the layer's dtype (float64 -> float32).
             if layer_calls.inside_recording():
@@ -441,10 +465,10 @@ class Layer:
             inputs = list(inputs)
         shapes = map_arrays(lambda t: t.shape, inputs)
         if isinstance(inputs, CallArguments):
-            self._build_once(shapes.first)
+            self._build_once(shapes.first, inputs.first)
             output_shape = self._output_shape_of(inputs)
         else:
-            self._build_once(shapes)
+            self._build_once(shapes, inputs)
             output_shape = self.compute_output_shape(shapes)
         dtype = str(self._float_dtype())
         if isinstance(output_shape, list):      # several outputs (a model used as a layer)
@@ -575,6 +599,8 @@ class Layer:
             dtype: ``floatx`` when None.
             trainable: whether the optimizer updates it (False for a counter or a mean).
             regularizer: a penalty ``R(w)`` added to the loss (a name or a Regularizer).
+            constraint: a projection ``w ← c(w)`` the optimizer applies after each update
+                (a name such as ``"non_neg"``, a Constraint or a function).
             name: its name.
 
         Example:
@@ -583,12 +609,9 @@ class Layer:
             >>> layer.weights[0] is w, w.shape
             (True, (2, 3))
         """
-        from minired import regularizers
+        from minired import constraints, regularizers
         from minired.variables import Variable
 
-        if constraint is not None:
-            raise ValueError(f"{self.name}.add_weight: weight constraints are not implemented "
-                             "in minired; leave `constraint` as None.")
         if overwrite_with_gradient:
             raise ValueError(f"{self.name}.add_weight: `overwrite_with_gradient=True` is not "
                              "implemented in minired.")
@@ -597,7 +620,8 @@ class Layer:
             initializer = "glorot_uniform" if np.issubdtype(dtype, np.floating) else "zeros"
         variable = Variable(initializer, shape=() if shape is None else shape, dtype=dtype,
                             trainable=trainable, name=name,
-                            regularizer=regularizers.get(regularizer))
+                            regularizer=regularizers.get(regularizer),
+                            constraint=constraints.get(constraint))
         if all(variable is not v for v in self._own_variables):
             self._own_variables.append(variable)
         return variable
@@ -613,6 +637,11 @@ class Layer:
             tape.losses.append(loss)
         else:
             self._last_losses = [*self._last_losses, loss]
+
+    #: ``(weight attribute, constraint attribute)`` pairs of a built-in layer, such as
+    #: ``(("kernel", "kernel_constraint"),)``: after ``build`` each constraint is attached to
+    #: its array, for the optimizer to apply after each update (see minired.constraints).
+    _constrained_weights: tuple[tuple[str, str], ...] = ()
 
     #: Set by the built-in layers whose ``backward`` adds to every gradient array with
     #: :meth:`_add_to_gradient` (Dense, the convolutions): their :meth:`zero_gradients`
@@ -672,6 +701,11 @@ class Layer:
         if state.get("cache") is not None:
             state["cache"] = None
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        """A copy's arrays are new arrays: attach the layer's constraints to them."""
+        self.__dict__.update(state)
+        attach_layer_constraints(self)
 
     def _release_caches(self) -> None:
         """Let go of what the last forward pass kept for its backward (``cache``), here and
@@ -783,6 +817,7 @@ def _marks_built(build):
     @functools.wraps(build)
     def build_and_mark(self, *args, **kwargs):
         build(self, *args, **kwargs)
+        attach_layer_constraints(self)       # kernel_constraint... to the new arrays
         shapes = [*args, *kwargs.values()]
         if len(shapes) == 1 and shapes[0] is not None and vars(self).get("input_shape") is None:
             self.input_shape = tuple(shapes[0])        # as Layer.build, had it been called

@@ -3,14 +3,32 @@
 A metric accumulates running sums over the batches of an epoch (``update_state``), turns
 them into the reported number (``result``) and starts again (``reset_state``). The files
 follow Keras': ``metric`` (the base class, ``Mean``, ``Sum``), ``accuracy_metrics``,
-``regression_metrics``, ``confusion_metrics`` (counts, precision, recall, AUC) and
-``f_score_metrics``.
+``regression_metrics``, ``confusion_metrics`` (counts, precision, recall, AUC, one rate at
+another), ``f_score_metrics``, ``probabilistic_metrics`` (cross-entropies, KL, Poisson),
+``hinge_metrics``, ``iou_metrics`` and ``correlation_metrics``.
+
+The loss functions Keras also lists under ``keras.metrics`` (``binary_crossentropy``,
+``hinge``, ``huber``...) are ``minired.losses``' own, re-exported here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from minired.losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from minired.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -30,13 +48,34 @@ from minired.metrics.confusion_metrics import (
     FalseNegatives,
     FalsePositives,
     Precision,
+    PrecisionAtRecall,
     Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
 )
+from minired.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from minired.metrics.f_score_metrics import F1Score, FBetaScore
+from minired.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from minired.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from minired.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
+from minired.metrics.probabilistic_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+)
 from minired.metrics.regression_metrics import (
+    CosineSimilarity,
+    LogCoshError,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
@@ -53,17 +92,26 @@ from minired.utils.naming import lookup, to_snake_case
 ALL_OBJECTS = (
     Metric, Mean, Sum, MeanMetricWrapper,
     MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, R2Score,
-    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
+    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
+    TruePositives,
+    ConcordanceCorrelation, PearsonCorrelation,
+    Hinge, SquaredHinge, CategoricalHinge,
+    KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
     F1Score, FBetaScore,
+    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 # Keras' table: each class by its name and its snake_case name ("AUC" -> "auc",
-# "F1Score" -> "f1_score"), plus a few short names. There is no "rmse".
+# "F1Score" -> "f1_score", "IoU" -> "io_u"), plus a few short names. There is no "rmse"
+# (and no "logcosh", "kld" or "huber": those are loss names only).
 _BY_NAME = {cls.__name__: cls for cls in ALL_OBJECTS}
 _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
 _BY_NAME.update({
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "mse": MeanSquaredError, "MSE": MeanSquaredError,
     "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
     "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
@@ -103,7 +151,12 @@ def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None 
         if y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1):
             return SparseCategoricalAccuracy(name=identifier)
         return CategoricalAccuracy(name=identifier)
-    return _lookup(identifier)()
+    cls = _lookup(identifier)
+    try:
+        return cls()
+    except TypeError as error:    # IoU, PrecisionAtRecall...: arguments a name cannot give
+        raise TypeError(f"The metric {identifier!r} needs arguments ({error}): pass an object "
+                        f"such as mr.metrics.{cls.__name__}(...) instead of its name.") from None
 
 
 def _lookup(name: str):
@@ -146,8 +199,19 @@ __all__ = [
     "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "R2Score",
     "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
     "Precision", "Recall", "AUC", "F1Score", "FBetaScore",
+    "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "CosineSimilarity", "LogCoshError", "PearsonCorrelation", "ConcordanceCorrelation",
+    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+    "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge",
+    "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "get", "serialize", "deserialize", "check",
+    "mean_squared_logarithmic_error",
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy", "kl_divergence", "poisson",
+    "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "huber",
+    "pearson_correlation", "concordance_correlation",
+    "get", "serialize", "deserialize", "check",
 ]

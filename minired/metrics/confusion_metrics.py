@@ -1,4 +1,5 @@
-"""Metrics from the confusion matrix: counts of true/false positives/negatives, per threshold.
+"""Metrics from the confusion matrix: counts of true/false positives/negatives, per threshold,
+and the rates read from them (precision, recall, AUC, one rate where another reaches a value).
 
 Every metric here keeps running (weighted) counts, one per threshold ``t``: a prediction is
 positive when ``ŷ > t`` (strictly), a label is positive when ``y ≠ 0``::
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from minired import config
+from minired.keras_numerics import as_keras_constant
 from minired.losses.loss import squeeze_or_expand_to_same_rank
 from minired.metrics.metric import Metric, as_result, divide_no_nan
 
@@ -428,3 +430,217 @@ class AUC(Metric):
         if self._init_from_thresholds:
             config_["thresholds"] = self.thresholds[1:-1]
         return config_
+
+
+class SensitivitySpecificityBase(Metric):
+    """The four counts TP, FP, TN, FN at ``num_thresholds`` evenly spaced thresholds, for
+    the metrics that read one rate where another reaches a value.
+
+    The thresholds are ``t_k = k / (T - 1)`` for ``k = 0 … T - 1`` (``T = num_thresholds``;
+    ``[0.5]`` for ``T = 1``), and the counts are those of the module docstring (a
+    prediction is positive when ``ŷ > t_k``), summed over every batch. A subclass gives
+    two rates per threshold, ``constrained`` and ``dependent``, and the result is::
+
+        max { dependent_k : constrained_k ≥ value }      (0 if no threshold qualifies)
+
+    As in Keras, ``value`` is compared as a float32 number (``float32(0.6) = 0.6000000238``,
+    so a rate of exactly 0.6 does not reach 0.6, even in float64), and the counts are kept
+    in ``floatx`` (not the metric's ``dtype``).
+
+    Args:
+        value: the value the constrained rate must reach, in [0, 1].
+        num_thresholds: T > 0, default 200.
+        class_id: only column ``class_id`` of ``(N, C)`` data is looked at.
+        name, dtype: as every metric.
+    """
+
+    _direction = "up"
+
+    def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: str | None = None) -> None:
+        super().__init__(dtype=dtype, name=name)
+        if num_thresholds <= 0:
+            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
+        self.value = value
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+            self._thresholds_distributed_evenly = False
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0, *inner, 1.0]
+            self._thresholds_distributed_evenly = True
+        self._count_dtype = np.dtype(config.floatx())
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.counts = {key: np.zeros(len(self.thresholds), dtype=self._count_dtype)
+                       for key in ("tp", "fp", "tn", "fn")}
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        update_confusion_matrix(self.counts, y_true, y_pred, self.thresholds,
+                                class_id=self.class_id, sample_weight=sample_weight,
+                                thresholds_distributed_evenly=(
+                                    self._thresholds_distributed_evenly))
+
+    def _rates(self) -> dict[str, np.ndarray]:
+        """Recall (= sensitivity), specificity and precision at every threshold."""
+        tp, fp, tn, fn = (self.counts[k] for k in ("tp", "fp", "tn", "fn"))
+        return {"recall": divide_no_nan(tp, tp + fn), "specificity": divide_no_nan(tn, tn + fp),
+                "precision": divide_no_nan(tp, tp + fp)}
+
+    def _find_max_under_constraint(self, constrained: np.ndarray,
+                                   dependent: np.ndarray) -> float:
+        # Keras compares with the value as a tensor: a Python float goes through float32,
+        # so in float64 a precision of exactly 0.6 is below float32(0.6) = 0.6000000238...
+        feasible = constrained >= as_keras_constant(self.value, constrained.dtype)
+        return as_result(np.max(np.where(feasible, dependent, 0), initial=0))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "class_id": self.class_id}
+
+
+def _check_rate(argument: str, value: float) -> None:
+    if value < 0 or value > 1:
+        raise ValueError(f"Argument `{argument}` must be in the range [0, 1]. "
+                         f"Received: {argument}={value}")
+
+
+class SensitivityAtSpecificity(SensitivitySpecificityBase):
+    """The best sensitivity (recall) ``TP / (TP + FN)`` among the thresholds where the
+    specificity ``TN / (TN + FP)`` is at least ``specificity``::
+
+        max_k { TP_k / (TP_k + FN_k) : TN_k / (TN_k + FP_k) ≥ specificity }
+
+    Args:
+        specificity: the specificity to reach, in [0, 1].
+        num_thresholds, class_id, name, dtype: see :class:`SensitivitySpecificityBase`.
+
+    Example:
+        >>> m = SensitivityAtSpecificity(0.5)
+        >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+        >>> m.result()
+        0.5
+    """
+
+    def __init__(self, specificity: float, num_thresholds: int = 200,
+                 class_id: int | None = None, name: str | None = None,
+                 dtype: str | None = None) -> None:
+        _check_rate("specificity", specificity)
+        self.specificity = specificity
+        self.num_thresholds = num_thresholds
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self) -> float:
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["specificity"], rates["recall"])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "specificity": self.specificity}
+
+
+class SpecificityAtSensitivity(SensitivitySpecificityBase):
+    """The best specificity ``TN / (TN + FP)`` among the thresholds where the
+    sensitivity (recall) ``TP / (TP + FN)`` is at least ``sensitivity``::
+
+        max_k { TN_k / (TN_k + FP_k) : TP_k / (TP_k + FN_k) ≥ sensitivity }
+
+    Args:
+        sensitivity: the sensitivity to reach, in [0, 1].
+        num_thresholds, class_id, name, dtype: see :class:`SensitivitySpecificityBase`.
+
+    Example:
+        >>> m = SpecificityAtSensitivity(0.5)
+        >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+        >>> round(m.result(), 6)
+        0.666667
+    """
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200,
+                 class_id: int | None = None, name: str | None = None,
+                 dtype: str | None = None) -> None:
+        _check_rate("sensitivity", sensitivity)
+        self.sensitivity = sensitivity
+        self.num_thresholds = num_thresholds
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self) -> float:
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["recall"], rates["specificity"])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "sensitivity": self.sensitivity}
+
+
+class PrecisionAtRecall(SensitivitySpecificityBase):
+    """The best precision ``TP / (TP + FP)`` among the thresholds where the recall
+    ``TP / (TP + FN)`` is at least ``recall``::
+
+        max_k { TP_k / (TP_k + FP_k) : TP_k / (TP_k + FN_k) ≥ recall }
+
+    Args:
+        recall: the recall to reach, in [0, 1].
+        num_thresholds, class_id, name, dtype: see :class:`SensitivitySpecificityBase`.
+
+    Example:
+        >>> m = PrecisionAtRecall(0.5)
+        >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+        >>> m.result()
+        0.5
+    """
+
+    def __init__(self, recall: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: str | None = None) -> None:
+        _check_rate("recall", recall)
+        self.recall = recall
+        self.num_thresholds = num_thresholds
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self) -> float:
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["recall"], rates["precision"])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "recall": self.recall}
+
+
+class RecallAtPrecision(SensitivitySpecificityBase):
+    """The best recall ``TP / (TP + FN)`` among the thresholds where the precision
+    ``TP / (TP + FP)`` is at least ``precision`` (0 if the precision is never reached)::
+
+        max_k { TP_k / (TP_k + FN_k) : TP_k / (TP_k + FP_k) ≥ precision }
+
+    Args:
+        precision: the precision to reach, in [0, 1].
+        num_thresholds, class_id, name, dtype: see :class:`SensitivitySpecificityBase`.
+
+    Example:
+        >>> m = RecallAtPrecision(0.8)
+        >>> m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])
+        >>> m.result()
+        0.5
+    """
+
+    def __init__(self, precision: float, num_thresholds: int = 200,
+                 class_id: int | None = None, name: str | None = None,
+                 dtype: str | None = None) -> None:
+        _check_rate("precision", precision)
+        self.precision = precision
+        self.num_thresholds = num_thresholds
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self) -> float:
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["precision"], rates["recall"])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "precision": self.precision}

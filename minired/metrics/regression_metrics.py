@@ -1,4 +1,5 @@
-"""Regression metrics: errors averaged over the samples seen, and the R² score.
+"""Regression metrics: errors averaged over the samples seen, the cosine similarity, and
+the R² score.
 
 The per-sample functions here are the metrics' own (Keras shares them with its losses):
 each returns one value per sample, the mean over the last axis, and the metric class is a
@@ -12,6 +13,8 @@ import warnings
 import numpy as np
 
 from minired import config
+from minired.losses import cosine_similarity as cosine_similarity_loss
+from minired.losses import log_cosh
 from minired.losses.loss import squeeze_or_expand_to_same_rank
 from minired.metrics.metric import Mean, MeanMetricWrapper, Metric, as_result
 
@@ -136,6 +139,71 @@ class MeanSquaredLogarithmicError(_ErrorMetric):
     def __init__(self, name: str = "mean_squared_logarithmic_error",
                  dtype: str | None = None) -> None:
         super().__init__(name=name, dtype=dtype)
+
+
+def _cosine_similarity(y_true, y_pred, axis: int = -1) -> np.ndarray:
+    """Per sample: the cosine ``Σ_d ȳ_d p_d`` of the L2-normalised vectors, the negative of
+    the loss :func:`minired.losses.cosine_similarity` (Keras' metric function)."""
+    return -cosine_similarity_loss(y_true, y_pred, axis=axis)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """Cosine of the angle between ``y`` and ``ŷ`` along ``axis``, averaged over every
+    sample seen (higher is better).
+
+    Per sample, minus the loss :func:`minired.losses.cosine_similarity`, with Keras' L2
+    normalisation ``x · min(1/‖x‖, 1/ε)`` (a zero vector stays zero)::
+
+        sᵢ = Σ_d (y_d / ‖y‖)(ŷ_d / ‖ŷ‖),      metric = Σᵢ wᵢ sᵢ / Σᵢ wᵢ
+
+    As in Keras, ``get_config()`` does not record ``axis``.
+
+    Args:
+        name: the name in the logs.
+        dtype: the dtype of the running sums (``None``: floatx).
+        axis: the axis the cosine is taken along.
+
+    Example:
+        >>> m = CosineSimilarity()
+        >>> m.update_state([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])
+        >>> round(m.result(), 6)   # (0 + 1) / 2
+        0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, name: str = "cosine_similarity", dtype: str | None = None,
+                 axis: int = -1) -> None:
+        super().__init__(_cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class LogCoshError(MeanMetricWrapper):
+    """Log-cosh error, averaged over every sample seen (lower is better).
+
+    Per sample, the loss :func:`minired.losses.log_cosh` over the ``D`` outputs::
+
+        ℓᵢ = (1/D) Σ_d log cosh(ŷ_d - y_d),      metric = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ
+
+    Its default name is Keras' ``"logcosh"``; the string names in ``compile`` are
+    ``"log_cosh_error"`` and ``"LogCoshError"``.
+
+    Example:
+        >>> m = LogCoshError()
+        >>> m.update_state([[0.0, 0.0]], [[1.0, -1.0]])
+        >>> round(m.result(), 6)
+        0.433781
+    """
+
+    _direction = "down"
+
+    def __init__(self, name: str = "logcosh", dtype: str | None = None) -> None:
+        super().__init__(log_cosh, name=name, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}
 
 
 class RootMeanSquaredError(Mean):

@@ -191,6 +191,12 @@ def _check_array(tensor, x, argument: str, name_input: bool) -> np.ndarray:
     """Cast one input to its Input's dtype and check its values and shape."""
     original = x
     dtype = tensor.dtype
+    if dtype == "string":                # text for a TextVectorization/StringLookup layer
+        x = np.asarray(x)
+        if x.dtype.kind not in "USO":
+            raise TypeError(f"`{argument}` must be an array of strings for the model's "
+                            f"string input, got an array of {x.dtype}.")
+        return _adjust_rank(x, tensor.shape)
     try:
         with np.errstate(over="ignore"):     # overflow is reported below, in words
             x = np.asarray(x, dtype=dtype)

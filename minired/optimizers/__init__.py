@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from minired.optimizers import schedules
+from minired.optimizers.adadelta import Adadelta
+from minired.optimizers.adafactor import Adafactor
 from minired.optimizers.adagrad import Adagrad
 from minired.optimizers.adam import Adam
+from minired.optimizers.adamax import Adamax
 from minired.optimizers.adamw import AdamW
+from minired.optimizers.ftrl import Ftrl
+from minired.optimizers.lamb import Lamb
+from minired.optimizers.lion import Lion
 from minired.optimizers.nadam import Nadam
 from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.rmsprop import RMSprop
@@ -13,7 +19,10 @@ from minired.optimizers.sgd import SGD
 from minired.utils.naming import lookup
 
 # Keras lower-cases the name before looking it up: "Adam", "ADAM" and "adam" all work.
-ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam)}
+# Lamb has no string name in Keras (its ALL_OBJECTS leaves it out): use the class.
+ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam,
+                                                         Adamax, Adadelta, Ftrl, Lion,
+                                                         Adafactor)}
 
 
 def get(identifier: str | Optimizer | None) -> Optimizer | None:
@@ -58,6 +67,12 @@ __all__ = [
     "Adagrad",
     "AdamW",
     "Nadam",
+    "Adamax",
+    "Adadelta",
+    "Ftrl",
+    "Lion",
+    "Lamb",
+    "Adafactor",
     "schedules",
     "get", "serialize", "deserialize",
 ]

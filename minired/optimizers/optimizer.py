@@ -10,7 +10,8 @@ One call to :meth:`Optimizer.apply_gradients` does, in this order (Keras'
     2. clip the gradients              (clipnorm | global_clipnorm | clipvalue)
     3. decoupled weight decay          w <- w - w*wd*lr      (every variable, biases too)
     4. update_step(g, w, lr)           the optimizer's own rule, variable by variable
-    5. iterations <- iterations + 1
+    5. constraints                     w <- c(w) for each variable with a constraint c
+    6. iterations <- iterations + 1
 
 The step counter :attr:`Optimizer.iterations` (int64) and a float learning rate are 0-d
 :class:`minired.Variable` objects, as in Keras: ``opt.learning_rate.assign(0.01)``,
@@ -63,6 +64,7 @@ from typing import Any
 import numpy as np
 
 from minired import config, keras_numerics
+from minired.constraints.attached import apply_constraints
 from minired.optimizers.schedules import LearningRateSchedule
 from minired.optimizers.schedules import deserialize as deserialize_schedule
 from minired.optimizers.schedules import serialize as serialize_schedule
@@ -500,6 +502,7 @@ class Optimizer:
         with interrupts.defer_keyboard_interrupt():     # every variable changes, or none
             self._apply_weight_decay(variables, learning_rate)
             self._update_variables(grads, variables, learning_rate)
+            self._apply_constraints(variables)
             # Keras' `iterations.assign_add(1)`, with the array's own fill(): assign_add
             # runs Python code that costs more than the rest of a small step's bookkeeping.
             self._iterations.fill(int(self._iterations) + 1)
@@ -626,6 +629,11 @@ class Optimizer:
         """Run :meth:`update_step` on each pair, in order (Nadam adds a shared step first)."""
         for gradient, variable in zip(grads, variables, strict=True):
             self.update_step(gradient.astype(variable.dtype, copy=False), variable, learning_rate)
+
+    def _apply_constraints(self, variables) -> None:
+        """``w <- c(w)`` for each updated variable with a constraint (a layer's
+        ``kernel_constraint``..., a Variable's ``constraint``), after every update, as Keras."""
+        apply_constraints(variables)
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate) -> None:
         """Update ``variable`` in place from ``gradient`` (already cast to its dtype).

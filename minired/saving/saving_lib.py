@@ -226,10 +226,12 @@ def weights_to_h5(model, include_optimizer: bool = True) -> bytes:
 
 
 def _overrides(layer, method: str) -> bool:
-    """Whether ``layer``'s class (one of yours) defines Keras' hook ``method``
+    """Whether ``layer``'s class (one of yours, or a built-in one that sets
+    ``_keras_saving_hooks``, as the lookup layers) defines Keras' hook ``method``
     (``save_own_variables``, ``load_own_variables``, ``save_assets``, ``load_assets``)."""
     function = getattr(type(layer), method, None) if layer is not None else None
-    return function is not None and not function.__module__.startswith("minired.")
+    return function is not None and (not function.__module__.startswith("minired.")
+                                     or getattr(type(layer), "_keras_saving_hooks", False))
 
 
 def _checked_store(store, name: str) -> dict[str, np.ndarray]:

@@ -15,13 +15,13 @@ if you registered it, else the class name); a function as ``{"module": "builtins
 Reading is **closed**: a name in a file is only ever looked up, never imported. A
 ``class_name`` becomes a class only if it is one of minired's public classes (found in
 ``mr.layers``, ``mr.losses``, ``mr.metrics``, ``mr.optimizers``, ``mr.optimizers.schedules``,
-``mr.initializers``, ``mr.regularizers``, ``mr.activations`` and the models), a class you
-registered with :func:`~minired.saving.register_keras_serializable`, or one you pass in
-``custom_objects`` (or in a :func:`custom_object_scope`). Python code stored in a file (a
-``lambda``, a ``Lambda`` layer) is refused whatever ``safe_mode`` says: minired has no way
-to run it without executing the file.
+``mr.initializers``, ``mr.regularizers``, ``mr.constraints``, ``mr.activations`` and the
+models), a class you registered with :func:`~minired.saving.register_keras_serializable`,
+or one you pass in ``custom_objects`` (or in a :func:`custom_object_scope`). Python code
+stored in a file (a ``lambda``, a ``Lambda`` layer) is refused whatever ``safe_mode`` says:
+minired has no way to run it without executing the file.
 
-Keras writes some arguments minired does not have (``kernel_constraint``, an optimizer's
+Keras writes some arguments minired does not have (``quantization_config``, an optimizer's
 ``use_ema``...). They are listed in :data:`KERAS_ONLY_DEFAULTS`: minired writes them with
 Keras' default value, and reads them only if they still hold that default; any other value
 is an error that names it, since the model would not be the same.
@@ -49,6 +49,7 @@ NAMESPACES = {
     "optimizers.schedules": "keras.optimizers.schedules",
     "initializers": "keras.initializers",
     "regularizers": "keras.regularizers",
+    "constraints": "keras.constraints",
     "activations": "keras.activations",
     "models": "keras.models",
 }
@@ -60,8 +61,7 @@ MODEL_MODULES = {"Functional": "keras.src.models.functional", "Sequential": "ker
 #: Arguments Keras writes that minired has no concept of: class name (or a category) ->
 #: ``{argument: Keras' default}``. Written with that default, accepted only with it.
 KERAS_ONLY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "Dense": {"kernel_constraint": None, "bias_constraint": None, "quantization_config": None,
-              "lora_rank": None, "lora_alpha": None},
+    "Dense": {"quantization_config": None, "lora_rank": None, "lora_alpha": None},
     "InputLayer": {"sparse": False, "ragged": False, "optional": False},
     "Flatten": {"data_format": "channels_last"},
     "CategoricalCrossentropy": {"axis": -1},
@@ -454,8 +454,8 @@ def _keras_only_defaults(cls: type, categories=None) -> dict[str, Any]:
     if base is None:
         return {}
     category = _category(keras_module_of(base))
-    if categories is not None and category not in categories:
-        return {}
+    if (categories is not None and category not in categories) or category == "metrics":
+        return {}       # (metrics share class names with losses, not their missing arguments)
     return KERAS_ONLY_DEFAULTS.get(base.__name__, KERAS_ONLY_DEFAULTS.get(category, {}))
 
 
@@ -468,8 +468,7 @@ def strip_keras_only(cls: type, category: str, config: dict) -> dict:
     Example:
         >>> class MyDense(mr.layers.Dense):
         ...     pass
-        >>> "kernel_constraint" in strip_keras_only(MyDense, "layers",
-        ...                                         {"units": 2, "kernel_constraint": None})
+        >>> "lora_rank" in strip_keras_only(MyDense, "layers", {"units": 2, "lora_rank": None})
         False
     """
     defaults = _keras_only_defaults(cls)

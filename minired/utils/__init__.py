@@ -1,5 +1,11 @@
 """Utilities that Keras also exposes under ``keras.utils``."""
 
+from minired.backend import clear_session, is_keras_tensor, standardize_dtype
+from minired.config import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from minired.saving import (
     CustomObjectScope,
     custom_object_scope,
@@ -9,6 +15,11 @@ from minired.saving import (
     get_registered_object,
     register_keras_serializable,
     serialize_keras_object,
+)
+from minired.utils.data_packing import (
+    get_source_inputs,
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
 )
 from minired.utils.dataset_utils import split_dataset
 from minired.utils.file_utils import get_file
@@ -21,7 +32,15 @@ from minired.utils.rng_utils import set_random_seed
 from minired.utils.sequence_utils import pad_sequences
 
 __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_object_scope",
-           "deserialize_keras_object", "get_custom_objects", "get_file", "get_registered_name",
-           "get_registered_object", "img_to_array", "load_img", "normalize", "pad_sequences",
-           "plot_model", "register_keras_serializable", "save_img",
-           "serialize_keras_object", "set_random_seed", "split_dataset", "to_categorical"]
+           "deserialize_keras_object", "get_custom_objects", "get_registered_name",
+           "get_file", "get_registered_object", "img_to_array", "load_img", "normalize",
+           "pad_sequences", "plot_model",
+           "register_keras_serializable", "save_img",
+           "serialize_keras_object", "set_random_seed", "split_dataset", "to_categorical",
+           "Sequence", "clear_session", "disable_interactive_logging",
+           "enable_interactive_logging", "get_source_inputs", "is_interactive_logging_enabled",
+           "is_keras_tensor", "pack_x_y_sample_weight", "standardize_dtype",
+           "unpack_x_y_sample_weight"]
+
+#: Keras' older name for PyDataset: ``keras.utils.Sequence is keras.utils.PyDataset``.
+Sequence = PyDataset

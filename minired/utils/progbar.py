@@ -16,6 +16,7 @@ Two display modes:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -25,6 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from minired import config
 
 # ANSI escape codes, as Keras writes them around parts of the bar.
 _BOLD = "\x1b[1m"
@@ -36,7 +39,9 @@ _BAR_CHAR = "━"
 
 
 def print_msg(message: str, line_break: bool = True) -> None:
-    """Write ``message`` to ``sys.stdout`` and flush, like Keras' ``io_utils.print_msg``.
+    """Write ``message`` to ``sys.stdout`` and flush, like Keras' ``io_utils.print_msg``;
+    after ``mr.config.disable_interactive_logging()``, log it at INFO level to the
+    ``"minired"`` logger instead (Keras logs it to ``absl.logging``).
 
     Args:
         message: the text to print.
@@ -46,6 +51,9 @@ def print_msg(message: str, line_break: bool = True) -> None:
         >>> print_msg("Epoch 1/5")
         Epoch 1/5
     """
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("minired").info(str(message))
+        return
     text = f"{message}\n" if line_break else str(message)
     try:
         sys.stdout.write(text)

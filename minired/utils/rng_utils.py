@@ -95,3 +95,13 @@ def make_generator(seed: int | None, stream: str = "initializers") -> np.random.
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"`seed` must be an int or None, got {type(seed).__name__}.")
     return np.random.default_rng(int(seed))
+
+
+def restart_random_stream() -> None:
+    """Give the ``"random"`` stream (unseeded ``mr.random`` draws and SeedGenerators) a new
+    generator seeded from Python's ``random``, as Keras' ``clear_session`` drops its global
+    ``SeedGenerator`` and the next one takes its seed from Python's ``random``: reproducible
+    after :func:`set_random_seed`, and the other streams (initial weights, dropout, shuffle)
+    keep going, as Keras' initializers and layers do.
+    """
+    _streams["random"] = np.random.default_rng(random.randint(1, 10**9))

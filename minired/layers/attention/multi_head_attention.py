@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import initializers, regularizers
+from minired import constraints, initializers, regularizers
 from minired.activations import softmax
 from minired.autodiff.layer_calls import CallArguments
 from minired.layers.attention.attention_arguments import (
@@ -103,6 +103,9 @@ class MultiHeadAttention(Layer):
         bias_initializer: how the biases start.
         kernel_regularizer: penalty on each kernel.
         bias_regularizer: penalty on each bias.
+        kernel_constraint: projection applied to each of the four kernels after each
+            optimizer step, ``W ← c(W)`` (see mr.constraints).
+        bias_constraint: projection applied to each bias after each step.
         seed: seed of the dropout.
         name: layer name.
 
@@ -153,9 +156,7 @@ class MultiHeadAttention(Layer):
             raise ValueError("Received an invalid value for argument `value_dim`, expected a "
                              f"positive integer or `None`. Received: value_dim={value_dim!r}")
         check_dropout(dropout, "MultiHeadAttention")
-        for argument, value, default in (("kernel_constraint", kernel_constraint, None),
-                                         ("bias_constraint", bias_constraint, None),
-                                         ("use_gate", use_gate, False),
+        for argument, value, default in (("use_gate", use_gate, False),
                                          ("sliding_window", sliding_window, None)):
             if value != default or (default is False and value is not False):
                 raise ValueError(f"MultiHeadAttention: `{argument}` is not implemented in "
@@ -197,6 +198,8 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self.generator = make_generator(seed, stream="dropout")
         self.inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
@@ -547,6 +550,19 @@ class MultiHeadAttention(Layer):
                                 self.bias_regularizer))
         return triples
 
+    def _constraint_pairs(self) -> list:
+        """``(array, constraint)`` for the four kernels and biases (see minired.constraints):
+        ``kernel_constraint`` on each kernel, ``bias_constraint`` on each bias, as Keras
+        gives them to its four ``EinsumDense``."""
+        pairs = []
+        if "output_dense" not in vars(self):     # not built yet: no arrays
+            return pairs
+        for projection in self._projections():
+            pairs.append((projection.kernel, self.kernel_constraint))
+            if projection.bias is not None:
+                pairs.append((projection.bias, self.bias_constraint))
+        return pairs
+
     def _keras_weight_groups(self) -> list[tuple[str, list[np.ndarray]]]:
         """The groups of Keras' ``.keras`` file under this layer's path (see
         :mod:`minired.saving.saving_lib`): its own (empty), its Dropout and Softmax
@@ -583,8 +599,8 @@ class MultiHeadAttention(Layer):
             "kernel_regularizer": serialize(self.kernel_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
             "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
             "seed": self.seed,
         }
 

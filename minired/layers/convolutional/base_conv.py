@@ -25,14 +25,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
+from minired import activations, constraints, initializers, regularizers
 from minired.layers.convolutional import im2col
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 
 #: Keras arguments minired has no concept of, accepted at their default only (the
 #: constructor refuses any other value; get_config writes them, as Keras does).
-KERAS_ONLY = {"activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+KERAS_ONLY = {"activity_regularizer": None}
 _LORA = ("lora_rank", "lora_alpha")      # Keras writes these only when LoRA is on
 #: Inputs with at most this many channels get ``cols`` copied column by column (see
 #: BaseConv._patch_matrix); with more, row by row.
@@ -79,6 +79,7 @@ class BaseConv(Layer):
     ) -> None:
         cls = type(self).__name__
         refuse_keras_only(cls, kwargs, (*KERAS_ONLY, *_LORA))
+        given_constraints = pop_constraints(kwargs, "kernel_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.filters = positive_int(filters, "filters", cls)
         standardize_window(self, kernel_size, strides, dilation_rate)
@@ -93,7 +94,10 @@ class BaseConv(Layer):
         refuse_strides_with_dilation(self.strides, self.dilation_rate)
         set_options(self, activation=activation, use_bias=use_bias,
                     kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer)
+                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                    **given_constraints)
+
+    _constrained_weights = (("kernel", "kernel_constraint"), ("bias", "bias_constraint"))
 
     # -- shapes -------------------------------------------------------------------------------
     def _expected_shape(self) -> str:
@@ -194,6 +198,7 @@ class BaseConv(Layer):
                         "kernel_initializer", "bias_initializer", "kernel_regularizer",
                         "bias_regularizer"),
             **KERAS_ONLY,
+            **config_of(self, "kernel_constraint", "bias_constraint"),
         }
 
 
@@ -270,6 +275,12 @@ def refuse_keras_only(cls: str, kwargs: dict, keys) -> None:
             raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it as None.")
 
 
+def pop_constraints(kwargs: dict, *names: str) -> dict:
+    """Pop the constraint arguments ``names`` (``kernel_constraint``...) from ``kwargs``,
+    None for those not given, for :func:`set_options`."""
+    return {name: kwargs.pop(name, None) for name in names}
+
+
 def positive_int(value, argument: str, cls: str) -> int:
     """``value`` as an int, refusing anything but a positive int (``filters``, ``groups``,
     ``depth_multiplier``).
@@ -328,7 +339,8 @@ def refuse_strides_with_dilation(strides: tuple, dilation_rate: tuple) -> None:
 def set_options(layer: Layer, **options) -> None:
     """Set each option on ``layer``, in the order given, looked up as its name says:
     ``activation`` by ``activations.get``, ``use_bias`` as a bool, ``*_initializer`` and
-    ``*_regularizer`` by ``initializers.get`` and ``regularizers.get``."""
+    ``*_regularizer`` by ``initializers.get`` and ``regularizers.get``, ``*_constraint`` by
+    ``constraints.get``."""
     for name, value in options.items():
         if name == "activation":
             value = activations.get(value)
@@ -338,6 +350,8 @@ def set_options(layer: Layer, **options) -> None:
             value = initializers.get(value)
         elif name.endswith("_regularizer"):
             value = regularizers.get(value)
+        elif name.endswith("_constraint"):
+            value = constraints.get(value)
         else:
             raise TypeError(f"set_options: unknown option {name!r}.")
         setattr(layer, name, value)
@@ -418,14 +432,15 @@ def output_spatial(layer: Layer, input_shape: tuple) -> tuple:
 
 def config_of(layer: Layer, *names: str) -> dict:
     """``{name: getattr(layer, name)}`` for Keras' config, in the order given: the activation as
-    Keras names it, initializers and regularizers serialized, the rest as they are."""
+    Keras names it, initializers, regularizers and constraints serialized, the rest as they
+    are."""
     serialize = serialization_lib.serialize_keras_object
     config = {}
     for name in names:
         value = getattr(layer, name)
         if name == "activation":
             value = serialization_lib.serialize_activation(value)
-        elif name.endswith(("_initializer", "_regularizer")):
+        elif name.endswith(("_initializer", "_regularizer", "_constraint")):
             value = serialize(value)
         config[name] = value
     return config

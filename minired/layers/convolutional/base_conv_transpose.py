@@ -35,6 +35,7 @@ from minired.layers.convolutional.base_conv import (
     check_call_ndim,
     check_channels,
     config_of,
+    pop_constraints,
     positive_int,
     refuse_keras_only,
     refuse_strides_with_dilation,
@@ -74,6 +75,7 @@ class BaseConvTranspose(Layer):
     ) -> None:
         cls = type(self).__name__
         refuse_keras_only(cls, kwargs, KERAS_ONLY)      # activity_regularizer: Layer refuses it
+        given_constraints = pop_constraints(kwargs, "kernel_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.filters = positive_int(filters, "filters", cls)
         standardize_window(self, kernel_size, strides, dilation_rate)
@@ -92,7 +94,10 @@ class BaseConvTranspose(Layer):
         refuse_strides_with_dilation(self.strides, self.dilation_rate)
         set_options(self, activation=activation, use_bias=use_bias,
                     kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer)
+                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                    **given_constraints)
+
+    _constrained_weights = BaseConv._constrained_weights
 
     # -- shapes -------------------------------------------------------------------------------
     _expected_shape = BaseConv._expected_shape
@@ -185,6 +190,7 @@ class BaseConvTranspose(Layer):
                         "use_bias", "kernel_initializer", "bias_initializer",
                         "kernel_regularizer", "bias_regularizer"),
             **KERAS_ONLY,
+            **config_of(self, "kernel_constraint", "bias_constraint"),
         }
 
 

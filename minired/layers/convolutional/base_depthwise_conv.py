@@ -27,6 +27,7 @@ from minired.layers.convolutional.base_conv import (
     config_of,
     expected_shape,
     output_spatial,
+    pop_constraints,
     positive_int,
     refuse_keras_only,
     set_options,
@@ -37,8 +38,7 @@ from minired.layers.layer import Layer
 
 #: Keras arguments minired has no concept of, accepted at their default only (refused
 #: otherwise; get_config writes them, as Keras does).
-KERAS_ONLY = {"activity_regularizer": None, "depthwise_constraint": None,
-              "bias_constraint": None}
+KERAS_ONLY = {"activity_regularizer": None}
 
 
 # -- the depthwise passes (also SeparableConv's first step) ----------------------------------
@@ -185,6 +185,7 @@ class BaseDepthwiseConv(Layer):
         **kwargs,
     ) -> None:
         refuse_keras_only(type(self).__name__, kwargs, KERAS_ONLY)
+        given_constraints = pop_constraints(kwargs, "depthwise_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         check_spatial_arguments(self, kernel_size, strides, padding, data_format,
                                 dilation_rate, depth_multiplier)
@@ -192,7 +193,9 @@ class BaseDepthwiseConv(Layer):
                     depthwise_initializer=depthwise_initializer,
                     bias_initializer=bias_initializer,
                     depthwise_regularizer=depthwise_regularizer,
-                    bias_regularizer=bias_regularizer)
+                    bias_regularizer=bias_regularizer, **given_constraints)
+
+    _constrained_weights = (("kernel", "depthwise_constraint"), ("bias", "bias_constraint"))
 
     # -- shapes -------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -258,6 +261,7 @@ class BaseDepthwiseConv(Layer):
                         "depthwise_initializer", "bias_initializer", "depthwise_regularizer",
                         "bias_regularizer"),
             **KERAS_ONLY,
+            **config_of(self, "depthwise_constraint", "bias_constraint"),
         }
 
 

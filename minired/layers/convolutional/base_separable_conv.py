@@ -19,6 +19,7 @@ from minired.layers.convolutional.base_conv import (
     build_bias,
     config_of,
     output_spatial,
+    pop_constraints,
     positive_int,
     refuse_keras_only,
     set_options,
@@ -37,8 +38,7 @@ from minired.layers.convolutional.base_depthwise_conv import (
 from minired.layers.layer import Layer
 
 #: Keras arguments minired has no concept of, accepted at their default only.
-KERAS_ONLY = {"activity_regularizer": None, "depthwise_constraint": None,
-              "pointwise_constraint": None, "bias_constraint": None}
+KERAS_ONLY = {"activity_regularizer": None}
 
 
 class SeparableCache(NamedTuple):
@@ -81,6 +81,8 @@ class BaseSeparableConv(Layer):
     ) -> None:
         cls = type(self).__name__
         refuse_keras_only(cls, kwargs, KERAS_ONLY)
+        given_constraints = pop_constraints(kwargs, "depthwise_constraint",
+                                            "pointwise_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.filters = positive_int(filters, "filters", cls)
         check_spatial_arguments(self, kernel_size, strides, padding, data_format,
@@ -91,7 +93,11 @@ class BaseSeparableConv(Layer):
                     bias_initializer=bias_initializer,
                     depthwise_regularizer=depthwise_regularizer,
                     pointwise_regularizer=pointwise_regularizer,
-                    bias_regularizer=bias_regularizer)
+                    bias_regularizer=bias_regularizer, **given_constraints)
+
+    _constrained_weights = (("depthwise_kernel", "depthwise_constraint"),
+                            ("pointwise_kernel", "pointwise_constraint"),
+                            ("bias", "bias_constraint"))
 
     # -- shapes -------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -167,4 +173,5 @@ class BaseSeparableConv(Layer):
                         "depthwise_initializer", "pointwise_initializer", "bias_initializer",
                         "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer"),
             **KERAS_ONLY,
+            **config_of(self, "depthwise_constraint", "pointwise_constraint", "bias_constraint"),
         }

@@ -57,8 +57,9 @@ class Conv2D(BaseConv):
         activation: as for :class:`~minired.layers.Dense` (also ``use_bias``,
             ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``,
             ``bias_regularizer``, ``name`` and ``trainable``).
-        **kwargs: ``input_shape`` on a first layer; Keras' ``activity_regularizer``,
-            ``kernel_constraint`` and ``bias_constraint``, accepted as None only.
+        **kwargs: ``input_shape`` on a first layer; ``kernel_constraint`` and
+            ``bias_constraint``, projections applied after each optimizer step (see
+            mr.constraints); Keras' ``activity_regularizer``, accepted as None only.
 
     Example:
         >>> layer = Conv2D(4, 3, padding="same", activation="relu")

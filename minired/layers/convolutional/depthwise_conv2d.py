@@ -52,8 +52,9 @@ class DepthwiseConv2D(BaseDepthwiseConv):
         depthwise_initializer: initializer of ``W`` (``"glorot_uniform"``);
             ``bias_initializer``: of the bias (``"zeros"``).
         depthwise_regularizer, bias_regularizer: penalties on ``W`` and the bias.
-        **kwargs: ``input_shape`` on a first layer; Keras' ``activity_regularizer``,
-            ``depthwise_constraint`` and ``bias_constraint``, accepted as None only.
+        **kwargs: ``input_shape`` on a first layer; ``depthwise_constraint`` and
+            ``bias_constraint``, projections applied after each optimizer step (see
+            mr.constraints); Keras' ``activity_regularizer``, accepted as None only.
 
     Example:
         >>> layer = DepthwiseConv2D(3, padding="same", depth_multiplier=2)

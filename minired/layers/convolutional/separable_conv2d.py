@@ -52,9 +52,10 @@ class SeparableConv2D(BaseSeparableConv):
             (``"glorot_uniform"``); ``bias_initializer``: of the bias (``"zeros"``).
         depthwise_regularizer, pointwise_regularizer, bias_regularizer: penalties on
             ``W_d``, ``W_p`` and the bias.
-        **kwargs: ``input_shape`` on a first layer; Keras' ``activity_regularizer``,
-            ``depthwise_constraint``, ``pointwise_constraint`` and ``bias_constraint``,
-            accepted as None only.
+        **kwargs: ``input_shape`` on a first layer; ``depthwise_constraint``,
+            ``pointwise_constraint`` and ``bias_constraint``, projections applied after each
+            optimizer step (see mr.constraints); Keras' ``activity_regularizer``, accepted
+            as None only.
 
     Example:
         >>> layer = SeparableConv2D(8, 3, padding="same", activation="relu")

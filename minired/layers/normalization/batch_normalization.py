@@ -9,7 +9,9 @@ import numpy as np
 from minired import initializers
 from minired.layers.layer import Layer
 from minired.layers.normalization.scale_offset import (
+    SCALE_OFFSET_CONSTRAINTS,
     build_scale_offset,
+    scale_offset_constraints_config,
     scale_offset_triples,
     set_scale_offset_arguments,
 )
@@ -83,8 +85,10 @@ class BatchNormalization(Layer):
         moving_mean_initializer, moving_variance_initializer: how the moving statistics
             start (zeros, ones).
         beta_regularizer, gamma_regularizer: penalties on ``β`` and ``γ``.
+        beta_constraint, gamma_constraint: projections applied to ``β`` and ``γ`` after each
+            optimizer step (see mr.constraints).
         renorm: Keras-only, accepted at Keras' default only (as are ``renorm_clipping``,
-            ``renorm_momentum``, ``synchronized``, ``beta_constraint``, ``gamma_constraint``).
+            ``renorm_momentum`` and ``synchronized``).
         name: layer name.
         trainable: False freezes the layer: no weight changes, and inference mode even in
             ``fit`` (Keras 3's rule for this layer).
@@ -105,6 +109,8 @@ class BatchNormalization(Layer):
     """
 
     _supports_masking_default = True      # passes a mask on, as in Keras
+
+    _constrained_weights = SCALE_OFFSET_CONSTRAINTS
 
     def __init__(
         self,
@@ -133,14 +139,14 @@ class BatchNormalization(Layer):
         if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
             raise TypeError(f"BatchNormalization: `axis` must be an int (Keras 3 normalizes "
                             f"along one channel axis), got {axis!r}.")
-        _refuse_keras_only(beta_constraint=beta_constraint, gamma_constraint=gamma_constraint,
-                           renorm=renorm, renorm_clipping=renorm_clipping,
+        _refuse_keras_only(renorm=renorm, renorm_clipping=renorm_clipping,
                            renorm_momentum=renorm_momentum, synchronized=synchronized)
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         set_scale_offset_arguments(self, center, scale, beta_initializer, gamma_initializer,
-                                   beta_regularizer, gamma_regularizer)
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
@@ -265,12 +271,13 @@ class BatchNormalization(Layer):
             "moving_variance_initializer": serialize(self.moving_variance_initializer),
             "beta_regularizer": serialize(self.beta_regularizer),
             "gamma_regularizer": serialize(self.gamma_regularizer),
+            **scale_offset_constraints_config(self),
             **_KERAS_ONLY,
         }
 
 
 #: Keras' arguments that minired does not implement, with the default they must keep.
-_KERAS_ONLY = {"beta_constraint": None, "gamma_constraint": None, "synchronized": False,
+_KERAS_ONLY = {"synchronized": False,
                "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
 
 
@@ -278,7 +285,7 @@ def _refuse_keras_only(**given) -> None:
     for key, value in given.items():
         if value != _KERAS_ONLY[key]:
             raise ValueError(f"BatchNormalization: `{key}`={value!r} is not implemented in "
-                             f"minired (constraints, batch renormalization and multi-device "
+                             f"minired (batch renormalization and multi-device "
                              f"statistics are Keras-only); leave it at {_KERAS_ONLY[key]!r}.")
 
 

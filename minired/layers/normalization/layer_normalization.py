@@ -8,7 +8,9 @@ import numpy as np
 
 from minired.layers.layer import Layer
 from minired.layers.normalization.scale_offset import (
+    SCALE_OFFSET_CONSTRAINTS,
     build_scale_offset,
+    scale_offset_constraints_config,
     scale_offset_triples,
     set_scale_offset_arguments,
 )
@@ -50,10 +52,11 @@ class LayerNormalization(Layer):
         scale: whether to multiply by ``γ`` (no ``gamma`` weight when False).
         beta_initializer, gamma_initializer: how ``β`` and ``γ`` start (zeros, ones).
         beta_regularizer, gamma_regularizer: penalties on ``β`` and ``γ``.
+        beta_constraint, gamma_constraint: projections applied to ``β`` and ``γ`` after each
+            optimizer step (see mr.constraints).
         name: layer name.
         trainable: whether the optimizer updates ``γ`` and ``β``.
-        **kwargs: ``beta_constraint``/``gamma_constraint`` (None only), the deprecated
-            ``rms_scaling`` (False only), ``input_shape`` on a first layer.
+        **kwargs: the deprecated ``rms_scaling`` (False only), ``input_shape`` on a first layer.
 
     Example:
         >>> layer = LayerNormalization()
@@ -87,11 +90,6 @@ class LayerNormalization(Layer):
             raise ValueError("LayerNormalization: `rms_scaling=True` is deprecated in Keras "
                              "(it scales by the variance, not the root mean square) and not "
                              "implemented in minired; leave it False.")
-        for key, value in (("beta_constraint", beta_constraint),
-                           ("gamma_constraint", gamma_constraint)):
-            if value is not None:
-                raise ValueError(f"LayerNormalization: `{key}` is not implemented in minired; "
-                                 "leave it as None.")
         super().__init__(name=name, trainable=trainable, **kwargs)
         if isinstance(axis, list | tuple):
             self.axis = [_int_axis(a) for a in axis]
@@ -99,7 +97,10 @@ class LayerNormalization(Layer):
             self.axis = _int_axis(axis)
         self.epsilon = float(epsilon)
         set_scale_offset_arguments(self, center, scale, beta_initializer, gamma_initializer,
-                                   beta_regularizer, gamma_regularizer)
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
+
+    _constrained_weights = SCALE_OFFSET_CONSTRAINTS
 
     # -- construction -------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -186,7 +187,7 @@ class LayerNormalization(Layer):
         return scale_offset_triples(self)
 
     def get_config(self) -> dict:
-        """Keras' LayerNormalization config (the constraints at their default, None)."""
+        """Keras' LayerNormalization config."""
         serialize = serialization_lib.serialize_keras_object
         return {
             **super().get_config(),
@@ -199,8 +200,7 @@ class LayerNormalization(Layer):
             "gamma_initializer": serialize(self.gamma_initializer),
             "beta_regularizer": serialize(self.beta_regularizer),
             "gamma_regularizer": serialize(self.gamma_regularizer),
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            **scale_offset_constraints_config(self),
         }
 
 

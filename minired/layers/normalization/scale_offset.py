@@ -5,19 +5,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired import initializers, regularizers
+from minired import constraints, initializers, regularizers
+from minired.saving import serialization_lib
+
+#: ``_constrained_weights`` of a layer with ``γ`` and ``β`` (see Layer).
+SCALE_OFFSET_CONSTRAINTS = (("gamma", "gamma_constraint"), ("beta", "beta_constraint"))
 
 
 def set_scale_offset_arguments(layer, center, scale, beta_initializer, gamma_initializer,
-                               beta_regularizer, gamma_regularizer) -> None:
+                               beta_regularizer, gamma_regularizer, beta_constraint=None,
+                               gamma_constraint=None) -> None:
     """Keep on ``layer`` whether it has ``β`` (``center``) and ``γ`` (``scale``), and how they
-    start and are penalized (resolved by name, as Keras)."""
+    start, are penalized and are constrained (resolved by name, as Keras)."""
     layer.center = bool(center)
     layer.scale = bool(scale)
     layer.beta_initializer = initializers.get(beta_initializer)
     layer.gamma_initializer = initializers.get(gamma_initializer)
     layer.beta_regularizer = regularizers.get(beta_regularizer)
     layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+    layer.beta_constraint = constraints.get(beta_constraint)
+    layer.gamma_constraint = constraints.get(gamma_constraint)
+
+
+def scale_offset_constraints_config(layer) -> dict:
+    """``beta_constraint`` and ``gamma_constraint`` as Keras writes them in a config."""
+    serialize = serialization_lib.serialize_keras_object
+    return {"beta_constraint": serialize(layer.beta_constraint),
+            "gamma_constraint": serialize(layer.gamma_constraint)}
 
 
 def build_scale_offset(layer, shape: tuple, dtype) -> None:

@@ -2,8 +2,11 @@
 
 from minired.layers.recurrent.base_rnn import BaseRNN
 from minired.layers.recurrent.bidirectional import Bidirectional
+from minired.layers.recurrent.cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from minired.layers.recurrent.gru import GRU
 from minired.layers.recurrent.lstm import LSTM
+from minired.layers.recurrent.rnn import RNN
 from minired.layers.recurrent.simple_rnn import SimpleRNN
 
-__all__ = ["BaseRNN", "Bidirectional", "GRU", "LSTM", "SimpleRNN"]
+__all__ = ["BaseRNN", "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN",
+           "SimpleRNN", "SimpleRNNCell", "StackedRNNCells"]

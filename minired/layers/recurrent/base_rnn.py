@@ -6,16 +6,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minired import activations, initializers, regularizers
+from minired import activations, constraints, initializers, regularizers
 from minired.autodiff.layer_calls import CallArguments
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 from minired.utils.rng_utils import make_generator
 
-#: Keras arguments minired has no concept of, accepted at their default only.
-KERAS_ONLY = {"kernel_constraint": None, "recurrent_constraint": None,
-              "bias_constraint": None}
+#: The constraint arguments, taken from ``**kwargs`` (see mr.constraints).
+CONSTRAINT_ARGUMENTS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
 
 #: The constructor arguments every recurrent layer hands on to :class:`BaseRNN` unchanged.
 CELL_ARGUMENTS = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer",
@@ -72,9 +71,24 @@ class BaseRNN(Layer):
         δoutput_{t-1} += (1 - m_t) ⊙ δoutput_t       (what reaches h_t: m_t ⊙ δoutput_t)
 
     ``go_backwards=True`` runs the loop over the reversed sequence, and (as Keras) returns
-    the sequence of outputs in that processing order. ``dropout`` multiplies the inputs by
-    one mask per sequence (drawn once per call, used at every step, Keras' rule), values 0
-    or ``1/(1-rate)``.
+    the sequence of outputs in that processing order.
+
+    Dropout, in training only, Keras' rule: masks of values 0 (probability ``rate``) or
+    ``1/(1-rate)`` drawn once per call (per batch) and used at every step. ``dropout``
+    masks the inputs, ``recurrent_dropout`` the state ``h_{t-1}`` where it meets ``U``;
+    then the gated cells (as Keras' "implementation 1") use one mask per gate g (LSTM 4,
+    GRU 3; ``m`` of shape (N, in) and ``r`` of shape (N, units))::
+
+        z_t,g = (x_t ⊙ m_g) W_g + (h_{t-1} ⊙ r_g) U_g + b_g
+        ∂L/∂W_g = Σ_t (x_t ⊙ m_g)ᵀ δz_t,g      ∂L/∂U_g += (h_{t-1} ⊙ r_g)ᵀ δz_t,g
+        δx_t = Σ_g (δz_t,g W_gᵀ) ⊙ m_g         δh_{t-1} = Σ_g (δz_t,g U_gᵀ) ⊙ r_g (+ the
+                                               cell's other uses of h_{t-1}, unmasked)
+
+    ``stateful=True`` (Keras' rule): the final states of a call are the initial states of
+    the next one (a batch continues the sequences of the previous batch, row by row), until
+    :meth:`reset_state`. The batch size is fixed when the layer is built
+    (``mr.Input(batch_shape=(batch, T, in))``), and the carried states are constants of the
+    next call: its gradient stops at them (truncated backpropagation through time).
 
     Subclasses define ``_gates`` (k), ``_state_count``, ``_step`` and ``_step_backward``
     (one step of their cell, forward and backward), ``get_config`` and, if needed,
@@ -86,10 +100,12 @@ class BaseRNN(Layer):
         return_state: also return the final states (``[output, h_T]``, LSTM
             ``[output, h_T, c_T]``).
         go_backwards: process the sequence from the last step to the first.
-        stateful: Keras' carrying of the states between batches; refused (False only).
+        stateful: carry the final states of each batch to the next (reset with
+            :meth:`reset_state`); needs a fixed batch size.
         unroll: accepted, no effect (NumPy has no graph to unroll).
         dropout: fraction of the inputs dropped in training (one mask per sequence).
-        recurrent_dropout: dropout of the recurrent state; not implemented (0 only).
+        recurrent_dropout: fraction of the state ``h_{t-1}`` dropped in training (one
+            mask per sequence, per gate in LSTM and GRU).
         seed: seed of the dropout masks (None: minired's dropout stream).
         zero_output_for_mask: output 0 (not the previous output) at a masked step.
     """
@@ -100,6 +116,10 @@ class BaseRNN(Layer):
     _keras_build_config = True
     _keras_node_kwargs = {"training": False, "mask": None}   # Keras' node of a plain call
 
+    _constrained_weights = (("kernel", "kernel_constraint"),
+                            ("recurrent_kernel", "recurrent_constraint"),
+                            ("bias", "bias_constraint"))
+
     def __init__(self, units: int, activation="tanh", use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None,
@@ -109,10 +129,8 @@ class BaseRNN(Layer):
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  **kwargs) -> None:
         cls = type(self).__name__
-        for key, default in KERAS_ONLY.items():
-            if key in kwargs and kwargs.pop(key) != default:
-                raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it "
-                                 f"as {default!r}.")
+        for key in CONSTRAINT_ARGUMENTS:     # W ← c(W) after each optimizer step
+            setattr(self, key, constraints.get(kwargs.pop(key, None)))
         # Keras' zero_output_for_mask acts on masked steps only (a Bidirectional sets it
         # to return_sequences).
         self.zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
@@ -123,21 +141,16 @@ class BaseRNN(Layer):
         if use_cudnn is True:
             raise ValueError(f"{cls}: `use_cudnn=True` needs a GPU with cuDNN; minired runs on "
                              "NumPy. Use 'auto' (the default) or False.")
-        if kwargs.pop("implementation", 2) not in (1, 2):
+        implementation = kwargs.pop("implementation", 2)
+        if implementation not in (1, 2):
             raise ValueError(f"{cls}: `implementation` must be 1 or 2 (the same numbers).")
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int | np.integer) or units <= 0:
             raise ValueError(f"Received an invalid value for argument `units`, expected a "
                              f"positive integer, got {units!r}.")
-        if stateful:
-            raise ValueError(f"{cls}: `stateful=True` (states carried between batches) is "
-                             "not implemented in minired; use stateful=False.")
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if isinstance(rate, bool) or not isinstance(rate, int | float | np.number):
                 raise TypeError(f"{cls}: `{name}` must be a float in [0, 1), got {rate!r}.")
-        if recurrent_dropout != 0:
-            raise ValueError(f"{cls}: `recurrent_dropout` is not implemented in minired; use "
-                             f"recurrent_dropout=0.0 (got {recurrent_dropout!r}).")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -148,13 +161,19 @@ class BaseRNN(Layer):
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.dropout = min(1.0, max(0.0, float(dropout)))      # Keras clips the rate
-        self.recurrent_dropout = 0.0
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        # Keras' cells switch to one mask per gate (their implementation 1) when
+        # recurrent_dropout is used: 4 input and 4 recurrent masks (LSTM), 3 (GRU), 1 (SimpleRNN)
+        self._mask_count = (self._gates if self._gates > 1 and (
+            implementation == 1 or self.recurrent_dropout != 0) else 1)
+        self._recurrent_masks = None        # (masks, N, units) during a training call
         self.seed = seed
         self.generator = make_generator(seed, stream="dropout")
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states = None              # stateful: the last call's final states [h(, c)]
         self.unroll = bool(unroll)
         self.use_cudnn = use_cudnn
 
@@ -183,7 +202,14 @@ class BaseRNN(Layer):
         if self.use_bias:
             self.bias = np.asarray(self._initial_bias(dtype), dtype=dtype)
             self.bias_gradient = np.zeros_like(self.bias)
+        if self.stateful and input_shape[0] is not None:    # s_0 = 0 for the first batch
+            self._zero_states(input_shape[0])
         super().build(input_shape)
+
+    def _zero_states(self, batch: int) -> None:
+        """``states``, the carried states of a stateful layer: zeros, (batch, units) each."""
+        self.states = [np.zeros((batch, self.units), dtype=self._float_dtype())
+                       for _ in range(self._state_count)]
 
     def _initial_bias(self, dtype) -> np.ndarray:
         return self.bias_initializer((self._gates * self.units,), dtype=dtype)
@@ -299,12 +325,25 @@ class BaseRNN(Layer):
             keep = None if keep is None else keep[:, ::-1]
         dropout_mask = None
         if training and 0 < self.dropout < 1:
-            kept = self.generator.random((x.shape[0], x.shape[2])) >= self.dropout
-            dropout_mask = kept.astype(x.dtype) * x.dtype.type(1 / (1 - self.dropout))
-            x = x * dropout_mask[:, None, :]            # the same mask at every step
+            shape = (x.shape[0], x.shape[2])
+            if self._mask_count > 1:                    # one mask per gate, (k, N, in)
+                shape = (self._mask_count, *shape)
+            dropout_mask = self._dropout_mask(shape, self.dropout, x.dtype)
+            if self._mask_count == 1:
+                x = x * dropout_mask[:, None, :]        # the same mask at every step
         n, steps, _ = x.shape
-        xw = x @ self.kernel                            # x_t W for every t: (N, T, k·units)
-        if initial is None:                             # s_0 = 0
+        self._recurrent_masks = None
+        if training and 0 < self.recurrent_dropout < 1:     # (k, N, units), every step
+            self._recurrent_masks = self._dropout_mask((self._mask_count, n, self.units),
+                                                       self.recurrent_dropout, x.dtype)
+        xw = self._inputs_times_kernel(x, dropout_mask)     # x_t W for every t: (N, T, k·u)
+        if self.stateful and self.states is None:      # first call on arrays
+            self._zero_states(n)
+        if self.stateful:
+            self._check_stateful_batch(n)
+        if initial is None and self.stateful:           # s_0 = the last call's s_T
+            states = tuple(self.states)
+        elif initial is None:                           # s_0 = 0
             states = tuple(np.zeros((n, self.units), dtype=x.dtype)
                            for _ in range(self._state_count))
         else:                                           # s_0 = initial_state
@@ -323,7 +362,10 @@ class BaseRNN(Layer):
             states = new_states
             outputs[:, t] = h
             steps_cache.append(cache)
-        self.cache = RNNCache(x, dropout_mask, steps_cache, keep, initial is not None)
+        self.cache = RNNCache(x, dropout_mask, steps_cache, keep, initial is not None,
+                              self._recurrent_masks)
+        if self.stateful:                               # carried to the next call, as
+            self.states = [np.array(s) for s in states]     # constants (truncated BPTT)
         output = outputs if self.return_sequences else outputs[:, -1]
         if self.return_state:
             return [output, *states]
@@ -347,7 +389,7 @@ class BaseRNN(Layer):
         return keep.astype(bool)
 
     def backward(self, grad_outputs, input_gradient: bool = True):
-        x, dropout_mask, steps_cache, keep, _ = self.cache
+        x, dropout_mask, steps_cache, keep, _, self._recurrent_masks = self.cache
         n, steps, _ = x.shape
         grads = list(grad_outputs) if self.return_state else [grad_outputs]
         grad_output = grads[0]
@@ -378,15 +420,12 @@ class BaseRNN(Layer):
                     carried = g * (1 - k)
             d_xw[:, t], d_prev = self._step_backward(steps_cache[t], [d * k for d in d_states])
             d_states = [p + d * (1 - k) for p, d in zip(d_prev, d_states, strict=True)]
-        flat_x, flat_d = x.reshape(-1, x.shape[-1]), d_xw.reshape(-1, d_xw.shape[-1])
-        self.kernel_gradient += flat_x.T @ flat_d       # ∂L/∂W = Σ_t x_tᵀ δ(x_t W)
+        # ∂L/∂W = Σ_t x_tᵀ δ(x_t W), and δx_t = δ(x_t W) Wᵀ
+        grad_x = self._inputs_times_kernel_backward(x, dropout_mask, d_xw, input_gradient)
         if self.use_bias:
-            self._add_input_bias_gradient(flat_d.sum(axis=0))
+            self._add_input_bias_gradient(d_xw.reshape(-1, d_xw.shape[-1]).sum(axis=0))
         if not input_gradient:
             return None
-        grad_x = d_xw @ self.kernel.T                   # δx_t = δ(x_t W) Wᵀ
-        if dropout_mask is not None:
-            grad_x *= dropout_mask[:, None, :]
         grad_x = grad_x[:, ::-1] if self.go_backwards else grad_x
         if self.cache.initial:                          # one δ per input: δx, δs_0
             return [grad_x, *d_states]
@@ -394,6 +433,95 @@ class BaseRNN(Layer):
 
     def _add_input_bias_gradient(self, grad: np.ndarray) -> None:
         self.bias_gradient += grad                      # ∂L/∂b = Σ_{n,t} δz
+
+    def reset_state(self) -> None:
+        """Keras' ``reset_state()``: a stateful layer's carried states back to zeros (the
+        next call starts from s_0 = 0). Does nothing if the layer holds no states."""
+        if self.states is not None:
+            self.states = [np.zeros_like(s) for s in self.states]
+
+    def reset_states(self) -> None:
+        """Keras' alias of :meth:`reset_state`."""
+        self.reset_state()
+
+    def _check_stateful_batch(self, batch: int) -> None:
+        expected = self.states[0].shape[0]
+        if batch != expected:                           # Keras' message
+            raise ValueError(f"If an RNN is stateful, the batch size of the input sequences "
+                             f"must be the same as the batch size of the initial state. \n"
+                             f"- Expected batch size: {expected}\n"
+                             f"- Received batch size: {batch}\n"
+                             f"({type(self).__name__} {self.name!r}: give fit/predict/evaluate "
+                             f"batch_size={expected} and a number of samples divisible by it.)")
+
+    # -- dropout: one mask per call, used at every step --------------------------------------
+    def _dropout_mask(self, shape: tuple, rate: float, dtype) -> np.ndarray:
+        """Keras' dropout mask: 0 with probability ``rate``, else ``1/(1-rate)``."""
+        kept = self.generator.random(shape) >= rate
+        return kept.astype(dtype) * dtype.type(1 / (1 - rate))
+
+    def _inputs_times_kernel(self, x: np.ndarray, masks) -> np.ndarray:
+        """``x W`` for every step; with one input mask per gate ``(k, N, in)`` (Keras'
+        implementation 1), each gate's block ``(x ⊙ m_g) W_g``."""
+        if masks is None or masks.ndim == 2:
+            return x @ self.kernel
+        u = self.units
+        return np.concatenate([(x * m[:, None, :]) @ self.kernel[:, g * u:(g + 1) * u]
+                               for g, m in enumerate(masks)], axis=-1)
+
+    def _inputs_times_kernel_backward(self, x: np.ndarray, masks, d_xw: np.ndarray,
+                                      input_gradient: bool):
+        """Adds ``∂L/∂W = Σ_t x_tᵀ δ(x_t W)`` and returns ``δx = δ(x W) Wᵀ`` (or None);
+        with per-gate masks ``∂L/∂W_g = Σ_t (x_t ⊙ m_g)ᵀ δ_g`` and
+        ``δx = Σ_g (δ_g W_gᵀ) ⊙ m_g``."""
+        flat_d = d_xw.reshape(-1, d_xw.shape[-1])
+        if masks is None or masks.ndim == 2:            # x is already x ⊙ m
+            self.kernel_gradient += x.reshape(-1, x.shape[-1]).T @ flat_d
+            if not input_gradient:
+                return None
+            grad_x = d_xw @ self.kernel.T
+            return grad_x if masks is None else grad_x * masks[:, None, :]
+        u = self.units
+        grad_x = np.zeros_like(x)
+        for g, m in enumerate(masks):
+            block = slice(g * u, (g + 1) * u)
+            x_g = (x * m[:, None, :]).reshape(-1, x.shape[-1])
+            self.kernel_gradient[:, block] += x_g.T @ flat_d[:, block]
+            if input_gradient:
+                grad_x += (d_xw[..., block] @ self.kernel[:, block].T) * m[:, None, :]
+        return grad_x if input_gradient else None
+
+    def _recurrent_masked(self, h: np.ndarray, gate: int) -> np.ndarray:
+        """``h ⊙ m_gate`` under recurrent dropout (training), else ``h``."""
+        return h if self._recurrent_masks is None else h * self._recurrent_masks[gate]
+
+    def _recurrent_product(self, h: np.ndarray, first: int = 0,
+                           last: int | None = None) -> np.ndarray:
+        """``h U`` over the gates ``first..last-1`` (``U[:, first·u:last·u]``); under
+        recurrent dropout each gate's block is ``(h ⊙ m_g) U_g`` (Keras' rule)."""
+        u, last = self.units, self._gates if last is None else last
+        if self._recurrent_masks is None:
+            return h @ self.recurrent_kernel[:, first * u:last * u]
+        return np.concatenate([self._recurrent_masked(h, g)
+                               @ self.recurrent_kernel[:, g * u:(g + 1) * u]
+                               for g in range(first, last)], axis=1)
+
+    def _recurrent_product_backward(self, h: np.ndarray, d: np.ndarray, first: int = 0,
+                                    last: int | None = None) -> np.ndarray:
+        """The backward of :meth:`_recurrent_product` given ``d`` = its δ: adds
+        ``∂L/∂U_g += (h ⊙ m_g)ᵀ δ_g`` and returns ``δh = Σ_g (δ_g U_gᵀ) ⊙ m_g`` (without
+        dropout ``h U`` gives ``∂L/∂U += hᵀ δ`` and ``δh = δ Uᵀ``)."""
+        u, last = self.units, self._gates if last is None else last
+        columns = slice(first * u, last * u)
+        if self._recurrent_masks is None:
+            self.recurrent_kernel_gradient[:, columns] += h.T @ d
+            return d @ self.recurrent_kernel[:, columns].T
+        d_h = np.zeros_like(h)
+        for g in range(first, last):
+            block, d_g = slice(g * u, (g + 1) * u), d[:, (g - first) * u:(g - first + 1) * u]
+            self.recurrent_kernel_gradient[:, block] += self._recurrent_masked(h, g).T @ d_g
+            d_h += self._recurrent_masked(d_g @ self.recurrent_kernel[:, block].T, g)
+        return d_h
 
     # -- config -----------------------------------------------------------------------------
     def _rnn_config(self) -> dict:
@@ -430,9 +558,9 @@ class BaseRNN(Layer):
             "recurrent_regularizer": serialize(self.recurrent_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
             "activity_regularizer": None,
-            "kernel_constraint": None,          # Keras-only arguments, at Keras' default
-            "recurrent_constraint": None,
-            "bias_constraint": None,
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "recurrent_constraint": serialize(self.recurrent_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         }
@@ -452,6 +580,14 @@ def rnn_call(layer: Layer, base_call, sequences, args: tuple, kwargs: dict, chec
     (positional or keyword, one tensor or a list, as a Keras node records them)."""
     names = ("initial_state", "mask", "training")
     owner = f"{type(layer).__name__} {layer.name!r}"
+    if (layer.stateful and isinstance(sequences, KerasTensor)
+            and sequences.shape[0] is None):
+        # Keras' error: a stateful layer in a model needs the batch size (called on arrays,
+        # it takes the batch of its first call)
+        raise ValueError("When using `stateful=True` in a RNN, the batch size must be "
+                         f"static. Found dynamic batch size: sequence.shape="
+                         f"{tuple(sequences.shape)} ({owner}: give the batch size to the "
+                         "model's Input: mr.Input(batch_shape=(batch, timesteps, features)))")
     if len(args) > len(names):
         raise TypeError(f"{owner} is called as layer(sequences, initial_state=None, mask=None, "
                         f"training=None); got {1 + len(args)} positional arguments.")
@@ -479,8 +615,12 @@ def rnn_call(layer: Layer, base_call, sequences, args: tuple, kwargs: dict, chec
 class RNNCache(NamedTuple):
     """What one call of a recurrent layer keeps for backpropagation through time."""
 
-    x: np.ndarray                   #: the inputs in processing order, after dropout
-    mask: np.ndarray | None         #: the dropout mask (N, in) (0 or 1/(1-rate)), or None
+    #: the inputs in processing order, after dropout (before it with per-gate masks)
+    x: np.ndarray
+    #: the dropout mask (N, in) (0 or 1/(1-rate)), or one per gate (k, N, in), or None
+    mask: np.ndarray | None
     steps: list                     #: each step's cache, as its cell's ``_step`` returns it
     keep: np.ndarray | None = None  #: the time mask (N, T) in processing order, or None
     initial: bool = False           #: whether the call was given ``initial_state``
+    #: the recurrent dropout masks (k, N, units) (0 or 1/(1-rate)), or None
+    recurrent_masks: np.ndarray | None = None

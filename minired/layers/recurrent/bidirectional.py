@@ -83,7 +83,7 @@ class Bidirectional(Layer):
                              "`go_backwards` value. Received: forward_layer.go_backwards "
                              f"{self.forward_layer.go_backwards}, backward_layer.go_backwards="
                              f"{self.backward_layer.go_backwards}")
-        for attribute in ("return_sequences", "return_state"):
+        for attribute in ("stateful", "return_sequences", "return_state"):
             ours, theirs = (getattr(self.forward_layer, attribute),
                             getattr(self.backward_layer, attribute))
             if ours != theirs:
@@ -95,8 +95,19 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
-        self.stateful = False
+        self.stateful = layer.stateful
         self._initial_weights = list(weights) if weights else None
+
+    def reset_state(self) -> None:
+        """Keras' ``reset_state()``: both stateful layers' carried states back to zeros."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        self.forward_layer.reset_state()
+        self.backward_layer.reset_state()
+
+    def reset_states(self) -> None:
+        """Keras' alias of :meth:`reset_state`."""
+        self.reset_state()
 
     def build(self, input_shape: tuple) -> None:
         """Build both layers (each checks the inputs are ``(N, T, in)``)."""

@@ -56,14 +56,17 @@ class GRU(BaseRNN):
             (``"orthogonal"``) and the bias start.
         kernel_regularizer, recurrent_regularizer, bias_regularizer: penalties.
         dropout: fraction of the inputs dropped in training (one mask per sequence).
-        recurrent_dropout: not implemented (0 only).
-        seed: seed of the dropout mask.
+        recurrent_dropout: fraction of ``h_{t-1}`` dropped in training, before its product
+            with ``U`` (one mask per sequence and gate; ``dropout`` then also draws one
+            mask per gate, as Keras).
+        seed: seed of the dropout masks.
         reset_after: apply the reset gate after the product with ``U`` (Keras 3's default
             True, cuDNN's form) or before it (False, the original paper's).
         return_sequences, return_state, go_backwards, stateful, unroll: see
             :class:`~minired.layers.recurrent.base_rnn.BaseRNN`.
-        **kwargs: ``name``, ``trainable``, ``use_cudnn`` ("auto" or False), the constraints
-            (None only).
+        **kwargs: ``name``, ``trainable``, ``use_cudnn`` ("auto" or False), and
+            ``kernel_constraint``, ``recurrent_constraint``, ``bias_constraint``
+            (projections applied after each optimizer step; see mr.constraints).
 
     Example:
         >>> layer = GRU(4, return_sequences=True)
@@ -100,18 +103,18 @@ class GRU(BaseRNN):
         a = xw_t + self._input_bias() if self.use_bias else xw_t    # a = x W + b
         sigma, f = self.recurrent_activation, self.activation
         if self.reset_after:
-            q = h_prev @ self.recurrent_kernel                       # q = h U + b'
+            q = self._recurrent_product(h_prev)                      # q = h U + b'
             if self.use_bias:
                 q += self.bias[1]
         else:
-            q = h_prev @ self.recurrent_kernel[:, :2 * u]
+            q = self._recurrent_product(h_prev, 0, 2)
         s_z, s_r = a[:, :u] + q[:, :u], a[:, u:2 * u] + q[:, u:2 * u]
         z, r = sigma(s_z), sigma(s_r)
         if self.reset_after:
             rh = None
             s_h = a[:, 2 * u:] + r * q[:, 2 * u:]                    # a_h + r ⊙ q_h
         else:
-            rh = r * h_prev
+            rh = r * self._recurrent_masked(h_prev, 2)
             s_h = a[:, 2 * u:] + rh @ self.recurrent_kernel[:, 2 * u:]  # a_h + (r ⊙ h) U_h
         hh = f(s_h)
         h = z * h_prev + (1 - z) * hh                                # h_t
@@ -129,8 +132,8 @@ class GRU(BaseRNN):
             d_r = d_s_h * q[:, 2 * u:]                              # δr = δs_h ⊙ q_h
         else:
             d_rh = d_s_h @ u_h.T                                    # δ(r ⊙ h_{t-1})
-            d_r = d_rh * h_prev
-            d_h_prev += d_rh * r
+            d_r = d_rh * self._recurrent_masked(h_prev, 2)
+            d_h_prev += self._recurrent_masked(d_rh * r, 2)
             self.recurrent_kernel_gradient[:, 2 * u:] += rh.T @ d_s_h
         d_a = np.empty((z.shape[0], 3 * u), dtype=z.dtype)
         d_a[:, :u] = sigma.backward(s_z, z, d_h * (h_prev - hh))   # δs_z
@@ -139,14 +142,12 @@ class GRU(BaseRNN):
         if self.reset_after:
             d_q = d_a.copy()
             d_q[:, 2 * u:] *= r                                     # δq_h = r ⊙ δs_h
-            self.recurrent_kernel_gradient += h_prev.T @ d_q
+            d_h_prev += self._recurrent_product_backward(h_prev, d_q)   # and ∂L/∂U
             if self.use_bias:
                 self.bias_gradient[1] += d_q.sum(axis=0)            # ∂L/∂b' = Σ_n δq
-            d_h_prev += d_q @ self.recurrent_kernel.T
         else:
             d_q = d_a[:, :2 * u]
-            self.recurrent_kernel_gradient[:, :2 * u] += h_prev.T @ d_q
-            d_h_prev += d_q @ self.recurrent_kernel[:, :2 * u].T
+            d_h_prev += self._recurrent_product_backward(h_prev, d_q, 0, 2)
         return d_a, [d_h_prev]
 
     def _add_input_bias_gradient(self, grad: np.ndarray) -> None:

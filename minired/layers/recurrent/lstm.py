@@ -52,12 +52,15 @@ class LSTM(BaseRNN):
         unit_forget_bias: start the forget gate's bias at 1 (Keras' default True).
         kernel_regularizer, recurrent_regularizer, bias_regularizer: penalties.
         dropout: fraction of the inputs dropped in training (one mask per sequence).
-        recurrent_dropout: not implemented (0 only).
-        seed: seed of the dropout mask.
+        recurrent_dropout: fraction of ``h_{t-1}`` dropped in training, before its product
+            with ``U`` (one mask per sequence and gate; ``dropout`` then also draws one
+            mask per gate, as Keras).
+        seed: seed of the dropout masks.
         return_sequences, return_state, go_backwards, stateful, unroll: see
             :class:`~minired.layers.recurrent.base_rnn.BaseRNN`.
-        **kwargs: ``name``, ``trainable``, ``use_cudnn`` ("auto" or False), the constraints
-            (None only).
+        **kwargs: ``name``, ``trainable``, ``use_cudnn`` ("auto" or False), and
+            ``kernel_constraint``, ``recurrent_constraint``, ``bias_constraint``
+            (projections applied after each optimizer step; see mr.constraints).
 
     Example:
         >>> layer = LSTM(4)
@@ -97,7 +100,7 @@ class LSTM(BaseRNN):
     def _step(self, xw_t, states):
         h_prev, c_prev = states
         u = self.units
-        z = xw_t + h_prev @ self.recurrent_kernel        # Keras' order: (x W + h U) + b
+        z = xw_t + self._recurrent_product(h_prev)       # Keras' order: (x W + h U) + b
         if self.use_bias:
             z += self.bias
         sigma, f = self.recurrent_activation, self.activation
@@ -120,8 +123,8 @@ class LSTM(BaseRNN):
         d_z[:, u:2 * u] = sigma.backward(z[:, u:2 * u], forget, d_c * c_prev)  # δz_f
         d_z[:, 2 * u:3 * u] = f.backward(z[:, 2 * u:3 * u], g, d_c * i)   # δz_c
         d_z[:, 3 * u:] = sigma.backward(z[:, 3 * u:], o, d_o)             # δz_o
-        self.recurrent_kernel_gradient += h_prev.T @ d_z  # ∂L/∂U += h_{t-1}ᵀ δz
-        d_h_prev = d_z @ self.recurrent_kernel.T          # δh_{t-1} = δz Uᵀ
+        # ∂L/∂U += h_{t-1}ᵀ δz   δh_{t-1} = δz Uᵀ   (each gate's m_g ⊙ with recurrent dropout)
+        d_h_prev = self._recurrent_product_backward(h_prev, d_z)
         return d_z, [d_h_prev, d_c * forget]              # δc_{t-1} = δc ⊙ f
 
     def get_config(self) -> dict:

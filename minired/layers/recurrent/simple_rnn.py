@@ -40,11 +40,14 @@ class SimpleRNN(BaseRNN):
             (``"orthogonal"``) and ``b`` start.
         kernel_regularizer, recurrent_regularizer, bias_regularizer: penalties.
         dropout: fraction of the inputs dropped in training (one mask per sequence).
-        recurrent_dropout: not implemented (0 only).
-        seed: seed of the dropout mask.
+        recurrent_dropout: fraction of ``h_{t-1}`` dropped in training, before its product
+            with ``U`` (one mask per sequence).
+        seed: seed of the dropout masks.
         return_sequences, return_state, go_backwards, stateful, unroll: see
             :class:`~minired.layers.recurrent.base_rnn.BaseRNN`.
-        **kwargs: ``name``, ``trainable``, the constraints (None only).
+        **kwargs: ``name``, ``trainable``, and ``kernel_constraint``,
+            ``recurrent_constraint``, ``bias_constraint`` (projections applied after each
+            optimizer step; see mr.constraints).
 
     Example:
         >>> layer = SimpleRNN(4)
@@ -68,7 +71,7 @@ class SimpleRNN(BaseRNN):
     def _step(self, xw_t, states):
         (h_prev,) = states
         z = xw_t + self.bias if self.use_bias else xw_t      # Keras' order: (x W + b) + h U
-        z = z + h_prev @ self.recurrent_kernel
+        z = z + self._recurrent_product(h_prev)              # (h_{t-1} ⊙ m) U in training
         h = self.activation(z)                               # h_t = f(z_t)
         return h, (h,), SimpleRNNStep(h_prev, z, h)
 
@@ -76,8 +79,8 @@ class SimpleRNN(BaseRNN):
         (d_h,) = d_states
         h_prev, z, h = step
         d_z = self.activation.backward(z, h, d_h)            # δz = f'(z) ⊙ δh
-        self.recurrent_kernel_gradient += h_prev.T @ d_z     # ∂L/∂U += h_{t-1}ᵀ δz
-        return d_z, [d_z @ self.recurrent_kernel.T]          # δh_{t-1} = δz Uᵀ
+        # ∂L/∂U += h_{t-1}ᵀ δz, δh_{t-1} = δz Uᵀ (h_{t-1} ⊙ m and (δz Uᵀ) ⊙ m with a mask)
+        return d_z, [self._recurrent_product_backward(h_prev, d_z)]
 
     def get_config(self) -> dict:
         """Keras' SimpleRNN config (which, unlike LSTM's and GRU's, has no ``seed``)."""

@@ -1,5 +1,6 @@
 """Learning-rate schedules, as in ``keras.optimizers.schedules``."""
 
+from minired.optimizers.schedules.cosine_decay_restarts import CosineDecayRestarts
 from minired.optimizers.schedules.learning_rate_schedule import (
     CosineDecay,
     ExponentialDecay,
@@ -18,6 +19,7 @@ __all__ = [
     "PiecewiseConstantDecay",
     "PolynomialDecay",
     "CosineDecay",
+    "CosineDecayRestarts",
     "serialize",
     "deserialize",
 ]
