@@ -168,8 +168,8 @@ def two_outputs(dtype):
 
 # -- the rest of Keras' catalog: cross-entropies, hinges, IoU, correlations, rates at rates --
 # Keras on TensorFlow computes its cross-entropy *metrics* in fit from the logits behind a
-# softmax/sigmoid output, minired from the probabilities: the same numbers to rounding
-# while the outputs do not saturate, which these short fits never reach.
+# softmax/sigmoid output, and so does minired (saturated_cross_entropies shows it where the
+# probabilities saturate).
 
 @case("metrics", "probabilistic_catalog", kind="training")
 def probabilistic_catalog(dtype):
@@ -194,6 +194,28 @@ def probabilistic_catalog(dtype):
             ("ConcordanceCorrelation", {"name": "ccc"}),
         ]
         return fit_with_metrics(classifier(), specs, x, one_hot(labels, dtype),
+                                "categorical_crossentropy",
+                                validation_data=(x_val, one_hot(val_labels, dtype)))
+
+
+@case("metrics", "saturated_cross_entropies", kind="training")
+def saturated_cross_entropies(dtype):
+    """Softmax classifier with weights ×5 (saturated probabilities): the cross-entropy
+    metrics read the logits behind the softmax, as in Keras on TensorFlow ("bce" is then
+    the sigmoid cross-entropy of those logits); the categorical focal one and the others
+    read the probabilities. Validation data for evaluate's path."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(40, dtype, seed=1)
+        model = classifier()
+        model.set_weights([w * 5 for w in model.get_weights()])
+        specs = [
+            "bce", "binary_crossentropy", "categorical_crossentropy", "accuracy",
+            ("BinaryCrossentropy", {"name": "bce_object"}),
+            ("CategoricalCrossentropy", {"from_logits": False, "name": "cce_object"}),
+            ("categorical_crossentropy", None), ("categorical_focal_crossentropy", None),
+        ]
+        return fit_with_metrics(model, specs, x, one_hot(labels, dtype),
                                 "categorical_crossentropy",
                                 validation_data=(x_val, one_hot(val_labels, dtype)))
 

@@ -46,6 +46,11 @@ _BY_CONFIG += ("RepeatVector", "Permute", "Cropping1D", "Cropping2D", "UpSamplin
 # The image augmentation layers (no weights; Keras' own config keys).
 _BY_CONFIG += ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
                "RandomContrast", "RandomBrightness", "RandomCrop")
+_BY_CONFIG += ("RandomColorDegeneration", "RandomGrayscale", "RandomHue", "RandomInvert",
+               "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
+               "RandomShear", "RandomColorJitter", "AutoContrast", "Equalization",
+               "RandomErasing", "RandomGaussianBlur", "Pipeline", "RandAugment", "MixUp",
+               "CutMix", "RandomPerspective")
 # Depthwise and separable convolutions (Keras' own config keys).
 _BY_CONFIG += ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")
 # Attention: called on (query, value) and keyword tensors (key=, attention_mask=) or options.
@@ -55,6 +60,10 @@ _BY_CONFIG += ("GroupNormalization", "UnitNormalization", "RMSNormalization",
                "SpatialDropout1D", "SpatialDropout3D", "AlphaDropout", "TimeDistributed")
 # Preprocessing without a vocabulary (Keras' own keys; adapted boundaries are in the config).
 _BY_CONFIG += ("Resizing", "CenterCrop", "CategoryEncoding", "Discretization")
+# The 3-D layers (volumes; Keras' own config keys).
+_BY_CONFIG += ("Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D",
+               "GlobalAveragePooling3D", "GlobalMaxPooling3D", "UpSampling3D",
+               "ZeroPadding3D", "Cropping3D")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")

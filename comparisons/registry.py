@@ -157,6 +157,7 @@ def all_cases() -> dict[str, Case]:
         activations_catalog,
         attention,
         augmentation,
+        augmentation2,
         catalog_misc,
         constraints,
         conv_transpose,
@@ -171,6 +172,8 @@ def all_cases() -> dict[str, Case]:
         masking,
         metrics_catalog,
         ops_catalog,
+        ops_catalog2,
+        ops_catalog3,
         optimizers,
         preprocessing,
         recurrent,
@@ -178,6 +181,7 @@ def all_cases() -> dict[str, Case]:
         separable,
         training,
         vision,
+        vision3d,
     )
 
     return CASES

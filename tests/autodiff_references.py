@@ -980,6 +980,19 @@ def max_pooling_first(layer, x, weights):
     return ops.squeeze(ops.take_along_axis(stacked, first, axis=-1), axis=-1)
 
 
+def max_pooling_every_tie(layer, x, weights):
+    """TensorFlow's ``MaxPool3DGrad`` rule (CPU), where every value equal to its window's
+    maximum ``a`` gets the **whole** ``δa``, written as a forward whose VJP that is:
+    ``Σ_k x_k·1[x_k = a] − (n − 1)·a`` with ``n`` the number of ties, the ties and ``a``
+    constants for the tape: the value is ``a``, and each tied ``x_k`` gets ``δa``."""
+    stacked, _ = _pooling_windows(layer, x, -np.inf)
+    values = ops.convert_to_numpy(stacked)
+    top = np.max(values, axis=-1, keepdims=True)
+    ties = values == top
+    extra = (np.sum(ties, axis=-1) - 1) * top[..., 0]
+    return ops.subtract(ops.sum(ops.where(ties, stacked, 0.0), axis=-1), extra)
+
+
 def average_pooling(layer, x, weights):
     """The sum of each window over the number of its **real** inputs (TensorFlow's "same":
     the padded zeros are not counted); the counts are constants."""
@@ -1071,6 +1084,7 @@ def reshape(layer, x, weights):
 
 
 def zero_padding_2d(layer, x, weights):
+    """ZeroPadding2D and ZeroPadding3D: zeros before and after each spatial axis."""
     for axis, (before, after) in enumerate(layer.padding, start=1):
         x = _pad_axis(x, axis, before, after)
     return x
@@ -1079,6 +1093,13 @@ def zero_padding_2d(layer, x, weights):
 def up_sampling_2d(layer, x, weights):
     """Nearest neighbour: every row repeated ``sh`` times, then every column ``sw`` times."""
     return ops.repeat(ops.repeat(x, layer.size[0], axis=1), layer.size[1], axis=2)
+
+
+def up_sampling_3d(layer, x, weights):
+    """Nearest neighbour: Keras' ``ops.repeat`` along the depth, rows, then columns."""
+    for axis, size in enumerate(layer.size, start=1):
+        x = ops.repeat(x, size, axis=axis)
+    return x
 
 
 def up_sampling_1d(layer, x, weights):
@@ -1091,7 +1112,7 @@ def zero_padding_1d(layer, x, weights):
 
 
 def cropping(layer, x, weights):
-    """Keras' slices ``x[:, b:-e]`` (1D) and ``x[:, t:-b, l:-r]`` (2D)."""
+    """Keras' slices ``x[:, b:-e]`` (1D), ``x[:, t:-b, l:-r]`` (2D), and so on (3D)."""
     crops = [layer.cropping] if isinstance(layer.cropping[0], int) else layer.cropping
     index = tuple(slice(before, size - after)
                   for (before, after), size in zip(crops, x.shape[1:], strict=False))

@@ -599,7 +599,7 @@ class LayerCase:
 
 
 def _conv_case(label: str, shape: tuple, **kwargs) -> LayerCase:
-    cls = layers.Conv1D if len(shape) == 2 else layers.Conv2D
+    cls = {2: layers.Conv1D, 3: layers.Conv2D, 4: layers.Conv3D}[len(shape)]
     return LayerCase(f"{cls.__name__}({label})", partial(cls, **kwargs), [shape], refs.conv)
 
 
@@ -633,11 +633,18 @@ CONV_CASES = [
     _conv_case("2,3,L1 kernel,L1L2 bias", (4, 4, 2), filters=2, kernel_size=3,
                kernel_regularizer=mr.regularizers.L1(0.01),
                bias_regularizer=mr.regularizers.L1L2(0.02, 0.01)),
+    _conv_case("2,2", (3, 3, 4, 2), filters=2, kernel_size=2),
+    _conv_case("2,(2,3,2),strides=(1,2,1),same,tanh", (3, 4, 3, 1), filters=2,
+               kernel_size=(2, 3, 2), strides=(1, 2, 1), padding="same", activation="tanh"),
+    _conv_case("2,2,dilation=(2,1,1),L2 kernel,no bias", (4, 3, 3, 2), filters=2,
+               kernel_size=2, dilation_rate=(2, 1, 1), use_bias=False,
+               kernel_regularizer=mr.regularizers.L2(0.02)),
 ]
 
 
 def _conv_transpose_case(label: str, shape: tuple, **kwargs) -> LayerCase:
-    cls = layers.Conv1DTranspose if len(shape) == 2 else layers.Conv2DTranspose
+    cls = {2: layers.Conv1DTranspose, 3: layers.Conv2DTranspose,
+           4: layers.Conv3DTranspose}[len(shape)]
     return LayerCase(f"{cls.__name__}({label})", partial(cls, **kwargs), [shape],
                      refs.conv_transpose)
 
@@ -665,6 +672,10 @@ CONV_TRANSPOSE_CASES = [
     _conv_transpose_case("2,3,L1L2 kernel,L2 bias", (3, 3, 2), filters=2, kernel_size=3,
                          kernel_regularizer=mr.regularizers.L1L2(0.01, 0.03),
                          bias_regularizer=mr.regularizers.L2(0.02)),
+    _conv_transpose_case("2,2,strides=2", (2, 2, 3, 2), filters=2, kernel_size=2, strides=2),
+    _conv_transpose_case("2,(3,2,2),strides=(1,2,1),same,relu", (2, 3, 2, 1), filters=2,
+                         kernel_size=(3, 2, 2), strides=(1, 2, 1), padding="same",
+                         activation="relu"),
 ]
 
 
@@ -763,6 +774,24 @@ POOLING_CASES = [
     _pool_case(layers.GlobalMaxPooling2D, "keepdims", (2, 3, 2), refs.global_max_pooling,
                keepdims=True),
     LayerCase("GlobalMaxPooling1D()[ties]", layers.GlobalMaxPooling1D, [(6, 3)],
+              refs.global_max_pooling, draw=_draw_ties),
+    _pool_case(layers.MaxPooling3D, "2", (3, 4, 4, 2), refs.max_pooling, pool_size=2),
+    _pool_case(layers.MaxPooling3D, "(2,3,2),strides=1,same", (2, 3, 3, 1), refs.max_pooling,
+               pool_size=(2, 3, 2), strides=1, padding="same"),
+    # 3-D ties: TensorFlow's MaxPool3DGrad gives the whole δa to every tied maximum
+    LayerCase("MaxPooling3D(2,strides=1)[ties]", partial(layers.MaxPooling3D, 2, strides=1),
+              [(3, 3, 2, 2)], refs.max_pooling_every_tie, draw=_draw_ties),
+    LayerCase("MaxPooling3D(2,same)[ties]", partial(layers.MaxPooling3D, 2, padding="same"),
+              [(3, 2, 3, 1)], refs.max_pooling_every_tie, draw=_draw_ties),
+    _pool_case(layers.AveragePooling3D, "2", (3, 4, 4, 2), refs.average_pooling, pool_size=2),
+    _pool_case(layers.AveragePooling3D, "(3,2,2),strides=2,same", (3, 3, 4, 1),
+               refs.average_pooling, pool_size=(3, 2, 2), strides=2, padding="same"),
+    _pool_case(layers.GlobalAveragePooling3D, "", (2, 3, 2, 2), refs.global_average_pooling),
+    _pool_case(layers.GlobalAveragePooling3D, "keepdims", (2, 2, 3, 2),
+               refs.global_average_pooling, keepdims=True),
+    _pool_case(layers.GlobalMaxPooling3D, "", (2, 3, 2, 2), refs.global_max_pooling),
+    LayerCase("GlobalMaxPooling3D(keepdims)[ties]", partial(layers.GlobalMaxPooling3D,
+                                                            keepdims=True), [(2, 2, 3, 2)],
               refs.global_max_pooling, draw=_draw_ties),
     LayerCase("GlobalMaxPooling2D()[ties]", layers.GlobalMaxPooling2D, [(3, 3, 2)],
               refs.global_max_pooling, draw=_draw_ties),
@@ -1266,6 +1295,14 @@ LAYER_CASES = [
     LayerCase("Cropping1D((1,2))", partial(layers.Cropping1D, (1, 2)), [(5, 2)], refs.cropping),
     LayerCase("Cropping2D(((1,0),(2,1)))", partial(layers.Cropping2D, ((1, 0), (2, 1))),
               [(3, 5, 2)], refs.cropping),
+    LayerCase("ZeroPadding3D(((1,0),(0,2),(1,1)))",
+              partial(layers.ZeroPadding3D, ((1, 0), (0, 2), (1, 1))), [(2, 2, 3, 2)],
+              refs.zero_padding_2d),
+    LayerCase("UpSampling3D((1,2,3))", partial(layers.UpSampling3D, (1, 2, 3)), [(2, 2, 2, 2)],
+              refs.up_sampling_3d),
+    LayerCase("Cropping3D(((1,0),(0,1),(2,1)))",
+              partial(layers.Cropping3D, ((1, 0), (0, 1), (2, 1))), [(3, 4, 5, 2)],
+              refs.cropping),
     LayerCase("RepeatVector(3)", partial(layers.RepeatVector, 3), [(4,)], refs.repeat_vector),
     LayerCase("Permute((3,1,2))", partial(layers.Permute, (3, 1, 2)), [(2, 3, 4)],
               refs.permute),
@@ -1298,8 +1335,8 @@ def _regularizers(layer) -> list:
     """The regularizer of each trainable weight, in ``trainable_weights`` order."""
     if isinstance(layer, layers.Dense):
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
-    if isinstance(layer, layers.Conv1D | layers.Conv2D | layers.Conv1DTranspose
-                  | layers.Conv2DTranspose):
+    if isinstance(layer, layers.Conv1D | layers.Conv2D | layers.Conv3D | layers.Conv1DTranspose
+                  | layers.Conv2DTranspose | layers.Conv3DTranspose):
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.DepthwiseConv1D | layers.DepthwiseConv2D):
         return [layer.depthwise_regularizer] + ([layer.bias_regularizer] if layer.use_bias

@@ -89,8 +89,8 @@ def test_from_keras_names_what_it_cannot_map():
         keras_model = keras.Sequential([keras.Input((3,)),
                                         keras.layers.Dense(4, activation=name)])
         assert from_keras(keras_model).layers[0].activation.__name__ == name
-    keras_model = keras.Sequential([keras.Input((3, 3, 3, 1)), keras.layers.Conv3D(2, 2)])
-    with pytest.raises(ValueError, match="Conv3D"):
+    keras_model = keras.Sequential([keras.Input((3, 3, 3, 1)), keras.layers.ConvLSTM2D(2, 2)])
+    with pytest.raises(ValueError, match="ConvLSTM2D"):
         from_keras(keras_model)
     keras_model = keras.Sequential([keras.Input((3,)),
                                     keras.layers.Dense(4, lora_rank=2)])

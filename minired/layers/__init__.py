@@ -9,6 +9,8 @@ from minired.layers.convolutional import (
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
@@ -52,29 +54,52 @@ from minired.layers.normalization import (
 from minired.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from minired.layers.preprocessing import (
+    AutoContrast,
     CategoryEncoding,
     CenterCrop,
+    CutMix,
     Discretization,
+    Equalization,
     Hashing,
     IntegerLookup,
+    MixUp,
     Normalization,
+    Pipeline,
+    RandAugment,
     RandomBrightness,
+    RandomColorDegeneration,
+    RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomErasing,
     RandomFlip,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPerspective,
+    RandomPosterization,
     RandomRotation,
+    RandomSaturation,
+    RandomSharpness,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
     Resizing,
+    Solarization,
     StringLookup,
     TextVectorization,
 )
@@ -98,13 +123,16 @@ from minired.layers.regularization import (
 from minired.layers.reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Permute,
     RepeatVector,
     Reshape,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from minired.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minired.layers.time_distributed import TimeDistributed
@@ -117,6 +145,9 @@ MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
+MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
+GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 
 def serialize(layer) -> dict:
@@ -157,6 +188,11 @@ __all__ = [
     "Resizing", "StringLookup", "TextVectorization",
     # image augmentation: random changes of each image while training
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomColorDegeneration", "RandomGrayscale", "RandomHue", "RandomInvert",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
+    "RandomShear", "RandomColorJitter", "AutoContrast", "Equalization",
+    "RandomErasing", "RandomGaussianBlur", "Pipeline", "RandAugment", "MixUp", "CutMix",
+    "RandomPerspective",
     "RandomTranslation", "RandomZoom",
     # convolutional: kernels sliding over sequences and images
     "Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose",
@@ -187,4 +223,9 @@ __all__ = [
     "SeparableConvolution1D", "SeparableConvolution2D", "MaxPool1D", "MaxPool2D",
     "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D",
+    # 3-D layers (volumes, videos: inputs (batch, depth, rows, cols, channels)) and aliases
+    "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D",
+    "GlobalMaxPooling3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D",
+    "Convolution3D", "Convolution3DTranspose", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D",
+    "GlobalMaxPool3D",
 ]

@@ -9,6 +9,7 @@ NumPy arrays of the metric's ``dtype``, so the sums round as Keras' do.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +41,12 @@ class Metric:
         >>> Count()([1, 2], [1, 2])
         2.0
     """
+
+    #: Whether ``fit`` and ``evaluate`` hand this metric the logits ``z`` behind a softmax
+    #: or sigmoid output instead of ``ŷ`` (:meth:`MeanMetricWrapper.update_state_from_logits`),
+    #: as they do for a cross-entropy loss; True for the cross-entropies, see
+    #: ``minired.keras_numerics`` item 5.
+    uses_output_logits = False
 
     def __init__(self, dtype: str | None = None, name: str | None = None) -> None:
         self.name = name or auto_name(type(self).__name__)
@@ -275,13 +282,38 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if fn in _cross_entropies():      # metrics=[mr.losses.binary_crossentropy]
+            self.uses_output_logits = True
 
     def update_state(self, y_true, y_pred, sample_weight=None, *, mask=None) -> None:
         """Add the values of a batch. ``mask`` is the mask of ``y_pred`` (Keras reads it
         from the predictions' ``_keras_mask``; a model's ``fit`` and ``evaluate`` pass it):
         the masked values get weight 0, ``w · m``, so the metric is the mean over the real
         time steps only (Keras' ``apply_mask`` with ``reduction="sum"``)."""
-        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        self._add(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight, mask)
+
+    def update_state_from_logits(self, y_true, logits, sample_weight=None, *,
+                                 mask=None) -> None:
+        """:meth:`update_state` for a cross-entropy (:attr:`uses_output_logits`) given the
+        logits ``z`` behind a softmax or sigmoid output: the values are
+        ``fn(y, z, from_logits=True)``, whatever this metric's own ``from_logits``.
+
+        ``fit`` and ``evaluate`` call it where Keras on TensorFlow reads the output's
+        ``_keras_logits`` (see ``minired.keras_numerics`` item 5). The formula stays the
+        metric's: a binary cross-entropy on a softmax's ``z`` is the sigmoid one, as in
+        TensorFlow.
+
+        Example:
+            >>> m = MeanMetricWrapper(mr.losses.binary_crossentropy)
+            >>> m.update_state_from_logits([[1.0]], [[0.0]])    # σ(0) = 0.5
+            >>> round(m.result(), 5)                              # log 2
+            0.69315
+        """
+        self._add(self._fn(y_true, logits, **{**self._fn_kwargs, "from_logits": True}),
+                  sample_weight, mask)
+
+    def _add(self, values, sample_weight, mask) -> None:
+        """The running mean takes ``values``, weighted by ``sample_weight`` and ``mask``."""
         if mask is not None:
             from minired.losses.loss import apply_mask
 
@@ -290,3 +322,14 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "fn": self._fn, **self._fn_kwargs}
+
+
+@functools.cache
+def _cross_entropies() -> tuple:
+    """The loss functions that compute a cross-entropy with TensorFlow's kernels in Keras,
+    so read the logits behind a softmax or sigmoid output (the categorical focal one does
+    not: Keras writes it with ``log``)."""
+    from minired import losses
+
+    return (losses.binary_crossentropy, losses.categorical_crossentropy,
+            losses.sparse_categorical_crossentropy, losses.binary_focal_crossentropy)

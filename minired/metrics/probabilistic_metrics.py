@@ -4,10 +4,12 @@ averaged over every sample seen.
 Each metric here is a :class:`~minired.metrics.MeanMetricWrapper` of a loss function of
 ``minired.losses``: the per-sample values are exactly the loss's (``ℓᵢ``), and the metric is
 their weighted running mean ``Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ`` (not the loss's ``Σᵢ wᵢ ℓᵢ / N``). A metric
-has no gradient: it is only reported. As in Keras, these metrics read the probabilities
-they are given; Keras on TensorFlow, inside ``fit``, reads the logits behind a softmax or
-sigmoid output instead (see ``minired.keras_numerics``, item 5), which differs only when
-the probabilities saturate.
+has no gradient: it is only reported. Called by you, these metrics read the probabilities
+they are given. In ``fit`` and ``evaluate``, the cross-entropies read the logits ``z``
+behind a softmax or sigmoid output instead (``update_state_from_logits``), as Keras on
+TensorFlow does and as the losses do (see ``minired.keras_numerics``, item 5): the values
+differ where the probabilities saturate, and ``"bce"`` on a softmax output is the sigmoid
+cross-entropy of the softmax's ``z``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from minired.losses import (
     poisson,
     sparse_categorical_crossentropy,
 )
-from minired.losses.loss import check_label_smoothing
+from minired.losses.loss import apply_mask, check_label_smoothing
 from minired.metrics.metric import MeanMetricWrapper
 
 
@@ -105,6 +107,7 @@ class BinaryCrossentropy(MeanMetricWrapper):
     """
 
     _direction = "down"
+    uses_output_logits = True
 
     def __init__(self, name: str = "binary_crossentropy", dtype: str | None = None,
                  from_logits: bool = False, label_smoothing: float = 0) -> None:
@@ -144,6 +147,7 @@ class CategoricalCrossentropy(MeanMetricWrapper):
     """
 
     _direction = "down"
+    uses_output_logits = True
 
     def __init__(self, name: str = "categorical_crossentropy", dtype: str | None = None,
                  from_logits: bool = False, label_smoothing: float = 0,
@@ -196,19 +200,17 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
+        # Keras multiplies y_pred by the labels' mask first: the product has no logits.
+        self.uses_output_logits = ignore_class is None
 
-    def update_state(self, y_true, y_pred, sample_weight=None, *, mask=None) -> None:
-        values, valid = self._fn(y_true, y_pred, **self._fn_kwargs)
+    def _add(self, values_and_valid, sample_weight, mask) -> None:
+        values, valid = values_and_valid
         if mask is not None:
-            from minired.losses.loss import apply_mask
-
             sample_weight = apply_mask(sample_weight, mask, self.dtype, "sum")
         if valid is not None and sample_weight is not None:
-            from minired.losses.loss import apply_mask
-
             # Keras' Mean reads the mask the loss put on its values, with weights only
             sample_weight = apply_mask(sample_weight, valid, self.dtype, "sum")
-        super(MeanMetricWrapper, self).update_state(values, sample_weight)
+        super()._add(values, sample_weight, None)
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,

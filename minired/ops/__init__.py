@@ -11,7 +11,22 @@ clip, where...), :mod:`~minired.ops.linalg` (matmul, dot, einsum, norm, tensordo
 inv, det, solve, cross...), :mod:`~minired.ops.reductions` (sum, mean, max, var,
 logsumexp, argmax, median, quantile, cumprod...), :mod:`~minired.ops.shapes` (reshape,
 indexing, concatenate, split, take, tile, sort, pad, tril/triu, roll, scatter, top_k...),
-:mod:`~minired.ops.nn` (activations, softmax, one_hot, cross-entropies, normalizations).
+:mod:`~minired.ops.nn` (activations, softmax, one_hot, cross-entropies, normalizations),
+:mod:`~minired.ops.nn_conv` (conv, conv_transpose, depthwise/separable conv, max/average
+pool, unfold/fold), :mod:`~minired.ops.nn_extras` (dot_product_attention, adaptive pools,
+sparsemax, psnr, space_to_depth...), :mod:`~minired.ops.ctc` (ctc_loss, ctc_decode),
+:mod:`~minired.ops.control_flow` (cond, switch, loops, scan, map, vectorize,
+custom_gradient), :mod:`~minired.ops.nan_reductions` (nansum, nanmean, nanmax, nanvar,
+nanquantile...), :mod:`~minired.ops.elementwise_more` (fmax, ldexp, logaddexp2, i0, erfinv,
+isclose, isin, signbit, saturate_cast, view, real/imag...), :mod:`~minired.ops.bitwise`
+(bitwise_and/or/xor/invert, shifts, gcd, lcm), :mod:`~minired.ops.arrays` (array, append,
+array_split, dstack, diagflat, diff, vander, logspace, geomspace, argpartition...),
+:mod:`~minired.ops.statistics` (searchsorted, digitize, bincount, histogram, trapezoid,
+corrcoef, correlate, cdist), :mod:`~minired.ops.windows` (bartlett, blackman, hamming,
+hanning, kaiser), :mod:`~minired.ops.linalg_more` (cholesky, qr, svd, eigh, lstsq, pinv,
+slogdet, solve_triangular, lu_factor...), and the namespaces ``ops.image``
+(:mod:`~minired.ops.image`: resize, affine_transform, crops, colour spaces...) and
+``ops.numpy``.
 
 Example:
     >>> from minired import ops
@@ -20,6 +35,49 @@ Example:
 """
 
 # ruff: noqa: A004 (Keras' names: abs, all, any, max, min, round, sum)
+from minired.ops.arrays import (
+    append,
+    argpartition,
+    array,
+    array_split,
+    diagflat,
+    diff,
+    dsplit,
+    dstack,
+    empty_like,
+    geomspace,
+    get_item,
+    hsplit,
+    logspace,
+    unravel_index,
+    vander,
+    vsplit,
+)
+from minired.ops.bitwise import (
+    bitwise_and,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    gcd,
+    lcm,
+    left_shift,
+    right_shift,
+)
+from minired.ops.control_flow import (
+    associative_scan,
+    cond,
+    custom_gradient,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorize,
+    vectorized_map,
+    while_loop,
+)
 from minired.ops.core import (
     arange,
     cast,
@@ -42,6 +100,7 @@ from minired.ops.core import (
     zeros,
     zeros_like,
 )
+from minired.ops.ctc import ctc_decode, ctc_loss
 from minired.ops.elementwise import (
     abs,
     absolute,
@@ -114,6 +173,29 @@ from minired.ops.elementwise import (
     trunc,
     where,
 )
+from minired.ops.elementwise_more import (
+    allclose,
+    angle,
+    conj,
+    conjugate,
+    erfinv,
+    fmax,
+    fmin,
+    i0,
+    imag,
+    isclose,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
+    ldexp,
+    logaddexp2,
+    nextafter,
+    real,
+    saturate_cast,
+    signbit,
+    view,
+)
 from minired.ops.linalg import (
     cross,
     det,
@@ -128,6 +210,37 @@ from minired.ops.linalg import (
     solve,
     tensordot,
     vdot,
+)
+from minired.ops.linalg_more import (
+    cholesky,
+    cholesky_inverse,
+    eig,
+    eigh,
+    logdet,
+    lstsq,
+    lu_factor,
+    matrix_rank,
+    pinv,
+    qr,
+    slogdet,
+    solve_triangular,
+    svd,
+)
+from minired.ops.nan_reductions import (
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
 )
 from minired.ops.nn import (
     batch_normalization,
@@ -164,6 +277,28 @@ from minired.ops.nn import (
     swish,
     tanh_shrink,
     threshold,
+)
+from minired.ops.nn_conv import (
+    average_pool,
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    fold,
+    max_pool,
+    separable_conv,
+    unfold,
+)
+from minired.ops.nn_extras import (
+    adaptive_average_pool,
+    adaptive_max_pool,
+    depth_to_space,
+    dot_product_attention,
+    hard_silu,
+    hard_swish,
+    psnr,
+    space_to_depth,
+    sparse_sigmoid,
+    sparsemax,
 )
 from minired.ops.reductions import (
     all,
@@ -235,6 +370,17 @@ from minired.ops.shapes import (
     unstack,
     vstack,
 )
+from minired.ops.statistics import (
+    bincount,
+    cdist,
+    corrcoef,
+    correlate,
+    digitize,
+    histogram,
+    searchsorted,
+    trapezoid,
+)
+from minired.ops.windows import bartlett, blackman, hamming, hanning, kaiser
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "arccos", "arccosh",
@@ -262,4 +408,28 @@ __all__ = [
     "take_along_axis", "tan", "tanh", "tanh_shrink", "tensordot", "threshold", "tile", "top_k",
     "trace", "transpose", "tri", "tril", "triu", "true_divide", "trunc", "unique", "unstack",
     "var", "vdot", "vstack", "where", "zeros", "zeros_like",
+    "allclose", "angle", "append", "argpartition", "array", "array_split", "bartlett", "bincount",
+    "bitwise_and", "bitwise_invert", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+    "bitwise_right_shift", "bitwise_xor", "blackman", "cdist", "cholesky", "cholesky_inverse",
+    "conj", "conjugate", "corrcoef", "correlate", "diagflat", "diff", "digitize", "dsplit",
+    "dstack", "eig", "eigh", "empty_like", "erfinv", "fmax", "fmin", "gcd", "geomspace",
+    "get_item", "hamming", "hanning", "histogram", "hsplit", "i0", "imag", "isclose", "isin",
+    "isneginf", "isposinf", "isreal", "kaiser", "lcm", "ldexp", "left_shift", "logaddexp2",
+    "logdet", "logspace", "lstsq", "lu_factor", "matrix_rank", "nanargmax", "nanargmin",
+    "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
+    "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "nextafter", "pinv", "qr", "real",
+    "right_shift", "saturate_cast", "searchsorted", "signbit", "slogdet", "solve_triangular",
+    "svd", "trapezoid", "unravel_index", "vander", "view", "vsplit",
+    "adaptive_average_pool", "adaptive_max_pool", "associative_scan", "average_pool", "cond",
+    "conv", "conv_transpose", "ctc_decode", "ctc_loss", "custom_gradient", "depth_to_space",
+    "depthwise_conv", "dot_product_attention", "fold", "fori_loop", "hard_silu", "hard_swish",
+    "image",
+    "map", "max_pool", "numpy", "psnr", "scan", "separable_conv", "space_to_depth",
+    "sparse_sigmoid", "sparsemax", "switch", "unfold", "vectorize", "vectorized_map",
+    "while_loop",
 ]
+
+# Keras' sub-namespaces: ``ops.image`` (the image ops) and ``ops.numpy`` (the NumPy-style
+# ops under a second name, as ``keras.ops.numpy.sum is keras.ops.sum``).
+from minired.ops import image  # noqa: E402
+from minired.ops import numpy_namespace as numpy  # noqa: E402

@@ -20,6 +20,7 @@ the keys of a dict of outputs):
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import NamedTuple
 
 from minired import losses as losses_module
@@ -203,21 +204,29 @@ class CompileMetrics(Metric):
 
 
 def update_compiled_metrics(compiled: list[CompiledMetric], ys: list, predictions: list,
-                            sample_weight=None, masks: list | None = None) -> None:
+                            sample_weight=None, masks: list | None = None,
+                            logits_of: Callable | None = None) -> None:
     """``metric.update_state(yᵢ, ŷᵢ)`` for each compiled metric of output ``i``; a weighted
     one also takes the sample weights of its output (``sample_weight`` is one array for
     every output, a list with one per output, or None). With ``masks`` (the mask of each
     output, or None), the metrics that read a mask in Keras (the :class:`MeanMetricWrapper`
-    ones: accuracies, errors) also take their output's mask."""
+    ones: accuracies, errors) also take their output's mask.
+
+    A cross-entropy metric (``metric.uses_output_logits``) given ``logits_of(i, metric)``
+    (the model's: the logits ``z`` behind a softmax or sigmoid output ``i``, or None) reads
+    ``z`` instead of ``ŷᵢ``, with ``metric.update_state_from_logits``, as its loss does."""
     for index, metric, weighted in compiled:
         extra = {}
         if masks is not None and masks[index] is not None and isinstance(
                 metric, metrics_module.MeanMetricWrapper) and "mask" in inspect.signature(
                 type(metric).update_state).parameters:
             extra["mask"] = masks[index]
-        if not weighted:
+        if weighted:
+            extra["sample_weight"] = (sample_weight[index] if isinstance(sample_weight, list)
+                                      else sample_weight)
+        logits = (logits_of(index, metric) if logits_of is not None
+                  and metric.uses_output_logits else None)
+        if logits is None:
             metric.update_state(ys[index], predictions[index], **extra)
-            continue
-        weights = (sample_weight[index] if isinstance(sample_weight, list)
-                   else sample_weight)
-        metric.update_state(ys[index], predictions[index], sample_weight=weights, **extra)
+        else:
+            metric.update_state_from_logits(ys[index], logits, **extra)

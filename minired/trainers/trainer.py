@@ -47,7 +47,7 @@ class Trainer:
       those calls in reverse, from ``δŷ = ∂L/∂ŷ`` per output (or from ``δz = ∂L/∂z`` of the
       call ``top``); training passes ``input_gradients=False`` (``δx`` is not needed);
     - ``_logits_call(output_index, loss, training)``: the call whose logits a cross-entropy
-      reads (see :func:`~minired.keras_numerics.logits_call`);
+      (a loss, or a metric) reads (see :func:`~minired.keras_numerics.logits_call`);
     - ``output_keys``, ``trainable_weights``, ``trainable_gradients`` (and
       ``_trainable_pairs()``, both at once), ``_weight_triples()`` (every ``(w, ∂L/∂w, R)``),
       ``losses`` (the added losses, then the penalties; ``_call_losses()``: the added ones
@@ -65,6 +65,9 @@ class Trainer:
     #: while ``_keep_step_plan`` (the rest of that fit).
     _step_plan: StepPlan | None = None
     _keep_step_plan = False
+    #: Whether the step being run (``train_step``: True, ``test_step``: False) ran the model
+    #: in training mode: an active Dropout hides the logits from the metrics, as from the loss.
+    _step_training = False
 
     def __init__(self) -> None:
         self.compiled = False
@@ -255,6 +258,7 @@ class Trainer:
     def train_step(self, x, y: list, sample_weight=None) -> float:
         """Forward, loss, backward and update on one batch; returns the batch's loss."""
         self._release_caches()          # the last step's: its backward is done
+        self._step_training = True
         loss, y_pred, output_values = self._forward_backward(x, y, sample_weight, training=True)
         # The running means see every loss, a non-finite one too (as Keras' logs do; fit
         # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
@@ -278,6 +282,7 @@ class Trainer:
     def test_step(self, x, y: list, sample_weight=None) -> float:
         """Forward and loss on one batch, ``training=False``; updates the running means."""
         self._release_caches()          # the last batch's: no backward will read them
+        self._step_training = False
         y_pred = self._flat_outputs(self.forward(self._structured(x), training=False))
         values = self._output_loss(y, y_pred, sample_weight, training=False, gradient=False)[0]
         loss = self._total_loss(values)
@@ -353,15 +358,9 @@ class Trainer:
         masks = self._output_masks()
         for out in self._output_losses:
             prediction, from_logits = y_pred[out.index], None
-            top = self._logits_call(out.index, out.loss, training)
+            top = self._logits_read_by(out.loss, out.index, training)
             if top is not None:
-                layer, cache = self.calls[top]
-                if out.loss.from_logits:
-                    warnings.warn(
-                        f"{out.loss.name} received from_logits=True, but the output comes from "
-                        f"a {layer.activation.__name__} activation and does not hold logits; "
-                        "as Keras does, the layer's real logits are used.", stacklevel=5)
-                prediction, from_logits = cache.z, True
+                prediction, from_logits = self.calls[top][1].z, True
             weights = (sample_weight[out.index] if isinstance(sample_weight, list)
                        else sample_weight)
             value, grad = out.loss.compute(y[out.index], prediction, weights, from_logits,
@@ -373,6 +372,26 @@ class Trainer:
             grads[out.index], tops[out.index] = grad, top
         return values, grads, tops
 
+    def _logits_read_by(self, reader, index: int, training: bool) -> int | None:
+        """The call whose logits ``z`` a cross-entropy ``reader`` (a loss, or a metric) on
+        output ``index`` reads instead of ``ŷ``, or None: the one rule for losses and
+        metrics (``_logits_call``; ``minired.keras_numerics`` item 5). A reader given
+        ``from_logits=True`` is warned, as Keras warns, and still reads the real logits."""
+        top = self._logits_call(index, reader, training)
+        if top is not None and getattr(reader, "from_logits", False):
+            layer = self.calls[top][0]
+            warnings.warn(
+                f"{reader.name} received from_logits=True, but the output comes from "
+                f"a {layer.activation.__name__} activation and does not hold logits; "
+                "as Keras does, the layer's real logits are used.", stacklevel=6)
+        return top
+
+    def _metric_logits(self, index: int, metric) -> np.ndarray | None:
+        """The logits ``z`` the cross-entropy ``metric`` on output ``index`` reads in the
+        step just run (``metric.uses_output_logits``), or None: then it reads ``ŷ``."""
+        top = self._logits_read_by(metric, index, self._step_training)
+        return None if top is None else self.calls[top][1].z
+
     def _update_trackers(self, loss: float, values: list[float], y: list, y_pred: list,
                          sample_weight=None) -> None:
         n = len(y[0]) if y[0] is not None else len(y_pred[0])
@@ -382,7 +401,7 @@ class Trainer:
                 out.tracker.update_state(value,
                                          sample_weight=keras_numerics.output_loss_batch_weight(n))
         compile_utils.update_compiled_metrics(self._compile_metrics, y, y_pred, sample_weight,
-                                              self._output_masks())
+                                              self._output_masks(), self._metric_logits)
 
     def _output_masks(self) -> list | None:
         """The mask of each output in the last forward pass (Keras' ``_keras_mask`` of

@@ -364,7 +364,8 @@ def expected_shape(rank: int) -> str:
         >>> expected_shape(1)
         '(batch, steps, channels)'
     """
-    return "(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)"
+    return {1: "(batch, steps, channels)", 3: "(batch, depth, rows, cols, channels)"}.get(
+        rank, "(batch, rows, cols, channels)")
 
 
 def check_build_shape(layer: Layer, input_shape: tuple) -> None:

@@ -10,19 +10,26 @@
 - ``global_pooling.py``: :class:`GlobalAveragePooling1D`/``2D`` and
   :class:`GlobalMaxPooling1D`/``2D``, one value per channel (ties share the gradient).
 
+- ``max_pooling3d.py``, ``average_pooling3d.py``, ``global_pooling3d.py``: the 3D layers,
+  on the same bases (MaxPooling3D's ties follow TensorFlow's MaxPool3DGrad: see there).
+
 No layer here has weights; inputs are channels-last.
 """
 
 from minired.layers.pooling.average_pooling import AveragePooling1D, AveragePooling2D
+from minired.layers.pooling.average_pooling3d import AveragePooling3D
 from minired.layers.pooling.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from minired.layers.pooling.global_pooling3d import GlobalAveragePooling3D, GlobalMaxPooling3D
 from minired.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
+from minired.layers.pooling.max_pooling3d import MaxPooling3D
 
 __all__ = [
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+    "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D", "MaxPooling3D",
 ]

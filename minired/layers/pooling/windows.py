@@ -56,7 +56,8 @@ def standardize_data_format(data_format, owner: str) -> str:
 def check_rank(layer, input_shape, spatial: int) -> None:
     """Refuse inputs that are not ``(batch, *spatial axes, channels)`` (Keras' InputSpec)."""
     if len(input_shape) != spatial + 2:
-        expected = "(batch, steps, channels)" if spatial == 1 else "(batch, rows, cols, channels)"
+        expected = {1: "(batch, steps, channels)", 3: "(batch, depth, rows, cols, channels)"
+                    }.get(spatial, "(batch, rows, cols, channels)")
         raise ValueError(f"Input 0 of layer {layer.name!r} is incompatible with the layer: "
                          f"expected ndim={spatial + 2}, found ndim={len(input_shape)}. Full "
                          f"shape received: {tuple(input_shape)}. {type(layer).__name__} takes "
