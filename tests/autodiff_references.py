@@ -1464,3 +1464,267 @@ def center_crop(layer, x, weights):
     top, left, rows, cols = _aspect_window(height, width, (layer.height, layer.width))
     window = ops.getitem(x, (slice(None), slice(top, top + rows), slice(left, left + cols)))
     return _resize(window, layer.height, layer.width)
+
+
+# -- Keras 3's newer image augmentation layers ----------------------------------------------------
+# Each reference replays the draws of the hand-written call: ``layer.transformation`` (the
+# parameters Keras' ``get_random_transformation`` names) or the state the call left in
+# ``layer.cache``; a masks or a sampling plan is a constant of the reference, never the
+# hand-written outputs. ``_<name>(layer, x, state)`` takes the state of one ``_augment``
+# call, so that RandomColorJitter and RandAugment can replay their steps with it.
+#: ``tf.image.rgb_to_grayscale``'s weights of R, G and B.
+GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)
+
+
+def _replayed(apply):
+    """The reference of a layer from its ``_apply``-like ``apply(layer, x, state)``: the
+    identity after an identity call (``cache`` None), else the state of ``cache``."""
+    def reference(layer, x, weights):
+        if layer.cache is None:
+            return x
+        return apply(layer, x, layer.cache[1])
+    reference.__doc__ = apply.__doc__
+    reference.__name__ = apply.__name__.lstrip("_")
+    return reference
+
+
+def _gray(x):
+    """``Σ_c w_c·x_c`` (keepdims), or ``x`` for one channel."""
+    if x.shape[-1] == 1:
+        return x
+    return ops.sum(ops.multiply(x, np.asarray(GRAY_WEIGHTS)), axis=-1, keepdims=True)
+
+
+def _value_range(x, source, target):
+    """Keras' ``_transform_value_range``: ``(x - lo)/(hi - lo)·(hi' - lo') + lo'`` (``x``
+    unchanged between equal ranges)."""
+    if source[0] == target[0] and source[1] == target[1]:
+        return x
+    scaled = ops.divide(ops.subtract(x, float(source[0])), float(source[1] - source[0]))
+    return ops.add(ops.multiply(scaled, float(target[1] - target[0])), float(target[0]))
+
+
+def _random_grayscale(layer, x, state):
+    """RandomGrayscale: ``where(s, gray(x), x)`` for the images ``s`` the call turned gray."""
+    return ops.where(layer.transformation.reshape(-1, 1, 1, 1), _gray(x), x)
+
+
+def _random_color_degeneration(layer, x, state):
+    """RandomColorDegeneration: ``clip(x + f·(gray(x) - x))`` with the drawn ``f``."""
+    factor = np.asarray(layer.transformation["factor"]).reshape(-1, 1, 1, 1)
+    z = ops.add(x, ops.multiply(factor, ops.subtract(_gray(x), x)))
+    return ops.clip(z, *layer.value_range)
+
+
+def _correlate_same(x, kernel):
+    """``Σ_ab K[a, b]·x_padded[:, i + a, j + b]`` on each channel, zeros around the image
+    (``tf.nn.depthwise_conv2d(..., padding="SAME")`` with odd sides), one term per tap."""
+    rows, cols = kernel.shape
+    p, q = (rows - 1) // 2, (cols - 1) // 2
+    height, width = x.shape[1], x.shape[2]
+    padded = _pad_axis(_pad_axis(x, 1, p, rows - 1 - p), 2, q, cols - 1 - q)
+    z = None
+    for a in range(rows):
+        for b in range(cols):
+            window = ops.getitem(padded, (slice(None), slice(a, a + height),
+                                          slice(b, b + width)))
+            term = ops.multiply(window, float(kernel[a, b]))
+            z = term if z is None else ops.add(z, term)
+    return z
+
+
+#: Keras' RandomSharpness smoothing kernel.
+SHARPNESS_KERNEL = np.array([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]]) / 13.0
+
+
+def _random_sharpness(layer, x, state):
+    """RandomSharpness: ``clip(x + (1 - 2f)·(S x - x))``, ``S`` the 3×3 smoothing."""
+    sharpness = 2.0 * np.asarray(layer.transformation["factor"]).reshape(-1, 1, 1, 1)
+    blend = ops.multiply(1.0 - sharpness, ops.subtract(_correlate_same(x, SHARPNESS_KERNEL), x))
+    return ops.clip(ops.add(x, blend), *layer.value_range)
+
+
+def _random_invert(layer, x, state):
+    """RandomInvert: ``where(s, hi - x, x)`` for the images ``s`` the call inverted."""
+    apply = np.asarray(layer.transformation["apply_inversion"], bool).reshape(-1, 1, 1, 1)
+    return ops.where(apply, ops.subtract(float(layer.value_range[1]), x), x)
+
+
+def _solarization(layer, x, state):
+    """Solarization: ``x'`` scaled to [0, 255], ``r = clip(x' + d)``,
+    ``where(r < t, r, 255 - r)``, scaled back (``d``, ``t`` the drawn additions and
+    thresholds)."""
+    additions = np.asarray(layer.transformation["additions"]).reshape(-1, 1, 1, 1)
+    thresholds = np.asarray(layer.transformation["thresholds"]).reshape(-1, 1, 1, 1)
+    r = ops.clip(ops.add(_value_range(x, layer.value_range, (0, 255)), additions), 0.0, 255.0)
+    r = ops.where(ops.less(r, thresholds), r, ops.subtract(255.0, r))
+    return _value_range(r, (0, 255), layer.value_range)
+
+
+def _random_brightness(layer, x, state):
+    """RandomBrightness with the drawn shift ``d``: ``clip(x + d)``."""
+    shift, _ = state
+    return ops.clip(ops.add(x, shift), *layer.value_range)
+
+
+def _random_contrast(layer, x, state):
+    """RandomContrast with the drawn contrast ``c``: ``clip((x - m)·c + m)``."""
+    contrast, _ = state
+    mean = ops.mean(ops.mean(x, axis=-3, keepdims=True), axis=-2, keepdims=True)
+    return ops.clip(ops.add(ops.multiply(ops.subtract(x, mean), contrast), mean),
+                    *layer.value_range)
+
+
+def _random_color_jitter(layer, x, states):
+    """RandomColorJitter: its steps' references in turn, each with its drawn state."""
+    for step, state in states:
+        x = STEP_REFERENCES[type(step).__name__](step, x, state)
+    return x
+
+
+def _auto_contrast(layer, x, state):
+    """AutoContrast: on ``x'`` scaled to [0, 255], per image and channel,
+    ``s = 255/(M - m)``, ``clip(x'·s + (-m·s), 0, 255)`` (``m``, ``M`` the min and max, which
+    the tape differentiates), scaled back (the inputs have no constant channel)."""
+    scaled = _value_range(x, layer.value_range, (0, 255))
+    low = ops.min(scaled, axis=(1, 2), keepdims=True)
+    high = ops.max(scaled, axis=(1, 2), keepdims=True)
+    scale = ops.divide(255.0, ops.subtract(high, low))
+    z = ops.add(ops.multiply(scaled, scale), ops.multiply(ops.negative(low), scale))
+    return _value_range(ops.clip(z, 0.0, 255.0), (0, 255), layer.value_range)
+
+
+def _random_erasing(layer, x, state):
+    """RandomErasing: ``where(e·m, fill, x)`` with the drawn masks and fill."""
+    t = layer.transformation
+    erased = np.asarray(t["apply_erasing"], bool)[:, None, None, None] & t["batch_masks"]
+    return ops.where(erased, np.asarray(t["fill_value"], np.float64), x)
+
+
+def _gaussian_kernel(kernel_size, sigma):
+    """Keras' normalized Gaussian ``outer(g_y, g_x)`` at ``t = i - (k-1)/2``, for the drawn
+    ``σ`` (a constant of the reference)."""
+    def one_d(size, s):
+        t = np.arange(size, dtype=np.float64) - (size - 1) / 2
+        g = np.exp(-0.5 * (t / s) ** 2)
+        return g / np.sum(g)
+    kernel = np.multiply.outer(one_d(kernel_size[1], sigma[1]), one_d(kernel_size[0], sigma[0]))
+    return kernel.reshape(kernel_size[0], kernel_size[1])
+
+
+def _random_gaussian_blur(layer, x, state):
+    """RandomGaussianBlur: ``clip(where(b, K ⋆ x, x))``, ``K ⋆ x`` the depthwise
+    correlation (zero padding) with the kernel of the drawn ``σ``."""
+    t = layer.transformation
+    kernel = _gaussian_kernel(layer.kernel_size, np.asarray(t["blur_factor"], np.float64))
+    apply = np.asarray(t["should_apply_blur"], bool)[:, None, None, None]
+    return ops.clip(ops.where(apply, _correlate_same(x, kernel), x), *layer.value_range)
+
+
+def _resampled(layer, x, sampling):
+    """RandomShear/RandomRotation/RandomTranslation/RandomZoom with the drawn Sampling."""
+    return _resample(x, sampling, layer.fill_value)
+
+
+def _random_perspective(layer, x, state):
+    """RandomPerspective: ``where(b, warp(x), x)``, ``warp`` the drawn Sampling (the cache's)."""
+    sampling, _ = state
+    apply = np.asarray(layer.transformation["apply_perspective"], bool)[:, None, None, None]
+    return ops.where(apply, _resample(x, sampling, layer.fill_value), x)
+
+
+def _mix_up(layer, x, state):
+    """MixUp: ``λ·x + (1 - λ)·x[π]`` (a gather by the drawn permutation)."""
+    t = layer.transformation
+    weight = np.asarray(t["mix_weight"], np.float64).reshape(-1, 1, 1, 1)
+    mixed = ops.take(x, np.asarray(t["permutation_order"], np.int64), axis=0)
+    return ops.add(ops.multiply(weight, x), ops.multiply(1.0 - weight, mixed))
+
+
+def _cut_mix(layer, x, state):
+    """CutMix: ``where(m, x[π], x)`` with the drawn masks and permutation."""
+    t = layer.transformation
+    if t is None:
+        return x
+    mixed = ops.take(x, np.asarray(t["permutation_order"], np.int64), axis=0)
+    return ops.where(np.asarray(t["batch_masks"], bool), mixed, x)
+
+
+def _posterized(layer, x, state):
+    """RandomPosterization: ``x'`` scaled to [0, 255], ``tf.cast`` to uint8 (no gradient),
+    the bits shifted out and in, scaled back; the tape's cast gives ``δx = 0`` as
+    TensorFlow's."""
+    shift = np.asarray(layer.transformation["shift_factor"], np.uint8)[:, None, None, None]
+    levels = ops.cast(_value_range(x, layer.value_range, (0, 255)), "uint8")
+    levels = ops.left_shift(ops.right_shift(levels, shift), shift)
+    return _value_range(ops.cast(levels, "float64"), (0, 255), layer.value_range)
+
+
+def _stopped(layer, x, state):
+    """RandomHue/RandomSaturation (through ``HSVToRGB``, which has no gradient in
+    TensorFlow): the layer's images for the drawn transformation, a constant behind
+    ``stop_gradient`` (``δx = 0``); the forward itself is checked against Keras in the
+    layer's tests, here only that no gradient passes."""
+    images = layer.transform_images(np.asarray(x), layer.transformation)
+    return ops.add(ops.multiply(ops.stop_gradient(x), 0.0), images)
+
+
+def _equalization(layer, x, state):
+    """Equalization: the histogram table lookup at an integer index (no gradient in
+    TensorFlow: the layer's values, behind ``stop_gradient``), except in the channels it
+    returns unchanged (``state``), which are ``x`` through the two scalings."""
+    kept = state
+    equalized = ops.add(ops.multiply(ops.stop_gradient(x), 0.0),
+                        layer.transform_images(np.asarray(x), None))
+    return ops.where(kept, x, equalized)
+
+
+def _rand_augment(layer, x, states):
+    """RandAugment: the picked operations' references in turn, each with its drawn state."""
+    for step, state in states:
+        x = STEP_REFERENCES[type(step).__name__](step, x, state)
+    return x
+
+
+#: The augmentation references by layer class, taking one ``_augment`` state.
+STEP_REFERENCES = {
+    "RandomGrayscale": _random_grayscale, "RandomColorDegeneration": _random_color_degeneration,
+    "RandomSharpness": _random_sharpness, "RandomInvert": _random_invert,
+    "Solarization": _solarization, "RandomBrightness": _random_brightness,
+    "RandomContrast": _random_contrast, "RandomColorJitter": _random_color_jitter,
+    "AutoContrast": _auto_contrast, "RandomErasing": _random_erasing,
+    "RandomGaussianBlur": _random_gaussian_blur, "RandomShear": _resampled,
+    "RandomRotation": _resampled, "RandomTranslation": _resampled, "RandomZoom": _resampled,
+    "RandomPerspective": _random_perspective, "MixUp": _mix_up, "CutMix": _cut_mix,
+    "RandomPosterization": _posterized, "RandomHue": _stopped, "RandomSaturation": _stopped,
+    "Equalization": _equalization, "RandAugment": _rand_augment,
+}
+random_grayscale = _replayed(_random_grayscale)
+random_color_degeneration = _replayed(_random_color_degeneration)
+random_sharpness = _replayed(_random_sharpness)
+random_invert = _replayed(_random_invert)
+solarization = _replayed(_solarization)
+random_color_jitter = _replayed(_random_color_jitter)
+auto_contrast = _replayed(_auto_contrast)
+random_erasing = _replayed(_random_erasing)
+random_gaussian_blur = _replayed(_random_gaussian_blur)
+random_perspective = _replayed(_random_perspective)
+mix_up = _replayed(_mix_up)
+cut_mix = _replayed(_cut_mix)
+random_posterization = _replayed(_posterized)
+no_gradient_layer = _replayed(_stopped)
+equalization = _replayed(_equalization)
+rand_augment = _replayed(_rand_augment)
+
+#: Whole layers (the cache's state) for Pipeline.
+LAYER_REFERENCES = {
+    "RandomFlip": random_flip, "RandomCrop": random_crop,
+    **{name: _replayed(step) for name, step in STEP_REFERENCES.items()},
+}
+
+
+def pipeline(layer, x, weights):
+    """Pipeline: its layers' references in turn, each replaying that layer's last call."""
+    for inner in layer.layers:
+        x = LAYER_REFERENCES[type(inner).__name__](inner, x, [])
+    return x

@@ -495,29 +495,10 @@ LOSS_SHAPES = {2: [(1, 4), (5, 4)], 3: [(2, 3, 4)]}
 #: (reduction, whether sample weights are given)
 REDUCTIONS = [("sum_over_batch_size", False), ("sum_over_batch_size", True), ("sum", True),
               ("mean_with_sample_weight", True)]
-#: A difference from Keras found by these cases, reported to the lead and not yet resolved:
-#: a loss over all the axes (one 0-d value ℓ) with the weights ``(1,)`` of a batch of one.
-#: Keras squeezes them to ``()`` and returns the 0-d ``ℓ·w`` unreduced, so
-#: "mean_with_sample_weight" gives ``ℓ·w``; minired gives ``Σ ℓw / Σ w = ℓ``. Strict: the
-#: mark fails as soon as minired follows Keras (or the lead makes it deliberate), to be
-#: removed then.
-KERAS_SQUEEZED_WEIGHT = pytest.mark.xfail(
-    strict=True, reason="Keras' 0-d loss with (1,) weights: mean_with_sample_weight = ℓ·w "
-                        "in Keras, ℓ in minired (reported)")
-
-
-def _loss_marks(case: LossCase, shape: tuple, reduction: str, weighted: bool) -> list:
-    over_all_axes = case.cls in ("Dice", "Tversky") and case.kwargs.get("axis") is None
-    if over_all_axes and shape[0] == 1 and weighted and reduction == "mean_with_sample_weight":
-        return [KERAS_SQUEEZED_WEIGHT]
-    return []
-
-
 LOSS_PARAMS = [
     pytest.param(case, shape, reduction, weighted,
                  id=f"{case.id}-{'x'.join(map(str, shape))}-{reduction}"
-                    f"{'-weighted' if weighted else ''}",
-                 marks=_loss_marks(case, shape, reduction, weighted))
+                    f"{'-weighted' if weighted else ''}")
     for case in LOSS_CASES for ndim in case.ndims
     for shape in (case.shapes or LOSS_SHAPES)[ndim] for reduction, weighted in REDUCTIONS
 ]
@@ -975,6 +956,135 @@ AUGMENTATION_CASES = [
               [(4, 5, 2)], refs.random_crop, training=True),
 ]
 
+#: RandAugment's seeds and the operations they pick on the checked call (the second: the
+#: first builds the layer), together all 11 and repeated ones (0, 27: the same draws
+#: applied twice); test_rand_augment_cases_pick_these_operations keeps this table true.
+RAND_AUGMENT_PICKS = {
+    0: ("auto_contrast", "auto_contrast"),
+    2: ("random_brightness", "random_contrast"),
+    3: ("random_translation", "auto_contrast"),
+    5: ("random_posterization", "random_shear"),
+    6: ("random_sharpness", "random_rotation"),
+    7: ("random_brightness", "random_color_degeneration"),
+    16: ("random_translation", "solarization"),
+    21: ("random_contrast", "equalization"),
+    23: ("random_shear", "random_sharpness"),
+    27: ("random_sharpness", "random_sharpness"),
+}
+
+
+def _uniform_draw(low: float, high: float) -> Callable:
+    """Inputs from U[low, high) (pixel values around a layer's ``value_range``)."""
+    return lambda rng, shape: rng.uniform(low, high, shape)
+
+
+def _constant_first_channel(rng, shape):
+    """U[0, 1) pixels with channel 0 constant (Equalization returns it unchanged)."""
+    x = rng.uniform(0.0, 1.0, shape)
+    x[..., 0] = 0.3
+    return x
+
+
+#: Keras 3's newer augmentation layers in training: the references replay the call's draws
+#: (``layer.transformation`` or the state in ``layer.cache``). The layers TensorFlow gives
+#: no gradient (RandomHue, RandomSaturation through HSVToRGB; RandomPosterization's uint8
+#: cast; Equalization's table lookup) are checked to give ``δx = 0`` (Equalization: but
+#: for the channels it returns unchanged).
+NEWER_AUGMENTATION_CASES = [
+    LayerCase("RandomGrayscale(0.5)[training]", partial(layers.RandomGrayscale, 0.5, seed=21),
+              [(3, 4, 3)], refs.random_grayscale, training=True),
+    LayerCase("RandomGrayscale(0.5)[inference]", partial(layers.RandomGrayscale, 0.5, seed=22),
+              [(3, 4, 3)], refs.random_grayscale),
+    LayerCase("RandomColorDegeneration(0.6,(-2,2))[training]",
+              partial(layers.RandomColorDegeneration, 0.6, value_range=(-2, 2), seed=23),
+              [(3, 4, 3)], refs.random_color_degeneration, training=True),
+    LayerCase("RandomSharpness(0.8,(-2,2))[training]",
+              partial(layers.RandomSharpness, 0.8, value_range=(-2, 2), seed=24),
+              [(4, 5, 2)], refs.random_sharpness, training=True),
+    LayerCase("RandomInvert(0.8,(0,1))[training]",
+              partial(layers.RandomInvert, 0.8, value_range=(0, 1), seed=25),
+              [(3, 4, 2)], refs.random_invert, training=True),
+    LayerCase("Solarization((0,0.2),(0.2,0.8),(0,1))[training]",
+              partial(layers.Solarization, (0.0, 0.2), (0.2, 0.8), value_range=(0, 1),
+                      seed=26), [(3, 4, 2)], refs.solarization, training=True,
+              draw=_uniform_draw(-0.1, 1.1)),
+    LayerCase("RandomColorJitter((-2,2),brightness=0.2,contrast=0.4)[training]",
+              partial(layers.RandomColorJitter, (-2, 2), brightness_factor=0.2,
+                      contrast_factor=0.4, seed=27), [(4, 3, 3)], refs.random_color_jitter,
+              training=True),
+    LayerCase("AutoContrast((-2,2))", partial(layers.AutoContrast, (-2, 2)), [(3, 4, 2)],
+              refs.auto_contrast),
+    LayerCase("AutoContrast()[training]", layers.AutoContrast, [(4, 3, 3)],
+              refs.auto_contrast, training=True, draw=_uniform_draw(0.0, 255.0)),
+    LayerCase("RandomErasing(1,(0.2,0.5),noise,(-2,2))[training]",
+              partial(layers.RandomErasing, 1.0, (0.2, 0.5), value_range=(-2, 2), seed=28),
+              [(4, 5, 2)], refs.random_erasing, training=True),
+    LayerCase("RandomErasing(0.8,0.4,fill=0.5)[training]",
+              partial(layers.RandomErasing, 0.8, 0.4, fill_value=0.5, seed=29),
+              [(4, 5, 3)], refs.random_erasing, training=True),
+    *[LayerCase(f"RandomGaussianBlur((0.5,1),{k},(0.3,1),(-2,2))[training]".replace(" ", ""),
+                partial(layers.RandomGaussianBlur, (0.5, 1.0), k, (0.3, 1.0),
+                        value_range=(-2, 2), seed=30), [(5, 6, 2)], refs.random_gaussian_blur,
+                training=True)
+      for k in (3, 5, (3, 5))],                   # (3, 5): Keras reshapes a (5, 3) product
+    *[LayerCase(f"RandomShear(0.3,0.4,{fill},{interpolation})[training]",
+                partial(layers.RandomShear, 0.3, 0.4, interpolation=interpolation,
+                        fill_mode=fill, fill_value=0.5, seed=31), [(5, 4, 2)],
+                refs.random_affine, training=True)
+      for fill, interpolation in (("reflect", "bilinear"), ("constant", "nearest"),
+                                  ("wrap", "bilinear"), ("nearest", "bilinear"))],
+    *[LayerCase(f"RandomPerspective((0.5,1),0.5,{interpolation},fill=0.5)[training]",
+                partial(layers.RandomPerspective, (0.5, 1.0), 0.5, interpolation=interpolation,
+                        fill_value=0.5, seed=32), [(5, 4, 2)], refs.random_perspective,
+                training=True) for interpolation in ("bilinear", "nearest")],
+    LayerCase("MixUp(0.5)[training]", partial(layers.MixUp, 0.5, seed=33), [(3, 2, 2)],
+              refs.mix_up, training=True),
+    LayerCase("CutMix()[training]", partial(layers.CutMix, seed=34), [(4, 5, 2)],
+              refs.cut_mix, training=True),
+    LayerCase("Pipeline([RandomInvert,RandomFlip,RandomContrast,RandomSharpness])[training]",
+              lambda: layers.Pipeline([
+                  layers.RandomInvert(0.8, value_range=(-2, 2), seed=35),
+                  layers.RandomFlip(seed=36),
+                  layers.RandomContrast(0.5, value_range=(-2, 2), seed=37),
+                  layers.RandomSharpness(0.8, value_range=(-2, 2), seed=38)]),
+              [(4, 3, 2)], refs.pipeline, training=True),
+    *[LayerCase(f"RandAugment(seed={seed}:{'+'.join(picks)})[training]",
+                partial(layers.RandAugment, (0, 255), seed=seed), [(5, 4, 3)],
+                refs.rand_augment, training=True, draw=_uniform_draw(0.0, 255.0))
+      for seed, picks in RAND_AUGMENT_PICKS.items()],
+    LayerCase("RandomHue(0.5,(0,1))[training]",
+              partial(layers.RandomHue, 0.5, value_range=(0, 1), seed=39), [(3, 4, 3)],
+              refs.no_gradient_layer, training=True, draw=_uniform_draw(0.0, 1.0)),
+    LayerCase("RandomSaturation(0.5,(0,1))[training]",
+              partial(layers.RandomSaturation, 0.5, value_range=(0, 1), seed=40), [(3, 4, 3)],
+              refs.no_gradient_layer, training=True, draw=_uniform_draw(0.0, 1.0)),
+    LayerCase("RandomPosterization(4,(0,1))[training]",
+              partial(layers.RandomPosterization, 4, value_range=(0, 1), seed=41),
+              [(3, 4, 3)], refs.random_posterization, training=True,
+              draw=_uniform_draw(0.0, 1.0)),
+    LayerCase("Equalization((0,1))", partial(layers.Equalization, (0, 1)), [(4, 5, 3)],
+              refs.equalization, training=True, draw=_uniform_draw(0.0, 1.0)),
+    LayerCase("Equalization((0,1),bins=8,constant channel)",
+              partial(layers.Equalization, (0, 1), bins=8), [(4, 5, 3)], refs.equalization,
+              training=True, draw=_constant_first_channel),
+]
+
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_rand_augment_cases_pick_these_operations(float64, batch):
+    """The RandAugment cases cover the operations RAND_AUGMENT_PICKS names."""
+    for case in NEWER_AUGMENTATION_CASES:
+        if case.cls is layers.RandAugment:
+            layer = case.make()
+            x = np.random.default_rng(0).uniform(0.0, 255.0, (batch, *case.shapes[0]))
+            layer(x.copy(), training=True)
+            layer.forward(x.copy(), training=True)
+            assert tuple(layer.last_operations) == RAND_AUGMENT_PICKS[layer.seed], case.label
+    picked = {name for picks in RAND_AUGMENT_PICKS.values() for name in picks}
+    assert picked == set(mr.layers.preprocessing.rand_augment.AUGMENT_LAYERS)
+
+
 GIVEN_MEAN = np.array([0.5, -1.0, 2.0])
 GIVEN_VARIANCE = np.array([4.0, 0.25, 0.0])     # a variance of 0: σ = ε
 ALL_KINKS = (-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.5, 3.0, 6.0)
@@ -1319,6 +1429,7 @@ LAYER_CASES = [
     LayerCase("Dot((3,1),normalize)", partial(layers.Dot, (3, 1), normalize=True),
               [(2, 3, 4), (4,)], refs.dot),
     *AUGMENTATION_CASES,
+    *NEWER_AUGMENTATION_CASES,
     *RECURRENT_CASES,
     *ATTENTION_CASES,
     *TIME_DISTRIBUTED_CASES,

@@ -60,6 +60,8 @@ class OverlapLoss(Loss):
         ``ℓ * w`` broadcast); otherwise as for every loss."""
         if losses.ndim == 0 and sample_weight is not None and np.ndim(sample_weight) > 0:
             weights = np.asarray(sample_weight, dtype=losses.dtype)
+            if weights.shape == (1,):          # Keras squeezes a batch of one's (1,) to ()
+                return losses, weights.reshape(())
             return np.broadcast_to(losses, weights.shape), weights
         return super()._match_weights(losses, sample_weight)
 
@@ -67,7 +69,19 @@ class OverlapLoss(Loss):
                 gradient: bool = True, mask=None):
         """:meth:`Loss.compute`, with the gradient's axes put back where they came from."""
         prepared = self.prepare(y_true, y_pred)[1]
-        if not self._permutation(prepared.ndim)[0] and np.ndim(sample_weight) > 0 and not (
+        one_loss = not self._permutation(prepared.ndim)[0]
+        if one_loss and np.shape(sample_weight) == (1,) and mask is None:
+            # Keras squeezes the weights (1,) of a batch of one to () against the one loss
+            # ℓ and returns the 0-d ℓ·w unreduced, whatever the reduction ("sum_over_batch_
+            # size" and "sum" agree with the general rule; "mean_with_sample_weight" gives
+            # ℓ·w, not Σℓw/Σw = ℓ): L = ℓ w, ∂L/∂ŷ = w ∂ℓ/∂ŷ
+            y_flat, p_flat, _ = self._prepare_along_axis(y_true, y_pred)
+            w = np.asarray(sample_weight, dtype=p_flat.dtype).reshape(())
+            value = self.values(y_flat, p_flat) * w
+            if not gradient:
+                return value, None
+            return value, (self.gradients(y_flat, p_flat) * w).reshape(np.shape(y_pred))
+        if one_loss and np.ndim(sample_weight) > 0 and not (
                 gradient and self.reduction in ("none", None)):
             # one loss for the whole batch, several weights: L = Σ_n ℓ w_n / M
             y_flat, p_flat, _ = self._prepare_along_axis(y_true, y_pred)

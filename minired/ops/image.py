@@ -26,6 +26,7 @@ import numpy as np
 from minired.autodiff.tape import record
 from minired.keras_numerics import keras_tensor_dtype
 from minired.layers.preprocessing import image_transform
+from minired.layers.preprocessing.random_perspective import homographies
 from minired.layers.preprocessing.resizing import (
     aspect_crop_window,
     resize_adjoint,
@@ -276,15 +277,10 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
     if start.shape != end.shape:
         raise ValueError("start_points and end_points must have the same shape. Received "
                          f"start_points.shape={start.shape}, end_points.shape={end.shape}")
-    start, end = start.reshape(-1, 4, 2), end.reshape(-1, 4, 2)
-    (ex, ey), (sx, sy) = np.moveaxis(end, -1, 0), np.moveaxis(start, -1, 0)   # (N, 4) each
-    one, zero = np.ones_like(ex), np.zeros_like(ex)
-    rows_x = np.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], axis=-1)
-    rows_y = np.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], axis=-1)
-    matrix = np.stack([rows_x, rows_y], axis=2).reshape(-1, 8, 8)      # x₁, y₁, x₂, y₂...
-    target = np.stack([sx, sy], axis=-1).reshape(-1, 8, 1)
-    homography = np.linalg.solve(matrix, target).reshape(-1, 8).astype(np.float32)
-    return affine_transform(images, homography, interpolation, "constant", fill_value)
+    # the 8 × 8 system of RandomPerspective's homographies, solved in float32 as TensorFlow
+    homography = homographies(start.reshape(-1, 4, 2), end.reshape(-1, 4, 2))
+    return affine_transform(images, homography.astype(np.float32), interpolation, "constant",
+                            fill_value)
 
 
 def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=None,

@@ -1,12 +1,13 @@
-"""Affine resampling of images, shared by RandomRotation, RandomZoom and RandomTranslation.
+"""Affine and projective resampling of images, shared by RandomRotation, RandomZoom,
+RandomTranslation, RandomShear and RandomPerspective.
 
-An affine transform of an image is written, as in Keras (``keras.ops.image.affine_transform``),
-as 8 numbers per image ``[a0, a1, a2, b0, b1, b2, c0, c1]`` (``c0 = c1 = 0`` here: no
-perspective). They map each **output** pixel ``(x, y)`` (column ``x``, row ``y``, from 0)
-back to the point of the **input** it shows::
+A transform of an image is written, as in Keras (``keras.ops.image.affine_transform``), as 8
+numbers per image ``[a0, a1, a2, b0, b1, b2, c0, c1]`` (``c0 = c1 = 0`` for an affine one;
+otherwise a perspective). They map each **output** pixel ``(x, y)`` (column ``x``, row ``y``,
+from 0) back to the point of the **input** it shows::
 
-    x_in = a0·x + a1·y + a2
-    y_in = b0·x + b1·y + b2
+    x_in = (a0·x + a1·y + a2) / k
+    y_in = (b0·x + b1·y + b2) / k          k = c0·x + c1·y + 1   (k = 1: affine)
 
 That point is rarely a pixel centre, so the output value is interpolated from the input
 pixels around it:
@@ -77,13 +78,14 @@ def input_coordinates(transforms: np.ndarray, height: int, width: int,
     transforms = np.asarray(transforms).astype(dtype)
     if transforms.ndim != 2 or transforms.shape[1] != 8:
         raise ValueError(f"transforms must have shape (batch, 8), got {transforms.shape}.")
-    if np.any(transforms[:, 6:] != 0):
-        raise ValueError("Only affine transforms (c0 = c1 = 0) are supported, got "
-                         f"{transforms[:, 6:].tolist()}.")
-    a0, a1, a2, b0, b1, b2 = (transforms[:, i, None, None] for i in range(6))
+    a0, a1, a2, b0, b1, b2, c0, c1 = (transforms[:, i, None, None] for i in range(8))
     y, x = np.meshgrid(np.arange(height, dtype=dtype), np.arange(width, dtype=dtype),
                        indexing="ij")
-    return a0 * x + a1 * y + a2, b0 * x + b1 * y + b2
+    x_in, y_in = a0 * x + a1 * y + a2, b0 * x + b1 * y + b2
+    if np.any(transforms[:, 6:] != 0):          # a perspective: divide by k (affine: k = 1)
+        k = c0 * x + c1 * y + 1
+        x_in, y_in = x_in / k, y_in / k
+    return x_in, y_in
 
 
 def _fill_index(index: np.ndarray, size: int, fill_mode: str) -> tuple[np.ndarray, np.ndarray]:

@@ -23,36 +23,6 @@ def homographies(start_points: np.ndarray, end_points: np.ndarray) -> np.ndarray
     return np.linalg.solve(matrix, target[..., None])[..., 0]
 
 
-def projective_sampling(transforms: np.ndarray, image_size: tuple, interpolation: str,
-                        dtype) -> image_transform.Sampling:
-    """The read positions and weights of a projective warp with ``fill_mode="constant"``
-    (as :func:`~minired.layers.preprocessing.image_transform.sampling_plan` for affine
-    ones, with the division by ``k``)."""
-    height, width = image_size
-    a0, a1, a2, b0, b1, b2, c0, c1 = (np.asarray(transforms, dtype)[:, i, None, None]
-                                      for i in range(8))
-    y, x = np.meshgrid(np.arange(height, dtype=dtype), np.arange(width, dtype=dtype),
-                       indexing="ij")
-    k = c0 * x + c1 * y + 1
-    x_in, y_in = (a0 * x + a1 * y + a2) / k, (b0 * x + b1 * y + b2) / k
-    if interpolation == "nearest":
-        cols = np.floor(x_in + 0.5).astype(np.int64)[None]
-        rows = np.floor(y_in + 0.5).astype(np.int64)[None]
-        weights = np.ones_like(x_in)[None]
-    else:
-        x0, y0 = np.floor(x_in), np.floor(y_in)
-        fx, fy = x_in - x0, y_in - y0
-        x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-        cols = np.stack([x0, x0 + 1, x0, x0 + 1])
-        rows = np.stack([y0, y0, y0 + 1, y0 + 1])
-        weights = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
-    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
-    outside = np.sum(np.where(inside, 0, weights), axis=0)
-    return image_transform.Sampling(np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1),
-                                    np.where(inside, weights, 0).astype(dtype),
-                                    outside.astype(dtype), (height, width))
-
-
 class RandomPerspective(TransformationLayer):
     """Warp each image by a random perspective, with a random probability, while training;
     the identity at inference.
@@ -130,8 +100,9 @@ class RandomPerspective(TransformationLayer):
         start = np.asarray(transformation["start_points"], np.float64)
         end = np.asarray(transformation["end_points"], np.float64)
         transforms = homographies(start, end).astype(images.dtype)
-        sampling = projective_sampling(transforms, images.shape[1:3], self.interpolation,
-                                       images.dtype.type)
+        sampling = image_transform.sampling_plan(transforms, images.shape[1:3],
+                                                 self.interpolation, "constant",
+                                                 images.dtype.type)
         warped = image_transform.resample(images, sampling, self.fill_value)
         apply = np.asarray(transformation["apply_perspective"], bool)[:, None, None, None]
         return np.where(apply, warped, images), (sampling, apply)
