@@ -64,6 +64,10 @@ _BY_CONFIG += ("Resizing", "CenterCrop", "CategoryEncoding", "Discretization")
 _BY_CONFIG += ("Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D",
                "GlobalAveragePooling3D", "GlobalMaxPooling3D", "UpSampling3D",
                "ZeroPadding3D", "Cropping3D")
+# EinsumDense and the adaptive poolings (Keras' own config keys).
+_BY_CONFIG += ("EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+               "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+               "AdaptiveMaxPooling3D")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")

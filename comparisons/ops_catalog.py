@@ -68,9 +68,6 @@ def components(lib) -> SimpleNamespace:
     return SimpleNamespace(CausalTopKPooling=CausalTopKPooling)
 
 
-LIBRARIES = {"minired": components(mr), "keras": components(keras)}
-
-
 def pooled_model(lib, c):
     """Sequences → the custom layer → a softmax over 3 classes."""
     return lib.Sequential([lib.Input((STEPS, FEATURES)),
@@ -85,36 +82,43 @@ def sequence_data(dtype: str):
     return x, labels
 
 
-def twins(dtype: str):
-    """The compiled minired model and its Keras twin (minired's seeded weights)."""
-    models = {}
-    for name, lib in (("minired", mr), ("keras", keras)):
-        if name == "minired":
-            mr.utils.set_random_seed(0)
-        models[name] = pooled_model(lib, LIBRARIES[name])
-    model, keras_model = models["minired"], models["keras"]
-    keras_model.set_weights(model.get_weights())
-    model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.02),
-                  loss="sparse_categorical_crossentropy")
-    keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
-                        loss="sparse_categorical_crossentropy")
-    return model, keras_model
+def user_layer_cases(name: str, what: str, layers_of, model_of, data_of,
+                     learning_rate: float = 0.02) -> None:
+    """Register ``ops/<name>_gradients`` and ``ops/<name>_training`` for a user's layer.
+
+    ``layers_of(lib)`` writes the layer against ``lib`` (``mr`` or ``keras``), ``model_of(lib,
+    parts)`` puts it in a model, ``data_of(dtype)`` gives ``(x, labels)``. The minired model
+    is built from seed 0, its weights are copied to the Keras twin, both are compiled with
+    Adam(``learning_rate``) and sparse categorical cross-entropy, then compared on predict,
+    the loss and every ∂L/∂w (gradients), and after 5 epochs of fit (training).
+    """
+    parts = {"minired": layers_of(mr), "keras": layers_of(keras)}
+
+    def twins():
+        mr.utils.set_random_seed(0)
+        model, keras_model = model_of(mr, parts["minired"]), model_of(keras, parts["keras"])
+        keras_model.set_weights(model.get_weights())
+        model.compile(optimizer=mr.optimizers.Adam(learning_rate=learning_rate),
+                      loss="sparse_categorical_crossentropy")
+        keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
+                            loss="sparse_categorical_crossentropy")
+        return model, keras_model
+
+    def gradients(dtype: str) -> Outcome:
+        with precision(dtype):
+            x, y = data_of(dtype)
+            return Outcome(step_pairs(*twins(), x, y))
+
+    def training(dtype: str) -> Outcome:
+        with precision(dtype):
+            x, y = data_of(dtype)
+            return fit_pairs(*twins(), x, y)
+
+    gradients.__doc__ = f"A layer with {what}: predict, loss and every ∂L/∂w."
+    training.__doc__ = "The same layer trained 5 epochs (Adam): History and final weights."
+    case("ops", f"{name}_gradients")(gradients)
+    case("ops", f"{name}_training", kind="training")(training)
 
 
-@case("ops", "causal_topk_pooling_gradients")
-def causal_topk_pooling_gradients(dtype: str) -> Outcome:
-    """A layer with triu, swapaxes, rms_normalization, pad, top_k, log_sigmoid: predict,
-    loss and every ∂L/∂w."""
-    with precision(dtype):
-        x, y = sequence_data(dtype)
-        model, keras_model = twins(dtype)
-        return Outcome(step_pairs(model, keras_model, x, y))
-
-
-@case("ops", "causal_topk_pooling_training", kind="training")
-def causal_topk_pooling_training(dtype: str) -> Outcome:
-    """The same layer trained 5 epochs (Adam): History and final weights."""
-    with precision(dtype):
-        x, y = sequence_data(dtype)
-        model, keras_model = twins(dtype)
-        return fit_pairs(model, keras_model, x, y)
+user_layer_cases("causal_topk_pooling", "triu, swapaxes, rms_normalization, pad, top_k, "
+                 "log_sigmoid", components, pooled_model, sequence_data)

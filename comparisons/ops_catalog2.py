@@ -15,11 +15,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from comparisons.extending import fit_pairs, step_pairs
-from comparisons.keras_env import keras, mr, precision
-from comparisons.mirror import optimizer_to_keras
-from comparisons.ops_catalog import sequence_data
-from comparisons.registry import Outcome, case
+from comparisons.ops_catalog import sequence_data, user_layer_cases
 
 STEPS, FEATURES, PROTOTYPES = 6, 4, 3
 
@@ -69,9 +65,6 @@ def components(lib) -> SimpleNamespace:
     return SimpleNamespace(WhitenedPrototypes=WhitenedPrototypes)
 
 
-LIBRARIES = {"minired": components(mr), "keras": components(keras)}
-
-
 def prototype_model(lib, c):
     """Sequences → the custom layer → a softmax over 3 classes."""
     return lib.Sequential([lib.Input((STEPS, FEATURES)),
@@ -79,36 +72,5 @@ def prototype_model(lib, c):
                            lib.layers.Dense(3, activation="softmax", name="head")])
 
 
-def twins(dtype: str):
-    """The compiled minired model and its Keras twin (minired's seeded weights)."""
-    models = {}
-    for name, lib in (("minired", mr), ("keras", keras)):
-        if name == "minired":
-            mr.utils.set_random_seed(0)
-        models[name] = prototype_model(lib, LIBRARIES[name])
-    model, keras_model = models["minired"], models["keras"]
-    keras_model.set_weights(model.get_weights())
-    model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.02),
-                  loss="sparse_categorical_crossentropy")
-    keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
-                        loss="sparse_categorical_crossentropy")
-    return model, keras_model
-
-
-@case("ops", "whitened_prototypes_gradients")
-def whitened_prototypes_gradients(dtype: str) -> Outcome:
-    """A layer with trapezoid, diff, isclose, nanstd, fmax, cholesky, solve_triangular,
-    cdist, logaddexp2: predict, loss and every ∂L/∂w."""
-    with precision(dtype):
-        x, y = sequence_data(dtype)
-        model, keras_model = twins(dtype)
-        return Outcome(step_pairs(model, keras_model, x, y))
-
-
-@case("ops", "whitened_prototypes_training", kind="training")
-def whitened_prototypes_training(dtype: str) -> Outcome:
-    """The same layer trained 5 epochs (Adam): History and final weights."""
-    with precision(dtype):
-        x, y = sequence_data(dtype)
-        model, keras_model = twins(dtype)
-        return fit_pairs(model, keras_model, x, y)
+user_layer_cases("whitened_prototypes", "trapezoid, diff, isclose, nanstd, fmax, cholesky, "
+                 "solve_triangular, cdist, logaddexp2", components, prototype_model, sequence_data)

@@ -19,10 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from comparisons.data import random_data
-from comparisons.extending import fit_pairs, step_pairs
-from comparisons.keras_env import keras, mr, precision
-from comparisons.mirror import optimizer_to_keras
-from comparisons.registry import Outcome, case
+from comparisons.ops_catalog import user_layer_cases
 
 N, SIZE, CHANNELS, FILTERS = 24, 8, 2, 4
 
@@ -68,9 +65,6 @@ def components(lib) -> SimpleNamespace:
     return SimpleNamespace(ConvAttentionScan=ConvAttentionScan)
 
 
-LIBRARIES = {"minired": components(mr), "keras": components(keras)}
-
-
 def image_model(lib, c):
     """Images → the custom layer → a softmax over 3 classes."""
     return lib.Sequential([lib.Input((SIZE, SIZE, CHANNELS)),
@@ -85,36 +79,6 @@ def image_data(dtype: str):
     return x, np.argmax(np.stack([q.mean(axis=(1, 2)) for q in quadrants], axis=1), axis=1)
 
 
-def twins(dtype: str):
-    """The compiled minired model and its Keras twin (minired's seeded weights)."""
-    models = {}
-    for name, lib in (("minired", mr), ("keras", keras)):
-        if name == "minired":
-            mr.utils.set_random_seed(0)
-        models[name] = image_model(lib, LIBRARIES[name])
-    model, keras_model = models["minired"], models["keras"]
-    keras_model.set_weights(model.get_weights())
-    model.compile(optimizer=mr.optimizers.Adam(learning_rate=0.02),
-                  loss="sparse_categorical_crossentropy")
-    keras_model.compile(optimizer=optimizer_to_keras(model.optimizer),
-                        loss="sparse_categorical_crossentropy")
-    return model, keras_model
-
-
-@case("ops", "conv_attention_scan_gradients")
-def conv_attention_scan_gradients(dtype: str) -> Outcome:
-    """A layer with conv, depthwise_conv, average_pool, image.resize,
-    dot_product_attention, scan, cond and custom_gradient: predict, loss and every ∂L/∂w."""
-    with precision(dtype):
-        x, y = image_data(dtype)
-        model, keras_model = twins(dtype)
-        return Outcome(step_pairs(model, keras_model, x, y))
-
-
-@case("ops", "conv_attention_scan_training", kind="training")
-def conv_attention_scan_training(dtype: str) -> Outcome:
-    """The same layer trained 5 epochs (Adam): History and final weights."""
-    with precision(dtype):
-        x, y = image_data(dtype)
-        model, keras_model = twins(dtype)
-        return fit_pairs(model, keras_model, x, y)
+user_layer_cases("conv_attention_scan", "conv, depthwise_conv, average_pool, image.resize, "
+                 "dot_product_attention, scan, cond and custom_gradient", components, image_model,
+                 image_data)

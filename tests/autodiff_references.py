@@ -1728,3 +1728,23 @@ def pipeline(layer, x, weights):
     for inner in layer.layers:
         x = LAYER_REFERENCES[type(inner).__name__](inner, x, [])
     return x
+
+
+# -- EinsumDense and the adaptive poolings ---------------------------------------------------
+def einsum_dense(layer, x, weights):
+    """EinsumDense, Keras' call: ``a = f(einsum(equation, x, W) + b)``."""
+    z = ops.einsum(layer.equation, x, weights[0])
+    if layer.use_bias:
+        z = ops.add(z, weights[1])
+    return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def adaptive_average_pooling(layer, x, weights):
+    """Keras' call: ``ops.adaptive_average_pool(x, output_size)``."""
+    return ops.adaptive_average_pool(x, layer.output_size)
+
+
+def adaptive_max_pooling(layer, x, weights):
+    """Keras' call: ``ops.adaptive_max_pool(x, output_size)`` (inputs are drawn without ties,
+    so the rule for ties does not matter here)."""
+    return ops.adaptive_max_pool(x, layer.output_size)

@@ -1290,6 +1290,45 @@ RESIZING_CASES = [
 ]
 
 
+# -- EinsumDense and the adaptive poolings: Keras' call written with mr.ops -------------------
+def _einsum_case(label: str, shape: tuple, **kwargs) -> LayerCase:
+    return LayerCase(f"EinsumDense({label})", partial(layers.EinsumDense, **kwargs), [shape],
+                     refs.einsum_dense)
+
+
+EINSUM_CASES = [
+    _einsum_case("ab,bc->ac", (3,), equation="ab,bc->ac", output_shape=4, bias_axes="c"),
+    _einsum_case("ab,bc->ac,tanh,no bias", (5,), equation="ab,bc->ac", output_shape=2,
+                 activation="tanh"),
+    _einsum_case("abc,cd->abd", (3, 5), equation="abc,cd->abd", output_shape=(None, 4),
+                 bias_axes="d", activation="sigmoid"),
+    _einsum_case("abc,cde->abde,de", (3, 5), equation="abc,cde->abde", output_shape=(3, 2, 4),
+                 bias_axes="de"),
+    _einsum_case("abc,cde->abde,bd", (3, 5), equation="abc,cde->abde", output_shape=(3, 2, 4),
+                 bias_axes="bd"),
+    _einsum_case("abcd,cde->abe,be", (3, 2, 5), equation="abcd,cde->abe",
+                 output_shape=(3, 4), bias_axes="be"),
+    _einsum_case("abc,cd->ad", (4, 2), equation="abc,cd->ad", output_shape=3),
+    _einsum_case("...b,bc->...c", (2, 4, 5), equation="...b,bc->...c", output_shape=3,
+                 bias_axes="c"),
+    _einsum_case("ab...,bc->ac...", (4, 2), equation="ab...,bc->ac...", output_shape=3,
+                 bias_axes="c"),
+    _einsum_case("abcd,cde->abe,be,L2 kernel,L1 bias", (3, 2, 5), equation="abcd,cde->abe",
+                 output_shape=(3, 4), bias_axes="be", kernel_regularizer=mr.regularizers.L2(0.02),
+                 bias_regularizer=mr.regularizers.L1(0.01)),
+]
+
+ADAPTIVE_POOLING_CASES = [
+    LayerCase(f"{kind}{dims}D({size})[{shape}]",
+              partial(getattr(layers, f"{kind}{dims}D"), size), [shape], reference)
+    for kind, reference in (("AdaptiveAveragePooling", refs.adaptive_average_pooling),
+                            ("AdaptiveMaxPooling", refs.adaptive_max_pooling))
+    for dims, size, shape in ((1, 3, (7, 2)), (1, 4, (3, 2)), (1, 2, (6, 1)),
+                              (2, (3, 2), (7, 5, 2)), (2, 2, (4, 4, 1)),
+                              (3, (2, 3, 2), (3, 5, 4, 1)))
+]
+
+
 LAYER_CASES = [
     LayerCase("Dense(3)", lambda: layers.Dense(3), [(5,)], refs.dense),
     *[LayerCase(f"Dense({_even(3, name)},{name})",
@@ -1430,6 +1469,8 @@ LAYER_CASES = [
               [(2, 3, 4), (4,)], refs.dot),
     *AUGMENTATION_CASES,
     *NEWER_AUGMENTATION_CASES,
+    *EINSUM_CASES,
+    *ADAPTIVE_POOLING_CASES,
     *RECURRENT_CASES,
     *ATTENTION_CASES,
     *TIME_DISTRIBUTED_CASES,
@@ -1444,7 +1485,7 @@ LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")
 
 def _regularizers(layer) -> list:
     """The regularizer of each trainable weight, in ``trainable_weights`` order."""
-    if isinstance(layer, layers.Dense):
+    if isinstance(layer, layers.Dense | layers.EinsumDense):
         return [layer.kernel_regularizer] + ([layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.Conv1D | layers.Conv2D | layers.Conv3D | layers.Conv1DTranspose
                   | layers.Conv2DTranspose | layers.Conv3DTranspose):

@@ -18,6 +18,7 @@ from minired.layers.convolutional import (
 )
 from minired.layers.dense import Dense
 from minired.layers.dropout import Dropout
+from minired.layers.einsum_dense import EinsumDense
 from minired.layers.embedding import Embedding
 from minired.layers.flatten import Flatten
 from minired.layers.identity import Identity
@@ -52,6 +53,12 @@ from minired.layers.normalization import (
     UnitNormalization,
 )
 from minired.layers.pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
     AveragePooling1D,
     AveragePooling2D,
     AveragePooling3D,
@@ -171,6 +178,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
 
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Layer",
+    "EinsumDense",
     # a function of yours as a layer
     "Lambda",
     # merging: one output from a list of inputs
@@ -226,6 +234,8 @@ __all__ = [
     # 3-D layers (volumes, videos: inputs (batch, depth, rows, cols, channels)) and aliases
     "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D",
     "GlobalMaxPooling3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
     "Convolution3D", "Convolution3DTranspose", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D",
     "GlobalMaxPool3D",
 ]

@@ -23,8 +23,11 @@ isclose, isin, signbit, saturate_cast, view, real/imag...), :mod:`~minired.ops.b
 array_split, dstack, diagflat, diff, vander, logspace, geomspace, argpartition...),
 :mod:`~minired.ops.statistics` (searchsorted, digitize, bincount, histogram, trapezoid,
 corrcoef, correlate, cdist), :mod:`~minired.ops.windows` (bartlett, blackman, hamming,
-hanning, kaiser), :mod:`~minired.ops.linalg_more` (cholesky, qr, svd, eigh, lstsq, pinv,
-slogdet, solve_triangular, lu_factor...), and the namespaces ``ops.image``
+hanning, kaiser), :mod:`~minired.ops.segments` (segment_sum/max/min/prod),
+:mod:`~minired.ops.einops` (rearrange), :mod:`~minired.ops.spectral` (extract_sequences, fft,
+rfft, stft, istft...), :mod:`~minired.ops.refused` (jvp, polar, view_as_complex/real: why not),
+:mod:`~minired.ops.linalg_more` (cholesky, qr, svd, eigh, lstsq, pinv, slogdet,
+solve_triangular, lu_factor...), and the namespaces ``ops.image``
 (:mod:`~minired.ops.image`: resize, affine_transform, crops, colour spaces...) and
 ``ops.numpy``.
 
@@ -101,6 +104,7 @@ from minired.ops.core import (
     zeros_like,
 )
 from minired.ops.ctc import ctc_decode, ctc_loss
+from minired.ops.einops import rearrange
 from minired.ops.elementwise import (
     abs,
     absolute,
@@ -325,6 +329,8 @@ from minired.ops.reductions import (
     trace,
     var,
 )
+from minired.ops.refused import jvp, polar, view_as_complex, view_as_real
+from minired.ops.segments import segment_max, segment_min, segment_prod, segment_sum
 from minired.ops.shapes import (
     argsort,
     broadcast_to,
@@ -370,6 +376,7 @@ from minired.ops.shapes import (
     unstack,
     vstack,
 )
+from minired.ops.spectral import extract_sequences, fft, fft2, ifft2, irfft, istft, rfft, stft
 from minired.ops.statistics import (
     bincount,
     cdist,
@@ -427,6 +434,9 @@ __all__ = [
     "map", "max_pool", "numpy", "psnr", "scan", "separable_conv", "space_to_depth",
     "sparse_sigmoid", "sparsemax", "switch", "unfold", "vectorize", "vectorized_map",
     "while_loop",
+    "segment_max", "segment_min", "segment_prod", "segment_sum", "rearrange",
+    "extract_sequences", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft",
+    "jvp", "polar", "view_as_complex", "view_as_real",
 ]
 
 # Keras' sub-namespaces: ``ops.image`` (the image ops) and ``ops.numpy`` (the NumPy-style

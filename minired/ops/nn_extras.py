@@ -177,15 +177,11 @@ def _adaptive(pool, inputs, output_size, data_format, op: str):
     x = inputs
     for axis, out in enumerate(sizes, start=1):
         length = np.shape(x)[axis]
+        starts, window = adaptive_pool_bins(length, out)
         small = math.ceil(length / out)
         big = small + 1
-        positions = np.arange(out, dtype=np.float32)
-        starts = np.floor(positions * np.float32(length) / np.float32(out)).astype(np.int32)
-        ends = np.ceil((positions + 1) * np.float32(length) / np.float32(out)).astype(np.int32)
-        ends, starts = np.minimum(ends, length), np.minimum(starts, length - 1)
-        is_big = (ends - starts) == big
         small_len = max(1, length - small + 1)
-        index = np.where(is_big, starts + small_len, starts)
+        index = np.where(window == big, starts + small_len, starts)   # into [small | big]
 
         pooled = [_along(pool, x, axis, small)]
         if big <= length:
@@ -193,6 +189,34 @@ def _adaptive(pool, inputs, output_size, data_format, op: str):
         x = take(concatenate(pooled, axis=axis) if len(pooled) > 1 else pooled[0], index,
                  axis=axis)
     return x
+
+
+def adaptive_pool_bins(length: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``out`` bins adaptive pooling reduces along an axis of ``length``: ``(starts,
+    sizes)``, bin ``i`` being inputs ``starts[i] … starts[i] + sizes[i] − 1``.
+
+    Keras' rule (TensorFlow backend, computed in float32 as there)::
+
+        start_i = ⌊i · L / out⌋          end_i = ⌈(i + 1) · L / out⌉      (clipped to L)
+        size_i  = big = ⌈L/out⌉ + 1  if end_i − start_i = big,   else small = ⌈L/out⌉
+
+    Bins overlap when ``L/out`` is not an integer (and when ``out > L``).
+
+    Example:
+        >>> adaptive_pool_bins(5, 3)
+        (array([0, 1, 3], dtype=int32), array([2, 3, 2], dtype=int32))
+    """
+    if isinstance(out, bool) or not isinstance(out, int | np.integer) or out <= 0:
+        raise ValueError(f"adaptive pooling: each output size must be a positive int, got "
+                         f"{out!r}.")
+    small = math.ceil(length / out)
+    big = small + 1
+    positions = np.arange(out, dtype=np.float32)
+    starts = np.floor(positions * np.float32(length) / np.float32(out)).astype(np.int32)
+    ends = np.ceil((positions + 1) * np.float32(length) / np.float32(out)).astype(np.int32)
+    ends, starts = np.minimum(ends, length), np.minimum(starts, length - 1)
+    sizes = np.where(ends - starts == big, big, small).astype(np.int32)
+    return starts, sizes
 
 
 def _along(pool, x, axis: int, size: int):

@@ -1,0 +1,351 @@
+"""EinsumDense: a dense layer whose product is any ``einsum``, ``a = f(einsum(eq, x, W) + b)``."""
+
+from __future__ import annotations
+
+import copy
+import re
+import string
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from minired import activations, constraints, initializers, regularizers
+from minired.initializers.random_initializers import VarianceScaling
+from minired.layers.layer import Layer
+from minired.saving import serialization_lib
+
+
+class EinsumDense(Layer):
+    """A dense layer whose product is the einsum ``equation`` (``"ab,bc->ac"`` is Dense).
+
+    Forward, with the equation ``"I,K->O"`` (I, K, O: the subscripts of the input, the
+    kernel and the output)::
+
+        z_O = Σ_{letters not in O} x_I W_K     z = einsum("I,K->O", x, W)
+        z   = z + b                          b broadcast over the axes not in ``bias_axes``
+        a   = f(z)
+
+    Backward, given ``δa = ∂L/∂a``: ``δz = f'(z) ⊙ δa``, then the same einsum with the
+    roles of the operands swapped (each sums over exactly the letters the forward paired)::
+
+        ∂L/∂W = einsum("I,O->K", x, δz)
+        δx    = einsum("O,K->I", δz, W)     (a letter of I found in neither O nor K was summed
+                                             alone by the forward: δx is constant along it)
+        ∂L/∂b = Σ δz over every axis where b has size 1 or no axis at all
+
+    ``"..."`` in the equation stands for the axes the input has beyond its letters (Keras'
+    rule: on the left, ``"...ab,bc->...ac"``, or on the right, ``"ab...,bc->ac..."``).
+
+    Shapes follow Keras' ``_analyze_einsum_string``: a kernel letter takes its size from
+    ``output_shape`` when the output has it, else from the input; the bias covers the
+    output letters from the first of ``bias_axes`` to the last output letter, with size 1
+    for the letters not in ``bias_axes``. A VarianceScaling kernel initializer (the default
+    ``glorot_uniform``) counts fan-in over the kernel letters found in the input and
+    fan-out over those found in the output, as Keras.
+
+    Args:
+        equation: ``"I,K->O"``, ``"...I,K->...O"`` or ``"I...,K->O..."`` (letters a-z, A-Z).
+        output_shape: the output's shape without the batch axis and the ``"..."`` axes (an
+            int for one axis; ``None`` where the input gives the size).
+        activation: a Keras name, a function with ``.backward``, or ``None`` (linear).
+        bias_axes: the output letters that get a bias (``None``: no bias).
+        kernel_initializer, bias_initializer: how ``W`` and ``b`` start.
+        kernel_regularizer, bias_regularizer: penalties on ``W`` and ``b``.
+        activity_regularizer: ``None`` only (as every minired layer).
+        kernel_constraint, bias_constraint: projections applied after each optimizer step.
+        lora_rank, lora_alpha: ``None`` only: minired has no LoRA (refused clearly).
+        name, trainable: as every layer.
+
+    Example:
+        >>> layer = EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d")
+        >>> layer(np.ones((2, 3, 5), dtype="float32")).shape
+        (2, 3, 4)
+        >>> layer.kernel.shape, layer.bias.shape
+        ((5, 4), (4,))
+    """
+
+    _writes_gradients = True       # backward adds through _add_to_gradient (see Layer)
+
+    _constrained_weights = (("kernel", "kernel_constraint"), ("bias", "bias_constraint"))
+
+    def __init__(
+        self,
+        equation: str,
+        output_shape,
+        activation: str | Callable | None = None,
+        bias_axes: str | None = None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs,
+    ) -> None:
+        for keras_only in ("gptq_unpacked_column_size", "quantization_config"):
+            if kwargs.pop(keras_only, None) is not None:
+                raise ValueError(f"EinsumDense: `{keras_only}` is not supported by minired "
+                                 "(no quantization); leave it None.")
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        if lora_rank is not None or lora_alpha is not None:
+            raise ValueError(
+                "EinsumDense: LoRA is not supported by minired: `lora_rank` and `lora_alpha` "
+                f"must be None, got lora_rank={lora_rank!r}, lora_alpha={lora_alpha!r}.")
+        if not isinstance(equation, str):
+            raise TypeError(f"EinsumDense: `equation` must be a str such as 'ab,bc->ac', got "
+                            f"{equation!r}.")
+        self._specs = _split_equation(equation)          # raises on a bad equation
+        if isinstance(output_shape, int | np.integer) and not isinstance(output_shape, bool):
+            self.partial_output_shape = (int(output_shape),)
+        elif isinstance(output_shape, list | tuple):
+            self.partial_output_shape = tuple(output_shape)
+        else:
+            raise TypeError(f"EinsumDense: `output_shape` must be an int or a tuple of ints "
+                            f"and None, got {output_shape!r}.")
+        if bias_axes is not None and not isinstance(bias_axes, str):
+            raise TypeError(f"EinsumDense: `bias_axes` must be a str of output letters or "
+                            f"None, got {bias_axes!r}.")
+        self.equation = equation
+        self.bias_axes = bias_axes
+        self.activation = activations.get(activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.lora_rank = None
+        self.lora_alpha = None
+
+    @property
+    def use_bias(self) -> bool:
+        """Whether the layer has a bias (``bias_axes`` given)."""
+        return self.bias_axes is not None
+
+    def build(self, input_shape: tuple) -> None:
+        kernel_shape, bias_shape, _, input_axes, output_axes = analyze_einsum_string(
+            self.equation, self.bias_axes, tuple(input_shape), self.partial_output_shape)
+        if any(size is None for size in kernel_shape):
+            raise ValueError(
+                f"EinsumDense {self.name!r}: the kernel's shape {tuple(kernel_shape)} has an "
+                f"unknown size: give it in `output_shape` or in the input's shape "
+                f"{tuple(input_shape)}.")
+        self._input_ndim = len(input_shape)
+        init = self.kernel_initializer
+        if isinstance(init, VarianceScaling) and (init.input_axes is None
+                                                  or init.output_axes is None):
+            init = copy.copy(init)                     # Keras' _update_kernel_initializer
+            init.input_axes, init.output_axes = input_axes, output_axes
+        dtype = self._float_dtype()
+        self.kernel = np.asarray(init(tuple(kernel_shape), dtype=dtype))
+        self.kernel_gradient = np.zeros_like(self.kernel)
+        if self.use_bias:
+            self.bias = np.asarray(self.bias_initializer(tuple(bias_shape), dtype=dtype))
+            self.bias_gradient = np.zeros_like(self.bias)
+        super().build(input_shape)
+
+    def _check_call_shape(self, input_shape: tuple) -> None:
+        """Keras' ``InputSpec(ndim=...)`` of the built layer, and the kernel's sizes."""
+        if len(input_shape) != self._input_ndim:
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
+                f"ndim={self._input_ndim}, found ndim={len(input_shape)}. Full shape "
+                f"received: {tuple(input_shape)}.")
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(analyze_einsum_string(self.equation, self.bias_axes, tuple(input_shape),
+                                           self.partial_output_shape)[2])
+
+    def _explicit(self, ndim: int) -> tuple[str, str, str]:
+        """The equation's three subscripts with ``"..."`` spelled out as unused letters for
+        an input of ``ndim`` axes (so the backward einsums can move them around)."""
+        x_spec, w_spec, out_spec, where = self._specs
+        if where is None:
+            return x_spec, w_spec, out_spec
+        free = [c for c in string.ascii_letters if c not in x_spec + w_spec + out_spec]
+        extra = "".join(free[:ndim - len(x_spec)])
+        if where == "left":
+            return extra + x_spec, w_spec, extra + out_spec
+        return x_spec + extra, w_spec, out_spec + extra
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)
+        x_spec, w_spec, out_spec = self._explicit(x.ndim)
+        z = np.einsum(f"{x_spec},{w_spec}->{out_spec}", x, self.kernel)   # z = einsum(x, W)
+        if self.use_bias:
+            z = z + self.bias                                             #   + b
+        a = self.activation(z)                                            # a = f(z)
+        self.cache = EinsumDenseCache(x, z, a)
+        return a
+
+    def backward(self, grad_outputs: np.ndarray, input_gradient: bool = True) -> np.ndarray:
+        x, z, a = self.cache
+        grad_z = self.activation.backward(z, a, grad_outputs)           # δz = f'(z) ⊙ δa
+        x_spec, w_spec, out_spec = self._explicit(x.ndim)
+        # ∂L/∂W = einsum("O,I->K"): every letter of K is in I or in O (Keras checks it)
+        self._add_to_gradient(self.kernel_gradient, np.einsum,
+                              f"{x_spec},{out_spec}->{w_spec}", x, grad_z)
+        if self.use_bias:
+            self._add_to_gradient(self.bias_gradient, _sum_to_shape, grad_z, self.bias.shape)
+        if not input_gradient:
+            return None
+        # δx = einsum("O,K->I"), over the letters of I that O or K has; the others were
+        # summed by the forward with nothing else: δx is the same all along them
+        kept = "".join(c for c in x_spec if c in out_spec + w_spec)
+        grad_x = np.einsum(f"{out_spec},{w_spec}->{kept}", grad_z, self.kernel)
+        if kept != x_spec:
+            grad_x = grad_x.reshape([x.shape[i] if c in kept else 1
+                                     for i, c in enumerate(x_spec)])
+            grad_x = np.broadcast_to(grad_x, x.shape).copy()
+        return grad_x
+
+    def _weight_triples(self) -> list:
+        return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
+
+    def get_config(self) -> dict:
+        """Keras' EinsumDense config."""
+        serialize = serialization_lib.serialize_keras_object
+        return {
+            **super().get_config(),
+            "output_shape": self.partial_output_shape,
+            "equation": self.equation,
+            "activation": serialization_lib.serialize_activation(self.activation),
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "activity_regularizer": None,
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+            "quantization_config": None,    # a Keras-only argument, at Keras' default
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> EinsumDense:
+        config = dict(config)
+        if config.get("activity_regularizer") is None:
+            config.pop("activity_regularizer", None)
+        return super().from_config(config)
+
+
+class EinsumDenseCache(NamedTuple):
+    """What one call of an EinsumDense keeps for its backward pass."""
+
+    x: np.ndarray   #: the inputs: ∂L/∂W = einsum(x, δz) needs them
+    z: np.ndarray   #: the pre-activation: f'(z) needs it
+    a: np.ndarray   #: the outputs f(z)
+
+
+def _sum_to_shape(grad: np.ndarray, shape: tuple, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ ``grad`` over the axes that broadcasting added in front of ``shape`` and over the
+    axes where ``shape`` has 1: the gradient of ``z = z0 + b`` with respect to ``b``
+    (written into ``out`` when given)."""
+    lead = grad.ndim - len(shape)
+    ones = tuple(lead + i for i, size in enumerate(shape) if size == 1)
+    summed = grad.sum(axis=tuple(range(lead)) + ones).reshape(shape)
+    if out is None:
+        return summed
+    out[...] = summed
+    return out
+
+
+def _split_equation(equation: str) -> tuple[str, str, str, str | None]:
+    """``(input, kernel, output, where the "..." is)`` of an equation of one of Keras' three
+    forms (``where``: None, ``"left"`` or ``"right"``)."""
+    forms = ((r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", None),
+             (r"\.\.\.([a-zA-Z]+),([a-zA-Z]+)->\.\.\.([a-zA-Z]+)", "left"),
+             (r"([a-zA-Z]{2,})\.\.\.,([a-zA-Z]+)->([a-zA-Z]+)\.\.\.", "right"))
+    for pattern, where in forms:
+        match = re.fullmatch(pattern, equation.replace(" ", ""))
+        if match:
+            specs = match.groups()
+            for spec in specs:
+                if len(set(spec)) != len(spec):
+                    raise ValueError(
+                        f"EinsumDense: a subscript repeats a letter in '{equation}' ('{spec}'):"
+                        " minired supports each letter once per operand.")
+            return (*specs, where)
+    raise ValueError(
+        f"Invalid einsum equation '{equation}'. Equations must be in the form "
+        "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....")
+
+
+def analyze_einsum_string(equation: str, bias_axes: str | None, input_shape: tuple,
+                          output_shape) -> tuple:
+    """Keras' ``_analyze_einsum_string``: ``(kernel_shape, bias_shape, full_output_shape,
+    input_axes, output_axes)`` for inputs of ``input_shape`` (the batch axis first).
+
+    Example:
+        >>> analyze_einsum_string("abc,cde->abde", "de", (None, 3, 4), (3, 5, 6))[:3]
+        ([4, 5, 6], [5, 6], [None, 3, 5, 6])
+    """
+    input_spec, weight_spec, output_spec, where = _split_equation(equation)
+    left_elided = where == "left"
+    elided = len(input_shape) - len(input_spec)
+    output_shape = [output_shape] if isinstance(output_shape, int) else list(output_shape)
+    output_shape.insert(0, input_shape[0])
+    if elided > 0 and left_elided:
+        for i in range(1, elided):
+            output_shape.insert(1, input_shape[i])
+    elif elided > 0 and not left_elided:
+        for i in range(len(input_shape) - elided, len(input_shape)):
+            output_shape.append(input_shape[i])
+    if left_elided:
+        input_dim_map = {dim: (i + elided) - len(input_shape) for i, dim in enumerate(input_spec)}
+        output_dim_map = {dim: i + elided for i, dim in enumerate(output_spec)}
+    else:
+        input_dim_map = {dim: i for i, dim in enumerate(input_spec)}
+        output_dim_map = {dim: i for i, dim in enumerate(output_spec)}
+    if len(output_shape) != len(output_spec) + max(elided, 0) * (where is not None) or (
+            where is None and len(input_shape) != len(input_spec)):
+        raise ValueError(
+            f"EinsumDense: equation '{equation}' does not fit inputs of shape "
+            f"{tuple(input_shape)} and output_shape {tuple(output_shape[1:])} (the input "
+            f"needs one axis per letter of '{input_spec}', the output_shape one per letter "
+            f"of '{output_spec}' after the first).")
+    for dim in input_spec:
+        input_size = input_shape[input_dim_map[dim]]
+        if dim in output_dim_map:
+            output_size = output_shape[output_dim_map[dim]]
+            if output_size is not None and output_size != input_size:
+                raise ValueError(
+                    f"Input shape and output shape do not match at shared dimension '{dim}'. "
+                    f"Input shape is {input_size}, and output shape is {output_size}.")
+    for dim in output_spec:
+        if dim not in input_spec and dim not in weight_spec:
+            raise ValueError(
+                f"Dimension '{dim}' was specified in the output '{output_spec}' but has no "
+                f"corresponding dim in the input spec '{input_spec}' or weight spec "
+                f"'{weight_spec}'")
+    weight_shape, input_axes, output_axes = [], [], []
+    for i, dim in enumerate(weight_spec):
+        if dim in output_dim_map:
+            weight_shape.append(output_shape[output_dim_map[dim]])
+            output_axes.append(i)
+        elif dim in input_dim_map:
+            weight_shape.append(input_shape[input_dim_map[dim]])
+            input_axes.append(i)
+        else:
+            raise ValueError(
+                f"Weight dimension '{dim}' did not have a match in either the input spec "
+                f"'{input_spec}' or the output spec '{output_spec}'. For this layer, the "
+                "weight must be fully specified.")
+    bias_shape = None
+    if bias_axes is not None:
+        num_left_elided = elided if left_elided else 0
+        idx_map = {char: output_shape[i + num_left_elided] for i, char in enumerate(output_spec)}
+        for char in bias_axes:
+            if char not in output_spec:
+                raise ValueError(f"Bias dimension '{char}' was requested, but is not part of "
+                                 f"the output spec '{output_spec}'")
+        first = min(output_spec.find(char) for char in bias_axes)
+        bias_shape = [idx_map[char] if char in bias_axes else 1 for char in output_spec[first:]]
+        if not left_elided:
+            bias_shape += [1] * max(elided, 0)
+    return weight_shape, bias_shape, output_shape, input_axes, output_axes
