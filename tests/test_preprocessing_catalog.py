@@ -350,6 +350,7 @@ def test_center_crop_values_and_gradients_equal_tensorflow(keras, size, target):
         upstream = (np.random.default_rng(2).integers(-8, 9, out.shape) / 4).astype("float32")
         total = tf.reduce_sum(out * upstream)
     layer = mr.layers.CenterCrop(*target)
+    # a crop larger than the image resizes, in float32 as TensorFlow: a few ulp of 255
     np.testing.assert_allclose(layer(x), np.asarray(out), rtol=0, atol=1e-4)
     np.testing.assert_allclose(layer.backward(upstream), np.asarray(tape.gradient(total, tensor)),
                                rtol=0, atol=1e-5)

@@ -48,7 +48,11 @@ class Tensor(np.ndarray):
 
     def __array_function__(self, func, types, args, kwargs):
         if active_tape() is not None:
-            return _dispatch(func.__name__, f"np.{func.__name__}", args, kwargs)
+            shown = f"{func.__module__.replace('numpy', 'np', 1)}.{func.__name__}"
+            # np.fft's functions take complex arrays, keras.ops' fft a (real, imag) pair:
+            # the same names, other operations, so they are not sent to mr.ops
+            name = None if func.__module__.startswith("numpy.fft") else func.__name__
+            return _dispatch(name, shown, args, kwargs)
         return func(*_plain_all(args), **_plain_all(kwargs))
 
     # -- methods NumPy runs without dispatching: sent to mr.ops explicitly --------------------
