@@ -49,6 +49,8 @@ def components(lib) -> SimpleNamespace:
         def call(self, inputs):
             area = ops.trapezoid(inputs, axis=1)                         # (batch, features)
             steps = ops.diff(inputs, axis=1)
+            # the layer's own design, not a test tolerance: near-flat steps (|Δ| ≤ 0.05)
+            # count as missing, so nanstd skips them
             steps = ops.where(ops.isclose(steps, 0.0, atol=0.05), float("nan"), steps)
             spread = ops.fmax(ops.nanstd(steps, axis=1), 0.1)
             features = ops.shape(inputs)[-1]

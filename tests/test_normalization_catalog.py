@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from test_recurrent import keras_forward_and_gradients
 
 import minired as mr
 from comparisons.sampling import binomial_z, mean_z, variance_z
@@ -46,6 +47,25 @@ def keras_env():
 def random_weights(layer, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     layer.set_weights([rng.normal(1.0, 0.5, w.shape) for w in layer.get_weights()])
+
+
+def assert_pass_equals_keras(tf, ours, theirs, x, upstream_seed: int) -> None:
+    """``ours`` and ``theirs`` built with the same weights: the output ``a``, ``δx`` and every
+    ``∂L/∂w`` of ``L = Σ a ⊙ δa`` (``δa`` standard normal from ``upstream_seed``) equal
+    Keras' (``tf.GradientTape``), relative to the largest value: float64 leaves roundings
+    only; float32 the same formula summed in another order by TensorFlow, so float32's
+    1e-5 step bound."""
+    a = ours.forward(x)
+    upstream = np.random.default_rng(upstream_seed).normal(size=a.shape).astype(x.dtype)
+    ours.zero_gradients()
+    grad_x = ours.backward(upstream)
+    (expected_a,), expected = keras_forward_and_gradients(tf, theirs, x, [upstream])
+    tolerance = 1e-12 if x.dtype == np.float64 else 1e-5
+    for ours_v, theirs_v in zip([a, grad_x, *ours.trainable_gradients],
+                                [expected_a, *expected], strict=True):
+        assert ours_v.dtype == x.dtype and ours_v.shape == theirs_v.shape
+        np.testing.assert_allclose(ours_v, theirs_v, rtol=0,
+                                   atol=tolerance * np.abs(theirs_v).max())
 
 
 # -- the normalizations -------------------------------------------------------------------------
@@ -87,9 +107,8 @@ def test_unit_and_rms_normalization_formulas(float64):
 @pytest.mark.parametrize(("name", "kwargs", "shape"), SETTINGS, ids=IDS)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_outputs_and_gradients_equal_keras(keras_env, name, kwargs, shape, dtype):
-    keras, tf = keras_env.keras, keras_env.tf
+    keras = keras_env.keras
     x = np.random.default_rng(2).normal(1.0, 2.0, size=(4, *shape)).astype(dtype)
-    upstream = np.random.default_rng(3).normal(size=x.shape).astype(dtype)
     with keras_env.precision(dtype):
         ours = getattr(mr.layers, name)(**kwargs)
         theirs = getattr(keras.layers, name)(**kwargs)
@@ -97,24 +116,7 @@ def test_outputs_and_gradients_equal_keras(keras_env, name, kwargs, shape, dtype
         theirs.build((None, *shape))
         random_weights(ours)
         theirs.set_weights(ours.get_weights())
-        a = ours.forward(x)
-        ours.zero_gradients()
-        grad_x = ours.backward(upstream)
-        tensor = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            expected_a = theirs(tensor)
-            total = tf.reduce_sum(expected_a * upstream)
-        expected = tape.gradient(total, [tensor, *theirs.trainable_variables])
-    # relative to the largest value: float64 leaves roundings only; float32 the same formula
-    # summed in another order by TensorFlow, so float32's 1e-5 step bound
-    tolerance = 1e-12 if dtype == "float64" else 1e-5
-    for ours_v, theirs_v in zip([a, grad_x, *ours.trainable_gradients],
-                                [expected_a, *expected], strict=True):
-        theirs_v = np.asarray(theirs_v)
-        assert ours_v.dtype == np.dtype(dtype) and ours_v.shape == theirs_v.shape
-        np.testing.assert_allclose(ours_v, theirs_v, rtol=0,
-                                   atol=tolerance * np.abs(theirs_v).max())
+        assert_pass_equals_keras(keras_env.tf, ours, theirs, x, upstream_seed=3)
 
 
 def test_unit_normalization_of_a_zero_sample_equals_keras(keras_env):

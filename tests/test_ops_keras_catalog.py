@@ -12,6 +12,7 @@ first catalogue:
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -314,16 +315,54 @@ def test_python_scalars_and_integers_give_keras_dtypes(keras_env, name):  # noqa
 
 
 # -- gradients: every case with a float result, against tf.GradientTape -----------------------
-def _float_outputs(out) -> list:
+def float_outputs(out) -> list:
+    """The floating outputs of a case (one array, or a list or tuple of them)."""
     outs = out if isinstance(out, list | tuple) else [out]
     return [o for o in outs if np.issubdtype(np.asarray(o).dtype, np.floating)]
 
 
-def _float_names(a) -> list[str]:
+def float_names(a) -> list[str]:
+    """The names of a case's floating inputs (the ones gradients are taken for)."""
     return sorted(n for n, v in vars(a).items() if np.issubdtype(v.dtype, np.floating))
 
 
-DIFFERENTIABLE = sorted(name for name in CASES if _float_outputs(CASES[name](
+def tape_and_tensorflow_gradients(keras_env, case, plain,  # noqa: F811 (the fixture)
+                                  nan_outputs_get_none=False):
+    """``(names, ours, theirs, upstream)``: the gradients of ``case``'s float outputs with
+    respect to each float input of ``plain`` (float64), from minired's tape and from
+    ``tf.GradientTape``, for one random upstream gradient (seed 0). TensorFlow's None (no
+    gradient) comes back as zeros. ``nan_outputs_get_none``: the upstream gradient is 0
+    where an output is NaN (the nan-reductions), and NumPy's warnings are silenced."""
+    tf = keras_env.tf
+    names = float_names(plain)
+    errors = np.errstate(all="ignore") if nan_outputs_get_none else contextlib.nullcontext()
+    with keras_env.precision("float64"), errors:
+        rng = np.random.default_rng(0)
+        upstream = [rng.standard_normal(np.shape(o)) for o in float_outputs(case(ops, plain))]
+        if nan_outputs_get_none:
+            upstream = [np.nan_to_num(u * ~np.isnan(o)) for u, o in
+                        zip(upstream, float_outputs(case(ops, plain)), strict=True)]
+        with GradientTape() as tape:
+            ours_in = SimpleNamespace(**vars(plain))
+            for n in names:
+                setattr(ours_in, n, tape.watch(getattr(plain, n)))
+            ours_out = float_outputs(case(ops, ours_in))
+        ours = tape.gradient(ours_out, [getattr(ours_in, n) for n in names],
+                             output_gradient=upstream)
+        theirs_in = SimpleNamespace(**vars(plain))
+        for n in names:
+            setattr(theirs_in, n, tf.constant(getattr(plain, n)))
+        with tf.GradientTape() as tf_tape:
+            tf_tape.watch([getattr(theirs_in, n) for n in names])
+            theirs_out = float_outputs(case(keras_env.keras.ops, theirs_in))
+        theirs = tf_tape.gradient(theirs_out, [getattr(theirs_in, n) for n in names],
+                                  output_gradients=[tf.constant(u) for u in upstream])
+    theirs = [np.zeros(np.shape(getattr(plain, n))) if t is None else np.asarray(
+        tf.convert_to_tensor(t)) for n, t in zip(names, theirs, strict=True)]
+    return names, ours, theirs, upstream
+
+
+DIFFERENTIABLE = sorted(name for name in CASES if float_outputs(CASES[name](
     ops, catalog_inputs("float64"))) and name not in {
         "identity", "empty", "tri", "linspace", "linspace_noend", "linspace_retstep",
         "full_like", "unique_all", "trunc", "multi_hot",   # constants: nothing to
@@ -336,32 +375,10 @@ DIFFERENTIABLE = sorted(name for name in CASES if _float_outputs(CASES[name](
 
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
 def test_gradients_match_tensorflow(keras_env, name):  # noqa: F811
-    tf = keras_env.tf
-    plain = catalog_inputs("float64")
-    names = _float_names(plain)
-    with keras_env.precision("float64"):
-        rng = np.random.default_rng(0)
-        upstream = [rng.standard_normal(np.shape(o))
-                    for o in _float_outputs(CASES[name](ops, plain))]
-        with GradientTape() as tape:
-            ours_in = SimpleNamespace(**vars(plain))
-            for n in names:
-                setattr(ours_in, n, tape.watch(getattr(plain, n)))
-            ours_out = _float_outputs(CASES[name](ops, ours_in))
-        ours = tape.gradient(ours_out, [getattr(ours_in, n) for n in names],
-                             output_gradient=upstream)
-        theirs_in = SimpleNamespace(**vars(plain))
-        for n in names:
-            setattr(theirs_in, n, tf.constant(getattr(plain, n)))
-        with tf.GradientTape() as tf_tape:
-            tf_tape.watch([getattr(theirs_in, n) for n in names])
-            theirs_out = _float_outputs(CASES[name](keras_env.keras.ops, theirs_in))
-        theirs = tf_tape.gradient(theirs_out, [getattr(theirs_in, n) for n in names],
-                                  output_gradients=[tf.constant(u) for u in upstream])
+    names, ours, theirs, _ = tape_and_tensorflow_gradients(keras_env, CASES[name],
+                                                           catalog_inputs("float64"))
     nonzero = 0
     for n, mine, their in zip(names, ours, theirs, strict=True):
-        their = np.zeros(np.shape(getattr(plain, n))) if their is None else np.asarray(
-            tf.convert_to_tensor(their))
         np.testing.assert_allclose(mine, their, rtol=1e-12, atol=1e-14, err_msg=n)
         nonzero += bool(np.any(their != 0))
     assert nonzero, "the case reaches no float input: nothing was compared"

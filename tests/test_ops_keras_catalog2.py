@@ -21,7 +21,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from test_ops_keras import FLOAT32_TOLERANCE, compare, keras_env  # noqa: F401 (fixture)
-from test_ops_keras_catalog import catalog_inputs
+from test_ops_keras_catalog import (
+    catalog_inputs,
+    float_names,
+    float_outputs,
+    tape_and_tensorflow_gradients,
+)
 
 from minired import ops
 from minired.autodiff import GradientTape
@@ -301,11 +306,6 @@ def test_python_scalars_and_integers_give_keras_dtypes(keras_env, name):  # noqa
 
 
 # -- gradients ---------------------------------------------------------------------------------
-def _float_outputs(out) -> list:
-    outs = out if isinstance(out, list | tuple) else [out]
-    return [o for o in outs if np.issubdtype(np.asarray(o).dtype, np.floating)]
-
-
 DIFFERENTIABLE = sorted(
     [name for name in CASES if name.startswith(("nansum", "nanprod", "nanmean", "nanvar",
                                                 "nanstd", "nanmax", "nanmin", "nancum",
@@ -325,38 +325,11 @@ DIFFERENTIABLE = sorted(
 # differences below; TensorFlow has none: its tape raises LookupError for Lu and Bincount.)
 
 
-def _float_names(a) -> list[str]:
-    return sorted(n for n, v in vars(a).items() if np.issubdtype(v.dtype, np.floating))
-
-
 def _gradients(keras_env, name):  # noqa: F811 (the fixture)
-    """The tape's and TensorFlow's gradients of the case ``name`` for one random upstream
-    gradient, with respect to every float input (float64)."""
-    tf = keras_env.tf
-    plain = inputs2("float64")
-    names = _float_names(plain)
-    with keras_env.precision("float64"), np.errstate(all="ignore"):
-        rng = np.random.default_rng(0)
-        upstream = [np.nan_to_num(rng.standard_normal(np.shape(o)) * ~np.isnan(o))
-                    for o in _float_outputs(CASES[name](ops, plain))]
-        with GradientTape() as tape:
-            ours_in = SimpleNamespace(**vars(plain))
-            for n in names:
-                setattr(ours_in, n, tape.watch(getattr(plain, n)))
-            ours_out = _float_outputs(CASES[name](ops, ours_in))
-        ours = tape.gradient(ours_out, [getattr(ours_in, n) for n in names],
-                             output_gradient=upstream)
-        theirs_in = SimpleNamespace(**vars(plain))
-        for n in names:
-            setattr(theirs_in, n, tf.constant(getattr(plain, n)))
-        with tf.GradientTape() as tf_tape:
-            tf_tape.watch([getattr(theirs_in, n) for n in names])
-            theirs_out = _float_outputs(CASES[name](keras_env.keras.ops, theirs_in))
-        theirs = tf_tape.gradient(theirs_out, [getattr(theirs_in, n) for n in names],
-                                  output_gradients=[tf.constant(u) for u in upstream])
-    theirs = [np.zeros(np.shape(getattr(plain, n))) if t is None else np.asarray(
-        tf.convert_to_tensor(t)) for n, t in zip(names, theirs, strict=True)]
-    return names, ours, theirs, upstream
+    """The tape's and TensorFlow's gradients of the case ``name`` (see
+    :func:`tape_and_tensorflow_gradients`; a NaN output gets no upstream gradient)."""
+    return tape_and_tensorflow_gradients(keras_env, CASES[name], inputs2("float64"),
+                                         nan_outputs_get_none=True)
 
 
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
@@ -384,19 +357,19 @@ def test_tape_gradients_match_finite_differences(name):
     plain = inputs2("float64")
     rng = np.random.default_rng(1)
     with np.errstate(all="ignore"):
-        outs = _float_outputs(CASES[name](ops, plain))
+        outs = float_outputs(CASES[name](ops, plain))
     upstream = [np.nan_to_num(rng.standard_normal(np.shape(o)) * ~np.isnan(o)) for o in outs]
-    names = _float_names(plain)
+    names = float_names(plain)
     with GradientTape() as tape, np.errstate(all="ignore"):
         watched = SimpleNamespace(**vars(plain))
         for n in names:
             setattr(watched, n, tape.watch(getattr(plain, n)))
-        out = _float_outputs(CASES[name](ops, watched))
+        out = float_outputs(CASES[name](ops, watched))
     grads = tape.gradient(out, [getattr(watched, n) for n in names], output_gradient=upstream)
 
     def objective() -> float:
         with np.errstate(all="ignore"):
-            values = _float_outputs(CASES[name](ops, plain))
+            values = float_outputs(CASES[name](ops, plain))
         return float(sum(np.nansum(u * v) for u, v in zip(upstream, values, strict=True)))
 
     checked = 0

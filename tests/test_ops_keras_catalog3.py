@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from test_ops_keras import FLOAT32_TOLERANCE, compare, keras_env  # noqa: F401 (fixture)
+from test_ops_keras_catalog import float_names, float_outputs, tape_and_tensorflow_gradients
 
 from minired import ops
 from minired.autodiff import GradientTape
@@ -136,11 +137,6 @@ def test_dtypes_and_values_match_keras_in_float32(keras_env, name):  # noqa: F81
 
 
 # -- gradients ---------------------------------------------------------------------------------
-def _float_outputs(out) -> list:
-    outs = out if isinstance(out, list | tuple) else [out]
-    return [o for o in outs if np.issubdtype(np.asarray(o).dtype, np.floating)]
-
-
 #: TensorFlow's gradients of rfft and irfft fail with a shape error when ``fft_length``
 #: crops the input (its RFFT/IRFFT gradients assume an uncropped input): those two cases are
 #: checked by finite differences only.
@@ -149,37 +145,11 @@ DIFFERENTIABLE = sorted(name for name in CASES
                         if not name.endswith("_ints") and name not in TENSORFLOW_FAILS)
 
 
-def _float_names(a) -> list[str]:
-    return sorted(n for n, v in vars(a).items() if np.issubdtype(v.dtype, np.floating))
-
-
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
 def test_gradients_match_tensorflow(keras_env, name):  # noqa: F811
     """The tape's gradient and ``tf.GradientTape``'s, for a random upstream gradient."""
-    tf = keras_env.tf
-    plain = inputs3("float64")
-    names = _float_names(plain)
-    with keras_env.precision("float64"):
-        rng = np.random.default_rng(0)
-        upstream = [rng.standard_normal(np.shape(o))
-                    for o in _float_outputs(CASES[name](ops, plain))]
-        with GradientTape() as tape:
-            ours_in = SimpleNamespace(**vars(plain))
-            for n in names:
-                setattr(ours_in, n, tape.watch(getattr(plain, n)))
-            ours_out = _float_outputs(CASES[name](ops, ours_in))
-        ours = tape.gradient(ours_out, [getattr(ours_in, n) for n in names],
-                             output_gradient=upstream)
-        theirs_in = SimpleNamespace(**vars(plain))
-        for n in names:
-            setattr(theirs_in, n, tf.constant(getattr(plain, n)))
-        with tf.GradientTape() as tf_tape:
-            tf_tape.watch([getattr(theirs_in, n) for n in names])
-            theirs_out = _float_outputs(CASES[name](keras_env.keras.ops, theirs_in))
-        theirs = tf_tape.gradient(theirs_out, [getattr(theirs_in, n) for n in names],
-                                  output_gradients=[tf.constant(u) for u in upstream])
-    theirs = [np.zeros(np.shape(getattr(plain, n))) if t is None else np.asarray(
-        tf.convert_to_tensor(t)) for n, t in zip(names, theirs, strict=True)]
+    names, ours, theirs, _ = tape_and_tensorflow_gradients(keras_env, CASES[name],
+                                                           inputs3("float64"))
     nonzero = 0
     for n, mine, their in zip(names, ours, theirs, strict=True):
         np.testing.assert_allclose(mine, their, rtol=1e-10, atol=1e-12, err_msg=n)
@@ -198,18 +168,18 @@ def test_tape_gradients_match_finite_differences(name):
     """The tape's VJP against central differences of ``Σ δa ⊙ f(x)`` (float64)."""
     plain = inputs3("float64")
     rng = np.random.default_rng(1)
-    outs = _float_outputs(CASES[name](ops, plain))
+    outs = float_outputs(CASES[name](ops, plain))
     upstream = [rng.standard_normal(np.shape(o)) for o in outs]
-    names = _float_names(plain)
+    names = float_names(plain)
     with GradientTape() as tape:
         watched = SimpleNamespace(**vars(plain))
         for n in names:
             setattr(watched, n, tape.watch(getattr(plain, n)))
-        out = _float_outputs(CASES[name](ops, watched))
+        out = float_outputs(CASES[name](ops, watched))
     grads = tape.gradient(out, [getattr(watched, n) for n in names], output_gradient=upstream)
 
     def objective() -> float:
-        values = _float_outputs(CASES[name](ops, plain))
+        values = float_outputs(CASES[name](ops, plain))
         return float(sum(np.sum(u * v) for u, v in zip(upstream, values, strict=True)))
 
     checked = 0

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from test_normalization_catalog import assert_pass_equals_keras
 
 import minired as mr
 from minired.gradcheck import check_layer
@@ -84,7 +85,7 @@ def test_each_step_is_the_inner_layer_on_that_slice_with_one_set_of_weights(floa
 @pytest.mark.parametrize("index", range(5), ids=[c[0] for c in inner_layers(mr)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_outputs_and_gradients_equal_keras(keras_env, index, dtype):
-    keras, tf = keras_env.keras, keras_env.tf
+    keras = keras_env.keras
     _, make, shape = inner_layers(mr)[index]
     _, make_theirs, _ = inner_layers(keras)[index]
     x = np.random.default_rng(2).normal(size=(3, *shape)).astype(dtype)
@@ -95,24 +96,7 @@ def test_outputs_and_gradients_equal_keras(keras_env, index, dtype):
         theirs.build((None, *shape))
         random_weights(ours)
         theirs.set_weights(ours.get_weights())
-        a = ours.forward(x)
-        upstream = np.random.default_rng(4).normal(size=a.shape).astype(dtype)
-        ours.zero_gradients()
-        grad_x = ours.backward(upstream)
-        tensor = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            expected_a = theirs(tensor)
-            total = tf.reduce_sum(expected_a * upstream)
-        expected = tape.gradient(total, [tensor, *theirs.trainable_variables])
-    # float64: roundings only; float32: the same sums in another order (TensorFlow's kernels)
-    tolerance = 1e-12 if dtype == "float64" else 1e-5
-    for ours_v, theirs_v in zip([a, grad_x, *ours.trainable_gradients],
-                                [expected_a, *expected], strict=True):
-        theirs_v = np.asarray(theirs_v)
-        assert ours_v.dtype == np.dtype(dtype) and ours_v.shape == theirs_v.shape
-        np.testing.assert_allclose(ours_v, theirs_v, rtol=0,
-                                   atol=tolerance * np.abs(theirs_v).max())
+        assert_pass_equals_keras(keras_env.tf, ours, theirs, x, upstream_seed=4)
 
 
 def sequence_model(lib):
