@@ -13,6 +13,10 @@ import numpy as np
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                     "BLIS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
+#: OpenBLAS' environment variable that names the kernels it uses instead of its own choice
+#: (recorded with the BLAS: this project's machines set it to "Haswell").
+KERNEL_VARIABLE = "OPENBLAS_CORETYPE"
+
 
 def load_average() -> list[float] | None:
     """The 1, 5 and 15 minute load averages (None where the OS does not say)."""
@@ -92,7 +96,7 @@ def describe(with_keras: bool) -> dict:
         else os.cpu_count(),
         "platform": platform.platform(),
         "thread_environment": {k: os.environ.get(k) for k in THREAD_VARIABLES},
-        "blas": _numpy_blas(),
+        "blas": {**_numpy_blas(), KERNEL_VARIABLE: os.environ.get(KERNEL_VARIABLE)},
         "threads": threads,
         "versions": versions,
     }

@@ -18,11 +18,22 @@ def _ratio_cell(result: dict, name: str) -> str:
     return f"{median:.2f}"
 
 
+def _blas_cell(machine: dict) -> str:
+    """NumPy's BLAS kernels, e.g. "openblas Haswell kernels (OPENBLAS_CORETYPE=Haswell)"."""
+    pools = machine["blas"].get("threadpools")
+    pools = [p for p in pools if p.get("user_api") == "blas"] if isinstance(pools, list) else []
+    if not pools:
+        return "NumPy's BLAS: see the JSON report"
+    cell = f"NumPy's BLAS: {pools[0]['internal_api']} {pools[0]['architecture']} kernels"
+    forced = machine["blas"].get("OPENBLAS_CORETYPE")
+    return cell + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+
+
 def table(report: dict) -> str:
     machine = report["machine"]
     lines = [
         f"minired benchmarks: {machine['cpu_model']}, {machine['usable_cores']} usable cores; "
-        f"load average {machine['load_average_start']} at start, "
+        f"{_blas_cell(machine)}; load average {machine['load_average_start']} at start, "
         f"{machine['load_average_end']} at end",
         f"repetitions: {report['options']['repeats']} (interleaved); "
         "ratio = median over repetitions of minired time / contender time "

@@ -27,6 +27,7 @@ import numpy as np
 from minired import config, keras_numerics
 from minired import optimizers as optimizers_module
 from minired.callbacks import CallbackList, History
+from minired.layers import workspace
 from minired.layers.layer import Layer, held_metrics
 from minired.metrics.metric import Mean, as_result
 from minired.trainers import compile_utils, data_adapter, epoch_iterator
@@ -594,11 +595,13 @@ class Trainer:
         """What lasts one ``fit`` (or one ``train_on_batch``): the step plan made at its
         first step (see :meth:`_plan`), one Ctrl-C handler for all its updates (each update
         then only counts itself in: see :func:`~minired.utils.interrupts.deferring_handler`),
-        and subnormal numbers flushed to zero, as TensorFlow trains
-        (:func:`~minired.keras_numerics.flush_subnormals`)."""
+        subnormal numbers flushed to zero, as TensorFlow trains
+        (:func:`~minired.keras_numerics.flush_subnormals`), and the layers' scratch memory
+        reused from step to step (:func:`~minired.layers.workspace.reused_during`)."""
         self._keep_step_plan, self._step_plan = True, None
         try:
-            with interrupts.deferring_handler(), keras_numerics.flush_subnormals():
+            with (interrupts.deferring_handler(), keras_numerics.flush_subnormals(),
+                  workspace.reused_during()):
                 yield
         finally:
             self._keep_step_plan, self._step_plan = False, None
