@@ -40,11 +40,11 @@ class Case:
 
 # -- sizes --------------------------------------------------------------------------------------
 FULL = {"mlp_samples": 30_000, "wide_samples": 10_000, "deep_samples": 30_000,
-        "predict_samples": 100_000, "convnet_samples": 6_000, "memory_samples": 30_000,
-        "overhead_samples": 4_000}
+        "predict_samples": 100_000, "predict32_samples": 20_000, "convnet_samples": 6_000,
+        "memory_samples": 30_000, "overhead_samples": 4_000}
 QUICK = {"mlp_samples": 512, "wide_samples": 256, "deep_samples": 512,
-         "predict_samples": 2_048, "convnet_samples": 64, "memory_samples": 512,
-         "overhead_samples": 64}
+         "predict_samples": 2_048, "predict32_samples": 256, "convnet_samples": 64,
+         "memory_samples": 512, "overhead_samples": 64}
 
 MLP = [784, 256, 128, 10]
 WIDE = [784, 1024, 1024, 10]
@@ -54,9 +54,9 @@ DEEP = [64] + [64] * 8 + [1]
 # optimizer's calls, the bookkeeping).
 TINY = [16, 16, 16, 10]
 TINY_BATCH = 8
-PREDICT_BATCH = 1024
-ALL_CASES = ("mlp32", "mlp128", "mlp512", "wide", "deep", "predict", "memory", "convnet",
-             "overhead")
+PREDICT_BATCH = 1024      # the "predict" case; "predict32" uses Keras' default batch, 32
+ALL_CASES = ("mlp32", "mlp128", "mlp512", "wide", "deep", "predict", "predict32", "memory",
+             "convnet", "overhead")
 
 
 # -- the libraries, imported only when a case needs them ---------------------------------------
@@ -253,7 +253,7 @@ def dense_training_contenders(sizes, x, y, batch_size, task, with_keras, with_to
                        torch_setup if with_torch else None, tight_setup, matmul_setup)
 
 
-def predict_contenders(x, with_keras, with_torch):
+def predict_contenders(x, batch_size, with_keras, with_torch):
     sizes, w0 = MLP, initial_weights(MLP, "softmax")
 
     def fit_free_unit(lib):
@@ -261,7 +261,7 @@ def predict_contenders(x, with_keras, with_torch):
         model.set_weights(w0)
 
         def unit():
-            return model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+            return model.predict(x, batch_size=batch_size, verbose=0)
         unit()
         return unit
 
@@ -281,8 +281,8 @@ def predict_contenders(x, with_keras, with_torch):
 
         def unit():
             with torch.inference_mode():
-                return torch.cat([torch.softmax(model(xt[s:s + PREDICT_BATCH]), dim=1)
-                                  for s in range(0, len(xt), PREDICT_BATCH)]).numpy()
+                return torch.cat([torch.softmax(model(xt[s:s + batch_size]), dim=1)
+                                  for s in range(0, len(xt), batch_size)]).numpy()
         unit()
         return unit
 
@@ -290,7 +290,7 @@ def predict_contenders(x, with_keras, with_torch):
         net = TightMLP(w0)
 
         def unit():
-            return net.predict(x, PREDICT_BATCH)
+            return net.predict(x, batch_size)
         unit()
         return unit
 
@@ -298,7 +298,7 @@ def predict_contenders(x, with_keras, with_torch):
         floor = MatmulFloor(sizes)
 
         def unit():
-            return floor.epoch(len(x), PREDICT_BATCH, backward=False)
+            return floor.epoch(len(x), batch_size, backward=False)
         unit()
         return unit
 
@@ -453,14 +453,15 @@ def build_cases(names, quick: bool, with_keras: bool, with_torch: bool) -> list[
                  "optimizer": "sgd(0.01, momentum=0.9)", "loss": "mse"},
                 make=functools.partial(_dense_case, DEEP, regression_data, n, 32, "regress",
                                        with_keras, with_torch)))
-        elif name == "predict":
-            n = size["predict_samples"]
+        elif name in ("predict", "predict32"):
+            n = size[f"{name}_samples"]
+            bs = PREDICT_BATCH if name == "predict" else 32
             cases.append(Case(
-                name, f"predict, MLP 784-256-128-10 (softmax), batch {PREDICT_BATCH}",
+                name, f"predict, MLP 784-256-128-10 (softmax), batch {bs}",
                 f"predict on {n} samples",
-                {"sizes": MLP, "batch_size": PREDICT_BATCH, "samples": n},
-                make=lambda n=n: predict_contenders(classification_data(n)[0], with_keras,
-                                                    with_torch)))
+                {"sizes": MLP, "batch_size": bs, "samples": n},
+                make=lambda n=n, bs=bs: predict_contenders(classification_data(n)[0], bs,
+                                                           with_keras, with_torch)))
         elif name == "memory":
             n = size["memory_samples"]
             libraries = ["minired"] + (["keras"] if with_keras else []) \
