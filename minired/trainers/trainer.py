@@ -873,13 +873,18 @@ class Trainer:
     def _evaluate_batches(self, batches, callback_list) -> dict:
         """Test steps over one pass of ``batches``; the averaged logs."""
         self.reset_metrics()
+        # The batch hooks (and the logs built for them) only when a callback has them.
+        batch_begin = callback_list.implements("on_test_batch_begin")
+        batch_end = callback_list.implements("on_test_batch_end")
         callback_list.on_test_begin()
         for first, last, run in epoch_iterator.executions(batches.enumerate_epoch(),
                                                           self.steps_per_execution):
-            callback_list.on_test_batch_begin(first)
+            if batch_begin:
+                callback_list.on_test_batch_begin(first)
             for batch in run:
                 self.test_step(*self._checked_batch(batches, batch, "evaluate"))
-            callback_list.on_test_batch_end(last, self._logs())
+            if batch_end:
+                callback_list.on_test_batch_end(last, self._logs())
         logs = self._logs()
         callback_list.on_test_end(logs)
         return logs
@@ -907,19 +912,23 @@ class Trainer:
         _check_verbose(verbose)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=batches.steps)
+        # The batch hooks (and the outputs gathered for them) only when a callback has them.
+        batch_begin = callback_list.implements("on_predict_batch_begin")
+        batch_end = callback_list.implements("on_predict_batch_end")
         callback_list.on_predict_begin()
         outputs_by_batch = []
         for first, last, run in epoch_iterator.executions(batches.enumerate_epoch(),
                                                           self.steps_per_execution):
-            callback_list.on_predict_batch_begin(first)
+            if batch_begin:
+                callback_list.on_predict_batch_begin(first)
             for batch in run:
                 x_batch = self._checked_batch(batches, batch, "predict")[0]
                 self._release_caches()            # the last batch's: no backward will read them
                 outputs_by_batch.append(self._flat_outputs(
                     self.forward(self._structured(x_batch), training=False)))
-            # Keras hands the callback the outputs of the execution's batches, concatenated
-            callback_list.on_predict_batch_end(last, {"outputs": self._pack_outputs(
-                _concatenated(outputs_by_batch[-len(run):]))})
+            if batch_end:  # Keras hands the callback the execution's outputs, concatenated
+                callback_list.on_predict_batch_end(last, {"outputs": self._pack_outputs(
+                    _concatenated(outputs_by_batch[-len(run):]))})
         callback_list.on_predict_end()
         if not outputs_by_batch:
             raise ValueError("predict: the data gave no batches.")
