@@ -303,3 +303,34 @@ def test_update_state_from_logits_matches_from_logits_metric():
     expected = mr.metrics.SparseCategoricalCrossentropy(from_logits=True)
     expected.update_state(y.argmax(-1)[[0, 1, 3, 5]], z[[0, 1, 3, 5]])
     np.testing.assert_allclose(sparse.result(), expected.result(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1.0, 40.0])
+@pytest.mark.parametrize("activation", ["softmax", "sigmoid"])
+def test_loss_objects_as_metrics_equal_keras(activation, scale):
+    """A loss object in ``metrics`` (``metrics=[keras.losses.BinaryCrossentropy()]``) is
+    logged under the loss's name (a second one of the same name gets ``_1``), as the mean of
+    its batch values; a cross-entropy reads the logits, the categorical focal one and the
+    others the probabilities, as in Keras."""
+    metrics = [
+        lambda lib: lib.losses.CategoricalCrossentropy(),
+        lambda lib: lib.losses.BinaryCrossentropy(label_smoothing=0.1),
+        lambda lib: lib.losses.CategoricalCrossentropy(name="cce"),
+        lambda lib: lib.losses.CategoricalFocalCrossentropy(),
+        lambda lib: lib.losses.KLDivergence(),
+        lambda lib: lib.losses.MeanSquaredError(),
+        lambda lib: lib.losses.categorical_crossentropy]      # named like the first
+    if activation == "sigmoid":   # after a softmax: a documented difference (README)
+        metrics.append(lambda lib: lib.losses.BinaryFocalCrossentropy())
+    with precision("float64"):
+        models = _twins(_dense(activation), scale)
+        _compile(models, "mse", metrics)
+        _assert_evaluate_and_fit_equal(models, *_data("one_hot"))
+
+
+def test_sparse_loss_object_as_metric_equal_keras():
+    with precision("float64"):
+        models = _twins(_dense("softmax"), 40.0)
+        _compile(models, "sparse_categorical_crossentropy",
+                 [lambda lib: lib.losses.SparseCategoricalCrossentropy()])
+        _assert_evaluate_and_fit_equal(models, *_data("sparse"))

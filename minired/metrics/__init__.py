@@ -120,6 +120,14 @@ _BY_NAME.update({
 _ACCURACY_NAMES = ("accuracy", "acc")
 
 
+def _object_name(obj) -> str:
+    """Keras' ``get_object_name``: ``obj.name`` (a loss object), else its function's or its
+    class's name in snake case."""
+    if hasattr(obj, "name"):
+        return obj.name
+    return to_snake_case(getattr(obj, "__name__", type(obj).__name__))
+
+
 def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None = None):
     """Return a metric object for a Keras name, a metric instance, or a function
     ``fn(y_true, y_pred)`` (wrapped in a :class:`MeanMetricWrapper` named after it).
@@ -139,8 +147,9 @@ def get(identifier, y_true: np.ndarray | None = None, y_pred: np.ndarray | None 
     if isinstance(identifier, Metric):
         return identifier
     if callable(identifier) and not isinstance(identifier, type):
-        # A function fn(y_true, y_pred) of per-sample values: its running mean, as Keras.
-        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
+        # A function fn(y_true, y_pred) of per-sample values, or a loss object: its running
+        # mean, named as Keras names it (get_object_name: a loss object by its name).
+        return MeanMetricWrapper(identifier, name=_object_name(identifier))
     if not isinstance(identifier, str):
         raise TypeError("`metrics` entries must be names, metric objects or functions "
                         f"fn(y_true, y_pred), got {identifier!r}.")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from minired import config
-from minired.losses.loss import squeeze_or_expand_to_same_rank
+from minired.losses.loss import Loss, squeeze_or_expand_to_same_rank
 from minired.utils.naming import auto_name
 
 if TYPE_CHECKING:
@@ -282,7 +282,8 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        if fn in _cross_entropies():      # metrics=[mr.losses.binary_crossentropy]
+        # metrics=[mr.losses.binary_crossentropy], or [mr.losses.BinaryCrossentropy()]
+        if fn in _cross_entropies() or (isinstance(fn, Loss) and fn.uses_output_logits):
             self.uses_output_logits = True
 
     def update_state(self, y_true, y_pred, sample_weight=None, *, mask=None) -> None:
@@ -309,8 +310,11 @@ class MeanMetricWrapper(Mean):
             >>> round(m.result(), 5)                              # log 2
             0.69315
         """
-        self._add(self._fn(y_true, logits, **{**self._fn_kwargs, "from_logits": True}),
-                  sample_weight, mask)
+        if isinstance(self._fn, Loss):       # a loss object: its value, read on the logits
+            values = self._fn.compute(y_true, logits, from_logits=True, gradient=False)[0]
+        else:
+            values = self._fn(y_true, logits, **{**self._fn_kwargs, "from_logits": True})
+        self._add(values, sample_weight, mask)
 
     def _add(self, values, sample_weight, mask) -> None:
         """The running mean takes ``values``, weighted by ``sample_weight`` and ``mask``."""
