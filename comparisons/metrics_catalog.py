@@ -24,13 +24,17 @@ from comparisons.training import classifier, compare_fit
 def build(spec, library):
     """A metric of ``library`` (``mr`` or ``keras``) from a spec: a string is passed as it
     is, ``(class_name, kwargs)`` builds that class, ``(function_name, None)`` gives the
-    function (``metrics=[keras.metrics.hinge]``)."""
+    function (``metrics=[keras.metrics.hinge]``); a name ``"losses.X"`` is taken from
+    ``library.losses`` (a loss object as a metric)."""
     if isinstance(spec, str):
         return spec
     class_name, kwargs = spec
+    module = library.metrics
+    if class_name.startswith("losses."):
+        module, class_name = library.losses, class_name.removeprefix("losses.")
     if kwargs is None:
-        return getattr(library.metrics, class_name)
-    return getattr(library.metrics, class_name)(**kwargs)
+        return getattr(module, class_name)
+    return getattr(module, class_name)(**kwargs)
 
 
 def fit_with_metrics(model, specs, x, y, losses, weighted_specs=None, **fit_kwargs):
@@ -214,6 +218,30 @@ def saturated_cross_entropies(dtype):
             ("BinaryCrossentropy", {"name": "bce_object"}),
             ("CategoricalCrossentropy", {"from_logits": False, "name": "cce_object"}),
             ("categorical_crossentropy", None), ("categorical_focal_crossentropy", None),
+        ]
+        return fit_with_metrics(model, specs, x, one_hot(labels, dtype),
+                                "categorical_crossentropy",
+                                validation_data=(x_val, one_hot(val_labels, dtype)))
+
+
+@case("metrics", "loss_objects", kind="training")
+def loss_objects(dtype):
+    """Loss objects as metrics (``metrics=[keras.losses.BinaryCrossentropy()]``) on a
+    saturated softmax classifier: each is logged under its loss's name (the second
+    ``categorical_crossentropy`` as ``categorical_crossentropy_1``) as the mean of its batch
+    values; the cross-entropies read the logits behind the softmax, the categorical focal
+    one and the Kullback-Leibler divergence the probabilities."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(40, dtype, seed=1)
+        model = classifier()
+        model.set_weights([w * 5 for w in model.get_weights()])
+        specs = [
+            ("losses.CategoricalCrossentropy", {}),
+            ("losses.BinaryCrossentropy", {"label_smoothing": 0.1}),
+            ("losses.CategoricalFocalCrossentropy", {}),
+            ("losses.KLDivergence", {}),
+            ("losses.categorical_crossentropy", None),
         ]
         return fit_with_metrics(model, specs, x, one_hot(labels, dtype),
                                 "categorical_crossentropy",

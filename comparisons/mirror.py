@@ -68,6 +68,8 @@ _BY_CONFIG += ("Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D",
 _BY_CONFIG += ("EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
                "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
                "AdaptiveMaxPooling3D")
+# The convolutional LSTMs (Keras' own config keys).
+_BY_CONFIG += ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")
@@ -236,6 +238,8 @@ def loss_to_keras(loss):
 def _metric_to_keras(metric):
     if isinstance(metric, str):
         return metric
+    if isinstance(metric, mr.losses.Loss):            # a loss object used as a metric
+        return loss_to_keras(metric)
     if not isinstance(metric, mr.metrics.Metric):      # mr.metrics.hinge: Keras' function
         return getattr(keras.metrics, metric.__name__)
     # the same class and arguments (IoU, PrecisionAtRecall... have required ones)
