@@ -208,17 +208,22 @@ def saturated_cross_entropies(dtype):
     metrics read the logits behind the softmax, as in Keras on TensorFlow ("bce" is then
     the sigmoid cross-entropy of those logits); the categorical focal one and the others
     read the probabilities. Validation data for evaluate's path."""
+    return saturated_fit(dtype, [
+        "bce", "binary_crossentropy", "categorical_crossentropy", "accuracy",
+        ("BinaryCrossentropy", {"name": "bce_object"}),
+        ("CategoricalCrossentropy", {"from_logits": False, "name": "cce_object"}),
+        ("categorical_crossentropy", None), ("categorical_focal_crossentropy", None),
+    ])
+
+
+def saturated_fit(dtype, specs):
+    """:func:`fit_with_metrics` of ``specs`` on a softmax classifier with its weights ×5
+    (saturated probabilities), with validation data for evaluate's path."""
     with precision(dtype):
         x, labels = blobs(96, dtype)
         x_val, val_labels = blobs(40, dtype, seed=1)
         model = classifier()
         model.set_weights([w * 5 for w in model.get_weights()])
-        specs = [
-            "bce", "binary_crossentropy", "categorical_crossentropy", "accuracy",
-            ("BinaryCrossentropy", {"name": "bce_object"}),
-            ("CategoricalCrossentropy", {"from_logits": False, "name": "cce_object"}),
-            ("categorical_crossentropy", None), ("categorical_focal_crossentropy", None),
-        ]
         return fit_with_metrics(model, specs, x, one_hot(labels, dtype),
                                 "categorical_crossentropy",
                                 validation_data=(x_val, one_hot(val_labels, dtype)))
@@ -231,21 +236,13 @@ def loss_objects(dtype):
     ``categorical_crossentropy`` as ``categorical_crossentropy_1``) as the mean of its batch
     values; the cross-entropies read the logits behind the softmax, the categorical focal
     one and the Kullback-Leibler divergence the probabilities."""
-    with precision(dtype):
-        x, labels = blobs(96, dtype)
-        x_val, val_labels = blobs(40, dtype, seed=1)
-        model = classifier()
-        model.set_weights([w * 5 for w in model.get_weights()])
-        specs = [
-            ("losses.CategoricalCrossentropy", {}),
-            ("losses.BinaryCrossentropy", {"label_smoothing": 0.1}),
-            ("losses.CategoricalFocalCrossentropy", {}),
-            ("losses.KLDivergence", {}),
-            ("losses.categorical_crossentropy", None),
-        ]
-        return fit_with_metrics(model, specs, x, one_hot(labels, dtype),
-                                "categorical_crossentropy",
-                                validation_data=(x_val, one_hot(val_labels, dtype)))
+    return saturated_fit(dtype, [
+        ("losses.CategoricalCrossentropy", {}),
+        ("losses.BinaryCrossentropy", {"label_smoothing": 0.1}),
+        ("losses.CategoricalFocalCrossentropy", {}),
+        ("losses.KLDivergence", {}),
+        ("losses.categorical_crossentropy", None),
+    ])
 
 
 @case("metrics", "binary_probabilistic_catalog", kind="training")
