@@ -166,6 +166,7 @@ def all_cases() -> dict[str, Case]:
         forward,
         gradients,
         graphs,
+        grouped_conv,
         initializers,
         layers_catalog,
         layers_catalog2,

@@ -845,7 +845,9 @@ def _window_slices(extents, strides, outputs, dilations=None):
 def conv(layer, x, weights):
     """Conv1D/Conv2D from the definition: pad with zeros (TensorFlow's rule), then
     ``z = Σ_taps x[:, a·d : a·d + s·(out-1) + 1 : s, ...] · W[a, ...] + b``, one matmul per
-    kernel tap (the hand-written layer does one matmul over all the patches), ``a = f(z)``."""
+    kernel tap (the hand-written layer does one matmul over all the patches), ``a = f(z)``.
+    With ``groups = G``, each tap's product is made per group, channels ``g·C/G …`` times
+    filters ``g·F/G …`` of ``W[a]`` (``(C/G, F)``), the G products concatenated."""
     kernel = weights[0]
     axes = list(zip(layer.kernel_size, layer.strides, layer.dilation_rate, strict=True))
     for axis, (k, s, d) in enumerate(axes, start=1):
@@ -862,11 +864,25 @@ def conv(layer, x, weights):
     z = None
     for tap, index in _window_slices(layer.kernel_size, layer.strides, outputs,
                                      layer.dilation_rate):
-        term = ops.matmul(ops.getitem(x, index), ops.getitem(kernel, tap))
+        term = _grouped_matmul(ops.getitem(x, index), ops.getitem(kernel, tap),
+                               getattr(layer, "groups", 1))
         z = term if z is None else ops.add(z, term)
     if layer.use_bias:
         z = ops.add(z, weights[1])
     return ACTIVATIONS[layer.activation.__name__](z)
+
+
+def _grouped_matmul(x, w, groups: int):
+    """``x · w`` for ``groups = 1``; else ``[x_0 · w_0 | … | x_{G-1} · w_{G-1}]``, with
+    ``x_g`` the channels ``g·C/G …`` of ``x`` and ``w_g`` the columns ``g·F/G …`` of ``w``."""
+    if groups == 1:
+        return ops.matmul(x, w)
+    c, f = w.shape[0], w.shape[1] // groups
+    lead = (slice(None),) * (len(x.shape) - 1)
+    return ops.concatenate([
+        ops.matmul(ops.getitem(x, (*lead, slice(g * c, (g + 1) * c))),
+                   ops.getitem(w, (slice(None), slice(g * f, (g + 1) * f))))
+        for g in range(groups)], axis=-1)
 
 
 def _depthwise(layer, x, kernel):

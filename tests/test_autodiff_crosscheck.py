@@ -620,6 +620,14 @@ CONV_CASES = [
     _conv_case("2,2,dilation=(2,1,1),L2 kernel,no bias", (4, 3, 3, 2), filters=2,
                kernel_size=2, dilation_rate=(2, 1, 1), use_bias=False,
                kernel_regularizer=mr.regularizers.L2(0.02)),
+    # grouped: channel group g feeds filters g·F/G … only (G = C: one channel a group)
+    _conv_case("4,3,groups=2,causal,tanh", (7, 4), filters=4, kernel_size=3, groups=2,
+               padding="causal", activation="tanh"),
+    _conv_case("6,3,groups=3,strides=2,same,L2 kernel", (5, 5, 3), filters=6, kernel_size=3,
+               groups=3, strides=2, padding="same",
+               kernel_regularizer=mr.regularizers.L2(0.02)),
+    _conv_case("4,2,groups=2,dilation=(1,2,1),no bias", (3, 4, 3, 4), filters=4,
+               kernel_size=2, groups=2, dilation_rate=(1, 2, 1), use_bias=False),
 ]
 
 

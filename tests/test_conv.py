@@ -195,7 +195,7 @@ def test_keras_defaults_and_shapes():
     (lambda: Conv2D(2, 3, strides=2, dilation_rate=2),
      r"`strides > 1` not supported in conjunction with `dilation_rate > 1`"),
     (lambda: Conv2D(2, 3, data_format="channels_first"), "channels_last"),
-    (lambda: Conv2D(4, 3, groups=2), "grouped convolutions"),
+    (lambda: Conv2D(3, 3, groups=2), "number of filters must be evenly divisible"),
     (lambda: Conv2D(2, 3, padding="causal"), "padding"),
     (lambda: Conv1D(2, 3, padding="full"), "padding"),
     (lambda: Conv2D(0, 3), "filters"),

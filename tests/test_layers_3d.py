@@ -329,7 +329,7 @@ def test_constraints_apply_after_each_step():
     (lambda: L.Conv3D(2, (3, 3)), "kernel_size"),
     (lambda: L.Conv3D(2, 3, strides=2, dilation_rate=2), "dilation_rate > 1"),
     (lambda: L.Conv3D(2, 3, padding="causal"), "padding"),
-    (lambda: L.Conv3D(2, 3, groups=2), "groups"),
+    (lambda: L.Conv3D(3, 3, groups=2), "groups=2, filters=3"),
     (lambda: L.Conv3DTranspose(2, 3, strides=2, output_padding=2), "strictly less than"),
     (lambda: L.Conv3DTranspose(2, 3, data_format="channels_first"), "channels_last"),
     (lambda: L.MaxPooling3D((2, 2)), "pool_size"),

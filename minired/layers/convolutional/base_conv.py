@@ -11,6 +11,11 @@ the code, which is the same for one or two spatial axes:
   ``scatter_patch_products`` one kernel offset at a time; without ``input_gradient`` (a
   first layer) ``δx`` is skipped.
 
+With ``groups = G > 1`` (Keras' grouped convolution) input channel group ``g`` (channels
+``g·C/G … (g+1)·C/G - 1``) feeds filters ``g·F/G … (g+1)·F/G - 1`` only, and the kernel is
+``(*k, C/G, F)``: each group is the convolution above on its own channels, ``z_g = cols_g
+W_g``, the ``G`` products done as one batched matmul (see :func:`grouped_view`).
+
 As Dense, the layer adds ∂L/∂W and ∂L/∂b to its gradient arrays through
 :meth:`Layer._add_to_gradient`: the first call of a training step writes them (no pass of
 zeros, no temporary as large as the kernel), a second call of a shared layer adds.
@@ -87,11 +92,11 @@ class BaseConv(Layer):
         allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
         self.padding = standardize_padding(padding, allowed, cls)
         self.data_format = channels_last(data_format, self.rank, cls)
-        groups = positive_int(groups, "groups", cls)
-        if groups != 1:
-            raise ValueError(f"{cls}: grouped convolutions (groups={groups}) are not "
-                             "implemented in minired; use groups=1.")
-        self.groups = 1
+        self.groups = positive_int(groups, "groups", cls)
+        if self.filters % self.groups:
+            raise ValueError(f"{cls}: the number of filters must be evenly divisible by the "
+                             f"number of groups. Received: groups={self.groups}, "
+                             f"filters={self.filters}.")       # Keras' message
         refuse_strides_with_dilation(self.strides, self.dilation_rate)
         set_options(self, activation=activation, use_bias=use_bias,
                     kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
@@ -108,7 +113,13 @@ class BaseConv(Layer):
         input_shape = tuple(input_shape)
         check_build_shape(self, input_shape)
         self.compute_output_shape(input_shape)          # refuses a window that does not fit
-        kernel_shape = (*self.kernel_size, input_shape[-1], self.filters)   # Keras' layout
+        channels = input_shape[-1]
+        if channels % self.groups:
+            raise ValueError(
+                f"{type(self).__name__}: the number of input channels must be evenly "
+                f"divisible by the number of groups. Received groups={self.groups}, but the "
+                f"input has {channels} channels (full input shape is {input_shape}).")
+        kernel_shape = (*self.kernel_size, channels // self.groups, self.filters)  # Keras'
         build_kernel_and_bias(self, kernel_shape)
         super().build(input_shape)
 
@@ -116,7 +127,7 @@ class BaseConv(Layer):
         """Keras' ``InputSpec(min_ndim=rank + 2, axes={-1: in_channels})``, and a window
         that fits in the input."""
         check_call_ndim(self, input_shape)
-        check_channels(self, input_shape, self.kernel.shape[-2])
+        check_channels(self, input_shape, self.kernel.shape[-2] * self.groups)
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -126,8 +137,13 @@ class BaseConv(Layer):
     # -- the two passes -----------------------------------------------------------------------
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)
-        cols, out_shape = self._patch_matrix(x)                  # (N·out, k·C), (N, *out)
-        z = cols @ self.kernel.reshape(-1, self.filters)         # z = cols W: one matmul
+        if self.groups == 1:
+            cols, out_shape = self._patch_matrix(x)              # (N·out, k·C), (N, *out)
+            z = cols @ self.kernel.reshape(-1, self.filters)     # z = cols W: one matmul
+        else:                                                    # z_g = cols_g W_g, per g
+            cols, out_shape = self._grouped_patch_matrix(x)      # (G, N·out, k·C/G)
+            z = ungrouped(cols @ grouped_view(self.kernel.reshape(-1, self.filters),
+                                              self.groups))      # (N·out, F)
         if self.use_bias:
             z += self.bias                                       #   + b
         z = z.reshape(*out_shape, self.filters)
@@ -149,8 +165,10 @@ class BaseConv(Layer):
         """Backward pass from ``δz = ∂L/∂z`` (used directly when the loss gives ``δz``);
         ``input_gradient=False`` skips ``δx`` (see :meth:`Layer.backward`)."""
         x = self.cache.x
-        cols, _ = self._patch_matrix(x)        # the forward's cols again (one copy, as there)
         grad_z = grad_z.reshape(-1, self.filters)                # (N·out, F)
+        if self.groups > 1:
+            return self._grouped_backward_from_z(x, grad_z, input_gradient)
+        cols, _ = self._patch_matrix(x)        # the forward's cols again (one copy, as there)
         self._add_to_gradient(self.kernel_gradient, _matmul_as_kernel,   # ∂L/∂W += colsᵀδz
                               cols.T, grad_z, self.kernel.shape)
         if self.use_bias:
@@ -193,6 +211,42 @@ class BaseConv(Layer):
             return cols.reshape(rows, -1), out_shape                         # row by row
         return cols.reshape(-1, rows).T, out_shape                           # by column
 
+    # -- groups > 1 -----------------------------------------------------------------------
+    def _grouped_patch_matrix(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """``cols`` split by channel group, ``(G, N·out, k·C/G)``, and ``(N, *out)``: slice
+        ``g`` is ``cols_g``, the windows of channels ``g·C/G … (g+1)·C/G - 1`` only (one
+        copy into :func:`~minired.layers.workspace.scratch` memory, as
+        :meth:`_patch_matrix`: the callers multiply it at once and keep nothing of it)."""
+        windows = im2col.patches(x, self.kernel_size, self.strides, self.dilation_rate,
+                                 self.padding)                   # (N, *out, *k, C), a view
+        out_shape = windows.shape[:self.rank + 1]                # (N, *out)
+        windows = windows.reshape(*windows.shape[:-1], self.groups, -1)   # C -> (G, C/G)
+        windows = np.moveaxis(windows, -2, 0)                    # (G, N, *out, *k, C/G)
+        cols = workspace.scratch(self, "cols", windows.shape, windows.dtype)
+        np.copyto(cols, windows)
+        return cols.reshape(self.groups, math.prod(out_shape), -1), out_shape
+
+    def _grouped_backward_from_z(self, x: np.ndarray, grad_z: np.ndarray,
+                                 input_gradient: bool) -> np.ndarray | None:
+        """:meth:`backward_from_z` with ``groups = G > 1``, group by group (one batched
+        matmul each)::
+
+            ∂L/∂W_g = cols_gᵀ δz_g          (k·C/G, F/G): filters g·F/G … of the kernel
+            ∂L/∂b   = Σ δz                  (F,), as with one group
+            δx_g    = col2im(δz_g W_gᵀ)     channels g·C/G … of δx
+
+        with ``δz_g = δz[:, g·F/G : (g+1)·F/G]`` (see :func:`scatter_grouped_patch_products`)."""
+        cols, _ = self._grouped_patch_matrix(x)                  # (G, N·out, k·C/G)
+        self._add_to_gradient(self.kernel_gradient, _grouped_matmul_as_kernel,
+                              cols.transpose(0, 2, 1), grouped_view(grad_z, self.groups),
+                              self.kernel.shape)
+        if self.use_bias:
+            self._add_to_gradient(self.bias_gradient, sum_of_rows, grad_z)  # ∂L/∂b += Σ δz
+        if not input_gradient:
+            return None
+        return scatter_grouped_patch_products(grad_z, self.kernel, self.groups, x.shape,
+                                              self.strides, self.dilation_rate, self.padding)
+
     def _weight_triples(self) -> list:
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
 
@@ -218,6 +272,78 @@ def _matmul_as_kernel(cols_t: np.ndarray, grad_z: np.ndarray, kernel_shape: tupl
     # build() made the gradient with zeros_like: contiguous, so the reshape is a view of out
     np.matmul(cols_t, grad_z, out=out.reshape(cols_t.shape[0], -1))
     return out
+
+
+def grouped_view(matrix: np.ndarray, groups: int) -> np.ndarray:
+    """A ``(rows, G·m)`` matrix as ``G`` matrices ``(G, rows, m)``, a view: slice ``g`` is
+    the block of columns ``g·m … (g+1)·m - 1``. For a grouped convolution the kernel as a
+    matrix ``(k·C/G, F)`` becomes the ``W_g`` of the ``G`` groups (``(G, k·C/G, F/G)``, the
+    filters of group ``g`` are the ``g``-th block), and ``δz`` the ``δz_g``; ``cols_g W_g``
+    for every ``g`` is then one ``np.matmul`` of the stacks.
+
+    Example:
+        >>> grouped_view(np.arange(8).reshape(2, 4), 2)[1]        # columns 2 and 3
+        array([[2, 3],
+               [6, 7]])
+    """
+    return matrix.reshape(matrix.shape[0], groups, -1).swapaxes(0, 1)
+
+
+def ungrouped(stack: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`grouped_view`: ``(G, rows, m)`` -> ``(rows, G·m)``, the ``G``
+    blocks side by side (a copy): ``z = [z_0 | z_1 | … | z_{G-1}]``.
+
+    Example:
+        >>> ungrouped(grouped_view(np.arange(8).reshape(2, 4), 2)).tolist()
+        [[0, 1, 2, 3], [4, 5, 6, 7]]
+    """
+    return stack.swapaxes(0, 1).reshape(stack.shape[1], -1)
+
+
+def _grouped_matmul_as_kernel(cols_t: np.ndarray, grad_z: np.ndarray, kernel_shape: tuple,
+                              out: np.ndarray | None = None) -> np.ndarray:
+    """``cols_gᵀ δz_g`` for every group ``g`` (stacks ``(G, k·C/G, N·out)`` and
+    ``(G, N·out, F/G)``) in the kernel's layout ``(*k, C/G, F)``, group ``g``'s product in
+    filters ``g·F/G …``; with ``out`` (the kernel's gradient), written straight into it."""
+    groups, rows = cols_t.shape[0], cols_t.shape[1]
+    if out is None:
+        return ungrouped(np.matmul(cols_t, grad_z)).reshape(kernel_shape)   # (k·C/G, F)
+    np.matmul(cols_t, grad_z, out=grouped_view(out.reshape(rows, -1), groups))
+    return out
+
+
+def scatter_grouped_patch_products(grad_z: np.ndarray, kernel: np.ndarray, groups: int,
+                                   input_shape: tuple, strides, dilation,
+                                   padding: str) -> np.ndarray:
+    """``δx`` of a grouped convolution: :func:`~.im2col.scatter_patch_products` per group,
+    the ``G`` groups in one batched matmul per kernel offset ``a``::
+
+        δxp[n, i·s + a·d, g·C/G + c] += (δz_g W_g[a]ᵀ)[n, i, c]     for each a, g
+
+    ``δz_g W_g[a]ᵀ`` is ``(N·out, C/G)``: the gradient of the inputs of group ``g`` only
+    (the other channels were not read by its filters).
+
+    Args:
+        grad_z: ``δz``, shape ``(N·out, F)``.
+        kernel: ``W``, shape ``(*kernel_size, C/G, F)``.
+        groups: ``G``.
+        input_shape: the shape of ``x``, ``(N, *spatial, C)``.
+        strides, dilation, padding: as given to :func:`~.im2col.patches`.
+
+    Example:
+        >>> dz, w = np.ones((2, 2)), np.array([[[1.0, 2.0]], [[3.0, 4.0]]])  # G = F = C = 2
+        >>> scatter_grouped_patch_products(dz, w, 2, (1, 3, 2), 1, 1, "valid")[0].tolist()
+        [[1.0, 2.0], [4.0, 6.0], [3.0, 4.0]]
+    """
+    rank = len(input_shape) - 2
+    windows = im2col._Windows(input_shape, kernel.shape[:rank], strides, dilation, padding)
+    grad_padded = np.zeros(windows.padded_shape, dtype=grad_z.dtype)
+    grad_z_groups = grouped_view(grad_z, groups)                       # (G, N·out, F/G)
+    out_shape = (input_shape[0], *windows.out, input_shape[-1])        # (N, *out, C)
+    for offset, read in windows.offsets():
+        w_t = grouped_view(kernel[offset], groups).transpose(0, 2, 1)  # W_g[a]ᵀ (G, F/G, C/G)
+        grad_padded[read] += ungrouped(grad_z_groups @ w_t).reshape(out_shape)
+    return grad_padded[windows.crop]
 
 
 def sum_of_rows(matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -16,7 +16,8 @@ class Conv1D(BaseConv):
 
     It is :class:`~minired.layers.convolutional.Conv2D` with one spatial axis: the same
     im2col product ``z = cols · W + b`` with ``cols`` of shape ``(N·L', k·C)``, the same
-    backward (``∂L/∂W = colsᵀ δz``, ``δx = col2im(δz Wᵀ)``); see Conv2D for the details.
+    backward (``∂L/∂W = colsᵀ δz``, ``δx = col2im(δz Wᵀ)``), the same ``groups`` (kernel
+    ``(k, C/G, F)``, ``z_g = cols_g W_g`` per channel group); see Conv2D for the details.
 
     ``padding="causal"`` (as Keras) puts all ``(k-1)·d`` zeros before the sequence, so
     ``z[:, t]`` depends on ``x[:, :t+1]`` only (for models that must not see the future).
@@ -28,7 +29,8 @@ class Conv1D(BaseConv):
         padding: ``"valid"``, ``"same"`` or ``"causal"``.
         data_format: ``None`` or ``"channels_last"`` (the only layout minired implements).
         dilation_rate: the gap ``d`` between the kernel's taps (not with ``strides > 1``).
-        groups: 1 (grouped convolutions are not implemented).
+        groups: ``G`` channel groups, each with its own ``F/G`` filters (see Conv2D);
+            ``filters`` and the input channels must be divisible by it.
         activation: as for :class:`~minired.layers.Dense` (also ``use_bias``,
             ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``,
             ``bias_regularizer``, ``name`` and ``trainable``).
@@ -40,6 +42,8 @@ class Conv1D(BaseConv):
         (4, 10, 2)
         >>> layer.kernel.shape
         (3, 3, 2)
+        >>> Conv1D(6, 3, groups=3)(np.ones((4, 10, 3), dtype="float32")).shape
+        (4, 8, 6)
     """
 
     rank = 1

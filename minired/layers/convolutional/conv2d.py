@@ -45,6 +45,17 @@ class Conv2D(BaseConv):
     (:func:`~minired.layers.convolutional.im2col.scatter_patch_products`). As for Dense,
     ``backward`` *adds* ∂L/∂W and ∂L/∂bias to ``kernel_gradient`` and ``bias_gradient``.
 
+    **Groups.** With ``groups=G`` (``C`` and ``F`` both divisible by ``G``) the channels are
+    split into ``G`` groups of ``C/G``, and group ``g`` (channels ``g·C/G … (g+1)·C/G - 1``)
+    is convolved with its own ``F/G`` filters (``g·F/G … (g+1)·F/G - 1``): the kernel is
+    ``(kh, kw, C/G, F)`` (``G`` times fewer weights) and, with ``cols_g`` the columns of
+    ``cols`` that read group ``g`` and ``W_g`` the kernel's filters of group ``g``::
+
+        z_g = cols_g · W_g               (N·H'·W', F/G), z = [z_0 | … | z_{G-1}] + bias
+        ∂L/∂W_g = cols_gᵀ δz_g,          δx_g = col2im(δz_g W_gᵀ)   (channels of group g)
+
+    ``groups=C`` gives each channel its own ``F/C`` filters (a depthwise convolution).
+
     Args:
         filters: number of kernels ``F`` (output channels).
         kernel_size: ``(kh, kw)``, or one int for both.
@@ -53,7 +64,8 @@ class Conv2D(BaseConv):
         data_format: ``None`` or ``"channels_last"`` (the only layout minired implements).
         dilation_rate: ``(d_h, d_w)`` or one int: the gap between the kernel's taps
             (Keras refuses ``strides > 1`` together with ``dilation_rate > 1``).
-        groups: 1 (grouped convolutions are not implemented).
+        groups: ``G``, the number of channel groups (see **Groups**; 1: a plain
+            convolution); ``filters`` and the input channels must be divisible by it.
         activation: as for :class:`~minired.layers.Dense` (also ``use_bias``,
             ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``,
             ``bias_regularizer``, ``name`` and ``trainable``).
@@ -69,6 +81,9 @@ class Conv2D(BaseConv):
         ((3, 3, 1, 4), 40)
         >>> Conv2D(4, 3, strides=2).compute_output_shape((None, 8, 8, 1))
         (None, 3, 3, 4)
+        >>> grouped = Conv2D(4, 3, groups=2)                     # 6 channels: 2 groups of 3
+        >>> grouped(np.ones((2, 8, 8, 6), dtype="float32")).shape, grouped.kernel.shape
+        ((2, 6, 6, 4), (3, 3, 3, 4))
     """
 
     rank = 2

@@ -23,7 +23,8 @@ class Conv3D(BaseConv):
     im2col product ``z = cols · W + b`` with ``cols`` of shape ``(N·D'·H'·W', kd·kh·kw·C)``,
     the same backward (``δz = act'(z) ⊙ δout``, ``∂L/∂W = colsᵀ δz``,
     ``∂L/∂bias = Σ δz``, ``δx = col2im(δz Wᵀ)``) and the same output sizes per axis
-    (``"valid"``: ``⌊(D - (kd-1)·d - 1)/s⌋ + 1``; ``"same"``: ``⌈D/s⌉``); see Conv2D.
+    (``"valid"``: ``⌊(D - (kd-1)·d - 1)/s⌋ + 1``; ``"same"``: ``⌈D/s⌉``) and the same
+    ``groups`` (kernel ``(kd, kh, kw, C/G, F)``, ``z_g = cols_g W_g``); see Conv2D.
 
     Args:
         filters: number of kernels ``F`` (output channels).
@@ -32,7 +33,8 @@ class Conv3D(BaseConv):
         padding: ``"valid"`` or ``"same"``.
         data_format: ``None`` or ``"channels_last"`` (the only layout minired implements).
         dilation_rate: ``(d_d, d_h, d_w)`` or one int (not with ``strides > 1``).
-        groups: 1 (grouped convolutions are not implemented).
+        groups: ``G`` channel groups, each with its own ``F/G`` filters (see Conv2D);
+            ``filters`` and the input channels must be divisible by it.
         activation: as for :class:`~minired.layers.Dense` (also ``use_bias``,
             ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``,
             ``bias_regularizer``, ``name`` and ``trainable``).
