@@ -652,8 +652,10 @@ print("máx. diferencia de los pesos < 1e-12:",
 # al final, medias móviles incluidas. `examples/digits_cnn.py` solo usa nombres de Keras
 # (`import minired as keras`): con `import keras` funciona igual. Las diferencias de minired:
 # solo tiene `data_format="channels_last"` (en Keras también existe `"channels_first"`,
-# `(N, C, H, W)`, y una GPU calcula la convolución con algoritmos más rápidos que im2col), y no
-# tiene `groups`. Sí tiene la convolución traspuesta, `Conv2DTranspose` (y `Conv1DTranspose`),
+# `(N, C, H, W)`, y una GPU calcula la convolución con algoritmos más rápidos que im2col). Sí
+# tiene las convoluciones agrupadas, `groups=G`: el grupo $g$ de canales de entrada solo alimenta
+# a sus $F/G$ filtros, y minired calcula los $G$ productos `cols_g W_g` en un solo `np.matmul`.
+# También tiene la convolución traspuesta, `Conv2DTranspose` (y `Conv1DTranspose`),
 # la que agranda imágenes en los autoencoders y las GAN: su paso hacia delante es exactamente el
 # gradiente respecto a la entrada de una convolución, $z = \mathrm{col2im}(x W^\top) + b$, y su
 # paso hacia atrás, una convolución corriente de $\delta_z$

@@ -61,6 +61,7 @@ def case_inputs(dtype: str) -> SimpleNamespace:
                       [[0, 0], [4, 0], [0, 5], [4, 5]]], dtype=dtype),
         transform=np.array([[0.9, -0.2, 0.7, 0.25, 1.1, -0.4, 0, 0],
                             [1.0, 0.0, 0.6, 0.0, 1.0, -1.3, 0, 0]], dtype=dtype),
+        kg=normal(3, 2, 1, 6), kg1=normal(2, 1, 3),      # grouped: C/G = 1 channel a group
     )
 
 
@@ -71,6 +72,8 @@ CASES = {
     "conv2d_dilated": lambda o, a: o.conv(a.img, a.k2, padding="same", dilation_rate=(2, 1)),
     "conv1d": lambda o, a: o.conv(a.seq, a.k1, strides=2),
     "conv3d": lambda o, a: o.conv(a.vol, a.k3, padding="same"),
+    "conv2d_grouped": lambda o, a: o.conv(a.img, a.kg, padding="same"),      # 3 groups
+    "conv1d_grouped": lambda o, a: o.conv(a.seq, a.kg1, strides=2),
     "conv_transpose2d": lambda o, a: o.conv_transpose(a.img, a.kt),
     "conv_transpose2d_same": lambda o, a: o.conv_transpose(a.img, a.kt, strides=(2, 3),
                                                            padding="same"),

@@ -33,7 +33,13 @@ import numpy as np
 
 from minired.autodiff.tape import record
 from minired.layers.convolutional import im2col
-from minired.layers.convolutional.base_conv import _matmul_as_kernel
+from minired.layers.convolutional.base_conv import (
+    _grouped_matmul_as_kernel,
+    _matmul_as_kernel,
+    grouped_view,
+    scatter_grouped_patch_products,
+    ungrouped,
+)
 from minired.layers.convolutional.base_conv_transpose import output_size as transpose_size
 from minired.layers.convolutional.base_depthwise_conv import (
     depthwise_forward,
@@ -98,7 +104,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 
     Args:
         inputs: ``(N, *spatial, C)``, 1 to 3 spatial axes.
-        kernel: ``(*kernel_size, C, F)``.
+        kernel: ``(*kernel_size, C, F)``; or ``(*kernel_size, C/G, F)`` for a grouped
+            convolution of ``G`` groups, as Keras reads it: channel group ``g`` feeds filters
+            ``g·F/G …`` only.
         strides, dilation_rate: an int or one per spatial axis.
         padding: ``"valid"`` or ``"same"``.
         data_format: ``"channels_last"`` (or None) only.
@@ -112,23 +120,56 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     """
     x, w, rank, strides, dilation, padding = _prepare(
         inputs, kernel, 2, "conv", strides, dilation_rate, padding, data_format)
-    if w.shape[-2] != x.shape[-1]:
-        raise ValueError(f"ops.conv: the kernel's input channels ({w.shape[-2]}) must equal "
-                         f"the inputs' channels ({x.shape[-1]}); minired has no grouped "
-                         "convolution.")
+    groups = _groups(x.shape[-1], w.shape[-2], w.shape[-1])
     windows = im2col.patches(x, w.shape[:rank], strides, dilation, padding)
     out_shape = windows.shape[:rank + 1]
     if min(out_shape[1:], default=1) <= 0:
         raise ValueError(f"ops.conv: a kernel of size {w.shape[:rank]} does not fit in inputs "
                          f"of shape {x.shape} with padding={padding!r}.")
-    filters = w.shape[-1]
-    cols = windows.reshape(math.prod(out_shape), -1)             # (N·out, k·C)
+    filters, rows = w.shape[-1], math.prod(out_shape)
+    if groups > 1:
+        return _grouped_conv(inputs, kernel, x, w, windows, out_shape, groups, strides,
+                             dilation, padding)
+    cols = windows.reshape(rows, -1)                             # (N·out, k·C)
     z = (cols @ w.reshape(-1, filters)).reshape(*out_shape, filters)
 
     def vjp(grad):
         grad_z = grad.reshape(-1, filters)
         grad_w = _matmul_as_kernel(cols.T, grad_z, w.shape)                      # colsᵀ δz
         grad_x = im2col.scatter_patch_products(grad_z, w, x.shape, strides, dilation, padding)
+        return grad_x, grad_w
+
+    return record(z, (inputs, kernel), vjp)
+
+
+def _groups(channels: int, kernel_channels: int, filters: int) -> int:
+    """``G = C / C_kernel``, the groups of a grouped convolution (1 for a plain one), as
+    Keras reads them from the kernel; a ValueError when they do not divide ``C`` and ``F``."""
+    if channels % kernel_channels or filters % (channels // kernel_channels):
+        raise ValueError(
+            f"ops.conv: the inputs' channels ({channels}) must be a multiple of the kernel's "
+            f"input channels ({kernel_channels}): their ratio is the number of groups, which "
+            f"must also divide the kernel's filters ({filters}).")
+    return channels // kernel_channels
+
+
+def _grouped_conv(inputs, kernel, x, w, windows, out_shape, groups, strides, dilation,
+                  padding):
+    """:func:`conv` with ``G`` groups, as the layers compute it
+    (:class:`~minired.layers.Conv2D`'s ``groups``): ``z_g = cols_g W_g``, one batched
+    matmul; VJP ``δW_g = cols_gᵀ δz_g``, ``δx_g = col2im(δz_g W_gᵀ)``."""
+    filters, rows = w.shape[-1], math.prod(out_shape)
+    by_group = np.moveaxis(windows.reshape(*windows.shape[:-1], groups, -1), -2, 0)
+    cols = by_group.reshape(groups, rows, -1)                    # (G, N·out, k·C/G), a copy
+    z = ungrouped(cols @ grouped_view(w.reshape(-1, filters), groups))
+    z = z.reshape(*out_shape, filters)
+
+    def vjp(grad):
+        grad_z = grad.reshape(-1, filters)
+        grad_w = _grouped_matmul_as_kernel(cols.transpose(0, 2, 1),
+                                           grouped_view(grad_z, groups), w.shape)
+        grad_x = scatter_grouped_patch_products(grad_z, w, groups, x.shape, strides, dilation,
+                                                padding)
         return grad_x, grad_w
 
     return record(z, (inputs, kernel), vjp)
