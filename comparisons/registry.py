@@ -160,6 +160,7 @@ def all_cases() -> dict[str, Case]:
         augmentation2,
         catalog_misc,
         constraints,
+        conv_lstm,
         conv_transpose,
         dropout,
         extending,

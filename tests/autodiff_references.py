@@ -1253,6 +1253,61 @@ def recurrent(layer, x, weights, initial_states=None):
     return ops.stack(outputs, axis=1) if layer.return_sequences else h
 
 
+def conv_lstm(layer, x, weights, initial_states=None):
+    """ConvLSTM1D/2D/3D as Keras' ConvLSTMCell writes it, one step at a time over ``x``
+    (reversed for ``go_backwards``), gate by gate: ``x_g = (x_t ⊙ m_g) ∗ W_g + b_g`` with
+    :func:`conv` (the layer's strides, padding and dilation) and ``h_g = (h ⊙ r_g) ∗ U_g``
+    (stride 1, "same"), ``i, f, o = σ(x_· + h_·)``, ``c = f c + i act(x_c + h_c)``,
+    ``h = o act(c)``; from zero states or ``initial_states`` (constants: a stateful layer's
+    carried states). Dropout replays the hand-written call's masks
+    (``layer.cache.input_masks`` ``(4, N, *spatial, C)``, ``recurrent_masks``
+    ``(4, N, *out, F)``)."""
+    from types import SimpleNamespace
+
+    rank, filters = layer.rank, layer.filters
+    kernel, recurrent_kernel = weights[0], weights[1]
+    bias = weights[2] if layer.use_bias else None
+    act = ACTIVATIONS[layer.activation.__name__]
+    sigma = ACTIVATIONS[layer.recurrent_activation.__name__]
+    linear = SimpleNamespace(__name__="linear")
+    input_conv = SimpleNamespace(kernel_size=layer.kernel_size, strides=layer.strides,
+                                 dilation_rate=layer.dilation_rate, padding=layer.padding,
+                                 use_bias=False, activation=linear)
+    recurrent_conv = SimpleNamespace(kernel_size=layer.kernel_size, strides=(1,) * rank,
+                                     dilation_rate=(1,) * rank, padding="same",
+                                     use_bias=False, activation=linear)
+    cache = layer.cache
+    in_masks = None if cache is None else cache.input_masks
+    rec_masks = None if cache is None else cache.recurrent_masks
+    if layer.go_backwards:
+        x = ops.flip(x, axis=1)
+
+    def gate(array, g):
+        """Gate g's filters (the last axis, F of 4F)."""
+        return ops.getitem(array, (slice(None),) * (array.ndim - 1)
+                           + (slice(g * filters, (g + 1) * filters),))
+
+    h = c = None
+    outputs = []
+    for t in range(x.shape[1]):
+        x_t = ops.getitem(x, (slice(None), t))
+        z = []
+        for g in range(4):
+            x_g = x_t if in_masks is None else ops.multiply(x_t, in_masks[g])
+            z_g = conv(input_conv, x_g, [gate(kernel, g)])
+            z_g = z_g if bias is None else ops.add(z_g, gate(bias, g))
+            if h is None:                   # the first step: h_0, c_0
+                zeros = np.zeros(z_g.shape)
+                h, c = initial_states if initial_states else (zeros, zeros)
+            h_g = h if rec_masks is None else ops.multiply(h, rec_masks[g])
+            z.append(ops.add(z_g, conv(recurrent_conv, h_g, [gate(recurrent_kernel, g)])))
+        i, forget, o = sigma(z[0]), sigma(z[1]), sigma(z[3])
+        c = ops.add(ops.multiply(forget, c), ops.multiply(i, act(z[2])))
+        h = ops.multiply(o, act(c))
+        outputs.append(h)
+    return ops.stack(outputs, axis=1) if layer.return_sequences else h
+
+
 def rnn(layer, x, weights):
     """Keras' RNN: its cell over the sequence; a stack of cells runs them in turn at every
     step, which equals the first cell over the sequence, then the next over its outputs."""

@@ -843,8 +843,8 @@ LAYER_NORMALIZATION_CASES = [
               refs.layer_normalization),
 ]
 
-def _stateful_case(label: str, make: Callable, shapes: list, training: bool = False
-                   ) -> LayerCase:
+def _stateful_case(label: str, make: Callable, shapes: list, training: bool = False,
+                   reference: Callable = refs.recurrent) -> LayerCase:
     """A stateful recurrent layer: the checked call starts from the states its first (build)
     call left, which the reference gets as constants (truncated backpropagation)."""
     carried: list = []
@@ -852,7 +852,7 @@ def _stateful_case(label: str, make: Callable, shapes: list, training: bool = Fa
     def remember_states(layer, rng, shapes):
         carried[:] = [np.array(s) for s in layer.states]
 
-    return LayerCase(label, make, shapes, partial(refs.recurrent, initial_states=carried),
+    return LayerCase(label, make, shapes, partial(reference, initial_states=carried),
                      training=training, setup=remember_states)
 
 
@@ -927,6 +927,38 @@ RECURRENT_CASES = [
               lambda: layers.RNN(layers.StackedRNNCells(
                   [layers.GRUCell(2), layers.LSTMCell(2, recurrent_dropout=0.4, seed=14)]),
                   return_sequences=True), [(3, 2)], refs.rnn, training=True),
+]
+
+#: The convolutional LSTMs: valid/same, strides, dilation, go_backwards, sequences, no bias,
+#: per-gate input and recurrent dropout (the reference replays the masks),
+#: stateful, and the 1-D and 3-D forms.
+CONV_LSTM_CASES = [
+    LayerCase("ConvLSTM2D(2,3)", partial(layers.ConvLSTM2D, 2, 3), [(3, 5, 5, 2)],
+              refs.conv_lstm),
+    LayerCase("ConvLSTM2D(2,3,same,return_sequences,go_backwards)",
+              partial(layers.ConvLSTM2D, 2, 3, padding="same", return_sequences=True,
+                      go_backwards=True), [(3, 4, 5, 2)], refs.conv_lstm),
+    LayerCase("ConvLSTM2D(2,(2,3),strides=(2,1),same,no bias)",
+              partial(layers.ConvLSTM2D, 2, (2, 3), strides=(2, 1), padding="same",
+                      use_bias=False),
+              [(3, 5, 4, 2)], refs.conv_lstm),
+    LayerCase("ConvLSTM2D(2,2,dilation=2,softsign,hard_sigmoid,no forget bias)",
+              partial(layers.ConvLSTM2D, 2, 2, dilation_rate=2, activation="softsign",
+                      recurrent_activation="hard_sigmoid", unit_forget_bias=False),
+              [(2, 5, 5, 2)], refs.conv_lstm),
+    LayerCase("ConvLSTM2D(2,3,same,dropout=0.3,recurrent_dropout=0.4,return_sequences)"
+              "[training]",
+              partial(layers.ConvLSTM2D, 2, 3, padding="same", dropout=0.3,
+                      recurrent_dropout=0.4, return_sequences=True, seed=13),
+              [(3, 4, 4, 2)], refs.conv_lstm, training=True),
+    _stateful_case("ConvLSTM2D(2,3,same,stateful)",
+                   partial(layers.ConvLSTM2D, 2, 3, padding="same", stateful=True),
+                   [(2, 4, 4, 2)], reference=refs.conv_lstm),
+    LayerCase("ConvLSTM1D(2,3,same,return_sequences)",
+              partial(layers.ConvLSTM1D, 2, 3, padding="same", return_sequences=True),
+              [(3, 6, 2)], refs.conv_lstm),
+    LayerCase("ConvLSTM3D(2,2)", partial(layers.ConvLSTM3D, 2, 2), [(2, 3, 3, 3, 2)],
+              refs.conv_lstm),
 ]
 
 #: The image augmentation layers in training (the reference replays the call's draws from
@@ -1480,6 +1512,7 @@ LAYER_CASES = [
     *EINSUM_CASES,
     *ADAPTIVE_POOLING_CASES,
     *RECURRENT_CASES,
+    *CONV_LSTM_CASES,
     *ATTENTION_CASES,
     *TIME_DISTRIBUTED_CASES,
     *GROUP_NORMALIZATION_CASES,

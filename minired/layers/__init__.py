@@ -115,6 +115,9 @@ from minired.layers.recurrent import (
     LSTM,
     RNN,
     Bidirectional,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
     GRUCell,
     LSTMCell,
     SimpleRNN,
@@ -221,7 +224,7 @@ __all__ = [
     "Embedding", "Masking",
     # recurrent: a cell run over the time steps of a sequence
     "GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
-    "StackedRNNCells",
+    "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     # wrappers: a layer applied to every time step
     "TimeDistributed",
     # Keras' (de)serialization of a layer's config

@@ -306,19 +306,7 @@ class BaseRNN(Layer):
         previous states, ``s_t = s_{t-1}``, and outputs the previous output (0 before the
         first real step, and always with ``zero_output_for_mask``); its δ passes straight
         to step t-1."""
-        initial = None
-        if isinstance(inputs, CallArguments):
-            initial = (inputs.args[1] if len(inputs.args) > 1
-                       else inputs.kwargs.get("initial_state"))
-            inputs = inputs.first
-        x = np.asarray(inputs)
-        self._check_call_shape(x.shape)
-        if initial is not None:
-            initial = self._check_initial_state(initial, x.shape)
-        if x.shape[1] == 0:
-            raise ValueError(f"{type(self).__name__} {self.name!r}: the inputs have no time "
-                             "steps (axis 1 has size 0).")
-        x = x.astype(self.kernel.dtype, copy=False)
+        x, initial = checked_sequence(self, inputs)
         keep = None if mask is None else self._time_mask(mask, x.shape)
         if self.go_backwards:
             x = x[:, ::-1]
@@ -624,3 +612,23 @@ class RNNCache(NamedTuple):
     initial: bool = False           #: whether the call was given ``initial_state``
     #: the recurrent dropout masks (k, N, units) (0 or 1/(1-rate)), or None
     recurrent_masks: np.ndarray | None = None
+
+
+def checked_sequence(layer, inputs) -> tuple[np.ndarray, list | None]:
+    """A recurrent layer's call arguments: the inputs ``(N, T, ...)`` as an array in the
+    layer's dtype, and its ``initial_state`` (the second argument, or the keyword) or None,
+    both checked by the layer (``_check_call_shape``, ``_check_initial_state``); a sequence
+    with no time steps is refused."""
+    initial = None
+    if isinstance(inputs, CallArguments):
+        initial = (inputs.args[1] if len(inputs.args) > 1
+                   else inputs.kwargs.get("initial_state"))
+        inputs = inputs.first
+    x = np.asarray(inputs)
+    layer._check_call_shape(x.shape)
+    if initial is not None:
+        initial = layer._check_initial_state(initial, x.shape)
+    if x.shape[1] == 0:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r}: the inputs have no time "
+                         "steps (axis 1 has size 0).")
+    return x.astype(layer.kernel.dtype, copy=False), initial
