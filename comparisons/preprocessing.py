@@ -252,3 +252,34 @@ def hashing(dtype):
         pairs.append(("IntegerLookup farmhash", mr.layers.IntegerLookup(**settings)(numbers),
                       np.asarray(keras.layers.IntegerLookup(**settings)(numbers))))
     return Outcome(pairs)
+
+
+@case("preprocessing", "timeseries_dataset_fit", kind="training")
+def timeseries_dataset_fit(dtype):
+    """timeseries_dataset_from_array (stride, sampling rate, start/end, a partial last
+    batch): its windows and targets batch by batch, then a Flatten → Dense model fitted on
+    each library's dataset for 5 epochs (losses per epoch and final weights)."""
+    from comparisons.mirror import to_keras
+
+    with precision(dtype):
+        steps = np.sin(np.arange(120, dtype=dtype) / 7.0)[:, None] * np.array([1.0, 0.5], dtype)
+        settings = {"sequence_length": 6, "sequence_stride": 2, "sampling_rate": 2,
+                    "start_index": 3, "end_index": 110, "batch_size": 10}
+        ours = mr.utils.timeseries_dataset_from_array(steps, steps[13:, 0], **settings)
+        theirs = keras.utils.timeseries_dataset_from_array(steps, steps[13:, 0], **settings)
+        pairs = []
+        for i, ((x, y), (kx, ky)) in enumerate(zip(ours, theirs, strict=True)):
+            pairs += [(f"batch {i} windows", x, kx.numpy()), (f"batch {i} targets", y, ky.numpy())]
+        mr.utils.set_random_seed(0)
+        model = mr.Sequential([mr.Input((6, 2)), mr.layers.Flatten(), mr.layers.Dense(1)])
+        model.compile(optimizer=mr.optimizers.SGD(learning_rate=0.05), loss="mse")
+        keras_model = to_keras(model)
+        # a tf.data.Dataset is read in order; minired's PyDataset too with shuffle=False
+        history = model.fit(ours, epochs=5, shuffle=False, verbose=0).history["loss"]
+        keras_history = keras_model.fit(theirs, epochs=5, shuffle=False,
+                                        verbose=0).history["loss"]
+        pairs.append(("loss per epoch", np.array(history), np.array(keras_history)))
+        for i, (w, v) in enumerate(zip(model.get_weights(), keras_model.get_weights(),
+                                       strict=True)):
+            pairs.append((f"final weight {i}", w, v))
+    return Outcome(pairs, curves={"minired": list(history), "keras": list(keras_history)})

@@ -23,6 +23,7 @@ from minired import (
     ops,
     optimizers,
     plot,
+    preprocessing,
     random,
     regularizers,
     saving,
@@ -58,5 +59,5 @@ __all__ = [
     "autodiff", "backend",
     "callbacks", "config", "constraints", "datasets", "gradcheck", "initializers", "layers",
     "losses", "metrics", "ops",
-    "optimizers", "plot", "random", "regularizers", "saving", "utils", "wrappers",
+    "optimizers", "plot", "preprocessing", "random", "regularizers", "saving", "utils", "wrappers",
 ]

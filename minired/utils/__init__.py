@@ -23,6 +23,7 @@ from minired.utils.data_packing import (
 )
 from minired.utils.dataset_utils import split_dataset
 from minired.utils.file_utils import get_file
+from minired.utils.image_dataset import image_dataset_from_directory
 from minired.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from minired.utils.model_visualization import plot_model
 from minired.utils.numerical_utils import normalize, to_categorical
@@ -30,6 +31,8 @@ from minired.utils.progbar import Progbar
 from minired.utils.py_dataset import PyDataset
 from minired.utils.rng_utils import set_random_seed
 from minired.utils.sequence_utils import pad_sequences
+from minired.utils.text_dataset import text_dataset_from_directory
+from minired.utils.timeseries_dataset import timeseries_dataset_from_array
 
 __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
@@ -40,7 +43,8 @@ __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_
            "Sequence", "clear_session", "disable_interactive_logging",
            "enable_interactive_logging", "get_source_inputs", "is_interactive_logging_enabled",
            "is_keras_tensor", "pack_x_y_sample_weight", "standardize_dtype",
-           "unpack_x_y_sample_weight"]
+           "unpack_x_y_sample_weight", "image_dataset_from_directory",
+           "text_dataset_from_directory", "timeseries_dataset_from_array"]
 
 #: Keras' older name for PyDataset: ``keras.utils.Sequence is keras.utils.PyDataset``.
 Sequence = PyDataset
