@@ -70,6 +70,8 @@ _BY_CONFIG += ("EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePoolin
                "AdaptiveMaxPooling3D")
 # The convolutional LSTMs (Keras' own config keys).
 _BY_CONFIG += ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+# SpectralNormalization (Keras' own config keys; the wrapped layer serialized inside).
+_BY_CONFIG += ("SpectralNormalization",)
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")

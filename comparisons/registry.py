@@ -183,6 +183,7 @@ def all_cases() -> dict[str, Case]:
         recurrent,
         saturation,
         separable,
+        spectral,
         training,
         vision,
         vision3d,

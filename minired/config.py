@@ -9,6 +9,8 @@ gradient checks and for the tight comparisons against Keras::
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 _FLOATX = "float32"
@@ -138,3 +140,91 @@ def disable_interactive_logging() -> None:
     """
     global _INTERACTIVE_LOGGING
     _INTERACTIVE_LOGGING = False
+
+
+# -- Keras' debugging caps on fit/evaluate/predict ---------------------------------------------
+
+def _cap_from_environment(variable: str) -> int | None:
+    """Keras reads ``KERAS_MAX_EPOCHS`` and ``KERAS_MAX_STEPS_PER_EPOCH`` once, at import."""
+    value = os.environ.get(variable)
+    return None if value is None else _check_cap(int(value), variable)
+
+
+def _check_cap(value, name: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
+                              or value < 0):
+        raise ValueError(f"{name}: expected an int >= 0 or None (no limit), got {value!r}.")
+    return None if value is None else int(value)
+
+
+_MAX_EPOCHS = _cap_from_environment("KERAS_MAX_EPOCHS")
+_MAX_STEPS_PER_EPOCH = _cap_from_environment("KERAS_MAX_STEPS_PER_EPOCH")
+
+
+def max_epochs() -> int | None:
+    """The cap on the epochs of any ``fit``, or None (no cap, the default).
+
+    Set by :func:`set_max_epochs` or, when minired is imported, by the environment variable
+    ``KERAS_MAX_EPOCHS``, as in Keras.
+
+    Example:
+        >>> max_epochs() is None
+        True
+    """
+    return _MAX_EPOCHS
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Cap the epochs of every ``fit`` (for debugging: run a script quickly, unchanged).
+
+    ``fit(epochs=n)`` runs ``min(n, max_epochs)`` epochs, with Keras' warning
+    ``"Limiting epochs to ..."`` when it cuts. ``None`` removes the cap, and so does ``0``
+    (Keras tests the cap's truth).
+
+    Args:
+        max_epochs: an int >= 0, or None.
+
+    Example:
+        >>> set_max_epochs(2); max_epochs()
+        2
+        >>> set_max_epochs(None)
+    """
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = _check_cap(max_epochs, "set_max_epochs: `max_epochs`")
+
+
+def max_steps_per_epoch() -> int | None:
+    """The cap on the batches of each epoch of ``fit`` and of each ``evaluate`` and
+    ``predict``, or None (no cap, the default).
+
+    Set by :func:`set_max_steps_per_epoch` or, when minired is imported, by the environment
+    variable ``KERAS_MAX_STEPS_PER_EPOCH``, as in Keras.
+
+    Example:
+        >>> max_steps_per_epoch() is None
+        True
+    """
+    return _MAX_STEPS_PER_EPOCH
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
+    """Cap the batches per epoch of ``fit``, ``evaluate`` and ``predict`` (for debugging).
+
+    As Keras, the cap acts as a ``steps_per_epoch`` (``steps``) argument: it replaces one
+    that is missing or larger, with the warning ``"Limiting steps_per_epoch to ..."``. So,
+    as with ``steps_per_epoch``, the epochs of ``fit`` continue through the data where the
+    previous one stopped (one pass over 10 batches, capped at 3: batches 0-2, 3-5, 6-8, then
+    9 alone with the "ran out of data" warning, then a new pass). ``None`` or ``0`` removes
+    the cap.
+
+    Args:
+        max_steps_per_epoch: an int >= 0, or None.
+
+    Example:
+        >>> set_max_steps_per_epoch(5); max_steps_per_epoch()
+        5
+        >>> set_max_steps_per_epoch(None)
+    """
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = _check_cap(max_steps_per_epoch,
+                                      "set_max_steps_per_epoch: `max_steps_per_epoch`")

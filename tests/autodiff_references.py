@@ -612,7 +612,10 @@ def reduce_losses(losses, sample_weight, reduction: str, mask=None):
 # copies of the layer's trainable weights, in ``layer.trainable_weights`` order)
 # ================================================================================================
 def penalty(regularizer, w):
-    """Keras' ``L1``/``L2``/``L1L2``: ``ops.cast(l, x.dtype) · Σ|w|`` and ``· Σ w²``."""
+    """Keras' ``L1``/``L2``/``L1L2``: ``ops.cast(l, x.dtype) · Σ|w|`` and ``· Σ w²``;
+    ``OrthogonalRegularizer``: see :func:`orthogonal_penalty`."""
+    if hasattr(regularizer, "mode"):
+        return orthogonal_penalty(regularizer, w)
     terms = []
     if getattr(regularizer, "l1", 0.0):
         terms.append(ops.multiply(f32(regularizer.l1), ops.sum(ops.abs(w))))
@@ -622,6 +625,20 @@ def penalty(regularizer, w):
     for term in terms[1:]:
         total = ops.add(total, term)
     return total
+
+
+def orthogonal_penalty(regularizer, w):
+    """Keras' ``OrthogonalRegularizer``: the rows (or columns) of ``w`` normalized
+    (``ops.normalize``), their Gram matrix without its diagonal, ``factor · ½ · Σ|·| /
+    (n(n-1)/2)``."""
+    rows = regularizer.mode == "rows"
+    unit = ops.normalize(w, axis=1 if rows else 0)
+    product = (ops.matmul(unit, ops.transpose(unit)) if rows
+               else ops.matmul(ops.transpose(unit), unit))
+    size = w.shape[0] if rows else w.shape[1]
+    off_diagonal = ops.multiply(product, 1.0 - np.eye(size))
+    total = ops.multiply(f32(regularizer.factor) * 0.5, ops.sum(ops.abs(off_diagonal)))
+    return ops.divide(total, size * (size - 1.0) / 2.0)
 
 
 def dense(layer, x, weights):
@@ -1407,6 +1424,15 @@ def time_distributed(layer, x, weights, inner):
     steps = [inner(layer.layer, ops.getitem(x, (slice(None), t)), weights)
              for t in range(x.shape[1])]
     return ops.stack(steps, axis=1)
+
+
+def spectral_normalization(layer, x, weights, inner):
+    """Keras' SpectralNormalization: in training it *assigns* ``W/σ`` to the kernel variable
+    and then runs the wrapped layer, which reads the variable; so the function TensorFlow
+    differentiates is the wrapped layer (``inner``, its reference) at the kernel as stored
+    after the assignment, and no gradient flows through ``σ``. (The normalization itself,
+    ``σ`` and the new ``u``, is compared with Keras in tests/test_spectral_normalization.py.)"""
+    return inner(layer.layer, x, weights)
 
 
 def group_normalization(layer, x, weights):

@@ -1245,6 +1245,29 @@ TIME_DISTRIBUTED_CASES = [
               setup=lambda layer, rng, shapes: _moving_statistics(layer.layer, rng, shapes)),
 ]
 
+def _sn(inner):
+    return partial(refs.spectral_normalization, inner=inner)
+
+
+#: SpectralNormalization: in training the kernel is divided by σ in place before the wrapped
+#: layer runs, and the gradient is the wrapped layer's at that kernel (see the reference).
+SPECTRAL_NORMALIZATION_CASES = [
+    LayerCase("SpectralNormalization(Dense(3,tanh))[training]", lambda: (
+        layers.SpectralNormalization(layers.Dense(3, activation="tanh"))), [(4,)],
+              _sn(refs.dense), training=True),
+    LayerCase("SpectralNormalization(Dense(2,L2 kernel),power_iterations=3)[inference]",
+              lambda: layers.SpectralNormalization(layers.Dense(
+                  2, kernel_regularizer=mr.regularizers.L2(0.02)), power_iterations=3),
+              [(3, 4)], _sn(refs.dense)),
+    LayerCase("SpectralNormalization(Dense(3,OrthogonalRegularizer kernel))[training]",
+              lambda: layers.SpectralNormalization(layers.Dense(
+                  3, kernel_regularizer=mr.regularizers.OrthogonalRegularizer(0.1))),
+              [(5,)], _sn(refs.dense), training=True),
+    LayerCase("SpectralNormalization(Conv2D(2,2,same))[training]", lambda: (
+        layers.SpectralNormalization(layers.Conv2D(2, 2, padding="same"))), [(4, 3, 2)],
+              _sn(refs.conv), training=True),
+]
+
 #: GroupNormalization: groups of the last axis or of another one, sequences and images,
 #: instance normalization (groups=-1), LayerNormalization over everything (groups=1),
 #: no γ or no β, a regularized γ. Every group holds 3 values or more: two values normalize
@@ -1386,6 +1409,13 @@ LAYER_CASES = [
     LayerCase("Dense(2,L1L2 kernel)",
               lambda: layers.Dense(2, kernel_regularizer=mr.regularizers.L1L2(0.01, 0.03)),
               [(3,)], refs.dense),
+    LayerCase("Dense(3,OrthogonalRegularizer kernel)",
+              lambda: layers.Dense(3, kernel_regularizer=mr.regularizers.OrthogonalRegularizer(
+                  0.2)), [(4,)], refs.dense),
+    LayerCase("Dense(4,tanh,OrthogonalRegularizer(columns) kernel)",
+              lambda: layers.Dense(4, activation="tanh",
+                                   kernel_regularizer=mr.regularizers.OrthogonalRegularizer(
+                                       0.3, mode="columns")), [(3,)], refs.dense),
     *[LayerCase(f"Activation({name})", partial(layers.Activation, name), [(_even(5, name),)],
                 refs.activation, kinks=ALL_KINKS) for name in BY_NAME_ACTIVATIONS],
     LayerCase("Activation(softmax)[3-D]", partial(layers.Activation, "softmax"), [(3, 4)],
@@ -1515,6 +1545,7 @@ LAYER_CASES = [
     *CONV_LSTM_CASES,
     *ATTENTION_CASES,
     *TIME_DISTRIBUTED_CASES,
+    *SPECTRAL_NORMALIZATION_CASES,
     *GROUP_NORMALIZATION_CASES,
     *RMS_UNIT_NORMALIZATION_CASES,
     *MORE_DROPOUT_CASES,
@@ -1539,7 +1570,7 @@ def _regularizers(layer) -> list:
             [layer.bias_regularizer] if layer.use_bias else [])
     if isinstance(layer, layers.PReLU):
         return [layer.alpha_regularizer]
-    if isinstance(layer, layers.TimeDistributed):
+    if isinstance(layer, layers.TimeDistributed | layers.SpectralNormalization):
         return _regularizers(layer.layer)              # the wrapped layer's weights
     if isinstance(layer, layers.BatchNormalization | layers.LayerNormalization
                   | layers.GroupNormalization):
@@ -1654,6 +1685,8 @@ def test_layer_backward_matches_the_tape(float64, case, batch):
 #: Layer classes exported by minired.layers that have no gradient to check, and why.
 EXCLUDED_LAYERS = {
     "Layer": "the abstract base: a user's subclass is differentiated by the tape itself",
+    "Wrapper": "the abstract base of the wrappers: it computes nothing (calling it raises, as "
+               "in Keras); SpectralNormalization and a user's subclass are checked",
     "InputLayer": "the graph's entry point: it computes nothing and has no backward pass",
     "Embedding": "integer inputs, so no δx to cross-check; ∂L/∂W is checked by finite "
                  "differences (float64) and against Keras in tests/test_embedding.py",

@@ -145,7 +145,9 @@ from minired.layers.reshaping import (
     ZeroPadding3D,
 )
 from minired.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
+from minired.layers.spectral_normalization import SpectralNormalization
 from minired.layers.time_distributed import TimeDistributed
+from minired.layers.wrapper import Wrapper
 
 # Keras' other names for the same classes: keras.layers.Convolution2D is keras.layers.Conv2D.
 Convolution1D, Convolution2D = Conv1D, Conv2D
@@ -225,8 +227,8 @@ __all__ = [
     # recurrent: a cell run over the time steps of a sequence
     "GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
     "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-    # wrappers: a layer applied to every time step
-    "TimeDistributed",
+    # wrappers: a layer applied to every time step; a kernel kept at spectral norm 1
+    "TimeDistributed", "Wrapper", "SpectralNormalization",
     # Keras' (de)serialization of a layer's config
     "serialize", "deserialize",
     # Keras' other names for some of the classes above (the same objects)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from minired.regularizers.l1 import L1, l1
 from minired.regularizers.l1l2 import L1L2, l1_l2
 from minired.regularizers.l2 import L2, l2
+from minired.regularizers.orthogonal import OrthogonalRegularizer, orthogonal_regularizer
 from minired.regularizers.regularizer import Regularizer
 from minired.utils.naming import lookup
 
 # Keras accepts the class names and their snake_case forms. The snake_case of "L1L2" is
 # "l1l2", so the string "l1_l2" is unknown even though `l1_l2` is exported as a class alias.
-ALL_REGULARIZERS = {"l1": L1, "L1": L1, "l2": L2, "L2": L2, "l1l2": L1L2, "L1L2": L1L2}
+ALL_REGULARIZERS = {"l1": L1, "L1": L1, "l2": L2, "L2": L2, "l1l2": L1L2, "L1L2": L1L2,
+                    "orthogonal_regularizer": OrthogonalRegularizer,
+                    "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
 def get(identifier: str | Regularizer | type | None) -> Regularizer | None:
@@ -50,5 +53,5 @@ def deserialize(config, custom_objects: dict | None = None):
     return deserialize_in("regularizers", config, custom_objects)
 
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
-           "deserialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
+           "orthogonal_regularizer", "get", "serialize", "deserialize"]

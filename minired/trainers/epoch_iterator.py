@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from minired import config
 from minired.trainers import data_adapter
 from minired.trainers.data_adapter import num_samples, take
 
@@ -68,6 +69,10 @@ class EpochIterator:
                  steps_per_epoch: int | None = None, shuffle: bool = False,
                  shuffler: np.random.Generator | None = None,
                  reuse_batches: bool = False, class_weight: dict | None = None) -> None:
+        cap = config.max_steps_per_epoch()      # Keras' debugging cap (mr.config)
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps_per_epoch = cap
         self.source = x if is_data_source(x) else None
         self.arrays = (x, y, sample_weight)
         self.batch_size = batch_size

@@ -470,6 +470,9 @@ class Trainer:
         for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"fit: `{name}` must be a non-negative int, got {value!r}.")
+        if config.max_epochs() and config.max_epochs() < epochs:   # Keras' debugging cap
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         _check_validation_freq(validation_freq)
         steps_per_epoch = _check_steps(steps_per_epoch, "fit: `steps_per_epoch`")
         validation_steps = _check_steps(validation_steps, "fit: `validation_steps`")
