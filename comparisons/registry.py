@@ -187,6 +187,7 @@ def all_cases() -> dict[str, Case]:
         training,
         vision,
         vision3d,
+        wrappers,
     )
 
     return CASES

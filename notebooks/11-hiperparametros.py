@@ -261,9 +261,12 @@ print(f"test de la mejor (la aleatoria), una sola vez: {search.score(x_test, y_t
 # diccionario que devuelve `fit`, y `mr.plot.history(search.best_estimator_.history_)` las
 # dibuja (con `validation_split=0.2` en el envoltorio salen también las de validación).
 #
-# Keras 3 trae su propio `keras.wrappers.SKLearnClassifier`, que recibe los argumentos del
-# modelo en un diccionario (`model_kwargs`); el de minired sigue a scikeras, con prefijos, para
-# que una rejilla pueda variar cada argumento por separado.
+# Keras 3 trae su propio `keras.wrappers.SKLearnClassifier` (y `SKLearnRegressor`,
+# `SKLearnTransformer`), que recibe los argumentos del modelo en un diccionario
+# (`model_kwargs`); minired también los tiene, con esos nombres y ese comportamiento, para que
+# un script escrito para Keras funcione sin cambios. `SklearnClassifier`, el que usa esta
+# lección, sigue a scikeras, con prefijos, para que una rejilla pueda variar cada argumento por
+# separado.
 #
 # ## Ejercicios
 #

@@ -1,5 +1,20 @@
 """Wrappers: a minired model behind another library's API.
 
+Keras 3's wrappers (``keras.wrappers``), with Keras' arguments: ``model`` (a compiled model,
+or a function ``model(X=X, y=y, **model_kwargs)`` returning one), ``warm_start``,
+``model_kwargs``, ``fit_kwargs``. A Keras script that uses them runs with
+``import minired as keras``:
+
+=========================  ==============================================================
+``SKLearnClassifier``      a classifier; ``y`` one-hot encoded for the model (sklearn_wrapper.py)
+``SKLearnRegressor``       a regressor (sklearn_wrapper.py)
+``SKLearnTransformer``     a pipeline step whose ``transform`` is the model's output
+=========================  ==============================================================
+
+minired's own wrappers, in the style of scikeras (lesson 11): ``model__units=32`` goes to the
+function that builds the model, ``optimizer__learning_rate`` to the optimizer, and the
+wrapper compiles the model itself:
+
 =========================  ==============================================================
 ``SklearnClassifier``      a scikit-learn classifier around a minired model (classifier.py)
 ``SklearnRegressor``       a scikit-learn regressor around a minired model (regressor.py)
@@ -23,6 +38,9 @@ INSTALL_HINT = "pip install scikit-learn"
 
 # Each public name and the module that defines it; imported on first use (see __getattr__).
 _MODULES = {
+    "SKLearnClassifier": "minired.wrappers.sklearn_wrapper",
+    "SKLearnRegressor": "minired.wrappers.sklearn_wrapper",
+    "SKLearnTransformer": "minired.wrappers.sklearn_wrapper",
     "SklearnClassifier": "minired.wrappers.classifier",
     "SklearnRegressor": "minired.wrappers.regressor",
     "SklearnWrapper": "minired.wrappers.base",
@@ -50,4 +68,5 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_MODULES])
 
 
-__all__ = ["SklearnClassifier", "SklearnRegressor", "SklearnWrapper"]
+__all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer",
+           "SklearnClassifier", "SklearnRegressor", "SklearnWrapper"]

@@ -1,5 +1,7 @@
 """What :class:`SklearnClassifier` and :class:`SklearnRegressor` share: the scikit-learn
-estimator contract around a minired model.
+estimator contract around a minired model. :func:`model_outputs`, the start of every
+``predict``, is shared with Keras' wrappers too (``SKLearnClassifier``... in
+sklearn_wrapper.py).
 
 scikit-learn drives every estimator through a small contract:
 
@@ -280,8 +282,24 @@ class SklearnWrapper(BaseEstimator):
 
     # -- predict ----------------------------------------------------------------------------
     def _model_outputs(self, X) -> np.ndarray:
-        """``model_.predict(X)``, after checking that the wrapper is fitted and ``X`` has the
-        columns it was fitted on (scikit-learn's own errors: NotFittedError, ValueError)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        return self.model_.predict(X, batch_size=self.batch_size, verbose=0)
+        """``model_.predict(X)`` (see :func:`model_outputs`), silently."""
+        return model_outputs(self, X, batch_size=self.batch_size, verbose=0)
+
+
+def model_outputs(estimator: BaseEstimator, X, **predict_kwargs) -> np.ndarray:
+    """``estimator.model_.predict(X, **predict_kwargs)``, after checking that ``estimator``
+    is fitted and ``X`` has the columns it was fitted on (scikit-learn's own errors:
+    NotFittedError, ValueError). Every wrapper's ``predict`` starts here.
+
+    Example:
+        >>> from sklearn.exceptions import NotFittedError
+        >>> from minired.wrappers import SKLearnRegressor
+        >>> try:
+        ...     model_outputs(SKLearnRegressor(model=None), np.zeros((2, 3)))
+        ... except NotFittedError as error:
+        ...     print(str(error)[:44])
+        This SKLearnRegressor instance is not fitted
+    """
+    check_is_fitted(estimator)
+    X = validate_data(estimator, X, reset=False)
+    return estimator.model_.predict(X, **predict_kwargs)
