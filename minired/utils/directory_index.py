@@ -190,3 +190,22 @@ def training_or_validation_split(samples: list, labels, validation_split: float 
         raise ValueError(f'`subset` must be either "training" or "validation", received: '
                          f"{subset}")
     return samples, labels
+
+
+def datasets_for_subset(make, paths: list, labels, validation_split: float | None, subset,
+                        shuffle: bool, missing: str):
+    """The dataset ``make(paths, labels, shuffle)`` of ``subset``, or for ``subset="both"``
+    the list ``[training, validation]`` (the validation part unshuffled), as Keras returns
+    them; a ValueError when a part has no files. ``missing`` completes the message, as
+    ``"{kind }images found in directory d. Allowed formats: ..."``."""
+    if subset == "both":
+        parts = [training_or_validation_split(paths, labels, validation_split, kind)
+                 for kind in ("training", "validation")]
+        for kind, (part_paths, _) in zip(("training", "validation"), parts, strict=True):
+            if not part_paths:
+                raise ValueError(f"No {kind} {missing}")
+        return [make(*parts[0], shuffle), make(*parts[1], False)]     # a list, as Keras
+    paths, labels = training_or_validation_split(paths, labels, validation_split, subset)
+    if not paths:
+        raise ValueError(f"No {missing}")
+    return make(paths, labels, shuffle)

@@ -18,8 +18,8 @@ from minired.utils.directory_index import (
     check_format,
     check_labels_args,
     check_validation_split_arg,
+    datasets_for_subset,
     index_directory,
-    training_or_validation_split,
 )
 from minired.utils.image_utils import load_img
 from minired.utils.sample_dataset import SampleDataset, encode_labels
@@ -253,17 +253,6 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode: str |
         dataset.file_paths = paths
         return dataset
 
-    if subset == "both":
-        train = training_or_validation_split(image_paths, labels, validation_split, "training")
-        val = training_or_validation_split(image_paths, labels, validation_split, "validation")
-        for kind, (paths, _) in (("training", train), ("validation", val)):
-            if not paths:
-                raise ValueError(f"No {kind} images found in directory {os.fspath(directory)}. "
-                                 f"Allowed formats: {ALLOWLIST_FORMATS}")
-        return [make(*train, shuffle), make(*val, False)]             # a list, as Keras
-    image_paths, labels = training_or_validation_split(image_paths, labels, validation_split,
-                                                       subset)
-    if not image_paths:
-        raise ValueError(f"No images found in directory {os.fspath(directory)}. "
-                         f"Allowed formats: {ALLOWLIST_FORMATS}")
-    return make(image_paths, labels, shuffle)
+    return datasets_for_subset(make, image_paths, labels, validation_split, subset, shuffle,
+                               f"images found in directory {os.fspath(directory)}. "
+                               f"Allowed formats: {ALLOWLIST_FORMATS}")

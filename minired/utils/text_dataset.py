@@ -10,8 +10,8 @@ from minired.utils.directory_index import (
     check_format,
     check_labels_args,
     check_validation_split_arg,
+    datasets_for_subset,
     index_directory,
-    training_or_validation_split,
 )
 from minired.utils.sample_dataset import SampleDataset, encode_labels
 
@@ -113,17 +113,6 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode: str | 
         dataset.class_names = class_names
         return dataset
 
-    if subset == "both":
-        train = training_or_validation_split(file_paths, labels, validation_split, "training")
-        val = training_or_validation_split(file_paths, labels, validation_split, "validation")
-        for kind, (paths, _) in (("training", train), ("validation", val)):
-            if not paths:
-                raise ValueError(f"No {kind} text files found in directory "
-                                 f"{os.fspath(directory)}. Allowed format: .txt")
-        return [make(*train, shuffle), make(*val, False)]             # a list, as Keras
-    file_paths, labels = training_or_validation_split(file_paths, labels, validation_split,
-                                                      subset)
-    if not file_paths:
-        raise ValueError(f"No text files found in directory {os.fspath(directory)}. "
-                         "Allowed format: .txt")
-    return make(file_paths, labels, shuffle)
+    return datasets_for_subset(make, file_paths, labels, validation_split, subset, shuffle,
+                               f"text files found in directory {os.fspath(directory)}. "
+                               "Allowed format: .txt")

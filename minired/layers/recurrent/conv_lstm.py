@@ -22,6 +22,7 @@ from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer
 from minired.layers.recurrent.base_rnn import (
     CONSTRAINT_ARGUMENTS,
+    BaseRNN,
     checked_sequence,
     rnn_call,
 )
@@ -257,15 +258,8 @@ class BaseConvLSTM(Layer):
         """Keras' ``ConvLSTM.compute_mask`` (no mask reaches here: they are refused)."""
         return [None, None, None] if self.return_state else None
 
-    def _weight_triples(self) -> list:
-        if not self.built:
-            return []
-        triples = [(self.kernel, self.kernel_gradient, self.kernel_regularizer),
-                   (self.recurrent_kernel, self.recurrent_kernel_gradient,
-                    self.recurrent_regularizer)]
-        if self.use_bias:
-            triples.append((self.bias, self.bias_gradient, self.bias_regularizer))
-        return triples
+    #: the kernel, the recurrent kernel and the bias, as the other recurrent layers
+    _weight_triples = BaseRNN._weight_triples
 
     def _keras_weight_groups(self) -> list[tuple[str, list]]:
         """Keras keeps the weights in the layer's ``cell`` (``…/cell/vars/0..2``)."""
