@@ -26,6 +26,7 @@ from minired.layers.recurrent.base_rnn import (
     checked_sequence,
     rnn_call,
 )
+from minired.layers.recurrent.lstm import LSTMStep
 from minired.saving import serialization_lib
 from minired.utils.rng_utils import make_generator
 
@@ -422,7 +423,7 @@ class BaseConvLSTM(Layer):
         c = forget * c_prev + i * g                             # c_t = f ⊙ c_{t-1} + i ⊙ g
         fc = act(c)
         h = o * fc                                              # h_t = o ⊙ f(c_t)
-        return h, c, ConvLSTMStep(h_prev, c_prev, z, i, forget, g, o, c, fc)
+        return h, c, LSTMStep(h_prev, c_prev, z, i, forget, g, o, c, fc)
 
     def _recurrent_convolution(self, h: np.ndarray, masks) -> np.ndarray:
         """``h ∗ U`` ``(N, *out, 4F)``; with recurrent dropout gate g's block is
@@ -434,7 +435,7 @@ class BaseConvLSTM(Layer):
                                           recurrent=True) for g, r in enumerate(masks)],
                               axis=-1)
 
-    def _step_backward(self, step: ConvLSTMStep, d_h: np.ndarray, d_c: np.ndarray, masks
+    def _step_backward(self, step: LSTMStep, d_h: np.ndarray, d_c: np.ndarray, masks
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``δz_t``, ``δh_{t-1}`` and ``δc_{t-1}`` from ``δh_t`` and ``δc_t``; adds
         ``∂L/∂U``."""
@@ -585,27 +586,13 @@ class ConvLSTM3D(BaseConvLSTM):
     rank = 3
 
 
-class ConvLSTMStep(NamedTuple):
-    """What one ConvLSTM step keeps for its backward (each ``(N, *out, F)``, ``z`` 4F)."""
-
-    h_prev: np.ndarray
-    c_prev: np.ndarray
-    z: np.ndarray           #: the pre-activations of the four gates
-    i: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
-    o: np.ndarray
-    c: np.ndarray
-    fc: np.ndarray          #: f(c_t)
-
-
 class ConvLSTMCache(NamedTuple):
     """What one call keeps for backpropagation through time."""
 
     x: np.ndarray                   #: the inputs in processing order (N, T, *spatial, C)
     input_masks: np.ndarray | None  #: dropout masks (4, N, *spatial, C), or None
     recurrent_masks: np.ndarray | None  #: recurrent dropout masks (4, N, *out, F), or None
-    steps: list                     #: each step's :class:`ConvLSTMStep`
+    steps: list                     #: each step's LSTMStep (images)
     initial: bool                   #: whether the call was given ``initial_state``
 
 
