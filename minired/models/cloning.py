@@ -28,7 +28,8 @@ def _default_clone(layer):
 def own_objects(model) -> dict:
     """``{name in a file: class or function}`` for your classes among ``model``'s layers
     (and their sublayers), the objects their attributes hold (a regularizer, an
-    activation...) and the model's own class: what reading its config back may need."""
+    activation...), the model's own class and the losses and metrics it was compiled with:
+    what reading its config (and its compile config) back may need."""
     found: dict[str, object] = {}
     seen: set[int] = set()
 
@@ -43,13 +44,24 @@ def own_objects(model) -> dict:
                 for item in attribute if isinstance(attribute, list | tuple) else [attribute]:
                     add(item)
 
+    def add_compile_argument(value) -> None:
+        for item in value.values() if isinstance(value, dict) else (
+                value if isinstance(value, list | tuple) else [value]):
+            if isinstance(item, dict | list | tuple):
+                add_compile_argument(item)
+            else:
+                add(item)
+
     add(model)
+    add_compile_argument(getattr(model, "_compile_arguments", None) or {})
     return found
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
                 recursive: bool = False, **kwargs):
-    """Return a new model with ``model``'s architecture and new weights.
+    """Return a new model with ``model``'s architecture and new weights; a compiled
+    ``model`` gives a clone compiled the same way (from its compile config: a new optimizer,
+    new metrics), as Keras does.
 
     Args:
         model: a Sequential or functional model.
@@ -72,7 +84,10 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
         raise ValueError("clone_model: `model` must be a Sequential or functional model, got "
                          f"{type(model).__name__}.")
     with serialization_lib.deserialization_scope(own_objects(model)):
-        return _clone(model, input_tensors, clone_function, call_function, recursive)
+        clone = _clone(model, input_tensors, clone_function, call_function, recursive)
+        if model.compiled:     # as Keras: compiled the same way, with a new optimizer
+            clone.compile_from_config(model.get_compile_config())
+    return clone
 
 
 def _clone(model, input_tensors, clone_function, call_function, recursive: bool):

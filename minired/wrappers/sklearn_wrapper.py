@@ -179,10 +179,7 @@ class SKLBase(BaseEstimator):
         if isinstance(self.model, Model):
             if self.warm_start:
                 return self.model
-            clone = clone_model(self.model)
-            if self.model.compiled:         # Keras' clone_model compiles the clone the same way
-                clone.compile_from_config(self.model.get_compile_config())
-            return clone
+            return clone_model(self.model)   # compiled the same way, as by Keras
         if not callable(self.model):
             raise TypeError("`model` must be a minired Model or a function returning one; "
                             f"got {type(self.model).__name__}.")
