@@ -59,7 +59,8 @@ if os.path.basename(os.getcwd()) == "notebooks":
 # | durante `fit`, para seguir | `mr.callbacks.BackupAndRestore(backup_dir)` | el estado del entrenamiento, que el siguiente `fit` recupera |
 #
 # `mr.models.clone_model(model)` es la otra forma de copiar una arquitectura: la misma
-# estructura, con pesos nuevos. Con `import keras as mr` todo funciona igual.
+# estructura, con pesos nuevos; si el modelo estaba compilado, la copia también, con los mismos
+# argumentos y un optimizador nuevo. Con `import keras as mr` todo funciona igual.
 #
 # Muchos scripts antiguos guardan en `"modelo.h5"`: el formato HDF5 *heredado* (*legacy*) de
 # Keras 2, un solo archivo HDF5 con la configuración como atributo JSON. Keras 3 aún lo lee y
