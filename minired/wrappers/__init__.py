@@ -54,6 +54,7 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'minired.wrappers' has no attribute {name!r}; it has "
                              f"{', '.join(sorted(_MODULES))}.")
     try:
+        # a module of the fixed table above (minired's own), never a name read from a file
         module = importlib.import_module(_MODULES[name])
     except ModuleNotFoundError as error:
         if error.name is None or error.name.split(".")[0] != "sklearn":
