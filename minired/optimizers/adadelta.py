@@ -53,6 +53,7 @@ class Adadelta(Optimizer):
 
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_accumulated_grads", "_accumulated_delta_vars"),)
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 2
 

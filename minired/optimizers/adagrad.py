@@ -47,6 +47,7 @@ class Adagrad(Optimizer):
         self.epsilon = epsilon
 
     _keras_slot_order = (("_accumulators",),)  # Keras' creation order (see Optimizer)
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 2
 

@@ -58,6 +58,7 @@ class Adam(Optimizer):
 
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_momentums", "_velocities"), ("_velocity_hats",))
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 2
 

@@ -52,6 +52,7 @@ class Adamax(Optimizer):
 
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_momentums", "_norms"),)
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 2
 

@@ -86,6 +86,7 @@ class Ftrl(Optimizer):
 
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_accumulators", "_linears"),)
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 3
 

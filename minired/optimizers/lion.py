@@ -57,6 +57,7 @@ class Lion(Optimizer):
         self.beta_2 = beta_2
 
     _keras_slot_order = (("_momentums",),)  # Keras' creation order (see Optimizer)
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 2
 

@@ -59,6 +59,7 @@ class Nadam(Optimizer):
         self.epsilon = epsilon
 
     _keras_slot_order = (("_momentums", "_velocities"),)  # Keras' creation order (see Optimizer)
+    _elementwise = True    # every element on its own: small variables go together
     _scratch_per_variable = 2
     _keras_scalar_state = ("_u_product",)
 

@@ -58,6 +58,7 @@ class RMSprop(Optimizer):
 
     # the state in Keras' creation order (see Optimizer.save_own_variables)
     _keras_slot_order = (("_velocities",), ("_momentums",), ("_average_gradients",))
+    _elementwise = True    # every element on its own: small variables go together
 
     _scratch_per_variable = 2
 

@@ -57,6 +57,7 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     _keras_slot_order = (("_momentums",),)
+    _elementwise = True    # every element on its own: small variables go together
 
     @property
     def _scratch_per_variable(self) -> int:
