@@ -1845,3 +1845,15 @@ def adaptive_max_pooling(layer, x, weights):
     """Keras' call: ``ops.adaptive_max_pool(x, output_size)`` (inputs are drawn without ties,
     so the rule for ties does not matter here)."""
     return ops.adaptive_max_pool(x, layer.output_size)
+
+
+# -- audio layers' references ------------------------------------------------------------------
+
+
+# -- image layers' references ------------------------------------------------------------------
+
+
+# -- structured data layers' references --------------------------------------------------------
+
+
+# -- masked ConvLSTM references ----------------------------------------------------------------

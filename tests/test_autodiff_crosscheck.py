@@ -1392,6 +1392,11 @@ ADAPTIVE_POOLING_CASES = [
 ]
 
 
+AUDIO_CASES: list[LayerCase] = []              # (audio layers: replace this line)
+IMAGE_MORE_CASES: list[LayerCase] = []         # (image layers: replace this line)
+STRUCTURED_CASES: list[LayerCase] = []         # (structured data: replace this line)
+MASKED_CONV_LSTM_CASES: list[LayerCase] = []   # (masked ConvLSTM: replace this line)
+
 LAYER_CASES = [
     LayerCase("Dense(3)", lambda: layers.Dense(3), [(5,)], refs.dense),
     *[LayerCase(f"Dense({_even(3, name)},{name})",
@@ -1550,6 +1555,10 @@ LAYER_CASES = [
     *RMS_UNIT_NORMALIZATION_CASES,
     *MORE_DROPOUT_CASES,
     *RESIZING_CASES,
+    *AUDIO_CASES,
+    *IMAGE_MORE_CASES,
+    *STRUCTURED_CASES,
+    *MASKED_CONV_LSTM_CASES,
 ]
 LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")
                 for case in LAYER_CASES for batch in (1, 4)]
