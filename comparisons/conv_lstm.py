@@ -10,6 +10,14 @@
   outputs, δx and every gradient through the masks.
 - ``recurrent/fit_conv_lstm2d``: ConvLSTM2D -> Flatten -> Dense trained 4 epochs with Adam
   from the same weights: History and final weights.
+- ``recurrent/conv_lstm_masked``: Masking -> ConvLSTM2D(return_sequences, go_backwards) ->
+  Bidirectional(ConvLSTM2D, "concat") -> Flatten -> Dense on frames padded whole and pixel by
+  pixel (a mask per position reaching both layers): outputs, loss and every gradient.
+- ``recurrent/bidirectional_conv_lstm_mask``: Bidirectional(ConvLSTM1D, "mul",
+  return_sequences, return_state) called with a time mask and initial states: outputs,
+  states, δx, every δs_0 and every weight gradient against ``tf.GradientTape``.
+- ``recurrent/fit_conv_lstm_masked``: the masked model trained 4 epochs with Adam: History
+  and final weights.
 """
 
 from __future__ import annotations
@@ -30,13 +38,13 @@ def frames(dtype: str, n: int = 6, seed: int = 0, shape: tuple = SHAPE):
     return x, y
 
 
-def step_outcome(model, dtype: str, x, y) -> Outcome:
+def step_outcome(model, dtype: str, x, y, twin=None) -> Outcome:
     """Outputs, loss and every ∂L/∂w of ``model`` (compiled with mse) and its Keras twin
-    ``to_keras(model)``."""
+    (by default ``to_keras(model)``)."""
     from comparisons.common import tf
     from comparisons.mirror import to_keras
 
-    twin = to_keras(model)
+    twin = to_keras(model) if twin is None else twin
     loss, grads = model.loss_and_gradients(x, y)
     with tf.GradientTape() as tape:
         keras_loss = tf.reduce_mean(keras.losses.mean_squared_error(y, twin(x)))
@@ -50,6 +58,9 @@ def step_outcome(model, dtype: str, x, y) -> Outcome:
 
 
 def _weight_names(layer) -> list[str]:
+    if type(layer).__name__ == "Bidirectional":
+        return [f"{side.name}/{name}" for side in (layer.forward_layer, layer.backward_layer)
+                for name in _weight_names(side)]
     if type(layer).__name__.startswith("ConvLSTM"):
         return ["kernel", "recurrent_kernel", "bias"][:len(layer.weights)]
     return ["kernel", "bias"][:len(layer.weights)]          # Dense
@@ -58,8 +69,11 @@ def _weight_names(layer) -> list[str]:
 def _biases_away_from_zero(model) -> None:
     rng = np.random.default_rng(1)
     for layer in model.layers:
-        if type(layer).__name__.startswith("ConvLSTM") and layer.use_bias:
-            layer.bias[...] = rng.normal(0.0, 0.3, layer.bias.shape)
+        sides = ((layer.forward_layer, layer.backward_layer)
+                 if type(layer).__name__ == "Bidirectional" else (layer,))
+        for side in sides:
+            if type(side).__name__.startswith("ConvLSTM") and side.use_bias:
+                side.bias[...] = rng.normal(0.0, 0.3, side.bias.shape)
 
 
 @case("recurrent", "conv_lstm2d")
@@ -152,3 +166,96 @@ def fit_conv_lstm2d(dtype):
                                mr.layers.Flatten(), mr.layers.Dense(1)])
         model.compile(optimizer=mr.optimizers.Adam(0.01), loss="mse")
         return compare_fit(model, x, y, epochs=4, batch_size=4)
+
+
+def padded_frames(dtype: str, n: int = 6, seed: int = 7):
+    """Frames with padding (zeros, Masking's value): whole frames at the end and at the
+    start of a sequence, and some pixels of one frame."""
+    x, y = frames(dtype, n=n, seed=seed)
+    x[0, 2:], x[1, :1], x[2, 1, :3, :2] = 0, 0, 0
+    return x, y
+
+
+def masked_model(library):
+    """Masking -> ConvLSTM2D(same, sequences, backwards) -> Bidirectional(ConvLSTM2D(same),
+    concat) -> Flatten -> Dense, the same names in both libraries."""
+    layers = library.layers
+    return library.Sequential([
+        library.Input(SHAPE), layers.Masking(0.0, name="masking"),
+        layers.ConvLSTM2D(3, 3, padding="same", return_sequences=True, go_backwards=True,
+                          name="clstm"),
+        layers.Bidirectional(layers.ConvLSTM2D(2, (2, 3), padding="same", name="inner"),
+                             merge_mode="concat", name="bi"),
+        layers.Flatten(name="flatten"), layers.Dense(1, name="dense")])
+
+
+def masked_pair(dtype: str):
+    """The masked model in both libraries, the same weights (biases away from zero)."""
+    model, twin = masked_model(mr), masked_model(keras)
+    _biases_away_from_zero(model)
+    twin.set_weights(model.get_weights())
+    return model, twin
+
+
+@case("recurrent", "conv_lstm_masked")
+def conv_lstm_masked(dtype):
+    """Masking -> ConvLSTM2D -> Bidirectional(ConvLSTM2D) -> Dense on padded frames:
+    outputs, loss and every gradient."""
+    x, y = padded_frames(dtype)
+    with precision(dtype):
+        model, twin = masked_pair(dtype)
+        model.compile(optimizer="sgd", loss="mse")
+        return step_outcome(model, dtype, x, y, twin=twin)
+
+
+@case("recurrent", "bidirectional_conv_lstm_mask")
+def bidirectional_conv_lstm_mask(dtype):
+    """Bidirectional(ConvLSTM1D, mul, sequences, states) with a time mask and initial
+    states: outputs, states, δx, δs_0 and every weight gradient."""
+    from comparisons.common import tf
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(5, 4, 7, 2)).astype(dtype)
+    mask = np.ones((5, 4), dtype=bool)
+    mask[0, 3:], mask[1, :2], mask[2, 1::2], mask[4] = False, False, False, False
+    states = [rng.normal(size=(5, 7, 2)).astype(dtype) for _ in range(4)]
+    with precision(dtype):
+        options = {"padding": "same", "return_sequences": True, "return_state": True}
+        layer = mr.layers.Bidirectional(mr.layers.ConvLSTM1D(2, 3, **options), merge_mode="mul")
+        twin = keras.layers.Bidirectional(keras.layers.ConvLSTM1D(2, 3, **options),
+                                          merge_mode="mul")
+        layer(x)
+        twin(x)
+        layer.set_weights([rng.normal(0.0, 0.5, w.shape).astype(dtype)
+                           for w in layer.get_weights()])
+        twin.set_weights(layer.get_weights())
+        layer.zero_gradients()
+        outputs = layer(x, initial_state=states, mask=mask)
+        upstream = [rng.normal(size=o.shape).astype(dtype) for o in outputs]
+        grads = [*layer.backward(upstream), *layer.gradients]
+        variables = [tf.Variable(a) for a in (x, *states)]
+        with tf.GradientTape() as tape:
+            theirs = twin(variables[0], initial_state=variables[1:], mask=tf.constant(mask))
+            loss = sum(tf.reduce_sum(o * u) for o, u in zip(theirs, upstream, strict=True))
+        keras_grads = tape.gradient(loss, [*variables, *twin.trainable_variables])
+    output_names = ["output", "h_forward", "c_forward", "h_backward", "c_backward"]
+    grad_names = ["δx", "δh_0 forward", "δc_0 forward", "δh_0 backward", "δc_0 backward",
+                  *[f"∂L/∂{side} {name}" for side in ("forward", "backward")
+                    for name in ("kernel", "recurrent_kernel", "bias")]]
+    return Outcome([*[(name, a, np.asarray(b)) for name, a, b in zip(output_names, outputs,
+                                                                        theirs, strict=True)],
+                    *[(name, g, np.asarray(kg)) for name, g, kg in zip(grad_names, grads,
+                                                                         keras_grads,
+                                                                         strict=True)]])
+
+
+@case("recurrent", "fit_conv_lstm_masked", kind="training")
+def fit_conv_lstm_masked(dtype):
+    """The masked model (Masking -> ConvLSTM2D -> Bidirectional(ConvLSTM2D) -> Dense),
+    4 epochs of Adam: History and final weights."""
+    x, y = padded_frames(dtype, n=12, seed=10)
+    with precision(dtype):
+        model, twin = masked_pair(dtype)
+        model.compile(optimizer=mr.optimizers.Adam(0.01), loss="mse")
+        twin.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+        return compare_fit(model, x, y, keras_model=twin, epochs=4, batch_size=4)

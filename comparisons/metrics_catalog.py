@@ -14,6 +14,8 @@ names from a fresh counter).
 
 from __future__ import annotations
 
+import numpy as np
+
 from comparisons.data import N_FEATURES, blobs, one_hot, regression, sample_weights
 from comparisons.keras_env import keras, mr, precision
 from comparisons.mirror import loss_to_keras, optimizer_to_keras, to_keras
@@ -351,3 +353,45 @@ def weighted_sparse_catalog(dtype):
         return fit_with_metrics(classifier(), specs, x, labels,
                                 "sparse_categorical_crossentropy", weighted_specs=weighted,
                                 sample_weight=weights)
+
+
+def multi_labels(labels, x, dtype: str):
+    """Three overlapping 0/1 labels per sample (class 0, not class 1, a positive first
+    feature): multi-label targets for a sigmoid output of 3 units."""
+    return np.stack([labels == 0, labels != 1, x[:, 0] > 0], axis=1).astype(dtype)
+
+
+@case("metrics", "multi_label_auc", kind="training")
+def multi_label_auc(dtype):
+    """Sigmoid output of 3 units, three 0/1 labels per sample: ``AUC(multi_label=True)``,
+    one area per label averaged (plainly, with ``label_weights``), ROC and PR with the three
+    summation methods, given thresholds, variables made at the first batch or from
+    ``num_labels``; sample weights through ``weighted_metrics``, and validation data for
+    evaluate's path.
+
+    Only evenly spaced thresholds here: with uneven ones Keras' multi-label counting calls
+    ``np.where`` on a symbolic tensor and fails inside ``fit`` (it works eagerly, and
+    ``tests/test_auc_multi_label.py`` compares that path batch by batch)."""
+    with precision(dtype):
+        x, labels = blobs(96, dtype)
+        x_val, val_labels = blobs(40, dtype, seed=1)
+        y, y_val = multi_labels(labels, x, dtype), multi_labels(val_labels, x_val, dtype)
+        specs = [
+            ("AUC", {"multi_label": True, "name": "auc_ml"}),
+            ("AUC", {"multi_label": True, "num_labels": 3, "curve": "PR",
+                     "name": "pr_auc_ml"}),
+            ("AUC", {"multi_label": True, "label_weights": [1.0, 2.0, 0.5],
+                     "num_thresholds": 50, "name": "auc_ml_weighted"}),
+            ("AUC", {"multi_label": True, "curve": "PR", "summation_method": "minoring",
+                     "num_thresholds": 20, "name": "pr_auc_ml_minoring"}),
+            ("AUC", {"multi_label": True, "summation_method": "majoring",
+                     "thresholds": [0.25, 0.5, 0.75], "name": "auc_ml_majoring"}),
+            ("AUC", {"name": "auc_flat"}),
+        ]
+        weighted = [("AUC", {"multi_label": True, "label_weights": [0.0, 1.0, 3.0],
+                             "curve": "PR", "name": "w_pr_auc_ml"})]
+        model = classifier(output_units=3, output_activation="sigmoid")
+        return fit_with_metrics(model, specs, x, y, "binary_crossentropy",
+                                weighted_specs=weighted,
+                                sample_weight=sample_weights(96, dtype),
+                                validation_data=(x_val, y_val))

@@ -51,6 +51,8 @@ _BY_CONFIG += ("RandomColorDegeneration", "RandomGrayscale", "RandomHue", "Rando
                "RandomShear", "RandomColorJitter", "AutoContrast", "Equalization",
                "RandomErasing", "RandomGaussianBlur", "Pipeline", "RandAugment", "MixUp",
                "CutMix", "RandomPerspective")
+_BY_CONFIG += ("RandomElasticTransform", "AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
+               "MaxNumBoundingBoxes")
 # Depthwise and separable convolutions (Keras' own config keys).
 _BY_CONFIG += ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")
 # Attention: called on (query, value) and keyword tensors (key=, attention_mask=) or options.
@@ -72,6 +74,8 @@ _BY_CONFIG += ("EinsumDense", "AdaptiveAveragePooling1D", "AdaptiveAveragePoolin
 _BY_CONFIG += ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 # SpectralNormalization (Keras' own config keys; the wrapped layer serialized inside).
 _BY_CONFIG += ("SpectralNormalization",)
+# The audio layers (Keras' own config keys; STFTSpectrogram's kernels copied as weights).
+_BY_CONFIG += ("STFTSpectrogram", "MelSpectrogram")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")
@@ -167,6 +171,7 @@ def _layer_to_keras(layer):
             bias_initializer=_by_class(keras.initializers, layer.bias_initializer),
             kernel_regularizer=_by_class(keras.regularizers, layer.kernel_regularizer),
             bias_regularizer=_by_class(keras.regularizers, layer.bias_regularizer),
+            activity_regularizer=_by_class(keras.regularizers, layer.activity_regularizer),
             kernel_constraint=_by_class(keras.constraints, layer.kernel_constraint),
             bias_constraint=_by_class(keras.constraints, layer.bias_constraint),
             name=layer.name)
@@ -229,6 +234,8 @@ def optimizer_to_keras(optimizer):
     schedule = optimizer._learning_rate
     if isinstance(schedule, mr.optimizers.schedules.LearningRateSchedule):
         config["learning_rate"] = _by_class(keras.optimizers.schedules, schedule)
+    if "inner_optimizer" in config:   # a LossScaleOptimizer: around the mirrored inner one
+        config["inner_optimizer"] = optimizer_to_keras(optimizer.inner_optimizer)
     return getattr(keras.optimizers, type(optimizer).__name__)(**config)
 
 
@@ -252,8 +259,7 @@ def _metric_to_keras(metric):
 
 # Keras arguments minired does not have, and the value that means "not used".
 _UNSUPPORTED_DEFAULTS = {
-    "activity_regularizer": None, "lora_rank": None, "use_ema": False, "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
+    "lora_rank": None,
 }
 
 
@@ -384,6 +390,8 @@ def _layer_from_keras(layer):
             bias_initializer=_from_class(mr.initializers, layer.bias_initializer, layer),
             kernel_regularizer=_from_class(mr.regularizers, layer.kernel_regularizer, layer),
             bias_regularizer=_from_class(mr.regularizers, layer.bias_regularizer, layer),
+            activity_regularizer=_from_class(mr.regularizers, layer.activity_regularizer,
+                                             layer),
             kernel_constraint=_from_class(mr.constraints, layer.kernel_constraint, layer),
             bias_constraint=_from_class(mr.constraints, layer.bias_constraint, layer),
             name=layer.name)
@@ -446,14 +454,10 @@ def optimizer_from_keras(optimizer):
     cls = getattr(mr.optimizers, name, None)
     if cls is None:
         raise ValueError(f"from_keras: optimizer {name} is not available in minired.")
-    config = optimizer.get_config()
-    for key, default in _UNSUPPORTED_DEFAULTS.items():
-        value = config.pop(key, default)
-        if value != default:
-            raise ValueError(f"from_keras: optimizer option {key}={value!r} is not supported "
-                             "by minired.")
-    for key in ("ema_momentum", "ema_overwrite_frequency"):
-        config.pop(key, None)
+    config = optimizer.get_config()   # the shared options (use_ema...) are minired's too
+    if "inner_optimizer" in config:   # a LossScaleOptimizer: around the mirrored inner one
+        config["inner_optimizer"] = optimizer_from_keras(optimizer.inner_optimizer)
+        return cls(**config)
     learning_rate = optimizer._learning_rate
     if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         config["learning_rate"] = _from_class(mr.optimizers.schedules, learning_rate, optimizer)

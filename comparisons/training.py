@@ -177,6 +177,15 @@ def regularized(dtype):
                                     "bias_regularizer": mr.regularizers.L1(0.01)})
 
 
+@case("training", "activity_regularized", kind="training")
+def activity_regularized(dtype):
+    """An L1L2 activity penalty on the hidden layer's outputs: the History loss includes
+    ``r(a)/N`` of every batch, and the gradient ``r'(a)/N`` reaches the weights below."""
+    return fit_blobs(dtype, lambda: mr.optimizers.Adam(learning_rate=0.02),
+                     hidden_kwargs={"activity_regularizer": mr.regularizers.L1L2(l1=0.01,
+                                                                                  l2=0.05)})
+
+
 @case("training", "validation_split", kind="training")
 def validation_split(dtype):
     """validation_split=0.25 holds out the last quarter; val_* use end-of-epoch weights."""

@@ -27,6 +27,7 @@ from minired import (
     random,
     regularizers,
     saving,
+    tree,
     utils,
     wrappers,
 )
@@ -59,5 +60,6 @@ __all__ = [
     "autodiff", "backend",
     "callbacks", "config", "constraints", "datasets", "gradcheck", "initializers", "layers",
     "losses", "metrics", "ops",
-    "optimizers", "plot", "preprocessing", "random", "regularizers", "saving", "utils", "wrappers",
+    "optimizers", "plot", "preprocessing", "random", "regularizers", "saving", "tree", "utils",
+    "wrappers",
 ]

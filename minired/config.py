@@ -228,3 +228,122 @@ def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
     global _MAX_STEPS_PER_EPOCH
     _MAX_STEPS_PER_EPOCH = _check_cap(max_steps_per_epoch,
                                       "set_max_steps_per_epoch: `max_steps_per_epoch`")
+
+
+# -- Keras' switches that minired records but has no machinery for ------------------------------
+# Keras' global settings for traceback filtering, safe deserialization and flash attention.
+# minired shows whole tracebacks, never runs code stored in a file and has no flash attention,
+# so each switch is recorded and read back as in Keras (a script that sets one runs
+# unchanged), and changes nothing else.
+
+_TRACEBACK_FILTERING = True
+_FLASH_ATTENTION: bool | None = None        # Keras' "flash_attention": None means "enabled"
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """Whether traceback filtering is on (True, Keras' default).
+
+    Keras hides its own frames from the tracebacks of the errors it raises. minired keeps
+    every frame (the code behind an error is there to be read), so this setting is only
+    recorded, for scripts that set it.
+
+    Example:
+        >>> is_traceback_filtering_enabled()
+        True
+    """
+    return _TRACEBACK_FILTERING
+
+
+def enable_traceback_filtering() -> None:
+    """Turn traceback filtering on (recorded only: minired shows every frame).
+
+    Example:
+        >>> disable_traceback_filtering(); enable_traceback_filtering()
+        >>> is_traceback_filtering_enabled()
+        True
+    """
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = True
+
+
+def disable_traceback_filtering() -> None:
+    """Turn traceback filtering off (recorded only: minired shows every frame anyway).
+
+    Example:
+        >>> disable_traceback_filtering(); is_traceback_filtering_enabled()
+        False
+        >>> enable_traceback_filtering()
+    """
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = False
+
+
+def enable_unsafe_deserialization() -> None:
+    """Turn safe mode off globally, as ``keras.config.enable_unsafe_deserialization``.
+
+    In Keras this lets a ``from_config`` called outside a loading scope rebuild the
+    lambdas stored in a file. minired never runs code stored in a file (a ``Lambda``
+    layer's bytecode is refused whatever ``safe_mode`` says), so this only sets the
+    ``safe_mode`` that ``from_config`` calls see outside a loading scope to False, as Keras'
+    global does (a ``Lambda`` then gives minired's refusal instead of Keras' safe-mode
+    error). There is no way back, as in Keras, except leaving a scope opened before.
+
+    Example:
+        >>> from minired.saving import serialization_lib
+        >>> with serialization_lib.deserialization_scope():    # restored when it closes
+        ...     enable_unsafe_deserialization()
+    """
+    from minired.saving import serialization_lib
+
+    serialization_lib._SCOPE["safe_mode"] = False
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """Whether flash attention is on: as Keras, ``None`` (the default, meaning "use it
+    where possible") or ``True`` after :func:`enable_flash_attention`, ``False`` after
+    :func:`disable_flash_attention`.
+
+    minired has no flash attention (``dot_product_attention`` computes
+    ``softmax(Q Kᵀ / √d) V`` in one way), so this is only recorded, as Keras does on a
+    backend without it.
+
+    Example:
+        >>> is_flash_attention_enabled() is None
+        True
+    """
+    return _FLASH_ATTENTION
+
+
+def enable_flash_attention() -> None:
+    """Allow flash attention (recorded only; Keras stores ``None``, "where possible").
+
+    Example:
+        >>> disable_flash_attention(); enable_flash_attention()
+        >>> is_flash_attention_enabled() is None
+        True
+    """
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = None
+
+
+def disable_flash_attention() -> None:
+    """Forbid flash attention (recorded only: minired has none).
+
+    Example:
+        >>> disable_flash_attention(); is_flash_attention_enabled()
+        False
+        >>> enable_flash_attention()
+    """
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_nnx_enabled() -> bool:
+    """Whether Flax NNX features are on for the JAX backend: always False in minired,
+    which has no JAX backend (Keras' default is False too).
+
+    Example:
+        >>> is_nnx_enabled()
+        False
+    """
+    return False

@@ -148,6 +148,56 @@ for name, reg in [("ninguno", None), ("L2(0.01)", mr.regularizers.L2(0.01)),
 # `import keras as mr` el programa imprime valores parecidos, no idénticos (otros pesos
 # iniciales).
 #
+# ## Regularizar las activaciones: `activity_regularizer`
+#
+# Las mismas penalizaciones pueden ir sobre lo que una capa **produce** en lugar de sobre sus
+# pesos: `Dense(64, activation="relu", activity_regularizer=L1(0.001))`. Con L1 sobre las
+# activaciones, la red aprende representaciones en las que pocas neuronas se encienden a la vez
+# (un *autoencoder disperso*, *sparse autoencoder*). Para las salidas $a$ de un lote de $N$
+# muestras, Keras suma a la pérdida la penalización **dividida entre el tamaño del lote**
+# (al revés que `kernel_regularizer`):
+#
+# $$
+# R = \frac{r(a)}{N}, \qquad
+# \delta_a \leftarrow \delta_a + \frac{\partial R}{\partial a} = \delta_a + \frac{r'(a)}{N} .
+# $$
+#
+# El gradiente de la penalización entra en el paso hacia atrás **por $\delta_a$**, no por
+# $\partial L / \partial W$: cambia el gradiente de los pesos de la capa regularizada y de todas
+# las de debajo, pero no el de las capas de encima. En el código:
+# `minired/layers/activity.py`.
+
+# %%
+import numpy as np
+
+import minired as mr
+
+mr.config.set_floatx("float64")
+mr.utils.set_random_seed(0)
+model = mr.Sequential([
+    mr.Input((3,)),
+    mr.layers.Dense(4, activation="relu", activity_regularizer=mr.regularizers.L1(0.1)),
+    mr.layers.Dense(2),
+])
+model.compile(optimizer="sgd", loss="mse")
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+loss, grads = model.loss_and_gradients(x, y)
+R = float(model.losses[0])                     # la penalización de esta pasada
+
+W1, b1, W2, b2 = model.get_weights()
+a = np.maximum(x @ W1 + b1, 0)                 # las activaciones de la capa oculta
+y_hat = a @ W2 + b2
+l1 = float(np.float32(0.1))                    # Keras redondea el factor a float32
+print("R = l1·Σ|a|/N :", round(R, 12), round(l1 * np.abs(a).sum() / len(x), 12))
+print("L = datos + R :", np.isclose(loss, np.mean((y_hat - y) ** 2) + R, rtol=1e-12))
+
+# δa recibe además ∂R/∂a = l1·sign(a)/N: ∂L/∂W1 cambia, ∂L/∂W2 no
+delta_a = 2 * (y_hat - y) / y.size @ W2.T + l1 * np.sign(a) / len(x)
+delta_z = delta_a * (a > 0)
+print("∂L/∂W1 = xᵀ δz:", np.allclose(grads[0], x.T @ delta_z, rtol=1e-12))
+
+# %% [markdown]
 # ## Ejercicios
 #
 # 1. Calcula a mano `L2(0.5)` y `L1(0.5)` sobre `[1, -2, 0]` y compara con la primera salida.

@@ -1849,11 +1849,189 @@ def adaptive_max_pooling(layer, x, weights):
 
 # -- audio layers' references ------------------------------------------------------------------
 
+def stft_spectrogram(layer, x, weights):
+    """STFTSpectrogram, Keras' call: each channel a signal, framed by strided slices (one per
+    tap of the frame, zero-padded with TensorFlow's "same" rule), ``re = X W_re`` and
+    ``im = X W_im``, then the mode: the power ``re² + im²`` with ``√max(p, ε)``,
+    ``log max(·, ε)``, Keras' psd ``p + pad(p[1:-1])``, ``atan2``, or the parts; arranged as
+    Keras' ``_adjust_shapes``."""
+    if layer.data_format == "channels_last":
+        x = ops.transpose(x, (0, 2, 1))
+    batch, channels, length = x.shape
+    signals = ops.reshape(x, (batch * channels, length))
+    size, step = layer.frame_length, layer._frame_step
+    if layer.padding == "same":
+        signals = _pad_axis(signals, 1, *_same_padding(length, size, step))
+    count = (signals.shape[1] - size) // step + 1
+    frames = ops.stack([ops.getitem(signals, (slice(None), slice(t, t + step * (count - 1) + 1,
+                                                                  step)))
+                        for t in range(size)], axis=-1)                   # (B·C, frames, T)
+    sides = [side for side in ("real", "imag") if side in layer._sides()]
+    parts = {side: ops.matmul(frames, ops.getitem(w, (slice(None), 0)))
+             for side, w in zip(sides, weights, strict=True)}
+    re, im = parts.get("real"), parts.get("imag")
+    if layer.mode == "real":
+        out = re
+    elif layer.mode == "imag":
+        out = im
+    elif layer.mode == "angle":
+        out = ops.arctan2(im, re)
+    elif layer.mode == "stft":
+        out = ops.concatenate([re, im], axis=-1)
+    else:
+        power = ops.add(ops.square(re), ops.square(im))
+        if layer.mode == "psd":
+            inner = ops.getitem(power, (Ellipsis, slice(1, -1)))
+            out = ops.add(power, _pad_axis(inner, 2, 1, 1))
+        else:
+            out = ops.sqrt(ops.maximum(power, eps()))
+            if layer.mode == "log":
+                out = ops.log(ops.maximum(out, eps()))
+    freq = out.shape[-1]
+    out = ops.reshape(out, (batch, channels, count, freq))
+    if layer.data_format == "channels_last":
+        if layer.expand_dims:
+            return ops.transpose(out, (0, 2, 3, 1))
+        return ops.reshape(ops.transpose(out, (0, 2, 1, 3)), (batch, count, channels * freq))
+    if layer.expand_dims:
+        return out
+    return ops.reshape(ops.transpose(out, (0, 1, 3, 2)), (batch, channels * freq, count))
+
+
+def mel_spectrogram(layer, x, weights):
+    """MelSpectrogram, Keras' call: ``ops.stft`` (centred, the layer's window), the magnitude
+    ``√(re² + im²)`` to the power ``mag_exp``, times the mel filter bank (a float32 constant,
+    from ``mel_scale``), then the decibels ``10 log10 max(E, min_power) − 10 log10 max(|ref|,
+    min_power)`` floored at ``max − top_db`` (the max over the batch), bands before frames."""
+    from minired.layers.preprocessing import mel_scale
+
+    re, im = ops.stft(x, layer.sequence_length, layer.sequence_stride, layer.fft_length,
+                      window=layer.window, center=True)
+    spec = ops.power(ops.sqrt(ops.add(ops.square(re), ops.square(im))), layer.mag_exp)
+    matrix = mel_scale.linear_to_mel_weight_matrix(layer.num_mel_bins, re.shape[-1],
+                                                   layer.sampling_rate, layer.min_freq,
+                                                   layer.max_freq).astype(config.floatx())
+    out = ops.tensordot(spec, matrix, axes=1)
+    if layer.power_to_db:
+        log10 = ops.divide(ops.log(ops.maximum(out, layer.min_power)), math.log(10.0))
+        ref = max(abs(layer.ref_power), layer.min_power)
+        db = ops.subtract(ops.multiply(log10, 10.0), 10.0 * math.log(ref) / math.log(10.0))
+        out = ops.maximum(db, ops.subtract(ops.max(db), layer.top_db))
+    return ops.swapaxes(out, -1, -2)
+
+
 
 # -- image layers' references ------------------------------------------------------------------
+# RandomElasticTransform and AugMix replay the draws of the hand-written call (the state in
+# ``layer.cache``); MaxNumBoundingBoxes is the identity on images.
+
+
+def _random_elastic_transform(layer, x, state):
+    """RandomElasticTransform: ``clip(where(b, warp(x), x))``, ``warp`` the drawn read plan
+    (a constant of the reference, like the noise it comes from)."""
+    if state is None:                                     # nothing drawn: the images
+        return x
+    sampling, apply, _ = state
+    return ops.clip(ops.where(apply, _resample(x, sampling, layer.fill_value), x),
+                    *layer.value_range)
+
+
+def _aug_mix(layer, x, state):
+    """AugMix: ``clip(m·x + (1 - m)·Σ_i w_i·c_i(x))``, each chain ``c_i`` its operations'
+    references in turn (each with the parameters that step drew: the chain's record)."""
+    weights, m, chain_states, _ = state
+    mixed = ops.multiply(x, 0.0)
+    for i, (states, steps) in enumerate(zip(chain_states,
+                                            layer.transformation["chain_transforms"],
+                                            strict=True)):
+        chain = x
+        for (step, step_state), record in zip(states, steps, strict=True):
+            if record["transformation"] is not None:       # an operation used twice
+                step.transformation = record["transformation"]
+            chain = STEP_REFERENCES[type(step).__name__](step, chain, step_state)
+        mixed = ops.add(mixed, ops.multiply(chain, float(weights[i])))
+    z = ops.add(ops.multiply(x, float(m)), ops.multiply(mixed, 1.0 - float(m)))
+    return ops.clip(z, *layer.value_range)
+
+
+random_elastic_transform = _replayed(_random_elastic_transform)
+aug_mix = _replayed(_aug_mix)
+
+
+def max_num_bounding_boxes(layer, x, weights):
+    """MaxNumBoundingBoxes on images alone: the identity."""
+    return x
+
 
 
 # -- structured data layers' references --------------------------------------------------------
 
 
 # -- masked ConvLSTM references ----------------------------------------------------------------
+
+
+def masked_conv_lstm(layer, x, weights):
+    """ConvLSTM1D/2D/3D with a mask, as Keras' ``backend.rnn`` runs its cell: the mask
+    (``layer.cache.keep``, replayed from the hand-written call, in processing order;
+    ``(N, T)`` or ``(N, T, *out)``) keeps, where ``m_t`` is False, the states and the
+    output of step t-1 (``output_0 = 0``; 0 with ``zero_output_for_mask``)::
+
+        z = (x_t ∗ W + b) + h ∗ U     i, f, o = σ(z_i, z_f, z_o)   c' = f c + i act(z_c)
+        h' = o act(c')     c = where(m_t, c', c)   h = where(m_t, h', h)
+        output_t = where(m_t, h', output_{t-1})
+
+    (all four gates in one convolution; no dropout)."""
+    from types import SimpleNamespace
+
+    assert layer.cache.input_masks is None and layer.cache.recurrent_masks is None
+    keep, filters, rank = layer.cache.keep, layer.filters, layer.rank
+    kernel, recurrent_kernel = weights[0], weights[1]
+    bias = weights[2] if layer.use_bias else None
+    act = ACTIVATIONS[layer.activation.__name__]
+    sigma = ACTIVATIONS[layer.recurrent_activation.__name__]
+    linear = SimpleNamespace(__name__="linear")
+    input_conv = SimpleNamespace(kernel_size=layer.kernel_size, strides=layer.strides,
+                                 dilation_rate=layer.dilation_rate, padding=layer.padding,
+                                 use_bias=False, activation=linear)
+    recurrent_conv = SimpleNamespace(kernel_size=layer.kernel_size, strides=(1,) * rank,
+                                     dilation_rate=(1,) * rank, padding="same",
+                                     use_bias=False, activation=linear)
+    if layer.go_backwards:
+        x = ops.flip(x, axis=1)
+    h = c = output = zeros = None
+    outputs = []
+    for t in range(x.shape[1]):
+        z = conv(input_conv, ops.getitem(x, (slice(None), t)), [kernel])
+        z = z if bias is None else ops.add(z, bias)
+        if h is None:                                       # h_0 = c_0 = output_0 = 0
+            h = c = output = zeros = np.zeros((*z.shape[:-1], filters))
+        z = ops.add(z, conv(recurrent_conv, h, [recurrent_kernel]))
+
+        def gate(g, z=z):
+            return ops.getitem(z, (slice(None),) * (z.ndim - 1)
+                               + (slice(g * filters, (g + 1) * filters),))
+
+        c_new = ops.add(ops.multiply(sigma(gate(1)), c), ops.multiply(sigma(gate(0)),
+                                                                      act(gate(2))))
+        h_new = ops.multiply(sigma(gate(3)), act(c_new))
+        m = keep[:, t]
+        m = m.reshape(m.shape + (1,) * (h_new.ndim - m.ndim))
+        c, h = ops.where(m, c_new, c), ops.where(m, h_new, h)
+        output = ops.where(m, h_new, zeros if layer.zero_output_for_mask else output)
+        outputs.append(output)
+    return ops.stack(outputs, axis=1) if layer.return_sequences else output
+
+
+def masked_bidirectional_conv_lstm(layer, x, weights):
+    """Keras' Bidirectional over masked ConvLSTMs (:func:`masked_conv_lstm` each, their
+    ``zero_output_for_mask`` set to ``return_sequences``): the backward layer's sequence
+    flipped back, then merged."""
+    half = len(weights) // 2
+    y = masked_conv_lstm(layer.forward_layer, x, weights[:half])
+    y_rev = masked_conv_lstm(layer.backward_layer, x, weights[half:])
+    if layer.return_sequences:
+        y_rev = ops.flip(y_rev, axis=1)
+    merge = {"concat": lambda: ops.concatenate([y, y_rev], axis=-1),
+             "sum": lambda: ops.add(y, y_rev), "mul": lambda: ops.multiply(y, y_rev),
+             "ave": lambda: ops.divide(ops.add(y, y_rev), 2.0)}
+    return merge[layer.merge_mode]()

@@ -275,7 +275,7 @@ def test_mistakes_get_clear_errors():
 
     model = TwoOutputs()
     model.compile(optimizer="sgd", loss="mse")
-    with pytest.raises(ValueError, match="one output"):
+    with pytest.raises(ValueError, match="targets of each of the 2 outputs"):
         model.fit(np.ones((2, 2)), np.ones((2, 2)), verbose=0)
     with pytest.raises(ValueError, match="overwrite_with_gradient"):
         mr.layers.Layer().add_weight(shape=(2,), overwrite_with_gradient=True)

@@ -1392,10 +1392,113 @@ ADAPTIVE_POOLING_CASES = [
 ]
 
 
-AUDIO_CASES: list[LayerCase] = []              # (audio layers: replace this line)
-IMAGE_MORE_CASES: list[LayerCase] = []         # (image layers: replace this line)
-STRUCTURED_CASES: list[LayerCase] = []         # (structured data: replace this line)
-MASKED_CONV_LSTM_CASES: list[LayerCase] = []   # (masked ConvLSTM: replace this line)
+def _stft_case(label: str, shape: tuple, **kwargs) -> LayerCase:
+    return LayerCase(f"STFTSpectrogram({label})",
+                     partial(layers.STFTSpectrogram, frame_length=5, frame_step=3, fft_length=8,
+                             **kwargs), [shape], refs.stft_spectrogram)
+
+
+#: Every mode of STFTSpectrogram (random kernels: no atan2 branch cut at im = 0), both
+#: paddings, both data formats with and without expand_dims; MelSpectrogram with and
+#: without decibels (top_db 10 clips part of the output), windows, one signal and a batch.
+AUDIO_CASES = [
+    _stft_case("log", (13, 2), mode="log"),
+    _stft_case("magnitude,same", (13, 2), mode="magnitude", padding="same"),
+    _stft_case("psd,hamming", (12, 1), mode="psd", window="hamming"),
+    _stft_case("real,same,expand_dims", (13, 2), mode="real", padding="same",
+               expand_dims=True),
+    _stft_case("imag,no window", (11, 3), mode="imag", window=None),
+    _stft_case("angle", (13, 2), mode="angle"),
+    _stft_case("stft,channels_first", (2, 13), mode="stft", data_format="channels_first"),
+    _stft_case("log,same,channels_first,expand_dims", (2, 14), mode="log", padding="same",
+               data_format="channels_first", expand_dims=True),
+    LayerCase("MelSpectrogram(fft 16,power)", partial(
+        layers.MelSpectrogram, fft_length=16, sequence_stride=4, num_mel_bins=5,
+        sampling_rate=8000, power_to_db=False), [(40,)], refs.mel_spectrogram),
+    LayerCase("MelSpectrogram(fft 16,window 12 hamming,dB,top_db 10)", partial(
+        layers.MelSpectrogram, fft_length=16, sequence_stride=5, sequence_length=12,
+        window="hamming", num_mel_bins=4, sampling_rate=8000, top_db=10.0, ref_power=0.5),
+        [(41,)], refs.mel_spectrogram),
+    LayerCase("MelSpectrogram(fft 8,no window,magnitude,dB)", partial(
+        layers.MelSpectrogram, fft_length=8, sequence_stride=3, window=None, num_mel_bins=3,
+        sampling_rate=4000, mag_exp=1.0, min_freq=50.0), [(30,)], refs.mel_spectrogram),
+]
+#: RandomElasticTransform (with the Gaussian smoothing of the field: images of 20 rows or
+#: more), AugMix (seeds whose chains hold every operation) and MaxNumBoundingBoxes (the
+#: identity on images). CLAHE has no gradient (EXCLUDED_LAYERS).
+IMAGE_MORE_CASES: list[LayerCase] = [
+    LayerCase("RandomElasticTransform((0.5,1),(1,1),reflect)[training]",
+              partial(layers.RandomElasticTransform, (0.5, 1.0), (1.0, 1.0),
+                      value_range=(-2, 2), seed=51), [(20, 21, 2)],
+              refs.random_elastic_transform, training=True),
+    LayerCase("RandomElasticTransform(1,0.8,nearest,constant,fill=0.5)[training]",
+              partial(layers.RandomElasticTransform, 1.0, 0.8, "nearest", "constant", 0.5,
+                      value_range=(-2, 2), seed=52), [(6, 5, 3)],
+              refs.random_elastic_transform, training=True),
+    LayerCase("RandomElasticTransform(0)[training]",
+              partial(layers.RandomElasticTransform, 0.0, seed=53), [(4, 5, 2)],
+              refs.random_elastic_transform, training=True),
+    *[LayerCase(f"AugMix(seed={seed},all_ops={all_ops})[training]",
+                partial(layers.AugMix, (0, 255), factor=(0.1, 0.5), all_ops=all_ops,
+                        seed=seed), [(5, 4, 3)], refs.aug_mix, training=True,
+                draw=_uniform_draw(0.0, 255.0))
+      for seed, all_ops in ((54, True), (55, True), (56, False), (57, True))],
+    LayerCase("MaxNumBoundingBoxes(3)", partial(layers.MaxNumBoundingBoxes, 3), [(4, 4, 3)],
+              refs.max_num_bounding_boxes),
+]
+STRUCTURED_CASES: list[LayerCase] = []  # HashedCrossing: no gradient (EXCLUDED_LAYERS)
+def _conv_lstm_mask(x, per_position: bool = False) -> np.ndarray:
+    """A fixed mask of ``x``'s steps ``(N, T)`` (or of every position, ``(N, T, *spatial)``):
+    a leading padding step, then a pattern per sample and position."""
+    shape = (*x.shape[:2], *x.shape[2:-1]) if per_position else x.shape[:2]
+    keep = np.indices(shape).sum(axis=0) % 3 != 1
+    keep[0, 0] = False
+    return keep
+
+
+def _masked_call(per_position: bool = False) -> Callable:
+    """``layer(x, mask=m)`` with :func:`_conv_lstm_mask`."""
+    def call(layer, x, training):
+        return layer(x, mask=_conv_lstm_mask(x, per_position), training=training)
+    return call
+
+
+#: ConvLSTMs with a mask of the steps or of every position (Keras keeps the states and the
+#: output of a masked step), forwards, backwards, zero_output_for_mask, and Bidirectional.
+MASKED_CONV_LSTM_CASES = [
+    LayerCase("ConvLSTM2D(2,3,same,return_sequences)[mask]",
+              partial(layers.ConvLSTM2D, 2, 3, padding="same", return_sequences=True),
+              [(4, 4, 4, 2)], refs.masked_conv_lstm, call=_masked_call()),
+    LayerCase("ConvLSTM2D(2,2,go_backwards,return_sequences,zero_output_for_mask)[mask]",
+              partial(layers.ConvLSTM2D, 2, 2, go_backwards=True, return_sequences=True,
+                      zero_output_for_mask=True),
+              [(4, 4, 3, 2)], refs.masked_conv_lstm, call=_masked_call()),
+    LayerCase("ConvLSTM2D(2,3,strides=2,same)[mask]",
+              partial(layers.ConvLSTM2D, 2, 3, strides=2, padding="same"),
+              [(4, 5, 4, 2)], refs.masked_conv_lstm, call=_masked_call()),
+    LayerCase("ConvLSTM1D(2,3,same,return_sequences,go_backwards)[mask per position]",
+              partial(layers.ConvLSTM1D, 2, 3, padding="same", return_sequences=True,
+                      go_backwards=True),
+              [(4, 5, 2)], refs.masked_conv_lstm, call=_masked_call(per_position=True)),
+    LayerCase("ConvLSTM3D(2,2,same)[mask per position]",
+              partial(layers.ConvLSTM3D, 2, 2, padding="same"),
+              [(3, 3, 3, 2, 2)], refs.masked_conv_lstm, call=_masked_call(per_position=True)),
+    LayerCase("Bidirectional(ConvLSTM2D(2,3,same,return_sequences))[mask]",
+              lambda: layers.Bidirectional(layers.ConvLSTM2D(2, 3, padding="same",
+                                                             return_sequences=True)),
+              [(3, 4, 4, 2)], refs.masked_bidirectional_conv_lstm, call=_masked_call()),
+    LayerCase("Bidirectional(ConvLSTM1D(2,3,same),merge_mode=mul)[mask per position]",
+              lambda: layers.Bidirectional(layers.ConvLSTM1D(2, 3, padding="same"),
+                                           merge_mode="mul"),
+              [(4, 5, 2)], refs.masked_bidirectional_conv_lstm,
+              call=_masked_call(per_position=True)),
+    LayerCase("Bidirectional(ConvLSTM2D(2,2,return_sequences),merge_mode=ave)",
+              lambda: layers.Bidirectional(layers.ConvLSTM2D(2, 2, return_sequences=True),
+                                           merge_mode="ave"),
+              [(3, 4, 4, 2)], refs.masked_bidirectional_conv_lstm,
+              call=lambda layer, x, training: layer(x, mask=np.ones(x.shape[:2], dtype=bool),
+                                                    training=training)),
+]
 
 LAYER_CASES = [
     LayerCase("Dense(3)", lambda: layers.Dense(3), [(5,)], refs.dense),
@@ -1715,6 +1818,11 @@ EXCLUDED_LAYERS = {
     "Discretization": "bucket indices out (a step function of x, derivative 0 where it has "
                       "one; Keras' Bucketize op has no gradient); its backward gives zeros",
     "Hashing": "categories (strings or ints) in, integer bins out: no gradient",
+    "ContrastLimitedAdaptiveHistogramEqualization": "a table lookup at integer pixel values "
+        "(TensorFlow's tape gives None, checked with keras 3.15.1); its backward gives zeros",
+    "HashedCrossing": "categories (strings or ints) in, the integer bin of their hashed "
+                      "combination (or its one-hot vector) out: no gradient (Keras' "
+                      "SparseCrossHashed op has none)",
 }
 
 

@@ -126,8 +126,8 @@ def test_unweighted_epoch_mean_is_caught(monkeypatch, dtype):
 
     def update_trackers(self, loss, values, y, y_pred, sample_weight=None):
         self._loss_tracker.update_state(loss, sample_weight=1.0)    # the plant
-        for index, metric, _ in self._compile_metrics:
-            metric.update_state(y[index], y_pred[index])
+        for compiled in self._compile_metrics:
+            compiled.metric.update_state(y[compiled.index], y_pred[compiled.index])
 
     monkeypatch.setattr(mr.Sequential, "_update_trackers", update_trackers)
     assert not passes(case_id, dtype)

@@ -202,7 +202,6 @@ def test_keras_defaults_and_shapes():
     (lambda: Conv2D(2, (3, 0)), "kernel_size"),
     (lambda: Conv2D(2, (3, 3, 3)), "kernel_size"),
     (lambda: Conv1D(2, 3, strides=0), "strides"),
-    (lambda: Conv2D(2, 3, activity_regularizer="l2"), "activity_regularizer"),
     (lambda: Conv1D(2, 3, lora_rank=4), "lora_rank"),
 ])
 def test_refused_arguments_say_why(make, match):

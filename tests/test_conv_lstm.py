@@ -275,7 +275,6 @@ def test_a_saved_model_cross_loads_with_keras(tmp_path, keras_env):
     ({"kernel_size": (3, 3, 3)}, "`kernel_size`"),
     ({"strides": 2, "dilation_rate": 2}, "dilation_rate"),
     ({"dropout": "half"}, "`dropout`"),
-    ({"activity_regularizer": "l2"}, "activity_regularizer"),
 ])
 def test_bad_arguments_are_refused(kwargs, message):
     kwargs = {"filters": 2, "kernel_size": 3, **kwargs}
@@ -295,8 +294,8 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError, match="spatial shape"):      # Keras' cell's InputSpec
         layer(np.ones((2, 3, 6, 6, 2)))
     assert layer(np.ones((1, 4, 5, 5, 2))).shape == (1, 3, 3, 2)   # other N and T: fine
-    for mask in (np.ones((2, 3), dtype=bool), np.ones((2, 3, 5, 5), dtype=bool)):
-        with pytest.raises(ValueError, match="`?mask"):
+    for mask in (np.ones((2, 4), dtype=bool), np.ones((2, 3, 5, 5), dtype=bool)):
+        with pytest.raises(ValueError, match="`mask` must have shape"):   # h is (3, 3)
             layer(np.ones((2, 3, 5, 5, 2)), mask=mask)
     with pytest.raises(ValueError, match="initial_state"):
         layer(np.ones((2, 3, 5, 5, 2)), initial_state=[np.zeros((2, 5, 5, 2))] * 2)

@@ -389,7 +389,6 @@ def test_a_legacy_h5_file_of_keras_loads(keras_env, tmp_path):
     (lambda: Conv2DTranspose(0, 3), "filters"),
     (lambda: Conv2DTranspose(2, (3, 0)), "kernel_size"),
     (lambda: Conv2DTranspose(2, 3, data_format="channels_first"), "channels_last"),
-    (lambda: Conv2DTranspose(2, 3, activity_regularizer="l2"), "activity_regularizer"),
 ])
 def test_refused_arguments_say_why(make, match):
     with pytest.raises(ValueError, match=match):

@@ -236,8 +236,6 @@ def test_constraints_apply_after_each_step(float64):
     (lambda: L.EinsumDense("aab,bc->ac", 3), ValueError, "repeats a letter"),
     (lambda: L.EinsumDense(3, 3), TypeError, "equation"),
     (lambda: L.EinsumDense("ab,bc->ac", "3"), TypeError, "output_shape"),
-    (lambda: L.EinsumDense("ab,bc->ac", 3, activity_regularizer="l2"), ValueError,
-     "activity_regularizer"),
 ])
 def test_refused_arguments_say_why(make, error, match):
     with pytest.raises(error, match=match):

@@ -90,10 +90,10 @@ def test_an_initializer_alias_builds_its_class(keras):
 
 @pytest.mark.parametrize("module", ["activations", "backend", "random", "initializers"])
 def test_every_keras_name_of_these_modules_exists(keras, module):
-    """All of them, but the STFT initializer (signal processing, outside the course)."""
+    """All of them."""
     missing = sorted(name for name in dir(getattr(keras, module))
                      if not name.startswith("_") and not hasattr(getattr(mr, module), name))
-    assert missing == (["STFT", "STFTInitializer", "stft"] if module == "initializers" else [])
+    assert missing == []
 
 
 @pytest.mark.parametrize("name", ["Layer", "Loss", "Metric", "Optimizer", "Initializer",

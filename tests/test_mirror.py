@@ -89,9 +89,12 @@ def test_from_keras_names_what_it_cannot_map():
         keras_model = keras.Sequential([keras.Input((3,)),
                                         keras.layers.Dense(4, activation=name)])
         assert from_keras(keras_model).layers[0].activation.__name__ == name
-    keras_model = keras.Sequential([keras.Input((64,)), keras.layers.MelSpectrogram(
-        fft_length=32, sequence_stride=16, num_mel_bins=8)])
-    with pytest.raises(ValueError, match="MelSpectrogram"):
+    class Echo(keras.layers.Layer):      # a layer minired does not have (a user's)
+        def call(self, x):
+            return x
+
+    keras_model = keras.Sequential([keras.Input((4,)), Echo()])
+    with pytest.raises(ValueError, match="Echo"):
         from_keras(keras_model)
     keras_model = keras.Sequential([keras.Input((3,)),
                                     keras.layers.Dense(4, lora_rank=2)])

@@ -710,8 +710,8 @@ def test_unknown_argument_messages():
         mo.SGD(momentun=0.9)
     with pytest.raises(ValueError, match=r"unexpected keyword argument `foo`\.$"):
         mo.Adam(foo=1)
-    with pytest.raises(ValueError, match=r"^Adam: Keras. `use_ema` is not implemented in minired"):
-        mo.Adam(use_ema=True)
+    with pytest.raises(ValueError, match=r"^Adam: `ema_momentum` must be a number in \[0, 1\]"):
+        mo.Adam(use_ema=True, ema_momentum=2.0)
     # Keras 3 warns that Keras 2's `decay` is ignored, and goes on.
     with pytest.warns(UserWarning, match="`decay` is no longer supported"):
         opt = mo.SGD(decay=0.01, name="s")

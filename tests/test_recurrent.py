@@ -362,7 +362,6 @@ def test_bad_inputs_are_refused():
     ({"recurrent_dropout": "high"}, "recurrent_dropout"),
     ({"use_cudnn": True}, "use_cudnn=True"),
     ({"use_cudnn": "yes"}, "use_cudnn"),
-    ({"activity_regularizer": "l2"}, "activity_regularizer"),
     ({"units": 0}, "units"),
     ({"dropout": "high"}, "dropout"),
 ])

@@ -68,10 +68,10 @@ def test_module_names_in_a_file_are_never_imported(tmp_path):
 def test_a_keras_class_minired_lacks_is_named(tmp_path):
     path = saved(tmp_path)
     config = config_of(path)
-    config["config"]["layers"][1]["class_name"] = "MelSpectrogram"
+    config["config"]["layers"][1]["class_name"] = "TorchModuleWrapper"
     rewrite(path, config)
     with pytest.raises(ValueError,
-                       match="minired does not implement Keras' MelSpectrogram"):
+                       match="minired does not implement Keras' TorchModuleWrapper"):
         mr.saving.load_model(path)
 
 

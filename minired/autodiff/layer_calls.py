@@ -131,19 +131,23 @@ def backward_call(layer, cache: CallCache, grad_outputs, top: int | None = None)
     The seeds are ``δa`` for each output and ``1`` for each ``add_loss`` value: the model's
     loss is ``L = loss(y, ŷ) + Σ added losses``, so ``∂L/∂(added loss) = 1``. With ``top``
     (see :func:`output_logits_record`), ``grad_outputs`` is ``δz`` of that softmax/sigmoid
-    layer call instead: its ``backward_from_z`` seeds the call's inputs and weights.
+    layer call instead: its ``backward_from_z`` seeds the call's inputs and weights. With
+    several outputs, ``grad_outputs`` and ``top`` are lists, one entry per output (in the
+    flat order of the outputs).
     """
     outputs = flatten(cache.outputs)
-    if top is not None:
-        record_ = layer_records(cache)[top]
+    grads_out = flatten(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    tops = top if isinstance(top, list) else [top] * len(outputs)
+    seeds = []
+    for output, grad, top_index in zip(outputs, grads_out, tops, strict=True):
+        if top_index is None:
+            seeds.append((output, grad))
+            continue
+        record_ = layer_records(cache)[top_index]
         called, called_cache = record_.call
         grads_in = isolated_backward(called, called_cache,
-                                     lambda: called.backward_from_z(grad_outputs))
-        seeds = list(zip(record_.inputs, grads_in, strict=True))
-    else:
-        grads_out = (flatten(grad_outputs) if grad_outputs is not None
-                     else [None] * len(outputs))
-        seeds = list(zip(outputs, grads_out, strict=True))
+                                     lambda: called.backward_from_z(grad))  # noqa: B023
+        seeds += list(zip(record_.inputs, grads_in, strict=True))
     seeds += [(loss, np.ones_like(np.asarray(loss))) for loss in cache.losses]
     grads = cache.tape.backward(seeds)
     for weight, gradient, _ in layer._weight_triples():
@@ -226,12 +230,14 @@ def layer_records(cache: CallCache) -> list:
     return [r for r in cache.tape.records if r.call is not None]
 
 
-def output_logits_record(cache: CallCache, loss, training: bool) -> int | None:
+def output_logits_record(cache: CallCache, loss, training: bool, output=None) -> int | None:
     """The index in :func:`layer_records` of the softmax/sigmoid layer call whose logits a
     cross-entropy reads, when ``call`` returned that layer's output (maybe through an
-    inactive Dropout), as Keras on TensorFlow finds it; else None."""
+    inactive Dropout), as Keras on TensorFlow finds it; else None. ``output``: which of
+    the arrays ``call`` returned (default: the one it returned)."""
     producers = {id(r.output): r for r in cache.tape.records}
-    chain, record_ = [], producers.get(id(cache.outputs))
+    output = cache.outputs if output is None else output
+    chain, record_ = [], producers.get(id(output))
     while record_ is not None and record_.call is not None:
         chain.insert(0, record_)
         if not record_.call[0].passes_logits_through(training):

@@ -13,6 +13,8 @@ from minired.callbacks.model_checkpoint import ModelCheckpoint
 from minired.callbacks.monitor_callback import MonitorCallback
 from minired.callbacks.progbar_logger import ProgbarLogger
 from minired.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from minired.callbacks.remote_monitor import RemoteMonitor
+from minired.callbacks.swap_ema_weights import SwapEMAWeights
 from minired.callbacks.tensorboard import TensorBoard
 from minired.callbacks.terminate_on_nan import TerminateOnNaN
 
@@ -29,6 +31,8 @@ __all__ = [
     "MonitorCallback",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "RemoteMonitor",
+    "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
     "hparams",

@@ -20,6 +20,7 @@ from minired.initializers.random_initializers import (
     VarianceScaling,
     compute_fans,
 )
+from minired.initializers.stft import STFT
 from minired.utils.naming import lookup
 
 # Keras accepts each class name and its snake_case form, plus a few short aliases.
@@ -40,6 +41,7 @@ _NAMED = {
     "LecunUniform": LecunUniform,
     "Orthogonal": Orthogonal,
     "Identity": Identity,
+    "STFT": STFT,
 }
 _SNAKE = {
     "zeros": Zeros,
@@ -56,9 +58,11 @@ _SNAKE = {
     "lecun_uniform": LecunUniform,
     "orthogonal": Orthogonal,
     "identity": Identity,
+    "stft": STFT,
 }
 _ALIASES = {"zero": Zeros, "one": Ones, "normal": RandomNormal, "uniform": RandomUniform,
-            "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
+            "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
+            "STFTInitializer": STFT}
 ALL_INITIALIZERS = {**_NAMED, **_SNAKE, **_ALIASES}
 
 # Keras binds each snake_case name, and two longer names, to the class itself
@@ -70,6 +74,7 @@ glorot_uniform, glorot_normal, he_normal, he_uniform = (GlorotUniform, GlorotNor
                                                        HeUniform)
 lecun_normal, lecun_uniform = LecunNormal, LecunUniform
 OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
+stft = STFTInitializer = STFT
 
 
 def get(identifier: str | Initializer | Callable | type | None) -> Initializer | Callable | None:
@@ -134,5 +139,5 @@ __all__ = [
     "zeros", "ones", "constant", "identity", "random_normal", "random_uniform",
     "truncated_normal", "variance_scaling", "orthogonal", "glorot_uniform", "glorot_normal",
     "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "OrthogonalInitializer",
-    "IdentityInitializer",
+    "IdentityInitializer", "STFT", "STFTInitializer", "stft",
 ]

@@ -73,14 +73,19 @@ from minired.layers.pooling import (
     MaxPooling3D,
 )
 from minired.layers.preprocessing import (
+    AugMix,
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
+    ContrastLimitedAdaptiveHistogramEqualization,
     CutMix,
     Discretization,
     Equalization,
+    HashedCrossing,
     Hashing,
     IntegerLookup,
+    MaxNumBoundingBoxes,
+    MelSpectrogram,
     MixUp,
     Normalization,
     Pipeline,
@@ -90,6 +95,7 @@ from minired.layers.preprocessing import (
     RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
     RandomErasing,
     RandomFlip,
     RandomGaussianBlur,
@@ -107,6 +113,7 @@ from minired.layers.preprocessing import (
     Rescaling,
     Resizing,
     Solarization,
+    STFTSpectrogram,
     StringLookup,
     TextVectorization,
 )
@@ -196,8 +203,11 @@ __all__ = [
     "AdditiveAttention", "Attention", "MultiHeadAttention",
     # preprocessing: fixed transformations of the inputs
     "Normalization", "Rescaling",
+    # preprocessing: audio signals to spectrograms
+    "MelSpectrogram", "STFTSpectrogram",
     # preprocessing: text, categories and image sizes
-    "CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "IntegerLookup",
+    "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing", "Hashing",
+    "IntegerLookup",
     "Resizing", "StringLookup", "TextVectorization",
     # image augmentation: random changes of each image while training
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
@@ -207,6 +217,8 @@ __all__ = [
     "RandomErasing", "RandomGaussianBlur", "Pipeline", "RandAugment", "MixUp", "CutMix",
     "RandomPerspective",
     "RandomTranslation", "RandomZoom",
+    "RandomElasticTransform", "AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
+    "MaxNumBoundingBoxes",
     # convolutional: kernels sliding over sequences and images
     "Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose",
     "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",

@@ -52,7 +52,7 @@ class EinsumDense(Layer):
         bias_axes: the output letters that get a bias (``None``: no bias).
         kernel_initializer, bias_initializer: how ``W`` and ``b`` start.
         kernel_regularizer, bias_regularizer: penalties on ``W`` and ``b``.
-        activity_regularizer: ``None`` only (as every minired layer).
+        activity_regularizer: a penalty on the outputs (see :class:`~minired.layers.Layer`).
         kernel_constraint, bias_constraint: projections applied after each optimizer step.
         lora_rank, lora_alpha: ``None`` only: minired has no LoRA (refused clearly).
         name, trainable: as every layer.
@@ -220,7 +220,7 @@ class EinsumDense(Layer):
             "bias_initializer": serialize(self.bias_initializer),
             "kernel_regularizer": serialize(self.kernel_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": serialize(self.activity_regularizer),
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
             "quantization_config": None,    # a Keras-only argument, at Keras' default

@@ -160,7 +160,7 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": serialize(self.embeddings_initializer),
             "embeddings_regularizer": serialize(self.embeddings_regularizer),
-            "activity_regularizer": None,       # a Keras-only argument, at Keras' default
+            "activity_regularizer": serialize(self.activity_regularizer),
             "embeddings_constraint": serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "quantization_config": None,        # a Keras-only argument, at Keras' default

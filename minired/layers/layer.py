@@ -41,6 +41,7 @@ from minired import config
 from minired.autodiff import layer_calls
 from minired.autodiff.layer_calls import CallArguments
 from minired.constraints.attached import attach_layer_constraints
+from minired.layers.activity import is_float_array, recorded_activity_penalty
 from minired.layers.input_spec import assert_input_compatibility
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.node import Node, flatten_tensors
@@ -59,6 +60,9 @@ class Layer:
         input_shape: shape of one sample, accepted on the first layer of a ``Sequential``
             with a warning, as Keras 3 does (prefer ``Input(shape)``).
         input_dim: the same for 1-D samples: ``input_dim=4`` means ``input_shape=(4,)``.
+        activity_regularizer: a penalty ``R = r(a)/N`` on the layer's outputs ``a``, added
+            to the loss at every call (a name such as ``"l1"``, a Regularizer or None); see
+            :mod:`minired.layers.activity`.
         dtype: accepted for Keras' configs when it is ``mr.config.floatx()`` (minired
             computes every layer in floatx).
 
@@ -91,15 +95,15 @@ class Layer:
         input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
         check_dtype_policy(kwargs.pop("dtype", None), type(self).__name__)
         kwargs.pop("autocast", None)          # minired computes every layer in floatx
-        if kwargs.pop("activity_regularizer", None) is not None:
-            raise ValueError(f"{type(self).__name__}: `activity_regularizer` is not "
-                             "implemented in minired; add the penalty with self.add_loss(...) "
-                             "in call().")
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{kwargs}.")
         self.name = name if name is not None else auto_name(type(self).__name__)
         self._init_tracking()
+        from minired import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.trainable = trainable
         self.built = False
         self.input_shape: tuple | None = None
@@ -303,6 +307,11 @@ class Layer:
                 "(Embedding(mask_zero=False), no Masking layer).")
         return self.forward(inputs, training=training)
 
+    def _checked_call_mask(self, mask, inputs):
+        """The ``mask`` given by hand to a call, checked by :func:`check_mask` (a layer that
+        takes masks of another shape, as Keras' ConvLSTM ``(N, T)``, overrides this)."""
+        return check_mask(mask, inputs, self.name)
+
     def _output_mask(self, inputs, previous_mask):
         """The output mask of a call that received ``previous_mask``: ``compute_mask`` when
         the layer supports masking; else None, with Keras' warning when a mask is dropped."""
@@ -348,8 +357,17 @@ class Layer:
         shapes = map_arrays(lambda a: (None, *a.shape[1:]), inputs)
         self._build_once(shapes.first if isinstance(shapes, CallArguments) else shapes,
                          inputs.first if isinstance(inputs, CallArguments) else inputs)
+        outputs = self._call_on_arrays(inputs, training, mask)
+        if self.activity_regularizer is not None:
+            self._add_activity_penalties(outputs)
+        return outputs
+
+    def _call_on_arrays(self, inputs, training: bool, mask):
+        """:meth:`__call__` on arrays, once built: ``forward``, or inside another layer's
+        recorded ``call`` one operation on its tape (a layer written with ``call``: its own
+        operations on that tape)."""
         if mask is not None:
-            mask = check_mask(mask, inputs, self.name)
+            mask = self._checked_call_mask(mask, inputs)
             if layer_calls.inside_recording():
                 self.__dict__["forward"] = functools.partial(type(self).forward, self,
                                                              mask=mask)
@@ -366,6 +384,19 @@ class Layer:
                 return outputs
             return layer_calls.record_layer_call(self, inputs, training)
         return self.forward(inputs, training=training)
+
+    def _add_activity_penalties(self, outputs) -> None:
+        """Add ``R = r(a)/N`` of the :attr:`activity_regularizer` for each float output ``a``
+        of this call to the losses: the layer's own (:attr:`losses`) and, inside a recorded
+        call, the tape's, recorded with its backward (see :mod:`minired.layers.activity`)."""
+        penalties = [recorded_activity_penalty(self.activity_regularizer, a)
+                     for a in (outputs if isinstance(outputs, list | tuple) else [outputs])
+                     if is_float_array(a)]
+        if layer_calls.inside_recording():
+            layer_calls.active_tape().losses.extend(penalties)
+        # a built-in layer's losses are this call's penalties; a layer written with `call`
+        # keeps the losses its call added first
+        self._last_losses = [*(self._last_losses if self._uses_call() else []), *penalties]
 
     def _bind_arguments(self, inputs, args: tuple, kwargs: dict, training):
         """``layer(inputs, *args, **kwargs)`` as Keras' ``CallSpec`` reads it: returns what
@@ -772,8 +803,12 @@ class Layer:
             config.update(auto)
             if not _init_takes(type(self), "name"):
                 config.pop("name")
-        return {**config, "trainable": self.trainable,
-                "dtype": serialization_lib.dtype_policy(self._float_dtype())}
+        config = {**config, "trainable": self.trainable,
+                  "dtype": serialization_lib.dtype_policy(self._float_dtype())}
+        if self.activity_regularizer is not None:       # as Keras: only when there is one
+            config["activity_regularizer"] = serialization_lib.serialize_keras_object(
+                self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config: dict):

@@ -36,6 +36,7 @@ class Wrapper(Layer):
         if not isinstance(layer, Layer):
             raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer "
                              "type. Please ensure wrapped layer is a valid Keras layer.")
+        refuse_inner_activity_regularizer(type(self).__name__, layer)
         super().__init__(**kwargs)
         self.layer = layer
 
@@ -70,3 +71,14 @@ class Wrapper(Layer):
         if isinstance(config.get("layer"), dict):
             config["layer"] = serialization_lib.deserialize_keras_object(config["layer"])
         return super().from_config(config)
+
+
+def refuse_inner_activity_regularizer(wrapper: str, *layers: Layer) -> None:
+    """Refuse a wrapped layer with an ``activity_regularizer``: Keras calls it as a layer, so
+    its penalty joins the loss, but minired's wrappers run its ``forward`` directly and the
+    penalty would be lost without a word. Set it on the wrapper instead."""
+    for layer in layers:
+        if layer is not None and layer.activity_regularizer is not None:
+            raise ValueError(f"{wrapper}: the wrapped layer {layer.name!r} has an "
+                             "`activity_regularizer`, which minired's wrappers do not apply; "
+                             f"give it to the {wrapper} instead.")

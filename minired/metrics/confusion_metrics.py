@@ -7,7 +7,9 @@ positive when ``ŷ > t`` (strictly), a label is positive when ``y ≠ 0``::
     TP(t) = Σᵢ wᵢ 1[yᵢ ≠ 0] 1[ŷᵢ > t]      FP(t) = Σᵢ wᵢ 1[yᵢ = 0] 1[ŷᵢ > t]
     FN(t) = Σᵢ wᵢ 1[yᵢ ≠ 0] 1[ŷᵢ ≤ t]      TN(t) = Σᵢ wᵢ 1[yᵢ = 0] 1[ŷᵢ ≤ t]
 
-Every element of ``y_pred`` counts as one prediction (a ``(N, C)`` output gives ``N·C``).
+Every element of ``y_pred`` counts as one prediction (a ``(N, C)`` output gives ``N·C``),
+except in ``AUC(multi_label=True)``, which keeps one count per threshold and column
+(``TP[t, c]``...) and averages the columns' areas.
 Keras counts in two ways, and both are reproduced: a direct comparison with each threshold,
 and, when the thresholds are evenly spaced (AUC's default), buckets: ``ŷ`` is clipped to
 [0, 1] and falls in bucket ``⌈ŷ (T - 1)⌉ - 1``, and the counts are cumulative sums of the
@@ -59,14 +61,20 @@ def filter_top_k(x: np.ndarray, k: int) -> np.ndarray:
 def update_confusion_matrix(counts: dict[str, np.ndarray], y_true, y_pred, thresholds,
                             top_k: int | None = None, class_id: int | None = None,
                             sample_weight=None, label_weights=None,
-                            thresholds_distributed_evenly: bool = False) -> None:
+                            thresholds_distributed_evenly: bool = False,
+                            multi_label: bool = False) -> None:
     """Add one batch to ``counts`` (arrays of shape ``(T,)`` keyed ``"tp"``, ``"fp"``,
     ``"tn"``, ``"fn"``), in place, as Keras' ``update_confusion_matrix_variables``.
 
     ``top_k`` keeps only the k best scores of each row (the others are negatives);
     ``class_id`` looks at one column of ``(N, C)`` labels and predictions; ``sample_weight``
     of shape ``(N,)`` or ``(N, 1)`` weighs each sample (broadcast over the columns).
+    ``multi_label=True`` keeps the columns of ``(N, C)`` data apart: each column is one
+    label, counted on its own, and ``counts`` are arrays of shape ``(T, C)``.
     """
+    if multi_label and label_weights is not None:
+        raise ValueError("`label_weights` for multilabel data should be handled outside of "
+                         "`update_confusion_matrix` when `multi_label` is True.")
     dtype = next(iter(counts.values())).dtype
     y_true = np.asarray(y_true).astype(dtype)
     y_pred = np.asarray(y_pred).astype(dtype)
@@ -87,12 +95,16 @@ def update_confusion_matrix(counts: dict[str, np.ndarray], y_true, y_pred, thres
         y_true, y_pred = y_true[..., class_id, None], y_pred[..., class_id, None]
     weights = None
     if sample_weight is not None:
-        weights = np.broadcast_to(sample_weight, y_pred.shape).reshape(-1)
+        weights = np.broadcast_to(sample_weight, y_pred.shape)
     if label_weights is not None:
         label_weights = np.broadcast_to(np.asarray(label_weights, dtype=dtype)[None],
-                                        y_pred.shape).reshape(-1)
+                                        y_pred.shape)
         weights = label_weights if weights is None else weights * label_weights
-    labels, preds = y_true.reshape(-1) != 0, y_pred.reshape(-1)
+    if multi_label:         # (N, C): the label axis stays, the counts are (T, C)
+        labels, preds = y_true != 0, y_pred
+    else:                   # every element is one prediction
+        labels, preds = y_true.reshape(-1) != 0, y_pred.reshape(-1)
+        weights = None if weights is None else weights.reshape(-1)
     if thresholds_distributed_evenly:
         found = _bucket_counts(labels, preds, len(thresholds), weights, with_epsilon, dtype)
     else:
@@ -102,9 +114,10 @@ def update_confusion_matrix(counts: dict[str, np.ndarray], y_true, y_pred, thres
 
 
 def _threshold_counts(labels, preds, thresholds, weights, dtype) -> dict[str, np.ndarray]:
-    """Compare every prediction with every threshold: ``(T, n)`` booleans, summed per row."""
-    pred_pos = preds[None, :] > thresholds[:, None]
-    label_pos = np.broadcast_to(labels[None, :], pred_pos.shape)
+    """Compare every prediction with every threshold: ``(T, n)`` booleans (``(T, N, C)``
+    for multi-label data), summed over the predictions (axis 1)."""
+    pred_pos = preds[None] > thresholds.reshape((-1,) + (1,) * preds.ndim)
+    label_pos = np.broadcast_to(labels[None], pred_pos.shape)
 
     def total(condition):
         if weights is None:
@@ -119,7 +132,8 @@ def _bucket_counts(labels, preds, n_thresholds, weights, with_epsilon, dtype
                    ) -> dict[str, np.ndarray]:
     """Keras' evenly-spaced shortcut: each prediction goes to one bucket, and
     ``TP(t_i) = Σ_{b ≥ i} (weighted positives in bucket b)``; likewise FP; then
-    ``TN = Σ w·1[y = 0] - FP`` and ``FN = Σ w·1[y ≠ 0] - TP``."""
+    ``TN = Σ w·1[y = 0] - FP`` and ``FN = Σ w·1[y ≠ 0] - TP``. Multi-label ``(N, C)``
+    data has buckets per column, so the counts are ``(T, C)``."""
     weights = dtype.type(1.0) if weights is None else weights.astype(dtype)
     y = labels.astype(dtype)
     true_labels, false_labels = y * weights, (1.0 - y) * weights
@@ -129,14 +143,18 @@ def _bucket_counts(labels, preds, n_thresholds, weights, with_epsilon, dtype
         buckets = np.maximum(buckets, 0)
     buckets = buckets.astype(np.int32)
     kept = buckets >= 0     # TF's segment sum drops negative ids (ŷ = 0 when no ε)
+    # Where each kept prediction adds: (bucket,) or, per label, (bucket, column).
+    where = (buckets[kept], *(index[kept] for index in np.indices(preds.shape)[1:]))
 
     def cumulative(values):
-        per_bucket = np.zeros(n_thresholds, dtype=dtype)
-        np.add.at(per_bucket, buckets[kept], np.broadcast_to(values, buckets.shape)[kept])
-        return np.cumsum(per_bucket[::-1])[::-1]
+        per_bucket = np.zeros((n_thresholds, *preds.shape[1:]), dtype=dtype)
+        np.add.at(per_bucket, where, np.broadcast_to(values, buckets.shape)[kept])
+        return np.cumsum(per_bucket[::-1], axis=0)[::-1]
 
     tp, fp = cumulative(true_labels), cumulative(false_labels)
-    return {"tp": tp, "fp": fp, "tn": np.sum(false_labels) - fp, "fn": np.sum(true_labels) - tp}
+    true_total = np.sum(np.broadcast_to(true_labels, preds.shape), axis=0)
+    false_total = np.sum(np.broadcast_to(false_labels, preds.shape), axis=0)
+    return {"tp": tp, "fp": fp, "tn": false_total - fp, "fn": true_total - tp}
 
 
 class _ConfusionMatrixConditionCount(Metric):
@@ -305,21 +323,46 @@ class AUC(Metric):
     - ``curve="PR"`` with minoring/majoring, and ``"PRGAIN"``: the Riemann sums above
       with ``x = recall`` and ``y = precision`` (or the gains).
 
+    **Multi-label data** (``multi_label=True``): each column ``c`` of ``(N, C)`` labels and
+    scores is its own binary problem, with its own counts ``TP[t, c]``... (variables of
+    shape ``(T, C)``, made at the first ``update_state`` or at once from ``num_labels``);
+    the result is the mean of the C areas, or their weighted mean with ``label_weights``
+    ``λ_c``::
+
+        AUC = Σ_c λ_c AUC_c / Σ_c λ_c        (0 if Σ_c λ_c = 0)
+
+    Without ``multi_label`` every element of ``y_pred`` is one prediction of one binary
+    problem, and ``label_weights`` multiply the weights of the elements of each column.
+
+    The counts are the Variables ``true_positives``, ``false_positives``,
+    ``true_negatives``, ``false_negatives`` (Keras' names and order), of shape ``(T,)`` or
+    ``(T, C)``, in ``floatx`` as Keras.
+
     Args:
         num_thresholds: T > 1, default 200.
         curve: ``"ROC"`` (default), ``"PR"`` or ``"PRGAIN"``.
         summation_method: ``"interpolation"`` (default), ``"minoring"`` or ``"majoring"``.
         name, dtype: as every metric (default name ``"auc"``).
         thresholds: explicit thresholds in [0, 1] (then ``num_thresholds`` is ignored).
-        multi_label: only ``False`` (every element of ``y_pred`` is one prediction).
-        num_labels: only with ``multi_label``; must be None.
-        label_weights: per-column weights of ``(N, C)`` data, multiplied into the counts.
+        multi_label: ``True`` for one AUC per column of ``(N, C)`` data, averaged;
+            ``False`` (default) counts every element of ``y_pred`` as one prediction.
+        num_labels: with ``multi_label``, the number of labels C, to make the variables at
+            once (``None``: from the first batch); must be None without ``multi_label``.
+        label_weights: one weight per label (column): with ``multi_label``, the weights of
+            the per-label mean; without, multiplied into the counts.
         from_logits: apply a sigmoid to ``y_pred`` first.
 
     Example:
         >>> m = AUC(num_thresholds=3)   # thresholds -1e-7, 0.5, 1+1e-7
         >>> m.update_state([0, 0, 1, 1], [0.0, 0.5, 0.3, 0.9]); m.result()
         0.75
+        >>> m = AUC(multi_label=True, num_labels=2, num_thresholds=3)
+        >>> [v.shape for v in m.variables]
+        [(3, 2), (3, 2), (3, 2), (3, 2)]
+        >>> y = [[0, 1], [0, 0], [1, 1], [1, 0]]             # two labels
+        >>> p = [[0.0, 0.9], [0.5, 0.8], [0.3, 0.3], [0.9, 0.1]]
+        >>> m.update_state(y, p); m.result()                 # mean of 0.75 and 0.5
+        0.625
     """
 
     _direction = "up"
@@ -335,11 +378,6 @@ class AUC(Metric):
         if str(summation_method).lower() not in _SUMMATIONS:
             raise ValueError(f'Invalid AUC summation method value: "{summation_method}". '
                              'Expected values are ["interpolation", "majoring", "minoring"]')
-        if multi_label:
-            raise NotImplementedError("AUC(multi_label=True) is not part of minired: every "
-                                      "element of y_pred is counted as one prediction.")
-        if num_labels:
-            raise ValueError("`num_labels` is needed only when `multi_label` is True.")
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             self.num_thresholds = len(thresholds) + 2
@@ -364,23 +402,106 @@ class AUC(Metric):
         self.label_weights = (None if label_weights is None
                               else np.asarray(label_weights, dtype=self.dtype))
         self._from_logits = from_logits
-        self.reset_state()
+        self._built = False
+        if multi_label:
+            if num_labels:                  # else: at the first update_state, as Keras
+                if isinstance(num_labels, bool) or not isinstance(num_labels,
+                                                                  int | np.integer) \
+                        or num_labels < 0:
+                    raise ValueError("Argument `num_labels` must be a positive integer (the "
+                                     "number of labels, the columns of y_pred). Received: "
+                                     f"num_labels={num_labels!r}")
+                self._build((None, int(num_labels)))
+        else:
+            if num_labels:
+                raise ValueError("`num_labels` is needed only when `multi_label` is True.")
+            self._build(None)
 
     @property
     def thresholds(self) -> list[float]:
         return list(self._thresholds)
 
+    def _build(self, shape) -> None:
+        """Make the four count Variables: ``(T,)``, or ``(T, C)`` for ``C`` labels when
+        ``multi_label`` (``shape`` is then that of ``y_pred``, ``(N, C)``)."""
+        if self.multi_label:
+            if len(shape) != 2:
+                raise ValueError("`y_pred` must have rank 2 when `multi_label=True`. Found "
+                                 f"rank {len(shape)}. Full shape received for `y_pred`: "
+                                 f"{tuple(shape)}")
+            self._num_labels = int(shape[1])
+            if self.label_weights is not None and (
+                    self.label_weights.ndim > 1
+                    or self.label_weights.shape not in ((), (1,), (self._num_labels,))):
+                raise ValueError("`label_weights` must hold one weight per label: expected "
+                                 f"shape ({self._num_labels},), received shape "
+                                 f"{self.label_weights.shape}.")
+            variable_shape = (self.num_thresholds, self._num_labels)
+        else:
+            variable_shape = (self.num_thresholds,)
+        self._build_input_shape = shape
+        for variable_name in ("true_positives", "false_positives", "true_negatives",
+                              "false_negatives"):
+            setattr(self, variable_name, self.add_variable(
+                shape=variable_shape, initializer="zeros", name=variable_name))
+        self._built = True
+
+    @property
+    def counts(self) -> dict[str, np.ndarray]:
+        """The four counts as plain arrays sharing the Variables' memory (``{}`` before a
+        multi-label metric knows its number of labels)."""
+        if not self._built:
+            return {}
+        return {"tp": self.true_positives.value, "fp": self.false_positives.value,
+                "tn": self.true_negatives.value, "fn": self.false_negatives.value}
+
     def reset_state(self) -> None:
-        self.counts = {key: self._zeros(self.num_thresholds) for key in ("tp", "tn", "fp", "fn")}
+        if self._built:
+            super().reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_pred = np.asarray(y_pred)
+        if not self._built:
+            self._build(y_pred.shape)
+        if self.multi_label:
+            self._check_multi_label(np.shape(y_true), y_pred.shape)
         if self._from_logits:
             from minired.activations import sigmoid
-            y_pred = sigmoid(np.asarray(y_pred))
-        update_confusion_matrix(self.counts, y_true, y_pred, self.thresholds,
-                                sample_weight=sample_weight, label_weights=self.label_weights,
+            y_pred = sigmoid(y_pred)
+        update_confusion_matrix(self.counts, y_true, y_pred, self._thresholds,
+                                sample_weight=sample_weight,
+                                label_weights=None if self.multi_label else self.label_weights,
+                                multi_label=self.multi_label,
                                 thresholds_distributed_evenly=(
                                     self._thresholds_distributed_evenly))
+
+    def _check_multi_label(self, true_shape: tuple, pred_shape: tuple) -> None:
+        """A multi-label batch must be ``(N, C)`` scores and labels, C the built labels."""
+        if len(pred_shape) != 2:
+            raise ValueError("`y_pred` must have rank 2 when `multi_label=True`. Found rank "
+                             f"{len(pred_shape)}. Full shape received for `y_pred`: "
+                             f"{pred_shape}")
+        if pred_shape[1] != self._num_labels:
+            raise ValueError(f"AUC {self.name!r} counts {self._num_labels} labels "
+                             "(`num_labels`, or the columns of its first batch); received "
+                             f"`y_pred` of shape {pred_shape}.")
+        # (N,) labels for one label are expanded as Keras' squeeze_or_expand_to_same_rank
+        if true_shape != pred_shape and not (pred_shape[1] == 1
+                                             and true_shape == pred_shape[:1]):
+            raise ValueError("`y_true` and `y_pred` must have the same shape when "
+                             f"`multi_label=True`. Received: y_true.shape={true_shape}, "
+                             f"y_pred.shape={pred_shape}")
+
+    def _total(self, terms: np.ndarray):
+        """Sum the per-threshold pieces of the area: one sum, or with ``multi_label`` one
+        area per label (axis 0) averaged with ``label_weights``, as Keras."""
+        if not self.multi_label:
+            return np.sum(terms)
+        by_label_auc = np.sum(terms, axis=0)
+        if self.label_weights is None:
+            return np.mean(by_label_auc)
+        return divide_no_nan(np.sum(by_label_auc * self.label_weights),
+                             np.sum(self.label_weights))
 
     def _interpolate_pr_auc(self):
         tp, fp, fn = self.counts["tp"], self.counts["fp"], self.counts["fn"]
@@ -396,9 +517,11 @@ class AUC(Metric):
             log_ratio = np.log(safe_p_ratio)
         increment = divide_no_nan(prec_slope * (dtp + intercept * log_ratio),
                                   np.maximum(tp[1:] + fn[1:], 0))
-        return np.sum(increment)
+        return self._total(increment)
 
     def result(self) -> float:
+        if not self._built:         # a multi-label AUC before its first batch
+            return 0.0
         if self.curve == "PR" and self.summation_method == "interpolation":
             return as_result(self._interpolate_pr_auc())
         tp, fp, tn, fn = (self.counts[k] for k in ("tp", "fp", "tn", "fn"))
@@ -411,15 +534,15 @@ class AUC(Metric):
             scale = divide_no_nan(tp + fn, tn + fp)
             recall_gain = 1.0 - scale * divide_no_nan(fn, tp)
             precision_gain = 1.0 - scale * divide_no_nan(fp, tp)
-            x = np.maximum(np.where(tp == 0, 0.0, recall_gain), 0.0).astype(self.dtype)
-            y = np.where(tp == 0, 1.0, precision_gain).astype(self.dtype)
+            x = np.maximum(np.where(tp == 0, 0.0, recall_gain), 0.0).astype(tp.dtype)
+            y = np.where(tp == 0, 1.0, precision_gain).astype(tp.dtype)
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2.0
         elif self.summation_method == "minoring":
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return as_result(np.sum((x[:-1] - x[1:]) * heights))
+        return as_result(self._total((x[:-1] - x[1:]) * heights))
 
     def get_config(self) -> dict:
         label_weights = None if self.label_weights is None else self.label_weights.tolist()
@@ -430,6 +553,19 @@ class AUC(Metric):
         if self._init_from_thresholds:
             config_["thresholds"] = self.thresholds[1:-1]
         return config_
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """``AUC(**config)``. Keras writes ``label_weights`` into a ``.keras`` file as a
+        tensor, ``{"class_name": "__tensor__", "config": {"value": [...], ...}}`` (which
+        Keras 3.15 cannot read back); minired reads it as the array it holds."""
+        label_weights = config.get("label_weights")
+        if isinstance(label_weights, dict):
+            from minired.saving import serialization_lib
+
+            config = {**config, "label_weights": serialization_lib.deserialize_keras_object(
+                label_weights)}
+        return cls(**config)
 
 
 class SensitivitySpecificityBase(Metric):

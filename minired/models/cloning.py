@@ -91,10 +91,11 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
 
 def _clone(model, input_tensors, clone_function, call_function, recursive: bool):
-    from minired.models.functional import Functional
+    from minired.models.functional import Functional, functional_like_constructor
     from minired.models.sequential import Sequential
 
-    if clone_function is None and call_function is None and input_tensors is None:
+    if (clone_function is None and call_function is None and input_tensors is None
+            and (isinstance(model, Sequential) or functional_like_constructor(type(model)))):
         return type(model).from_config(model.get_config())
     clone = clone_function or _default_clone
     clones: dict[int, object] = {}
@@ -147,5 +148,7 @@ def _clone(model, input_tensors, clone_function, call_function, recursive: bool)
         tensors.update(zip(map(id, node.outputs), flatten_tensors(outputs), strict=True))
     inputs_struct = map_arrays(lambda t: tensors[id(t)], model._inputs_struct)
     outputs_struct = map_arrays(lambda t: tensors[id(t)], model._outputs_struct)
-    return Functional(inputs_struct, outputs_struct, name=model.name,
-                      trainable=model.trainable)
+    # As Keras: a subclass whose __init__ builds its own graph clones as a Functional.
+    model_cls = type(model) if functional_like_constructor(type(model)) else Functional
+    return model_cls(inputs_struct, outputs_struct, name=model.name,
+                     trainable=model.trainable)

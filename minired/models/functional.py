@@ -9,12 +9,14 @@ sum (``δt = Σ_readers δt|reader``).
 from __future__ import annotations
 
 import bisect
+import inspect
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from minired import keras_numerics
 from minired.autodiff import layer_calls
+from minired.layers.activity import activity_penalty, is_float_array
 from minired.layers.input_layer import InputLayer
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import (
@@ -29,6 +31,7 @@ from minired.layers.node import Node, flatten_tensors
 from minired.models import model_inputs, summary_table
 from minired.models.graph import map_graph
 from minired.models.model import Model
+from minired.trainers.trainer import Trainer
 
 
 class Functional(Model):
@@ -69,10 +72,17 @@ class Functional(Model):
 
     _takes_several_inputs = True      # one tensor, a list or a dict, as its inputs
 
-    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True
-                 ) -> None:
+    # The graph knows its outputs from the start: the Trainer's versions, not those a
+    # subclassed Model uses to learn what its call() returns.
+    _flat_outputs = Trainer._flat_outputs
+    _output_shapes = Trainer._output_shapes
+    _loss_output_order = Trainer._loss_output_order
+    _resolve_compiled_outputs = Trainer._resolve_compiled_outputs
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True,
+                 **kwargs) -> None:
         self._operations: list[Layer] = []     # the graph's layers (see _init_graph)
-        super().__init__(name=name, trainable=trainable)
+        super().__init__(name=name, trainable=trainable, **kwargs)   # kwargs: dtype...
         self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs) -> None:
@@ -215,15 +225,17 @@ class Functional(Model):
             return self._forward_masked(inputs, training, mask)
         arrays = self._flatten_inputs(inputs)
         values = dict(zip(map(id, self.inputs), arrays, strict=True))
-        calls = []
-        for node in self._nodes:
+        calls, activity = [], {}
+        for index, node in enumerate(self._nodes):
             layer = node.operation
             arguments = map_arrays(lambda tensor: values[id(tensor)], node.call_arguments)
             result = layer.forward(arguments, training=training)
             calls.append((layer, layer.cache))
-            values.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
-                              strict=True))
-        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays])
+            outputs = _as_list(result, len(node.outputs))
+            if layer.activity_regularizer is not None:
+                activity[index] = _activity_penalties(layer, outputs)
+            values.update(zip(map(id, node.outputs), outputs, strict=True))
+        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays], None, activity)
         outputs = [values[id(t)] for t in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -248,8 +260,8 @@ class Functional(Model):
             for tensor, array, input_mask in zip(self.inputs, arrays, given, strict=True):
                 if input_mask is not None:
                     masks[id(tensor)] = check_mask(input_mask, array, self.name)
-        calls = []
-        for node in self._nodes:
+        calls, activity = [], {}
+        for index, node in enumerate(self._nodes):
             layer = node.operation
             arguments = map_arrays(lambda tensor: values[id(tensor)], node.call_arguments)
             previous = map_arrays(lambda tensor: masks.get(id(tensor)), node.call_inputs)
@@ -272,13 +284,16 @@ class Functional(Model):
                 out_masks = ([None] * len(node.outputs) if out_mask is None
                              else _as_list(out_mask, len(node.outputs)))
             calls.append((layer, layer.cache))
-            values.update(zip(map(id, node.outputs), _as_list(result, len(node.outputs)),
-                              strict=True))
+            outputs = _as_list(result, len(node.outputs))
+            if layer.activity_regularizer is not None:
+                activity[index] = _activity_penalties(layer, outputs)
+            values.update(zip(map(id, node.outputs), outputs, strict=True))
             for tensor, out_mask in zip(node.outputs, out_masks, strict=True):
                 if out_mask is not None:
                     masks[id(tensor)] = np.asarray(out_mask, dtype=bool)
         output_masks = [masks.get(id(t)) for t in self.outputs]
-        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays], output_masks)
+        self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays], output_masks,
+                                activity)
         outputs = [values[id(t)] for t in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -348,6 +363,9 @@ class Functional(Model):
             node = self._nodes[index]
             layer, layer.cache = self.cache.calls[index]
             grad_a = [grads.pop(id(t), None) for t in node.outputs]
+            for k, penalty, backward in self.cache.activity.get(index, ()):
+                own = backward(penalty.dtype.type(1))            # δa_k += ∂R/∂a_k
+                grad_a[k] = own if grad_a[k] is None else grad_a[k] + own
             here_z = node_grads_z.get(index, {})
             inputs_grad = None
             needed = input_gradients or not self._reads_inputs_only[index]
@@ -548,8 +566,9 @@ class Functional(Model):
         return [*self._call_losses(), *penalties_of(self._weight_triples())]
 
     def _call_losses(self) -> list:
-        """The ``add_loss`` values of the last forward pass, one per call, in call order."""
-        return [loss for _, cache in self.calls for loss in _added_losses(cache)]
+        """The ``add_loss`` values of the last forward pass and the penalties of the activity
+        regularizers, in call order."""
+        return [] if self.cache is None else _graph_losses(self.cache)
 
     def summary(self, line_length: int | None = None, print_fn=print) -> None:
         """Print Keras' table: layer (type), output shape, parameters, and what each layer
@@ -562,15 +581,27 @@ class Functional(Model):
     def get_config(self) -> dict:
         """Keras' functional config: each layer with the calls (``inbound_nodes``) that are
         part of this model, then the ``input_layers`` and ``output_layers``, each tensor as
-        ``[layer name, node index, tensor index]``. ``Model.from_config`` rebuilds it."""
+        ``[layer name, node index, tensor index]``. ``Model.from_config`` rebuilds it.
+
+        A subclass whose ``__init__`` builds its own graph (``__init__(self, units)``, not
+        ``__init__(self, inputs, outputs, ...)``) gets, as in Keras, a layer's base config
+        (``name``, ``trainable``, ``dtype``): override ``get_config`` to add its arguments.
+        """
+        if not functional_like_constructor(type(self)):
+            return Layer.get_config(self)
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
         """Rebuild a functional model from :meth:`get_config` (minired's or Keras'): new
-        layers, new weights, the same graph."""
+        layers, new weights, the same graph. A subclass with its own ``__init__`` is
+        made, as in Keras, by ``cls(**config)``."""
         from minired.saving import serialization_lib
 
+        functional = all(k in config for k in ("name", "layers", "input_layers",
+                                               "output_layers"))
+        if not (functional and functional_like_constructor(cls)):
+            return Model.from_config.__func__(cls, config)    # cls(**config), as a layer
         with serialization_lib.deserialization_scope(custom_objects):
             return functional_from_config(cls, config)
 
@@ -581,12 +612,38 @@ class Functional(Model):
         """Nothing to build: the graph made the weights."""
 
 
+def functional_like_constructor(cls) -> bool:
+    """Whether ``cls.__init__`` takes a functional model's arguments (``inputs, outputs,
+    name, trainable``, or ``*args, **kwargs``), so that its config can be the graph's
+    (Keras' ``functional_like_constructor``)."""
+    if cls.__init__ is Functional.__init__:
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    return (spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]
+            or (spec.varargs is not None and spec.varkw is not None))
+
+
+def inject_functional_model_class(cls: type) -> type:
+    """Put :class:`Functional` in place of :class:`Model` among the bases of ``cls`` (and of
+    its bases), as Keras does for a subclass of ``Model`` whose ``__init__`` calls
+    ``super().__init__(inputs, outputs)``: its instances are functional models."""
+    if cls is Model:
+        return Functional
+    if not issubclass(cls, Model) or issubclass(cls, Functional):
+        return cls          # already functional, or a base outside the models
+    cls.__bases__ = tuple(inject_functional_model_class(base) for base in cls.__bases__)
+    return cls
+
+
 class GraphCache(NamedTuple):
     """What one forward pass of a model keeps for its backward pass."""
 
     calls: list            #: ``(layer, cache)`` per layer call, in the order they ran
     input_shapes: list     #: ``(shape, dtype)`` per input: δx is 0 for an unused input
     output_masks: list | None = None   #: the mask of each output (None: no masks at all)
+    #: per call (by index) with an activity regularizer, ``(k, R, backward)`` for each of its
+    #: float outputs ``a_k`` (see :mod:`minired.layers.activity`)
+    activity: dict = {}
 
 
 def _as_list(value, length: int) -> list:
@@ -634,6 +691,27 @@ def _accumulate(grads: dict, tensor: KerasTensor, grad: np.ndarray) -> None:
 def _added_losses(cache) -> list:
     """The ``add_loss`` values of one call (a layer written with ``call``), or []."""
     return cache.losses if isinstance(cache, layer_calls.CallCache) else []
+
+
+def _graph_losses(graph: GraphCache) -> list:
+    """The losses one forward pass added, in the order of the calls (a model used as a
+    layer: the losses of its own calls): each call's ``add_loss`` values, then the
+    penalties of its activity regularizer."""
+    losses = []
+    for index, (_, cache) in enumerate(graph.calls):
+        losses += _graph_losses(cache) if isinstance(cache, GraphCache) else _added_losses(cache)
+        losses += [penalty for _, penalty, _ in graph.activity.get(index, ())]
+    return losses
+
+
+def _activity_penalties(layer, outputs: list) -> list:
+    """``(k, R, backward)`` for each float output ``a_k`` of one call of ``layer``, whose
+    ``activity_regularizer`` is set (:func:`~minired.layers.activity.activity_penalty`); the
+    penalties also become the layer's :attr:`losses`, as after a call of its own."""
+    penalties = [(k, *activity_penalty(layer.activity_regularizer, a))
+                 for k, a in enumerate(outputs) if is_float_array(a)]
+    layer._last_losses = [*_added_losses(layer.cache), *(value for _, value, _ in penalties)]
+    return penalties
 
 
 def _add(a, b):

@@ -9,7 +9,13 @@ Every model is also a layer, so a model can be called inside another one.
 A **subclassed** model sets its layers as attributes in ``__init__`` and writes ``call``;
 like any layer written with ``call``, it runs forward on a tape and backward through it
 (see :mod:`minired.autodiff.layer_calls`), so ``fit``, ``evaluate`` and ``predict`` work
-on it unchanged.
+on it unchanged. ``call`` may return one array, or a tuple, list or dict of them (several
+outputs): the model learns which from the first data it is given, as Keras does.
+
+A subclass whose ``__init__`` builds a graph and calls ``super().__init__(inputs, outputs)``
+becomes, as in Keras, a subclass of :class:`~minired.models.functional.Functional` (its
+class gets ``Functional`` among its bases): a functional model with the subclass's own
+attributes and methods.
 """
 
 from __future__ import annotations
@@ -50,6 +56,18 @@ class Model(Trainer, Layer):
         >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2, verbose=0)
         >>> len(model.weights), model.predict(np.ones((2, 3)), verbose=0).shape
         (4, (2, 1))
+
+        A subclass that builds its graph in ``__init__`` (Keras' "functional init"):
+
+        >>> class Regressor(mr.Model):
+        ...     def __init__(self, units=4, **kwargs):
+        ...         inputs = mr.Input((3,))
+        ...         hidden = mr.layers.Dense(units, activation="relu")(inputs)
+        ...         super().__init__(inputs, mr.layers.Dense(1)(hidden), **kwargs)
+        ...         self.units = units
+        >>> model = Regressor(units=5)
+        >>> isinstance(model, mr.models.Functional), model.units, len(model.layers)
+        (True, 5, 3)
     """
 
     #: A model's ``forward`` runs its graph or its ``call``: not a hand-written computation
@@ -73,11 +91,29 @@ class Model(Trainer, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs) -> None:
+        if functional_init_arguments(args, kwargs):
+            # A subclass whose __init__ builds a graph and calls
+            # super().__init__(inputs, outputs): as in Keras, its class becomes a subclass of
+            # Functional, so the instance is a functional model (with the subclass's own
+            # attributes and methods).
+            from minired.models.functional import Functional, inject_functional_model_class
+
+            if type(self).call is not Layer.call:
+                raise TypeError(
+                    f"{type(self).__name__}: a subclass that builds its graph "
+                    "(super().__init__(inputs, outputs)) and also writes call() is not "
+                    "implemented in minired (Keras would run that call() instead of the "
+                    "graph). Leave call() out, or set the layers as attributes in __init__ "
+                    "and call them in call() (a subclassed model).")
+            inject_functional_model_class(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError(f"{type(self).__name__}: a subclass of mr.Model calls "
-                            "super().__init__() with keyword arguments such as name=...; "
-                            "a functional subclass (super().__init__(inputs, outputs)) is not "
-                            "implemented in minired.")
+            raise TypeError(f"{type(self).__name__}: super().__init__() of a subclass of "
+                            "mr.Model takes keyword arguments such as name=..., or both "
+                            "`inputs` and `outputs` (a functional subclass); got "
+                            f"{len(args)} positional argument(s) and keywords "
+                            f"{sorted(kwargs)}.")
         Trainer.__init__(self)
         Layer.__init__(self, **kwargs)
 
@@ -105,10 +141,101 @@ class Model(Trainer, Layer):
 
     # -- a subclassed model: what the Trainer needs besides forward/backward -------------------
     # Functional overrides every method of this section with its graph's version.
+    #: The structure ``call`` returns, its arrays replaced by None: ``(None, None)``, a list,
+    #: or a dict in the order ``call`` wrote it; None for one array (or not known yet). Learnt
+    #: from the first data the model is given (see :meth:`_learn_outputs`).
+    _output_template = None
+    _outputs_learnt = False
+
     @property
     def output_keys(self) -> list[str]:
-        """The names of the outputs in losses, metrics and logs (one output: ``"output"``)."""
+        """The names of the outputs in losses, metrics and logs: one output is ``"output"``;
+        a dict returned by ``call`` gives its keys (sorted, Keras' flat order); a tuple or a
+        list gives ``"output_1"``, ``"output_2"``... (used in error messages only: Keras
+        names those outputs after their losses in the logs, see :attr:`_outputs_named`)."""
+        template = self._output_template
+        if isinstance(template, dict):
+            return sorted(template)
+        if isinstance(template, list | tuple) and len(template) > 1:
+            return [f"output_{i + 1}" for i in range(len(template))]
         return ["output"]
+
+    @property
+    def _outputs_named(self) -> bool:
+        """Several outputs returned as a tuple or a list have no names (Keras logs their
+        losses as ``mse_loss``..., their metrics without a prefix)."""
+        return not (isinstance(self._output_template, list | tuple)
+                    and len(self._output_template) > 1)
+
+    def _loss_output_order(self) -> list[str] | None:
+        """The order of the keys of a dict returned by ``call``."""
+        template = self._output_template
+        return list(template) if isinstance(template, dict) else None
+
+    def _learn_outputs(self, x) -> None:
+        """Learn what ``call`` returns (one array, a tuple, a list or a dict of arrays) by
+        running it once on one sample of zeros shaped like ``x`` (no Variable or metric
+        changes), as Keras learns it from the first batch; the compiled losses and metrics
+        are then spread over the outputs."""
+        if self._outputs_learnt:
+            return
+        from minired.trainers.trainer import _states_kept
+        from minired.variables import frozen_variables
+
+        sample = layer_calls.map_structure(
+            lambda a: np.zeros((1, *np.shape(a)[1:]), dtype=np.asarray(a).dtype),
+            self._structured(x))
+        if not self.built:
+            self._build_once(_batch_shapes(sample))
+        with frozen_variables(), _states_kept(self._layer_metrics()):
+            outputs = layer_calls.call_with_training(self, sample, False)
+        self._output_template = _output_template(outputs, self.name)
+        self._outputs_learnt = True
+        if self.compiled:
+            self._resolve_compiled_outputs()
+
+    def _resolve_compiled_outputs(self) -> None:
+        """:meth:`Trainer._resolve_compiled_outputs`; before ``call`` has run, arguments that
+        do not fit one output (``loss=["mse", "mae"]``) wait for the outputs to be known,
+        as in Keras (an error then comes at the first ``fit``)."""
+        try:
+            super()._resolve_compiled_outputs()
+        except (TypeError, ValueError):
+            if self._outputs_learnt:
+                raise
+            self._output_losses, self._metric_identifiers = [], [[]]
+            self._weighted_metric_identifiers = [[]]
+            self._compile_metrics = self._metrics_container = None
+
+    def _flat_outputs(self, value) -> list:
+        """One array per output, in the order of :attr:`output_keys`."""
+        template = self._output_template
+        if isinstance(template, dict):
+            return [value[key] for key in sorted(template)]
+        if isinstance(template, list | tuple):
+            return list(value)
+        return [value]
+
+    def _output_shapes(self, x) -> list[tuple]:
+        """The shape of each output, in the order of :attr:`output_keys` (``call`` may write
+        a dict's keys in any order)."""
+        shapes = super()._output_shapes(x)
+        template = self._output_template
+        if isinstance(template, dict):
+            by_key = dict(zip(template, shapes, strict=True))
+            return [by_key[key] for key in sorted(template)]
+        return shapes
+
+    def _pack_outputs(self, flat):
+        """One array per output (in the order of :attr:`output_keys`) in the structure
+        ``call`` returns."""
+        template = self._output_template
+        if isinstance(template, dict):
+            by_key = dict(zip(sorted(template), flat, strict=True))
+            return {key: by_key[key] for key in template}
+        if isinstance(template, list | tuple):
+            return type(template)(flat)
+        return flat[0] if isinstance(flat, list) and len(flat) == 1 else flat
 
     @property
     def calls(self) -> list:
@@ -120,18 +247,20 @@ class Model(Trainer, Layer):
 
     def backward(self, grad_outputs, top=None, input_gradients: bool = True):
         """Backpropagate ``δŷ`` through the tape of the last ``call`` (or ``δz`` of the
-        call ``top``, see :meth:`_logits_call`); the tape gives ``δx`` in any case."""
+        call ``top``, see :meth:`_logits_call`); the tape gives ``δx`` in any case. With
+        several outputs, ``grad_outputs`` and ``top`` have one entry per output, in the
+        order of :attr:`output_keys`."""
+        if len(self.output_keys) > 1:       # into the order of the arrays `call` returned
+            grad_outputs = layer_calls.flatten(self._pack_outputs(list(grad_outputs)))
+            top = layer_calls.flatten(self._pack_outputs(list(top)))
         return layer_calls.backward_call(self, self.cache, grad_outputs, top)
 
     def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
         """The index in :attr:`calls` of the softmax/sigmoid layer whose output ``call``
-        returned, for a cross-entropy to read its logits, as Keras on TensorFlow does
-        (:func:`~minired.autodiff.layer_calls.output_logits_record`)."""
-        return layer_calls.output_logits_record(self.cache, loss, training)
-
-    def _pack_outputs(self, flat):
-        """One output: the array itself."""
-        return flat[0] if isinstance(flat, list) and len(flat) == 1 else flat
+        returned (output ``output_index``), for a cross-entropy to read its logits, as Keras
+        on TensorFlow does (:func:`~minired.autodiff.layer_calls.output_logits_record`)."""
+        output = self._flat_outputs(self.cache.outputs)[output_index]
+        return layer_calls.output_logits_record(self.cache, loss, training, output)
 
     def _prepare_x(self, x, argument: str, allow_empty: bool = True, method: str = "fit"):
         """Check the inputs of a subclassed model: one array, a list of arrays, or a dict
@@ -145,9 +274,10 @@ class Model(Trainer, Layer):
 
         arrays = model_inputs.prepare_free(x, argument, allow_empty, method)
         self._input_structure = model_inputs.input_structure(x)
-        if self._input_structure is not None:
-            return arrays
-        return arrays[0] if len(arrays) == 1 else arrays
+        if self._input_structure is None:
+            arrays = arrays[0] if len(arrays) == 1 else arrays
+        self._learn_outputs(arrays)
+        return arrays
 
     #: The nesting of the inputs last given to fit / evaluate / predict (a dict...), or None
     #: for one array or a list of arrays (see :func:`~minired.models.model_inputs.input_structure`).
@@ -167,13 +297,7 @@ class Model(Trainer, Layer):
         a ``call`` that takes it (see :meth:`Layer.forward`)."""
         if not self.built:
             self._build_once(_batch_shapes(inputs))
-        outputs = Layer.forward(self, inputs, training=training, mask=mask)
-        if isinstance(outputs, list | tuple | dict):
-            raise ValueError(f"{self.name}: call() returned {type(outputs).__name__} of "
-                             "outputs; minired trains subclassed models with one output. Build "
-                             "a model with several outputs with the functional API, "
-                             "mr.Model(inputs, [out1, out2]).")
-        return outputs
+        return Layer.forward(self, inputs, training=training, mask=mask)
 
     def build(self, input_shape=None) -> None:
         """Create the weights: run ``call`` once on a sample of zeros of ``input_shape``
@@ -274,6 +398,30 @@ class Model(Trainer, Layer):
                                  "'layers', 'input_layers' and 'output_layers').")
             return Functional.from_config(config, custom_objects=custom_objects)
         return super().from_config(config)
+
+
+def _output_template(outputs, name: str):
+    """What ``call`` returned with its arrays replaced by None (None for one array): a flat
+    tuple, list or dict of arrays; a deeper nesting is refused."""
+    if not isinstance(outputs, list | tuple | dict):
+        return None
+    items = list(outputs.values()) if isinstance(outputs, dict) else list(outputs)
+    if not items or any(isinstance(item, list | tuple | dict) for item in items):
+        shapes = layer_calls.map_structure(np.shape, outputs)
+        raise ValueError(f"{name}: call() returned {type(outputs).__name__} of shapes "
+                         f"{shapes}; minired trains a subclassed model whose call() returns "
+                         "one array, or a flat tuple, list or dict of arrays (no nesting).")
+    if isinstance(outputs, dict):
+        return dict.fromkeys(outputs)
+    return (None,) * len(outputs) if isinstance(outputs, tuple) else [None] * len(outputs)
+
+
+def functional_init_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether ``Model(...)`` (or ``super().__init__(...)`` in a subclass) was given the
+    inputs and outputs of a graph, Keras' test: two positional arguments, one and
+    ``outputs=``, or ``inputs=`` and ``outputs=``."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
 
 
 def _batch_shapes(inputs):

@@ -441,5 +441,11 @@ __all__ = [
 
 # Keras' sub-namespaces: ``ops.image`` (the image ops) and ``ops.numpy`` (the NumPy-style
 # ops under a second name, as ``keras.ops.numpy.sum is keras.ops.sum``).
+import sys as _sys  # noqa: E402
+
 from minired.ops import image  # noqa: E402
 from minired.ops import numpy_namespace as numpy  # noqa: E402
+
+# ``import minired.ops.numpy`` (a module statement, not only an attribute) finds it here;
+# ``mr.ops.nn`` and ``mr.ops.linalg`` are their files (see keras_namespaces.py).
+_sys.modules[f"{__name__}.numpy"] = numpy

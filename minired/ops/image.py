@@ -49,8 +49,8 @@ from minired.ops.shapes import (
     take,
 )
 
-__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d",
-           "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
+__all__ = ["affine_transform", "crop_images", "elastic_transform", "extract_patches",
+           "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
            "perspective_transform", "resize", "scale_and_translate",
            "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim"]
 
@@ -872,3 +872,5 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     return out
 
 
+# elastic_transform lives in its own module (it reads this one's helpers).
+from minired.ops.image_elastic import elastic_transform  # noqa: E402

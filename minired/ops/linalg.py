@@ -287,3 +287,11 @@ def solve(a, b):
         return grad_a, grad_b[..., 0] if vector else grad_b
 
     return record(x[..., 0] if vector else x, (a, b), vjp)
+
+
+# Keras' ``keras.ops.linalg`` also holds decompositions written in linalg_more.py (qr, svd...):
+# ``mr.ops.linalg.<name>`` answers for them with ``mr.ops.<name>`` (see keras_namespaces.py).
+from minired.ops.keras_namespaces import LINALG, namespace_hooks  # noqa: E402
+
+__all__ = list(LINALG)
+__getattr__, __dir__ = namespace_hooks(__name__, LINALG, globals())

@@ -437,3 +437,11 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     norm = reductions.sum(ew.power(ew.abs(x), order), axis=axis, keepdims=True)
     norm = ew.power(norm, 1.0 / order)
     return ew.divide(x, ew.maximum(norm, epsilon))
+
+
+# Keras' ``keras.ops.nn`` also holds ops written in other files (conv, pools, CTC, attention):
+# ``mr.ops.nn.<name>`` answers for them with ``mr.ops.<name>`` (see keras_namespaces.py).
+from minired.ops.keras_namespaces import NN, namespace_hooks  # noqa: E402
+
+__all__ = list(NN)
+__getattr__, __dir__ = namespace_hooks(__name__, NN, globals())

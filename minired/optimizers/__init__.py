@@ -12,9 +12,13 @@ from minired.optimizers.adamw import AdamW
 from minired.optimizers.ftrl import Ftrl
 from minired.optimizers.lamb import Lamb
 from minired.optimizers.lion import Lion
+from minired.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from minired.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from minired.optimizers.muon import Muon
 from minired.optimizers.nadam import Nadam
 from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.rmsprop import RMSprop
+from minired.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from minired.optimizers.sgd import SGD
 from minired.utils.naming import lookup
 
@@ -22,7 +26,8 @@ from minired.utils.naming import lookup
 # Lamb has no string name in Keras (its ALL_OBJECTS leaves it out): use the class.
 ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam,
                                                          Adamax, Adadelta, Ftrl, Lion,
-                                                         Adafactor)}
+                                                         Adafactor, Muon, ScheduleFreeAdamW,
+                                                         MultiOptimizer)}
 
 
 def get(identifier: str | Optimizer | None) -> Optimizer | None:
@@ -73,6 +78,11 @@ __all__ = [
     "Lion",
     "Lamb",
     "Adafactor",
+    "Muon",
+    "ScheduleFreeAdamW",
+    "MultiOptimizer",
+    "OptimizerMap",
+    "LossScaleOptimizer",
     "schedules",
     "get", "serialize", "deserialize",
 ]

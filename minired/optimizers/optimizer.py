@@ -7,11 +7,17 @@ One call to :meth:`Optimizer.apply_gradients` does, in this order (Keras'
 ``BaseOptimizer.apply`` and ``_backend_apply_gradients``)::
 
     1. drop pairs whose gradient is None (with a warning)
-    2. clip the gradients              (clipnorm | global_clipnorm | clipvalue)
-    3. decoupled weight decay          w <- w - w*wd*lr      (every variable, biases too)
-    4. update_step(g, w, lr)           the optimizer's own rule, variable by variable
-    5. constraints                     w <- c(w) for each variable with a constraint c
-    6. iterations <- iterations + 1
+    2. unscale                         g <- g / loss_scale_factor            (if set)
+    3. gradient accumulation           (if gradient_accumulation_steps = k is set)
+                                       not the k-th call: acc <- acc + g, skip to 7;
+                                       the k-th call: g <- (g + acc) / k, acc <- 0
+    4. clip the gradients              (clipnorm | global_clipnorm | clipvalue)
+    5. decoupled weight decay          w <- w - w*wd*lr      (every variable, biases too)
+    6. update_step(g, w, lr)           the optimizer's own rule, variable by variable
+    7. moving average (use_ema)        avg <- m*avg + (1-m)*w   (m = 0 at the first step),
+                                       and w <- avg every ema_overwrite_frequency steps
+    8. constraints                     w <- c(w) for each variable with a constraint c
+    9. iterations <- iterations + 1
 
 The step counter :attr:`Optimizer.iterations` (int64) and a float learning rate are 0-d
 :class:`minired.Variable` objects, as in Keras: ``opt.learning_rate.assign(0.01)``,
@@ -68,6 +74,7 @@ from typing import Any
 import numpy as np
 
 from minired import config, keras_numerics
+from minired.autodiff.tensor import Tensor
 from minired.constraints.attached import apply_constraints
 from minired.optimizers.schedules import LearningRateSchedule
 from minired.optimizers.schedules import deserialize as deserialize_schedule
@@ -86,15 +93,26 @@ clipnorm: clip each gradient to this L2 norm: ``g <- g*c / max(||g||, c)``.
 clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
 global_clipnorm: clip all gradients together to this joint L2 norm.
     Only one of the three clipping arguments may be given.
+use_ema: keep an exponential moving average (EMA) of the weights: after each update
+    ``avg <- m*avg + (1-m)*w``, with ``m = 0`` at the first step (the average starts
+    as the weights). ``fit`` ends by copying the averages into the weights
+    (:meth:`~minired.optimizers.Optimizer.finalize_variable_values`).
+ema_momentum: ``m`` above, in [0, 1] (default 0.99). Only used with ``use_ema=True``.
+ema_overwrite_frequency: with ``use_ema=True``, copy the averages into the weights
+    every this many steps (an int >= 1), or never during training (None).
+loss_scale_factor: if set, ``fit`` takes the gradients of ``L*s`` instead of ``L``
+    (:meth:`~minired.optimizers.Optimizer.scale_loss`) and each step first divides
+    them by ``s``: ``g <- g / s``. Mixed precision uses it against underflow.
+gradient_accumulation_steps: an int ``k >= 2``: the weights move every ``k`` calls,
+    with the mean ``(g_1 + ... + g_k) / k`` of the gradients received since the last
+    move; :attr:`~minired.optimizers.Optimizer.iterations` counts the moves, while a
+    learning-rate schedule sees every call.
 name: the optimizer's name (default: the class name in snake_case, made unique
     as Keras does: ``"sgd"``, then ``"sgd_1"``...)."""
 
-# Keras arguments that minired does not implement: named in the error, not guessed at.
-_KERAS_ONLY_ARGUMENTS = (
-    "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-    "gradient_accumulation_steps",
-)
-_SHARED_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "name")
+_SHARED_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema",
+                     "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                     "gradient_accumulation_steps", "name")
 
 
 #: How many bytes of each array one block of an update covers (see :func:`cache_blocks`):
@@ -219,6 +237,11 @@ class Optimizer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -233,6 +256,7 @@ class Optimizer:
             ("clipnorm", clipnorm),
             ("clipvalue", clipvalue),
             ("global_clipnorm", global_clipnorm),
+            ("loss_scale_factor", loss_scale_factor),
         ):
             if value is not None and not isinstance(value, numbers.Real):
                 raise TypeError(f"{cls}: `{arg}` must be a number or None, got {value!r}.")
@@ -246,7 +270,14 @@ class Optimizer:
                 f"got clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}."
             )
+        self._check_ema_and_accumulation(use_ema, ema_momentum, ema_overwrite_frequency,
+                                         gradient_accumulation_steps)
         self.name = name if name is not None else auto_name(cls)
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -265,15 +296,38 @@ class Optimizer:
         # The small variables updated together (see _group_small_variables).
         self._groups: list[VariableGroup] = []
         self._grouped_indices: frozenset[int] = frozenset()
+        # The moving averages (use_ema) and the gradient sums (gradient accumulation), one
+        # per variable, made by build (Keras' `_model_variables_moving_average` and
+        # `_accumulated_gradients`); empty lists when the option is off.
+        self._model_variables_moving_average: list[np.ndarray] = []
+        self._accumulated_gradients: list[np.ndarray] = []
+
+    def _check_ema_and_accumulation(self, use_ema, ema_momentum, ema_overwrite_frequency,
+                                    gradient_accumulation_steps) -> None:
+        """Keras' checks of the EMA and accumulation arguments (the EMA ones only with
+        ``use_ema``, as Keras), with minired's messages."""
+        cls = type(self).__name__
+        if gradient_accumulation_steps and (
+                not isinstance(gradient_accumulation_steps, numbers.Integral)
+                or isinstance(gradient_accumulation_steps, bool)
+                or gradient_accumulation_steps < 2):
+            raise ValueError(f"{cls}: `gradient_accumulation_steps` must be an integer >= 2 "
+                             f"or None, got {gradient_accumulation_steps!r}.")
+        if not use_ema:
+            return
+        if not isinstance(ema_momentum, numbers.Real) or not 0 <= ema_momentum <= 1:
+            raise ValueError(f"{cls}: `ema_momentum` must be a number in [0, 1], got "
+                             f"{ema_momentum!r}.")
+        if ema_overwrite_frequency and (
+                not isinstance(ema_overwrite_frequency, int)
+                or isinstance(ema_overwrite_frequency, bool) or ema_overwrite_frequency < 1):
+            raise ValueError(f"{cls}: `ema_overwrite_frequency` must be an integer >= 1 or "
+                             f"None, got {ema_overwrite_frequency!r}.")
 
     def _unknown_arguments_message(self, kwargs: dict[str, Any]) -> str:
         """The TypeError for keyword arguments this optimizer does not take."""
         cls = type(self).__name__
         names = ", ".join(f"`{name}`" for name in kwargs)
-        keras_only = [name for name in kwargs if name in _KERAS_ONLY_ARGUMENTS]
-        if keras_only:
-            return (f"{cls}: Keras' {', '.join(f'`{n}`' for n in keras_only)} "
-                    "is not implemented in minired.")
         own = inspect.signature(type(self).__init__).parameters  # self, its arguments, kwargs
         known = [name for name in own if name not in ("self", "kwargs")] + [*_SHARED_ARGUMENTS]
         close = difflib.get_close_matches(next(iter(kwargs)), known, n=1)
@@ -298,10 +352,18 @@ class Optimizer:
         return _scalar_variable(learning_rate, config.floatx(), name="learning_rate")
 
     @property
-    def iterations(self) -> Variable:
+    def iterations(self) -> Variable | Tensor:
         """The number of updates applied so far: a 0-d int64 Variable, as in Keras
         (``int(opt.iterations)``, ``opt.iterations.numpy()``). It has no setter, as in
-        Keras: change it with ``opt.iterations.assign(n)``."""
+        Keras: change it with ``opt.iterations.assign(n)``.
+
+        With ``gradient_accumulation_steps=k`` it counts the updates, not the calls: the
+        calls counted by the Variable divided by ``k`` (rounded down), a new 0-d int64
+        array each time (Keras' ``floor_divide``, not a Variable).
+        """
+        if self.gradient_accumulation_steps:
+            return np.asarray(self._iterations.item() // self.gradient_accumulation_steps
+                              ).view(Tensor)
         return self._iterations
 
     @property
@@ -378,6 +440,11 @@ class Optimizer:
                 )
         self._trainable_variables = variables
         self._index_variables()
+        # Keras' BaseOptimizer.build makes these before the subclass makes its slots.
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_slots(variables)
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = self.add_slots(variables)
         self._create_slots(variables)
         self._group_small_variables()
         self._create_scratch()
@@ -463,7 +530,8 @@ class Optimizer:
     def variables(self) -> list[np.ndarray]:
         """The optimizer's state, in Keras' order: :attr:`iterations`, the learning rate
         (only a float one: a schedule or a function has no variable), then, once built, the
-        slots (Adam: m₀, v₀, m₁, v₁, ...) and the scalar state (Nadam's Π).
+        moving averages (``use_ema``), the gradient sums (``gradient_accumulation_steps``),
+        the slots (Adam: m₀, v₀, m₁, v₁, ...) and the scalar state (Nadam's Π).
 
         These are the arrays themselves: changing one changes the optimizer.
         """
@@ -471,6 +539,8 @@ class Optimizer:
         if isinstance(self._learning_rate, Variable):
             state.append(self._learning_rate)
         if self.built:
+            state.extend(self._model_variables_moving_average)
+            state.extend(self._accumulated_gradients)
             for group in self._keras_slot_order:
                 lists = [getattr(self, name, []) for name in group]
                 for i in range(len(self._trainable_variables)):
@@ -549,14 +619,98 @@ class Optimizer:
 
         learning_rate = self._current_learning_rate()   # a NumPy number, before iterations += 1
         self._scalars_of_this_step = {}                 # a new step: new scalars (_scalars)
-        grads = self._clip_gradients(grads)
+        if self.loss_scale_factor is not None:          # g <- g / s (fit took ∂(sL)/∂w)
+            grads = [g / g.dtype.type(self.loss_scale_factor) for g in grads]
         with interrupts.defer_keyboard_interrupt():     # every variable changes, or none
-            self._apply_weight_decay(variables, learning_rate)
-            self._update_variables(grads, variables, learning_rate)
+            if self.gradient_accumulation_steps:
+                grads = self._accumulate(grads, variables)   # None: not an update step
+            if grads is not None:
+                grads = self._clip_gradients(grads)
+                self._apply_weight_decay(variables, learning_rate)
+                self._update_variables(grads, variables, learning_rate)
+            if self.use_ema:
+                self._update_moving_averages()
             self._apply_constraints(variables)
             # Keras' `iterations.assign_add(1)`, with the array's own fill(): assign_add
             # runs Python code that costs more than the rest of a small step's bookkeeping.
             self._iterations.fill(int(self._iterations) + 1)
+
+    def _accumulate(self, grads: list[np.ndarray], variables) -> list[np.ndarray] | None:
+        """Gradient accumulation over ``k`` calls (Keras' ``_backend_apply_gradients``).
+
+        On the ``k``-th call (``(raw iterations + 1) % k == 0``) return the mean gradients
+        ``(g + acc) / k`` and empty the sums; on the other calls add ``g`` to the sums,
+        ``acc <- acc + g``, and return None: no clipping, decay or update on those calls.
+        """
+        k = self.gradient_accumulation_steps
+        sums = [self._accumulated_gradients[self._get_variable_index(v)] for v in variables]
+        if (self._iterations.item() + 1) % k != 0:
+            for g, acc in zip(grads, sums, strict=True):
+                acc += g                       # acc <- acc + g (in the variable's dtype)
+            return None
+        means = []
+        for g, acc in zip(grads, sums, strict=True):
+            mean = g + acc
+            means.append(mean / mean.dtype.type(k))   # (g + acc) / k
+            acc.fill(0)
+        return means
+
+    def _update_moving_averages(self) -> None:
+        """``avg <- m*avg + (1-m)*w`` for every variable (Keras'
+        ``_update_model_variables_moving_average``), then, every ``ema_overwrite_frequency``
+        updates, ``w <- avg``.
+
+        ``m`` is ``ema_momentum``, but 0 while :attr:`iterations` is 0, so that the first
+        call copies the weights. ``m`` and ``1 - m`` are computed in the variable's dtype,
+        as Keras (``cast(not_first_step) * ema_momentum``, then ``1 - momentum``).
+        """
+        iterations = int(self.iterations)     # the update count (calls // k when accumulating)
+        for i, (variable, average) in enumerate(zip(
+                self._trainable_variables, self._model_variables_moving_average, strict=True)):
+            dt = variable.dtype.type
+            momentum = dt(iterations != 0) * dt(self.ema_momentum)
+            scratch = self._scratch[i][0]
+            average *= momentum                                   # m*avg
+            np.multiply(dt(1) - momentum, variable, out=scratch)  # (1-m)*w
+            average += scratch
+        frequency = self.ema_overwrite_frequency
+        if frequency and (iterations + 1) % frequency == 0:
+            self._overwrite_model_variables_with_average_value(self._trainable_variables)
+
+    def _overwrite_model_variables_with_average_value(self, variables) -> None:
+        """``w <- avg`` for each variable, in place (Keras' method of that name)."""
+        averages = self._model_variables_moving_average
+        if len(variables) != len(averages):
+            raise ValueError(
+                f"{type(self).__name__}: {len(variables)} variables to overwrite with their "
+                f"moving averages, but the optimizer holds {len(averages)}: was it built on "
+                "this model's trainable weights?")
+        for variable, average in zip(variables, averages, strict=True):
+            np.copyto(variable, average)
+
+    def finalize_variable_values(self, var_list: Sequence[np.ndarray]) -> None:
+        """The weights' final values: with ``use_ema``, the moving averages replace them
+        (``fit`` calls this after its last epoch, as Keras). Otherwise nothing changes.
+
+        Args:
+            var_list: the model's trainable weights, in the order the optimizer was built on.
+        """
+        if self.use_ema and self.built:
+            self._overwrite_model_variables_with_average_value(list(var_list))
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` (or ``loss`` unchanged when it is None): what a
+        training step differentiates, so that the gradients come scaled by the same factor
+        (:meth:`apply` divides them back).
+
+        Example:
+            >>> from minired.optimizers import SGD
+            >>> SGD(loss_scale_factor=8.0).scale_loss(0.25)
+            2.0
+        """
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
 
     def _is_built_step(self, grads, variables) -> bool:
         """Whether this step needs none of :meth:`_check_step`'s checks: the optimizer is
@@ -738,6 +892,11 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod

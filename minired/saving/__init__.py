@@ -16,6 +16,7 @@ Loading is safe by construction: JSON and HDF5 only (nothing is unpickled), no m
 in a file is imported, no code from a file is run, and sizes are checked before reading.
 """
 
+from minired.saving.file_editor import KerasFileEditor
 from minired.saving.object_registration import (
     get_custom_objects,
     get_registered_name,
@@ -64,7 +65,7 @@ def load_weights(model, filepath) -> None:
 
 
 __all__ = [
-    "CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
+    "CustomObjectScope", "KerasFileEditor", "custom_object_scope", "deserialize_keras_object",
     "get_custom_objects", "get_registered_name", "get_registered_object", "load_model",
     "load_weights", "register_keras_serializable", "save_model", "save_weights",
     "serialize_keras_object",

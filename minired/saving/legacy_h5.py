@@ -260,6 +260,11 @@ def _optimizer_arrays(optimizer, model) -> list[tuple[str, np.ndarray]]:
     state = optimizer.variables
     names = {id(state[0]): "iteration", id(optimizer._learning_rate): "learning_rate"}
     variables = getattr(optimizer, "_trainable_variables", None) or []
+    for attribute, suffix in (("_model_variables_moving_average", "average"),    # use_ema
+                              ("_accumulated_gradients", "gradient_accumulator")):
+        for variable, array in zip(variables, getattr(optimizer, attribute, None) or [],
+                                   strict=False):
+            names[id(array)] = f"{paths.get(id(variable), 'variable').replace('/', '_')}_{suffix}"
     for group in optimizer._keras_slot_order:
         for attribute in group:
             for variable, array in zip(variables, getattr(optimizer, attribute, None) or [],

@@ -49,6 +49,7 @@ import zipfile
 
 import numpy as np
 
+from minired.optimizers.variable_paths import remember_paths
 from minired.saving import serialization_lib
 from minired.utils.naming import to_snake_case
 
@@ -77,6 +78,10 @@ def _model_entries(model, path: str = "", visited: set[int] | None = None):
     class); a model used as a layer, anywhere, is walked the same way under its path."""
     from minired.models.functional import Functional
 
+    entries = getattr(model, "_keras_saving_entries", None)   # a FeatureSpace: its own walk
+    if entries is not None and not path:
+        yield from entries()
+        return
     if not isinstance(model, Functional):
         raise ValueError(f"Saving the subclassed model {model.name!r} is not implemented in "
                          "minired (Keras names its weights after the model's attributes). "
@@ -85,7 +90,12 @@ def _model_entries(model, path: str = "", visited: set[int] | None = None):
     visited = set() if visited is None else visited
     visited.add(id(model))
     yield path, model.name, [], (model if path else None)
-    for child_path, child in _container_children(model.layers, _join(path, "layers")):
+    children = list(_container_children(model.layers, _join(path, "layers")))
+    if serialization_lib.builtin_base(type(model)) is not type(model):
+        # a subclass of yours (``super().__init__(inputs, outputs)``): after the graph's
+        # layers, those its attributes hold, as Keras' ``_walk_saveable`` (``self.spare``)
+        children += list(_keras_children(model, path))
+    for child_path, child in children:
         if id(child) in visited:
             continue
         visited.add(id(child))
@@ -222,6 +232,11 @@ def weights_to_h5(model, include_optimizer: bool = True) -> bytes:
             store = {}
             optimizer.save_own_variables(store)
             _write_group(f, "optimizer", optimizer.name, store)
+            inner = getattr(optimizer, "inner_optimizer", None)
+            if inner is not None:   # a LossScaleOptimizer's: Keras writes its state again
+                store = {}
+                inner.save_own_variables(store)
+                _write_group(f, "optimizer/inner_optimizer", inner.name, store)
     return buffer.getvalue()
 
 
@@ -292,6 +307,7 @@ def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> 
         optimizer_values = None
         if include_optimizer and optimizer is not None and _has_group(f, "optimizer"):
             optimizer_values = _read_group(f, "optimizer", budget)
+            remember_paths(model)       # Muon and OptimizerMap choose by Keras' paths
             optimizer_staged = optimizer.check_own_variables(optimizer_values,
                                                              model.trainable_weights)
     for target, value in staged:
@@ -636,7 +652,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         model = serialization_lib._deserialize(config, compile=compile)
     from minired.models.functional import Functional
 
-    if not isinstance(model, Functional):
+    if not isinstance(model, Functional) and not hasattr(model, "_keras_saving_entries"):
         raise ValueError(f"{filepath} holds a {type(model).__name__}: minired loads "
                          "functional and Sequential models (loading a subclassed model is "
                          "not implemented).")

@@ -21,8 +21,8 @@ or one you pass in ``custom_objects`` (or in a :func:`custom_object_scope`). Pyt
 stored in a file (a ``lambda``, a ``Lambda`` layer) is refused whatever ``safe_mode`` says:
 minired has no way to run it without executing the file.
 
-Keras writes some arguments minired does not have (``quantization_config``, an optimizer's
-``use_ema``...). They are listed in :data:`KERAS_ONLY_DEFAULTS`: minired writes them with
+Keras writes some arguments minired does not have (``quantization_config``, a Dense
+layer's ``lora_rank``...). They are listed in :data:`KERAS_ONLY_DEFAULTS`: minired writes them with
 Keras' default value, and reads them only if they still hold that default; any other value
 is an error that names it, since the model would not be the same.
 """
@@ -52,7 +52,14 @@ NAMESPACES = {
     "constraints": "keras.constraints",
     "activations": "keras.activations",
     "models": "keras.models",
+    "utils": "keras.utils",
 }
+
+#: Keras classes outside its public namespaces that a file can hold (FeatureSpace's
+#: helpers, inside a model built on ``FeatureSpace.get_inputs``): ``(Keras module, class
+#: name) -> minired class``, filled by the module that defines them. Written under that
+#: module with ``registered_name`` = the class name, as Keras writes them; read back by it.
+KERAS_INTERNAL_CLASSES: dict[tuple[str, str], type] = {}
 
 #: Keras' modules for the models (what Keras writes for them).
 MODEL_MODULES = {"Functional": "keras.src.models.functional", "Sequential": "keras",
@@ -67,8 +74,6 @@ KERAS_ONLY_DEFAULTS: dict[str, dict[str, Any]] = {
     "CategoricalCrossentropy": {"axis": -1},
     "BinaryCrossentropy": {"axis": -1},
     "SparseCategoricalCrossentropy": {"ignore_class": None},
-    "optimizers": {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                   "loss_scale_factor": None, "gradient_accumulation_steps": None},
 }
 
 #: Keys of a serialized object that are Keras bookkeeping, not arguments.
@@ -131,6 +136,8 @@ def builtin_base(cls: type) -> type | None:
 
 def keras_module_of(cls: type) -> str | None:
     """The Keras module minired writes ``cls`` under, or None for a class of yours."""
+    if KERAS_INTERNAL_CLASSES.get((getattr(cls, "_keras_module", None), cls.__name__)) is cls:
+        return cls._keras_module
     if cls.__name__ in MODEL_MODULES and cls.__module__.startswith("minired.models"):
         return MODEL_MODULES[cls.__name__]
     for path, keras_module in NAMESPACES.items():
@@ -191,7 +198,9 @@ def serialize_keras_object(obj) -> Any:
     for key, value in _keras_only_defaults(cls, ("optimizers", "losses")).items():
         config.setdefault(key, value)         # (layers write their own in get_config)
     keras_module = keras_module_of(cls)
-    if keras_module is not None:
+    if (keras_module, cls.__name__) in KERAS_INTERNAL_CLASSES:
+        registered_name = cls.__name__
+    elif keras_module is not None:
         registered_name = "Functional" if keras_module == MODEL_MODULES["Functional"] else None
     else:
         # A class of yours, as Keras writes it: "package>Name" if registered, else its name;
@@ -398,6 +407,8 @@ def retrieve_class(class_name: str, module: str | None, registered_name: str | N
             found = object_registration.get_registered_object(name, custom)
             if found is not None:
                 return found
+    if (module, class_name) in KERAS_INTERNAL_CLASSES:
+        return KERAS_INTERNAL_CLASSES[(module, class_name)]
     category = _category(module)
     candidates = [category] if category else []
     is_yours = registered_name not in (None, "Functional")   # Keras writes None for its own

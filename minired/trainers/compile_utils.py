@@ -13,6 +13,9 @@ the keys of a dict of outputs):
 - names in the logs: ``loss``, then, with more than one loss, ``<output>_loss`` (each
   *unweighted* ``Lᵢ``), and with several outputs ``<output>_<metric>``; a weighted metric
   whose name is taken by a metric of ``metrics`` is logged as ``weighted_<metric>``;
+  the outputs of a subclassed model whose ``call`` returns a tuple or a list have no names:
+  their losses are logged as ``<loss name>_loss`` (``mse_loss``) and their metrics with no
+  prefix (``mae``, ``mae_1``);
 - ``model.metrics``: the loss tracker, the compiled metrics held in one
   :class:`CompileMetrics` (named ``compile_metrics``), then the ``<output>_loss`` trackers.
 """
@@ -44,6 +47,9 @@ class CompiledMetric(NamedTuple):
     index: int                 #: which output
     metric: Metric             #: named as the logs name it
     weighted: bool             #: from ``weighted_metrics``: updated with the sample weights
+    #: the name Keras' metric object keeps (no output prefix, no ``weighted_``, no ``_1``):
+    #: it orders the list ``evaluate`` returns (see ``Trainer._batch_result``)
+    own_name: str | None = None
 
 
 def per_output(argument: str, value, keys: list[str]) -> list:
@@ -63,10 +69,19 @@ def per_output(argument: str, value, keys: list[str]) -> list:
     return [value] * len(keys)
 
 
-def resolve_losses(loss, loss_weights, keys: list[str], output_order: list[str] | None = None
-                   ) -> list[OutputLoss]:
+def resolve_losses(loss, loss_weights, keys: list[str], output_order: list[str] | None = None,
+                   named: bool = True) -> list[OutputLoss]:
     """One :class:`OutputLoss` per output that has a loss, in Keras' order (``output_order``
-    is the order a dict of outputs was written in)."""
+    is the order a dict of outputs was written in).
+
+    With ``named=False`` (a subclassed model whose ``call`` returns a tuple or a list: its
+    outputs have no names), the per-output losses are logged after the loss, as Keras does:
+    ``mse_loss`` for ``"mse"`` (the name given, or the loss's own name), and a loss dict
+    names no output."""
+    if not named and isinstance(loss, dict):
+        raise ValueError(f"compile: `loss` is a dict {loss!r}, but the model's call() returns "
+                         f"{len(keys)} outputs as a tuple or a list, which have no names: "
+                         "give a list with one loss per output.")
     if loss is None:        # allowed when the model adds its own losses (Keras' add_loss)
         if loss_weights is not None:
             raise ValueError("compile: `loss_weights` needs a `loss`.")
@@ -96,8 +111,15 @@ def resolve_losses(loss, loss_weights, keys: list[str], output_order: list[str] 
     order = keys if output_order is None else list(loss) if isinstance(loss, dict) else (
         output_order)
     resolved.sort(key=lambda r: order.index(keys[r[0]]))
+    given = dict(enumerate(losses))
+
+    def logged(i: int, item) -> str:
+        if named:
+            return keys[i]
+        return given[i] if isinstance(given[i], str) else item.name
+
     return [OutputLoss(i, keys[i], item, None if w is None else float(w),
-                       Mean(name=f"{keys[i]}_loss") if many else None)
+                       Mean(name=f"{logged(i, item)}_loss") if many else None)
             for i, item, w in resolved]
 
 
@@ -130,14 +152,16 @@ def check_metrics(metrics, keys: list[str], argument: str = "metrics") -> list[l
 
 
 def build_metrics(per_output_ids: list[list], weighted_ids: list[list], ys: list,
-                  y_pred_stubs: list, keys: list[str]) -> list[CompiledMetric]:
+                  y_pred_stubs: list, keys: list[str], named: bool = True
+                  ) -> list[CompiledMetric]:
     """The compiled metrics (those of ``metrics``, then those of ``weighted_metrics``), named
     as Keras logs them: a metric given as a string takes that string as its name (``"mae"``,
     not ``"mean_absolute_error"``), an object keeps its own; with several outputs the name is
     prefixed by the output's (``out_accuracy``); a name already taken gets ``_1``, ``_2``...
     (``["mae", "mae"]`` logs ``mae``, ``mae_1``), except a weighted metric's, which becomes
     ``weighted_<name>`` first (``metrics=["mae"], weighted_metrics=["mae"]`` logs ``mae``
-    and ``weighted_mae``), as Keras' ``CompileMetrics.result``."""
+    and ``weighted_mae``), as Keras' ``CompileMetrics.result``. Outputs without names
+    (``named=False``: a subclassed model's tuple of outputs) prefix nothing."""
     built, taken = [], {}
 
     def unique(name: str) -> str:
@@ -152,11 +176,10 @@ def build_metrics(per_output_ids: list[list], weighted_ids: list[list], ys: list
             for identifier in identifiers:
                 metric = metrics_module.get(identifier, ys[i], y_pred_stubs[i])
                 own = identifier if isinstance(identifier, str) else metric.name
-                prefix = f"{keys[i]}_" if len(keys) > 1 else ""
-                if weighted and prefix + own in taken:
-                    own = f"weighted_{own}"
-                metric.name = unique(prefix + own)
-                built.append(CompiledMetric(i, metric, weighted))
+                prefix = f"{keys[i]}_" if len(keys) > 1 and named else ""
+                logged = f"weighted_{own}" if weighted and prefix + own in taken else own
+                metric.name = unique(prefix + logged)
+                built.append(CompiledMetric(i, metric, weighted, own))
     return built
 
 
@@ -215,7 +238,7 @@ def update_compiled_metrics(compiled: list[CompiledMetric], ys: list, prediction
     A cross-entropy metric (``metric.uses_output_logits``) given ``logits_of(i, metric)``
     (the model's: the logits ``z`` behind a softmax or sigmoid output ``i``, or None) reads
     ``z`` instead of ``ŷᵢ``, with ``metric.update_state_from_logits``, as its loss does."""
-    for index, metric, weighted in compiled:
+    for index, metric, weighted, _ in compiled:
         extra = {}
         if masks is not None and masks[index] is not None and isinstance(
                 metric, metrics_module.MeanMetricWrapper) and "mask" in inspect.signature(

@@ -5,9 +5,14 @@ One **step** (``train_step``) of ``fit`` on a batch ``(x_b, y_b)``:
 1. forward with ``training=True`` (Dropout active) → ``ŷ``;
 2. loss ``L = loss(y_b, ŷ) + Σ penalties``;
 3. backward → ``∂L/∂w`` for every weight;
-4. ``optimizer.apply(∂L/∂w, w)``: the weights move;
+4. ``optimizer.apply(∂L/∂w, w)``: the weights move (with a loss scale ``s``, from
+   ``loss_scale_factor`` or a LossScaleOptimizer, the gradients passed are those of ``s·L``,
+   ``s·∂L/∂w``, and ``apply`` divides them by ``s``);
 5. the epoch's running means take ``L`` (weight ``n_b``, the batch size) and the metrics on
    the ``ŷ`` of step 1, i.e. computed **before** the update, as Keras reports them.
+
+After the last epoch ``fit`` calls ``optimizer.finalize_variable_values``: with
+``use_ema=True`` the moving averages of the weights replace them, as in Keras.
 
 Everything a user can get wrong (shapes, labels that do not fit the loss, sample weights,
 validation data, NaN) is checked before the first step, so an error never costs an epoch.
@@ -30,6 +35,7 @@ from minired.callbacks import CallbackList, History
 from minired.layers import workspace
 from minired.layers.layer import Layer, held_metrics
 from minired.metrics.metric import Mean, as_result
+from minired.optimizers.variable_paths import remember_paths
 from minired.trainers import compile_utils, data_adapter, epoch_iterator
 from minired.trainers.data_adapter import num_samples
 from minired.trainers.step_plan import StepPlan
@@ -125,21 +131,38 @@ class Trainer:
             raise ValueError("compile: `steps_per_execution` must be a positive int, got "
                              f"{steps_per_execution!r}.")
         self.steps_per_execution = int(steps_per_execution)
-        keys = self.output_keys
-        outputs = getattr(self, "_outputs_struct", None)
+        self._compiled_outputs = (loss, loss_weights, metrics, weighted_metrics)
+        self._resolve_compiled_outputs()
+        self.optimizer = optimizers_module.get(optimizer)
+        self.compiled = True
+
+    def _resolve_compiled_outputs(self) -> None:
+        """Spread the compiled losses and metrics over the model's outputs (see
+        :mod:`~minired.trainers.compile_utils`); a subclassed model whose outputs are not
+        known yet at ``compile`` does it again when its first data shows them."""
+        loss, loss_weights, metrics, weighted_metrics = self._compiled_outputs
+        keys, named = self.output_keys, self._outputs_named
         self._output_losses = compile_utils.resolve_losses(
-            loss, loss_weights, keys, list(outputs) if isinstance(outputs, dict) else None)
+            loss, loss_weights, keys, self._loss_output_order(), named)
         self._metric_identifiers = compile_utils.check_metrics(metrics, keys)
         self._weighted_metric_identifiers = compile_utils.check_metrics(
             weighted_metrics, keys, "weighted_metrics")
-        self.optimizer = optimizers_module.get(optimizer)
         self.loss = (self._output_losses[0].loss if len(keys) == 1 and self._output_losses
                      else loss)
         self._compile_metrics = None  # resolved from the data's shapes on first use
         # Keras keeps a CompileMetrics whenever either is given, even an empty list.
         self._metrics_container = (None if metrics is None and weighted_metrics is None
                                    else compile_utils.CompileMetrics(len(keys)))
-        self.compiled = True
+
+    #: Whether the outputs have names that prefix their metrics in the logs (a subclassed
+    #: model whose ``call`` returns a tuple or a list has none: see ``Model``).
+    _outputs_named = True
+
+    def _loss_output_order(self) -> list[str] | None:
+        """The order a dict of outputs was written in (it orders the per-output losses of a
+        loss that is not a dict), or None."""
+        outputs = getattr(self, "_outputs_struct", None)
+        return list(outputs) if isinstance(outputs, dict) else None
 
     @property
     def metrics(self) -> list:
@@ -211,7 +234,7 @@ class Trainer:
             stubs = [np.empty((0, *shape[1:])) for shape in self._output_shapes(x)]
             self._compile_metrics = compile_utils.build_metrics(
                 self._metric_identifiers, self._weighted_metric_identifiers, ys, stubs,
-                self.output_keys)
+                self.output_keys, self._outputs_named)
             if self._metrics_container is not None:
                 self._metrics_container.by_output = self._compile_metrics
 
@@ -266,6 +289,7 @@ class Trainer:
         self._update_trackers(loss, output_values, y, y_pred, sample_weight)
         if np.isfinite(loss):
             plan = self._plan()
+            _scale_gradients(plan.gradients, self.optimizer)
             self.optimizer.apply(plan.gradients, plan.weights)
         return loss
 
@@ -278,6 +302,10 @@ class Trainer:
             plan = StepPlan(self)
             if self._keep_step_plan:
                 self._step_plan = plan
+            optimizer = getattr(self, "optimizer", None)
+            if optimizer is not None and not getattr(optimizer, "built", True):
+                # before it is built: Muon and OptimizerMap choose by Keras' variable paths
+                remember_paths(self)
         return plan
 
     def test_step(self, x, y: list, sample_weight=None) -> float:
@@ -661,6 +689,9 @@ class Trainer:
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        if isinstance(self.optimizer, optimizers_module.Optimizer) and epochs > 0:
+            # Keras: with use_ema the moving averages become the weights here.
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(epoch_logs)
         return self.history  # set by CallbackList, as in Keras
 
@@ -973,22 +1004,37 @@ class Trainer:
 
     def predict_on_batch(self, x) -> np.ndarray:
         x = self._prepare_x(x, "x", method="predict_on_batch")
-        return self._pack_outputs(self.forward(self._structured(x), training=False))
+        return self._pack_outputs(self._flat_outputs(
+            self.forward(self._structured(x), training=False)))
 
     def _batch_result(self, return_dict: bool, logs: dict | None = None):
-        """The logs as a dict, or as a list in Keras' order: the loss, the per-output losses
-        and the metrics of a one-output model in order, then the rest sorted by name."""
+        """The logs as a dict, or as a list in Keras' order (its ``_flatten_metrics_in_order``):
+        the value of each name of :attr:`metrics` that is in the logs, a compiled metric
+        by the name of Keras' object (``mae``, not ``out_mae`` nor ``weighted_mae``: a
+        name met twice gives its value twice), then the rest sorted by name."""
         logs = self._logs() if logs is None else logs
         if return_dict:
             return _sorted(logs)        # Keras' logs come out sorted by name
         trackers = [o.tracker.name for o in self._output_losses if o.tracker is not None]
-        metrics = [compiled.metric.name for compiled in self._compile_metrics or []]
+        metrics = [compiled.own_name or compiled.metric.name
+                   for compiled in self._compile_metrics or []]
         layer_metrics = [m.name for m in self._logged_layer_metrics]   # duplicates too
-        in_order = ["loss", *trackers, *(metrics if len(self.output_keys) == 1 else []),
-                    *layer_metrics]
+        in_order = ["loss", *metrics, *trackers, *layer_metrics]
         names = [n for n in in_order if n in logs]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
+
+
+def _scale_gradients(gradients: list[np.ndarray], optimizer) -> None:
+    """``∂L/∂w <- s·∂L/∂w`` in place, ``s = optimizer.scale_loss(1)``: Keras' train step
+    differentiates ``optimizer.scale_loss(L) = s·L`` (``loss_scale_factor``, or a
+    LossScaleOptimizer's scale), whose gradient is ``s·∂L/∂w``; the optimizer divides by
+    ``s`` again. The loss the logs show is ``L``, unscaled, as in Keras."""
+    scale = optimizer.scale_loss(1.0)
+    if scale == 1.0:
+        return
+    for gradient in gradients:
+        gradient *= gradient.dtype.type(scale)
 
 
 def _concatenated(outputs_by_batch: list[list[np.ndarray]]) -> list[np.ndarray]:

@@ -6,6 +6,7 @@ from minired.config import (
     enable_interactive_logging,
     is_interactive_logging_enabled,
 )
+from minired.layers.preprocessing.feature_space import FeatureSpace
 from minired.saving import (
     CustomObjectScope,
     custom_object_scope,
@@ -16,6 +17,9 @@ from minired.saving import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from minired.utils import bounding_boxes  # keras.utils.bounding_boxes: a module
+from minired.utils.audio_dataset import audio_dataset_from_directory
+from minired.utils.config import Config
 from minired.utils.data_packing import (
     get_source_inputs,
     pack_x_y_sample_weight,
@@ -34,7 +38,8 @@ from minired.utils.sequence_utils import pad_sequences
 from minired.utils.text_dataset import text_dataset_from_directory
 from minired.utils.timeseries_dataset import timeseries_dataset_from_array
 
-__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_object_scope",
+__all__ = ["Config", "FeatureSpace", "bounding_boxes",
+           "CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_file", "get_registered_object", "img_to_array", "load_img", "normalize",
            "pad_sequences", "plot_model",
@@ -43,7 +48,8 @@ __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_
            "Sequence", "clear_session", "disable_interactive_logging",
            "enable_interactive_logging", "get_source_inputs", "is_interactive_logging_enabled",
            "is_keras_tensor", "pack_x_y_sample_weight", "standardize_dtype",
-           "unpack_x_y_sample_weight", "image_dataset_from_directory",
+           "unpack_x_y_sample_weight", "audio_dataset_from_directory",
+           "image_dataset_from_directory",
            "text_dataset_from_directory", "timeseries_dataset_from_array"]
 
 #: Keras' older name for PyDataset: ``keras.utils.Sequence is keras.utils.PyDataset``.

@@ -161,6 +161,10 @@ class MultiHeadAttention(Layer):
             if value != default or (default is False and value is not False):
                 raise ValueError(f"MultiHeadAttention: `{argument}` is not implemented in "
                                  f"minired; leave it as {default!r} (got {value!r}).")
+        if kwargs.get("activity_regularizer") is not None:
+            raise ValueError("MultiHeadAttention: `activity_regularizer` is not implemented in "
+                             "minired (Keras applies it to the outputs of the four projections, "
+                             "query, key, value and output); leave it as None.")
         if flash_attention not in (None, False):
             raise ValueError("MultiHeadAttention: flash attention is not implemented in minired "
                              f"(nor on Keras' TensorFlow backend); use flash_attention=None or "
@@ -598,7 +602,7 @@ class MultiHeadAttention(Layer):
             "bias_initializer": serialize(self.bias_initializer),
             "kernel_regularizer": serialize(self.kernel_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": serialize(self.activity_regularizer),
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
             "seed": self.seed,

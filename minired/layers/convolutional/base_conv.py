@@ -38,7 +38,6 @@ from minired.saving import serialization_lib
 
 #: Keras arguments minired has no concept of, accepted at their default only (the
 #: constructor refuses any other value; get_config writes them, as Keras does).
-KERAS_ONLY = {"activity_regularizer": None}
 _LORA = ("lora_rank", "lora_alpha")      # Keras writes these only when LoRA is on
 #: Inputs with at most this many channels get ``cols`` copied column by column (see
 #: BaseConv._patch_matrix); with more, row by row.
@@ -84,7 +83,7 @@ class BaseConv(Layer):
         **kwargs,
     ) -> None:
         cls = type(self).__name__
-        refuse_keras_only(cls, kwargs, (*KERAS_ONLY, *_LORA))
+        refuse_keras_only(cls, kwargs, _LORA)
         given_constraints = pop_constraints(kwargs, "kernel_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.filters = positive_int(filters, "filters", cls)
@@ -257,9 +256,8 @@ class BaseConv(Layer):
             **config_of(self, "filters", "kernel_size", "strides", "padding", "data_format",
                         "dilation_rate", "groups", "activation", "use_bias",
                         "kernel_initializer", "bias_initializer", "kernel_regularizer",
-                        "bias_regularizer"),
-            **KERAS_ONLY,
-            **config_of(self, "kernel_constraint", "bias_constraint"),
+                        "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                        "bias_constraint"),
         }
 
 
@@ -401,10 +399,9 @@ def _standardize_tuple(value, rank: int, argument: str, owner: str) -> tuple[int
 # (BaseConv here; BaseConvTranspose, BaseDepthwiseConv and BaseSeparableConv import them)
 
 def refuse_keras_only(cls: str, kwargs: dict, keys) -> None:
-    """Pop Keras' arguments ``keys`` (constraints, LoRA) from ``kwargs``, refusing any value
-    but None (``activity_regularizer`` is left to :class:`Layer`, which refuses it)."""
+    """Pop Keras' arguments ``keys`` (LoRA) from ``kwargs``, refusing any value but None."""
     for key in keys:
-        if key != "activity_regularizer" and kwargs.pop(key, None) is not None:
+        if kwargs.pop(key, None) is not None:
             raise ValueError(f"{cls}: `{key}` is not implemented in minired; leave it as None.")
 
 

@@ -25,7 +25,6 @@ import numpy as np
 from minired import activations
 from minired.layers.convolutional import im2col
 from minired.layers.convolutional.base_conv import (
-    KERAS_ONLY,
     BaseConv,
     ConvCache,
     _matmul_as_kernel,
@@ -37,7 +36,6 @@ from minired.layers.convolutional.base_conv import (
     config_of,
     pop_constraints,
     positive_int,
-    refuse_keras_only,
     refuse_strides_with_dilation,
     set_options,
     standardize_padding,
@@ -74,7 +72,6 @@ class BaseConvTranspose(Layer):
         **kwargs,
     ) -> None:
         cls = type(self).__name__
-        refuse_keras_only(cls, kwargs, KERAS_ONLY)      # activity_regularizer: Layer refuses it
         given_constraints = pop_constraints(kwargs, "kernel_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.filters = positive_int(filters, "filters", cls)
@@ -182,15 +179,14 @@ class BaseConvTranspose(Layer):
     _weight_triples = BaseConv._weight_triples      # kernel, then bias (see Layer)
 
     def get_config(self) -> dict:
-        """Keras' config for the layer (the Keras-only arguments written as None)."""
+        """Keras' config for the layer."""
         return {
             **super().get_config(),
             **config_of(self, "filters", "kernel_size", "strides", "padding",
                         "output_padding", "data_format", "dilation_rate", "activation",
                         "use_bias", "kernel_initializer", "bias_initializer",
-                        "kernel_regularizer", "bias_regularizer"),
-            **KERAS_ONLY,
-            **config_of(self, "kernel_constraint", "bias_constraint"),
+                        "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                        "kernel_constraint", "bias_constraint"),
         }
 
 

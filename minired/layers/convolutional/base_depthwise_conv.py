@@ -29,7 +29,6 @@ from minired.layers.convolutional.base_conv import (
     output_spatial,
     pop_constraints,
     positive_int,
-    refuse_keras_only,
     set_options,
     standardize_window,
     sum_of_rows,
@@ -38,7 +37,6 @@ from minired.layers.layer import Layer
 
 #: Keras arguments minired has no concept of, accepted at their default only (refused
 #: otherwise; get_config writes them, as Keras does).
-KERAS_ONLY = {"activity_regularizer": None}
 
 
 # -- the depthwise passes (also SeparableConv's first step) ----------------------------------
@@ -184,7 +182,6 @@ class BaseDepthwiseConv(Layer):
         trainable: bool = True,
         **kwargs,
     ) -> None:
-        refuse_keras_only(type(self).__name__, kwargs, KERAS_ONLY)
         given_constraints = pop_constraints(kwargs, "depthwise_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
         check_spatial_arguments(self, kernel_size, strides, padding, data_format,
@@ -259,9 +256,8 @@ class BaseDepthwiseConv(Layer):
             **config_of(self, "depth_multiplier", "kernel_size", "strides", "padding",
                         "data_format", "dilation_rate", "activation", "use_bias",
                         "depthwise_initializer", "bias_initializer", "depthwise_regularizer",
-                        "bias_regularizer"),
-            **KERAS_ONLY,
-            **config_of(self, "depthwise_constraint", "bias_constraint"),
+                        "bias_regularizer", "activity_regularizer", "depthwise_constraint",
+                        "bias_constraint"),
         }
 
 

@@ -21,7 +21,6 @@ from minired.layers.convolutional.base_conv import (
     output_spatial,
     pop_constraints,
     positive_int,
-    refuse_keras_only,
     set_options,
     sum_of_rows,
 )
@@ -38,7 +37,6 @@ from minired.layers.convolutional.base_depthwise_conv import (
 from minired.layers.layer import Layer
 
 #: Keras arguments minired has no concept of, accepted at their default only.
-KERAS_ONLY = {"activity_regularizer": None}
 
 
 class SeparableCache(NamedTuple):
@@ -80,7 +78,6 @@ class BaseSeparableConv(Layer):
         **kwargs,
     ) -> None:
         cls = type(self).__name__
-        refuse_keras_only(cls, kwargs, KERAS_ONLY)
         given_constraints = pop_constraints(kwargs, "depthwise_constraint",
                                             "pointwise_constraint", "bias_constraint")
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -171,7 +168,7 @@ class BaseSeparableConv(Layer):
             **config_of(self, "depth_multiplier", "filters", "kernel_size", "strides",
                         "padding", "data_format", "dilation_rate", "activation", "use_bias",
                         "depthwise_initializer", "pointwise_initializer", "bias_initializer",
-                        "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer"),
-            **KERAS_ONLY,
-            **config_of(self, "depthwise_constraint", "pointwise_constraint", "bias_constraint"),
+                        "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer",
+                        "activity_regularizer", "depthwise_constraint", "pointwise_constraint",
+                        "bias_constraint"),
         }

@@ -71,7 +71,7 @@ class Conv2DTranspose(BaseConvTranspose):
             ``bias_regularizer``, ``name`` and ``trainable``).
         **kwargs: ``input_shape`` on a first layer; ``kernel_constraint`` and
             ``bias_constraint``, projections applied after each optimizer step (see
-            mr.constraints); Keras' ``activity_regularizer``, accepted as None only.
+            mr.constraints); ``activity_regularizer``, a penalty on the outputs (see Layer).
 
     Example:
         >>> layer = Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu")

@@ -54,7 +54,7 @@ class DepthwiseConv2D(BaseDepthwiseConv):
         depthwise_regularizer, bias_regularizer: penalties on ``W`` and the bias.
         **kwargs: ``input_shape`` on a first layer; ``depthwise_constraint`` and
             ``bias_constraint``, projections applied after each optimizer step (see
-            mr.constraints); Keras' ``activity_regularizer``, accepted as None only.
+            mr.constraints); ``activity_regularizer``, a penalty on the outputs (see Layer).
 
     Example:
         >>> layer = DepthwiseConv2D(3, padding="same", depth_multiplier=2)

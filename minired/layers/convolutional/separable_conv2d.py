@@ -54,8 +54,8 @@ class SeparableConv2D(BaseSeparableConv):
             ``W_d``, ``W_p`` and the bias.
         **kwargs: ``input_shape`` on a first layer; ``depthwise_constraint``,
             ``pointwise_constraint`` and ``bias_constraint``, projections applied after each
-            optimizer step (see mr.constraints); Keras' ``activity_regularizer``, accepted
-            as None only.
+            optimizer step (see mr.constraints); ``activity_regularizer``, a penalty on
+            the outputs (see Layer).
 
     Example:
         >>> layer = SeparableConv2D(8, 3, padding="same", activation="relu")

@@ -24,16 +24,27 @@ shared ``IndexLookup``), ``CategoryEncoding`` (indices to one-hot/multi-hot/coun
 ``Discretization`` (numbers to buckets), ``Hashing`` (values to buckets by TensorFlow's
 FarmHash fingerprint); their vocabularies and boundaries come from
 ``adapt`` or are given. Image sizes: ``Resizing`` and ``CenterCrop`` (with backward passes).
+
+Audio: ``STFTSpectrogram`` (the short-time Fourier transform as a strided convolution with
+trainable cosine and sine kernels) and ``MelSpectrogram`` (STFT, power, mel filter bank,
+decibels; no weights), both with backward passes.
 """
 
+from minired.layers.preprocessing.aug_mix import AugMix
 from minired.layers.preprocessing.auto_contrast import AutoContrast
 from minired.layers.preprocessing.category_encoding import CategoryEncoding
 from minired.layers.preprocessing.center_crop import CenterCrop
+from minired.layers.preprocessing.contrast_limited_adaptive_histogram_equalization import (
+    ContrastLimitedAdaptiveHistogramEqualization,
+)
 from minired.layers.preprocessing.cut_mix import CutMix
 from minired.layers.preprocessing.discretization import Discretization
 from minired.layers.preprocessing.equalization import Equalization
+from minired.layers.preprocessing.hashed_crossing import HashedCrossing
 from minired.layers.preprocessing.hashing import Hashing
 from minired.layers.preprocessing.integer_lookup import IntegerLookup
+from minired.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes
+from minired.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from minired.layers.preprocessing.mix_up import MixUp
 from minired.layers.preprocessing.normalization import Normalization
 from minired.layers.preprocessing.pipeline import Pipeline
@@ -43,6 +54,7 @@ from minired.layers.preprocessing.random_color_degeneration import RandomColorDe
 from minired.layers.preprocessing.random_color_jitter import RandomColorJitter
 from minired.layers.preprocessing.random_contrast import RandomContrast
 from minired.layers.preprocessing.random_crop import RandomCrop
+from minired.layers.preprocessing.random_elastic_transform import RandomElasticTransform
 from minired.layers.preprocessing.random_erasing import RandomErasing
 from minired.layers.preprocessing.random_flip import RandomFlip
 from minired.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
@@ -60,10 +72,12 @@ from minired.layers.preprocessing.random_zoom import RandomZoom
 from minired.layers.preprocessing.rescaling import Rescaling
 from minired.layers.preprocessing.resizing import Resizing
 from minired.layers.preprocessing.solarization import Solarization
+from minired.layers.preprocessing.stft_spectrogram import STFTSpectrogram
 from minired.layers.preprocessing.string_lookup import StringLookup
 from minired.layers.preprocessing.text_vectorization import TextVectorization
 
-__all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "IntegerLookup",
+__all__ = ["MelSpectrogram", "STFTSpectrogram", "CategoryEncoding", "CenterCrop", "Discretization",
+           "HashedCrossing", "Hashing", "IntegerLookup",
            "Resizing", "StringLookup", "TextVectorization", "Normalization",
            "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling",
@@ -71,4 +85,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
            "RandomShear", "RandomColorJitter", "AutoContrast",
            "Equalization", "RandomErasing", "RandomGaussianBlur", "Pipeline", "RandAugment",
-           "MixUp", "CutMix", "RandomPerspective"]
+           "MixUp", "CutMix", "RandomPerspective", "RandomElasticTransform", "AugMix",
+           "ContrastLimitedAdaptiveHistogramEqualization", "MaxNumBoundingBoxes"]

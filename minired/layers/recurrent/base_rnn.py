@@ -43,7 +43,8 @@ class BaseRNN(Layer):
 
         X W                               one product for all steps: (N, T, k·units)
         s_0 = initial_state or 0          the states (h, or h and c); zeros as in Keras
-        for t = 1..T:  h_t, s_t = cell(x_t W, s_{t-1})     the only Python loop
+        for t = 1..T:  h_t, s_t = cell(x_t W, s_{t-1})     the only Python loop (time_loop,
+                                                           shared with the ConvLSTMs)
         output = [h_1 … h_T] (return_sequences) or h_T
 
     ``initial_state`` (``layer(x, initial_state=[h_0])``, LSTM ``[h_0, c_0]``, each
@@ -336,20 +337,8 @@ class BaseRNN(Layer):
                            for _ in range(self._state_count))
         else:                                           # s_0 = initial_state
             states = tuple(np.asarray(s, dtype=x.dtype) for s in initial)
-        outputs = np.empty((n, steps, self.units), dtype=x.dtype)
-        previous = np.zeros((n, self.units), dtype=x.dtype)     # Keras' output_0 = 0
-        steps_cache = []
-        for t in range(steps):                          # the time loop
-            h, new_states, cache = self._step(xw[:, t], states)
-            if keep is not None:                        # padding: keep the previous states
-                new_states = tuple(np.where(keep[:, t, None], new, old)
-                                   for new, old in zip(new_states, states, strict=True))
-                h = np.where(keep[:, t, None], h, 0 if self.zero_output_for_mask
-                             else previous)             # and the previous output
-                previous = h
-            states = new_states
-            outputs[:, t] = h
-            steps_cache.append(cache)
+        outputs, states, steps_cache = time_loop(self._step, xw, states, keep,
+                                                 self.zero_output_for_mask)
         self.cache = RNNCache(x, dropout_mask, steps_cache, keep, initial is not None,
                               self._recurrent_masks)
         if self.stateful:                               # carried to the next call, as
@@ -386,28 +375,10 @@ class BaseRNN(Layer):
         if not self.return_state:
             d_states = [np.zeros((n, self.units), dtype=x.dtype)
                         for _ in range(self._state_count)]
-        # A zeroed output (zero_output_for_mask at a padding step) is a constant: no δ.
-        zeroed = keep is not None and self.zero_output_for_mask
-        carried = None              # δ of the output a padding step repeats (mask only)
         d_xw = np.empty((n, steps, self.kernel.shape[1]), dtype=x.dtype)
-        for t in reversed(range(steps)):                # backpropagation through time
-            g = None                                    # δoutput_t from the layer above
-            if grad_output is not None and (self.return_sequences or t == steps - 1):
-                g = grad_output[:, t] if self.return_sequences else grad_output
-            if keep is None:
-                if g is not None:
-                    d_states[0] = d_states[0] + g       # the output is h_t
-                d_xw[:, t], d_states = self._step_backward(steps_cache[t], d_states)
-                continue
-            k = keep[:, t, None].astype(x.dtype)        # 1: a real step, 0: padding
-            if not zeroed and carried is not None:
-                g = carried if g is None else g + carried
-            if g is not None:
-                d_states[0] = d_states[0] + g * k       # a real step's output is h_t
-                if not zeroed:                          # a padding step's, output_{t-1}
-                    carried = g * (1 - k)
-            d_xw[:, t], d_prev = self._step_backward(steps_cache[t], [d * k for d in d_states])
-            d_states = [p + d * (1 - k) for p, d in zip(d_prev, d_states, strict=True)]
+        d_states = time_loop_backward(self._step_backward, steps_cache, d_xw, grad_output,
+                                      d_states, keep, self.return_sequences,
+                                      self.zero_output_for_mask)
         # ∂L/∂W = Σ_t x_tᵀ δ(x_t W), and δx_t = δ(x_t W) Wᵀ
         grad_x = self._inputs_times_kernel_backward(x, dropout_mask, d_xw, input_gradient)
         if self.use_bias:
@@ -545,7 +516,7 @@ class BaseRNN(Layer):
             "kernel_regularizer": serialize(self.kernel_regularizer),
             "recurrent_regularizer": serialize(self.recurrent_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": serialize(self.activity_regularizer),
             "kernel_constraint": serialize(self.kernel_constraint),
             "recurrent_constraint": serialize(self.recurrent_constraint),
             "bias_constraint": serialize(self.bias_constraint),
@@ -559,6 +530,94 @@ class BaseRNN(Layer):
 
     def _step_backward(self, cache, d_states: list) -> tuple[np.ndarray, list]:
         raise NotImplementedError
+
+
+def _step_mask(keep: np.ndarray, t: int, like: np.ndarray) -> np.ndarray:
+    """``m_t``, the mask of step t (``keep[:, t]``: ``(N,)``, or ``(N, *positions)`` for a
+    convolutional LSTM's mask per position), with axes added to broadcast against ``like``."""
+    k = keep[:, t]
+    return k.reshape(k.shape + (1,) * (like.ndim - k.ndim))
+
+
+def time_loop(step, xw: np.ndarray, states: tuple, keep: np.ndarray | None,
+              zero_output_for_mask: bool) -> tuple[np.ndarray, tuple, list]:
+    """The forward time loop of every recurrent layer, with Keras' rule for masks.
+
+    ``step(xw_t, states) -> (h_t, new states, cache)`` is one step of the cell, ``xw``
+    ``(N, T, ...)`` the input products of every step, ``keep`` the time mask in processing
+    order (``(N, T)``, or ``(N, T, *positions)``; True: a real step) or None::
+
+        s_t = m_t ⊙ cell(x_t W, s_{t-1}) + (1 - m_t) ⊙ s_{t-1}
+        output_t = m_t ⊙ h_t + (1 - m_t) ⊙ output_{t-1}      output_0 = 0
+                   (m_t ⊙ h_t with ``zero_output_for_mask``)
+
+    Returns the outputs ``(N, T, *h.shape[1:])``, the final states and each step's cache.
+
+    Example:
+        >>> step = lambda xw_t, s: (s[0] + xw_t, (s[0] + xw_t,), None)   # h_t = h_{t-1} + x_t
+        >>> keep = np.array([[True, False, True]])
+        >>> out, states, _ = time_loop(step, np.ones((1, 3, 1)), (np.zeros((1, 1)),), keep,
+        ...                            False)
+        >>> out[0, :, 0].tolist(), states[0].tolist()
+        ([1.0, 1.0, 2.0], [[2.0]])
+    """
+    n, steps = xw.shape[:2]
+    outputs, previous, caches = None, None, []
+    for t in range(steps):                              # the time loop
+        h, new_states, cache = step(xw[:, t], states)
+        if outputs is None:
+            outputs = np.empty((n, steps, *h.shape[1:]), dtype=h.dtype)
+            previous = np.zeros_like(h)                 # Keras' output_0 = 0
+        if keep is not None:                            # padding: keep the previous states
+            k = _step_mask(keep, t, h)
+            new_states = tuple(np.where(k, new, old)
+                               for new, old in zip(new_states, states, strict=True))
+            h = np.where(k, h, 0 if zero_output_for_mask else previous)   # and output
+            previous = h
+        states = new_states
+        outputs[:, t] = h
+        caches.append(cache)
+    return outputs, states, caches
+
+
+def time_loop_backward(step_backward, caches: list, d_xw: np.ndarray, grad_output,
+                       d_states: list, keep: np.ndarray | None, return_sequences: bool,
+                       zero_output_for_mask: bool) -> list:
+    """Backpropagation through time of :func:`time_loop`: fills ``d_xw[:, t]`` and returns
+    ``δs_0``.
+
+    ``step_backward(cache, δs_t) -> (δ(x_t W), δs_{t-1})`` is one step of the cell's
+    backward, ``grad_output`` the δ of the outputs (every step's with ``return_sequences``,
+    else the last one's; or None) and ``d_states`` ``δs_T``. For t = T..1, with a mask::
+
+        δh_t += m_t ⊙ δoutput_t                          (a real step's output is h_t)
+        δoutput_{t-1} += (1 - m_t) ⊙ δoutput_t           (a padding step's is output_{t-1};
+                                                          not with zero_output_for_mask)
+        δ(x_t W), δs'_{t-1} = step_backward(m_t ⊙ δs_t)
+        δs_{t-1} = δs'_{t-1} + (1 - m_t) ⊙ δs_t          (a kept state passes its δ on)
+    """
+    steps = len(caches)
+    zeroed = keep is not None and zero_output_for_mask   # a zeroed output: a constant, no δ
+    carried = None              # δ of the output a padding step repeats (mask only)
+    for t in reversed(range(steps)):                    # backpropagation through time
+        g = None                                        # δoutput_t from the layer above
+        if grad_output is not None and (return_sequences or t == steps - 1):
+            g = grad_output[:, t] if return_sequences else grad_output
+        if keep is None:
+            if g is not None:
+                d_states[0] = d_states[0] + g           # the output is h_t
+            d_xw[:, t], d_states = step_backward(caches[t], d_states)
+            continue
+        k = _step_mask(keep, t, d_states[0]).astype(d_xw.dtype)   # 1: real, 0: padding
+        if not zeroed and carried is not None:
+            g = carried if g is None else g + carried
+        if g is not None:
+            d_states[0] = d_states[0] + g * k           # a real step's output is h_t
+            if not zeroed:                              # a padding step's, output_{t-1}
+                carried = g * (1 - k)
+        d_xw[:, t], d_prev = step_backward(caches[t], [d * k for d in d_states])
+        d_states = [p + d * (1 - k) for p, d in zip(d_prev, d_states, strict=True)]
+    return d_states
 
 
 def rnn_call(layer: Layer, base_call, sequences, args: tuple, kwargs: dict, check) -> Any:

@@ -7,9 +7,13 @@ import numpy as np
 from minired.autodiff.layer_calls import CallArguments
 from minired.layers.layer import Layer
 from minired.layers.recurrent.base_rnn import BaseRNN, rnn_call
+from minired.layers.recurrent.conv_lstm import BaseConvLSTM
+from minired.layers.wrapper import refuse_inner_activity_regularizer
 from minired.saving import serialization_lib
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
+#: The layers Bidirectional wraps: the recurrent layers and the convolutional LSTMs.
+WRAPPABLE = (BaseRNN, BaseConvLSTM)
 
 
 class Bidirectional(Layer):
@@ -39,9 +43,16 @@ class Bidirectional(Layer):
     LSTM); their gradients are each layer's ``δs_0``, and ``backward`` then returns
     ``[δx, *δs_0 of forward, *δs_0 of backward]``.
 
+    The same holds for a :class:`~minired.layers.ConvLSTM2D` (1D, 3D): ``y`` and ``y_rev``
+    are ``(N, [T,] *out, F)`` images (concat: ``2F`` channels). A mask of the sequence
+    reaches both layers (each reads it in its own order); as Keras, each layer's
+    ``zero_output_for_mask`` is set to ``return_sequences``, so with sequences a masked
+    step outputs 0 in both directions.
+
     Args:
         layer: a minired recurrent layer (:class:`~minired.layers.LSTM`,
-            :class:`~minired.layers.GRU` or :class:`~minired.layers.SimpleRNN`).
+            :class:`~minired.layers.GRU`, :class:`~minired.layers.SimpleRNN`) or a
+            convolutional LSTM (:class:`~minired.layers.ConvLSTM1D`, 2D, 3D).
         merge_mode: ``"concat"`` (default), ``"sum"``, ``"mul"``, ``"ave"`` or None.
         weights: optional initial weights, forward's then backward's, set at the build.
         backward_layer: optional recurrent layer to use as the backward one (it must have
@@ -54,6 +65,11 @@ class Bidirectional(Layer):
         >>> layer = Bidirectional(LSTM(4, return_sequences=True))
         >>> layer(np.ones((2, 5, 3), dtype="float32")).shape
         (2, 5, 8)
+        >>> from minired.layers import ConvLSTM2D
+        >>> frames = np.ones((2, 4, 5, 5, 1), dtype="float32")
+        >>> mask = np.array([[True, True, True, False], [True, True, False, False]])
+        >>> Bidirectional(ConvLSTM2D(3, 3), merge_mode="sum")(frames, mask=mask).shape
+        (2, 3, 3, 3)
     """
 
     _keras_build_config = True
@@ -64,15 +80,17 @@ class Bidirectional(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `Bidirectional` layer with a "
                              f"`keras.layers.Layer` instance. Received: {layer}")
-        if not isinstance(layer, BaseRNN):
+        if not isinstance(layer, WRAPPABLE):
             raise ValueError(f"Bidirectional: minired wraps its recurrent layers (LSTM, GRU, "
-                             f"SimpleRNN) only, got a {type(layer).__name__}.")
-        if backward_layer is not None and not isinstance(backward_layer, BaseRNN):
+                             f"SimpleRNN, ConvLSTM1D/2D/3D) only, got a "
+                             f"{type(layer).__name__}.")
+        if backward_layer is not None and not isinstance(backward_layer, WRAPPABLE):
             raise ValueError("`backward_layer` need to be a minired recurrent layer (LSTM, "
-                             f"GRU, SimpleRNN). Received: {backward_layer}")
+                             f"GRU, SimpleRNN, ConvLSTM1D/2D/3D). Received: {backward_layer}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should "
                              'be one of {"sum", "mul", "ave", "concat", None}')
+        refuse_inner_activity_regularizer("Bidirectional", layer, backward_layer)
         super().__init__(**kwargs)
         self.forward_layer = _copy(layer, "go_backwards", layer.go_backwards, "forward_")
         if backward_layer is None:
@@ -165,6 +183,10 @@ class Bidirectional(Layer):
         if isinstance(inputs, CallArguments):
             mask = None
         return super()._forward_with_mask(inputs, training, mask)
+
+    def _checked_call_mask(self, mask, inputs):
+        """A mask given by hand, checked as the wrapped layer checks it."""
+        return self.forward_layer._checked_call_mask(mask, inputs)
 
     def _split_initial_state(self, initial_state, input_shape: tuple) -> tuple[list, list]:
         """The forward layer's and the backward layer's initial states, each checked."""
@@ -261,7 +283,8 @@ class Bidirectional(Layer):
                                               (self.backward_layer, backward_cache, d_rev,
                                                d_states[half:])):
             if d_out is None and all(d is None for d in d_own):   # no gradient reaches it
-                d_initial += [np.zeros((x.shape[0], sublayer.units), dtype=x.dtype)
+                shape = _state_shape(sublayer, x.shape)
+                d_initial += [np.zeros(shape, dtype=x.dtype)
                               for _ in range(sublayer._state_count)] if cache.initial else []
                 continue
             sublayer.cache = cache
@@ -292,6 +315,13 @@ class Bidirectional(Layer):
             if isinstance(config.get(key), dict):
                 config[key] = serialization_lib.deserialize_keras_object(config[key])
         return super().from_config(config)
+
+
+def _state_shape(sublayer, input_shape: tuple) -> tuple:
+    """The shape of one state of ``sublayer``: ``(N, units)``, or ``(N, *out, F)``."""
+    if isinstance(sublayer, BaseConvLSTM):
+        return (input_shape[0], *sublayer._output_spatial(input_shape), sublayer.filters)
+    return (input_shape[0], sublayer.units)
 
 
 def _copy(layer: BaseRNN, attribute: str, value, prefix: str) -> BaseRNN:

@@ -1,10 +1,12 @@
 """ConvLSTM1D/2D/3D: an LSTM whose products are convolutions (Shi et al., 2015).
 
-:class:`BaseConvLSTM` holds the time loop and the cell for ``rank`` spatial axes (as
-:class:`~minired.layers.convolutional.base_conv.BaseConv` does for Conv1D/2D/3D); the three
-public classes only fix ``rank``. The convolutions use :mod:`minired.layers.convolutional.im2col`:
-``patches`` reshaped to a matrix ``cols`` (one row per sample and output position), one
-matmul with the kernel, and ``scatter_patch_products`` for ``δx``.
+:class:`BaseConvLSTM` holds the cell for ``rank`` spatial axes (as
+:class:`~minired.layers.convolutional.base_conv.BaseConv` does for Conv1D/2D/3D) and runs it
+with the recurrent layers' time loop (:func:`~minired.layers.recurrent.base_rnn.time_loop`,
+Keras' rule for masks included); the three public classes only fix ``rank``. The
+convolutions use :mod:`minired.layers.convolutional.im2col`: ``patches`` reshaped to a
+matrix ``cols`` (one row per sample and output position), one matmul with the kernel, and
+``scatter_patch_products`` for ``δx``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minired import activations, constraints, initializers, regularizers
+from minired.autodiff.layer_calls import CallArguments
 from minired.layers.convolutional import im2col
 from minired.layers.convolutional.base_conv import _standardize_tuple as standardize_tuple
 from minired.layers.keras_tensor import KerasTensor
@@ -25,6 +28,8 @@ from minired.layers.recurrent.base_rnn import (
     BaseRNN,
     checked_sequence,
     rnn_call,
+    time_loop,
+    time_loop_backward,
 )
 from minired.layers.recurrent.lstm import LSTMStep
 from minired.saving import serialization_lib
@@ -79,7 +84,18 @@ class BaseConvLSTM(Layer):
 
     ``stateful=True`` carries each call's final ``[h, c]`` to the next call as constants
     (no gradient), until :meth:`reset_state`, as minired's LSTM.
-    Masks are refused (Keras' RNN masking is not implemented here).
+
+    A mask ``m`` (``layer(x, mask=m)``, or a ``Masking`` layer's before it), Keras' rule
+    (the loop is :func:`~minired.layers.recurrent.base_rnn.time_loop`, shared with LSTM):
+    ``m`` of shape ``(N, T)`` masks whole steps; ``(N, T, *out)`` (what ``Masking`` gives
+    when ``h`` keeps the input's size) masks each position of ``h`` and ``c`` on its own.
+    Where ``m_t = 0`` the states and the output stay those of step t-1::
+
+        [h_t, c_t] = m_t ⊙ cell(x_t, h_{t-1}, c_{t-1}) + (1 - m_t) ⊙ [h_{t-1}, c_{t-1}]
+        output_t = m_t ⊙ h_t + (1 - m_t) ⊙ output_{t-1}      output_0 = 0
+                   (m_t ⊙ h_t with ``zero_output_for_mask``, which Bidirectional sets)
+        backward: the cell gets m_t ⊙ [δh_t, δc_t]; (1 - m_t) ⊙ [δh_t, δc_t] passes
+                  straight to step t-1, and (1 - m_t) ⊙ δoutput_t to output_{t-1}
 
     Args:
         filters: F, the channels of ``h`` and ``c``.
@@ -102,8 +118,8 @@ class BaseConvLSTM(Layer):
         go_backwards: process the sequence from the last step to the first (the sequence
             returned is in that order, as Keras).
         stateful: carry the final states to the next call (fixed batch size).
-        **kwargs: ``name``, ``trainable``, ``dtype``; ``unroll`` and ``zero_output_for_mask``
-            (accepted, no effect without masks).
+        **kwargs: ``name``, ``trainable``, ``dtype``; ``unroll`` (accepted, no effect) and
+            ``zero_output_for_mask`` (output 0, not the previous output, at a masked step).
 
     Example:
         >>> from minired.layers import ConvLSTM2D
@@ -119,6 +135,7 @@ class BaseConvLSTM(Layer):
                             ("recurrent_kernel", "recurrent_constraint"),
                             ("bias", "bias_constraint"))
     _state_count = 2
+    _state_names = "[h, c]"
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate=1,
@@ -256,8 +273,37 @@ class BaseConvLSTM(Layer):
         return [output, state, state] if self.return_state else output
 
     def compute_mask(self, inputs, mask):
-        """Keras' ``ConvLSTM.compute_mask`` (no mask reaches here: they are refused)."""
-        return [None, None, None] if self.return_state else None
+        """Keras' ``ConvLSTM.compute_mask``: the sequence keeps its mask
+        (``return_sequences``), the last output and the states have none."""
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        return [output_mask, None, None] if self.return_state else output_mask
+
+    def _forward_with_mask(self, inputs, training: bool, mask):
+        """As :meth:`BaseRNN._forward_with_mask`: a graph call with ``initial_state`` does
+        not receive the mask of its sequences (Keras)."""
+        if isinstance(inputs, CallArguments):
+            mask = None
+        return super()._forward_with_mask(inputs, training, mask)
+
+    def _checked_call_mask(self, mask, inputs):
+        """A mask given by hand: ``(N, T)`` too (Keras' RNN expands it), checked in
+        :meth:`forward` against the time steps and the positions of ``h``."""
+        if mask is not None and np.ndim(mask) == 2:
+            return np.asarray(mask).astype(bool)
+        return super()._checked_call_mask(mask, inputs)
+
+    def _time_mask(self, mask, shape: tuple, out: tuple) -> np.ndarray:
+        """The mask as booleans, ``(N, T)`` (one per step) or ``(N, T, *out)`` (one per
+        position of ``h``: a Masking layer's mask when ``h`` keeps the input's size)."""
+        keep = np.asarray(mask[0] if isinstance(mask, list | tuple) else mask)
+        if keep.shape not in (tuple(shape[:2]), (*shape[:2], *out)):
+            raise ValueError(f"{type(self).__name__} {self.name!r}: `mask` must have shape "
+                             f"(batch, timesteps) = {tuple(shape[:2])} or (batch, timesteps, "
+                             f"*output spatial) = {(*shape[:2], *out)} (Keras sets the states "
+                             f"per position with it); got {keep.shape}.")
+        return keep.astype(bool)
 
     #: the kernel, the recurrent kernel and the bias, as the other recurrent layers
     _weight_triples = BaseRNN._weight_triples
@@ -278,8 +324,10 @@ class BaseConvLSTM(Layer):
         return rnn_call(self, super().__call__, sequences, args, kwargs,
                         self._check_initial_state)
 
-    def _check_initial_state(self, initial_state, input_shape: tuple) -> list:
-        owner = f"{type(self).__name__} {self.name!r}"
+    def _check_initial_state(self, initial_state, input_shape: tuple,
+                             owner: str | None = None) -> list:
+        """``[h_0, c_0]``, each checked to be ``(N, *out, F)``."""
+        owner = owner or f"{type(self).__name__} {self.name!r}"
         states = (list(initial_state) if isinstance(initial_state, list | tuple)
                   else [initial_state])
         if len(states) != 2:
@@ -313,17 +361,15 @@ class BaseConvLSTM(Layer):
     # -- the two passes -----------------------------------------------------------------------
     def forward(self, inputs, training: bool = False, mask=None):
         """The time loop over ``inputs`` ``(N, T, *spatial, C)`` (or :class:`CallArguments`
-        holding them and ``initial_state``)."""
-        if mask is not None and any(m is not None for m in (
-                mask if isinstance(mask, list | tuple) else [mask])):
-            raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) received a mask: "
-                             "Keras' ConvLSTM keeps the states at masked steps, which "
-                             "minired does not implement. Remove the mask before it.")
+        holding them and ``initial_state``); ``mask`` ``(N, T)`` or ``(N, T, *out)``, False
+        where a step (a position) keeps its states and output."""
         x, initial = checked_sequence(self, inputs)
-        if self.go_backwards:
-            x = x[:, ::-1]
         n, steps = x.shape[:2]
         out = self._output_spatial(x.shape)
+        keep = None if mask is None else self._time_mask(mask, x.shape, out)
+        if self.go_backwards:
+            x = x[:, ::-1]
+            keep = None if keep is None else keep[:, ::-1]
         input_masks = recurrent_masks = None        # (4, N, *spatial, C), (4, N, *out, F)
         if training and 0 < self.dropout < 1:
             input_masks = self._dropout_mask((4, n, *x.shape[2:]), self.dropout, x.dtype)
@@ -343,14 +389,14 @@ class BaseConvLSTM(Layer):
             h, c = self.states
         else:
             h = c = np.zeros((n, *out, self.filters), dtype=x.dtype)
-        outputs = np.empty((n, steps, *out, self.filters), dtype=x.dtype)
-        steps_cache = []
-        for t in range(steps):                              # the time loop
-            h, c, step = self._step(xw[:, t], h, c, recurrent_masks)
-            outputs[:, t] = h
-            steps_cache.append(step)
+        def step(xw_t, states):                             # one step of the cell
+            h, c, cache = self._step(xw_t, *states, recurrent_masks)
+            return h, (h, c), cache
+
+        outputs, (h, c), steps_cache = time_loop(step, xw, (h, c), keep,   # the time loop
+                                                 self.zero_output_for_mask)
         self.cache = ConvLSTMCache(x, input_masks, recurrent_masks, steps_cache,
-                                   initial is not None)
+                                   initial is not None, keep)
         if self.stateful:                                   # constants of the next call
             self.states = [np.array(h), np.array(c)]
         output = outputs if self.return_sequences else outputs[:, -1]
@@ -465,7 +511,7 @@ class BaseConvLSTM(Layer):
     def backward(self, grad_outputs, input_gradient: bool = True):
         """Backpropagation through time (see the class docstring): returns ``δx`` (and
         ``δh_0``, ``δc_0`` after it when the call had ``initial_state``)."""
-        x, input_masks, recurrent_masks, steps_cache, initial = self.cache
+        x, input_masks, recurrent_masks, steps_cache, initial, keep = self.cache
         n, steps = x.shape[:2]
         grads = list(grad_outputs) if self.return_state else [grad_outputs, None, None]
         grad_output = grads[0]
@@ -473,13 +519,14 @@ class BaseConvLSTM(Layer):
         d_h, d_c = (np.zeros(state_shape, dtype=x.dtype) if g is None
                     else np.asarray(g, dtype=x.dtype) for g in grads[1:])
         d_xw = np.empty((n, steps, *state_shape[1:-1], 4 * self.filters), dtype=x.dtype)
-        for t in reversed(range(steps)):                    # backpropagation through time
-            if grad_output is not None and self.return_sequences:
-                d_h = d_h + grad_output[:, t]               # δoutput_t reaches h_t
-            elif grad_output is not None and t == steps - 1:
-                d_h = d_h + grad_output
-            d_xw[:, t], d_h, d_c = self._step_backward(steps_cache[t], d_h, d_c,
-                                                       recurrent_masks)
+
+        def step_backward(cache, d_states):                 # one step of the cell's backward
+            d_z, d_h_prev, d_c_prev = self._step_backward(cache, *d_states, recurrent_masks)
+            return d_z, [d_h_prev, d_c_prev]
+
+        d_h, d_c = time_loop_backward(step_backward, steps_cache, d_xw, grad_output,
+                                      [d_h, d_c], keep, self.return_sequences,
+                                      self.zero_output_for_mask)
         if self.use_bias:                                   # ∂L/∂b = Σ δz
             self.bias_gradient += d_xw.reshape(-1, d_xw.shape[-1]).sum(axis=0)
         grad_x = self._input_convolution_backward(x, input_masks, d_xw, input_gradient)
@@ -532,7 +579,7 @@ class BaseConvLSTM(Layer):
             "kernel_regularizer": serialize(self.kernel_regularizer),
             "recurrent_regularizer": serialize(self.recurrent_regularizer),
             "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": None,
+            "activity_regularizer": serialize(self.activity_regularizer),
             "kernel_constraint": serialize(self.kernel_constraint),
             "recurrent_constraint": serialize(self.recurrent_constraint),
             "bias_constraint": serialize(self.bias_constraint),
@@ -594,6 +641,8 @@ class ConvLSTMCache(NamedTuple):
     recurrent_masks: np.ndarray | None  #: recurrent dropout masks (4, N, *out, F), or None
     steps: list                     #: each step's LSTMStep (images)
     initial: bool                   #: whether the call was given ``initial_state``
+    #: the time mask in processing order, (N, T) or (N, T, *out), or None
+    keep: np.ndarray | None = None
 
 
 def _masked_frames(x: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from minired.autodiff.tape import record
+from minired.layers.activity import recorded_activity_penalty
 from minired.layers.layer import Layer
 from minired.regularizers import L1L2
 
@@ -21,7 +19,8 @@ class ActivityRegularization(Layer):
 
     ``R`` is added with :meth:`~minired.layers.Layer.add_loss` during the call, so it reaches
     the model's loss as every added loss does, and its gradient is the hand-written
-    ``∂R/∂a`` above, recorded on the call's tape (seeded with ``∂L/∂R = 1``). The sums and
+    ``∂R/∂a`` above, recorded on the call's tape (seeded with ``∂L/∂R = 1``): the penalty of
+    any layer's ``activity_regularizer`` (:mod:`minired.layers.activity`). The sums and
     ``∂R/∂a`` are :class:`~minired.regularizers.L1L2`'s, with Keras' coefficients (rounded
     to float32 even for float64 inputs, as TensorFlow casts them).
 
@@ -48,20 +47,8 @@ class ActivityRegularization(Layer):
         self.l1, self.l2 = l1, l2
 
     def call(self, inputs):
-        self.add_loss(self._penalty(inputs))
+        self.add_loss(recorded_activity_penalty(self.regularizer, inputs))
         return inputs
-
-    def _penalty(self, a):
-        """``R = (l1 Σ|a| + l2 Σ a²) / N``, recorded with its hand-written gradient."""
-        values = np.asarray(a)
-        batch = values.shape[0] if values.ndim else 1
-        scale = values.dtype.type(1 / batch) if batch else values.dtype.type(0)   # divide_no_nan
-        penalty = self.regularizer(values) / values.dtype.type(batch) if batch else scale
-
-        def vjp(grad):                   # δa = ∂R/∂a · δR = (l1 sign(a) + 2 l2 a) / N · δR
-            return (self.regularizer.gradient(values) * (grad * scale),)
-
-        return record(np.asarray(penalty, dtype=values.dtype), (a,), vjp)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
