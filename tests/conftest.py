@@ -40,3 +40,24 @@ def float64() -> Iterator[None]:
         yield
     finally:
         mr.config.set_floatx(previous)
+
+
+@pytest.fixture(scope="module")
+def keras():
+    """Keras 3 (TensorFlow quietened), for the tests that compare against it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return pytest.importorskip("keras")
+
+
+@pytest.fixture
+def floatx_of(keras):
+    """``floatx_of(dtype)`` sets floatx in both libraries; restored after the test."""
+    previous_keras, previous_minired = keras.config.floatx(), mr.config.floatx()
+
+    def set_floatx(dtype: str) -> None:
+        keras.config.set_floatx(dtype)
+        mr.config.set_floatx(dtype)
+
+    yield set_floatx
+    keras.config.set_floatx(previous_keras)
+    mr.config.set_floatx(previous_minired)

@@ -8,37 +8,17 @@ bit for SGD and Adam, to a few ulps for Muon's matrix products.
 from __future__ import annotations
 
 import copy
-import os
 
 import numpy as np
 import pytest
 
 import minired as mr
-from minired import config
 from minired import optimizers as mo
 from minired.optimizers import MultiOptimizer, OptimizerMap
 from minired.optimizers.variable_paths import keras_paths, path_of, remember_paths
 
 VARIABLES = {"kernel": (6, 4), "bias": (4,), "k2": (4, 3), "b2": (3,)}
 
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return pytest.importorskip("keras")
-
-
-@pytest.fixture
-def floatx_of(keras):
-    previous_keras, previous_minired = keras.config.floatx(), config.floatx()
-
-    def set_floatx(dtype: str) -> None:
-        keras.config.set_floatx(dtype)
-        config.set_floatx(dtype)
-
-    yield set_floatx
-    keras.config.set_floatx(previous_keras)
-    config.set_floatx(previous_minired)
 
 
 # --- OptimizerMap ---------------------------------------------------------------------------

@@ -7,13 +7,10 @@ value, in float32 and float64; the AdamW variables agree bit for bit.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import minired as mr
-from minired import config
 from minired import optimizers as mo
 from minired.optimizers import Muon
 from minired.optimizers.variable_paths import keras_paths, remember_paths
@@ -25,24 +22,6 @@ VARIABLES = {"kernel": (6, 4), "tall": (7, 3), "bias": (4,), "embedding": (5, 3)
 STEPS = 6
 ULPS = 4     # matrix products and the Frobenius norm are sums (see the module docstring)
 
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return pytest.importorskip("keras")
-
-
-@pytest.fixture
-def floatx_of(keras):
-    previous_keras, previous_minired = keras.config.floatx(), config.floatx()
-
-    def set_floatx(dtype: str) -> None:
-        keras.config.set_floatx(dtype)
-        config.set_floatx(dtype)
-
-    yield set_floatx
-    keras.config.set_floatx(previous_keras)
-    config.set_floatx(previous_minired)
 
 
 def assert_close_in_ulps(ours, theirs, ulps: int) -> None:

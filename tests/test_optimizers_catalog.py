@@ -17,13 +17,10 @@ and get a bound of a few units in the last place (ulp) of the array's largest va
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import minired as mr
-from minired import config
 from minired import optimizers as mo
 from minired.optimizers import schedules
 
@@ -78,25 +75,6 @@ KERAS_CASES = [
     ("Adafactor", {"learning_rate": ("CosineDecayRestarts", (0.5, 4), {"t_mul": 1.0})}),
 ]
 
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return pytest.importorskip("keras")
-
-
-@pytest.fixture
-def floatx_of(keras):
-    """``floatx_of(dtype)`` sets floatx in both libraries; restored after the test."""
-    previous_keras, previous_minired = keras.config.floatx(), config.floatx()
-
-    def set_floatx(dtype: str) -> None:
-        keras.config.set_floatx(dtype)
-        config.set_floatx(dtype)
-
-    yield set_floatx
-    keras.config.set_floatx(previous_keras)
-    config.set_floatx(previous_minired)
 
 
 def make_problem(dtype: str, seed: int = 1):

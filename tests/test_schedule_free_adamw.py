@@ -7,38 +7,16 @@ fused kernels round a few values one ulp apart: there the bound is a few float32
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import minired as mr
-from minired import config
 from minired import optimizers as mo
 from minired.optimizers import ScheduleFreeAdamW
 
 SHAPES = [(20, 10), (10,), (3, 4, 5), ()]
 STEPS = 8
 
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return pytest.importorskip("keras")
-
-
-@pytest.fixture
-def floatx_of(keras):
-    """``floatx_of(dtype)`` sets floatx in both libraries; restored after the test."""
-    previous_keras, previous_minired = keras.config.floatx(), config.floatx()
-
-    def set_floatx(dtype: str) -> None:
-        keras.config.set_floatx(dtype)
-        config.set_floatx(dtype)
-
-    yield set_floatx
-    keras.config.set_floatx(previous_keras)
-    config.set_floatx(previous_minired)
 
 
 CASES = [

@@ -86,26 +86,9 @@ class Adam(Optimizer):
         arrays = (gradient, variable, self._momentums[index], self._velocities[index], v_hat)
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays
         # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
-        for (g, w, m, v, v_hat), (change, denominator) in cache_blocks(
-                arrays, self._scratch[index]):
-            # m <- m + (g - m)·(1 - b1)
-            np.subtract(g, m, out=change)
-            change *= one_minus_beta_1
-            m += change
-            # v <- v + (g² - v)·(1 - b2)
-            np.square(g, out=change)
-            change -= v
-            change *= one_minus_beta_2
-            v += change
-            if v_hat is not None:  # amsgrad: v̂ <- max(v̂, v), used instead of v below
-                np.maximum(v_hat, v, out=v_hat)
-                v = v_hat
-            # w <- w - (m·alpha) / (sqrt(v) + eps)
-            np.sqrt(v, out=denominator)
-            denominator += epsilon
-            np.multiply(m, alpha, out=change)
-            change /= denominator
-            w -= change
+        for (g, w, m, v, v_hat), scratch in cache_blocks(arrays, self._scratch[index]):
+            adam_update(g, w, m, v, v_hat, scratch, alpha, one_minus_beta_1,
+                        one_minus_beta_2, epsilon)
 
     def get_config(self) -> dict:
         return {
@@ -115,3 +98,38 @@ class Adam(Optimizer):
             "epsilon": self.epsilon,
             "amsgrad": self.amsgrad,
         }
+
+
+def adam_update(g: np.ndarray, w: np.ndarray, m: np.ndarray, v: np.ndarray,
+                v_hat: np.ndarray | None, scratch: tuple[np.ndarray, np.ndarray], alpha,
+                one_minus_beta_1, one_minus_beta_2, epsilon) -> None:
+    """One Adam step on arrays of one shape, in place, in Keras' order of operations (see
+    :class:`Adam`); ``scratch`` is two arrays of that shape for the intermediate results,
+    and ``v_hat`` the AMSGrad maximum (or None). Muon's AdamW variables use it too.
+
+    Example:
+        >>> w, m, v = np.array([1.0]), np.zeros(1), np.zeros(1)
+        >>> adam_update(np.array([5.0]), w, m, v, None, (np.empty(1), np.empty(1)),
+        ...             0.1, 0.1, 0.001, 1e-7)
+        >>> w.round(4)            # m = 0.5, v = 0.025: 1 - 0.1·0.5/√0.025
+        array([0.6838])
+    """
+    change, denominator = scratch
+    # m <- m + (g - m)·(1 - b1)
+    np.subtract(g, m, out=change)
+    change *= one_minus_beta_1
+    m += change
+    # v <- v + (g² - v)·(1 - b2)
+    np.square(g, out=change)
+    change -= v
+    change *= one_minus_beta_2
+    v += change
+    if v_hat is not None:  # amsgrad: v̂ <- max(v̂, v), used instead of v below
+        np.maximum(v_hat, v, out=v_hat)
+        v = v_hat
+    # w <- w - (m·alpha) / (sqrt(v) + eps)
+    np.sqrt(v, out=denominator)
+    denominator += epsilon
+    np.multiply(m, alpha, out=change)
+    change /= denominator
+    w -= change

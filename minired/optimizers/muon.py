@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
+from minired.optimizers.adam import adam_update
 from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 from minired.optimizers.variable_paths import path_of
@@ -207,23 +208,8 @@ class Muon(Optimizer):
         """Keras' Adam update (see :class:`~minired.optimizers.Adam`), its own moments."""
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon, _ = self._scalars(
             w.dtype, learning_rate)
-        m, v = self._momentums[index], self._adam_velocities[index]
-        change, denominator = self._scratch[index]
-        # m <- m + (g - m)·(1 - b1)
-        np.subtract(g, m, out=change)
-        change *= one_minus_beta_1
-        m += change
-        # v <- v + (g² - v)·(1 - b2)
-        np.square(g, out=change)
-        change -= v
-        change *= one_minus_beta_2
-        v += change
-        # w <- w - (m·alpha) / (sqrt(v) + eps)
-        np.sqrt(v, out=denominator)
-        denominator += epsilon
-        np.multiply(m, alpha, out=change)
-        change /= denominator
-        w -= change
+        adam_update(g, w, self._momentums[index], self._adam_velocities[index], None,
+                    self._scratch[index], alpha, one_minus_beta_1, one_minus_beta_2, epsilon)
 
     def zeropower_via_newtonschulz5(self, x: np.ndarray, steps: int) -> np.ndarray:
         """The orthogonal matrix nearest ``x`` (about ``U·Vᵀ`` for ``x = U·S·Vᵀ``), by
