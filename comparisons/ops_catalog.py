@@ -122,3 +122,21 @@ def user_layer_cases(name: str, what: str, layers_of, model_of, data_of,
 
 user_layer_cases("causal_topk_pooling", "triu, swapaxes, rms_normalization, pad, top_k, "
                  "log_sigmoid", components, pooled_model, sequence_data)
+
+
+@case("ops", "ctc_decode", precisions=("float32",))
+def ctc_decode(dtype: str) -> Outcome:
+    """ops.ctc_decode on random logits (6 samples, 8 steps, 5 classes, blank 2): greedy, and
+    beam search (width 6, top 4 paths). Float32 only: TensorFlow's beam search rounds its
+    intermediate values through float32 even for float64 inputs (differences near 1e-8)."""
+    rng = np.random.default_rng(8)
+    logits = (2 * rng.normal(size=(6, 8, 5))).astype(dtype)
+    lengths = np.array([8, 5, 8, 6, 4, 7])
+    pairs = []
+    for strategy, extra in (("greedy", {}), ("beam_search", {"beam_width": 6, "top_paths": 4})):
+        ours = mr.ops.ctc_decode(logits, lengths, strategy=strategy, mask_index=2, **extra)
+        theirs = keras.ops.ctc_decode(logits, lengths, strategy=strategy, mask_index=2, **extra)
+        pairs += [(f"{strategy} paths", ours[0].astype("float64"),
+                   np.asarray(theirs[0]).astype("float64")),
+                  (f"{strategy} scores", ours[1], np.asarray(theirs[1]))]
+    return Outcome(pairs)

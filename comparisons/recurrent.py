@@ -28,6 +28,9 @@
   go_backwards)`` -> ``RNN(a cell of your own written with ops)`` -> Dense: outputs, loss
   and every gradient (the cells' hand-written steps, and the tape through the loop of
   the custom cell).
+- ``recurrent/rnn_cells_states``: ``RNN([LSTMCell, GRUCell], return_state)``, its nested
+  states ``[[h, c], h]`` the ``initial_state`` of a second stack, then
+  ``Bidirectional(RNN(LSTMCell), return_state)``: outputs, loss and every gradient.
 - ``recurrent/stateful``: stateful LSTM -> GRU -> SimpleRNN (``Input(batch_shape=...)``):
   predictions and carried states over two predict calls, after ``reset_states``, and
   through 3 epochs of ``fit`` with ``shuffle=False`` (History, final weights and states).
@@ -506,6 +509,34 @@ def rnn_cells(dtype):
     x, y = sequences(dtype, seed=13)
     with precision(dtype):
         model, twin = cells_model(mr), cells_model(keras)
+        twin.set_weights(model.get_weights())
+        model.compile(optimizer="sgd", loss="mse")
+        return step_outcome(model, dtype, x, y, twin=twin)
+
+
+def cells_states_model(library):
+    layers = library.layers
+    inputs = library.Input((STEPS, FEATURES))
+    sequence, (h1, c1), h2 = layers.RNN([layers.LSTMCell(4), layers.GRUCell(3)],
+                                        return_sequences=True, return_state=True)(inputs)
+    again, (h3, c3), h4 = layers.RNN([layers.LSTMCell(4), layers.GRUCell(3)],
+                                     go_backwards=True, return_sequences=True,
+                                     return_state=True)(sequence,
+                                                        initial_state=[[h1, c1], h2])
+    both, *states = layers.Bidirectional(layers.RNN(layers.LSTMCell(3), return_state=True),
+                                         merge_mode="mul")(again)
+    merged = layers.Concatenate()([both, h3, c3, h4, *states])
+    return library.Model(inputs, layers.Dense(1)(merged))
+
+
+@case("recurrent", "rnn_cells_states")
+def rnn_cells_states(dtype):
+    """RNN([LSTMCell, GRUCell], return_state) whose nested states ``[[h, c], h]`` start a
+    second stack (``initial_state``, Keras' structure), then Bidirectional(RNN(LSTMCell),
+    mul, return_state) -> Dense reading every state: outputs, loss and every gradient."""
+    x, y = sequences(dtype, seed=17)
+    with precision(dtype):
+        model, twin = cells_states_model(mr), cells_states_model(keras)
         twin.set_weights(model.get_weights())
         model.compile(optimizer="sgd", loss="mse")
         return step_outcome(model, dtype, x, y, twin=twin)

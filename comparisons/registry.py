@@ -156,6 +156,7 @@ def all_cases() -> dict[str, Case]:
     from comparisons import (  # noqa: F401  (imported for their @case registrations)
         activations_catalog,
         attention,
+        attention_more,
         audio,
         augmentation,
         augmentation2,

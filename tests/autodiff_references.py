@@ -2035,3 +2035,49 @@ def masked_bidirectional_conv_lstm(layer, x, weights):
              "sum": lambda: ops.add(y, y_rev), "mul": lambda: ops.multiply(y, y_rev),
              "ave": lambda: ops.divide(ops.add(y, y_rev), 2.0)}
     return merge[layer.merge_mode]()
+
+
+# -- GroupedQueryAttention and ReversibleEmbedding references -----------------------------------
+def grouped_query_attention(layer, inputs, weights):
+    """Keras' GroupedQueryAttention on ``[x_q, x_v]`` or ``[x_q, x_v, x_k]``: the projections
+    as einsums, the key and value heads repeated ``num_query_heads / num_key_value_heads``
+    times (``ops.repeat`` on the heads' axis), then Keras' two paths as in
+    :func:`multi_head_attention` (the path, mask and dropout mask replayed from the cache)."""
+    x_q, x_v = inputs[0], inputs[1]
+    x_k = inputs[2] if len(inputs) > 2 else x_v
+    it = iter(weights)
+
+    def project(x, equation):
+        z = ops.einsum(equation, x, next(it))
+        return ops.add(z, next(it)) if layer.use_bias else z
+
+    q = project(x_q, "bqm,muh->bquh")
+    k = ops.repeat(project(x_k, "bkm,mvh->bkvh"), layer.num_repeats, axis=2)
+    v = ops.repeat(project(x_v, "bkm,mvh->bkvh"), layer.num_repeats, axis=2)
+    cache, scale = layer.cache, f32(1.0 / math.sqrt(layer.head_dim))
+    if cache.explicit:
+        scores = ops.einsum("bquh,bkuh->buqk", ops.multiply(q, scale), k)
+        if cache.mask is not None:
+            scores = ops.where(cache.mask, scores, -1e9)
+        probs = softmax(scores, axis=-1)
+        if cache.mask is not None:
+            probs = ops.where(cache.mask, probs, 0.0)
+    else:
+        scores = ops.multiply(ops.einsum("bquh,bkuh->buqk", q, k), scale)
+        if cache.mask is not None:
+            scores = ops.where(cache.mask, scores, 3.38953e38 * -0.7)
+        probs = softmax(scores, axis=-1)
+    if cache.dropout_mask is not None:
+        probs = ops.multiply(ops.multiply(probs, cache.dropout_scale), cache.dropout_mask)
+    return project(ops.einsum("buqk,bkuh->bquh", probs, v), "bquh,uhm->bqm")
+
+
+def reversible_embedding(layer, x, weights):
+    """Keras' ReversibleEmbedding with ``reverse=True``: ``z = x Wᵀ`` (tied) or ``x R``,
+    then ``c·tanh(z/c)`` with ``logit_soft_cap`` c."""
+    kernel = ops.transpose(weights[0]) if layer.tie_weights else weights[1]
+    logits = ops.matmul(x, kernel)
+    if layer.logit_soft_cap is not None:
+        cap = layer.logit_soft_cap
+        logits = ops.multiply(ops.tanh(ops.divide(logits, cap)), cap)
+    return logits

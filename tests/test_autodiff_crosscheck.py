@@ -1500,6 +1500,30 @@ MASKED_CONV_LSTM_CASES = [
                                                     training=training)),
 ]
 
+#: GroupedQueryAttention (4 query heads on 2 key/value heads; multi-query: 1) on both of
+#: Keras' paths, with a key, the masks and dropout; ReversibleEmbedding's reverse call.
+GQA_CASES = [
+    LayerCase("GroupedQueryAttention(2,4,2,no bias)[self]",
+              partial(layers.GroupedQueryAttention, 2, 4, 2, use_bias=False),
+              [(4, 5), (4, 5)], refs.grouped_query_attention, call=_attention_call()),
+    LayerCase("GroupedQueryAttention(3,2,1,no bias)[key,mask,scores]",   # ∂L/∂b_k = 0: noise
+              partial(layers.GroupedQueryAttention, 3, 2, 1, use_bias=False),
+              [(3, 4), (5, 4), (5, 2)], refs.grouped_query_attention,
+              call=_attention_call(mask=True, scores=True)),
+    LayerCase("GroupedQueryAttention(2,4,2,dropout=0.4,no bias)[training,causal]",
+              partial(layers.GroupedQueryAttention, 2, 4, 2, dropout=0.4, seed=5,
+                      use_bias=False),
+              [(4, 3), (4, 3)], refs.grouped_query_attention, training=True,
+              call=_attention_call(use_causal_mask=True)),
+    LayerCase("ReversibleEmbedding(6,4)[reverse]", partial(layers.ReversibleEmbedding, 6, 4),
+              [(3, 4)], refs.reversible_embedding,
+              call=lambda layer, x, training: layer(x, reverse=True)),
+    LayerCase("ReversibleEmbedding(6,4,untied,logit_soft_cap=2)[reverse]",
+              partial(layers.ReversibleEmbedding, 6, 4, tie_weights=False, logit_soft_cap=2.0),
+              [(3, 4)], refs.reversible_embedding,
+              call=lambda layer, x, training: layer(x, reverse=True)),
+]
+
 LAYER_CASES = [
     LayerCase("Dense(3)", lambda: layers.Dense(3), [(5,)], refs.dense),
     *[LayerCase(f"Dense({_even(3, name)},{name})",
@@ -1662,6 +1686,7 @@ LAYER_CASES = [
     *IMAGE_MORE_CASES,
     *STRUCTURED_CASES,
     *MASKED_CONV_LSTM_CASES,
+    *GQA_CASES,
 ]
 LAYER_PARAMS = [pytest.param(case, batch, id=f"{case.label}-batch{batch}")
                 for case in LAYER_CASES for batch in (1, 4)]

@@ -316,17 +316,6 @@ def test_merge_compute_mask_checks_as_keras():
         layer.compute_mask([x, x], [m])
 
 
-def test_maximum_and_softmax_refuse_a_mask_they_would_read():
-    inputs = mr.Input((5,))
-    a = mr.layers.Embedding(10, 3, mask_zero=True)(inputs)
-    model = mr.Model(inputs, mr.layers.Maximum()([a, a]))
-    with pytest.raises(ValueError, match=r"Keras' Maximum computes something else"):
-        model(IDS)
-    model = mr.Model(inputs, mr.layers.Softmax()(a))
-    with pytest.raises(ValueError, match=r"Keras' Softmax computes something else"):
-        model(IDS)
-
-
 def custom_classes(lib):
     """A layer of your own that reads the mask (call(x, mask=None)) and passes on a new one
     (compute_mask), written for minired and for Keras with the same code."""

@@ -623,11 +623,6 @@ def test_rnn_refusals_name_what_came():
         mr.layers.RNN("lstm")
     with pytest.raises(ValueError, match="return_sequences"):
         mr.layers.LSTMCell(3, return_sequences=True)
-    with pytest.raises(ValueError, match="return_state=True` with a stack"):
-        mr.layers.RNN([mr.layers.GRUCell(2), mr.layers.GRUCell(2)], return_state=True)
-    with pytest.raises(ValueError, match="initial_state` with a stack"):
-        mr.layers.RNN([mr.layers.GRUCell(2)])(np.ones((2, 3, 1)),
-                                              initial_state=[np.zeros((2, 2))])
     with pytest.raises(TypeError, match="StackedRNNCells: minired stacks its own cells"):
         mr.layers.StackedRNNCells([minimal_cell(mr)(2)])
     with pytest.raises(ValueError, match="wrap it: mr.layers.RNN"):

@@ -3,7 +3,13 @@ your own layers, ``call``: see :class:`Layer`)."""
 
 from minired.layers.activation import Activation
 from minired.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from minired.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from minired.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
 from minired.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -151,6 +157,7 @@ from minired.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from minired.layers.reversible_embedding import ReversibleEmbedding
 from minired.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minired.layers.spectral_normalization import SpectralNormalization
 from minired.layers.time_distributed import TimeDistributed
@@ -200,7 +207,8 @@ __all__ = [
     # activation layers with arguments (PReLU learns its slope)
     "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
     # attention
-    "AdditiveAttention", "Attention", "MultiHeadAttention",
+    "AdditiveAttention", "Attention", "MultiHeadAttention", "GroupQueryAttention",
+    "GroupedQueryAttention",
     # preprocessing: fixed transformations of the inputs
     "Normalization", "Rescaling",
     # preprocessing: audio signals to spectrograms
@@ -235,7 +243,7 @@ __all__ = [
     # regularization without weights: noise while training, a penalty on the activity
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "Identity",
     # embedding: integer indices -> learned vectors; masking: skip the padded time steps
-    "Embedding", "Masking",
+    "Embedding", "Masking", "ReversibleEmbedding",
     # recurrent: a cell run over the time steps of a sequence
     "GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
     "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",

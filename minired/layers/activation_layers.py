@@ -6,8 +6,8 @@ arguments fixed: forward ``a = f(z, **arguments)``, backward
 and its backward adds ``∂L/∂α`` like Dense adds ``∂L/∂W``.
 
 ``get_config()`` returns Keras' keys for each class: ``name``, ``trainable``, ``dtype`` (as
-Keras writes a dtype policy) and the layer's own arguments. Keras' ``Softmax`` also takes a
-``mask`` call argument, which minired's layers do not have.
+Keras writes a dtype policy) and the layer's own arguments. ``Softmax`` also takes Keras'
+``mask`` call argument (and reads the mask in a model).
 """
 
 from __future__ import annotations
@@ -163,6 +163,14 @@ class Softmax(_ActivationWithArguments):
     ``Activation("softmax")``, a cross-entropy after it reads its logits ``z`` (the fused
     gradient ``a - y``), as Keras does.
 
+    With a mask ``m`` (Keras' call argument: broadcastable to ``z`` from its last axes,
+    True, or a number > 0.5, to keep; in a model, the mask of the input), the masked
+    positions get a large negative number ``c`` (-1e9; -3e4 in float16) before the softmax
+    and 0 after it (0 too where a whole row is masked)::
+
+        z' = where(m, z, c)      s = softmax(z')      a = where(m, s, 0)
+        δs = where(m, δa, 0)     δz = where(m, s ⊙ (δs - Σ_j δs_j s_j), 0)
+
     Args:
         axis: the axis (an int, or a list of ints) to normalize over.
         name: layer name.
@@ -170,6 +178,8 @@ class Softmax(_ActivationWithArguments):
     Example:
         >>> Softmax()(np.array([[1.0, 2.0, 1.0]]))
         array([[0.21194156, 0.5761169 , 0.21194156]], dtype=float32)
+        >>> Softmax()(np.array([[1.0, 2.0, 1.0]]), mask=np.array([[True, False, True]]))
+        array([[0.5, 0. , 0.5]], dtype=float32)
     """
 
     def __init__(self, axis: int | list[int] = -1, name: str | None = None, **kwargs) -> None:
@@ -181,6 +191,65 @@ class Softmax(_ActivationWithArguments):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
+
+    def _checked_call_mask(self, mask, inputs):
+        """Keras' check of a mask given by hand: no more axes than ``inputs``, each of its
+        last axes 1 or the input's size (numpy broadcasting from the right)."""
+        return _softmax_mask(mask, inputs, self.name)
+
+    def forward(self, inputs: np.ndarray, training: bool = False, mask=None) -> np.ndarray:
+        if mask is None:
+            return super().forward(inputs, training)
+        z, m = inputs, _softmax_mask(mask, inputs, self.name)
+        c = -3e4 if z.dtype == np.float16 else -1e9          # Keras' large negative number
+        z_masked = np.where(m, z, np.asarray(c, dtype=z.dtype))       # z' = where(m, z, c)
+        s = self.activation(z_masked, **self.arguments())            # s = softmax(z')
+        a = np.where(m, s, np.zeros((), dtype=s.dtype))              # a = where(m, s, 0)
+        self.cache = MaskedSoftmaxCache(z_masked, s, m)
+        return a
+
+    def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
+        if not isinstance(self.cache, MaskedSoftmaxCache):
+            return super().backward(grad_outputs)
+        z_masked, s, m = self.cache
+        grad_s = np.where(m, grad_outputs, np.zeros((), grad_outputs.dtype))  # δs
+        grad_z = self.activation.backward(z_masked, s, grad_s, **self.arguments())
+        return self.backward_from_z(grad_z)
+
+    def backward_from_z(self, grad_z: np.ndarray) -> np.ndarray:
+        """``δx = δz'`` where the mask keeps ``x`` (without a mask, everywhere); 0 where
+        ``x`` was replaced by the constant ``c``."""
+        if not isinstance(self.cache, MaskedSoftmaxCache):
+            return grad_z
+        return np.where(self.cache.mask, grad_z, np.zeros((), grad_z.dtype))
+
+
+class MaskedSoftmaxCache(NamedTuple):
+    """What one masked call of a Softmax keeps for its backward pass."""
+
+    z: np.ndarray      #: the masked logits ``z' = where(m, z, c)``
+    a: np.ndarray      #: ``s = softmax(z')`` (before the masked positions are zeroed)
+    mask: np.ndarray   #: ``m``, boolean, broadcastable to ``z``
+
+
+def _softmax_mask(mask, inputs, owner: str) -> np.ndarray:
+    """``mask`` as booleans, checked as Keras' Softmax checks it: broadcastable to
+    ``inputs`` from the right, with no more axes; a numeric mask keeps where it is
+    ``> 0.5`` cast to its dtype (> 0 for integers, as Keras)."""
+    mask, shape = np.asarray(mask), np.shape(inputs)
+    if mask.ndim > len(shape):
+        raise ValueError("The `mask` must be broadcastable to `inputs` and must not have "
+                         f"more dimensions. Received: inputs.shape={shape}, "
+                         f"mask.shape={mask.shape} (layer {owner!r})")
+    for m_dim, i_dim in zip(mask.shape[::-1], shape[::-1], strict=False):
+        if m_dim not in (1, i_dim):
+            raise ValueError("The `mask` must be broadcastable to `inputs`. Each mask "
+                             "dimension must be 1 or match the corresponding input dimension. "
+                             f"Received: inputs.shape={shape}, mask.shape={mask.shape} "
+                             f"(layer {owner!r})")
+    if mask.dtype != bool:
+        mask = mask > np.asarray(0.5).astype(mask.dtype)
+    return mask
 
 
 class PReLU(Layer):

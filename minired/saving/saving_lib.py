@@ -199,7 +199,10 @@ def _container_children(container, path: str, seen: set[int] | None = None):
     used: dict[str, int] = {}
     for value in (container.values() if isinstance(container, dict) else container):
         if isinstance(value, Layer):
-            name = _unique_name(to_snake_case(type(value).__name__), used)
+            # Keras names the group by its class's __name__ (a class exported under another
+            # name, as GroupQueryAttention, says Keras' in `_keras_class_name`)
+            cls_name = vars(type(value)).get("_keras_class_name", type(value).__name__)
+            name = _unique_name(to_snake_case(cls_name), used)
             yield _join(path, name), value
         elif isinstance(value, list | tuple | dict):
             name = _unique_name("container", used)

@@ -223,3 +223,96 @@ class SelectCache(NamedTuple):
 
     shapes: list[tuple]     #: each input's shape: its δ is summed back to it
     source: np.ndarray      #: for each element of the output, the index of the input it came from
+
+
+# -- masked inputs: how Keras' Maximum, Minimum and Multiply read the masks --------------------
+
+def stretched_masks(layer: Merge, inputs: list, mask) -> list | None:
+    """Each input's mask as Keras' merge reads it: ``m[..., None]`` stretched to the input's
+    shape; None for an input without a mask, and for an input of fewer axes than the others
+    (Keras merges a reshaped copy of it, which carries no mask); None if none is left."""
+    masks = mask if isinstance(mask, list | tuple) else [mask] * (mask is not None)
+    if not any(m is not None for m in masks):
+        return None
+    if len(masks) != len(inputs):
+        raise ValueError(f"{layer._label()}: `mask` must be a list with one mask (or None) "
+                         f"per input ({len(inputs)}), got {len(masks)}.")
+    rank = max(np.ndim(x) for x in inputs)
+    stretched = []
+    for x, m in zip(inputs, masks, strict=True):
+        if m is None or np.ndim(x) < rank:
+            stretched.append(None)
+            continue
+        m, shape = np.asarray(m, dtype=bool)[..., None], np.shape(x)
+        if m.ndim != len(shape) or np.broadcast_shapes(m.shape, shape) != shape:
+            raise ValueError(f"{layer._label()}: each mask, given an axis of size 1 at the "
+                             f"end, must stretch to its input's shape {shape}; got a mask "
+                             f"of shape {m.shape[:-1]}.")
+        stretched.append(np.broadcast_to(m, shape))
+    return None if all(m is None for m in stretched) else stretched
+
+
+class MaskedStep(NamedTuple):
+    """One pairwise step ``a = op(p', x')`` of a masked Maximum or Minimum."""
+
+    previous_shape: tuple       #: the shape of ``p``, the result so far
+    x_mask: np.ndarray | None   #: ``mₓ``, the stretched mask of this input
+    p_mask: np.ndarray | None   #: ``mₚ``, the OR of the masks so far (None if one had none)
+    keep: np.ndarray            #: where ``p'`` wins (``p' >= x'``, ``<=`` for the minimum)
+
+
+class MaskedSelectCache(NamedTuple):
+    """What one masked call of a Maximum or a Minimum keeps for its backward pass."""
+
+    shapes: list[tuple]         #: each input's shape
+    steps: list[MaskedStep]     #: one per input after the first
+
+
+def masked_select(xs: list[np.ndarray], masks: list, maximum: bool,
+                  shapes: list[tuple]):
+    """Keras' ``_apply_merge_op_and_or_mask``: ``a = op(…op(p₁, x₂)…, xₙ)`` where a masked
+    value takes the other side's, so it never wins::
+
+        x' = where(mₓ, x, p)     p' = where(mₚ, p, x')     p ← op(p', x')
+        mₚ ← mₚ ∨ mₓ  (None as soon as one input has no mask)
+
+    ``xs`` have one rank (Keras' extra axes of size 1), ``shapes`` are the inputs' own.
+    Returns ``(a, MaskedSelectCache)``."""
+    op = np.maximum if maximum else np.minimum
+    p, p_mask, steps = xs[0], masks[0], []
+    for x, x_mask in zip(xs[1:], masks[1:], strict=True):
+        x_used = x if x_mask is None else np.where(x_mask, x, p)         # x' = where(mₓ, x, p)
+        p_used = p if p_mask is None else np.where(p_mask, p, x_used)    # p' = where(mₚ, p, x')
+        keep = p_used >= x_used if maximum else p_used <= x_used   # TensorFlow: ties to p'
+        steps.append(MaskedStep(p.shape, x_mask, p_mask, keep))
+        p_mask = None if p_mask is None or x_mask is None else p_mask | x_mask
+        p = op(p_used, x_used)
+    return p, MaskedSelectCache(list(shapes), steps)
+
+
+def masked_select_backward(cache: MaskedSelectCache, grad_outputs: np.ndarray) -> list:
+    """The backward pass of :func:`masked_select`, step by step from the last: ``op``
+    sends ``δ`` to the side that won (``keep``), then each ``where`` to the side it took::
+
+        δp' = where(keep, δ, 0)          δx' = where(keep, 0, δ)
+        δx' += where(mₚ, 0, δp')         δp  = where(mₚ, δp', 0)
+        δx  = where(mₓ, δx', 0)          δp += where(mₓ, 0, δx')
+
+    each summed back to its input's shape (:func:`unbroadcast`)."""
+    zero = np.zeros((), dtype=grad_outputs.dtype)
+    grads: list = [None] * len(cache.shapes)
+    grad_p = grad_outputs
+    for i in range(len(cache.shapes) - 1, 0, -1):
+        previous_shape, x_mask, p_mask, keep = cache.steps[i - 1]
+        grad_p_used = np.where(keep, grad_p, zero)
+        grad_x_used = np.where(keep, zero, grad_p)
+        if p_mask is not None:
+            grad_x_used = grad_x_used + np.where(p_mask, zero, grad_p_used)
+            grad_p_used = np.where(p_mask, grad_p_used, zero)
+        if x_mask is not None:
+            grad_p_used = grad_p_used + np.where(x_mask, zero, grad_x_used)
+            grad_x_used = np.where(x_mask, grad_x_used, zero)
+        grads[i] = unbroadcast(grad_x_used, cache.shapes[i])
+        grad_p = unbroadcast(grad_p_used, previous_shape)
+    grads[0] = unbroadcast(grad_p, cache.shapes[0])
+    return grads

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from minired.layers.merging.base_merge import Merge, SelectCache, unbroadcast
+from minired.layers.merging.base_merge import (
+    MaskedSelectCache,
+    Merge,
+    SelectCache,
+    masked_select,
+    masked_select_backward,
+    stretched_masks,
+    unbroadcast,
+)
 
 
 class Maximum(Merge):
@@ -24,6 +32,13 @@ class Maximum(Merge):
     maximum so far. (With a NaN, ``u >= x`` is false: the gradient goes to ``x``, also as in
     TensorFlow.)
 
+    With masks (in a model, those of the inputs; by hand ``layer(xs, mask=[m₁, …])``), as
+    Keras when the inputs have the same rank: each mask ``mᵢ`` (one axis fewer than ``xᵢ``)
+    is stretched over the last axis, a masked value takes the other side's so it never wins,
+    and the output's mask is the OR of the masks (None if one input has none); see
+    :func:`~minired.layers.merging.base_merge.masked_select` for the formulas and their
+    backward.
+
     Args:
         name: layer name.
         **kwargs: the other arguments of :class:`~minired.layers.Layer`.
@@ -37,8 +52,14 @@ class Maximum(Merge):
         [array([[ 0., 20., 30.]]), array([[10.,  0.,  0.]])]
     """
 
-    def forward(self, inputs: list[np.ndarray], training: bool = False) -> np.ndarray:
+    def forward(self, inputs: list[np.ndarray], training: bool = False,
+                mask=None) -> np.ndarray:
         xs = self._same_rank(inputs)
+        masks = stretched_masks(self, inputs, mask)   # the inputs' own ranks
+        if masks is not None:                                # Keras' masked merge
+            a, self.cache = masked_select(xs, masks, True,
+                                              [np.shape(x) for x in inputs])
+            return a
         a = xs[0]
         source = np.zeros(a.shape, dtype=np.intp)            # a came from input 0 so far
         for i, x in enumerate(xs[1:], start=1):
@@ -48,6 +69,8 @@ class Maximum(Merge):
         return a
 
     def backward(self, grad_outputs: np.ndarray) -> list[np.ndarray]:
+        if isinstance(self.cache, MaskedSelectCache):
+            return masked_select_backward(self.cache, grad_outputs)
         shapes, source = self.cache
         return [unbroadcast(np.where(source == i, grad_outputs, 0), shape)   # δxᵢ = δa where
                 for i, shape in enumerate(shapes)]                            # xᵢ is the max

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minired.layers.merging.base_merge import Merge, unbroadcast
+from minired.layers.merging.base_merge import Merge, stretched_masks, unbroadcast
 
 
 class Multiply(Merge):
@@ -27,6 +27,14 @@ class Multiply(Merge):
 
     (each summed over the axes its input was stretched along).
 
+    With masks (in a model, those of the inputs; by hand ``layer(xs, mask=[m₁, …])``), as
+    Keras when the inputs have the same rank: each mask ``mᵢ`` is stretched over the last
+    axis and a masked value counts as 1; when every input has a mask, the output is 0 where
+    all are masked (``m = m₁ ∨ … ∨ mₙ``, also the output's mask)::
+
+        xᵢ' = where(mᵢ, xᵢ, 1)     a = where(m, x₁' ⊙ … ⊙ xₙ', 0)
+        δpₙ = where(m, δa, 0)  …   δxᵢ = where(mᵢ, δxᵢ', 0)
+
     Args:
         name: layer name.
         **kwargs: the other arguments of :class:`~minired.layers.Layer`.
@@ -41,23 +49,35 @@ class Multiply(Merge):
         [array([[15., 24.]]), array([[ 5., 12.]]), array([[3., 8.]])]
     """
 
-    def forward(self, inputs: list[np.ndarray], training: bool = False) -> np.ndarray:
+    def forward(self, inputs: list[np.ndarray], training: bool = False,
+                mask=None) -> np.ndarray:
         xs = self._same_rank(inputs)
+        masks = stretched_masks(self, inputs, mask) or [None] * len(xs)
+        xs = [x if m is None else np.where(m, x, np.ones((), x.dtype))   # xᵢ' = where(mᵢ, xᵢ, 1)
+              for x, m in zip(xs, masks, strict=True)]
         products = [xs[0]]                                   # p₁ = x₁
         for x in xs[1:]:
             products.append(products[-1] * x)                # pᵢ = pᵢ₋₁ ⊙ xᵢ
-        self.cache = MultiplyCache([np.shape(x) for x in inputs], xs, products)
-        return products[-1]                                  # a = pₙ
+        output_mask = (np.logical_or.reduce(np.broadcast_arrays(*masks))   # m = m₁ ∨ … ∨ mₙ
+                       if all(m is not None for m in masks) else None)
+        self.cache = MultiplyCache([np.shape(x) for x in inputs], xs, products, masks,
+                                   output_mask)
+        if output_mask is None:
+            return products[-1]                              # a = pₙ
+        return np.where(output_mask, products[-1], np.zeros((), products[-1].dtype))
 
     def backward(self, grad_outputs: np.ndarray) -> list[np.ndarray]:
-        shapes, xs, products = self.cache
+        shapes, xs, products, masks, output_mask = self.cache
         grads: list = [None] * len(xs)
         grad_p = grad_outputs                                            # δpₙ = δa
+        if output_mask is not None:
+            grad_p = np.where(output_mask, grad_p, np.zeros((), grad_p.dtype))
         for i in range(len(xs) - 1, 0, -1):
             grads[i] = unbroadcast(grad_p * products[i - 1], shapes[i])  # δxᵢ = δpᵢ ⊙ pᵢ₋₁
             grad_p = unbroadcast(grad_p * xs[i], products[i - 1].shape)  # δpᵢ₋₁ = δpᵢ ⊙ xᵢ
         grads[0] = unbroadcast(grad_p, shapes[0])                        # δx₁ = δp₁
-        return grads
+        return [g if m is None else np.where(m, g, np.zeros((), g.dtype))  # δxᵢ = where(mᵢ,
+                for g, m in zip(grads, masks, strict=True)]                 # δxᵢ', 0)
 
 
 class MultiplyCache(NamedTuple):
@@ -66,6 +86,8 @@ class MultiplyCache(NamedTuple):
     shapes: list[tuple]             #: each input's shape: its δ is summed back to it
     xs: list[np.ndarray]            #: the inputs (with Keras' extra axes of size 1)
     products: list[np.ndarray]      #: the partial products p₁, …, pₙ
+    masks: list                     #: each input's stretched mask mᵢ (None: no mask)
+    output_mask: np.ndarray | None  #: m = m₁ ∨ … ∨ mₙ when every input has a mask
 
 
 def multiply(inputs: list, **kwargs):

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minired import initializers
+from minired.config import epsilon
 from minired.layers.layer import Layer
 from minired.layers.normalization.scale_offset import (
     SCALE_OFFSET_CONSTRAINTS,
@@ -68,6 +69,19 @@ class BatchNormalization(Layer):
     The two subtracted terms remove from ``δa`` its mean and its component along ``x̂``:
     moving all values of a channel together, or stretching them, does not change ``x̂``.
     (``m = 1``, a batch of one sample: ``x̂ = 0`` and ``δx = 0``.)
+
+    **With a mask** (in a model, the mask of the input, ``(N, T)`` for ``(N, T, C)``; by
+    hand ``layer(x, training=True, mask=m)``), Keras takes the batch statistics over the
+    real positions only (``w = m`` stretched over the last axis, ``D = Σ w + ε₇`` with
+    Keras' fuzz factor ``ε₇ = 1e-7``), and normalizes every position with them::
+
+        μ  = Σ w x / D        σ² = Σ w (x − μ)² / D        a = γ (x − μ)/√(σ² + ε) + β
+
+    Backward (``r = 1/√(σ² + ε)``, ``g = γ δa``; ``Σ w (x − μ) = μ ε₇``, not quite 0)::
+
+        δx = r (g − (w/D) (Σ g + x̂ Σ (g ⊙ x̂) − r μ ε₇ Σ (g ⊙ x̂) / D))
+
+    In inference the mask is not read (the moving statistics), as in Keras.
 
     Weights, in Keras' order: ``gamma`` (if ``scale``), ``beta`` (if ``center``), then the
     **non-trainable** ``moving_mean`` and ``moving_variance`` (:class:`~minired.variables.Variable`
@@ -195,14 +209,24 @@ class BatchNormalization(Layer):
         return tuple(input_shape)
 
     # -- the two passes -----------------------------------------------------------------------
-    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, inputs: np.ndarray, training: bool = False, mask=None) -> np.ndarray:
         x = np.asarray(inputs).astype(self._float_dtype(), copy=False)
         per_channel = self._per_channel_shape(x.ndim)        # (1, …, C, …, 1) to broadcast
         batch_statistics = bool(training) and self.trainable   # frozen: inference, as Keras
-        if batch_statistics:
+        if mask is not None and np.ndim(mask) != x.ndim - 1:
+            raise ValueError("The mask provided should be one dimension less than the "
+                             f"inputs. Received: mask.shape={np.shape(mask)}, "
+                             f"inputs.shape={x.shape} (layer {self.name!r})")
+        weights = count = None
+        if batch_statistics and mask is not None:
+            weights = np.broadcast_to(np.asarray(mask, dtype=bool)[..., None], x.shape)   # w
+            mean, variance, count = _masked_moments(x, weights, self._reduction_axes,
+                                                    per_channel)
+        elif batch_statistics:
             mean = np.mean(x, axis=self._reduction_axes)                          # μ
             variance = np.mean(np.square(x - mean.reshape(per_channel)),
                                axis=self._reduction_axes)                        # σ² (1/m)
+        if batch_statistics:
             # Keras' update, operation for operation (NumPy casts the Python floats to the
             # arrays' dtype, as TensorFlow does): moving · momentum + batch · (1 − momentum).
             self.moving_mean.assign(self.moving_mean.value * self.momentum
@@ -217,11 +241,12 @@ class BatchNormalization(Layer):
         s = inv_std * self.gamma if self.scale else inv_std
         shift = self.beta - mean * s if self.center else -mean * s
         a = x * s.reshape(per_channel) + shift.reshape(per_channel)
-        self.cache = BatchNormalizationCache(x, mean, inv_std, batch_statistics)
+        self.cache = BatchNormalizationCache(x, mean, inv_std, batch_statistics, weights,
+                                             count)
         return a
 
     def backward(self, grad_outputs: np.ndarray) -> np.ndarray:
-        x, mean, inv_std, batch_statistics = self.cache
+        x, mean, inv_std, batch_statistics, weights, count = self.cache
         per_channel = self._per_channel_shape(x.ndim)
         x_hat = (x - mean.reshape(per_channel)) * inv_std.reshape(per_channel)      # x̂
         sum_grad = np.sum(grad_outputs, axis=self._reduction_axes)                  # Σ δa
@@ -233,6 +258,14 @@ class BatchNormalization(Layer):
         s = inv_std * self.gamma if self.scale else inv_std             # γ/√(σ²+ε)
         if not batch_statistics:
             return grad_outputs * s.reshape(per_channel)                # δx = δa γ/√(σ²+ε)
+        if weights is not None:      # masked: δx = r (g − (w/D)(Σg + x̂ Σg x̂ − r μ ε₇ Σg x̂ / D))
+            gamma = np.reshape(self.gamma, per_channel) if self.scale else 1.0
+            sum_g = (gamma * sum_grad.reshape(per_channel))                      # Σ g
+            sum_g_x_hat = gamma * sum_grad_x_hat.reshape(per_channel)            # Σ g ⊙ x̂
+            r, d = inv_std.reshape(per_channel), count.reshape(per_channel)
+            correction = r * mean.reshape(per_channel) * epsilon() * sum_g_x_hat / d
+            return r * (gamma * grad_outputs
+                        - weights * ((sum_g + x_hat * sum_g_x_hat - correction) / d))
         m = x.size // s.size                                            # values per channel
         # δx = γ/(m √(σ²+ε)) · (m δa − Σ δa − x̂ Σ (δa ⊙ x̂))
         return (s / m).reshape(per_channel) * (
@@ -289,6 +322,17 @@ def _refuse_keras_only(**given) -> None:
                              f"statistics are Keras-only); leave it at {_KERAS_ONLY[key]!r}.")
 
 
+def _masked_moments(x: np.ndarray, weights: np.ndarray, axes: tuple, per_channel: tuple):
+    """Keras' ``_moments`` with a mask: ``μ = Σ w x / D``, ``σ² = Σ w (x − μ)² / D`` with
+    ``D = Σ w + ε₇``, operation for operation; returns ``(μ, σ², D)``, each ``(C,)``."""
+    zero = np.zeros((), dtype=x.dtype)
+    count = np.sum(weights, axis=axes, dtype=x.dtype) + epsilon()            # D = Σ w + ε₇
+    mean = np.sum(np.where(weights, x, zero), axis=axes) / count              # μ
+    difference = np.where(weights, x - mean.reshape(per_channel), zero)      # w (x − μ)
+    variance = np.sum(np.square(difference), axis=axes) / count              # σ²
+    return mean, variance, count
+
+
 class BatchNormalizationCache(NamedTuple):
     """What one call of a BatchNormalization keeps for its backward pass."""
 
@@ -296,3 +340,5 @@ class BatchNormalizationCache(NamedTuple):
     mean: np.ndarray             #: μ used, (C,): the batch's or the moving one
     inv_std: np.ndarray          #: 1/√(σ² + ε), (C,)
     batch_statistics: bool       #: True: training mode (μ, σ² depend on x)
+    weights: np.ndarray | None = None   #: w, the mask stretched to x (masked training only)
+    count: np.ndarray | None = None     #: D = Σ w + ε₇, (C,) (masked training only)

@@ -8,12 +8,14 @@ from minired.autodiff.layer_calls import CallArguments
 from minired.layers.layer import Layer
 from minired.layers.recurrent.base_rnn import BaseRNN, rnn_call
 from minired.layers.recurrent.conv_lstm import BaseConvLSTM
+from minired.layers.recurrent.rnn import RNN
 from minired.layers.wrapper import refuse_inner_activity_regularizer
 from minired.saving import serialization_lib
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
-#: The layers Bidirectional wraps: the recurrent layers and the convolutional LSTMs.
-WRAPPABLE = (BaseRNN, BaseConvLSTM)
+#: The layers Bidirectional wraps: the recurrent layers, the convolutional LSTMs and
+#: ``RNN`` over one cell (minired's, or a cell of your own).
+WRAPPABLE = (BaseRNN, BaseConvLSTM, RNN)
 
 
 class Bidirectional(Layer):
@@ -51,8 +53,11 @@ class Bidirectional(Layer):
 
     Args:
         layer: a minired recurrent layer (:class:`~minired.layers.LSTM`,
-            :class:`~minired.layers.GRU`, :class:`~minired.layers.SimpleRNN`) or a
-            convolutional LSTM (:class:`~minired.layers.ConvLSTM1D`, 2D, 3D).
+            :class:`~minired.layers.GRU`, :class:`~minired.layers.SimpleRNN`), a
+            convolutional LSTM (:class:`~minired.layers.ConvLSTM1D`, 2D, 3D), or an
+            :class:`~minired.layers.RNN` over one cell (minired's, or a cell of your own:
+            its states, of any sizes, split and returned as an LSTM's; a stack of cells is
+            refused).
         merge_mode: ``"concat"`` (default), ``"sum"``, ``"mul"``, ``"ave"`` or None.
         weights: optional initial weights, forward's then backward's, set at the build.
         backward_layer: optional recurrent layer to use as the backward one (it must have
@@ -70,6 +75,11 @@ class Bidirectional(Layer):
         >>> mask = np.array([[True, True, True, False], [True, True, False, False]])
         >>> Bidirectional(ConvLSTM2D(3, 3), merge_mode="sum")(frames, mask=mask).shape
         (2, 3, 3, 3)
+        >>> from minired.layers import RNN, GRUCell
+        >>> out, h_f, h_b = Bidirectional(RNN(GRUCell(2), return_state=True))(
+        ...     np.ones((2, 5, 3), dtype="float32"))
+        >>> out.shape, h_b.shape
+        ((2, 4), (2, 2))
     """
 
     _keras_build_config = True
@@ -80,13 +90,14 @@ class Bidirectional(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `Bidirectional` layer with a "
                              f"`keras.layers.Layer` instance. Received: {layer}")
-        if not isinstance(layer, WRAPPABLE):
+        if not _wrappable(layer):
             raise ValueError(f"Bidirectional: minired wraps its recurrent layers (LSTM, GRU, "
-                             f"SimpleRNN, ConvLSTM1D/2D/3D) only, got a "
-                             f"{type(layer).__name__}.")
-        if backward_layer is not None and not isinstance(backward_layer, WRAPPABLE):
+                             f"SimpleRNN, ConvLSTM1D/2D/3D, RNN over one cell) only, got a "
+                             f"{_kind(layer)}.")
+        if backward_layer is not None and not _wrappable(backward_layer):
             raise ValueError("`backward_layer` need to be a minired recurrent layer (LSTM, "
-                             f"GRU, SimpleRNN, ConvLSTM1D/2D/3D). Received: {backward_layer}")
+                             "GRU, SimpleRNN, ConvLSTM1D/2D/3D, RNN over one cell). "
+                             f"Received: {backward_layer}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should "
                              'be one of {"sum", "mul", "ave", "concat", None}')
@@ -240,7 +251,8 @@ class Bidirectional(Layer):
         y, y_rev = forward_out, backward_out
         if self.return_sequences:
             y_rev = y_rev[:, ::-1]                       # step t beside step t
-        self.cache = (self.forward_layer.cache, self.backward_layer.cache, y, y_rev)
+        self.cache = (self.forward_layer.cache, self.backward_layer.cache, y, y_rev,
+                      np.asarray(inputs), initial is not None)
         if self.merge_mode == "concat":
             outputs = [np.concatenate([y, y_rev], axis=-1)]
         elif self.merge_mode == "sum":
@@ -255,7 +267,7 @@ class Bidirectional(Layer):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def backward(self, grad_outputs, input_gradient: bool = True):
-        forward_cache, backward_cache, y, y_rev = self.cache
+        forward_cache, backward_cache, y, y_rev, x, initial = self.cache
         grads = list(grad_outputs) if isinstance(grad_outputs, list | tuple) else [grad_outputs]
         if self.merge_mode is None:
             d_y, d_rev, d_states = grads[0], grads[1], grads[2:]
@@ -277,20 +289,19 @@ class Bidirectional(Layer):
         half = len(d_states) // 2
         total = None
         d_initial = []                                   # δs_0: forward's, then backward's
-        x = forward_cache.x
         for sublayer, cache, d_out, d_own in ((self.forward_layer, forward_cache, d_y,
                                                d_states[:half]),
                                               (self.backward_layer, backward_cache, d_rev,
                                                d_states[half:])):
             if d_out is None and all(d is None for d in d_own):   # no gradient reaches it
-                shape = _state_shape(sublayer, x.shape)
+                shapes = _state_shapes(sublayer, x.shape)
                 d_initial += [np.zeros(shape, dtype=x.dtype)
-                              for _ in range(sublayer._state_count)] if cache.initial else []
+                              for shape in shapes] if initial else []
                 continue
             sublayer.cache = cache
             grad = [d_out, *d_own] if self.return_state else d_out
             d_x = sublayer.backward(grad, input_gradient=input_gradient)
-            if d_x is not None and cache.initial:
+            if d_x is not None and initial:
                 d_x, d_initial = d_x[0], d_initial + list(d_x[1:])
             if d_x is not None:
                 total = d_x if total is None else total + d_x
@@ -298,7 +309,7 @@ class Bidirectional(Layer):
             return None
         if total is None:
             total = np.zeros_like(x)
-        return [total, *d_initial] if forward_cache.initial else total
+        return [total, *d_initial] if initial else total
 
     # -- config -----------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -317,11 +328,25 @@ class Bidirectional(Layer):
         return super().from_config(config)
 
 
-def _state_shape(sublayer, input_shape: tuple) -> tuple:
-    """The shape of one state of ``sublayer``: ``(N, units)``, or ``(N, *out, F)``."""
+def _state_shapes(sublayer, input_shape: tuple) -> list[tuple]:
+    """The shapes of the states of ``sublayer``: ``(N, units)`` (``(N, size)`` for each
+    state of an RNN's cell), or ``(N, *out, F)``."""
     if isinstance(sublayer, BaseConvLSTM):
-        return (input_shape[0], *sublayer._output_spatial(input_shape), sublayer.filters)
-    return (input_shape[0], sublayer.units)
+        shape = (input_shape[0], *sublayer._output_spatial(input_shape), sublayer.filters)
+        return [shape] * sublayer._state_count
+    if isinstance(sublayer, RNN):
+        return [(input_shape[0], size) for size in sublayer._state_sizes]
+    return [(input_shape[0], sublayer.units)] * sublayer._state_count
+
+
+def _wrappable(layer) -> bool:
+    """A layer Bidirectional runs: see :data:`WRAPPABLE` (an RNN over one cell only)."""
+    return isinstance(layer, WRAPPABLE) and not (isinstance(layer, RNN) and layer._stacked)
+
+
+def _kind(layer) -> str:
+    return ("RNN over a stack of cells" if isinstance(layer, RNN) and layer._stacked
+            else type(layer).__name__)
 
 
 def _copy(layer: BaseRNN, attribute: str, value, prefix: str) -> BaseRNN:

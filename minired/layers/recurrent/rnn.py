@@ -9,10 +9,12 @@ import numpy as np
 from minired import ops
 from minired.autodiff import layer_calls
 from minired.autodiff.layer_calls import CallArguments
+from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer
 from minired.layers.recurrent.base_rnn import rnn_call
 from minired.layers.recurrent.cells import StackedRNNCells, check_cell, is_custom_cell
 from minired.saving import serialization_lib
+from minired.utils.naming import to_snake_case
 
 
 class RNN(Layer):
@@ -38,8 +40,10 @@ class RNN(Layer):
             optionally ``output_size``. Its loop runs on the tape, which differentiates it
             (backpropagation through time, for free).
         return_sequences: as in :class:`~minired.layers.LSTM`, and so are the next ones.
-        return_state: (with a stack of cells, ``return_state`` and ``initial_state`` are
-            not implemented).
+        return_state: as in LSTM; with a stack, Keras' nesting: ``[output, states of
+            cell 1, states of cell 2, ...]``, each cell's states a list (``[h, c]``; on
+            arrays ``[h]`` for a one-state cell too, in a model ``h`` alone, as Keras).
+            ``initial_state`` of a stack takes the same structure: one entry per cell.
         go_backwards: as in LSTM.
         stateful: as in LSTM.
         unroll: as in LSTM (changes nothing).
@@ -52,6 +56,10 @@ class RNN(Layer):
         (2, 5, 4)
         >>> RNN([LSTMCell(4), GRUCell(3)])(np.ones((2, 5, 3), dtype="float32")).shape
         (2, 3)
+        >>> out, (h1, c1), (h2,) = RNN([LSTMCell(4), GRUCell(3)], return_state=True)(
+        ...     np.ones((2, 5, 3), dtype="float32"))
+        >>> out.shape, c1.shape, h2.shape
+        ((2, 3), (2, 4), (2, 3))
     """
 
     _keras_build_config = True
@@ -74,10 +82,6 @@ class RNN(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self._custom = is_custom_cell(cell)
         self._tape_states = None        # a stateful custom cell's carried states
-        if self.return_state and isinstance(cell, StackedRNNCells):
-            raise ValueError("RNN: `return_state=True` with a stack of cells (Keras returns "
-                             "each cell's states, nested) is not implemented in minired; "
-                             "stack LSTM/GRU/SimpleRNN layers with return_state instead.")
         self._configure()
 
     # -- the cells run as layers ------------------------------------------------------------
@@ -90,8 +94,31 @@ class RNN(Layer):
 
     @property
     def _state_sizes(self) -> list[int]:
+        """The size of every state, flat (all cells of a stack, in order)."""
         size = self.cell.state_size
-        return [int(s) for s in size] if isinstance(size, list | tuple) else [int(size)]
+        sizes = size if isinstance(size, list | tuple) else [size]
+        return [int(s) for entry in sizes
+                for s in (entry if isinstance(entry, list | tuple) else [entry])]
+
+    @property
+    def _stacked(self) -> bool:
+        return isinstance(self.cell, StackedRNNCells)
+
+    @property
+    def _cell_state_counts(self) -> list[int]:
+        """How many states each cell holds (one entry for a single cell)."""
+        if not self._stacked:
+            return [len(self._state_sizes)]
+        return [len(s) if isinstance(s, list | tuple) else 1 for s in self.cell.state_size]
+
+    @property
+    def _state_count(self) -> int:
+        """The number of state tensors, all cells together (as Bidirectional reads it)."""
+        return sum(self._cell_state_counts)
+
+    @property
+    def _state_names(self) -> list[str]:
+        return [f"state_{i}" for i in range(self._state_count)]
 
     @property
     def _output_size(self) -> int:
@@ -107,7 +134,7 @@ class RNN(Layer):
         for i, cell in enumerate(cells):
             last = i == len(cells) - 1
             cell.return_sequences = self.return_sequences if last else True
-            cell.return_state = self.return_state
+            cell.return_state = self.return_state or not single   # a stack: every cell's
             cell.go_backwards = self.go_backwards if single else False
             cell.stateful = self.stateful
             cell.zero_output_for_mask = self.zero_output_for_mask
@@ -160,7 +187,9 @@ class RNN(Layer):
         self._cells[0]._check_call_shape(input_shape)
 
     def compute_output_shape(self, input_shape: tuple):
-        if self._custom:
+        """The output's shape, then (``return_state``) every state's, flat: a stack's
+        outputs are nested by :meth:`__call__` (:meth:`_nest_states`)."""
+        if self._custom or self._stacked:
             batch, steps = input_shape[0], input_shape[1]
             output = ((batch, steps, self._output_size) if self.return_sequences
                       else (batch, self._output_size))
@@ -189,13 +218,20 @@ class RNN(Layer):
         return [triple for cell in self._cells for triple in cell._weight_triples()]
 
     def _keras_weight_groups(self) -> list[tuple[str, list]]:
-        """Keras' paths: ``rnn/cell/vars`` (one cell), ``rnn/cell/cells/<name>/vars``."""
+        """Keras' paths: ``rnn/cell/vars`` (one cell), ``rnn/cell/cells/<class>/vars`` (a stack:
+        ``lstm_cell``, ``lstm_cell_1``..., not the cells' names, as Keras)."""
         if self._custom:
             return [("", []), ("cell", self.cell.weights)]
         if not isinstance(self.cell, StackedRNNCells):
             return [("", []), ("cell", self.cell.weights)]
-        return [("", []), ("cell", []),
-                *[(f"cell/cells/{cell.name}", cell.weights) for cell in self._cells]]
+        used: dict[str, int] = {}       # Keras' container paths: the class, numbered
+        groups = [("", []), ("cell", [])]
+        for cell in self._cells:
+            name = to_snake_case(type(cell).__name__)
+            used[name] = used.get(name, -1) + 1
+            name = f"{name}_{used[name]}" if used[name] else name
+            groups.append((f"cell/cells/{name}", cell.weights))
+        return groups
 
     def _keras_weight_names(self) -> list[str]:
         """The legacy ``.h5`` names, under each cell (``lstm_cell/kernel``...)."""
@@ -206,17 +242,48 @@ class RNN(Layer):
 
     # -- calling ----------------------------------------------------------------------------
     def __call__(self, sequences, *args, **kwargs):
-        """Keras' call, ``layer(sequences, initial_state=None, mask=None, training=None)``
-        (``initial_state`` with one cell only)."""
-        def check(states, shape):
-            if self._custom:
-                return self._check_tape_initial_state(states, shape)
-            if isinstance(self.cell, StackedRNNCells):
-                raise ValueError(f"RNN {self.name!r}: `initial_state` with a stack of cells "
-                                 "is not implemented in minired; give it to stacked "
-                                 "LSTM/GRU/SimpleRNN layers instead.")
-            return self.cell._check_initial_state(states, shape, f"RNN {self.name!r}")
-        return rnn_call(self, super().__call__, sequences, args, kwargs, check)
+        """Keras' call, ``layer(sequences, initial_state=None, mask=None, training=None)``.
+
+        A stack's ``initial_state`` is Keras' structure, one entry per cell (a list of its
+        states, or the state alone for a one-state cell), and with ``return_state`` the
+        states come back the same way: ``[output, [h₁, c₁], [h₂], ...]``."""
+        outputs = rnn_call(self, super().__call__, sequences, args, kwargs,
+                           self._check_initial_state)
+        if self._stacked and self.return_state:
+            given = (args[0] if args else kwargs.get("initial_state")) or None
+            alone = [not isinstance(entry, list | tuple) for entry in given] if isinstance(
+                given, list | tuple) else [False] * len(self._cells)
+            return self._nest_states(outputs, isinstance(sequences, KerasTensor), alone)
+        return outputs
+
+    def _check_initial_state(self, initial_state, input_shape: tuple,
+                             owner: str | None = None):
+        """``initial_state`` checked: one cell's list of states, or a stack's nested
+        list (one entry per cell), each state ``(batch, size)``."""
+        owner = owner or f"RNN {self.name!r}"
+        if self._custom:
+            return self._check_tape_initial_state(initial_state, input_shape)
+        if not self._stacked:
+            return self.cell._check_initial_state(initial_state, input_shape, owner)
+        cells = self._cells
+        if not isinstance(initial_state, list | tuple) or len(initial_state) != len(cells):
+            count = len(initial_state) if isinstance(initial_state, list | tuple) else 1
+            raise ValueError(f"{owner}: `initial_state` of a stack of {len(cells)} cells must "
+                             f"be a list of {len(cells)} entries, one per cell (its list of "
+                             f"states); got {count}.")
+        return [cell._check_initial_state(states, input_shape, f"{owner}, cell {i}")
+                for i, (cell, states) in enumerate(zip(cells, initial_state, strict=True))]
+
+    def _nest_states(self, outputs: list, symbolic: bool, alone: list[bool]) -> list:
+        """``[output, s₁, s₂, ...]`` (flat) as Keras returns a stack's: one list of states
+        per cell; a one-state cell's state alone in a model (Keras' symbolic call) or when
+        its initial state was given alone (Keras' eager call keeps that structure)."""
+        nested, i = [outputs[0]], 1
+        for count, bare in zip(self._cell_state_counts, alone, strict=True):
+            states = list(outputs[i:i + count])
+            nested.append(states[0] if count == 1 and (symbolic or bare) else states)
+            i += count
+        return nested
 
     def _forward_with_mask(self, inputs, training: bool, mask):
         """As a recurrent layer's: a graph call with ``initial_state`` runs without the
@@ -236,29 +303,56 @@ class RNN(Layer):
                 del self.__dict__["call"]
             return outputs
         self._configure()
-        if not isinstance(self.cell, StackedRNNCells):
-            return self.cell.forward(inputs, training=training, mask=mask)
+        if not self._stacked:
+            outputs = self.cell.forward(inputs, training=training, mask=mask)
+            self.cache = self.cell.cache
+            return outputs
+        initial = None
+        if isinstance(inputs, CallArguments):
+            initial = (inputs.args[1] if len(inputs.args) > 1
+                       else inputs.kwargs.get("initial_state"))
+            inputs = inputs.first
         x = np.asarray(inputs)
         if self.go_backwards:
             x = x[:, ::-1]
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
-        for cell in self._cells:
-            x = cell.forward(x, training=training, mask=mask)
-        return x
+        states = []                     # every cell's final states, flat
+        for i, cell in enumerate(self._cells):
+            given = x if initial is None else CallArguments(
+                (x,), {"initial_state": initial[i]})
+            x, *own = cell.forward(given, training=training, mask=mask)
+            states += own
+        self.cache = initial is not None
+        return [x, *states] if self.return_state else x
 
     def backward(self, grad_outputs, input_gradient: bool = True):
         """Backpropagation through time, the last cell first (a cell of your own: the
         tape's walk back through the loop)."""
         if self._custom:
             return layer_calls.backward_call(self, self.cache, grad_outputs)
-        if not isinstance(self.cell, StackedRNNCells):
+        if not self._stacked:
+            self.cell.cache = self.cache
             return self.cell.backward(grad_outputs, input_gradient=input_gradient)
-        grad = grad_outputs
+        # δ of [output, s₁, s₂, ...]: cell k gets δ of its sequence (from cell k+1, or
+        # δoutput for the last) and δ of its own final states; it returns δ of its input
+        # sequence (and, given initial states, their δs₀)
+        grads = list(grad_outputs) if self.return_state else [grad_outputs]
+        counts = self._cell_state_counts
+        ends = np.cumsum([1, *counts]).tolist()
+        grad, d_initial = grads[0], []
         for i, cell in reversed(list(enumerate(self._cells))):
-            grad = cell.backward(grad, input_gradient=input_gradient or i > 0)
+            d_states = (grads[ends[i]:ends[i + 1]] if self.return_state
+                        else [None] * counts[i])
+            d = cell.backward([grad, *d_states], input_gradient=input_gradient or i > 0)
+            if self.cache and d is not None:     # initial states given: [δx, *δs₀]
+                grad, d_initial = d[0], [*d[1:], *d_initial]
+            else:
+                grad = d
         if grad is not None and self.go_backwards:
             grad = grad[:, ::-1]
-        return grad
+        if not input_gradient:
+            return None
+        return [grad, *d_initial] if self.cache else grad
 
     # -- a cell of your own: the loop written with mr.ops ----------------------------------
     def _check_tape_initial_state(self, initial_state, input_shape: tuple) -> list:
