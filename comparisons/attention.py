@@ -27,8 +27,10 @@ from comparisons.registry import Outcome, case
 
 
 def attention_pairs(dtype: str, make: dict, shapes: dict, call: dict, seed: int = 0,
-                    mask=None, label: str = "") -> list[tuple]:
-    """Build ``MultiHeadAttention(**make)`` in both libraries on inputs of ``shapes``
+                    mask=None, label: str = "", layer: str = "MultiHeadAttention"
+                    ) -> list[tuple]:
+    """Build ``layer(**make)`` (``MultiHeadAttention`` or ``GroupQueryAttention``) in both
+    libraries on inputs of ``shapes``
     (``query``, ``value`` and maybe ``key``: shapes with the batch), copy minired's weights
     into Keras (random biases too), call both with ``call`` (and ``attention_mask=mask``)
     and return ``(label, minired, keras)`` for the outputs, the scores if asked, ``δ`` of
@@ -38,8 +40,8 @@ def attention_pairs(dtype: str, make: dict, shapes: dict, call: dict, seed: int 
     rng = np.random.default_rng(seed)
     with precision(dtype):
         tensors = {name: rng.normal(size=shape).astype(dtype) for name, shape in shapes.items()}
-        ours = mr.layers.MultiHeadAttention(**make)
-        theirs = keras.layers.MultiHeadAttention(**make)
+        ours = getattr(mr.layers, layer)(**make)
+        theirs = getattr(keras.layers, layer)(**make)
         kwargs = dict(call)
         if "key" in tensors:
             kwargs["key"] = tensors["key"]

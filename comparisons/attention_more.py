@@ -13,67 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from comparisons.attention import attention_pairs
 from comparisons.keras_env import keras, mr, precision
 from comparisons.registry import Outcome, case
 
 
 def grouped_query_pairs(dtype: str, make: dict, shapes: dict, call: dict, seed: int = 0,
                         mask=None, label: str = "") -> list[tuple]:
-    """Build ``GroupQueryAttention(**make)`` in both libraries on inputs of ``shapes``
-    (``query``, ``value``, maybe ``key``), copy minired's random weights into Keras, call
-    both with ``call`` (and ``attention_mask=mask``) and return ``(label, minired, keras)``
-    for the outputs, the scores if asked, ``δ`` of each input and ``∂L/∂w`` of each weight,
-    for ``L = Σ a ⊙ δa``."""
-    from comparisons.common import tf
-
-    rng = np.random.default_rng(seed)
-    with precision(dtype):
-        tensors = {name: rng.normal(size=shape).astype(dtype) for name, shape in shapes.items()}
-        ours = mr.layers.GroupQueryAttention(**make)
-        theirs = keras.layers.GroupQueryAttention(**make)
-        kwargs = dict(call)
-        if "key" in tensors:
-            kwargs["key"] = tensors["key"]
-        if mask is not None:
-            kwargs["attention_mask"] = mask
-        ours(tensors["query"], tensors["value"], **kwargs)       # builds
-        for w in ours.weights:
-            w[...] = rng.normal(0.0, 0.5, w.shape)
-        outputs = ours(tensors["query"], tensors["value"], **kwargs)
-        scores = call.get("return_attention_scores", False)
-        output = outputs[0] if scores else outputs
-        upstream = rng.normal(size=output.shape).astype(dtype)
-        ours.zero_gradients()
-        grads = [g for g in ours.backward([upstream, None] if scores else upstream)
-                 if g is not None]
-        weight_grads = [np.array(g) for g in ours.gradients]
-
-        theirs(tensors["query"], tensors["value"], **kwargs)
-        theirs.set_weights(ours.get_weights())
-        watched = [tf.constant(tensors[name]) for name in ("query", "value", "key")
-                   if name in tensors]
-        with tf.GradientTape() as tape:
-            tape.watch(watched)
-            keras_kwargs = dict(kwargs)
-            if len(watched) == 3:
-                keras_kwargs["key"] = watched[2]
-            keras_outputs = theirs(watched[0], watched[1], **keras_kwargs)
-            keras_output = keras_outputs[0] if scores else keras_outputs
-            loss = tf.reduce_sum(keras_output * upstream)
-        keras_grads = tape.gradient(loss, watched + list(theirs.trainable_variables))
-    names = [w.path.split("/", 1)[1] for w in theirs.trainable_variables]
-    prefix = f"{label}: " if label else ""
-    pairs = [(f"{prefix}outputs", output, np.asarray(keras_output))]
-    if scores:
-        pairs.append((f"{prefix}scores", outputs[1], np.asarray(keras_outputs[1])))
-    pairs += [(f"{prefix}δ{name}", g, np.asarray(kg)) for name, g, kg in zip(
-        [n for n in ("query", "value", "key") if n in tensors], grads,
-        keras_grads[:len(watched)], strict=True)]
-    # ∂L/∂b_k is 0 exactly (it adds q_t·b_k to a whole row of scores, which the softmax
-    # ignores): both libraries give rounding noise, see comparisons/attention.py.
-    pairs += [(f"{prefix}∂L/∂{name}", g, np.asarray(kg)) for name, g, kg in zip(
-        names, weight_grads, keras_grads[len(watched):], strict=True) if name != "key/bias"]
-    return pairs
+    """:func:`comparisons.attention.attention_pairs` for ``GroupQueryAttention(**make)``."""
+    return attention_pairs(dtype, make, shapes, call, seed, mask, label,
+                           layer="GroupQueryAttention")
 
 
 @case("attention_more", "grouped_query_self")
