@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.keras_env import keras, mr, precision
+from comparisons.recurrent import step_outcome
 from comparisons.registry import Outcome, case
 from comparisons.training import compare_fit
 
@@ -36,34 +37,6 @@ def frames(dtype: str, n: int = 6, seed: int = 0, shape: tuple = SHAPE):
     x = rng.normal(size=(n, *shape)).astype(dtype)
     y = np.sin(x.sum(axis=tuple(range(1, x.ndim))))[:, None].astype(dtype)
     return x, y
-
-
-def step_outcome(model, dtype: str, x, y, twin=None) -> Outcome:
-    """Outputs, loss and every ∂L/∂w of ``model`` (compiled with mse) and its Keras twin
-    (by default ``to_keras(model)``)."""
-    from comparisons.common import tf
-    from comparisons.mirror import to_keras
-
-    twin = to_keras(model) if twin is None else twin
-    loss, grads = model.loss_and_gradients(x, y)
-    with tf.GradientTape() as tape:
-        keras_loss = tf.reduce_mean(keras.losses.mean_squared_error(y, twin(x)))
-    keras_grads = tape.gradient(keras_loss, twin.trainable_variables)
-    names = [f"{layer.name}/{name}" for layer in model.unique_layers
-             for name in _weight_names(layer)]
-    return Outcome([("outputs", model.predict(x, verbose=0), twin.predict(x, verbose=0)),
-                    ("loss", np.array(loss), keras_loss.numpy()),
-                    *[(f"∂L/∂{name}", g, np.asarray(kg))
-                      for name, g, kg in zip(names, grads, keras_grads, strict=True)]])
-
-
-def _weight_names(layer) -> list[str]:
-    if type(layer).__name__ == "Bidirectional":
-        return [f"{side.name}/{name}" for side in (layer.forward_layer, layer.backward_layer)
-                for name in _weight_names(side)]
-    if type(layer).__name__.startswith("ConvLSTM"):
-        return ["kernel", "recurrent_kernel", "bias"][:len(layer.weights)]
-    return ["kernel", "bias"][:len(layer.weights)]          # Dense
 
 
 def _biases_away_from_zero(model) -> None:

@@ -77,7 +77,9 @@ def _weight_names(layer) -> list[str]:
     names = {"LSTM": ["kernel", "recurrent_kernel", "bias"],
              "GRU": ["kernel", "recurrent_kernel", "bias"],
              "SimpleRNN": ["kernel", "recurrent_kernel", "bias"],
-             "Dense": ["kernel", "bias"], "Embedding": ["embeddings"]}
+             "Dense": ["kernel", "bias"], "Embedding": ["embeddings"],
+             **dict.fromkeys(("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"),
+                             ["kernel", "recurrent_kernel", "bias"])}
     if type(layer).__name__ == "RNN":
         return [f"weight {i}" for i in range(len(layer.weights))]
     if type(layer).__name__ == "Bidirectional":

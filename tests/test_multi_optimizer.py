@@ -11,6 +11,7 @@ import copy
 
 import numpy as np
 import pytest
+from optimizer_twins import data, twin_models
 
 import minired as mr
 from minired import optimizers as mo
@@ -184,27 +185,6 @@ def test_paths_are_keras_paths(keras):
     remember_paths(ours)
     assert path_of(ours.layers[-1].kernel) == "outer/top/kernel"
     assert path_of(np.ones(2)) is None
-
-
-def twin_models(keras, make):
-    mr.utils.set_random_seed(0)
-    ours = mr.Sequential([mr.Input((4,)), mr.layers.Dense(5, activation="tanh", name="hidden"),
-                          mr.layers.Dense(3, activation="softmax", name="out")], name="net")
-    theirs = keras.Sequential([keras.Input((4,)),
-                               keras.layers.Dense(5, activation="tanh", name="hidden"),
-                               keras.layers.Dense(3, activation="softmax", name="out")],
-                              name="net")
-    theirs.set_weights(ours.get_weights())
-    ours.compile(optimizer=make(mo), loss="categorical_crossentropy")
-    theirs.compile(optimizer=make(keras.optimizers), loss="categorical_crossentropy")
-    return ours, theirs
-
-
-def data(n: int = 16):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = np.eye(3, dtype="float32")[rng.integers(0, 3, n)]
-    return x, y
 
 
 def by_path(o):

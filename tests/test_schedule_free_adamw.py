@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from optimizer_twins import data, twin_models
 
 import minired as mr
 from minired import optimizers as mo
@@ -104,29 +105,10 @@ def test_an_update_in_blocks_is_the_update_at_once(monkeypatch):
 
 
 # --- fit: what the weights mean -------------------------------------------------------------
-def small_models(keras, make):
-    mr.utils.set_random_seed(0)
-    ours = mr.Sequential([mr.Input((4,)), mr.layers.Dense(5, activation="tanh"),
-                          mr.layers.Dense(3, activation="softmax")])
-    theirs = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="tanh"),
-                               keras.layers.Dense(3, activation="softmax")])
-    theirs.set_weights(ours.get_weights())
-    ours.compile(optimizer=make(mo), loss="categorical_crossentropy")
-    theirs.compile(optimizer=make(keras.optimizers), loss="categorical_crossentropy")
-    return ours, theirs
-
-
-def data(n: int = 16):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = np.eye(3, dtype="float32")[rng.integers(0, 3, n)]
-    return x, y
-
-
 def test_fit_and_evaluate_match_keras(keras):
     """fit trains at y and evaluate reads y, in both (Keras' trainer never swaps in x)."""
     x, y = data()
-    ours, theirs = small_models(keras, lambda o: o.ScheduleFreeAdamW(0.01))
+    ours, theirs = twin_models(keras, lambda o: o.ScheduleFreeAdamW(0.01))
     theirs.optimizer.build(theirs.trainable_variables)   # z from the weights (see the class)
     h_ours = ours.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0).history["loss"]
     h_theirs = theirs.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0).history["loss"]
@@ -142,7 +124,7 @@ def test_keras_fit_with_an_unbuilt_optimizer_starts_z_at_zero(keras):
     """The deliberate difference: Keras' TensorFlow fit loses build's copy of the weights
     into z, so its first step puts every weight at about ±lr. minired starts z at w."""
     x, y = data()
-    ours, theirs = small_models(keras, lambda o: o.ScheduleFreeAdamW(0.1))
+    ours, theirs = twin_models(keras, lambda o: o.ScheduleFreeAdamW(0.1))
     ours.fit(x[:4], y[:4], batch_size=4, shuffle=False, verbose=0)
     theirs.fit(x[:4], y[:4], batch_size=4, shuffle=False, verbose=0)
     # |w| = lr·|g|/(|g| + eps) after Keras' first step: 0.1, a little less for a tiny |g|
@@ -177,7 +159,7 @@ def test_get_by_name_and_serialize(keras):
 
 def test_state_cross_loads_with_keras(tmp_path, keras):
     x, y = data()
-    model = small_models(keras, lambda o: o.ScheduleFreeAdamW(0.01))[0]
+    model = twin_models(keras, lambda o: o.ScheduleFreeAdamW(0.01))[0]
     model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     model.save(tmp_path / "m.keras")
     keras_model = keras.saving.load_model(tmp_path / "m.keras")
