@@ -526,3 +526,19 @@ def test_bad_calls_are_refused():
         mr.layers.StringLookup(vocabulary=["a"]).adapt(["a"])
     with pytest.raises(ValueError, match="bin_boundaries"):
         mr.layers.Discretization(num_bins=3)(np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize("make", [lambda layers: layers.Rescaling(0.5, offset=1.0),
+                                  lambda layers: layers.Discretization(bin_boundaries=[0.0, 1.0])],
+                         ids=["Rescaling", "Discretization"])
+def test_the_built_input_shape_is_written_as_keras_writes_it(keras, make):
+    """Keras records the shape these layers were built with (its build_config): a `.keras`
+    file of minired's then reads as Keras' own, entry for entry."""
+    x = np.linspace(-1, 2, 8, dtype="float32").reshape(2, 4)
+    ours, theirs = make(mr.layers), make(keras.layers)
+    assert ours.get_build_config() is None and theirs.get_build_config() is None   # unbuilt
+    mr.Sequential([mr.Input((4,)), ours]), keras.Sequential([keras.Input((4,)), theirs])
+    assert ours.get_build_config() == {"input_shape": (None, 4)} == theirs.get_build_config()
+    clone = type(ours).from_config(ours.get_config())
+    clone.build_from_config(ours.get_build_config())
+    assert clone.built and np.array_equal(clone(x), ours(x))

@@ -46,6 +46,8 @@ class Discretization(Layer):
         [4.0, 9.0, 14.0]
     """
 
+    _keras_build_config = True       # Keras writes the built input shape
+
     def __init__(self, bin_boundaries=None, num_bins: int | None = None, epsilon: float = 0.01,
                  output_mode: str = "int", sparse: bool = False, dtype=None,
                  name: str | None = None, **kwargs) -> None:

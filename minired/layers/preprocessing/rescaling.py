@@ -44,6 +44,7 @@ class Rescaling(Layer):
     """
 
     _supports_masking_default = True      # passes a mask on, as in Keras
+    _keras_build_config = True            # Keras writes the built input shape
 
     def __init__(self, scale, offset=0.0, name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
