@@ -76,6 +76,8 @@ _BY_CONFIG += ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 _BY_CONFIG += ("SpectralNormalization",)
 # The audio layers (Keras' own config keys; STFTSpectrogram's kernels copied as weights).
 _BY_CONFIG += ("STFTSpectrogram", "MelSpectrogram")
+# Embeddings and grouped-query attention (Keras' own config keys).
+_BY_CONFIG += ("Embedding", "ReversibleEmbedding", "GroupQueryAttention", "GroupedQueryAttention")
 _SUPPORTED = ("Dense, Dropout, Activation, Flatten, Add, Subtract, Multiply, Average, Maximum, "
               f"Minimum, Concatenate, {', '.join(_BY_CONFIG)}, and Sequential or functional "
               "models used as layers")
@@ -327,7 +329,8 @@ def _functional_from_keras(keras_model):
             kwargs = {k: v for k, v in node.arguments.kwargs.items()
                       if v is not None and not (k == "training" and v is False)}
             several = type(layer).__name__ in ("MultiHeadAttention", "Attention",
-                                               "AdditiveAttention")   # key=, mask=...
+                                               "AdditiveAttention", "GroupedQueryAttention",
+                                               "ReversibleEmbedding")   # key=, reverse=...
             several = several or (type(layer).__name__ in ("LSTM", "GRU", "SimpleRNN",
                                                            "Bidirectional")
                                   and set(kwargs) <= {"initial_state"})   # seq2seq

@@ -402,3 +402,25 @@ def test_from_keras_refuses_vision_options_minired_lacks():
                                     keras.layers.BatchNormalization(renorm=True)])
     with pytest.raises(ValueError, match="renorm"):
         from_keras(keras_model)
+
+
+def test_embeddings_and_grouped_query_attention_cross_to_keras_and_back():
+    tokens = mr.Input((5,), dtype="int32")
+    embedded = mr.layers.Embedding(11, 8, name="embed")(tokens)
+    attended = mr.layers.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2,
+                                             name="gqa")(embedded, embedded)
+    logits = mr.layers.ReversibleEmbedding(11, 8, name="tied")(attended, reverse=True)
+    model = mr.Model(tokens, [attended, logits])
+    x = np.random.default_rng(3).integers(0, 11, (2, 5)).astype("int32")
+    keras_model = to_keras(model)
+    assert [type(layer).__name__ for layer in keras_model.layers[1:]] == [
+        "Embedding", "GroupedQueryAttention", "ReversibleEmbedding"]  # Keras' class name
+    for layer in model.layers[1:]:
+        assert keras_model.get_layer(layer.name).get_config() == layer.get_config()
+    for ours, theirs in zip(model(x), keras_model(x), strict=True):
+        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, atol=1e-6)
+    back = from_keras(keras_model)
+    for ours, theirs in zip(model.get_weights(), back.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    for ours, theirs in zip(model(x), back(x), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
