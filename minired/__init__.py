@@ -9,21 +9,29 @@
 
 from minired import (
     activations,
+    applications,
     autodiff,
     backend,
     callbacks,
     config,
     constraints,
     datasets,
+    distillation,
+    distribution,
+    dtype_policies,
+    export,
     gradcheck,
     initializers,
     layers,
+    legacy,
     losses,
     metrics,
+    mixed_precision,
     ops,
     optimizers,
     plot,
     preprocessing,
+    quantizers,
     random,
     regularizers,
     saving,
@@ -31,6 +39,7 @@ from minired import (
     utils,
     wrappers,
 )
+from minired.dtype_policies import DTypePolicy, FloatDTypePolicy
 from minired.initializers import Initializer
 from minired.layers import Input, InputSpec, Layer
 from minired.layers.keras_tensor import KerasTensor
@@ -38,7 +47,15 @@ from minired.losses import Loss
 from minired.metrics import Metric
 from minired.models import Model, Sequential
 from minired.optimizers import Optimizer
+from minired.quantizers import Quantizer
 from minired.regularizers import Regularizer
+from minired.utils.device import device
+from minired.utils.function import Function
+from minired.utils.name_scope import name_scope
+from minired.utils.operation import Operation
+from minired.utils.remat import RematScope, remat
+from minired.utils.stateless_scope import StatelessScope
+from minired.utils.symbolic_scope import SymbolicScope
 from minired.variables import Variable
 
 __version__ = "0.1.0"
@@ -57,9 +74,14 @@ def version() -> str:
 __all__ = [
     "Model", "Sequential", "Input", "Variable", "Layer", "Loss", "Metric", "Optimizer",
     "Initializer", "Regularizer", "InputSpec", "KerasTensor", "version", "activations",
-    "autodiff", "backend",
-    "callbacks", "config", "constraints", "datasets", "gradcheck", "initializers", "layers",
+    "DTypePolicy", "FloatDTypePolicy", "dtype_policies", "mixed_precision",
+    "applications", "autodiff", "backend",
+    "callbacks", "config", "constraints", "datasets", "distillation", "gradcheck",
+    "initializers", "layers",
     "losses", "metrics", "ops",
-    "optimizers", "plot", "preprocessing", "random", "regularizers", "saving", "tree", "utils",
+    "optimizers", "plot", "preprocessing", "quantizers", "Quantizer",
+    "random", "regularizers", "saving", "tree", "utils",
     "wrappers",
+    "device", "distribution", "export", "Function", "legacy", "name_scope", "Operation",
+    "RematScope", "remat", "StatelessScope", "SymbolicScope",
 ]

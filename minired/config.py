@@ -5,17 +5,23 @@ gradient checks and for the tight comparisons against Keras::
 
     import minired as mr
     mr.config.set_floatx("float64")
+
+The layers compute in the global dtype policy's dtype, :func:`dtype`: floatx, unless
+:func:`set_dtype_policy` set another (see :mod:`minired.dtype_policies`).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _ALLOWED_FLOATX = ("float32", "float64")
+#: The global dtype policy set by ``set_dtype_policy``; None: it follows floatx.
+_DTYPE_POLICY = None
 
 
 def floatx() -> str:
@@ -31,6 +37,9 @@ def floatx() -> str:
 def set_floatx(value: str) -> None:
     """Set the float type used for new weights, inputs and optimizer state.
 
+    It also sets the global dtype policy back to following floatx (with a warning when
+    :func:`set_dtype_policy` had set another dtype), so new layers compute in ``value``.
+
     Args:
         value: ``"float32"`` (Keras' default) or ``"float64"``.
 
@@ -38,10 +47,15 @@ def set_floatx(value: str) -> None:
         >>> set_floatx("float64"); dtype()
         dtype('float64')
     """
-    global _FLOATX
+    global _FLOATX, _DTYPE_POLICY
     if value not in _ALLOWED_FLOATX:
         raise ValueError(f"set_floatx: `value` must be one of {_ALLOWED_FLOATX}, got {value!r}.")
-    _FLOATX = value
+    if _DTYPE_POLICY is not None and _DTYPE_POLICY.compute_dtype != value:
+        warnings.warn(f"set_floatx({value!r}) also sets the global dtype policy back to "
+                      f"floatx: new layers compute in {value}, not in the policy "
+                      f"{_DTYPE_POLICY.name!r} set before (Keras would keep that policy).",
+                      UserWarning, stacklevel=2)
+    _FLOATX, _DTYPE_POLICY = value, None
 
 
 def epsilon() -> float:
@@ -61,8 +75,14 @@ def set_epsilon(value: float) -> None:
 
 
 def dtype() -> np.dtype:
-    """Return :func:`floatx` as a NumPy dtype."""
-    return np.dtype(_FLOATX)
+    """The dtype layers compute in and keep their weights in, as a NumPy dtype: the global
+    dtype policy's (:func:`set_dtype_policy`) when one was set, else :func:`floatx`.
+
+    Example:
+        >>> dtype()
+        dtype('float32')
+    """
+    return np.dtype(_FLOATX if _DTYPE_POLICY is None else _DTYPE_POLICY.compute_dtype)
 
 
 def image_data_format() -> str:
@@ -347,3 +367,34 @@ def is_nnx_enabled() -> bool:
         False
     """
     return False
+
+
+# -- the global dtype policy (minired.dtype_policies) -----------------------------------------
+
+def dtype_policy():
+    """The global dtype policy, as ``keras.config.dtype_policy``: the one
+    :func:`set_dtype_policy` set, else a ``DTypePolicy`` of :func:`floatx`.
+
+    Example:
+        >>> dtype_policy()
+        <DTypePolicy "float32">
+    """
+    from minired.dtype_policies import dtype_policy as policies
+
+    return policies.dtype_policy()
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the global dtype policy, as ``keras.config.set_dtype_policy``: layers built
+    afterwards compute and keep their weights in its dtype, ``"float32"`` or ``"float64"``
+    (:func:`dtype` returns it). Other policies (``"mixed_float16"``, ``"bfloat16"``,
+    ``"int8_from_float32"``...) raise ValueError: minired has no mixed precision.
+
+    Example:
+        >>> set_dtype_policy("float64"); dtype()
+        dtype('float64')
+        >>> set_dtype_policy("float32")      # back to Keras' default
+    """
+    from minired.dtype_policies import dtype_policy as policies
+
+    policies.set_dtype_policy(policy)

@@ -62,9 +62,12 @@ does it, and the comparison that fails without it (run ``python -m comparisons <
    dropout active, takes the probability path.
    Why: TensorFlow attaches the logits to the tensor a softmax/sigmoid returns
    (``_keras_logits``) and its cross-entropies read them when present; an inactive Dropout
-   returns that same tensor, any other layer makes a new one.
+   returns that same tensor, any other layer makes a new one. So does the cast of the output
+   to the loss's dtype (floatx) when the layers compute in another (a float64 dtype policy
+   with floatx float32): the loss then takes the probability path.
    Proof: ``saturation/softmax_cce`` and ``saturation/sigmoid_bce`` (the clipped formula
-   differs ninefold at saturation), and ``saturation/softmax_dropout_cce``.
+   differs ninefold at saturation), ``saturation/softmax_dropout_cce``, and for the cast
+   ``tests/test_dtype_policies.py::test_a_float64_softmax_feeds_a_float32_loss_its_probabilities``.
 
 6. The per-output losses of a multi-output model are a plain mean over the batches
    (:func:`output_loss_batch_weight`: its docstring has the what, the why and the measure).
@@ -93,6 +96,49 @@ does it, and the comparison that fails without it (run ``python -m comparisons <
    NumPy's in the last bit for about one value in six; a float64 model multiplies by those
    float32 weights, so without this its float64 numbers differ from Keras' at about 6e-8.
    Proof: ``tests/test_audio_layers.py`` compares the matrix bit for bit with Keras'.
+
+9. TensorFlow's order in a sum over the classes and in a quotient's gradient
+   (:func:`tensorflow_sum`, :func:`quotient_gradient`).
+   What: the categorical cross-entropy from probabilities renormalises, ``q = p / Σp``. Its
+   gradient ``∂ℓ/∂p = ∂ℓ/∂q / Σp + Σ_k ∂ℓ/∂q_k · ((-p_k / Σp) / Σp)`` is computed term by term
+   in that order, and both sums add the classes in the order of TensorFlow's kernel: by
+   registers of 8 float32 (4 float64) lanes, not one after the other as NumPy does (and,
+   with the classes at another axis, ``axis=1``, in yet another order). The binary
+   cross-entropy multiplies the mean's ``-1/D`` in first, as the chain rule does, before
+   each log's ``1/p̃`` (that one needs nothing from here).
+   Why: TensorFlow differentiates the graph Keras writes (``output / reduce_sum(output)``):
+   the gradient of ``x / y`` is ``grad / y`` for ``x`` and ``grad · ((-x / y) / y)``, summed
+   over the broadcast axis, for ``y``. Its CPU sums are Eigen's, vectorised for AVX.
+   Proof: ``tests/test_crossentropy_rounding.py`` compares the gradient with TensorFlow's bit
+   for bit: always in float64, and in float32 wherever TensorFlow's ``reciprocal`` is exact.
+   It is not everywhere: the gradient of ``log q̃`` is ``grad · reciprocal(q̃)``, and Eigen
+   computes a float32 ``reciprocal`` in packets of 8 with the processor's *approximate*
+   reciprocal instruction refined by one Newton step, a value within about 1 ulp of ``1/q̃``
+   that depends on the processor (Intel's and AMD's approximations differ). minired takes the
+   exact ``1/q̃``. (Float64 has no such instruction: its reciprocal is exact.)
+   Not matched yet: the batch reduction's ``w/M`` scales minired's ``∂ℓ/∂p`` afterwards,
+   while TensorFlow's chain multiplies it in first, so the *reduced* gradients agree bit for
+   bit only when ``w/M`` is a power of 2 (no weights, ``M`` = 1, 2, 4, 8, …); and the sparse
+   cross-entropy, which TensorFlow differentiates through ``softmax(log p̃)``, keeps its own
+   formula (1 to 2 ulps apart in float64).
+
+10. TensorFlow's fake-quantization kernels (:func:`fake_quant_levels`,
+    :func:`tensorflow_total`).
+    What: ``quantizers.fake_quant_with_min_max_vars`` computes in float32 whatever its
+    input's dtype (a float64 input is rounded to float32 and the result cast back); the
+    level ``(x - min) / s`` is a division by ``s`` per tensor but a product with ``1/s``
+    (rounded on its own) per channel; and the gradients of ``min`` and ``max`` are float32
+    sums in the order of :func:`tensorflow_sum`, split in halves when longer.
+    Why: Keras' TensorFlow backend calls ``tf.quantization.fake_quant_with_min_max_vars``
+    (or ``_per_channel``), whose kernels exist for float32 only; the per-tensor kernel
+    writes ``clamped_shifted / nudged_scale``, the per-channel one ``clamped_shifted *
+    inv_nudged_scale``; their gradients reduce with Eigen (registers of 8, then a tree
+    whose leaves hold at most 1024 registers).
+    Proof: ``tests/test_quantizers.py`` compares both kernels with TensorFlow's bit for bit
+    on values at the rounding ties, where division and product disagree (per tensor, the
+    product gives a different level for every one of 3,229 such values tried, and per
+    channel the division does), and the gradients of ``min`` and ``max`` bit for bit for
+    sums of up to 20,000 values.
 """
 
 from __future__ import annotations
@@ -224,9 +270,12 @@ def logits_call(calls: list, loss: Any, training: bool) -> int | None:
         index -= 1
     # minired's own softmax or sigmoid, the objects: a function of yours that happens to be
     # called "sigmoid" has no z for the loss to read.
-    if getattr(calls[index][0], "activation", None) in _activations_with_logits():
-        return index
-    return None
+    if getattr(calls[index][0], "activation", None) not in _activations_with_logits():
+        return None
+    # The loss casts the output to floatx: from another dtype, a new tensor without logits.
+    from minired import config
+
+    return index if calls[index][0]._float_dtype() == np.dtype(config.floatx()) else None
 
 
 @functools.cache
@@ -376,3 +425,143 @@ def tensorflow_log_float32(x) -> np.ndarray:
         for i in range(packets, flat.size):             # at most 7 values
             out[i] = logf(float(flat[i])) if logf else np.float32(np.log(np.float64(flat[i])))
     return out.reshape(np.shape(x))
+
+
+# -- 9. TensorFlow's order in a sum over the classes and in a quotient's gradient ------------
+
+def tensorflow_sum(x: np.ndarray, classes_at: int = -1) -> np.ndarray:
+    """``x.sum(axis=-1, keepdims=True)``, added in the order of TensorFlow's CPU kernel.
+
+    The classes are ``x``'s last axis (where minired's losses keep them); ``classes_at`` is
+    the axis they have in TensorFlow's tensor (a loss's ``axis``), which decides the order:
+
+    - last (the default): Eigen works on registers of ``P`` lanes (``P`` = 8 float32 or 4
+      float64, AVX's 256 bits). With at least ``4P`` values, four register accumulators take
+      blocks of ``4P`` and are then added, first to second to third to fourth; the remaining
+      whole registers join the first; the last ``n mod P`` values are added one by one; the
+      register's lanes are added by halves (``0..P/2`` plus ``P/2..P``, and so on), and the
+      tail last. Fewer than ``P`` values are added one by one, as NumPy does. Exact up to
+      ``1024·P`` classes: TensorFlow splits longer rows in halves first.
+    - another axis: the classes are added one by one, except that from 16 classes on, the
+      sums that TensorFlow computes a register of ``P`` at a time (those whose ``P``
+      neighbours along the axes after the classes are in the same row, and not in the last,
+      incomplete register of the output) take four accumulators, class ``j`` in
+      accumulator ``j mod 4``, added first to second to third to fourth.
+
+    Example:
+        >>> x = np.float32([[1e8] + [1] * 12])    # 1e8 + 1 is 1e8 in float32, 1e8 + 8 is not
+        >>> x.sum(axis=-1, keepdims=True), tensorflow_sum(x)
+        (array([[1.e+08]], dtype=float32), array([[1.0000001e+08]], dtype=float32))
+    """
+    x = np.moveaxis(np.asarray(x), -1, classes_at)     # TensorFlow's layout
+    axis = classes_at % x.ndim
+    before, after = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis + 1:]))
+    if after == 1:
+        total = _eigen_inner_sum(x.reshape(before, x.shape[axis]))[:, None]
+    else:
+        total = _eigen_middle_sum(x.reshape(before, x.shape[axis], after))
+    return np.moveaxis(total.reshape(x.shape[:axis] + (1,) + x.shape[axis + 1:]), axis, -1)
+
+
+def _eigen_inner_sum(x: np.ndarray) -> np.ndarray:
+    """Eigen's sum of each row of the 2-D ``x`` (its ``InnerMostDimReducer``)."""
+    lanes = 32 // x.dtype.itemsize
+    n = x.shape[-1]
+    registers = n // lanes * lanes
+    accumulator = np.zeros((x.shape[0], lanes), x.dtype)
+    start = 0
+    if n >= 4 * lanes:                                  # four accumulators, then one
+        start = n // (4 * lanes) * (4 * lanes)
+        four = [accumulator.copy() for _ in range(4)]
+        for j in range(0, start, 4 * lanes):
+            for k in range(4):
+                four[k] = four[k] + x[:, j + k * lanes:j + (k + 1) * lanes]
+        accumulator = ((four[0] + four[1]) + four[2]) + four[3]
+    for j in range(start, registers, lanes):
+        accumulator = accumulator + x[:, j:j + lanes]
+    tail = np.zeros(x.shape[0], x.dtype)
+    for j in range(registers, n):
+        tail = tail + x[:, j]
+    while accumulator.shape[-1] > 1:                    # the lanes, added by halves
+        half = accumulator.shape[-1] // 2
+        accumulator = accumulator[:, :half] + accumulator[:, half:]
+    return tail + accumulator[:, 0]
+
+
+def _eigen_middle_sum(x: np.ndarray) -> np.ndarray:
+    """Eigen's sum over the middle axis of the 3-D ``x`` (its ``InnerMostDimPreserver`` for
+    whole registers of outputs, one by one for the others); shape ``(before, after)``."""
+    one_by_one = np.zeros((x.shape[0], x.shape[2]), x.dtype)
+    for j in range(x.shape[1]):
+        one_by_one = one_by_one + x[:, j]
+    if x.shape[1] < 16:
+        return one_by_one
+    four = [np.zeros_like(one_by_one) for _ in range(4)]
+    unrolled = x.shape[1] // 4 * 4
+    for j in range(unrolled):
+        four[j % 4] = four[j % 4] + x[:, j]
+    by_four = ((four[0] + four[1]) + four[2]) + four[3]
+    for j in range(unrolled, x.shape[1]):
+        by_four = by_four + x[:, j]
+    lanes = 32 // x.dtype.itemsize
+    outputs = one_by_one.size
+    register = np.arange(outputs) // lanes * lanes      # where each output's register starts
+    whole = (register + lanes <= outputs) & (register % x.shape[2] + lanes <= x.shape[2])
+    return np.where(whole.reshape(one_by_one.shape), by_four, one_by_one)
+
+
+def quotient_gradient(grad_q: np.ndarray, p: np.ndarray, total: np.ndarray,
+                      classes_at: int = -1) -> np.ndarray:
+    """``∂ℓ/∂p`` for ``q = p / total`` with ``total = Σ_k p_k`` (last axis), from ``∂ℓ/∂q``.
+
+    The math is ``(∂ℓ/∂q - Σ_k ∂ℓ/∂q_k q_k) / total``; TensorFlow computes it as the sum of
+    the gradient through ``p / total`` and the one through ``total``::
+
+        ∂ℓ/∂q / total + Σ_k ∂ℓ/∂q_k · ((-p_k / total) / total)
+
+    with the sum of :func:`tensorflow_sum` (``classes_at``: see there).
+
+    Example:
+        >>> p = np.array([[1.0, 3.0]])
+        >>> quotient_gradient(np.array([[-4.0, 0.0]]), p, p.sum(axis=-1, keepdims=True))
+        array([[-0.75,  0.25]])
+    """
+    return grad_q / total + tensorflow_sum(grad_q * ((-p / total) / total), classes_at)
+
+
+# -- 10. TensorFlow's fake-quantization kernels ---------------------------------------------
+
+def fake_quant_levels(shifted: np.ndarray, scale, inv_scale, per_channel: bool) -> np.ndarray:
+    """``(x - min) / s``, the level of each value, as TensorFlow's kernel computes it: a
+    division by ``scale`` per tensor, a product with ``inv_scale`` (``1/s`` rounded on its
+    own) per channel.
+
+    Example:
+        >>> x, s, inv_s = np.float32(2.1545262), np.float32(0.04952934), np.float32(20.190052)
+        >>> fake_quant_levels(x, s, inv_s, False), fake_quant_levels(x, s, inv_s, True)
+        (np.float32(43.5), np.float32(43.499996))
+    """
+    return shifted * inv_scale if per_channel else shifted / scale
+
+
+def tensorflow_total(x: np.ndarray, first: int = 0) -> np.ndarray:
+    """``x.sum(axis=-1)`` in the order of TensorFlow's full reduction, for rows of any length.
+
+    Up to ``1024 · P`` values (``P`` = 8 float32 lanes) a row is added as
+    :func:`tensorflow_sum` adds it; a longer row is split in two at the register boundary
+    after its middle (counted from ``first``, the row's offset in the whole), each half
+    added the same way, and the two sums added.
+
+    Example:
+        >>> x = np.float32([[1e8] + [1] * 12])
+        >>> tensorflow_total(x)
+        array([1.0000001e+08], dtype=float32)
+    """
+    x = np.asarray(x)
+    lanes = 32 // x.dtype.itemsize
+    n = x.shape[-1]
+    if n <= 1024 * lanes:
+        return tensorflow_sum(x)[..., 0]
+    split = lanes * -(-(first + -(-n // 2)) // lanes)
+    left = min(split - first, n)
+    return tensorflow_total(x[..., :left], first) + tensorflow_total(x[..., left:], split)

@@ -23,9 +23,11 @@ import numpy as np
 
 from minired import config
 from minired.autodiff.tensor import Tensor
+from minired.utils.name_scope import current_path
 from minired.utils.naming import auto_name
 
 _FROZEN: list[bool] = []     # while not empty, assign() changes nothing (shape inference)
+_WATCHERS: list = []         # functions told of each Variable about to be assigned (StatelessScope)
 
 
 class Variable(Tensor):
@@ -64,6 +66,7 @@ class Variable(Tensor):
         variable = np.array(value, dtype=dtype, copy=True).view(cls)
         variable._origin = "variable"
         variable.name = name or auto_name("variable")
+        variable._scope_path = current_path()     # the mr.name_scope(s) open now
         variable.trainable = bool(trainable)
         variable.regularizer = regularizer
         variable.constraint = constraint
@@ -89,7 +92,9 @@ class Variable(Tensor):
 
     @property
     def path(self) -> str:
-        return self.name
+        """``"scope/name"``: the ``mr.name_scope`` open at creation, then the name."""
+        scope = self.__dict__.get("_scope_path", "")
+        return f"{scope}/{self.name}" if scope else self.name
 
     @property
     def value(self) -> np.ndarray:
@@ -104,6 +109,8 @@ class Variable(Tensor):
                              "value in `variable.assign(value)` must match. "
                              f"variable.shape={self.shape}, Received: value.shape={value.shape}."
                              f" Target variable: {self.name!r}")
+        for watch in _WATCHERS:
+            watch(self)
         if not _FROZEN:
             self.view(np.ndarray)[...] = value
 

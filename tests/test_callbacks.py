@@ -612,9 +612,10 @@ def test_progbar_verbose_1_draws_live_bar_with_eta(clock, capsys):
     assert redraws == [
         "",
         " 1/10 ━━━━━━━━━━━━━━━━━━━━ 4s 500ms/step - loss: 0.7000 - neg: -0.5000",
-        # The values as given, never averaged by the bar. The first step is left out of the
+        # The values averaged over the steps, as Keras' bar does by default: (0.7 + 0.5 +
+        # 2 · 0.4) / 4 (step 4 stands for steps 3 and 4). The first step is left out of the
         # time per step: (101.5 - 100.5) / 3, and ETA 6 * 0.333 s.
-        " 4/10 ━━━━━━━━━━━━━━━━━━━━ 2s 333ms/step - loss: 0.4000 - neg: -0.5000",
+        " 4/10 ━━━━━━━━━━━━━━━━━━━━ 2s 333ms/step - loss: 0.5000 - neg: -0.5000",
         # Final: elapsed time, the last values as given, and a newline. Padded to the
         # previous width so no stale characters remain.
         "10/10 ━━━━━━━━━━━━━━━━━━━━ 5s 500ms/step - loss: 0.2500 - neg: -0.5000\n",
@@ -648,7 +649,7 @@ def test_progbar_without_dynamic_display_prints_line_per_update(clock, capsys):
 def test_progbar_unknown_target(clock, capsys):
     run_bar_script(Progbar, clock, verbose=1, target=None)
     redraws = screen(capsys.readouterr().out).split("\r")
-    assert redraws[2] == "      4/Unknown 2s 333ms/step - loss: 0.4000 - neg: -0.5000"
+    assert redraws[2] == "      4/Unknown 2s 333ms/step - loss: 0.5000 - neg: -0.5000"
 
 
 def test_progbar_shows_arrays_and_numpy_scalars_by_their_mean(clock, capsys):
@@ -868,15 +869,15 @@ def test_keras_progbar_parity(verbose, dynamic, target, clock, capsys, monkeypat
 
     monkeypatch.setattr(keras_progbar, "time", clock)
 
-    def keras_bar(**kwargs):
-        # As Keras' ProgbarLogger makes it: every value shown as given, none averaged.
-        return keras_progbar.Progbar(**kwargs, stateless_metrics=set())
-
-    outputs = []
-    for bar_class in (Progbar, keras_bar):
-        run_bar_script(bar_class, clock, verbose, dynamic=dynamic, target=target)
-        outputs.append(capsys.readouterr().out)
-    assert outputs[0] == outputs[1]
+    # As Keras' ProgbarLogger makes it (every value shown as given, none averaged), and
+    # as a bar made with the defaults (every value averaged over the steps).
+    for options in ({"stateless_metrics": set()}, {}):
+        outputs = []
+        for bar_class in (Progbar, keras_progbar.Progbar):
+            run_bar_script(bar_class, clock, verbose, dynamic=dynamic, target=target,
+                           **options)
+            outputs.append(capsys.readouterr().out)
+        assert outputs[0] == outputs[1]
 
 
 @pytest.mark.parametrize("verbose", [1, 2])

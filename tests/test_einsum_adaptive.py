@@ -120,7 +120,11 @@ def test_einsum_dense_is_dense_for_ab_bc_ac(float64):
     dense.build((None, 3))
     dense.set_weights([w + 0.1 for w in layer.get_weights()])
     layer.set_weights(dense.get_weights())
-    np.testing.assert_allclose(layer(x), dense(x), rtol=1e-15)
+    # einsum and matmul add the 3 products in their own orders: equal up to the rounding
+    # bound of a sum of n = 3 terms, n·ε·Σ|terms| (relu moves no value further)
+    kernel, bias = dense.get_weights()
+    bound = 3 * np.finfo(np.float64).eps * (np.abs(x) @ np.abs(kernel) + np.abs(bias))
+    assert np.all(np.abs(layer(x) - dense(x)) <= bound)
 
 
 def test_kernel_and_bias_shapes_and_fans_are_keras(keras_env):
@@ -231,7 +235,6 @@ def test_constraints_apply_after_each_step(float64):
 
 
 @pytest.mark.parametrize(("make", "error", "match"), [
-    (lambda: L.EinsumDense("ab,bc->ac", 3, lora_rank=2), ValueError, "LoRA"),
     (lambda: L.EinsumDense("ab,bc", 3), ValueError, "Invalid einsum equation"),
     (lambda: L.EinsumDense("aab,bc->ac", 3), ValueError, "repeats a letter"),
     (lambda: L.EinsumDense(3, 3), TypeError, "equation"),

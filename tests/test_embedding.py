@@ -124,7 +124,7 @@ def test_mask_zero_gives_the_padding_mask_and_keras_only_arguments_are_refused()
     assert layer.supports_masking and layer.get_config()["mask_zero"] is True
     np.testing.assert_array_equal(layer.compute_mask(X), X != 0)
     assert not mr.layers.Embedding(10, 4).supports_masking
-    with pytest.raises(ValueError, match="lora_rank"):
-        mr.layers.Embedding(10, 4, lora_rank=2)
+    with pytest.raises(ValueError, match="quantization_config"):
+        mr.layers.Embedding(10, 4, quantization_config="int8")      # (LoRA: tests/test_lora.py)
     with pytest.raises(ValueError, match="`input_dim` must be a positive int, got 0"):
         mr.layers.Embedding(0, 4)

@@ -167,7 +167,7 @@ def test_minired_has_every_keras_loss(keras_env):
 def test_constructor_defaults_match_keras(keras_env, class_name):
     ours = inspect.signature(getattr(mr.losses, class_name)).parameters
     theirs = inspect.signature(getattr(keras_env.keras.losses, class_name)).parameters
-    assert list(ours) == [p for p in theirs if p != "dtype"]
+    assert list(ours) == list(theirs)
     for argument in ours:
         assert ours[argument].default == theirs[argument].default, argument
 

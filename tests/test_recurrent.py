@@ -360,7 +360,6 @@ def test_bad_inputs_are_refused():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"recurrent_dropout": "high"}, "recurrent_dropout"),
-    ({"use_cudnn": True}, "use_cudnn=True"),
     ({"use_cudnn": "yes"}, "use_cudnn"),
     ({"units": 0}, "units"),
     ({"dropout": "high"}, "dropout"),

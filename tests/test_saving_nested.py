@@ -310,6 +310,6 @@ def test_a_model_and_a_layer_on_a_constant_inside_your_call_get_their_gradients(
     _, grads = model.loss_and_gradients(x, y)
     assert len(grads) == len(model.trainable_weights) == 5
     for weight, grad in zip(model.trainable_weights, grads, strict=True):
-        numeric = numerical_gradient(lambda: model.compute_loss(y, model(x)), weight)
+        numeric = numerical_gradient(lambda: model.compute_loss(y=y, y_pred=model(x)), weight)
         assert np.abs(grad).max() > 0
         assert relative_error(grad, numeric) < 1e-7

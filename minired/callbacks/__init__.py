@@ -11,6 +11,7 @@ from minired.callbacks.lambda_callback import LambdaCallback
 from minired.callbacks.learning_rate_scheduler import LearningRateScheduler
 from minired.callbacks.model_checkpoint import ModelCheckpoint
 from minired.callbacks.monitor_callback import MonitorCallback
+from minired.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from minired.callbacks.progbar_logger import ProgbarLogger
 from minired.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from minired.callbacks.remote_monitor import RemoteMonitor
@@ -29,6 +30,7 @@ __all__ = [
     "LearningRateScheduler",
     "ModelCheckpoint",
     "MonitorCallback",
+    "OrbaxCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "RemoteMonitor",

@@ -99,7 +99,8 @@ class ProgbarLogger(Callback):
     def _maybe_init_progbar(self) -> None:
         if self.progbar is None:
             # The bar shows the values as given (Keras asks for it with stateless_metrics=set()).
-            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step")
+            self.progbar = Progbar(target=self.target, verbose=self.verbose,
+                                   stateless_metrics=set(), unit_name="step")
 
     def _update_progbar(self, batch: int, logs: dict | None = None) -> None:
         self._maybe_init_progbar()

@@ -404,7 +404,7 @@ def _functional_config(model: Any) -> dict:
 
     own_nodes = set(map(id, model._nodes))
     layers = []
-    for layer in model.layers:
+    for layer in model._operations:        # as Keras' to_json: the operations' nodes too
         config = (_functional_config(layer)["config"] if type(layer).__name__ == "Functional"
                   else {"name": layer.name})
         nodes = [{"args": [argument(node.call_inputs)], "kwargs": {}}

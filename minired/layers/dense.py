@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minired import activations, constraints, initializers, regularizers
+from minired.layers import lora
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 
@@ -55,6 +56,11 @@ class Dense(Layer):
         bias_constraint: projection applied to ``b`` after each step.
         name: layer name.
         trainable: whether the optimizer updates ``W`` and ``b``.
+        lora_rank: if set, LoRA is enabled with this rank when the layer is built (see
+            :meth:`enable_lora`).
+        lora_alpha: LoRA's scale numerator, ``s = lora_alpha / lora_rank`` (default: the
+            rank). As in Keras, the build calls ``enable_lora(lora_rank)``, which sets it
+            back to the rank: to keep another value, call :meth:`enable_lora` yourself.
         **kwargs: ``input_shape``/``input_dim`` on a first layer (see
             :class:`~minired.layers.Layer`).
 
@@ -72,6 +78,10 @@ class Dense(Layer):
 
     _constrained_weights = (("kernel", "kernel_constraint"), ("bias", "bias_constraint"))
 
+    lora_enabled = False      # see enable_lora
+    #: With LoRA on, ``kernel`` reads ``W + s A B``; before, the array itself (see lora.py).
+    kernel = lora.MergedWeight("kernel", "lora_kernel_a", "lora_kernel_b")
+
     def __init__(
         self,
         units: int,
@@ -85,6 +95,8 @@ class Dense(Layer):
         bias_constraint=None,
         name: str | None = None,
         trainable: bool = True,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
         **kwargs,
     ) -> None:
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -101,6 +113,9 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -116,6 +131,32 @@ class Dense(Layer):
             self.bias = np.asarray(self.bias_initializer((self.units,), dtype=dtype))
             self.bias_gradient = np.zeros_like(self.bias)
         super().build(input_shape)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)       # (Keras: lora_alpha back to the rank)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None,
+                    a_initializer="he_uniform", b_initializer="zeros") -> None:
+        """Freeze ``W`` and train ``W + s A B`` through ``A: (in, rank)`` and
+        ``B: (rank, units)``, with ``s = lora_alpha / rank`` (LoRA; the math is in
+        :mod:`minired.layers.lora`).
+
+        Args:
+            rank: the inner size ``r`` of ``A B`` (a positive int).
+            lora_alpha: the scale's numerator (default: ``rank``, so ``s = 1``).
+            a_initializer: how ``A`` starts (default ``"he_uniform"``).
+            b_initializer: how ``B`` starts (default ``"zeros"``: ``W' = W`` at first).
+
+        Example:
+            >>> layer = Dense(3)
+            >>> layer.build((None, 4))
+            >>> layer.enable_lora(2)
+            >>> [w.shape for w in layer.trainable_weights]
+            [(3,), (4, 2), (2, 3)]
+        """
+        lora.enable_lora(self, rank, lora_alpha, a_initializer, b_initializer,
+                         weight="kernel", constraint=self.kernel_constraint,
+                         a_name="lora_kernel_a", b_name="lora_kernel_b",
+                         regularizer=self.kernel_regularizer)
 
     def _check_call_shape(self, input_shape: tuple) -> None:
         """A built Dense takes any inputs of 2 or more axes whose last axis has the kernel's
@@ -137,8 +178,9 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)   # the layer's dtype, as Keras
-        z = x @ self.kernel                               # z = x W
+        kernel = self.kernel                              # with LoRA: W + s A B
+        x = np.asarray(inputs).astype(kernel.dtype, copy=False)   # the layer's dtype, as Keras
+        z = x @ kernel                                    # z = x W
         if self.use_bias:
             z += self.bias                                #   + b
         a = self.activation(z)                            # a = f(z)
@@ -164,13 +206,34 @@ class Dense(Layer):
             # (N, …, in) -> (N·…, in): each position along the middle axes is one more row,
             # so the sums over the batch below become sums over all the leading axes.
             x, grad_z = x.reshape(-1, x.shape[-1]), grad_z.reshape(-1, self.units)
-        self._add_to_gradient(self.kernel_gradient, np.matmul, x.T, grad_z)  # ∂L/∂W += xᵀ δz
+        if self.lora_enabled:       # W frozen: A and B share ∂L/∂W' = xᵀ δz (see lora.py)
+            lora.add_factor_gradients(self, x.T @ grad_z, self.lora_kernel_a, self.lora_kernel_b)
+        else:
+            self._add_to_gradient(self.kernel_gradient, np.matmul, x.T, grad_z)  # ∂L/∂W += xᵀ δz
         if self.use_bias:
             self._add_to_gradient(self.bias_gradient, grad_z.sum, axis=0)  # ∂L/∂b += Σ_n δz_n
         return grad_x
 
     def _weight_triples(self) -> list:
+        if self.lora_enabled:                        # kernel, bias, A, B
+            bias = [(self.bias, self.bias_gradient, self.bias_regularizer)] if self.use_bias else []
+            return lora.weight_triples(self, "kernel", self.kernel_gradient, bias)
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
+
+    def save_own_variables(self, store: dict) -> None:
+        """Keras' ``"0"``: the kernel (with LoRA on, the merged ``W + s A B``), ``"1"``: the
+        bias."""
+        if not self.lora_enabled:
+            return super().save_own_variables(store)
+        lora.save_merged(self, store, "kernel", [self.bias] if self.use_bias else [])
+
+    def load_own_variables(self, store) -> None:
+        """Read what :meth:`save_own_variables` wrote (with LoRA on: into the frozen ``W``,
+        then ``A`` and ``B`` set to zero, as Keras)."""
+        if not self.lora_enabled:
+            return super().load_own_variables(store)
+        lora.load_merged(self, store, "kernel", [self.bias] if self.use_bias else [],
+                         self.lora_kernel_a, self.lora_kernel_b)
 
     def get_config(self) -> dict:
         """Keras' Dense config."""
@@ -187,6 +250,8 @@ class Dense(Layer):
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
             "quantization_config": None,    # a Keras-only argument, at Keras' default
+            **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
+               if self.lora_rank else {}),     # as Keras: only once LoRA is asked for
         }
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from minired import activations, constraints, initializers, regularizers
 from minired.initializers.random_initializers import VarianceScaling
+from minired.layers import lora
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 
@@ -54,7 +55,10 @@ class EinsumDense(Layer):
         kernel_regularizer, bias_regularizer: penalties on ``W`` and ``b``.
         activity_regularizer: a penalty on the outputs (see :class:`~minired.layers.Layer`).
         kernel_constraint, bias_constraint: projections applied after each optimizer step.
-        lora_rank, lora_alpha: ``None`` only: minired has no LoRA (refused clearly).
+        lora_rank: if set, LoRA is enabled with this rank when the layer is built (see
+            :meth:`enable_lora`).
+        lora_alpha: LoRA's scale numerator, ``s = lora_alpha / lora_rank`` (default: the
+            rank).
         name, trainable: as every layer.
 
     Example:
@@ -68,6 +72,10 @@ class EinsumDense(Layer):
     _writes_gradients = True       # backward adds through _add_to_gradient (see Layer)
 
     _constrained_weights = (("kernel", "kernel_constraint"), ("bias", "bias_constraint"))
+
+    lora_enabled = False      # see enable_lora
+    #: With LoRA on, ``kernel`` reads ``W + s A B``; before, the array itself (see lora.py).
+    kernel = lora.MergedWeight("kernel", "lora_kernel_a", "lora_kernel_b")
 
     def __init__(
         self,
@@ -92,10 +100,6 @@ class EinsumDense(Layer):
                 raise ValueError(f"EinsumDense: `{keras_only}` is not supported by minired "
                                  "(no quantization); leave it None.")
         super().__init__(name=name, trainable=trainable, **kwargs)
-        if lora_rank is not None or lora_alpha is not None:
-            raise ValueError(
-                "EinsumDense: LoRA is not supported by minired: `lora_rank` and `lora_alpha` "
-                f"must be None, got lora_rank={lora_rank!r}, lora_alpha={lora_alpha!r}.")
         if not isinstance(equation, str):
             raise TypeError(f"EinsumDense: `equation` must be a str such as 'ab,bc->ac', got "
                             f"{equation!r}.")
@@ -119,8 +123,9 @@ class EinsumDense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.lora_rank = None
-        self.lora_alpha = None
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
 
     @property
     def use_bias(self) -> bool:
@@ -148,6 +153,32 @@ class EinsumDense(Layer):
             self.bias = np.asarray(self.bias_initializer(tuple(bias_shape), dtype=dtype))
             self.bias_gradient = np.zeros_like(self.bias)
         super().build(input_shape)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None,
+                    a_initializer="he_uniform", b_initializer="zeros") -> None:
+        """Freeze ``W`` and train ``W + s A B`` through ``A`` (the kernel's shape with
+        ``rank`` last) and ``B: (rank, last kernel axis)``, with ``s = lora_alpha / rank``
+        (LoRA; the math is in :mod:`minired.layers.lora`).
+
+        Args:
+            rank: the inner size ``r`` of ``A B`` (a positive int).
+            lora_alpha: the scale's numerator (default: ``rank``, so ``s = 1``).
+            a_initializer: how ``A`` starts (default ``"he_uniform"``).
+            b_initializer: how ``B`` starts (default ``"zeros"``: ``W' = W`` at first).
+
+        Example:
+            >>> layer = EinsumDense("abc,cde->abde", output_shape=(None, 2, 4))
+            >>> layer.build((None, 3, 5))
+            >>> layer.enable_lora(2)
+            >>> layer.lora_kernel_a.shape, layer.lora_kernel_b.shape
+            ((5, 2, 2), (2, 4))
+        """
+        lora.enable_lora(self, rank, lora_alpha, a_initializer, b_initializer,
+                         weight="kernel", constraint=self.kernel_constraint,
+                         a_name="lora_kernel_a", b_name="lora_kernel_b",
+                         regularizer=self.kernel_regularizer)
 
     def _check_call_shape(self, input_shape: tuple) -> None:
         """Keras' ``InputSpec(ndim=...)`` of the built layer, and the kernel's sizes."""
@@ -174,9 +205,10 @@ class EinsumDense(Layer):
         return x_spec + extra, w_spec, out_spec + extra
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        x = np.asarray(inputs).astype(self.kernel.dtype, copy=False)
+        kernel = self.kernel                                              # LoRA: W + s A B
+        x = np.asarray(inputs).astype(kernel.dtype, copy=False)
         x_spec, w_spec, out_spec = self._explicit(x.ndim)
-        z = np.einsum(f"{x_spec},{w_spec}->{out_spec}", x, self.kernel)   # z = einsum(x, W)
+        z = np.einsum(f"{x_spec},{w_spec}->{out_spec}", x, kernel)        # z = einsum(x, W)
         if self.use_bias:
             z = z + self.bias                                             #   + b
         a = self.activation(z)                                            # a = f(z)
@@ -188,8 +220,13 @@ class EinsumDense(Layer):
         grad_z = self.activation.backward(z, a, grad_outputs)           # δz = f'(z) ⊙ δa
         x_spec, w_spec, out_spec = self._explicit(x.ndim)
         # ∂L/∂W = einsum("O,I->K"): every letter of K is in I or in O (Keras checks it)
-        self._add_to_gradient(self.kernel_gradient, np.einsum,
-                              f"{x_spec},{out_spec}->{w_spec}", x, grad_z)
+        if self.lora_enabled:       # W frozen: A and B share ∂L/∂W' (see lora.py)
+            lora.add_factor_gradients(self, np.einsum(f"{x_spec},{out_spec}->{w_spec}", x,
+                                                      grad_z),
+                                      self.lora_kernel_a, self.lora_kernel_b)
+        else:
+            self._add_to_gradient(self.kernel_gradient, np.einsum,
+                                  f"{x_spec},{out_spec}->{w_spec}", x, grad_z)
         if self.use_bias:
             self._add_to_gradient(self.bias_gradient, _sum_to_shape, grad_z, self.bias.shape)
         if not input_gradient:
@@ -205,7 +242,25 @@ class EinsumDense(Layer):
         return grad_x
 
     def _weight_triples(self) -> list:
+        if self.lora_enabled:                        # kernel, bias, A, B
+            bias = [(self.bias, self.bias_gradient, self.bias_regularizer)] if self.use_bias else []
+            return lora.weight_triples(self, "kernel", self.kernel_gradient, bias)
         return self._kernel_and_bias_triples()       # kernel, then bias (see Layer)
+
+    def save_own_variables(self, store: dict) -> None:
+        """Keras' ``"0"``: the kernel (with LoRA on, the merged ``W + s A B``), ``"1"``: the
+        bias."""
+        if not self.lora_enabled:
+            return super().save_own_variables(store)
+        lora.save_merged(self, store, "kernel", [self.bias] if self.use_bias else [])
+
+    def load_own_variables(self, store) -> None:
+        """Read what :meth:`save_own_variables` wrote (with LoRA on: into the frozen ``W``,
+        then ``A`` and ``B`` set to zero, as Keras)."""
+        if not self.lora_enabled:
+            return super().load_own_variables(store)
+        lora.load_merged(self, store, "kernel", [self.bias] if self.use_bias else [],
+                         self.lora_kernel_a, self.lora_kernel_b)
 
     def get_config(self) -> dict:
         """Keras' EinsumDense config."""
@@ -224,6 +279,8 @@ class EinsumDense(Layer):
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
             "quantization_config": None,    # a Keras-only argument, at Keras' default
+            **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
+               if self.lora_rank else {}),     # as Keras: only once LoRA is asked for
         }
 
     @classmethod

@@ -7,11 +7,12 @@ import warnings
 import numpy as np
 
 from minired import constraints, initializers, regularizers
+from minired.layers import lora
 from minired.layers.layer import Layer
 from minired.saving import serialization_lib
 
 #: Keras arguments minired has no concept of, accepted at their default (None) only.
-KERAS_ONLY = ("lora_rank", "lora_alpha", "quantization_config")
+KERAS_ONLY = ("quantization_config",)
 
 
 class Embedding(Layer):
@@ -44,10 +45,15 @@ class Embedding(Layer):
             loss and metrics read (the padded time steps do not count). With it, index 0
             cannot be a word, so ``input_dim`` should be the vocabulary size + 1.
         weights: optional initial table, an array of shape ``(input_dim, output_dim)``.
+        lora_rank: if set, LoRA is enabled with this rank when the layer is built (see
+            :meth:`enable_lora`).
+        lora_alpha: LoRA's scale numerator, ``s = lora_alpha / lora_rank`` (default: the
+            rank). As in Keras, the build calls ``enable_lora(lora_rank)``, which sets it
+            back to the rank: to keep another value, call :meth:`enable_lora` yourself.
         name: layer name.
         trainable: whether the optimizer updates ``W``.
-        **kwargs: the Keras-only ``lora_rank``, ``lora_alpha`` and
-            ``quantization_config`` (None only), the deprecated ``input_length``
+        **kwargs: the Keras-only ``quantization_config`` (None only), the deprecated
+            ``input_length``
             (ignored with a warning, as Keras), ``input_shape`` on a first layer.
 
     Example:
@@ -65,6 +71,8 @@ class Embedding(Layer):
         embeddings_constraint=None,
         mask_zero: bool = False,
         weights=None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
         name: str | None = None,
         trainable: bool = True,
         **kwargs,
@@ -84,11 +92,18 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
         if weights is not None:                     # Keras: build now, then set the table
             self.build(None)
             self.set_weights(weights if isinstance(weights, list) else [weights])
 
     _constrained_weights = (("embeddings", "embeddings_constraint"),)
+
+    lora_enabled = False      # see enable_lora
+    #: With LoRA on, ``embeddings`` reads ``W + s A B``; before, the array itself (lora.py).
+    embeddings = lora.MergedWeight("embeddings", "lora_embeddings_a", "lora_embeddings_b")
 
     def build(self, input_shape: tuple | None) -> None:
         """Create ``W``; its shape depends only on ``input_dim`` and ``output_dim``."""
@@ -99,6 +114,35 @@ class Embedding(Layer):
                                                                  dtype=self._float_dtype()))
         self.embeddings_gradient = np.zeros_like(self.embeddings)
         super().build(input_shape if input_shape is not None else (None,))
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)       # (Keras: lora_alpha back to the rank)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None,
+                    a_initializer="he_uniform", b_initializer="zeros") -> None:
+        """Freeze the table ``W`` and train ``W + s A B`` through ``A: (input_dim, rank)``
+        and ``B: (rank, output_dim)``, with ``s = lora_alpha / rank`` (LoRA; the math is in
+        :mod:`minired.layers.lora`).
+
+        Args:
+            rank: the inner size ``r`` of ``A B`` (a positive int).
+            lora_alpha: the scale's numerator (default: ``rank``, so ``s = 1``).
+            a_initializer: how ``A`` starts (default ``"he_uniform"``).
+            b_initializer: how ``B`` starts (default ``"zeros"``: ``W' = W`` at first).
+
+        Example:
+            >>> layer = Embedding(10, 3)
+            >>> layer.build(None)
+            >>> layer.enable_lora(2)
+            >>> [w.shape for w in layer.trainable_weights]
+            [(10, 2), (2, 3)]
+        """
+        if type(self).forward is not Embedding.forward:    # (ReversibleEmbedding's reverse)
+            raise NotImplementedError(f"{type(self).__name__}: LoRA is implemented in minired "
+                                      "for Dense, EinsumDense and Embedding only.")
+        lora.enable_lora(self, rank, lora_alpha, a_initializer, b_initializer,
+                         weight="embeddings", constraint=self.embeddings_constraint,
+                         a_name="lora_embeddings_a", b_name="lora_embeddings_b",
+                         regularizer=self.embeddings_regularizer)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape, self.output_dim)
@@ -128,6 +172,14 @@ class Embedding(Layer):
         rows = grad_outputs.reshape(-1, self.output_dim)      # one δa row per position
         # ∂L/∂W[x_p] += δa_p for every position p; np.add.at adds once per occurrence, so an
         # index read twice gets both rows (W[x] += δa would keep only one of them).
+        if self.lora_enabled:       # W frozen: A and B share ∂L/∂W' (see lora.py)
+            # in A's dtype (float32), each row cast before the sum: Keras' rounding in fit
+            a_dtype = self.lora_embeddings_a.dtype
+            grad_w = np.zeros(self.embeddings_gradient.shape, dtype=a_dtype)
+            np.add.at(grad_w, x.reshape(-1), rows.astype(a_dtype, copy=False))
+            lora.add_factor_gradients(self, grad_w, self.lora_embeddings_a,
+                                      self.lora_embeddings_b)
+            return None
         np.add.at(self.embeddings_gradient, x.reshape(-1), rows)
         return None                              # integer indices: no δx
 
@@ -149,7 +201,23 @@ class Embedding(Layer):
     def _weight_triples(self) -> list:
         if not self.built:
             return []
+        if self.lora_enabled:                        # embeddings, A, B
+            return lora.weight_triples(self, "embeddings", self.embeddings_gradient, [])
         return [(self.embeddings, self.embeddings_gradient, self.embeddings_regularizer)]
+
+    def save_own_variables(self, store: dict) -> None:
+        """Keras' ``"0"``: the table (with LoRA on, the merged ``W + s A B``)."""
+        if not self.lora_enabled:
+            return super().save_own_variables(store)
+        lora.save_merged(self, store, "embeddings", [])
+
+    def load_own_variables(self, store) -> None:
+        """Read what :meth:`save_own_variables` wrote (with LoRA on: into the frozen ``W``,
+        then ``A`` and ``B`` set to zero, as Keras)."""
+        if not self.lora_enabled:
+            return super().load_own_variables(store)
+        lora.load_merged(self, store, "embeddings", [], self.lora_embeddings_a,
+                         self.lora_embeddings_b)
 
     def get_config(self) -> dict:
         """Keras' Embedding config (the Keras-only arguments written at their default)."""
@@ -164,6 +232,8 @@ class Embedding(Layer):
             "embeddings_constraint": serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "quantization_config": None,        # a Keras-only argument, at Keras' default
+            **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
+               if self.lora_rank else {}),     # as Keras: only once LoRA is asked for
         }
 
 

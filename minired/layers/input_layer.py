@@ -23,14 +23,26 @@ class InputLayer(Layer):
         batch_size: optional fixed batch size.
         dtype: the inputs' dtype (default: ``mr.config.floatx()``; ``"string"`` for text
             fed to a TextVectorization or StringLookup first layer).
+        sparse, ragged: Keras' sparse and ragged inputs; minired has neither, so only None
+            or False (True is a ValueError).
         batch_shape: the shape with the batch axis, instead of ``shape`` and ``batch_size``.
+        input_tensor: a symbolic tensor (a ``KerasTensor``, e.g. a layer's output) to use
+            as this input instead of a new one; its shape and dtype are the input's.
+        optional: whether the input may be None when the model is called; minired's models
+            need every input, so only False.
         name: layer name (also the name of the symbolic tensor).
     """
 
     def __init__(self, shape: tuple | int | None = None, batch_size: int | None = None,
-                 dtype=None, batch_shape: tuple | None = None, name: str | None = None,
-                 **kwargs) -> None:
+                 dtype=None, sparse: bool | None = None, ragged: bool | None = None,
+                 batch_shape: tuple | None = None, input_tensor: KerasTensor | None = None,
+                 optional: bool = False, name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
+        _refuse_unsupported(sparse=sparse, ragged=ragged, optional=optional)
+        self.sparse, self.ragged, self.optional = False, False, False
+        if input_tensor is not None:
+            shape, batch_size, batch_shape, dtype = _from_tensor(
+                input_tensor, shape, batch_size, batch_shape, dtype)
         if shape is not None and batch_shape is not None:
             raise ValueError("Input: give `shape` or `batch_shape`, not both.")
         if batch_size is not None and batch_shape is not None:
@@ -46,10 +58,16 @@ class InputLayer(Layer):
         self.shape = sample_shape
         self.batch_size = batch_size
         self.batch_shape = (batch_size, *sample_shape)
-        self.dtype = _dtype_name(dtype)
+        self._input_dtype = _dtype_name(dtype)
         self.build(self.batch_shape)
-        self.output_tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
+        self.output_tensor = (KerasTensor(self.batch_shape, self.dtype, name=self.name)
+                              if input_tensor is None else input_tensor)
         Node(self, None, self.output_tensor)
+
+    @property
+    def dtype(self) -> str:
+        """The inputs' dtype (as Keras' InputLayer, instead of the layer's dtype policy)."""
+        return self._input_dtype
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         return inputs
@@ -61,8 +79,9 @@ class InputLayer(Layer):
 
     def get_config(self) -> dict:
         """Keras' InputLayer config (no ``trainable``; ``dtype`` is the inputs' dtype)."""
-        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False,
-                "ragged": False, "name": self.name, "optional": False}
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype,
+                "sparse": self.sparse, "ragged": self.ragged, "name": self.name,
+                "optional": self.optional}
 
     @classmethod
     def from_config(cls, config: dict) -> InputLayer:
@@ -75,6 +94,35 @@ class InputLayer(Layer):
             config["batch_shape"] = serialization_lib.shape_from_json(batch_shape)
         serialization_lib.check_arguments(cls, config)
         return cls(**config)
+
+
+def _refuse_unsupported(**flags) -> None:
+    """Keras' ``sparse``, ``ragged`` and ``optional`` inputs: only None or False here."""
+    for argument, value in flags.items():
+        if value:
+            what = ("inputs that may be None" if argument == "optional" else
+                    f"{argument} tensors")
+            raise ValueError(f"Input: `{argument}={value!r}` is not supported: minired has no "
+                             f"{what} (its inputs are dense NumPy arrays). Leave "
+                             f"`{argument}` at None or False.")
+
+
+def _from_tensor(tensor, shape, batch_size, batch_shape, dtype) -> tuple:
+    """``(shape, batch_size, batch_shape, dtype)`` of an InputLayer made on ``tensor``
+    (Keras' ``input_tensor``), once the arguments given are shown to agree with it."""
+    if not isinstance(tensor, KerasTensor):
+        raise ValueError("Argument `input_tensor` must be a KerasTensor. Received invalid "
+                         f"type: input_tensor={tensor} (of type {type(tensor)})")
+    given = {"batch_size": batch_size is not None and (
+                 len(tensor.shape) < 1 or tensor.shape[0] != batch_size),
+             "shape": shape is not None and tuple(np.atleast_1d(shape)) != tensor.shape[1:],
+             "batch_shape": batch_shape is not None and tuple(batch_shape) != tensor.shape,
+             "dtype": dtype is not None and _dtype_name(dtype) != tensor.dtype}
+    for argument, incompatible in given.items():
+        if incompatible:
+            raise ValueError("When providing the `input_tensor` argument, you cannot provide "
+                             f"an incompatible `{argument}` argument.")
+    return None, None, tensor.shape, tensor.dtype
 
 
 def _dtype_name(dtype) -> str:
@@ -102,7 +150,9 @@ def _check_shape(shape, argument: str) -> tuple:
 
 
 def Input(shape: tuple | int | None = None, batch_size: int | None = None, dtype=None,  # noqa: N802
-          batch_shape: tuple | None = None, name: str | None = None) -> KerasTensor:
+          sparse: bool | None = None, ragged: bool | None = None,
+          batch_shape: tuple | None = None, name: str | None = None,
+          tensor: KerasTensor | None = None, optional: bool = False) -> KerasTensor:
     """A symbolic input: the start of a functional model, or the first item of a Sequential.
 
     Args:
@@ -110,8 +160,11 @@ def Input(shape: tuple | int | None = None, batch_size: int | None = None, dtype
         batch_size: optional fixed batch size.
         dtype: the inputs' dtype (default: floatx).
         batch_shape: the full shape, batch first, instead of ``shape`` and ``batch_size``.
+        sparse, ragged: only None or False (minired has no sparse or ragged tensors).
         name: the name of the input (and of its InputLayer); a dict of arrays given to
             ``fit`` or ``predict`` is matched to the inputs by these names.
+        tensor: an existing symbolic tensor to use as this input (Keras' ``tensor``).
+        optional: only False (minired's models need every input).
 
     Example:
         >>> x = mr.Input((4,))
@@ -120,6 +173,7 @@ def Input(shape: tuple | int | None = None, batch_size: int | None = None, dtype
         >>> mr.layers.Dense(3)(x).shape
         (None, 3)
     """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
-                       name=name)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       ragged=ragged, batch_shape=batch_shape, input_tensor=tensor,
+                       optional=optional, name=name)
     return layer.output_tensor

@@ -37,10 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from minired import config
+from minired import config, dtype_policies
 from minired.autodiff import layer_calls
 from minired.autodiff.layer_calls import CallArguments
 from minired.constraints.attached import attach_layer_constraints
+from minired.layers import layer_state
 from minired.layers.activity import is_float_array, recorded_activity_penalty
 from minired.layers.input_spec import assert_input_compatibility
 from minired.layers.keras_tensor import KerasTensor
@@ -63,8 +64,9 @@ class Layer:
         activity_regularizer: a penalty ``R = r(a)/N`` on the layer's outputs ``a``, added
             to the loss at every call (a name such as ``"l1"``, a Regularizer or None); see
             :mod:`minired.layers.activity`.
-        dtype: accepted for Keras' configs when it is ``mr.config.floatx()`` (minired
-            computes every layer in floatx).
+        dtype: the layer's dtype policy (a name, a DTypePolicy or its config dict), or
+            None for the global one. minired computes every layer in the global policy's
+            dtype (``mr.config.dtype()``), so another dtype raises ValueError.
 
     Example:
         >>> layer = Layer(name="identity")
@@ -93,8 +95,8 @@ class Layer:
 
     def __init__(self, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         input_shape, input_dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
-        check_dtype_policy(kwargs.pop("dtype", None), type(self).__name__)
-        kwargs.pop("autocast", None)          # minired computes every layer in floatx
+        self._dtype_policy = check_dtype_policy(kwargs.pop("dtype", None), type(self).__name__)
+        kwargs.pop("autocast", None)          # every layer computes in the global dtype
         activity_regularizer = kwargs.pop("activity_regularizer", None)
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
@@ -569,6 +571,18 @@ class Layer:
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
+    # Keras 3's names for the state: see minired.layers.layer_state
+    variables = property(layer_state.variables)
+    trainable_variables = property(layer_state.trainable_variables)
+    non_trainable_variables = property(layer_state.non_trainable_variables)
+    metrics_variables = property(layer_state.metrics_variables)
+    path = property(layer_state.path)
+    add_variable = layer_state.add_variable
+    save_own_variables = layer_state.save_own_variables
+    load_own_variables = layer_state.load_own_variables
+    compute_output_spec = layer_state.compute_output_spec
+    input_dtype = property(layer_state.input_dtype)
+
     def _trainable_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         if not self.trainable:
             return []
@@ -784,6 +798,32 @@ class Layer:
     def _float_dtype(self) -> np.dtype:
         return config.dtype()
 
+    # -- dtypes (Keras' dtype policy: see minired.dtype_policies) -----------------------------
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The layer's DTypePolicy: the one given as ``dtype``, else the global one."""
+        policy = self.__dict__.get("_dtype_policy")
+        return dtype_policies.get(None) if policy is None else policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        self._dtype_policy = check_dtype_policy(value, type(self).__name__)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights, as a name (Keras' alias of ``variable_dtype``)."""
+        return self.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype of the layer's inputs, outputs and arithmetic."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
+        return self.dtype_policy.variable_dtype
+
     # -- saving (Keras' config format: see minired.saving) --------------------------------
     #: Whether the config records the shape the layer was built with (Keras' build_config).
     #: None: when the class defines its own ``build``, as Keras decides.
@@ -804,7 +844,7 @@ class Layer:
             if not _init_takes(type(self), "name"):
                 config.pop("name")
         config = {**config, "trainable": self.trainable,
-                  "dtype": serialization_lib.dtype_policy(self._float_dtype())}
+                  "dtype": dtype_policies.serialize(self.dtype_policy)}
         if self.activity_regularizer is not None:       # as Keras: only when there is one
             config["activity_regularizer"] = serialization_lib.serialize_keras_object(
                 self.activity_regularizer)
@@ -814,7 +854,7 @@ class Layer:
     def from_config(cls, config: dict):
         """Create a layer from :meth:`get_config`'s output (minired's or Keras')."""
         config = serialization_lib.strip_keras_only(cls, "layers", dict(config))
-        check_dtype_policy(config.pop("dtype", None), cls.__name__)
+        policy = check_dtype_policy(config.pop("dtype", None), cls.__name__)
         config = {key: serialization_lib._deserialize(value)
                   if serialization_lib.is_serialized_object(value) else value
                   for key, value in config.items()}
@@ -823,6 +863,8 @@ class Layer:
             config.pop("trainable", None)
         layer = cls(**config)
         layer.trainable = trainable
+        if policy is not None:              # kept as given, so get_config writes it back
+            layer._dtype_policy = policy
         return layer
 
     def get_build_config(self) -> dict | None:
@@ -851,7 +893,9 @@ def _marks_built(build):
     was called by the first call or by hand, and whether it called ``super().build``."""
     @functools.wraps(build)
     def build_and_mark(self, *args, **kwargs):
+        unbuilt = layer_state.unbuilt_sublayers(self)     # what this build may build
         build(self, *args, **kwargs)
+        layer_state.stamp_paths(self, unbuilt)           # Keras' paths: "model/layer"
         attach_layer_constraints(self)       # kernel_constraint... to the new arrays
         shapes = [*args, *kwargs.values()]
         if len(shapes) == 1 and shapes[0] is not None and vars(self).get("input_shape") is None:
@@ -873,15 +917,32 @@ def _hand_written_class(cls: type) -> type | None:
     return None
 
 
-def check_dtype_policy(policy, owner: str) -> None:
-    """Refuse a saved dtype other than minired's floatx: minired computes every layer in
-    ``mr.config.floatx()``, so a float64 model needs ``mr.config.set_floatx("float64")``."""
-    name = policy.get("config", {}).get("name") if isinstance(policy, dict) else policy
-    if name is not None and name != config.floatx():
-        raise ValueError(f"{owner}: the file computes in {name!r}, but mr.config.floatx() is "
-                         f"{config.floatx()!r}. Call mr.config.set_floatx({name!r}) before "
-                         "loading (minired runs every layer in floatx; mixed precision is not "
-                         "available).")
+def check_dtype_policy(policy, owner: str,
+                       expected: str | None = None) -> dtype_policies.DTypePolicy | None:
+    """The DTypePolicy that a layer's ``dtype`` (a name, a policy, its config dict or None)
+    names, refused unless it computes in ``expected``, by default the global policy's dtype
+    ``mr.config.dtype()``: minired runs every layer in that one dtype (so a float64 model or
+    file needs ``mr.config.set_dtype_policy("float64")`` first), and has no mixed precision."""
+    if policy is None:
+        return None
+    try:
+        policy = dtype_policies.get(policy)
+    except ValueError as error:
+        raise ValueError(f"{owner}: {error}") from None
+    policies = policy.policies() if isinstance(policy, dtype_policies.DTypePolicyMap) \
+        else [policy]
+    setters = ("set_floatx",) if expected else ("set_dtype_policy", "set_floatx")
+    expected = expected or str(config.dtype())
+    for each in policies:
+        if each.compute_dtype != expected:
+            calls = " or ".join(f"mr.config.{setter}({each.compute_dtype!r})"
+                                for setter in setters)
+            fix = (f" Call {calls} before building or loading the model."
+                   if each.compute_dtype in ("float32", "float64") else "")
+            raise ValueError(f"{owner}: the dtype policy {each.name!r} computes in "
+                             f"{each.compute_dtype!r}, but minired computes {owner} in "
+                             f"{expected!r} (one dtype for the whole model).{fix}")
+    return policy
 
 
 def _input_shape_argument(cls_name: str, input_shape, input_dim) -> tuple | None:

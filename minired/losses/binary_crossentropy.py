@@ -22,14 +22,18 @@ class BinaryCrossentropy(Loss):
 
         p̃ = clip(p, ε, 1 - ε),     ℓ = -[y log p̃ + (1 - y) log(1 - p̃)]
 
-    Each sample's loss is the mean over its ``D`` outputs (the last axis), so gradients
-    carry ``1/D``; predictions of shape ``(N, T, D)`` give losses of shape ``(N, T)``.
+    Each sample's loss is the mean over its ``D`` outputs (the last axis, or ``axis``), so
+    gradients carry ``1/D``; predictions of shape ``(N, T, D)`` give losses of shape
+    ``(N, T)``.
 
     Args:
         from_logits: whether ``y_pred`` holds logits.
         label_smoothing: ``y ← y (1 - s) + s / 2``.
+        axis: the axis the mean is taken over.
         reduction: see :class:`~minired.losses.Loss`.
         name: loss name.
+        dtype: the dtype the loss computes in (None: ``mr.config.floatx()``, the only one
+            minired accepts).
 
     Example:
         >>> round(BinaryCrossentropy()([[1.0]], [[0.5]]), 4)
@@ -39,10 +43,12 @@ class BinaryCrossentropy(Loss):
     uses_output_logits = True
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 reduction="sum_over_batch_size", name: str = "binary_crossentropy"):
-        super().__init__(name=name, reduction=reduction)
+                 axis: int = -1, reduction="sum_over_batch_size",
+                 name: str = "binary_crossentropy", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.from_logits = bool(from_logits)
         self.label_smoothing = check_label_smoothing(name, label_smoothing)
+        self.axis = axis
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)
@@ -77,14 +83,18 @@ class BinaryCrossentropy(Loss):
         eps = y_pred.dtype.type(config.epsilon())
         p = np.clip(y_pred, eps, 1 - eps)
         inside = (y_pred >= eps) & (y_pred <= 1 - eps)               # clip passes the gradient
-        return -(y / p - (1 - y) / (1 - p)) * inside / n_outputs
+        # ∂ℓ/∂p̃ = -(1/D) [y · (1/p̃) - (1 - y) · (1/(1 - p̃))], the chain rule's factors in
+        # TensorFlow's order (the mean's -1/D first; see keras_numerics, item 9)
+        g = -(y_pred.dtype.type(1) / y_pred.dtype.type(n_outputs))
+        return ((g * y) * (1 / p) - (g * (1 - y)) * (1 / (1 - p))) * inside
 
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
-                        label_smoothing: float = 0.0) -> np.ndarray:
-    """Per-sample binary cross-entropy (see :class:`BinaryCrossentropy`)."""
-    return BinaryCrossentropy(from_logits, label_smoothing).call(y_true, y_pred)
+                        label_smoothing: float = 0.0, axis: int = -1) -> np.ndarray:
+    """Per-sample binary cross-entropy (see :class:`BinaryCrossentropy`), the mean taken
+    over ``axis``."""
+    return BinaryCrossentropy(from_logits, label_smoothing, axis).call(y_true, y_pred)

@@ -57,8 +57,8 @@ class BinaryFocalCrossentropy(Loss):
     def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
                  gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
                  axis: int = -1, reduction="sum_over_batch_size",
-                 name: str = "binary_focal_crossentropy"):
-        super().__init__(name=name, reduction=reduction)
+                 name: str = "binary_focal_crossentropy", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.apply_class_balancing = bool(apply_class_balancing)
         self.alpha = float(alpha)
         self.gamma = float(gamma)

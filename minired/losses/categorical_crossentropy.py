@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from minired import config
+from minired import config, keras_numerics
 from minired.activations import log_softmax, softmax
 from minired.losses.loss import Loss, check_label_smoothing, check_same_shape
 
@@ -30,14 +30,20 @@ class CategoricalCrossentropy(Loss):
     the clip is active: a saturated wrong prediction stops learning. That is why the logits
     path is the one training uses.
 
-    The classes are the last axis: predictions of shape ``(N, T, C)`` (a class per time
-    step) give losses of shape ``(N, T)``.
+    The classes are the last axis (``axis=-1``): predictions of shape ``(N, T, C)`` (a
+    class per time step) give losses of shape ``(N, T)``. ``axis=1`` reads channels-first
+    predictions ``(N, C, H, W)`` and gives losses ``(N, H, W)``: the sums above and the
+    softmax run along that axis instead.
 
     Args:
         from_logits: whether ``y_pred`` holds logits instead of probabilities.
-        label_smoothing: ``y ← y (1 - s) + s / C``.
+        label_smoothing: ``y ← y (1 - s) + s / C``. As in Keras, ``C`` is the size of the
+            *last* axis even when ``axis`` names another one.
+        axis: the axis of the classes.
         reduction: see :class:`~minired.losses.Loss`.
         name: loss name.
+        dtype: the dtype the loss computes in (None: ``mr.config.floatx()``, the only one
+            minired accepts).
 
     Example:
         >>> round(CategoricalCrossentropy()([[0, 1]], [[0.5, 0.5]]), 4)
@@ -47,18 +53,23 @@ class CategoricalCrossentropy(Loss):
     uses_output_logits = True
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 reduction="sum_over_batch_size", name: str = "categorical_crossentropy"):
-        super().__init__(name=name, reduction=reduction)
+                 axis: int = -1, reduction="sum_over_batch_size",
+                 name: str = "categorical_crossentropy", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.from_logits = bool(from_logits)
         self.label_smoothing = check_label_smoothing(name, label_smoothing)
+        self.axis = axis
 
     def _targets(self, y_true, y_pred):
         if self.label_smoothing:
             s = self.label_smoothing
-            y_true = y_true * (1 - s) + s / y_pred.shape[-1]
+            y_true = y_true * (1 - s) + s / _last_axis_size(y_pred, self.axis)
         return y_true
 
     def prepare(self, y_true, y_pred):
+        if isinstance(self.axis, bool) or not isinstance(self.axis, int | np.integer):
+            raise ValueError("`axis` must be of type `int`. "
+                             f"Received: axis={self.axis} of type {type(self.axis)}")
         y_true, y_pred = super().prepare(y_true, y_pred)
         if y_pred.shape[-1] == 1:
             # Softmax over one class is always 1 and the loss always 0: nothing is learnt.
@@ -92,12 +103,13 @@ class CategoricalCrossentropy(Loss):
         if from_logits:
             return softmax(y_pred) * np.sum(y, axis=-1, keepdims=True) - y
         eps = y_pred.dtype.type(config.epsilon())
-        total = np.sum(y_pred, axis=-1, keepdims=True)
+        classes_at = self.axis % y_pred.ndim       # the classes' axis in Keras' own tensor
+        total = keras_numerics.tensorflow_sum(y_pred, classes_at)  # Σp, as TensorFlow adds
         q = y_pred / total
         inside = (q >= eps) & (q <= 1 - eps)                       # clip passes the gradient
-        grad_q = -y / np.clip(q, eps, 1 - eps) * inside
-        # q = p / Σp:  ∂ℓ/∂p_k = (∂ℓ/∂q_k - Σ_j ∂ℓ/∂q_j q_j) / Σp
-        return (grad_q - np.sum(grad_q * q, axis=-1, keepdims=True)) / total
+        grad_q = -y * (1 / np.clip(q, eps, 1 - eps)) * inside      # -y · ∂log q̃/∂q̃
+        # q = p / Σp:  ∂ℓ/∂p_k = (∂ℓ/∂q_k - Σ_j ∂ℓ/∂q_j q_j) / Σp, in TensorFlow's order
+        return keras_numerics.quotient_gradient(grad_q, y_pred, total, classes_at)
 
     def values_and_gradients(self, y_true, y_pred, from_logits=False):
         if not from_logits:
@@ -108,7 +120,16 @@ class CategoricalCrossentropy(Loss):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
+
+
+def _last_axis_size(y_pred: np.ndarray, axis: int) -> int:
+    """The size of the last axis of ``y_pred`` as the caller gave it, once ``axis`` was
+    moved last (:meth:`Loss._prepare_along_axis`): Keras' ``num_classes`` of label smoothing,
+    ``shape(y_true)[-1]``, read before any move (a moved axis shifts the old last one to -2)."""
+    if y_pred.ndim < 2 or axis == -1 or axis % y_pred.ndim == y_pred.ndim - 1:
+        return y_pred.shape[-1]
+    return y_pred.shape[-2]
 
 
 def log_softmax_and_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +153,7 @@ def log_softmax_and_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
-                             label_smoothing: float = 0.0) -> np.ndarray:
-    """Per-sample categorical cross-entropy (see :class:`CategoricalCrossentropy`)."""
-    return CategoricalCrossentropy(from_logits, label_smoothing).call(y_true, y_pred)
+                             label_smoothing: float = 0.0, axis: int = -1) -> np.ndarray:
+    """Per-sample categorical cross-entropy (see :class:`CategoricalCrossentropy`), the
+    classes along ``axis``."""
+    return CategoricalCrossentropy(from_logits, label_smoothing, axis).call(y_true, y_pred)

@@ -52,8 +52,9 @@ class CategoricalFocalCrossentropy(Loss):
 
     def __init__(self, alpha: float | list[float] = 0.25, gamma: float = 2.0,
                  from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction="sum_over_batch_size", name: str = "categorical_focal_crossentropy"):
-        super().__init__(name=name, reduction=reduction)
+                 reduction="sum_over_batch_size", name: str = "categorical_focal_crossentropy",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
             raise ValueError(f"{name}: `axis` must be of type `int`, got {axis!r}.")
         if isinstance(alpha, list | tuple | np.ndarray):

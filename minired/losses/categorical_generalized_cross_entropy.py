@@ -39,10 +39,10 @@ class CategoricalGeneralizedCrossEntropy(Loss):
     """
 
     def __init__(self, q: float = 0.5, reduction="sum_over_batch_size",
-                 name: str = "categorical_generalized_cross_entropy"):
+                 name: str = "categorical_generalized_cross_entropy", dtype=None):
         if not 0 < q < 1:
             raise ValueError(f"{name}: `q` must be in the interval (0, 1), got {q!r}.")
-        super().__init__(name=name, reduction=reduction)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.q = float(q)
 
     def prepare(self, y_true, y_pred):

@@ -35,8 +35,9 @@ class CategoricalHinge(Loss):
         1.3
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "categorical_hinge"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "categorical_hinge",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

@@ -51,8 +51,8 @@ class Circle(Loss):
     """
 
     def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
-                 reduction="sum_over_batch_size", name: str = "circle"):
-        super().__init__(name=name, reduction=reduction)
+                 reduction="sum_over_batch_size", name: str = "circle", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.gamma = float(gamma)
         self.margin = float(margin)
         self.remove_diagonal = bool(remove_diagonal)

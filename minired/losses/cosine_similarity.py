@@ -41,8 +41,8 @@ class CosineSimilarity(Loss):
     """
 
     def __init__(self, axis: int = -1, reduction="sum_over_batch_size",
-                 name: str = "cosine_similarity"):
-        super().__init__(name=name, reduction=reduction)
+                 name: str = "cosine_similarity", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.axis = int(axis)
 
     def prepare(self, y_true, y_pred):

@@ -50,8 +50,8 @@ class CTC(Loss):
         0.2877
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "ctc"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "ctc", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_pred = np.asarray(y_pred, dtype=config.floatx())

@@ -22,8 +22,9 @@ class OverlapLoss(Loss):
     ``∂L/∂ŷ = ∂ℓ/∂ŷ · Σ_n w_n / M``.
     """
 
-    def __init__(self, axis=None, reduction="sum_over_batch_size", name: str | None = None):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, axis=None, reduction="sum_over_batch_size", name: str | None = None,
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         if axis is not None and not isinstance(axis, int | tuple | list):
             raise TypeError(f"{self.name}: `axis` must be None, an int or a tuple of ints, "
                             f"got {axis!r}.")
@@ -128,8 +129,9 @@ class Dice(OverlapLoss):
         array([0.5       , 0.75757575], dtype=float32)
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "dice", axis=None):
-        super().__init__(axis=axis, reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "dice", axis=None,
+                 dtype=None):
+        super().__init__(axis=axis, reduction=reduction, name=name, dtype=dtype)
 
     def _sums(self, y_true, y_pred):
         eps = y_pred.dtype.type(config.epsilon())

@@ -47,8 +47,8 @@ class Hinge(Loss):
         0.95
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "hinge"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "hinge", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

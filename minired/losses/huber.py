@@ -33,8 +33,8 @@ class Huber(Loss):
     """
 
     def __init__(self, delta: float = 1.0, reduction="sum_over_batch_size",
-                 name: str = "huber_loss"):
-        super().__init__(name=name, reduction=reduction)
+                 name: str = "huber_loss", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.delta = float(delta)
 
     def prepare(self, y_true, y_pred):

@@ -32,8 +32,9 @@ class KLDivergence(Loss):
         0.1438
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "kl_divergence"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "kl_divergence",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

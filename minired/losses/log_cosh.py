@@ -36,8 +36,8 @@ class LogCosh(Loss):
         0.433781
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "log_cosh"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "log_cosh", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

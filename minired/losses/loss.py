@@ -35,6 +35,9 @@ class Loss:
         name: the loss name.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"``, ``"mean"`` (same as the
             default), ``"mean_with_sample_weight"`` (divide by ``Σ w``) or ``"none"``.
+        dtype: the dtype the loss computes in, a name or a DTypePolicy; every built-in loss
+            takes it, as in Keras. None means ``mr.config.floatx()``, the only one minired
+            accepts (another one is a ValueError: minired has no mixed precision).
     """
 
     #: Cross-entropies set this: when the model's output comes from a softmax or a sigmoid,
@@ -51,7 +54,8 @@ class Loss:
                  dtype=None):
         from minired.layers.layer import check_dtype_policy
 
-        check_dtype_policy(dtype, type(self).__name__)
+        policy = check_dtype_policy(dtype, type(self).__name__, expected=config.floatx())
+        self._dtype = policy.compute_dtype if policy is not None else config.floatx()
         if reduction not in REDUCTIONS:
             raise ValueError(
                 f"{type(self).__name__}: `reduction` must be one of {REDUCTIONS}, "
@@ -293,6 +297,36 @@ class Loss:
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
 
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        """A loss like the one whose :meth:`get_config` gave ``config`` (Keras': ``cls(**config)``).
+
+        Example:
+            >>> from minired.losses import MeanSquaredError
+            >>> MeanSquaredError.from_config({"name": "mse", "reduction": "sum"}).reduction
+            'sum'
+        """
+        return cls(**config)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype the loss computes in: ``mr.config.floatx()`` when it was made."""
+        return self.__dict__.get("_dtype") or config.floatx()
+
+    @property
+    def fn(self):
+        """The loss function ``fn(y_true, y_pred)`` behind the loss, as on Keras' losses
+        that wrap one: ``MeanSquaredError().fn`` is ``mr.losses.mean_squared_error``.
+        A loss with no such function (the base class, yours) has none: AttributeError."""
+        fn = self.__dict__.get("_fn") or _keras_loss_function(type(self))
+        if fn is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'fn'")
+        return fn
+
+    @fn.setter
+    def fn(self, value) -> None:
+        self.__dict__["_fn"] = value
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
 
@@ -327,6 +361,29 @@ class LossFunctionWrapper(Loss):
 
         return {**super().get_config(), "fn": serialize_keras_object(self.fn),
                 **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config: dict) -> LossFunctionWrapper:
+        """As Keras: the serialized ``fn`` is looked up (a built-in or registered function,
+        never code from the config), then ``cls(**config)``."""
+        from minired.saving.serialization_lib import deserialize_keras_object
+
+        if "fn" in config:
+            config = {**config, "fn": deserialize_keras_object(config["fn"])}
+        return cls(**config)
+
+
+def _keras_loss_function(cls: type):
+    """The function of ``minired.losses`` that the built-in loss class ``cls`` (or the
+    built-in class it extends) wraps in Keras (``MeanSquaredError``: ``mean_squared_error``),
+    or None."""
+    from minired import losses
+
+    for klass in cls.__mro__:
+        fn = losses._CLASSES_AND_FUNCTIONS.get(klass)
+        if fn is not None:
+            return fn
+    return None
 
 
 def apply_mask(sample_weight, mask, dtype, reduction: str | None):

@@ -27,8 +27,9 @@ class MeanAbsoluteError(Loss):
         0.5
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "mean_absolute_error"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "mean_absolute_error",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

@@ -31,8 +31,8 @@ class MeanAbsolutePercentageError(Loss):
     """
 
     def __init__(self, reduction="sum_over_batch_size",
-                 name: str = "mean_absolute_percentage_error"):
-        super().__init__(name=name, reduction=reduction)
+                 name: str = "mean_absolute_percentage_error", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

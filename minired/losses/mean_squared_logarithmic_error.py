@@ -36,8 +36,8 @@ class MeanSquaredLogarithmicError(Loss):
     """
 
     def __init__(self, reduction="sum_over_batch_size",
-                 name: str = "mean_squared_logarithmic_error"):
-        super().__init__(name=name, reduction=reduction)
+                 name: str = "mean_squared_logarithmic_error", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

@@ -31,8 +31,8 @@ class Poisson(Loss):
         1.0
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "poisson"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "poisson", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

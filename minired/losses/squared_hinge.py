@@ -30,8 +30,9 @@ class SquaredHinge(Loss):
         1.025
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name: str = "squared_hinge"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name: str = "squared_hinge",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def prepare(self, y_true, y_pred):
         y_true, y_pred = super().prepare(y_true, y_pred)

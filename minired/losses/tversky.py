@@ -40,8 +40,8 @@ class Tversky(OverlapLoss):
     """
 
     def __init__(self, alpha: float = 0.5, beta: float = 0.5, reduction="sum_over_batch_size",
-                 name: str = "tversky", axis=None):
-        super().__init__(axis=axis, reduction=reduction, name=name)
+                 name: str = "tversky", axis=None, dtype=None):
+        super().__init__(axis=axis, reduction=reduction, name=name, dtype=dtype)
         self.alpha = float(alpha)
         self.beta = float(beta)
 

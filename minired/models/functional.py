@@ -28,7 +28,7 @@ from minired.layers.layer import (
     takes_input_gradient,
 )
 from minired.layers.node import Node, flatten_tensors
-from minired.models import model_inputs, summary_table
+from minired.models import model_inputs
 from minired.models.graph import map_graph
 from minired.models.model import Model
 from minired.trainers.trainer import Trainer
@@ -148,8 +148,10 @@ class Functional(Model):
     # -- structure ----------------------------------------------------------------------------
     @property
     def layers(self) -> list[Layer]:
-        """Every layer of the graph, in Keras' order (the InputLayers first)."""
-        return list(self._operations)
+        """Every layer of the graph, in Keras' order (the InputLayers first); the nodes
+        that stand for Keras operations (``_keras_operation``, e.g. ConvNeXt's
+        ``inputs + branch``) are in the graph but, as in Keras, not layers."""
+        return [op for op in self._operations if not getattr(op, "_keras_operation", False)]
 
     @property
     def unique_layers(self) -> list[Layer]:
@@ -570,11 +572,6 @@ class Functional(Model):
         regularizers, in call order."""
         return [] if self.cache is None else _graph_losses(self.cache)
 
-    def summary(self, line_length: int | None = None, print_fn=print) -> None:
-        """Print Keras' table: layer (type), output shape, parameters, and what each layer
-        is connected to."""
-        print_fn(summary_table.functional_summary(self))
-
     # -- saving (Keras' config format: see minired.saving) ------------------------------------
     _keras_node_kwargs = {"mask": None}    # what Keras records for a call of a model
 
@@ -757,7 +754,7 @@ def functional_config(model: Functional) -> dict:
             "keras_history": [operation.name, own_index(operation, node_index), tensor_index]}}
 
     layers = []
-    for layer in model.layers:
+    for layer in model._operations:       # the layers and the operations' nodes
         entry = serialization_lib.serialize_keras_object(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [node_config(layer, node, tensor_config)

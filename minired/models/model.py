@@ -26,6 +26,7 @@ import numpy as np
 
 from minired.autodiff import layer_calls
 from minired.layers.layer import Layer
+from minired.models import state_tree
 from minired.trainers.trainer import Trainer
 
 
@@ -307,11 +308,27 @@ class Model(Trainer, Layer):
             self.compute_output_shape(input_shape)
         self.built = True
 
-    def summary(self, line_length: int | None = None, print_fn=print) -> None:
-        """Keras' table for a subclassed model: its layers and their parameters."""
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False,
+                layer_range=None) -> None:
+        """Print Keras' table: each layer (type), its output shape and parameters, and for a
+        functional model what each layer is connected to (see
+        :mod:`~minired.models.summary_table`).
+
+        Args:
+            line_length, positions: Keras' total width and column positions; minired
+                sizes each column to its longest cell, so both are accepted and unused.
+            print_fn: called with the whole table (default: ``print``).
+            expand_nested: also list the layers of each nested model, indented.
+            show_trainable: add a "Trainable" column (Y, N, or - without weights).
+            layer_range: ``[first, last]`` name patterns: only the layers between the
+                first match of ``first`` and the last match of ``last``.
+        """
         from minired.models import summary_table
 
-        print_fn(summary_table.subclassed_summary(self))
+        print_fn = print_fn or print
+        print_fn(summary_table.summary(self, expand_nested=expand_nested,
+                                       show_trainable=show_trainable, layer_range=layer_range))
 
     # -- saving (see minired.saving) ----------------------------------------------------------
     def compile(self, *args, **kwargs) -> None:
@@ -374,18 +391,26 @@ class Model(Trainer, Layer):
             raise ValueError("minired saves zipped .keras archives only (zipped=True).")
         saving_lib.save_model(self, filepath, overwrite=overwrite)
 
-    def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights (and optimizer state) to a ``.weights.h5`` file, Keras' layout."""
+    # Keras 3's state as nested dicts by variable path: see minired.models.state_tree
+    get_state_tree = state_tree.get_state_tree
+    set_state_tree = state_tree.set_state_tree
+
+    def save_weights(self, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+        """Save the weights (and optimizer state) to a ``.weights.h5`` file, Keras' layout
+        (``max_shard_size``: only None, see :func:`minired.saving.save_weights`)."""
         from minired.saving import saving_lib
 
-        saving_lib.save_weights(self, filepath, overwrite=overwrite)
+        saving_lib.save_weights(self, filepath, overwrite=overwrite,
+                                max_shard_size=max_shard_size)
 
-    def load_weights(self, filepath) -> None:
-        """Load weights from a ``.weights.h5`` file or a ``.keras`` archive (all shapes are
-        checked before any weight changes)."""
+    def load_weights(self, filepath, skip_mismatch: bool = False) -> None:
+        """Load weights from a ``.weights.h5`` file, a ``.keras`` archive or a legacy ``.h5``
+        file, as Keras (all shapes are checked before any weight changes). With
+        ``skip_mismatch=True`` the layers whose weights do not fit keep theirs, with
+        Keras' warning."""
         from minired.saving import saving_lib
 
-        saving_lib.load_weights(self, filepath)
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):

@@ -8,7 +8,6 @@ from minired import config
 from minired.layers.input_layer import InputLayer
 from minired.layers.keras_tensor import KerasTensor
 from minired.layers.layer import Layer
-from minired.models import summary_table
 from minired.models.functional import Functional
 from minired.models.model import Model
 
@@ -172,10 +171,6 @@ class Sequential(Functional):
             shape = layer.compute_output_shape(shape)
         return shape
 
-    def summary(self, line_length: int | None = None, print_fn=print) -> None:
-        """Print a Keras-like table: layer (type), output shape and parameter count."""
-        print_fn(summary_table.sequential_summary(self))
-
     def get_weights(self) -> list[np.ndarray]:
         """Copies of all weights in Keras order: each Dense gives kernel (in, out), then bias."""
         self._require_built("get_weights")
@@ -223,11 +218,12 @@ class Sequential(Functional):
     def get_config(self) -> dict:
         """Keras' Sequential config: the layers in order (the Input first, when there is
         one) and the input shape the model was built with."""
+        from minired import dtype_policies
         from minired.saving import serialization_lib
 
         layers = ([self._input_layer] if self._input_layer is not None else []) + self._layers
         config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": serialization_lib.dtype_policy(self._float_dtype()),
+                  "dtype": dtype_policies.serialize(self.dtype_policy),
                   "layers": [serialization_lib.serialize_keras_object(layer)
                              for layer in layers]}
         if self.built:

@@ -1,52 +1,128 @@
-"""``model.summary()``: Keras' table of layers, output shapes and parameter counts."""
+"""``model.summary()``: Keras' table of layers, output shapes and parameter counts.
+
+The options of Keras' ``summary`` (``**options`` below) work as in Keras:
+
+- ``expand_nested=True``: under the row of a nested model, a row per layer of it, the
+  name indented by ``"   " * depth + "└ "``;
+- ``show_trainable=True``: a "Trainable" column, ``Y`` or ``N`` for a layer with weights
+  (its ``trainable``), ``-`` for one without;
+- ``layer_range=[first, last]``: only the rows from the first layer whose name matches
+  the pattern ``first`` (``re.match``) to the last one matching ``last``, both included.
+"""
 
 from __future__ import annotations
+
+import re
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #")
 
 
-def sequential_summary(model) -> str:
-    """One row per layer, in order (before the model is built: :func:`_unknown_shape_rows`)."""
-    if not model.built:
-        return _table(model, HEADERS, _unknown_shape_rows(model))
-    rows = [(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
-            for layer, shape in zip(model.layers, _output_shapes(model), strict=True)]
-    return _table(model, HEADERS, rows)
+def summary(model, **options) -> str:
+    """The table for ``model``: :func:`sequential_summary`, :func:`functional_summary` or
+    :func:`subclassed_summary` by its kind."""
+    from minired.models.functional import Functional
+    from minired.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        return sequential_summary(model, **options)
+    if isinstance(model, Functional):
+        return functional_summary(model, **options)
+    return subclassed_summary(model, **options)
 
 
-def functional_summary(model) -> str:
+def sequential_summary(model, **options) -> str:
+    """One row per layer, in order (before the model is built, shapes "?" and "0 (unbuilt)"
+    for a layer with weights to make, as Keras)."""
+    return _table(model, HEADERS, _rows(model, model.layers, _model_shapes(model), False,
+                                        **options), **options)
+
+
+def functional_summary(model, **options) -> str:
     """One row per layer, with the tensors it reads: ``name[node][tensor]`` as Keras.
 
     As Keras, a graph that is a plain line of calls (see :func:`_sequential_like`) leaves
     the "Connected to" column out: each layer reads the row above it.
     """
-    rows = []
-    for layer in model.layers:
-        nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
-        shapes = [t.shape for n in nodes[:1] for t in n.outputs]
-        sources = [f"{t._keras_history.operation.name}[{t._keras_history.node_index}]"
-                   f"[{t._keras_history.tensor_index}]"
-                   for n in nodes for t in n.input_tensors]
-        rows.append((f"{layer.name} ({type(layer).__name__})",
-                     str(shapes[0] if len(shapes) == 1 else shapes),
-                     f"{layer.count_params():,}", ", ".join(sources) or "-"))
-    if _sequential_like(model):
-        return _table(model, HEADERS, [row[:3] for row in rows])
-    return _table(model, (*HEADERS, "Connected to"), rows)
+    connected = not _sequential_like(model)
+    headers = (*HEADERS, "Connected to") if connected else HEADERS
+    return _table(model, headers, _rows(model, model.layers, _model_shapes(model), connected,
+                                        **options), **options)
 
 
-def subclassed_summary(model) -> str:
+def subclassed_summary(model, **options) -> str:
     """One row per layer set as an attribute; the output shapes are unknown until traced,
     as in Keras' summary of a subclassed model ("?")."""
-    return _table(model, HEADERS, _unknown_shape_rows(model))
+    shapes = ["?"] * len(model.layers)
+    return _table(model, HEADERS, _rows(model, model.layers, shapes, False, **options),
+                  **options)
 
 
-def _unknown_shape_rows(model) -> list[tuple]:
-    """A row per layer with the output shape unknown ("?"); a layer not built yet has no
-    weights: "0 (unbuilt)", as Keras prints it."""
-    return [(f"{layer.name} ({type(layer).__name__})", "?",
-             f"{layer.count_params():,}" if _built_as_in_keras(layer) else "0 (unbuilt)")
-            for layer in model.layers]
+def _model_shapes(model) -> list[str]:
+    """The output shape of each of ``model.layers``, as text ("?" until it is known)."""
+    from minired.models.functional import Functional
+    from minired.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        return ([str(shape) for shape in _output_shapes(model)] if model.built
+                else ["?"] * len(model.layers))
+    if isinstance(model, Functional):
+        shapes = []
+        for layer in model.layers:
+            nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
+            outputs = [t.shape for n in nodes[:1] for t in n.outputs]
+            shapes.append(str(outputs[0] if len(outputs) == 1 else outputs))
+        return shapes
+    return ["?"] * len(model.layers)
+
+
+def _rows(model, layers: list, shapes: list[str], connected: bool, expand_nested=False,
+          show_trainable=False, layer_range=None, depth: int = 0) -> list[tuple]:
+    """The table's rows for ``layers`` (those of ``layer_range`` at the top level), each
+    followed by the rows of its own layers when it is a model and ``expand_nested``."""
+    first, last = _layer_range_bounds(layers, layer_range) if depth == 0 else (0, len(layers))
+    rows = []
+    for layer, shape in zip(layers[first:last], shapes[first:last], strict=True):
+        prefix = "   " * depth + "└ " if depth else ""
+        params = (f"{layer.count_params():,}" if _built_as_in_keras(layer) else "0 (unbuilt)")
+        row = (f"{prefix}{layer.name} ({type(layer).__name__})", shape, params)
+        if connected:
+            row += (_sources(model, layer) if depth == 0 else "-",)
+        if show_trainable:
+            row += (("Y" if layer.trainable else "N") if layer.weights else "-",)
+        rows.append(row)
+        inner = getattr(layer, "layers", None)
+        if expand_nested and inner:
+            rows += _rows(layer, inner, _model_shapes(layer), connected, True,
+                          show_trainable, None, depth + 1)
+    return rows
+
+
+def _sources(model, layer) -> str:
+    """The tensors ``layer`` reads in ``model``: ``name[node][tensor]``, or "-"."""
+    nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
+    return ", ".join(f"{t._keras_history.operation.name}[{t._keras_history.node_index}]"
+                     f"[{t._keras_history.tensor_index}]"
+                     for n in nodes for t in n.input_tensors) or "-"
+
+
+def _layer_range_bounds(layers: list, layer_range) -> tuple[int, int]:
+    """Keras' ``get_layer_index_bound_by_layer_name``: ``(first, last + 1)`` of the rows
+    whose names match ``layer_range``'s two patterns (the whole list for None)."""
+    if layer_range is None:
+        return 0, len(layers)
+    if len(layer_range) != 2:
+        raise ValueError("layer_range must be a list or tuple of length 2. Received: "
+                         f"layer_range = {layer_range} of length {len(layer_range)}")
+    if not isinstance(layer_range[0], str) or not isinstance(layer_range[1], str):
+        raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not lower or not upper:
+        raise ValueError("Passed layer_names do not match the layer names in the model. "
+                         f"Received: {layer_range}")
+    if min(lower) > max(upper):
+        return min(upper), max(lower) + 1
+    return min(lower), max(upper) + 1
 
 
 def _built_as_in_keras(layer) -> bool:
@@ -77,7 +153,9 @@ def _output_shapes(model) -> list:
     return shapes
 
 
-def _table(model, headers: tuple, rows: list[tuple]) -> str:
+def _table(model, headers: tuple, rows: list[tuple], show_trainable=False, **_) -> str:
+    if show_trainable:
+        headers = (*headers, "Trainable")
     widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 if rows else len(h) + 2
               for i, h in enumerate(headers)]
     line = "─" * sum(widths)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minired.optimizers import schedules
+from minired.optimizers import legacy, schedules
 from minired.optimizers.adadelta import Adadelta
 from minired.optimizers.adafactor import Adafactor
 from minired.optimizers.adagrad import Adagrad
@@ -85,4 +85,5 @@ __all__ = [
     "LossScaleOptimizer",
     "schedules",
     "get", "serialize", "deserialize",
+    "legacy",
 ]

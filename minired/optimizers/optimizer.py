@@ -76,6 +76,7 @@ import numpy as np
 from minired import config, keras_numerics
 from minired.autodiff.tensor import Tensor
 from minired.constraints.attached import apply_constraints
+from minired.optimizers import optimizer_variables
 from minired.optimizers.schedules import LearningRateSchedule
 from minired.optimizers.schedules import deserialize as deserialize_schedule
 from minired.optimizers.schedules import serialize as serialize_schedule
@@ -546,7 +547,18 @@ class Optimizer:
                 for i in range(len(self._trainable_variables)):
                     state.extend(slots[i] for slots in lists if slots)
             state.extend(getattr(self, name) for name in self._keras_scalar_state)
+        state.extend(optimizer_variables.added_variables(self))   # add_variable's, in order
         return state
+
+    # Keras 3's methods for an optimizer of your own: see minired.optimizers.optimizer_variables
+    add_variable = optimizer_variables.add_variable
+    add_variable_from_reference = optimizer_variables.add_variable_from_reference
+    add_optimizer_variables = optimizer_variables.add_optimizer_variables
+    assign = optimizer_variables.assign
+    assign_add = optimizer_variables.assign_add
+    assign_sub = optimizer_variables.assign_sub
+    exclude_from_weight_decay = optimizer_variables.exclude_from_weight_decay
+    set_weights = optimizer_variables.set_weights
 
     # -- copies -------------------------------------------------------------------------------
     # ``copy.deepcopy`` and ``pickle`` copy the variables (the same copies as the model's, as
@@ -746,7 +758,8 @@ class Optimizer:
                 f"{cls}.apply: `grads` must hold one gradient per variable "
                 f"({len(variables)}), got {len(grads)}."
             )
-        self.build(variables)  # the first call creates the state; later calls do nothing
+        if not self.built:      # the first call creates the state (a build of yours too)
+            self.build(variables)
         unknown = [i for i, v in enumerate(variables)
                    if id(v) not in self._trainable_variables_indices]
         if unknown:
@@ -818,7 +831,10 @@ class Optimizer:
         if self.weight_decay is None:
             return
         factors = {}  # dtype -> (wd, lr) in that dtype, cast once per step
+        excluding = "_exclude_from_weight_decay" in self.__dict__
         for variable in variables:
+            if excluding and not optimizer_variables.use_weight_decay(self, variable):
+                continue
             if variable.dtype not in factors:
                 factors[variable.dtype] = (
                     keras_numerics.as_keras_constant(self.weight_decay, variable.dtype),

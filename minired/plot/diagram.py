@@ -77,10 +77,11 @@ def model(model: Any, ax: Axes | None = None) -> Figure:
 def _graph_boxes(model: Any) -> tuple[list, list]:
     """A functional model: one box per layer (InputLayers as "Input"), in Keras' order, and an
     arrow for every tensor a layer reads (curved when it skips boxes: a fork or a skip)."""
-    position = {id(layer): i for i, layer in enumerate(model.layers)}
+    layers = model._operations      # the layers, and the nodes of Keras operations (an add)
+    position = {id(layer): i for i, layer in enumerate(layers)}
     own = set(map(id, model._nodes))
     boxes, arrows = [], []
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(layers):
         kind = type(layer).__name__
         if kind == "InputLayer":
             boxes.append((f"{layer.name}: Input", "Input", f"output {tuple(layer.batch_shape)}"))

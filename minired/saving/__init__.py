@@ -49,19 +49,21 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
                                  safe_mode=safe_mode)
 
 
-def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Write ``model``'s weights to a ``.weights.h5`` file (as ``model.save_weights``)."""
+def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+    """Write ``model``'s weights to a ``.weights.h5`` file (as ``model.save_weights``;
+    ``max_shard_size``: only None, minired does not shard)."""
     from minired.saving import saving_lib
 
-    saving_lib.save_weights(model, filepath, overwrite=overwrite)
+    saving_lib.save_weights(model, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
 
-def load_weights(model, filepath) -> None:
+def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
     """Read weights into ``model`` from a ``.weights.h5`` or ``.keras`` file (as
-    ``model.load_weights``)."""
+    ``model.load_weights``; ``skip_mismatch=True`` skips the layers that do not fit, with
+    Keras' warning)."""
     from minired.saving import saving_lib
 
-    saving_lib.load_weights(model, filepath)
+    saving_lib.load_weights(model, filepath, skip_mismatch=skip_mismatch)
 
 
 __all__ = [

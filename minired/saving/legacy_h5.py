@@ -424,6 +424,23 @@ def _with_module(value, module: str):
     return value
 
 
+def load_weights(model, filepath) -> None:
+    """Load a legacy ``.h5`` weights file (or the weights of a legacy ``.h5`` model file) into
+    ``model``, as Keras' ``model.load_weights("x.h5")``: layer by layer in order (Keras'
+    topological loading; its pretrained ``keras.applications`` files are such files)."""
+    import h5py
+
+    filepath = checked_file(filepath, MAX_H5_BYTES, "legacy_h5.MAX_H5_BYTES")
+    try:
+        f = h5py.File(filepath, "r")
+    except OSError as error:
+        raise ValueError(f"{filepath} is not a valid HDF5 file ({error}).") from None
+    budget = [os.path.getsize(filepath) * 2 + (1 << 20)]   # no array claims more than the file
+    with f:
+        _load_weights(_subgroup(f, "model_weights") if "model_weights" in f else f, model,
+                      budget)
+
+
 def _load_weights(group, model, budget: list[int]) -> None:
     """Keras' topological loading: the n-th layer with weights in the file into the n-th
     layer with weights in the model; everything checked before anything is written."""

@@ -45,6 +45,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -249,7 +250,8 @@ def _overrides(layer, method: str) -> bool:
     (``save_own_variables``, ``load_own_variables``, ``save_assets``, ``load_assets``)."""
     function = getattr(type(layer), method, None) if layer is not None else None
     return function is not None and (not function.__module__.startswith("minired.")
-                                     or getattr(type(layer), "_keras_saving_hooks", False))
+                                     or getattr(type(layer), "_keras_saving_hooks", False)
+                                     or getattr(layer, "lora_enabled", False))  # merged W
 
 
 def _checked_store(store, name: str) -> dict[str, np.ndarray]:
@@ -274,11 +276,14 @@ def _write_group(f, path: str, name: str, store: dict) -> None:
         group[key] = np.asarray(array)
 
 
-def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> None:
+def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True,
+                         skip_mismatch: bool = False) -> None:
     """Copy the arrays of ``data`` (a ``model.weights.h5``) into ``model``.
 
     Every array is read and checked (count, shape, dtype) first; only then is anything
-    written, so a file that does not fit leaves the model as it was.
+    written, so a file that does not fit leaves the model as it was. With
+    ``skip_mismatch=True`` a layer (or the optimizer) whose arrays do not fit keeps its
+    own, the others are loaded, and Keras' warning lists the skipped objects.
     """
     import h5py
 
@@ -288,37 +293,73 @@ def load_weights_from_h5(model, data: bytes, include_optimizer: bool = True) -> 
         raise ValueError(f"The weights file is not a valid HDF5 file ({error}).") from None
     budget = [len(data) * 2 + (1 << 20)]     # no array may claim more than the file holds
     with f:
-        staged, hooks = [], []
+        staged, hooks, skipped = [], [], []
         for path, name, weights, layer in _model_entries(model):
             if _overrides(layer, "load_own_variables"):
                 hooks.append((layer, _read_store(f, path, budget)))
                 continue
             values = _read_group(f, path, budget)
-            _check_count(layer, name, path, weights, values)
-            for i, (target, value) in enumerate(zip(weights, values, strict=True)):
-                if value.shape != target.shape:
-                    raise ValueError(
-                        f"Layer {name!r}: weight {i} has shape {value.shape} in the file, but "
-                        f"the model's has shape {target.shape}.")
-                if value.dtype.kind not in "fiu" or (value.dtype.kind == "f") != (
-                        target.dtype.kind == "f"):
-                    kind = "a float" if target.dtype.kind == "f" else "an integer"
-                    raise ValueError(f"Layer {name!r}: weight {i} has dtype {value.dtype} in "
-                                     f"the file; {kind} array is needed.")
-                staged.append((target, value))
+            try:
+                staged += _checked_pairs(layer, name, path, weights, values)
+            except ValueError as error:
+                if not skip_mismatch:
+                    raise
+                skipped.append((layer if layer is not None else model, error))
         optimizer = getattr(model, "optimizer", None)
         optimizer_values = None
         if include_optimizer and optimizer is not None and _has_group(f, "optimizer"):
             optimizer_values = _read_group(f, "optimizer", budget)
             remember_paths(model)       # Muon and OptimizerMap choose by Keras' paths
-            optimizer_staged = optimizer.check_own_variables(optimizer_values,
-                                                             model.trainable_weights)
+            try:
+                optimizer_staged = optimizer.check_own_variables(optimizer_values,
+                                                                 model.trainable_weights)
+            except ValueError as error:
+                if not skip_mismatch:
+                    raise
+                skipped.append((optimizer, error))
+                optimizer_values = None
+    if skipped:
+        _warn_skipped(skipped)
     for target, value in staged:
         target[...] = value
     for layer, store in hooks:                  # Keras' hook: the layer reads its store
         layer.load_own_variables(store)
     if optimizer_values is not None:
         optimizer.load_own_variables(optimizer_staged, model.trainable_weights)
+
+
+def _checked_pairs(layer, name: str, path: str, weights: list, values: list) -> list:
+    """``[(weight, value)]`` of one layer, once the file's arrays are shown to fit it
+    (count, shape, kind of dtype); else a ValueError saying what differs."""
+    _check_count(layer, name, path, weights, values)
+    pairs = []
+    for i, (target, value) in enumerate(zip(weights, values, strict=True)):
+        if value.shape != target.shape:
+            raise ValueError(
+                f"Layer {name!r}: weight {i} has shape {value.shape} in the file, but "
+                f"the model's has shape {target.shape}.")
+        if value.dtype.kind not in "fiu" or (value.dtype.kind == "f") != (
+                target.dtype.kind == "f"):
+            kind = "a float" if target.dtype.kind == "f" else "an integer"
+            raise ValueError(f"Layer {name!r}: weight {i} has dtype {value.dtype} in "
+                             f"the file; {kind} array is needed.")
+        pairs.append((target, value))
+    return pairs
+
+
+def _warn_skipped(skipped: list) -> None:
+    """Keras' warning for ``load_weights(..., skip_mismatch=True)``: how many objects kept
+    their own weights, the first one's error, and the list of them."""
+    def shown(saveable) -> str:
+        name = getattr(saveable, "name", type(saveable).__name__)
+        built = getattr(saveable, "built", True)
+        return f"<{type(saveable).__name__} name={name}, built={built}>"
+
+    first, error = skipped[0]
+    warnings.warn(f"A total of {len(skipped)} objects could not be loaded. Example error "
+                  f"message for object {shown(first)}:\n\n{error}\n\nList of objects that "
+                  f"could not be loaded:\n[{', '.join(shown(s) for s, _ in skipped)}]",
+                  stacklevel=4)
 
 
 def _check_count(layer, name: str, path: str, weights: list, values: list) -> None:
@@ -519,9 +560,16 @@ def _read_asset_members(filepath: str) -> dict[str, bytes]:
     return members
 
 
-def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Write the weights (and optimizer state) to a ``.weights.h5`` file, Keras' layout."""
+def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+    """Write the weights (and optimizer state) to a ``.weights.h5`` file, Keras' layout.
+
+    ``max_shard_size`` (Keras' sharded ``.weights.json`` plus ``_00000.weights.h5`` files)
+    is not implemented: only None is accepted."""
     filepath = os.fspath(filepath)
+    if max_shard_size is not None:
+        raise ValueError("save_weights: minired writes one `.weights.h5` file; sharding "
+                         f"(`max_shard_size={max_shard_size!r}`) is not implemented. Leave "
+                         "`max_shard_size=None`.")
     if not filepath.endswith(".weights.h5"):
         raise ValueError("The filename must end in `.weights.h5`. "
                          f"Received: filepath={filepath}")
@@ -665,9 +713,20 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     return model
 
 
-def load_weights(model, filepath) -> None:
-    """Load weights into ``model`` from a ``.weights.h5`` file or a ``.keras`` archive."""
+def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
+    """Load weights into ``model`` from a ``.weights.h5`` file, a ``.keras`` archive or, as
+    Keras, a legacy ``.h5``/``.hdf5`` file (see :func:`minired.saving.legacy_h5.load_weights`).
+    With ``skip_mismatch=True`` the layers whose weights do not fit are skipped, with
+    Keras' warning (see :func:`load_weights_from_h5`)."""
     filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
+        from minired.saving import legacy_h5  # (it imports this module)
+
+        if skip_mismatch:
+            raise ValueError("load_weights: `skip_mismatch=True` is implemented for "
+                             "`.weights.h5` and `.keras` files, not for legacy `.h5` files.")
+        legacy_h5.load_weights(model, filepath)
+        return
     if filepath.endswith(".keras"):
         _, data = read_archive(filepath)
         if data is None:
@@ -681,4 +740,4 @@ def load_weights(model, filepath) -> None:
     else:
         raise ValueError("The filename must end in `.weights.h5` or `.keras`. "
                          f"Received: filepath={filepath}")
-    load_weights_from_h5(model, data)
+    load_weights_from_h5(model, data, skip_mismatch=skip_mismatch)

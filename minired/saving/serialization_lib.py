@@ -21,7 +21,7 @@ or one you pass in ``custom_objects`` (or in a :func:`custom_object_scope`). Pyt
 stored in a file (a ``lambda``, a ``Lambda`` layer) is refused whatever ``safe_mode`` says:
 minired has no way to run it without executing the file.
 
-Keras writes some arguments minired does not have (``quantization_config``, a Dense
+Keras writes some arguments minired does not have (``quantization_config``, a Conv
 layer's ``lora_rank``...). They are listed in :data:`KERAS_ONLY_DEFAULTS`: minired writes them with
 Keras' default value, and reads them only if they still hold that default; any other value
 is an error that names it, since the model would not be the same.
@@ -53,6 +53,8 @@ NAMESPACES = {
     "activations": "keras.activations",
     "models": "keras.models",
     "utils": "keras.utils",
+    "distillation": "keras.distillation",
+    "quantizers": "keras.quantizers",
 }
 
 #: Keras classes outside its public namespaces that a file can hold (FeatureSpace's
@@ -68,12 +70,7 @@ MODEL_MODULES = {"Functional": "keras.src.models.functional", "Sequential": "ker
 #: Arguments Keras writes that minired has no concept of: class name (or a category) ->
 #: ``{argument: Keras' default}``. Written with that default, accepted only with it.
 KERAS_ONLY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "Dense": {"quantization_config": None, "lora_rank": None, "lora_alpha": None},
-    "InputLayer": {"sparse": False, "ragged": False, "optional": False},
-    "Flatten": {"data_format": "channels_last"},
-    "CategoricalCrossentropy": {"axis": -1},
-    "BinaryCrossentropy": {"axis": -1},
-    "SparseCategoricalCrossentropy": {"ignore_class": None},
+    "Dense": {"quantization_config": None},
 }
 
 #: Keys of a serialized object that are Keras bookkeeping, not arguments.
@@ -479,7 +476,8 @@ def strip_keras_only(cls: type, category: str, config: dict) -> dict:
     Example:
         >>> class MyDense(mr.layers.Dense):
         ...     pass
-        >>> "lora_rank" in strip_keras_only(MyDense, "layers", {"units": 2, "lora_rank": None})
+        >>> "quantization_config" in strip_keras_only(MyDense, "layers",
+        ...                                           {"units": 2, "quantization_config": None})
         False
     """
     defaults = _keras_only_defaults(cls)

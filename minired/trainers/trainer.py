@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import inspect
 import numbers
 import warnings
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from minired.layers import workspace
 from minired.layers.layer import Layer, held_metrics
 from minired.metrics.metric import Mean, as_result
 from minired.optimizers.variable_paths import remember_paths
-from minired.trainers import compile_utils, data_adapter, epoch_iterator
+from minired.trainers import compile_utils, data_adapter, epoch_iterator, keras_steps, trainer_api
 from minired.trainers.data_adapter import num_samples
 from minired.trainers.step_plan import StepPlan
 from minired.utils import interrupts, rng_utils
@@ -75,6 +74,9 @@ class Trainer:
     #: Whether the step being run (``train_step``: True, ``test_step``: False) ran the model
     #: in training mode: an active Dropout hides the logits from the metrics, as from the loss.
     _step_training = False
+    #: compile's execution arguments, as Keras keeps them (minired always runs eagerly)
+    run_eagerly = False
+    jit_compile = False
 
     def __init__(self) -> None:
         self.compiled = False
@@ -131,6 +133,8 @@ class Trainer:
             raise ValueError("compile: `steps_per_execution` must be a positive int, got "
                              f"{steps_per_execution!r}.")
         self.steps_per_execution = int(steps_per_execution)
+        # as Keras stores them ("auto" resolves to False without an accelerator)
+        self.run_eagerly, self.jit_compile = run_eagerly, jit_compile not in ("auto", False)
         self._compiled_outputs = (loss, loss_weights, metrics, weighted_metrics)
         self._resolve_compiled_outputs()
         self.optimizer = optimizers_module.get(optimizer)
@@ -244,10 +248,13 @@ class Trainer:
         The layers' metrics are looked up here, once per epoch (not at every step), and
         their values reported by the logs until the next reset."""
         self._logged_layer_metrics = self._layer_metrics()
+        self._keras_step_logs = None       # the logs a step of your own returns
         for metric in self._each_metric():
             metric.reset_state()
 
     def _logs(self) -> dict[str, float]:
+        if getattr(self, "_keras_step_logs", None) is not None:
+            return keras_steps.logs_of(self._keras_step_logs)
         return {m.name: as_result(m.result()) for m in self._each_metric()}
 
     def _output_shapes(self, x) -> list[tuple]:
@@ -263,22 +270,6 @@ class Trainer:
         return x
 
     # -- one step -----------------------------------------------------------------------------
-    def _refuse_a_keras_step(self, name: str, method: str) -> None:
-        """A ``train_step(self, data)`` (or ``test_step``) of your own, Keras' way to change
-        what ``fit`` does, is written for a backend: its gradients come from
-        ``tf.GradientTape``, ``jax.grad`` or torch, which cannot see minired's NumPy arrays,
-        and minired's ``fit`` calls its own step with ``(x, y, sample_weight)``. Say so
-        before any step, rather than fail inside the first one."""
-        step = getattr(type(self), name)
-        if step is getattr(Trainer, name) or len(inspect.signature(step).parameters) != 2:
-            return
-        raise TypeError(
-            f"{method}: {type(self).__name__}.{name}(self, data) replaces Keras' {name}, which "
-            "a backend runs (tf.GradientTape, jax.grad, torch autograd); minired cannot run "
-            f"it. Build the model from layers and a loss (extra terms with add_loss), or "
-            "write the loop yourself with mr.autodiff.GradientTape and "
-            "optimizer.apply_gradients.")
-
     def train_step(self, x, y: list, sample_weight=None) -> float:
         """Forward, loss, backward and update on one batch; returns the batch's loss."""
         self._release_caches()          # the last step's: its backward is done
@@ -318,11 +309,25 @@ class Trainer:
         self._update_trackers(loss, values, y, y_pred, sample_weight)
         return loss
 
-    def compute_loss(self, y, y_pred, sample_weight=None, training: bool = False) -> float:
-        """``L = Σᵢ wᵢ loss_i(yᵢ, ŷᵢ) + Σ penalties`` for the last forward pass."""
-        values = self._output_loss(self._flat_outputs(y), self._flat_outputs(y_pred),
-                                   sample_weight, training, gradient=False)[0]
-        return self._total_loss(values)
+    # Keras 3's methods for a step of your own: see minired.trainers.trainer_api
+    compute_loss = trainer_api.compute_loss
+    compute_metrics = trainer_api.compute_metrics
+    get_metrics_result = trainer_api.get_metrics_result
+    predict_step = trainer_api.predict_step
+    compiled_loss = trainer_api.compiled_loss
+    compiled_metrics = property(trainer_api.CompiledMetrics)
+
+    def _run_train_step(self, x, y: list, sample_weight=None) -> float:
+        """``train_step``: minired's, or yours written as Keras' (keras_steps)."""
+        if keras_steps.is_keras_step(self, "train_step"):
+            return keras_steps.run(self, "train_step", x, y, sample_weight)
+        return self.train_step(x, y, sample_weight)
+
+    def _run_test_step(self, x, y: list, sample_weight=None) -> float:
+        """``test_step``: minired's, or yours written as Keras' (keras_steps)."""
+        if keras_steps.is_keras_step(self, "test_step"):
+            return keras_steps.run(self, "test_step", x, y, sample_weight)
+        return self.test_step(x, y, sample_weight)
 
     def _total_loss(self, values: list[float], losses: list | None = None) -> float:
         """``Σᵢ wᵢ Lᵢ`` over the outputs, plus ``losses``: the added losses and the penalties
@@ -494,7 +499,6 @@ class Trainer:
             ['accuracy', 'loss']
         """
         self._require_compiled("fit")
-        self._refuse_a_keras_step("train_step", "fit")
         for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"fit: `{name}` must be a non-negative int, got {value!r}.")
@@ -667,7 +671,7 @@ class Trainer:
                     callback_list.on_train_batch_begin(first)
                 for step, batch in enumerate(run, start=first):
                     x, y, sw = self._checked_batch(batches, batch, "fit")
-                    loss = self.train_step(x, y, sw)
+                    loss = self._run_train_step(x, y, sw)
                     if not np.isfinite(loss) and not keras_nan_handling:
                         raise ValueError(
                             f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, batch "
@@ -719,7 +723,7 @@ class Trainer:
         """One checked target array per output (``y`` is an array, a list with one array
         per output, or a dict by output name)."""
         keys = self.output_keys
-        if not self._needs_targets():
+        if not self._needs_targets() and (y is None or not keras_steps.has_keras_step(self)):
             return [None] * len(keys)    # no loss, no metric: the targets are not read
         if y is None:
             raise ValueError(f"`{argument}` is required: give the targets, one per sample.")
@@ -879,7 +883,6 @@ class Trainer:
             True
         """
         self._require_compiled("evaluate")
-        self._refuse_a_keras_step("test_step", "evaluate")
         steps = _check_steps(steps, "evaluate: `steps`")
         if epoch_iterator.is_data_source(x):
             for argument, value in (("y", y), ("sample_weight", sample_weight)):
@@ -916,7 +919,7 @@ class Trainer:
             if batch_begin:
                 callback_list.on_test_batch_begin(first)
             for batch in run:
-                self.test_step(*self._checked_batch(batches, batch, "evaluate"))
+                self._run_test_step(*self._checked_batch(batches, batch, "evaluate"))
             if batch_end:
                 callback_list.on_test_batch_end(last, self._logs())
         logs = self._logs()
@@ -958,8 +961,11 @@ class Trainer:
             for batch in run:
                 x_batch = self._checked_batch(batches, batch, "predict")[0]
                 self._release_caches()            # the last batch's: no backward will read them
-                outputs_by_batch.append(self._flat_outputs(
-                    self.forward(self._structured(x_batch), training=False)))
+                if type(self).predict_step is not Trainer.predict_step:     # yours (Keras')
+                    outputs = self.predict_step(self._structured(x_batch))   # x, as Keras
+                else:
+                    outputs = self.forward(self._structured(x_batch), training=False)
+                outputs_by_batch.append(self._flat_outputs(outputs))
             if batch_end:  # Keras hands the callback the execution's outputs, concatenated
                 callback_list.on_predict_batch_end(last, {"outputs": self._pack_outputs(
                     _concatenated(outputs_by_batch[-len(run):]))})
@@ -984,7 +990,7 @@ class Trainer:
         self._build_metrics(y, x)
         self.reset_metrics()
         with self._training_run():                        # as fit trains its steps
-            loss = self.train_step(x, y, sample_weight)
+            loss = self._run_train_step(x, y, sample_weight)
         if not np.isfinite(loss):
             raise ValueError(f"train_on_batch: the loss became {loss}.")
         return self._batch_result(return_dict)
@@ -999,7 +1005,7 @@ class Trainer:
         self._check_targets(y, "y", x, sample_weight)
         self._build_metrics(y, x)
         self.reset_metrics()
-        self.test_step(x, y, sample_weight)
+        self._run_test_step(x, y, sample_weight)
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:

@@ -17,7 +17,7 @@ from minired.saving import (
     register_keras_serializable,
     serialize_keras_object,
 )
-from minired.utils import bounding_boxes  # keras.utils.bounding_boxes: a module
+from minired.utils import bounding_boxes, legacy  # keras.utils' submodules
 from minired.utils.audio_dataset import audio_dataset_from_directory
 from minired.utils.config import Config
 from minired.utils.data_packing import (
@@ -29,6 +29,7 @@ from minired.utils.dataset_utils import split_dataset
 from minired.utils.file_utils import get_file
 from minired.utils.image_dataset import image_dataset_from_directory
 from minired.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from minired.utils.model_to_dot import model_to_dot
 from minired.utils.model_visualization import plot_model
 from minired.utils.numerical_utils import normalize, to_categorical
 from minired.utils.progbar import Progbar
@@ -42,7 +43,7 @@ __all__ = ["Config", "FeatureSpace", "bounding_boxes",
            "CustomObjectScope", "Progbar", "PyDataset", "array_to_img", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_file", "get_registered_object", "img_to_array", "load_img", "normalize",
-           "pad_sequences", "plot_model",
+           "pad_sequences", "plot_model", "model_to_dot", "legacy",
            "register_keras_serializable", "save_img",
            "serialize_keras_object", "set_random_seed", "split_dataset", "to_categorical",
            "Sequence", "clear_session", "disable_interactive_logging",

@@ -106,26 +106,32 @@ def _format_eta(seconds: float) -> str:
 
 
 class Progbar:
-    """Display a progress bar with an ETA and the latest metric values.
+    """Display a progress bar with an ETA and the metric values.
 
-    Each :meth:`update` shows the values it is given, as they are: ``fit``'s logs are
-    already running means over the epoch, which is why Keras' ProgbarLogger asks its bar
-    for exactly this (``stateless_metrics=set()``). (``keras.utils.Progbar`` used on its
-    own averages the values over the steps instead; minired never needs that, so its bar
-    does not do it.)
+    A value is either shown as given (a *stateful* metric, already a running mean) or
+    averaged over the steps (a *stateless* one, the default): after the updates
+    ``(current_k, v_k)``, the bar shows ``Σ_k v_k n_k / Σ_k n_k`` with ``n_k = current_k -
+    current_{k-1}`` (at least 1), the steps each value stands for; the final update (as
+    Keras') shows its own values. ``fit``'s logs are
+    already running means over the epoch, so its ProgbarLogger asks for no averaging
+    (``stateless_metrics=set()``), as Keras'.
 
     Args:
         target: total number of steps expected, or None if unknown.
         width: width of the bar, in characters.
         verbose: 0 (silent), 1 (live bar) or 2 (one line when finalized).
         interval: minimum number of seconds between two redraws with ``verbose=1``.
+        stateful_metrics: names of the values shown as given; every other one is
+            averaged.
+        stateless_metrics: names of the values averaged; every other one is shown as
+            given. Give at most one of the two.
         unit_name: name of one step in the time display (``"step"``, ``"sample"``).
 
     Example:
-        >>> bar = Progbar(target=2, verbose=2)
-        >>> bar.update(1, [("loss", 0.5)])
-        >>> bar.update(2, [("loss", 0.25)])  # doctest: +ELLIPSIS
-        2/2 - 0s - ...s/step - loss: 0.2500
+        >>> bar = Progbar(target=2, verbose=2, stateful_metrics=["acc"])
+        >>> bar.update(1, [("loss", 0.5), ("acc", 0.5)])
+        >>> bar.update(2, [("loss", 0.25), ("acc", 0.75)])  # doctest: +ELLIPSIS
+        2/2 - 0s - ...s/step - loss: 0.2500 - acc: 0.7500
     """
 
     def __init__(
@@ -134,17 +140,30 @@ class Progbar:
         width: int = 20,
         verbose: int = 1,
         interval: float = 0.05,
+        stateful_metrics=None,
+        stateless_metrics=None,
         unit_name: str = "step",
     ) -> None:
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError(
+                "Only one of `stateful_metrics` or `stateless_metrics` can be provided. "
+                "`stateful_metrics` is used to make metrics stateless by default (with an "
+                "exclusion list), while `stateless_metrics` is used to make metrics "
+                "stateful by default (with an exclusion list).")
         self.target = target
         self.width = width
         self.verbose = verbose
         self.interval = interval
         self.unit_name = unit_name
+        self.stateful_metrics = (None if stateless_metrics is not None
+                                 else set(stateful_metrics or ()))
+        self.stateless_metrics = (None if stateless_metrics is None
+                                  else set(stateless_metrics))
 
         self._dynamic_display = _has_dynamic_display()
         self._seen_so_far = 0
-        self._values: dict[str, Any] = {}  # name -> latest value, in the order first seen
+        # name -> [Σ v n, Σ n], in the order first seen (a stateful value: [v, 1])
+        self._values: dict[str, list] = {}
         self._start = time.time()
         self._last_update = 0.0
         self._time_after_first_step: float | None = None
@@ -166,7 +185,8 @@ class Progbar:
         if finalize is None:
             finalize = self.target is not None and current >= self.target
 
-        self._values.update(values or [])
+        for name, value in values or []:
+            self._record(name, value, current, finalize)
         self._seen_so_far = current
         now = time.time()
         time_per_unit = self._estimate_step_duration(current, now)
@@ -186,10 +206,32 @@ class Progbar:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
+    def _is_stateless(self, name: str) -> bool:
+        if self.stateful_metrics is not None:
+            return name not in self.stateful_metrics
+        return name in self.stateless_metrics
+
+    def _record(self, name: str, value: Any, current: int, finalize: bool) -> None:
+        """Add ``value`` to the running sums of ``name`` (Keras' bookkeeping, as is)."""
+        if not self._is_stateless(name) or finalize:
+            # shown as given; a stateless value on the final update too (Keras: its last
+            # call may repeat the step of the one before, which would weigh it 0)
+            self._values[name] = [value, 1]
+            return
+        steps = max(current - self._seen_so_far, 1)
+        if name not in self._values:
+            self._values[name] = [value * steps, steps]
+        else:
+            self._values[name][0] += value * steps
+            self._values[name][1] += steps
+
     def _value(self, name: str) -> Any:
-        """The value to print: an array (or a NumPy scalar) is reduced to its mean."""
-        value = self._values[name]
-        return value if isinstance(value, float) else np.mean(value)
+        """The value to print: ``Σ v n / Σ n``, an array (or a NumPy scalar) reduced to its
+        mean first."""
+        total, count = self._values[name]
+        if not isinstance(total, float):
+            total = np.mean(total)
+        return total / max(1, count)
 
     def _estimate_step_duration(self, current: int, now: float) -> float:
         """Seconds per step. The first step (often slow: setup, compilation) is left out

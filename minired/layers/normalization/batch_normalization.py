@@ -123,6 +123,7 @@ class BatchNormalization(Layer):
     """
 
     _supports_masking_default = True      # passes a mask on, as in Keras
+    _keras_node_kwargs = {"mask": None}   # what Keras records for a call in a model
 
     _constrained_weights = SCALE_OFFSET_CONSTRAINTS
 

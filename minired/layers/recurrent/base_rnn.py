@@ -139,9 +139,6 @@ class BaseRNN(Layer):
         if use_cudnn not in ("auto", True, False):
             raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one "
                              f"of {{'auto', True, False}}. Received: use_cudnn={use_cudnn}")
-        if use_cudnn is True:
-            raise ValueError(f"{cls}: `use_cudnn=True` needs a GPU with cuDNN; minired runs on "
-                             "NumPy. Use 'auto' (the default) or False.")
         implementation = kwargs.pop("implementation", 2)
         if implementation not in (1, 2):
             raise ValueError(f"{cls}: `implementation` must be 1 or 2 (the same numbers).")
@@ -307,6 +304,10 @@ class BaseRNN(Layer):
         previous states, ``s_t = s_{t-1}``, and outputs the previous output (0 before the
         first real step, and always with ``zero_output_for_mask``); its δ passes straight
         to step t-1."""
+        if self.use_cudnn is True:     # Keras, on a machine without cuDNN: at the call
+            raise ValueError("use_cudnn=True was specified, but cuDNN is not supported for "
+                             "this layer configuration with this backend. Pass "
+                             "use_cudnn='auto' to fallback to a non-cuDNN implementation.")
         x, initial = checked_sequence(self, inputs)
         keep = None if mask is None else self._time_mask(mask, x.shape)
         if self.go_backwards:

@@ -58,7 +58,9 @@ class LSTM(BaseRNN):
         seed: seed of the dropout masks.
         return_sequences, return_state, go_backwards, stateful, unroll: see
             :class:`~minired.layers.recurrent.base_rnn.BaseRNN`.
-        **kwargs: ``name``, ``trainable``, ``use_cudnn`` ("auto" or False), and
+        use_cudnn: ``"auto"`` or False run minired's NumPy loop; True is refused when the
+            layer is called, as Keras on a machine without cuDNN does (a ValueError).
+        **kwargs: ``name``, ``trainable``, and
             ``kernel_constraint``, ``recurrent_constraint``, ``bias_constraint``
             (projections applied after each optimizer step; see mr.constraints).
 
@@ -84,8 +86,8 @@ class LSTM(BaseRNN):
                  bias_initializer="zeros", unit_forget_bias: bool = True,
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                 seed: int | None = None, **kwargs) -> None:
-        super().__init__(units, **cell_arguments(locals()), **kwargs)
+                 seed: int | None = None, use_cudnn="auto", **kwargs) -> None:
+        super().__init__(units, **cell_arguments(locals()), use_cudnn=use_cudnn, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
