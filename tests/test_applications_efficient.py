@@ -256,6 +256,7 @@ def test_imagenet_weights_and_preprocessing_as_in_keras(keras_env, monkeypatch, 
     assert ours.count_params() == theirs.count_params()
     x = images()
     expected = np.asarray(theirs(x, training=False))
+    # float32: the same formulas summed in other orders; relative to the largest output
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=0,
                                atol=1e-5 * np.abs(expected).max())
     # a path: the file alone, without the extra Rescaling of weights="imagenet"
@@ -264,6 +265,7 @@ def test_imagenet_weights_and_preprocessing_as_in_keras(keras_env, monkeypatch, 
     fresh_names(keras)
     expected = np.asarray(keras.applications.EfficientNetB0(
         include_top=False, input_shape=SHAPE, pooling="avg", weights=str(path))(x))
+    # float32, other summation orders (as above)
     np.testing.assert_allclose(by_path.predict(x, verbose=0), expected, rtol=0,
                                atol=1e-5 * np.abs(expected).max())
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from minired import backend, config, initializers, layers
 from minired.applications import imagenet_utils, model_parts
-from minired.applications.efficientnet import check_weights_argument
+from minired.applications.efficientnet import WEIGHTS_MESSAGE
 from minired.applications.keras_ops import Add  # Keras' `inputs + x` node in the graph
 from minired.applications.model_parts import image_input
 from minired.layers.layer import Layer
@@ -302,10 +302,10 @@ def ConvNeXt(  # noqa: N802 (Keras' name)
         raise ValueError("ConvNeXt does not support the `channels_first` image data format. "
                          "Switch to `channels_last` by editing your local config file at "
                          "~/.keras/keras.json")
-    check_weights_argument(
-        weights, include_top, classes,
+    model_parts.check_weights(
+        weights, include_top, classes, WEIGHTS_MESSAGE,
         classes_message='If using `weights="imagenet"` with `include_top=True`, `classes` '
-                        f"should be 1000. Received classes={classes}")
+                        "should be 1000. Received classes={classes}")
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape, default_size=default_size, min_size=32,
         data_format=config.image_data_format(), require_flatten=include_top, weights=weights)

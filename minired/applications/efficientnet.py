@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import os
 
 from minired import config, initializers, layers
 from minired.applications import imagenet_utils, model_parts
@@ -88,22 +87,12 @@ def dense_kernel_initializer() -> initializers.VarianceScaling:
                                         distribution="uniform")
 
 
-# -- what every builder of this part shares: Keras' argument checks, the weights --
-def check_weights_argument(weights, include_top: bool, classes: int,
-                           classes_message: str | None = None,
-                           weights_message: str | None = None) -> None:
-    """Keras' two checks: ``weights`` is None, "imagenet" or an existing file; and a
-    pretrained classifier has 1000 classes."""
-    if not (weights is None or (isinstance(weights, str | os.PathLike)
-                                and (weights == "imagenet" or os.path.exists(weights)))):
-        raise ValueError(weights_message or (
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded. Received: weights={weights!r}"))
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(classes_message or (
-            'If using `weights="imagenet"` with `include_top` as true, `classes` should be '
-            f"1000. Received: classes={classes}"))
+# Keras' messages for the weights checks of this part (model_parts.check_weights)
+WEIGHTS_MESSAGE = ("The `weights` argument should be either `None` (random initialization), "
+                   "`imagenet` (pre-training on ImageNet), or the path to the weights file to "
+                   "be loaded. Received: weights={weights!r}")
+CLASSES_MESSAGE = ('If using `weights="imagenet"` with `include_top` as true, `classes` should '
+                   "be 1000. Received: classes={classes}")
 
 
 # -- the network ----------------------------------------------------------------------------
@@ -150,7 +139,8 @@ def EfficientNet(  # noqa: N802 (Keras' name)
     """
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    check_weights_argument(weights, include_top, classes)
+    model_parts.check_weights(weights, include_top, classes, WEIGHTS_MESSAGE,
+                              CLASSES_MESSAGE)
     data_format = config.image_data_format()
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape, default_size=default_size, min_size=32, data_format=data_format,

@@ -35,7 +35,8 @@ import math
 from minired import backend, config, initializers, layers
 from minired.applications import imagenet_utils, model_parts
 from minired.applications.efficientnet import (
-    check_weights_argument,
+    CLASSES_MESSAGE,
+    WEIGHTS_MESSAGE,
     conv_kernel_initializer,
     dense_kernel_initializer,
 )
@@ -278,7 +279,8 @@ def EfficientNetV2(  # noqa: N802 (Keras' name)
                              f"{weights_name!r}; pass `blocks_args` or one of "
                              f"{sorted(WEIGHTS_HASHES)}.")
         blocks_args = DEFAULT_BLOCKS_ARGS[variant]
-    check_weights_argument(weights, include_top, classes)
+    model_parts.check_weights(weights, include_top, classes, WEIGHTS_MESSAGE,
+                              CLASSES_MESSAGE)
     data_format = config.image_data_format()
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape, default_size=default_size, min_size=32, data_format=data_format,

@@ -23,8 +23,20 @@ from minired.utils.data_packing import get_source_inputs
 KERAS_APPLICATIONS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
-def check_weights(weights, include_top: bool, classes: int) -> None:
-    """Keras' checks of ``weights`` (None, "imagenet" or an existing file) and ``classes``.
+#: Keras' messages of the two checks (VGG, ResNet, DenseNet, MobileNets, Inceptions...);
+#: the EfficientNets, ConvNeXt and NASNet word them their own way and pass theirs.
+WEIGHTS_MESSAGE = ("The `weights` argument should be either `None` (random initialization), "
+                   "'imagenet' (pre-training on ImageNet), or the path to the weights file to "
+                   "be loaded.  Received: weights={weights}")
+CLASSES_MESSAGE = ("If using `weights='imagenet'` with `include_top=True`, `classes` should "
+                   "be 1000.  Received classes={classes}")
+
+
+def check_weights(weights, include_top: bool, classes: int, weights_message: str = WEIGHTS_MESSAGE,
+                  classes_message: str = CLASSES_MESSAGE) -> None:
+    """Keras' checks of ``weights`` (None, "imagenet" or an existing file) and ``classes``
+    (1000 for the pretrained classifier); the messages are templates with ``{weights}`` and
+    ``{classes}``.
 
     Example:
         >>> check_weights("imagenet", include_top=True, classes=10)  # doctest: +ELLIPSIS
@@ -32,13 +44,10 @@ def check_weights(weights, include_top: bool, classes: int) -> None:
         ...
         ValueError: If using `weights='imagenet'` with `include_top=True`, ... Received classes=10
     """
-    if not (weights in {"imagenet", None} or _is_file(weights)):
-        raise ValueError("The `weights` argument should be either `None` (random "
-                         "initialization), 'imagenet' (pre-training on ImageNet), or the path "
-                         f"to the weights file to be loaded.  Received: weights={weights}")
+    if not (weights is None or weights == "imagenet" or _is_file(weights)):
+        raise ValueError(weights_message.format(weights=weights))
     if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError("If using `weights='imagenet'` with `include_top=True`, `classes` "
-                         f"should be 1000.  Received classes={classes}")
+        raise ValueError(classes_message.format(classes=classes))
 
 
 def _is_file(weights) -> bool:

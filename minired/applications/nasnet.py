@@ -33,7 +33,7 @@ import warnings
 from minired import config, layers
 from minired.applications import imagenet_utils, model_parts
 from minired.applications.efficientnet import (
-    check_weights_argument,
+    WEIGHTS_MESSAGE,
 )
 from minired.applications.model_parts import image_input, model_inputs
 from minired.models import Functional
@@ -104,8 +104,8 @@ def NASNet(  # noqa: N802 (Keras' name)
         raise ValueError("NASNet does not support the `channels_first` image data format. "
                          "Switch to `channels_last` by editing your local config file at "
                          "~/.keras/keras.json")
-    check_weights_argument(
-        weights, include_top, classes,
+    model_parts.check_weights(
+        weights, include_top, classes, WEIGHTS_MESSAGE,
         classes_message='If using `weights` as `"imagenet"` with `include_top` as true, '
                         "`classes` should be 1000")
     if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
