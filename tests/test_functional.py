@@ -818,6 +818,51 @@ def test_a_sequential_used_as_a_layer_has_the_input_and_output_of_that_call_as_k
         assert [layer.name for layer in inner_features.layers][1:] == ["s1"]
 
 
+def _passes(model, x, y):
+    """Outputs, δx and every ∂L/∂w of one forward and backward pass in training mode (the
+    loss reads the softmax's logits: the backward starts from δz)."""
+    y_pred = model.forward(x, training=True)
+    values, grads, tops = model._output_loss([y], [y_pred], None, True, gradient=True)
+    model.zero_gradients()
+    grad_x = model.backward(grads[0], top=tops[0])
+    model._fill_unwritten_gradients()
+    return [y_pred, grad_x, *(np.copy(g) for g in model.gradients)]
+
+
+def test_a_chain_runs_two_plain_loops_with_the_numbers_of_the_graph_walk(float64):
+    """A Sequential's graph is a chain (``Functional._is_chain``): its forward and backward
+    are two loops over the layers. Outputs, δx and the weight gradients are those of the
+    general walk of the same graph, bit for bit: with a layer called twice, an activity
+    regularizer and a softmax whose logits the loss reads."""
+    twice = Dense(4, activation="tanh", name="twice")
+    model = mr.Sequential([mr.Input((4,)), twice, Dense(6, activation="relu",
+                           activity_regularizer="l2"), Dense(4), twice,
+                           Dense(3, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy")
+    assert model._is_chain
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 4)), rng.integers(0, 3, 5)
+    chain = _passes(model, x, y)
+    model._is_chain = False                      # the same graph, walked as any graph
+    walked = _passes(model, x, y)
+    assert len(chain) == 2 + 2 * 4
+    for a, b in zip(chain, walked, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_graphs_that_are_not_chains():
+    """Forks, several inputs or outputs, and models inside models walk the graph."""
+    a, b = mr.Input((3,)), mr.Input((3,))
+    hidden = Dense(2)(a)
+    fork = mr.Model(a, mr.layers.Add()([Dense(2)(hidden), hidden]))
+    two_inputs = mr.Model([a, b], mr.layers.Add()([a, b]))
+    two_outputs = mr.Model(a, [Dense(1)(a), Dense(1)(a)])
+    inner = mr.Sequential([mr.Input((3,)), Dense(2)])
+    nested = mr.Sequential([mr.Input((3,)), inner, Dense(1)])
+    assert inner._is_chain and mr.Model(a, Dense(1)(Dense(2)(a)))._is_chain
+    assert not any(m._is_chain for m in (fork, two_inputs, two_outputs, nested))
+
+
 def test_sequential_layer_names_must_be_unique():
     with pytest.raises(ValueError, match=r'The name "same" is used 2 times'):
         mr.Sequential([mr.Input((4,)), Dense(2, name="same"), Dense(2, name="same")])

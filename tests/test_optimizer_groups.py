@@ -185,3 +185,34 @@ def test_fit_trains_the_same_with_and_without_groups(monkeypatch):
     assert history == reference_history
     for a, b in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cls, kwargs", ELEMENTWISE)
+def test_blocks_kept_for_the_same_arrays_give_the_numbers_of_new_blocks(cls, kwargs):
+    """``Optimizer._cache_blocks``: the blocks of a large variable are cut once and kept
+    while the same gradient array comes back (as in ``fit``), and cut again for a new one.
+    Either way the weights are those of an optimizer given a new gradient array at every
+    step, bit for bit. (Clipping makes new gradient arrays at every step: new blocks.)"""
+    clipped = any(k in kwargs for k in ("clipnorm", "global_clipnorm", "clipvalue"))
+    rng = np.random.default_rng(3)
+    shapes = [(400, 300), (300,)]        # 120,000 numbers: more than one cache block
+    w0 = [rng.standard_normal(s).astype("float32") for s in shapes]
+    steps = [[rng.standard_normal(s).astype("float32") for s in shapes] for _ in range(4)]
+    kept, fresh = cls(learning_rate=0.01, **kwargs), cls(learning_rate=0.01, **kwargs)
+    ours, theirs = [w.copy() for w in w0], [w.copy() for w in w0]
+    buffers = [np.empty(s, "float32") for s in shapes]     # one array per variable, reused
+    for step, grads in enumerate(steps):
+        for buffer, g in zip(buffers, grads, strict=True):
+            buffer[...] = g
+        given = buffers if step < 3 else [g.copy() for g in grads]   # last step: new arrays
+        if step == 2:
+            blocks = kept._kept_blocks[0][1]
+        kept.apply(given, ours)
+        fresh.apply([g.copy() for g in grads], theirs)
+        if step == 2:
+            assert (kept._kept_blocks[0][1] is blocks) is not clipped, "same arrays: kept"
+        if step == 3:
+            assert kept._kept_blocks[0][1] is not blocks, "new arrays: new blocks"
+            assert len(blocks) > 1
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -85,6 +85,9 @@ class Functional(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)   # kwargs: dtype...
         self._init_graph(inputs, outputs)
 
+    #: Whether the graph is a chain (see :func:`_is_chain`), set by :meth:`_init_graph`.
+    _is_chain = False
+
     def _init_graph(self, inputs, outputs) -> None:
         """Find the graph between ``inputs`` and ``outputs`` (see :mod:`.graph`)."""
         for argument, structure in (("inputs", inputs), ("outputs", outputs)):
@@ -109,6 +112,7 @@ class Functional(Model):
         self._reads_inputs_only = [all(id(t) in input_ids for t in node.input_tensors)
                                    for node in self._nodes]
         self._init_masking()
+        self._is_chain = _is_chain(self._nodes, self.inputs, self.outputs)
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
         # What a dict of input arrays is keyed by: the keys of a dict of inputs (sorted, the
         # order of ``inputs``), else the inputs' names.
@@ -226,6 +230,8 @@ class Functional(Model):
         if mask is not None or self._uses_masks:
             return self._forward_masked(inputs, training, mask)
         arrays = self._flatten_inputs(inputs)
+        if self._is_chain:
+            return self._forward_chain(arrays[0], training)
         values = dict(zip(map(id, self.inputs), arrays, strict=True))
         calls, activity = [], {}
         for index, node in enumerate(self._nodes):
@@ -240,6 +246,21 @@ class Functional(Model):
         self.cache = GraphCache(calls, [(x.shape, x.dtype) for x in arrays], None, activity)
         outputs = [values[id(t)] for t in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _forward_chain(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """:meth:`forward` for a chain (see :func:`_is_chain`, a Sequential's graph): each
+        layer reads the output of the one before it, ``aᵏ = layerᵏ(aᵏ⁻¹)``."""
+        a, calls, activity = x, [], {}
+        for index, node in enumerate(self._nodes):
+            layer = node.operation
+            a = layer.forward(a, training=training)
+            if not isinstance(a, np.ndarray):     # one output given as [a], as the walk reads it
+                a = _as_list(a, 1)[0]
+            calls.append((layer, layer.cache))
+            if layer.activity_regularizer is not None:
+                activity[index] = _activity_penalties(layer, [a])
+        self.cache = GraphCache(calls, [(x.shape, x.dtype)], None, activity)
+        return a
 
     def _forward_masked(self, inputs, training: bool, mask):
         """:meth:`forward` carrying masks through the graph, as Keras does.
@@ -352,6 +373,8 @@ class Functional(Model):
         ``δx`` (when its layer can: :func:`~minired.layers.layer.takes_input_gradient`):
         nothing reads it.
         """
+        if self._is_chain:
+            return self._backward_chain(grad_outputs[0], grads_z, input_gradients)
         grads: dict[int, np.ndarray] = {}          # id(tensor) -> δ, summed over its readers
         for tensor, grad in zip(self.outputs, grad_outputs, strict=True):
             if grad is not None:
@@ -394,6 +417,28 @@ class Functional(Model):
         result = [grads.get(id(t), np.zeros(shape, dtype)) for t, (shape, dtype) in
                   zip(self.inputs, self.cache.input_shapes, strict=True)]
         return result[0] if len(result) == 1 else result
+
+    def _backward_chain(self, grad: np.ndarray | None, grads_z: dict[int, np.ndarray],
+                        input_gradients: bool):
+        """:meth:`_backward` for a chain: walk the calls in reverse, the ``δx`` of each is
+        the ``δa`` of the one before it, ``δaᵏ⁻¹ = layerᵏ.backward(δaᵏ)``."""
+        for index in reversed(range(len(self._nodes))):
+            layer, layer.cache = self.cache.calls[index]
+            for _, penalty, backward in self.cache.activity.get(index, ()):
+                own = backward(penalty.dtype.type(1))            # δa += ∂R/∂a
+                grad = own if grad is None else grad + own
+            skip = {} if index or input_gradients or not takes_input_gradient(type(layer)) \
+                else {"input_gradient": False}
+            grad_x = layer.backward_from_z(grads_z[index], **skip) if index in grads_z \
+                else None
+            if grad is not None or _added_losses(layer.cache):
+                more = layer.backward(grad, **skip)
+                grad_x = more if grad_x is None else grad_x + more
+            grad = grad_x
+        if not input_gradients:
+            return None
+        shape, dtype = self.cache.input_shapes[0]
+        return np.zeros(shape, dtype) if grad is None else grad
 
     def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
         """The index in :attr:`calls` of the call whose logits ``z`` the loss on output
@@ -641,6 +686,22 @@ class GraphCache(NamedTuple):
     #: per call (by index) with an activity regularizer, ``(k, R, backward)`` for each of its
     #: float outputs ``a_k`` (see :mod:`minired.layers.activity`)
     activity: dict = {}
+
+
+def _is_chain(nodes: list[Node], inputs: list, outputs: list) -> bool:
+    """Whether the graph is a chain, as every Sequential's: one input, one output, and each
+    call (of a layer, not a model) reads only the one tensor the call before it made (the
+    first reads the input; the last makes the output). Its passes are then plain loops
+    (:meth:`Functional._forward_chain`, :meth:`Functional._backward_chain`)."""
+    if len(inputs) != 1 or len(outputs) != 1 or not nodes:
+        return False
+    previous = inputs[0]
+    for node in nodes:
+        if (isinstance(node.operation, Functional) or node.arguments is not None
+                or node.call_inputs is not previous or len(node.outputs) != 1):
+            return False
+        previous = node.outputs[0]
+    return previous is outputs[0]
 
 
 def _as_list(value, length: int) -> list:

@@ -25,7 +25,9 @@ class Sequential(Functional):
 
     Once it knows its input shape, a Sequential calls its layers one after the other on an
     ``Input`` and becomes a :class:`~minired.models.functional.Functional` model with that
-    graph: forward, backward and training are the graph's. The same layer object may appear
+    graph: forward, backward and training are the graph's. That graph is a chain, so its two
+    passes are the two loops above (``Functional._forward_chain`` and ``_backward_chain``),
+    not the general walk of a graph. The same layer object may appear
     twice (shared weights): each call backpropagates with its own inputs, and the weight
     gradient is the sum of both, ``∂L/∂W = Σ_calls xᵀ δz``, as in Keras.
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -73,7 +73,7 @@ class Adadelta(Optimizer):
                   self._accumulated_delta_vars[index])
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
         # after what they hold at the end (see Optimizer._create_scratch).
-        for (g, w, a, d), (delta, rms_a) in cache_blocks(arrays, self._scratch[index]):
+        for (g, w, a, d), (delta, rms_a) in self._cache_blocks(index, arrays):
             # a <- rho·a + (1 - rho)·g²
             a *= rho
             np.square(g, out=delta)                     # free until Δ: holds (1 - rho)·g²

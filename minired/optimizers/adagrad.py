@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -63,8 +63,8 @@ class Adagrad(Optimizer):
         index = self._get_variable_index(variable)
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays
         # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
-        for (g, w, accumulator), (step, denominator) in cache_blocks(
-                (gradient, variable, self._accumulators[index]), self._scratch[index]):
+        for (g, w, accumulator), (step, denominator) in self._cache_blocks(
+                index, (gradient, variable, self._accumulators[index])):
             # a <- a + g²
             np.square(g, out=step)                      # free until the step: holds g²
             accumulator += step

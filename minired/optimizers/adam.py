@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -86,7 +86,7 @@ class Adam(Optimizer):
         arrays = (gradient, variable, self._momentums[index], self._velocities[index], v_hat)
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays
         # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
-        for (g, w, m, v, v_hat), scratch in cache_blocks(arrays, self._scratch[index]):
+        for (g, w, m, v, v_hat), scratch in self._cache_blocks(index, arrays):
             adam_update(g, w, m, v, v_hat, scratch, alpha, one_minus_beta_1,
                         one_minus_beta_2, epsilon)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -75,7 +75,7 @@ class Adamax(Optimizer):
         arrays = (gradient, variable, self._momentums[index], self._norms[index])
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays
         # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
-        for (g, w, m, u), (change, denominator) in cache_blocks(arrays, self._scratch[index]):
+        for (g, w, m, u), (change, denominator) in self._cache_blocks(index, arrays):
             # m <- m + (g - m)·(1 - b1)
             np.subtract(g, m, out=change)
             change *= one_minus_beta_1

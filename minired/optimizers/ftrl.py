@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -111,8 +111,7 @@ class Ftrl(Optimizer):
         arrays = (gradient, variable, self._accumulators[index], self._linears[index])
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
         # after what they hold at the end (see Optimizer._create_scratch).
-        for (g, w, n, z), (change, new_n, new_n_power) in cache_blocks(
-                arrays, self._scratch[index]):
+        for (g, w, n, z), (change, new_n, new_n_power) in self._cache_blocks(index, arrays):
             # ĝ = g + 2·l2_shrinkage·w
             np.multiply(w, two_l2_shrinkage, out=change)
             change += g

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -78,7 +78,7 @@ class Lion(Optimizer):
         arrays = (gradient, variable, self._momentums[index])
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
         # after what they hold at the end (see Optimizer._create_scratch).
-        for (g, w, m), (step, scaled_g) in cache_blocks(arrays, self._scratch[index]):
+        for (g, w, m), (step, scaled_g) in self._cache_blocks(index, arrays):
             # w <- w - lr·sign(b1·m + (1 - b1)·g)
             np.multiply(m, beta_1, out=step)
             np.multiply(g, one_minus_beta_1, out=scaled_g)

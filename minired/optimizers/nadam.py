@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import config, keras_numerics
-from minired.optimizers.optimizer import Optimizer, _scalar_variable, cache_blocks
+from minired.optimizers.optimizer import Optimizer, _scalar_variable
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -106,7 +106,7 @@ class Nadam(Optimizer):
         arrays = (gradient, variable, self._momentums[index], self._velocities[index])
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
         # after what they hold at the end (see Optimizer._create_scratch).
-        for (g, w, m, v), (m_hat, v_hat) in cache_blocks(arrays, self._scratch[index]):
+        for (g, w, m, v), (m_hat, v_hat) in self._cache_blocks(index, arrays):
             # m <- m + (g - m)·(1 - b1)
             np.subtract(g, m, out=m_hat)                # free until m̂: holds (g - m)·(1 - b1)
             m_hat *= one_minus_beta_1

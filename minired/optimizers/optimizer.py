@@ -39,6 +39,9 @@ What makes a step fast, without changing a single number:
   arrays allocated at build (:meth:`Optimizer._create_scratch`), in Keras' order of
   operations, instead of making a new temporary array for each operation. An in-place
   ``np.multiply(a, b, out=s)`` rounds exactly as ``s = a * b``, so the results are the same;
+- large arrays are updated block by block in the CPU's cache (:func:`cache_blocks`); the
+  blocks are cut once and kept while the same arrays come back, as in ``fit``
+  (:meth:`Optimizer._cache_blocks`);
 - when the update rule treats each element on its own (:attr:`Optimizer._elementwise`), the
   small variables (biases, small kernels) are updated together, as one flat array: one
   dozen NumPy calls for all of them instead of a dozen each
@@ -522,6 +525,21 @@ class Optimizer:
                   for buffer in buffers[variable.dtype])
             for variable in updated
         ]
+        self._kept_blocks: dict[int, tuple[tuple, list]] = {}    # see _cache_blocks
+
+    def _cache_blocks(self, index: int, arrays: tuple) -> list[tuple[tuple, tuple]]:
+        """:func:`cache_blocks` of ``arrays`` (variable ``index``'s gradient, weights and
+        state) with its scratch arrays, as a list kept for the next step.
+
+        In ``fit`` every step passes the same arrays (the layers' own gradient arrays), so
+        the blocks are cut once, not at every step (about 7 µs a step for a 784×256 kernel);
+        other arrays are cut again. The kept views keep the last step's gradient in memory.
+        """
+        kept = self._kept_blocks.get(index)
+        if kept is None or not all(a is b for a, b in zip(kept[0], arrays, strict=True)):
+            kept = arrays, list(cache_blocks(arrays, self._scratch[index]))
+            self._kept_blocks[index] = kept
+        return kept[1]
 
     def _get_variable_index(self, variable: np.ndarray) -> int:
         """Position of ``variable`` in the build list: the index into every slot list."""
@@ -571,7 +589,7 @@ class Optimizer:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_trainable_variables_indices"]
-        state["_scratch"] = []
+        state["_scratch"], state["_kept_blocks"] = [], {}
         state["_scalars_of_this_step"] = {}
         n = len(self._trainable_variables)
         for name in self._slot_names():         # the variables' entries, not the groups'

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -82,7 +82,7 @@ class RMSprop(Optimizer):
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays, named
         # after what they hold at the end (see Optimizer._create_scratch).
         for (g, w, velocity, average_grad, momentum_buffer), (increment, denominator) in \
-                cache_blocks(arrays, self._scratch[index]):
+                self._cache_blocks(index, arrays):
             # s <- rho·s + (1 - rho)·g²
             velocity *= rho
             np.square(g, out=denominator)               # free until d: holds (1 - rho)·g²

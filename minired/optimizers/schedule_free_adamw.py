@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -103,7 +103,7 @@ class ScheduleFreeAdamW(Optimizer):
          weight, one_minus_weight) = self._scalars(variable.dtype, learning_rate)
         index = self._get_variable_index(variable)
         arrays = (gradient, variable, self._momentums[index], self._velocities[index])
-        for (g, w, z, v), (change, x) in cache_blocks(arrays, self._scratch[index]):
+        for (g, w, z, v), (change, x) in self._cache_blocks(index, arrays):
             # v <- v + (g² - v)·(1 - b2)
             np.square(g, out=change)
             change -= v

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minired import keras_numerics
-from minired.optimizers.optimizer import Optimizer, cache_blocks
+from minired.optimizers.optimizer import Optimizer
 from minired.optimizers.schedules import LearningRateSchedule
 
 
@@ -78,8 +78,7 @@ class SGD(Optimizer):
         velocity = self._momentums[index] if self.momentum != 0 else None
         # One block of the arrays at a time (see cache_blocks), into the scratch arrays
         # (see Optimizer._create_scratch): the same numbers as on the whole arrays at once.
-        for (g, w, v), scratch in cache_blocks((gradient, variable, velocity),
-                                               self._scratch[index]):
+        for (g, w, v), scratch in self._cache_blocks(index, (gradient, variable, velocity)):
             scaled_gradient = scratch[0]
             np.multiply(g, lr, out=scaled_gradient)     # g·lr
             if v is None:
