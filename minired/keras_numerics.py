@@ -189,8 +189,17 @@ def as_keras_constant(value: Any, dtype: np.dtype | type | str) -> Any:
         >>> float(as_keras_constant(np.float64(0.9), np.float64))
         0.9
     """
+    if type(value) in (float, int) and value != 0:   # the usual case (a beta, every step);
+        # (0 is left out: 0.0 and -0.0 are one key, and their signs must stay apart)
+        return _python_constant(value, np.dtype(dtype))
     tensor = np.asarray(value, dtype=keras_tensor_dtype(value))
     return tensor.astype(dtype)[()]  # [()] turns a 0-d array into a scalar
+
+
+@functools.lru_cache(maxsize=1024)
+def _python_constant(value: float | int, dtype: np.dtype) -> np.generic:
+    """:func:`as_keras_constant` of a Python number, computed once per value and dtype."""
+    return np.asarray(value, dtype=np.float32).astype(dtype)[()]
 
 
 # -- 2. cos rounded once ------------------------------------------------------------------------

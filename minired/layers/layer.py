@@ -50,6 +50,10 @@ from minired.saving import serialization_lib
 from minired.utils.naming import auto_name
 from minired.variables import Variable
 
+#: Attributes a training step sets on a layer or a model (its cache, its gradient marks, the
+#: training flag of the step): :meth:`Layer.__setattr__` skips its tracking for them.
+_SET_EVERY_STEP = frozenset({"cache", "_unwritten_gradients", "_step_training"})
+
 
 class Layer:
     """Base layer: subclasses implement ``build`` and either ``forward`` and ``backward``
@@ -138,7 +142,7 @@ class Layer:
     def __setattr__(self, name: str, value) -> None:
         """``self.dense = Dense(4)`` makes the Dense a sublayer (its weights are this layer's
         too); ``self.w = mr.Variable(...)`` makes ``w`` one of this layer's weights."""
-        if name in ("cache", "_unwritten_gradients"):   # set every step: no layer, no weight
+        if name in _SET_EVERY_STEP:      # no layer, no weight: nothing to track
             object.__setattr__(self, name, value)
             return
         if "_tracked_layers" not in self.__dict__:

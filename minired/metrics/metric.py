@@ -253,6 +253,11 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None) -> None:
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, np.mean, self.dtype)
+        if values.ndim == 0 and sample_weight is not None and sample_weight.ndim == 0:
+            # fit's loss of a batch and its size: the sums of a 0-d array are the array
+            self.total += values
+            self.count += sample_weight
+            return
         self.total += values.sum()
         if sample_weight is not None:
             self.count += sample_weight.sum()

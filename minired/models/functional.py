@@ -442,13 +442,27 @@ class Functional(Model):
 
     def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
         """The index in :attr:`calls` of the call whose logits ``z`` the loss on output
-        ``output_index`` reads, or None.
+        ``output_index`` reads, or None. Within a ``fit`` the graph and its layers stay the
+        same, so the answer is found at the first step and kept in the step plan
+        (:class:`~minired.trainers.step_plan.StepPlan`) for the others.
 
         Walk back from the call that made the output over the calls that return their input
         itself (an inactive Dropout, see :func:`~minired.keras_numerics.logits_call`). If
         that leads to a model used as a layer, look inside it the same way: Keras reads the
         logits of a softmax in a nested model too.
         """
+        plan = self._step_plan
+        if plan is None:
+            return self._find_logits_call(output_index, loss, training)
+        key = (output_index, id(loss), training)
+        kept = plan.logits_calls.get(key)
+        if kept is None or kept[0] is not loss:     # (the reader is kept: its id stays its)
+            kept = plan.logits_calls[key] = loss, self._find_logits_call(output_index, loss,
+                                                                         training)
+        return kept[1]
+
+    def _find_logits_call(self, output_index: int, loss, training: bool) -> int | None:
+        """:meth:`_logits_call`, looked for in this step's calls."""
         chain = []
         tensor = self.outputs[output_index]
         index = self._producer.get(id(tensor))

@@ -69,6 +69,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import numbers
+import operator
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -536,7 +537,7 @@ class Optimizer:
         other arrays are cut again. The kept views keep the last step's gradient in memory.
         """
         kept = self._kept_blocks.get(index)
-        if kept is None or not all(a is b for a, b in zip(kept[0], arrays, strict=True)):
+        if kept is None or not all(map(operator.is_, kept[0], arrays)):   # the same arrays
             kept = arrays, list(cache_blocks(arrays, self._scratch[index]))
             self._kept_blocks[index] = kept
         return kept[1]
@@ -752,7 +753,7 @@ class Optimizer:
             return False
         if variables is not None and (
             len(variables) != len(built)
-            or not all(v is b for v, b in zip(variables, built, strict=True))
+            or not all(map(operator.is_, variables, built))
         ):
             return False
         return all(type(g) is np.ndarray and g.shape == b.shape

@@ -1,4 +1,5 @@
-"""The weights a training step reads, listed once for all the steps of one ``fit``."""
+"""The weights a training step reads, listed once for all the steps of one ``fit`` (and which
+call's logits its cross-entropies read)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class StepPlan:
         self.gradients: list[np.ndarray] = [g for _, g in pairs]    #: ∂L/∂w of each, same order
         #: ``(w, ∂L/∂w, R)`` for each regularized weight, in the order of ``model.losses``
         self.regularized = [t for t in model._weight_triples() if t[2] is not None]
+        #: ``(output, id(reader), training)`` -> ``(reader, call)``: the call whose logits a
+        #: cross-entropy reads (or None), found at the first step that asks (a graph model's;
+        #: see :meth:`~minired.models.functional.Functional._logits_call`)
+        self.logits_calls: dict[tuple, tuple] = {}
 
     def penalties(self) -> list:
         """``R(w)`` of each regularized weight: the terms the model's ``losses`` ends with."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import numbers
 import warnings
 from collections.abc import Iterator
@@ -278,7 +279,7 @@ class Trainer:
         # The running means see every loss, a non-finite one too (as Keras' logs do; fit
         # raises on it, or lets TerminateOnNaN see it). No update with a broken gradient.
         self._update_trackers(loss, output_values, y, y_pred, sample_weight)
-        if np.isfinite(loss):
+        if math.isfinite(loss):         # (a Python float: math's test, not an array's)
             plan = self._plan()
             _scale_gradients(plan.gradients, self.optimizer)
             self.optimizer.apply(plan.gradients, plan.weights)
