@@ -427,10 +427,12 @@ class Functional(Model):
             for _, penalty, backward in self.cache.activity.get(index, ()):
                 own = backward(penalty.dtype.type(1))            # δa += ∂R/∂a
                 grad = own if grad is None else grad + own
-            skip = {} if index or input_gradients or not takes_input_gradient(type(layer)) \
-                else {"input_gradient": False}
-            grad_x = layer.backward_from_z(grads_z[index], **skip) if index in grads_z \
-                else None
+            # the first layer reads the model's inputs: their δx is needed only if asked for
+            skip = ({"input_gradient": False} if index == 0 and not input_gradients
+                    and takes_input_gradient(type(layer)) else {})
+            grad_x = None
+            if index in grads_z:                                 # the loss gave δz here
+                grad_x = layer.backward_from_z(grads_z[index], **skip)
             if grad is not None or _added_losses(layer.cache):
                 more = layer.backward(grad, **skip)
                 grad_x = more if grad_x is None else grad_x + more
