@@ -487,26 +487,12 @@ for _function, _size in ((ConvNeXtTiny, "tiny"), (ConvNeXtSmall, "small"),
         dims=MODEL_CONFIGS[_size]["projection_dims"], file=f"convnext_{_size}")
 
 
-def preprocess_input(x, data_format: str | None = None):
-    """Return ``x`` unchanged: ConvNeXt normalizes inside the model (Keras keeps this
-    placeholder for older code).
-
-    Args:
-        x: an array of pixels in [0, 255].
-        data_format: ignored (``None``, ``"channels_last"`` or ``"channels_first"``).
-
-    Example:
-        >>> preprocess_input(np.array([0.0, 255.0]))
-        array([  0., 255.])
-    """
-    return x
+#: The model preprocesses its inputs itself: this one returns them unchanged.
+preprocess_input = imagenet_utils.preprocess_input_unchanged
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions   # the same for every ImageNet family
 
-
-decode_predictions.__doc__ = imagenet_utils.decode_predictions.__doc__
 
 __all__ = ["ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge",
            "preprocess_input", "decode_predictions"]

@@ -247,17 +247,7 @@ def preprocess_input(x, data_format: str | None = None):
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="torch")
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    """The ``top`` ImageNet classes of each prediction, as
-    :func:`~.imagenet_utils.decode_predictions`.
-
-    Example:
-        >>> decode_predictions([[1.0]])                 # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: `decode_predictions` expects a batch of predictions ...
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions   # the same for every ImageNet family
 
 
 __all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "preprocess_input",

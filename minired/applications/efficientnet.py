@@ -459,26 +459,12 @@ for _function in (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3
         file=f"efficientnet{_key}")
 
 
-def preprocess_input(x, data_format: str | None = None):
-    """Return ``x`` unchanged: EfficientNet preprocesses inside the model (Keras keeps this
-    placeholder for older code).
-
-    Args:
-        x: an array of pixels in [0, 255].
-        data_format: ignored (``None``, ``"channels_last"`` or ``"channels_first"``).
-
-    Example:
-        >>> preprocess_input(np.array([0.0, 255.0]))
-        array([  0., 255.])
-    """
-    return x
+#: The model preprocesses its inputs itself: this one returns them unchanged.
+preprocess_input = imagenet_utils.preprocess_input_unchanged
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions   # the same for every ImageNet family
 
-
-decode_predictions.__doc__ = imagenet_utils.decode_predictions.__doc__
 
 __all__ = ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3",
            "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7",

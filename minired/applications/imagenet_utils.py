@@ -72,6 +72,22 @@ def preprocess_input(x, data_format: str | None = None, mode: str = "caffe"):
     return _preprocess_numpy_input(x, data_format, mode)
 
 
+
+def preprocess_input_unchanged(x, data_format: str | None = None):
+    """Return ``x`` unchanged: the ``preprocess_input`` of the families that preprocess
+    inside the model (EfficientNet, EfficientNetV2, ConvNeXt), a placeholder Keras keeps for
+    older code.
+
+    Args:
+        x: an array of pixels in [0, 255].
+        data_format: ignored (``None``, ``"channels_last"`` or ``"channels_first"``).
+
+    Example:
+        >>> preprocess_input_unchanged(np.array([0.0, 255.0]))
+        array([  0., 255.])
+    """
+    return x
+
 def _preprocess_numpy_input(x: np.ndarray, data_format: str, mode: str) -> np.ndarray:
     """Keras' ``_preprocess_numpy_input``: the same in-place steps in the same order."""
     if not issubclass(x.dtype.type, np.floating):

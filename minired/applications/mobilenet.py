@@ -172,10 +172,7 @@ def preprocess_input(x, data_format: str | None = None):
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    """The ``top`` ImageNet classes of each row of ``preds``, as ``(class_id, name, score)``
-    (see :func:`minired.applications.imagenet_utils.decode_predictions`)."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions   # the same for every ImageNet family
 
 
 __all__ = ["MobileNet", "preprocess_input", "decode_predictions"]

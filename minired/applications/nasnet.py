@@ -396,10 +396,7 @@ def preprocess_input(x, data_format: str | None = None):
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions   # the same for every ImageNet family
 
-
-decode_predictions.__doc__ = imagenet_utils.decode_predictions.__doc__
 
 __all__ = ["NASNetMobile", "NASNetLarge", "preprocess_input", "decode_predictions"]

@@ -292,17 +292,7 @@ def preprocess_input(x, data_format: str | None = None):
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    """The ``top`` ImageNet classes of each prediction, as
-    :func:`~.imagenet_utils.decode_predictions`.
-
-    Example:
-        >>> decode_predictions([[1.0]])                 # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: `decode_predictions` expects a batch of predictions ...
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions   # the same for every ImageNet family
 
 
 __all__ = ["ResNet50", "ResNet101", "ResNet152", "preprocess_input", "decode_predictions"]

@@ -386,27 +386,10 @@ class Functional(Model):
             node_grads_z.setdefault(node_index, {})[index - starts[node_index]] = grad_z
         for index in reversed(range(len(self._nodes))):
             node = self._nodes[index]
-            layer, layer.cache = self.cache.calls[index]
             grad_a = [grads.pop(id(t), None) for t in node.outputs]
-            for k, penalty, backward in self.cache.activity.get(index, ()):
-                own = backward(penalty.dtype.type(1))            # δa_k += ∂R/∂a_k
-                grad_a[k] = own if grad_a[k] is None else grad_a[k] + own
-            here_z = node_grads_z.get(index, {})
-            inputs_grad = None
             needed = input_gradients or not self._reads_inputs_only[index]
-            if isinstance(layer, Functional):      # a model used as a layer: one pass inside
-                if here_z or any(g is not None for g in grad_a):
-                    inputs_grad = layer._backward(grad_a, here_z, needed)
-            else:
-                skip = {} if needed or not takes_input_gradient(type(layer)) else {
-                    "input_gradient": False}
-                if here_z:
-                    inputs_grad = layer.backward_from_z(here_z[0], **skip)
-                # A call with add_loss values backpropagates them even if its outputs
-                # get no gradient.
-                if any(g is not None for g in grad_a) or _added_losses(layer.cache):
-                    more = layer.backward(grad_a[0] if len(grad_a) == 1 else grad_a, **skip)
-                    inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
+            inputs_grad = self._backward_call(index, grad_a, node_grads_z.get(index, {}),
+                                              needed)
             if inputs_grad is not None:
                 for tensor, grad in zip(node.input_tensors, _as_list(
                         inputs_grad, len(node.input_tensors)), strict=True):
@@ -423,24 +406,41 @@ class Functional(Model):
         """:meth:`_backward` for a chain: walk the calls in reverse, the ``δx`` of each is
         the ``δa`` of the one before it, ``δaᵏ⁻¹ = layerᵏ.backward(δaᵏ)``."""
         for index in reversed(range(len(self._nodes))):
-            layer, layer.cache = self.cache.calls[index]
-            for _, penalty, backward in self.cache.activity.get(index, ()):
-                own = backward(penalty.dtype.type(1))            # δa += ∂R/∂a
-                grad = own if grad is None else grad + own
-            # the first layer reads the model's inputs: their δx is needed only if asked for
-            skip = ({"input_gradient": False} if index == 0 and not input_gradients
-                    and takes_input_gradient(type(layer)) else {})
-            grad_x = None
-            if index in grads_z:                                 # the loss gave δz here
-                grad_x = layer.backward_from_z(grads_z[index], **skip)
-            if grad is not None or _added_losses(layer.cache):
-                more = layer.backward(grad, **skip)
-                grad_x = more if grad_x is None else grad_x + more
-            grad = grad_x
+            here_z = {0: grads_z[index]} if index in grads_z else {}    # the loss gave δz
+            # the first call reads the model's inputs: their δx only if asked for
+            grad = self._backward_call(index, [grad], here_z, index > 0 or input_gradients)
         if not input_gradients:
             return None
         shape, dtype = self.cache.input_shapes[0]
         return np.zeros(shape, dtype) if grad is None else grad
+
+    def _backward_call(self, index: int, grad_a: list, here_z: dict[int, np.ndarray],
+                       needed: bool):
+        """The backward pass of call ``index``, the same in both walks: put back the cache
+        that call left on its layer, and return ``δx``, the gradient of its inputs.
+
+        ``grad_a`` is ``δa`` of each of its outputs (None: no gradient reached it), to which
+        the activity penalties add ``∂R/∂a``; ``here_z`` the ``δz`` the loss gave, by the
+        index of the call inside it (0 for a layer); ``needed`` whether ``δx`` is read (the
+        calls that read only the model's inputs skip it in training).
+        """
+        layer, layer.cache = self.cache.calls[index]
+        for k, penalty, backward in self.cache.activity.get(index, ()):
+            own = backward(penalty.dtype.type(1))            # δa_k += ∂R/∂a_k
+            grad_a[k] = own if grad_a[k] is None else grad_a[k] + own
+        if isinstance(layer, Functional):      # a model used as a layer: one pass inside
+            if here_z or any(g is not None for g in grad_a):
+                return layer._backward(grad_a, here_z, needed)
+            return None
+        skip = {} if needed or not takes_input_gradient(type(layer)) else {
+            "input_gradient": False}
+        inputs_grad = layer.backward_from_z(here_z[0], **skip) if here_z else None
+        # A call with add_loss values backpropagates them even if its outputs get no
+        # gradient.
+        if any(g is not None for g in grad_a) or _added_losses(layer.cache):
+            more = layer.backward(grad_a[0] if len(grad_a) == 1 else grad_a, **skip)
+            inputs_grad = more if inputs_grad is None else _add(inputs_grad, more)
+        return inputs_grad
 
     def _logits_call(self, output_index: int, loss, training: bool) -> int | None:
         """The index in :attr:`calls` of the call whose logits ``z`` the loss on output
