@@ -81,6 +81,25 @@ def test_relu_derivative_at_zero_is_zero_like_tensorflow():
     np.testing.assert_array_equal(relu.backward(z, relu(z), np.ones(3)), [0.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("shape", [(), (7,), (8, 16), (3, 65_536), (2, 300, 300), (5, 3, 2)])
+def test_relu_gives_the_bits_of_np_maximum_at_every_size(dtype, shape):
+    """relu reads its 0 from blocks of zeros (``maximum_with_zero``): within one block,
+    over whole blocks (3 × 65,536), with a last partial block (180,000), transposed (not
+    contiguous): every value, the sign of zero, NaN and the infinities as
+    ``np.maximum(z, 0)``."""
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal(shape) * 3).astype(dtype)
+    if z.size > 6 and z.dtype.kind == "f":
+        z.flat[:6] = [np.nan, -np.inf, np.inf, -0.0, 0.0, np.finfo(dtype).tiny]
+    for x in (z, z.T):
+        a = relu(x)
+        expected = np.maximum(x, 0)
+        assert a.dtype == x.dtype and a.shape == x.shape
+        assert a.tobytes() == expected.tobytes()
+        assert not np.shares_memory(a, x)
+
+
 def test_softmax_backward_is_the_jacobian_vector_product():
     """δz = J δa with the full Jacobian J = diag(p) - p pᵀ (built here, never in minired)."""
     rng = np.random.default_rng(1)
