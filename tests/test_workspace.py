@@ -33,17 +33,20 @@ def test_scratch_reuses_memory_only_inside_a_block():
 
 
 def convnet(shared: bool) -> mr.Model:
-    """Both copies of _patch_matrix (1 channel: by column; 8: by row), a transposed
-    convolution (its backward reads a patch matrix of δz) and, with ``shared``, one
-    convolution called twice in a step."""
+    """Both copies of _patch_matrix (1 channel: by column; 8: by row), a max pooling (its
+    scratch arrays: ``beats`` and ``k_where_beats`` forward, ``won`` backward), a transposed
+    convolution (its backward reads a patch matrix of δz; its forward and the backward of
+    the others scatter ``product``) and, with ``shared``, one convolution called twice in a
+    step."""
     inputs = mr.Input((9, 9, 1))
     h = mr.layers.Conv2D(8, 3, activation="relu", padding="same")(inputs)
+    h = mr.layers.MaxPooling2D(3)(h)                                      # 3×3×8
     conv = mr.layers.Conv2D(8, 3, padding="same", activation="tanh")
     h = conv(h)
     if shared:
         h = conv(h)
-    h = mr.layers.Conv2DTranspose(4, 3, strides=2)(h)
-    h = mr.layers.Conv1D(3, 2)(mr.layers.Reshape((19, 19 * 4))(h))
+    h = mr.layers.Conv2DTranspose(4, 3, strides=2)(h)                     # 7×7×4
+    h = mr.layers.Conv1D(3, 2)(mr.layers.Reshape((7, 7 * 4))(h))
     outputs = mr.layers.Dense(3, activation="softmax")(mr.layers.Flatten()(h))
     return mr.Model(inputs, outputs)
 
@@ -82,6 +85,8 @@ def test_fit_reuses_the_patch_matrices_and_frees_them_at_its_end():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     x = np.zeros((16, 9, 9, 1), "float32")
     model.fit(x, np.zeros(16, int), batch_size=8, epochs=2, verbose=0, callbacks=[Look()])
-    assert len(seen) == 4 and len(seen[0]) == 4     # 2 Conv2D, Conv2DTranspose, Conv1D
+    names = sorted(name for _, name in seen[0])
+    assert len(seen) == 4 and names == ["beats", "cols", "cols", "cols", "cols",
+                                        "k_where_beats", "product", "won"]
     assert all(step == seen[0] for step in seen)     # the same memory at every step
     assert workspace._arrays.get() is None

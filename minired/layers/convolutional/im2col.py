@@ -31,6 +31,8 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from minired.layers import workspace
+
 PADDINGS = ("valid", "same", "causal")
 
 
@@ -190,7 +192,8 @@ def scatter_patch_products(grad_z: np.ndarray, kernel: np.ndarray, input_shape: 
 
     Each value is the same dot product, added in the same order as in
     :func:`scatter_patches`: the same numbers, with temporaries ``k`` times smaller that
-    stay in the CPU's cache.
+    stay in the CPU's cache. The one temporary, ``δz W[a, b]ᵀ``, lives in
+    :func:`~minired.layers.workspace.scratch` memory (reused from step to step in ``fit``).
 
     Args:
         grad_z: ``δz``, shape ``(N·out, F)`` (one row per window).
@@ -206,7 +209,8 @@ def scatter_patch_products(grad_z: np.ndarray, kernel: np.ndarray, input_shape: 
     rank = len(input_shape) - 2
     windows = _Windows(input_shape, kernel.shape[:rank], strides, dilation, padding)
     grad_padded = np.zeros(windows.padded_shape, dtype=grad_z.dtype)
-    product = np.empty((grad_z.shape[0], input_shape[-1]), dtype=grad_z.dtype)
+    product = workspace.scratch(scatter_patch_products, "product",
+                                (grad_z.shape[0], input_shape[-1]), grad_z.dtype)
     out_shape = (input_shape[0], *windows.out, input_shape[-1])        # (N, *out, C)
     for offset, read in windows.offsets():
         np.matmul(grad_z, kernel[offset].T, out=product)                # δz W[a, b]ᵀ

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minired.layers import workspace
 from minired.layers.pooling.base_pooling import BasePooling
 from minired.layers.pooling.windows import crop_spatial, pad_spatial
 
@@ -28,7 +29,9 @@ class _MaxPooling(BasePooling):
     iterations, each one vectorised over every sample, position and channel): the values
     at offset ``k`` of all windows are one strided slice of the input. The forward keeps,
     next to the running maximum, the offset that first reached it (``k*``, one byte per
-    window): the backward routes ``δa`` with it and never reads the input again.
+    window): the backward routes ``δa`` with it and never reads the input again. The
+    passes' temporaries are :func:`~minired.layers.workspace.scratch` arrays, reused from
+    step to step in ``fit``.
     """
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
@@ -39,13 +42,15 @@ class _MaxPooling(BasePooling):
         offsets = list(np.ndindex(*self.pool_size))          # row-major order
         a = padded[self._at(offsets[0], out)].copy()           # the first offset's values
         winner = np.zeros(out, dtype=np.min_scalar_type(len(offsets) - 1))   # k* = 0 so far
-        beats = np.empty(out, dtype=bool)
+        beats = workspace.scratch(self, "beats", out, bool)
+        k_where_beats = workspace.scratch(self, "k_where_beats", out, winner.dtype)
         for k, offset in enumerate(offsets[1:], start=1):
             values = padded[self._at(offset, out)]
             np.greater(values, a, out=beats)       # strictly: on a tie the first k stays
             # k* = k where x_k beats a: k is above every earlier k*, so max(k*, k·beats)
             # says it in one fast pass (np.copyto(..., where=) is ~50 times slower)
-            np.maximum(winner, beats * winner.dtype.type(k), out=winner)
+            np.multiply(beats, winner.dtype.type(k), out=k_where_beats)
+            np.maximum(winner, k_where_beats, out=winner)
             np.maximum(a, values, out=a)                       # a = max over the offsets
         self.cache = (winner, padded.shape, pads)
         return a
@@ -57,8 +62,10 @@ class _MaxPooling(BasePooling):
             # of every window is written once: δx_k = δa where k = k*, 0 elsewhere.
             grad = _empty_but_uncovered(padded_shape, self.pool_size, self.strides,
                                         winner.shape, grad_outputs.dtype)
+            won = workspace.scratch(self, "won", winner.shape, bool)
             for k, offset in enumerate(np.ndindex(*self.pool_size)):
-                np.multiply(grad_outputs, winner == k, out=grad[self._at(offset, winner.shape)])
+                np.equal(winner, k, out=won)                    # the windows where k* = k
+                np.multiply(grad_outputs, won, out=grad[self._at(offset, winner.shape)])
             return crop_spatial(grad, pads)
         # Overlapping windows may share a winner: scatter-add window after window,
         # TensorFlow's order (bit-identical to Keras).
