@@ -100,6 +100,18 @@ def test_relu_gives_the_bits_of_np_maximum_at_every_size(dtype, shape):
         assert not np.shares_memory(a, x)
 
 
+@pytest.mark.parametrize("size", [100, 200_000])       # one block of zeros, and several
+def test_relu_of_a_traced_tensor_is_recorded_by_the_tape(size):
+    from minired.autodiff.tape import GradientTape
+
+    x0 = np.random.default_rng(0).standard_normal(size).astype(np.float32)
+    with GradientTape() as tape:
+        x = tape.watch(x0)
+        a = relu(x)
+        loss = (a * a).sum()
+    np.testing.assert_array_equal(tape.gradient(loss, x), 2 * np.maximum(x0, 0))
+
+
 def test_softmax_backward_is_the_jacobian_vector_product():
     """δz = J δa with the full Jacobian J = diag(p) - p pᵀ (built here, never in minired)."""
     rng = np.random.default_rng(1)
