@@ -89,7 +89,7 @@ def relu(x: np.ndarray, negative_slope: float = 0.0, max_value: float | None = N
         array([-5. , -2.5,  0. ,  5. ,  8. ])
     """
     if negative_slope == 0 and max_value is None and threshold == 0:
-        return maximum_with_zero(x)
+        return maximum_with_zero(x)                            # max(z, 0), read just below
     if max_value is None and threshold == 0:                   # Keras' leaky_relu shortcut
         return np.where(x > 0, x, x * _leaky_slope(negative_slope, x.dtype))
     if threshold != 0:
@@ -139,7 +139,9 @@ def maximum_with_zero(x: np.ndarray) -> np.ndarray:
         >>> maximum_with_zero(np.array([-1.5, 0.0, 2.0], dtype=np.float32))
         array([0., 0., 2.], dtype=float32)
     """
-    if type(x) is not np.ndarray:   # a Tensor under a tape: np.maximum sends it to mr.ops
+    if type(x) is not np.ndarray or (x.size > ZERO_BLOCK and not x.flags.c_contiguous):
+        # a Tensor under a tape (np.maximum sends it to mr.ops, which records it), or a
+        # large strided array that cannot be cut into flat blocks
         return np.maximum(x, 0).astype(x.dtype, copy=False)
     zeros = _zero_blocks.get(x.dtype)
     if zeros is None:
@@ -147,8 +149,6 @@ def maximum_with_zero(x: np.ndarray) -> np.ndarray:
         zeros.flags.writeable = False
     if x.size <= ZERO_BLOCK:
         return np.maximum(x, zeros[:x.size].reshape(x.shape))
-    if not x.flags.c_contiguous:
-        return np.maximum(x, 0).astype(x.dtype, copy=False)
     a = np.empty_like(x)
     flat_x, flat_a = x.reshape(-1), a.reshape(-1)
     for start in range(0, x.size, ZERO_BLOCK):

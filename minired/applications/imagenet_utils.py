@@ -72,7 +72,6 @@ def preprocess_input(x, data_format: str | None = None, mode: str = "caffe"):
     return _preprocess_numpy_input(x, data_format, mode)
 
 
-
 def preprocess_input_unchanged(x, data_format: str | None = None):
     """Return ``x`` unchanged: the ``preprocess_input`` of the families that preprocess
     inside the model (EfficientNet, EfficientNetV2, ConvNeXt), a placeholder Keras keeps for
@@ -87,6 +86,7 @@ def preprocess_input_unchanged(x, data_format: str | None = None):
         array([  0., 255.])
     """
     return x
+
 
 def _preprocess_numpy_input(x: np.ndarray, data_format: str, mode: str) -> np.ndarray:
     """Keras' ``_preprocess_numpy_input``: the same in-place steps in the same order."""

@@ -85,7 +85,7 @@ class Functional(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)   # kwargs: dtype...
         self._init_graph(inputs, outputs)
 
-    #: Whether the graph is a chain (see :func:`_is_chain`), set by :meth:`_init_graph`.
+    #: Whether the graph is a chain (see :func:`graph_is_chain`), set by :meth:`_init_graph`.
     _is_chain = False
 
     def _init_graph(self, inputs, outputs) -> None:
@@ -112,7 +112,7 @@ class Functional(Model):
         self._reads_inputs_only = [all(id(t) in input_ids for t in node.input_tensors)
                                    for node in self._nodes]
         self._init_masking()
-        self._is_chain = _is_chain(self._nodes, self.inputs, self.outputs)
+        self._is_chain = graph_is_chain(self._nodes, self.inputs, self.outputs)
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
         # What a dict of input arrays is keyed by: the keys of a dict of inputs (sorted, the
         # order of ``inputs``), else the inputs' names.
@@ -248,7 +248,7 @@ class Functional(Model):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _forward_chain(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """:meth:`forward` for a chain (see :func:`_is_chain`, a Sequential's graph): each
+        """:meth:`forward` for a chain (see :func:`graph_is_chain`, a Sequential's graph): each
         layer reads the output of the one before it, ``aᵏ = layerᵏ(aᵏ⁻¹)``."""
         a, calls, activity = x, [], {}
         for index, node in enumerate(self._nodes):
@@ -704,7 +704,7 @@ class GraphCache(NamedTuple):
     activity: dict = {}
 
 
-def _is_chain(nodes: list[Node], inputs: list, outputs: list) -> bool:
+def graph_is_chain(nodes: list[Node], inputs: list, outputs: list) -> bool:
     """Whether the graph is a chain, as every Sequential's: one input, one output, and each
     call (of a layer, not a model) reads only the one tensor the call before it made (the
     first reads the input; the last makes the output). Its passes are then plain loops
