@@ -110,6 +110,11 @@ class TightMLP:
         return self._buffers[n]
 
     # -- one step ---------------------------------------------------------------------------
+    def _gather(self, buf: _Buffers, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> None:
+        """The batch ``x[idx], y[idx]``, copied into the step's buffers."""
+        np.take(x, idx, axis=0, out=buf.x)
+        np.take(y, idx, axis=0, out=buf.y)
+
     def _forward(self, buf: _Buffers, x: np.ndarray) -> None:
         a = x
         last = len(self.W) - 1
@@ -195,8 +200,7 @@ class TightMLP:
             idx = order[start:start + batch_size]
             n = len(idx)
             buf = self._buffers_for(n)
-            np.take(x, idx, axis=0, out=buf.x)
-            np.take(y, idx, axis=0, out=buf.y)
+            self._gather(buf, x, y, idx)
             self._forward(buf, buf.x)
             total += self._loss_and_output_gradient(buf, n) * n
             self._backward(buf, buf.x)

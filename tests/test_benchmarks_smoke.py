@@ -73,3 +73,32 @@ def test_quick_benchmark_with_keras(tmp_path):
     check_report(report, ("mlp128", "convnet"), {"minired", "keras", "tight_numpy",
                                                  "matmul_only"} | WITH_TORCH)
     assert report["machine"]["versions"]["keras"]
+
+
+def test_stages_time_every_stage_of_both_loops():
+    """``python -m benchmarks.stages`` finds every stage it names in both loops (a renamed
+    method would leave its stage at 0, or fail to patch), and the stages lie within the
+    step: each time is positive and ``rest`` (the step minus the stages) is not negative."""
+    from benchmarks import stages
+
+    result = stages.measure(batch_size=32, samples=96, epochs=1)
+    assert set(result) == {"minired", "hand_loop"}
+    for loop, times in result.items():
+        assert set(times) == {*stages.STAGES, "rest", "step"}, loop
+        for stage in stages.STAGES:
+            assert times[stage] > 0, (loop, stage)
+        assert times["rest"] >= 0, loop
+        assert math.isclose(sum(times[s] for s in stages.STAGES) + times["rest"],
+                            times["step"], rel_tol=1e-9), loop
+
+
+def test_stages_command_prints_its_table():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.stages", "--quick",
+                           "--batch-sizes", "32,64", "--samples", "128"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    for batch_size in (32, 64):
+        assert f"-- batch {batch_size}:" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines()
+            if line.split() and line.split()[0] in {"gather", "step", "ratio"}]
+    assert [row[0] for row in rows] == ["gather", "step", "ratio"] * 2
