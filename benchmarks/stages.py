@@ -26,6 +26,7 @@ The README's "How fast" quotes this table for what is left between the two.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -50,6 +51,17 @@ def timed(function: Callable, totals: dict[str, float], stage: str) -> Callable:
     return call
 
 
+@contextlib.contextmanager
+def stages_timed(methods: list[tuple[object, str, str]], totals: dict[str, float]):
+    """Within the block, each ``(owner, method name, stage)`` adds its time to
+    ``totals[stage]`` (see :func:`timed`); the methods are put back afterwards."""
+    with contextlib.ExitStack() as stack:
+        for owner, name, stage in methods:
+            stack.enter_context(mock.patch.object(owner, name,
+                                                  timed(getattr(owner, name), totals, stage)))
+        yield
+
+
 def minired_epoch(x, y, batch_size: int) -> Callable[[dict], None]:
     """A compiled minired model (warmed up by one epoch) and a function that runs one
     ``fit`` epoch with its stages timed into the dict it is given."""
@@ -64,20 +76,13 @@ def minired_epoch(x, y, batch_size: int) -> Callable[[dict], None]:
     model.compile(optimizer=mr.optimizers.Adam(learning_rate=1e-3),
                   loss="sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)          # warm-up
+    methods = [(BatchBuffers, "take", "gather"), (Functional, "forward", "forward"),
+               (Trainer, "_output_loss", "loss"), (Functional, "backward", "backward"),
+               (Optimizer, "apply", "optimizer")]
 
     def epoch(totals: dict) -> None:
-        methods = [(BatchBuffers, "take", "gather"), (Functional, "forward", "forward"),
-                   (Trainer, "_output_loss", "loss"), (Functional, "backward", "backward"),
-                   (Optimizer, "apply", "optimizer")]
-        patches = [mock.patch.object(owner, name, timed(getattr(owner, name), totals, stage))
-                   for owner, name, stage in methods]
-        for patch in patches:
-            patch.start()
-        try:
+        with stages_timed(methods, totals):
             model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
-        finally:
-            for patch in patches:
-                patch.stop()
     return epoch
 
 
@@ -86,20 +91,13 @@ def hand_loop_epoch(x, y, batch_size: int) -> Callable[[dict], None]:
     runs one epoch with its stages timed into the dict it is given."""
     loop = TightMLP(initial_weights(MLP, "softmax"), seed=SEED)
     loop.train_epoch(x, y, batch_size)                                    # warm-up
-    methods = {"gather": "_gather", "forward": "_forward",
-               "loss": "_loss_and_output_gradient", "backward": "_backward",
-               "optimizer": "_update"}
+    methods = [(loop, "_gather", "gather"), (loop, "_forward", "forward"),
+               (loop, "_loss_and_output_gradient", "loss"), (loop, "_backward", "backward"),
+               (loop, "_update", "optimizer")]
 
     def epoch(totals: dict) -> None:
-        patches = [mock.patch.object(loop, name, timed(getattr(loop, name), totals, stage))
-                   for stage, name in methods.items()]
-        for patch in patches:
-            patch.start()
-        try:
+        with stages_timed(methods, totals):
             loop.train_epoch(x, y, batch_size)
-        finally:
-            for patch in patches:
-                patch.stop()
     return epoch
 
 
@@ -155,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict[int, dict]:
     samples = args.samples or (512 if args.quick else 30_000)
     if epochs < 1 or samples < 1 or any(b < 1 for b in batch_sizes):
         parser.error("--epochs, --samples and every batch size must be at least 1")
-    limiter = None
+    limiter = None          # threadpoolctl's cap on the BLAS, kept alive until the end
     if args.threads:
         from benchmarks.runner import limit_threads
 

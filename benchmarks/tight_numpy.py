@@ -198,14 +198,19 @@ class TightMLP:
         total = 0.0
         for start in range(0, n_total, batch_size):
             idx = order[start:start + batch_size]
-            n = len(idx)
-            buf = self._buffers_for(n)
-            self._gather(buf, x, y, idx)
-            self._forward(buf, buf.x)
-            total += self._loss_and_output_gradient(buf, n) * n
-            self._backward(buf, buf.x)
-            self._update()
+            total += self.train_batch(x, y, idx) * len(idx)
         return total / n_total
+
+    def train_batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> float:
+        """One training step on the samples ``idx`` of ``x, y``; the batch's loss."""
+        n = len(idx)
+        buf = self._buffers_for(n)
+        self._gather(buf, x, y, idx)
+        self._forward(buf, buf.x)
+        loss = self._loss_and_output_gradient(buf, n)
+        self._backward(buf, buf.x)
+        self._update()
+        return loss
 
     def predict(self, x: np.ndarray, batch_size: int) -> np.ndarray:
         """The forward pass in batches (softmax applied for ``softmax_ce``), into one array."""

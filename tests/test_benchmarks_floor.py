@@ -19,18 +19,6 @@ from benchmarks.tight_numpy import TightMLP
 STEPS, BATCH = 4, 16
 
 
-def hand_loop_step(loop: TightMLP, x: np.ndarray, y: np.ndarray) -> float:
-    """One step of the hand loop on the batch ``x, y``, in the order of its ``train_epoch``."""
-    n = len(x)
-    buf = loop._buffers_for(n)
-    loop._gather(buf, x, y, np.arange(n))
-    loop._forward(buf, buf.x)
-    loss = loop._loss_and_output_gradient(buf, n)
-    loop._backward(buf, buf.x)
-    loop._update()
-    return loss
-
-
 @pytest.mark.parametrize("task", ["classify", "regress"])
 def test_hand_loop_follows_minired(task):
     if task == "classify":
@@ -52,7 +40,7 @@ def test_hand_loop_follows_minired(task):
     for step in range(STEPS):
         batch = slice(step * BATCH, (step + 1) * BATCH)
         ours = float(model.train_on_batch(x[batch], y[batch]))
-        theirs = hand_loop_step(loop, x[batch], y[batch])
+        theirs = loop.train_batch(x, y, np.arange(batch.start, batch.stop))
         np.testing.assert_allclose(theirs, ours, rtol=1e-5, err_msg=f"loss at step {step}")
     for i, (w, w0, v) in enumerate(zip(model.get_weights(), weights, loop.params, strict=True)):
         np.testing.assert_allclose(v - w0, w - w0, rtol=1e-4, atol=1e-6,
