@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmarks.tight_numpy import MatmulFloor, TightMLP
+from benchmarks.tight_numpy import ConvMatmulFloor, MatmulFloor, TightMLP
 
 F32 = np.float32
 SEED = 0
@@ -306,30 +306,34 @@ def predict_contenders(x, batch_size, with_keras, with_torch):
                        torch_setup if with_torch else None, tight_setup, matmul_setup)
 
 
+def keras_io_convnet(lib):
+    """The keras-io "Simple MNIST convnet" in ``lib`` (minired or Keras: the same code)."""
+    layers = lib.layers
+    return lib.Sequential([
+        lib.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])
+
+
 def convnet_contenders(x, y, with_keras, with_torch):
     """The keras-io "Simple MNIST convnet", word for word, in minired and in Keras (and the
-    same network in PyTorch: :func:`torch_convnet`)."""
-    def build(lib):
-        layers = lib.layers
-        return lib.Sequential([
-            lib.Input(shape=(28, 28, 1)),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ])
-
+    same network in PyTorch: :func:`torch_convnet`), and the matrix products alone of
+    minired's step on it (:class:`~benchmarks.tight_numpy.ConvMatmulFloor`). No hand loop:
+    the floor of a NumPy convnet is its products."""
     def w0():
         import minired as mr
 
         mr.utils.set_random_seed(SEED)
-        return build(mr).get_weights()
+        return keras_io_convnet(mr).get_weights()
 
     def fit_unit(lib, weights):
-        model = build(lib)
+        model = keras_io_convnet(lib)
         model.set_weights(weights)
         model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
 
@@ -358,7 +362,7 @@ def convnet_contenders(x, y, with_keras, with_torch):
         torch.manual_seed(SEED)
         model = torch_convnet(weights)
         xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))   # NCHW
-        _check_same_convnet(model, build, weights, x[:16], xt[:16])
+        _check_same_convnet(model, keras_io_convnet, weights, x[:16], xt[:16])
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         loss_fn = torch.nn.CrossEntropyLoss()    # on logits, with the one-hot y as targets
         yt, generator = torch.from_numpy(y), torch.Generator().manual_seed(SEED)
@@ -368,8 +372,18 @@ def convnet_contenders(x, y, with_keras, with_torch):
         unit()
         return unit
 
+    def matmul_setup():
+        import minired as mr
+
+        floor = ConvMatmulFloor(keras_io_convnet(mr))
+
+        def unit():
+            return floor.epoch(len(x), 128)
+        unit()
+        return unit
+
     return _contenders(minired_setup, keras_setup if with_keras else None,
-                       torch_setup if with_torch else None, None, None)
+                       torch_setup if with_torch else None, None, matmul_setup)
 
 
 def torch_convnet(weights: list[np.ndarray]):

@@ -270,3 +270,77 @@ class MatmulFloor:
                     np.matmul(a_prev.T, dz[i], out=self.dW[i])
                     if i > 0:
                         np.matmul(dz[i], self.W[i].T, out=dz[i - 1])
+
+
+class ConvMatmulFloor:
+    """Only the matrix products of minired's training step on a convolutional network (the
+    BLAS floor of its im2col convolutions, see ``minired/layers/convolutional/base_conv.py``),
+    on preallocated arrays of the same shapes, read from a built model's layers.
+
+    Per ``Conv2D`` (stride 1, no padding, no groups), with ``P = N·out_h·out_w`` windows,
+    ``K = kh·kw·C`` values per window and ``F`` filters::
+
+        forward    cols (P, K) @ W (K, F)
+        backward   colsᵀ (K, P) @ δz (P, F)                                    ∂L/∂W
+                   δz (P, F) @ W[a]ᵀ (F, C), for each of the kh·kw kernel offsets a   δx
+                   (δx not for the first layer, whose input gradient is never read)
+
+    ``cols`` is laid out as minired lays it out: for inputs of up to ``FEW_CHANNELS``
+    channels it is the transpose of a ``(K, P)`` array (copied column by column), else a
+    ``(P, K)`` array. Per ``Dense``, the three products of :class:`MatmulFloor` (two for a
+    first layer). Every other layer (pooling, Flatten, Dropout) has no product. No im2col
+    copy, no activation, loss or optimizer: what is left when every elementwise pass is free.
+    """
+
+    def __init__(self, model, seed: int = 0) -> None:
+        from minired.layers.convolutional.base_conv import FEW_CHANNELS
+
+        rng = np.random.default_rng(seed)
+        self.layers = []             # per layer with a product: its kind, shapes and kernel
+        for layer in model.layers:
+            kind = type(layer).__name__
+            if kind not in ("Conv2D", "Dense"):
+                continue
+            if kind == "Conv2D" and (layer.strides != (1, 1) or layer.padding != "valid"
+                                     or layer.groups != 1):
+                raise ValueError("ConvMatmulFloor: only stride 1, 'valid', one group")
+            kernel = rng.standard_normal(layer.kernel.shape, dtype=F32) * F32(0.05)
+            out = layer.output.shape[1:-1]                     # (out_h, out_w) or ()
+            by_column = kind == "Conv2D" and layer.input.shape[-1] <= FEW_CHANNELS
+            self.layers.append((kind, math.prod(out), kernel, by_column, not self.layers))
+        self._buffers: dict[int, list] = {}
+
+    def _buffers_for(self, n: int) -> list:
+        """Per layer ``(x, z, dz, dW, product)``: its input as the product reads it
+        (``cols``), output, output gradient, kernel gradient and one ``δz W[a]ᵀ``."""
+        if n not in self._buffers:
+            rng = np.random.default_rng(n)
+            buffers = []
+            for kind, positions, kernel, by_column, _ in self.layers:
+                rows = n * positions if kind == "Conv2D" else n
+                inputs, outputs = math.prod(kernel.shape[:-1]), kernel.shape[-1]
+                x = (rng.standard_normal((inputs, rows), dtype=F32).T if by_column
+                     else rng.standard_normal((rows, inputs), dtype=F32))
+                product = (np.empty((rows, kernel.shape[-2]), F32) if kind == "Conv2D"
+                           else np.empty((rows, inputs), F32))
+                buffers.append((x, np.empty((rows, outputs), F32),
+                                rng.standard_normal((rows, outputs), dtype=F32),
+                                np.empty((inputs, outputs), F32), product))
+            self._buffers[n] = buffers
+        return self._buffers[n]
+
+    def epoch(self, n_total: int, batch_size: int) -> None:
+        for start in range(0, n_total, batch_size):
+            buffers = self._buffers_for(min(batch_size, n_total - start))
+            for (_, _, kernel, _, _), (x, z, _, _, _) in zip(self.layers, buffers, strict=True):
+                np.matmul(x, kernel.reshape(-1, kernel.shape[-1]), out=z)      # forward
+            for (kind, _, kernel, _, first), (x, _, dz, dw, product) in zip(
+                    reversed(self.layers), reversed(buffers), strict=True):
+                np.matmul(x.T, dz, out=dw)                                      # ∂L/∂W
+                if first:
+                    continue
+                if kind == "Dense":
+                    np.matmul(dz, kernel.T, out=product)                        # δx
+                    continue
+                for offset in np.ndindex(*kernel.shape[:-2]):                   # δx, by offset
+                    np.matmul(dz, kernel[offset].T, out=product)

@@ -47,3 +47,43 @@ def test_hand_loop_follows_minired(task):
                                    err_msg=f"displacement of weight {i}")
         moved = moved or bool(np.any(w != w0))
     assert moved
+
+
+def test_convnet_floor_multiplies_what_minired_multiplies():
+    """The convnet's floor (``ConvMatmulFloor``) multiplies matrices of the shapes and
+    layouts minired's step multiplies: per convolution its patch matrix ``cols`` (copied
+    column by column for up to 3 channels, row by row above) and ``z``, per Dense its input
+    and output, as a training step on a batch leaves them in each layer's cache."""
+    from benchmarks.tight_numpy import ConvMatmulFloor
+
+    layers = mr.layers
+    model = mr.Sequential([
+        mr.Input(shape=(12, 12, 1)),
+        layers.Conv2D(4, kernel_size=(3, 3), activation="relu"),     # 1 channel: by column
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(6, kernel_size=(2, 3), activation="relu"),     # 4 channels: by row
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 12, 12, 1), dtype=np.float32)
+    model.train_on_batch(x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, BATCH)])
+    floor = ConvMatmulFloor(model)
+    buffers = floor._buffers_for(BATCH)
+    computing = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    assert [kind for kind, *_ in floor.layers] == ["Conv2D", "Conv2D", "Dense"]
+    for layer, (kind, _, kernel, _, first), (inputs, z, _, _, _) in zip(
+            computing, floor.layers, buffers, strict=True):
+        assert kernel.shape == layer.kernel.shape
+        assert first == (layer is computing[0])
+        if kind == "Conv2D":
+            cols, _ = layer._patch_matrix(layer.cache.x)        # what minired multiplies
+            assert cols.shape == inputs.shape
+            assert (cols.flags.c_contiguous, cols.flags.f_contiguous) == (
+                inputs.flags.c_contiguous, inputs.flags.f_contiguous)
+        else:
+            assert layer.cache.x.shape == inputs.shape
+        assert layer.cache.z.reshape(-1, layer.kernel.shape[-1]).shape == z.shape
+    assert not buffers[0][0].flags.c_contiguous and buffers[1][0].flags.c_contiguous
+    floor.epoch(BATCH + 3, BATCH)                               # a last, smaller batch too
