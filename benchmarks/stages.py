@@ -5,6 +5,7 @@ benchmark's MLP 784-256-128-10 (relu, softmax, sparse categorical cross-entropy,
     python -m benchmarks.stages                       # batch 32 and 128, 5 epochs each
     python -m benchmarks.stages --batch-sizes 128 --epochs 9 --threads 1
     python -m benchmarks.stages --quick               # tiny sizes (the CI smoke run)
+    python -m benchmarks.stages --adam-order keras    # the hand loop's Adam in Keras' order
 
 Each stage is timed by a timer around the method that does it, for every step of an epoch:
 
@@ -111,10 +112,12 @@ def minired_epoch(x, y, batch_size: int) -> Callable[[dict], None]:
     return epoch
 
 
-def hand_loop_epoch(x, y, batch_size: int) -> Callable[[dict], None]:
+def hand_loop_epoch(x, y, batch_size: int, adam_order: str = "fast"
+                    ) -> Callable[[dict], None]:
     """The hand loop from the same weights (warmed up by one epoch) and a function that
-    runs one epoch with its stages timed into the dict it is given."""
-    loop = TightMLP(initial_weights(MLP, "softmax"), seed=SEED)
+    runs one epoch with its stages timed into the dict it is given. ``adam_order``: see
+    :class:`~benchmarks.tight_numpy.TightMLP`."""
+    loop = TightMLP(initial_weights(MLP, "softmax"), seed=SEED, adam_order=adam_order)
     loop.train_epoch(x, y, batch_size)                                    # warm-up
     methods = [(loop, "_gather", "gather"), (loop, "_forward", "forward"),
                (loop, "_loss_and_output_gradient", "loss"), (loop, "_backward", "backward"),
@@ -141,13 +144,14 @@ def stage_times(run: Callable[[dict], None], stages: Iterable[str], steps: int,
     return times
 
 
-def measure(batch_size: int, samples: int, epochs: int) -> dict[str, dict[str, float]]:
+def measure(batch_size: int, samples: int, epochs: int, adam_order: str = "fast"
+            ) -> dict[str, dict[str, float]]:
     """``{"minired": {stage: µs per step}, "hand_loop": {...}}``, each with ``"step"`` (the
     whole step) and ``"rest"``, medians over ``epochs`` alternated epochs."""
     x, y = classification_data(samples)
     steps = -(-samples // batch_size)
     runs = {"minired": minired_epoch(x, y, batch_size),
-            "hand_loop": hand_loop_epoch(x, y, batch_size)}
+            "hand_loop": hand_loop_epoch(x, y, batch_size, adam_order)}
     per_epoch: dict[str, list[dict]] = {name: [] for name in runs}
     for _ in range(epochs):
         for name, run in runs.items():
@@ -233,6 +237,9 @@ def main(argv: list[str] | None = None) -> dict[int, dict]:
     parser.add_argument("--case", choices=("mlp", "convnet"), default="mlp",
                         help="mlp: minired against the hand loop, stage by stage (default); "
                         "convnet: minired's convnet layer by layer, and its products alone")
+    parser.add_argument("--adam-order", choices=("fast", "keras"), default="fast",
+                        help="the hand loop's order of Adam's operations: its own (default) "
+                        "or Keras', which minired follows (see benchmarks/tight_numpy.py)")
     parser.add_argument("--batch-sizes", default=None,
                         help="comma-separated (default 32,128 for mlp, 128 for convnet)")
     parser.add_argument("--epochs", type=int, default=None,
@@ -262,7 +269,7 @@ def main(argv: list[str] | None = None) -> dict[int, dict]:
             results[batch_size] = measure_convnet(batch_size, samples, epochs)
             print(convnet_table(batch_size, results[batch_size]), flush=True)
         else:
-            results[batch_size] = measure(batch_size, samples, epochs)
+            results[batch_size] = measure(batch_size, samples, epochs, args.adam_order)
             print(table(batch_size, results[batch_size]), flush=True)
     del limiter
     return results

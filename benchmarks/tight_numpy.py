@@ -24,6 +24,8 @@ Notation (row-major batches, ``N`` samples, layer ``l`` with weights ``W_l`` of 
               alpha = lr · sqrt(1 - b2^t) / (1 - b1^t)
               m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g²
               w <- w - alpha m / (sqrt(v) + eps)
+    (in this order of operations by default; Keras' own order, which minired follows, with
+    ``adam_order="keras"``: see :class:`TightMLP`)
     SGD with momentum (Keras' form):   u <- mu u - lr g,   w <- w + u
 
 Everything is float32.
@@ -59,14 +61,25 @@ class TightMLP:
     ``loss`` is ``"softmax_ce"`` (integer labels; softmax output + categorical
     cross-entropy, fused) or ``"mse"`` (linear output). ``optimizer`` is ``"adam"`` or
     ``"sgd_momentum"``. ``weights`` is the flat list ``[W1, b1, W2, b2, ...]`` (copied).
+
+    ``adam_order`` is the order of Adam's operations: ``"fast"`` (the floor's, above: each
+    moment scaled in place first) or ``"keras"``, the order Keras writes and minired must
+    follow to compute Keras' numbers bit for bit (``m += (g - m)(1 - b1)``,
+    ``v += (g² - v)(1 - b2)``, ``w -= (m·alpha) / (sqrt(v) + eps)``; see
+    ``minired/optimizers/adam.py``): the same math, rounded as Keras rounds it, a few more
+    passes over memory. ``python -m benchmarks.stages --adam-order keras`` measures the gap
+    to minired with it.
     """
 
     def __init__(self, weights: list[np.ndarray], loss: str = "softmax_ce",
                  optimizer: str = "adam", learning_rate: float = 1e-3, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, momentum: float = 0.9,
-                 seed: int = 0) -> None:
+                 seed: int = 0, adam_order: str = "fast") -> None:
         if loss not in ("softmax_ce", "mse") or optimizer not in ("adam", "sgd_momentum"):
             raise ValueError(f"unknown loss {loss!r} or optimizer {optimizer!r}")
+        if adam_order not in ("fast", "keras"):
+            raise ValueError(f"adam_order must be 'fast' or 'keras', got {adam_order!r}")
+        self.adam_order = adam_order
         # Every weight, gradient and optimizer slot is a view into one flat array, so the
         # optimizer updates all the variables at once (a handful of NumPy calls per step,
         # however many layers) and the matrix products write straight into the views.
@@ -93,6 +106,7 @@ class TightMLP:
         self.epsilon, self.momentum = epsilon, momentum
         self.flat_grads, self.grads = flat_and_views()               # dW_1, db_1, dW_2, ...
         self.scratch = np.empty(total, F32)
+        self.denominator = np.empty(total, F32) if adam_order == "keras" else None
         self.m = np.zeros(total, F32)                                # Adam m / SGD velocity
         self.v = np.zeros(total, F32) if optimizer == "adam" else None
         self.step = 0
@@ -172,6 +186,9 @@ class TightMLP:
             c1, c2 = F32(1 - self.beta_1), F32(1 - self.beta_2)
             alpha = F32(self.lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t))
             eps, v = F32(self.epsilon), self.v
+            if self.adam_order == "keras":
+                keras_order_adam(g, p, m, v, s, self.denominator, alpha, c1, c2, eps)
+                return
             m *= b1                                                  # m <- b1 m + (1-b1) g
             np.multiply(g, c1, out=s)
             m += s
@@ -230,6 +247,23 @@ class TightMLP:
             else:
                 out[start:start + n] = z
         return out
+
+
+def keras_order_adam(g, w, m, v, change, denominator, alpha, c1, c2, eps) -> None:
+    """One Adam step in place, in Keras' order of operations (``c1 = 1 - b1``,
+    ``c2 = 1 - b2``; ``change`` and ``denominator`` are scratch arrays of the same size)."""
+    np.subtract(g, m, out=change)                                    # m += (g - m)·c1
+    change *= c1
+    m += change
+    np.square(g, out=change)                                         # v += (g² - v)·c2
+    change -= v
+    change *= c2
+    v += change
+    np.sqrt(v, out=denominator)                                      # w -= m·alpha / (√v + eps)
+    denominator += eps
+    np.multiply(m, alpha, out=change)
+    change /= denominator
+    w -= change
 
 
 class MatmulFloor:

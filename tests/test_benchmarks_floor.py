@@ -19,13 +19,14 @@ from benchmarks.tight_numpy import TightMLP
 STEPS, BATCH = 4, 16
 
 
-@pytest.mark.parametrize("task", ["classify", "regress"])
+@pytest.mark.parametrize("task", ["classify", "classify_keras_order", "regress"])
 def test_hand_loop_follows_minired(task):
-    if task == "classify":
+    if task.startswith("classify"):
         sizes, out, loss = [20, 16, 8, 4], "softmax", "sparse_categorical_crossentropy"
         x, y = classification_data(STEPS * BATCH, d=20, classes=4)
         optimizer = mr.optimizers.Adam(learning_rate=1e-2)
-        loop_args = {"loss": "softmax_ce", "optimizer": "adam", "learning_rate": 1e-2}
+        loop_args = {"loss": "softmax_ce", "optimizer": "adam", "learning_rate": 1e-2,
+                     "adam_order": "keras" if task.endswith("keras_order") else "fast"}
     else:
         sizes, out, loss = [12, 16, 8, 1], None, "mse"
         x, y = regression_data(STEPS * BATCH, d=12)
@@ -47,6 +48,27 @@ def test_hand_loop_follows_minired(task):
                                    err_msg=f"displacement of weight {i}")
         moved = moved or bool(np.any(w != w0))
     assert moved
+
+
+def test_keras_order_floor_update_is_minireds_bit_for_bit():
+    """``adam_order="keras"`` (``keras_order_adam``) is minired's Adam update, the same
+    operations in the same order: from the same arrays and scalars, the same bits. The
+    floor's own order is the same math rounded otherwise: not the same bits."""
+    from benchmarks.tight_numpy import keras_order_adam
+    from minired.optimizers.adam import adam_update
+
+    rng = np.random.default_rng(0)
+    g, w, m, v = (rng.standard_normal(5_000).astype(np.float32) for _ in range(4))
+    v = np.abs(v) * np.float32(1e-3)
+    scalars = [np.float32(s) for s in (1e-3, 1 - 0.9, 1 - 0.999, 1e-7)]   # alpha, c1, c2, eps
+    theirs = [a.copy() for a in (w, m, v)]
+    keras_order_adam(g, *theirs, np.empty_like(g), np.empty_like(g), *scalars)
+    ours = [a.copy() for a in (w, m, v)]
+    adam_update(g, *ours, None, (np.empty_like(g), np.empty_like(g)), *scalars)
+    for name, a, b in zip("wmv", theirs, ours, strict=True):
+        assert np.array_equal(a.view(np.int32), b.view(np.int32)), name
+    fast_m = m * np.float32(0.9) + g * scalars[1]               # the floor's own order
+    assert not np.array_equal(fast_m, ours[1])
 
 
 def test_convnet_floor_multiplies_what_minired_multiplies():
