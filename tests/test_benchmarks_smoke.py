@@ -104,6 +104,18 @@ def test_stages_command_prints_its_table():
     assert [row[0] for row in rows] == ["gather", "step", "ratio"] * 2
 
 
+def test_stages_command_prints_the_convnet_table():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.stages", "--case", "convnet",
+                           "--quick", "--batch-sizes", "16", "--samples", "40"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "-- convnet (the benchmark's keras-io MNIST convnet), batch 16:" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines()[1:] if line.strip()]
+    assert rows[0][:2] == ["conv2d", "forward"], rows[0]
+    assert [row[0] for row in rows[-4:-2]] == ["optimizer", "rest"]
+    assert rows[-2][0] == "step" and rows[-1][:3] == ["matrix", "products", "alone"]
+
+
 def test_stages_of_the_convnet_add_up():
     """``--case convnet`` times every layer's forward and backward (a layer whose method the
     model does not call would stay at 0) and the optimizer, within the step, and times the
