@@ -34,6 +34,7 @@ Everything is float32.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,10 +66,11 @@ class TightMLP:
     ``adam_order`` is the order of Adam's operations: ``"fast"`` (the floor's, above: each
     moment scaled in place first) or ``"keras"``, the order Keras writes and minired must
     follow to compute Keras' numbers bit for bit (``m += (g - m)(1 - b1)``,
-    ``v += (g² - v)(1 - b2)``, ``w -= (m·alpha) / (sqrt(v) + eps)``; see
-    ``minired/optimizers/adam.py``): the same math, rounded as Keras rounds it, a few more
-    passes over memory. ``python -m benchmarks.stages --adam-order keras`` measures the gap
-    to minired with it.
+    ``v += (g² - v)(1 - b2)``, ``w -= (m·alpha) / (sqrt(v) + eps)``): the same math, rounded
+    as Keras rounds it, a few more passes over memory. It runs minired's own elementwise
+    update, ``adam_update`` of ``minired/optimizers/adam.py``, once on the flat arrays of all
+    the weights. ``python -m benchmarks.stages --adam-order keras`` measures the gap to
+    minired with it.
     """
 
     def __init__(self, weights: list[np.ndarray], loss: str = "softmax_ce",
@@ -106,7 +108,11 @@ class TightMLP:
         self.epsilon, self.momentum = epsilon, momentum
         self.flat_grads, self.grads = flat_and_views()               # dW_1, db_1, dW_2, ...
         self.scratch = np.empty(total, F32)
-        self.denominator = np.empty(total, F32) if adam_order == "keras" else None
+        if adam_order == "keras":              # minired's update, on the flat arrays
+            from minired.optimizers.adam import adam_update
+
+            self.keras_order_update = adam_update
+            self.denominator = np.empty(total, F32)
         self.m = np.zeros(total, F32)                                # Adam m / SGD velocity
         self.v = np.zeros(total, F32) if optimizer == "adam" else None
         self.step = 0
@@ -187,7 +193,8 @@ class TightMLP:
             alpha = F32(self.lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t))
             eps, v = F32(self.epsilon), self.v
             if self.adam_order == "keras":
-                keras_order_adam(g, p, m, v, s, self.denominator, alpha, c1, c2, eps)
+                self.keras_order_update(g, p, m, v, None, (s, self.denominator), alpha, c1,
+                                        c2, eps)
                 return
             m *= b1                                                  # m <- b1 m + (1-b1) g
             np.multiply(g, c1, out=s)
@@ -247,23 +254,6 @@ class TightMLP:
             else:
                 out[start:start + n] = z
         return out
-
-
-def keras_order_adam(g, w, m, v, change, denominator, alpha, c1, c2, eps) -> None:
-    """One Adam step in place, in Keras' order of operations (``c1 = 1 - b1``,
-    ``c2 = 1 - b2``; ``change`` and ``denominator`` are scratch arrays of the same size)."""
-    np.subtract(g, m, out=change)                                    # m += (g - m)·c1
-    change *= c1
-    m += change
-    np.square(g, out=change)                                         # v += (g² - v)·c2
-    change -= v
-    change *= c2
-    v += change
-    np.sqrt(v, out=denominator)                                      # w -= m·alpha / (√v + eps)
-    denominator += eps
-    np.multiply(m, alpha, out=change)
-    change /= denominator
-    w -= change
 
 
 class MatmulFloor:
@@ -330,7 +320,7 @@ class ConvMatmulFloor:
         from minired.layers.convolutional.base_conv import FEW_CHANNELS
 
         rng = np.random.default_rng(seed)
-        self.layers = []             # per layer with a product: its kind, shapes and kernel
+        self.layers: list[_ProductLayer] = []       # the layers with a product, in order
         for layer in model.layers:
             kind = type(layer).__name__
             if kind not in ("Conv2D", "Dense"):
@@ -338,43 +328,65 @@ class ConvMatmulFloor:
             if kind == "Conv2D" and (layer.strides != (1, 1) or layer.padding != "valid"
                                      or layer.groups != 1):
                 raise ValueError("ConvMatmulFloor: only stride 1, 'valid', one group")
-            kernel = rng.standard_normal(layer.kernel.shape, dtype=F32) * F32(0.05)
-            out = layer.output.shape[1:-1]                     # (out_h, out_w) or ()
-            by_column = kind == "Conv2D" and layer.input.shape[-1] <= FEW_CHANNELS
-            self.layers.append((kind, math.prod(out), kernel, by_column, not self.layers))
-        self._buffers: dict[int, list] = {}
+            self.layers.append(_ProductLayer(
+                kind=kind,
+                positions=math.prod(layer.output.shape[1:-1]),   # out_h·out_w; 1 for Dense
+                kernel=rng.standard_normal(layer.kernel.shape, dtype=F32) * F32(0.05),
+                by_column=kind == "Conv2D" and layer.input.shape[-1] <= FEW_CHANNELS,
+                first=not self.layers))
+        self._buffers: dict[int, list[_ProductArrays]] = {}
 
-    def _buffers_for(self, n: int) -> list:
-        """Per layer ``(x, z, dz, dW, product)``: its input as the product reads it
-        (``cols``), output, output gradient, kernel gradient and one ``δz W[a]ᵀ``."""
+    def _buffers_for(self, n: int) -> list[_ProductArrays]:
+        """The arrays of each layer's products for a batch of ``n`` (made once per ``n``)."""
         if n not in self._buffers:
             rng = np.random.default_rng(n)
             buffers = []
-            for kind, positions, kernel, by_column, _ in self.layers:
-                rows = n * positions if kind == "Conv2D" else n
-                inputs, outputs = math.prod(kernel.shape[:-1]), kernel.shape[-1]
-                x = (rng.standard_normal((inputs, rows), dtype=F32).T if by_column
+            for layer in self.layers:
+                rows = n * layer.positions                       # P windows, or N samples
+                inputs, outputs = math.prod(layer.kernel.shape[:-1]), layer.kernel.shape[-1]
+                x = (rng.standard_normal((inputs, rows), dtype=F32).T if layer.by_column
                      else rng.standard_normal((rows, inputs), dtype=F32))
-                product = (np.empty((rows, kernel.shape[-2]), F32) if kind == "Conv2D"
-                           else np.empty((rows, inputs), F32))
-                buffers.append((x, np.empty((rows, outputs), F32),
-                                rng.standard_normal((rows, outputs), dtype=F32),
-                                np.empty((inputs, outputs), F32), product))
+                per_offset = layer.kernel.shape[-2] if layer.kind == "Conv2D" else inputs
+                buffers.append(_ProductArrays(
+                    x=x, z=np.empty((rows, outputs), F32),
+                    dz=rng.standard_normal((rows, outputs), dtype=F32),
+                    dw=np.empty((inputs, outputs), F32),
+                    dx=np.empty((rows, per_offset), F32)))
             self._buffers[n] = buffers
         return self._buffers[n]
 
     def epoch(self, n_total: int, batch_size: int) -> None:
         for start in range(0, n_total, batch_size):
             buffers = self._buffers_for(min(batch_size, n_total - start))
-            for (_, _, kernel, _, _), (x, z, _, _, _) in zip(self.layers, buffers, strict=True):
-                np.matmul(x, kernel.reshape(-1, kernel.shape[-1]), out=z)      # forward
-            for (kind, _, kernel, _, first), (x, _, dz, dw, product) in zip(
-                    reversed(self.layers), reversed(buffers), strict=True):
-                np.matmul(x.T, dz, out=dw)                                      # ∂L/∂W
-                if first:
+            for layer, a in zip(self.layers, buffers, strict=True):
+                kernel = layer.kernel
+                np.matmul(a.x, kernel.reshape(-1, kernel.shape[-1]), out=a.z)  # forward
+            for layer, a in zip(reversed(self.layers), reversed(buffers), strict=True):
+                np.matmul(a.x.T, a.dz, out=a.dw)                                # ∂L/∂W
+                if layer.first:
                     continue
-                if kind == "Dense":
-                    np.matmul(dz, kernel.T, out=product)                        # δx
+                if layer.kind == "Dense":
+                    np.matmul(a.dz, layer.kernel.T, out=a.dx)                   # δx
                     continue
-                for offset in np.ndindex(*kernel.shape[:-2]):                   # δx, by offset
-                    np.matmul(dz, kernel[offset].T, out=product)
+                for offset in np.ndindex(*layer.kernel.shape[:-2]):             # δx, by offset
+                    np.matmul(a.dz, layer.kernel[offset].T, out=a.dx)
+
+
+class _ProductLayer(NamedTuple):
+    """What :class:`ConvMatmulFloor` keeps of a layer with a product."""
+
+    kind: str               #: "Conv2D" or "Dense"
+    positions: int          #: output positions per sample (out_h·out_w; 1 for a Dense)
+    kernel: np.ndarray      #: a random kernel of the layer's shape
+    by_column: bool         #: whether minired copies its cols column by column
+    first: bool             #: the model's first layer: no δx
+
+
+class _ProductArrays(NamedTuple):
+    """The arrays of one layer's products for one batch size."""
+
+    x: np.ndarray           #: its input as the product reads it (cols, for a Conv2D)
+    z: np.ndarray           #: x W
+    dz: np.ndarray          #: δz
+    dw: np.ndarray          #: ∂L/∂W = xᵀ δz
+    dx: np.ndarray          #: δz Wᵀ (a Dense), or one δz W[a]ᵀ (a Conv2D, per offset a)

@@ -50,27 +50,6 @@ def test_hand_loop_follows_minired(task):
     assert moved
 
 
-def test_keras_order_floor_update_is_minireds_bit_for_bit():
-    """``adam_order="keras"`` (``keras_order_adam``) is minired's Adam update, the same
-    operations in the same order: from the same arrays and scalars, the same bits. The
-    floor's own order is the same math rounded otherwise: not the same bits."""
-    from benchmarks.tight_numpy import keras_order_adam
-    from minired.optimizers.adam import adam_update
-
-    rng = np.random.default_rng(0)
-    g, w, m, v = (rng.standard_normal(5_000).astype(np.float32) for _ in range(4))
-    v = np.abs(v) * np.float32(1e-3)
-    scalars = [np.float32(s) for s in (1e-3, 1 - 0.9, 1 - 0.999, 1e-7)]   # alpha, c1, c2, eps
-    theirs = [a.copy() for a in (w, m, v)]
-    keras_order_adam(g, *theirs, np.empty_like(g), np.empty_like(g), *scalars)
-    ours = [a.copy() for a in (w, m, v)]
-    adam_update(g, *ours, None, (np.empty_like(g), np.empty_like(g)), *scalars)
-    for name, a, b in zip("wmv", theirs, ours, strict=True):
-        assert np.array_equal(a.view(np.int32), b.view(np.int32)), name
-    fast_m = m * np.float32(0.9) + g * scalars[1]               # the floor's own order
-    assert not np.array_equal(fast_m, ours[1])
-
-
 def test_convnet_floor_multiplies_what_minired_multiplies():
     """The convnet's floor (``ConvMatmulFloor``) multiplies matrices of the shapes and
     layouts minired's step multiplies: per convolution its patch matrix ``cols`` (copied
@@ -94,18 +73,17 @@ def test_convnet_floor_multiplies_what_minired_multiplies():
     floor = ConvMatmulFloor(model)
     buffers = floor._buffers_for(BATCH)
     computing = [layer for layer in model.layers if hasattr(layer, "kernel")]
-    assert [kind for kind, *_ in floor.layers] == ["Conv2D", "Conv2D", "Dense"]
-    for layer, (kind, _, kernel, _, first), (inputs, z, _, _, _) in zip(
-            computing, floor.layers, buffers, strict=True):
-        assert kernel.shape == layer.kernel.shape
-        assert first == (layer is computing[0])
-        if kind == "Conv2D":
+    assert [spec.kind for spec in floor.layers] == ["Conv2D", "Conv2D", "Dense"]
+    for layer, spec, arrays in zip(computing, floor.layers, buffers, strict=True):
+        assert spec.kernel.shape == layer.kernel.shape
+        assert spec.first == (layer is computing[0])
+        if spec.kind == "Conv2D":
             cols, _ = layer._patch_matrix(layer.cache.x)        # what minired multiplies
-            assert cols.shape == inputs.shape
+            assert cols.shape == arrays.x.shape
             assert (cols.flags.c_contiguous, cols.flags.f_contiguous) == (
-                inputs.flags.c_contiguous, inputs.flags.f_contiguous)
+                arrays.x.flags.c_contiguous, arrays.x.flags.f_contiguous)
         else:
-            assert layer.cache.x.shape == inputs.shape
-        assert layer.cache.z.reshape(-1, layer.kernel.shape[-1]).shape == z.shape
-    assert not buffers[0][0].flags.c_contiguous and buffers[1][0].flags.c_contiguous
+            assert layer.cache.x.shape == arrays.x.shape
+        assert layer.cache.z.reshape(-1, layer.kernel.shape[-1]).shape == arrays.z.shape
+    assert not buffers[0].x.flags.c_contiguous and buffers[1].x.flags.c_contiguous
     floor.epoch(BATCH + 3, BATCH)                               # a last, smaller batch too
